@@ -1,0 +1,137 @@
+"""Django admin for platform staff. Token secrets never appear: only prefixes and digests (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import (
+    EmailDomain,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    User,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class EmailDomainInline(admin.TabularInline):
+    model = EmailDomain
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name",)}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "access_status",
+        "access_starts_on",
+        "access_ends_on",
+    ]
+    list_filter = ["access_status"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ["datasets"]
+    inlines = [EmailDomainInline, MembershipInline]
+
+
+@admin.register(EmailDomain)
+class EmailDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "organization", "enabled"]
+    list_filter = ["enabled"]
+    list_select_related = ["organization"]
+    search_fields = ["domain", "organization__name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__email", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "display_prefix",
+        "user",
+        "organization",
+        "status",
+        "expires_at",
+        "last_used_at",
+    ]
+    list_select_related = ["user", "organization"]
+    search_fields = ["name", "prefix", "user__email"]
+    readonly_fields = [
+        "prefix",
+        "digest",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "user",
+        "organization",
+        "scopes",
+    ]
+    fields = [
+        "name",
+        "user",
+        "organization",
+        "scopes",
+        "prefix",
+        "digest",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # secrets are shown once, to their owner, from account settings
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PersonalAccessToken]) -> None:
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.token_revoke(token=token)
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -1,0 +1,220 @@
+"""People, organizations, memberships, enabled email domains and personal access tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username or "")
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared case-insensitively everywhere, so they are stored lower-cased."""
+    return email.strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Signs in with email + password (SSO later); belongs to organizations."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rsplit("@", 1)[-1]
+
+
+class AccessStatus(models.TextChoices):
+    TRIAL = "trial", "Trial"
+    CONTRACT = "contract", "Contract"
+    ENDED = "ended", "Ended"
+
+
+class Organization(models.Model):
+    """A customer. Its Spark MCP access is a status plus a date window; datasets are what it may use."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    access_status = models.CharField(max_length=10, choices=AccessStatus.choices, default=AccessStatus.TRIAL)
+    access_starts_on = models.DateField(default=timezone.localdate)
+    access_ends_on = models.DateField(
+        null=True, blank=True, help_text="Last day of access; empty = open-ended."
+    )
+    datasets = models.ManyToManyField("insights.Dataset", blank=True, related_name="organizations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def access_problem(self, today: dt.date) -> str | None:
+        """Why this organization cannot use Spark MCP today, or None when it can."""
+        return access_problem(self.access_status, self.access_starts_on, self.access_ends_on, today)
+
+
+def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> str | None:
+    """The access window rule, shared by the model and the cached bearer check."""
+    if status == AccessStatus.ENDED:
+        return "access_ended"
+    if today < starts_on:
+        return "access_not_started"
+    if ends_on is not None and today > ends_on:
+        return "access_ended"
+    return None
+
+
+class EmailDomain(models.Model):
+    """An email domain whose people may use Spark MCP on behalf of the organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="email_domains")
+    domain = models.CharField(max_length=253)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "domain"], name="email_domain_unique_per_org"),
+            # One organization owns an enabled domain; others may keep a disabled record of it.
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=models.Q(enabled=True),
+                name="email_domain_enabled_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class PersonalAccessToken(models.Model):
+    """A developer's bearer token. Only a lookup prefix and an HMAC digest are stored.
+
+    The secret is `spk_<prefix><random><checksum>`; see `accounts.tokens` for the format.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Public lookup part of the token.")
+    digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the whole token.")
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (spk_{self.prefix}…)"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"spk_{self.prefix}"
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def status(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "active"
+
+
+class AccessEpoch(models.Model):
+    """A single counter bumped by every change that can take access away.
+
+    Bearer checks cache what they read about a token in each worker; each request reads only
+    this counter (one indexed row), and any change to it empties every worker's cache, so a
+    revocation or gate change takes effect on the very next request everywhere.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"access epoch {self.value}"

@@ -1,0 +1,25 @@
+"""Reads scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership, Organization, PersonalAccessToken, User
+
+
+def user_organizations(user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def user_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+
+
+def tokens_for_user(user: User) -> QuerySet[PersonalAccessToken]:
+    return PersonalAccessToken.objects.filter(user=user).select_related("organization")
+
+
+def token_for_user(user: User, token_id: int) -> PersonalAccessToken:
+    """The user's own token, or 404 (another user's token is indistinguishable from none)."""
+    return get_object_or_404(tokens_for_user(user), pk=token_id)

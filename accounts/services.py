@@ -1,0 +1,180 @@
+"""Writes for people, organizations and personal access tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.models import (
+    AccessEpoch,
+    AccessStatus,
+    EmailDomain,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    Role,
+    User,
+)
+from accounts.scopes import organization_scopes
+
+logger = logging.getLogger(__name__)
+
+
+def access_epoch_bump() -> None:
+    """Tell every worker's bearer cache that access may have been taken away."""
+    updated = AccessEpoch.objects.filter(pk=1).update(value=F("value") + 1)
+    if not updated:
+        AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: the row and the secret, which exists only in this object."""
+
+    token: PersonalAccessToken
+    secret: str
+
+
+def token_create(
+    *,
+    user: User,
+    organization: Organization,
+    name: str,
+    days: int,
+    scopes: list[str],
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """Issue a personal access token; the secret is returned once and never stored."""
+    if days not in settings.PAT_EXPIRY_CHOICES_DAYS:
+        raise ValidationError(f"Expiry must be one of {settings.PAT_EXPIRY_CHOICES_DAYS} days.")
+    if not Membership.objects.filter(user=user, organization=organization).exists():
+        raise ValidationError(f"{user.email} is not a member of {organization.name}.")
+    allowed = organization_scopes(organization)
+    if not scopes:
+        raise ValidationError("Choose at least one scope.")
+    if unknown := sorted(set(scopes) - set(allowed)):
+        raise ValidationError(f"{organization.name} cannot grant: {', '.join(unknown)}.")
+    name = name.strip()
+    if not name:
+        raise ValidationError("Give the token a name.")
+    now = now or timezone.now()
+    secret, prefix = tokens.generate()
+    token = PersonalAccessToken.objects.create(
+        user=user,
+        organization=organization,
+        name=name,
+        prefix=prefix,
+        digest=tokens.digest(secret),
+        scopes=sorted(set(scopes)),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    logger.info("access token %s created for user %s", token.display_prefix, user.pk)
+    return IssuedToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def token_revoke(*, token: PersonalAccessToken, now: dt.datetime | None = None) -> PersonalAccessToken:
+    """Revoke a token; the very next request with it is refused on every worker."""
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.save(update_fields=["revoked_at"])
+        access_epoch_bump()
+        logger.info("access token %s revoked", token.display_prefix)
+    return token
+
+
+@transaction.atomic
+def token_rotate(*, token: PersonalAccessToken, now: dt.datetime | None = None) -> IssuedToken:
+    """Replace a token with a new secret of the same name, scopes and lifetime; the old one dies at once."""
+    if token.revoked_at is not None:
+        raise ValidationError("A revoked token cannot be rotated; create a new one.")
+    now = now or timezone.now()
+    lifetime_days = max(1, round((token.expires_at - token.created_at) / dt.timedelta(days=1)))
+    if lifetime_days not in settings.PAT_EXPIRY_CHOICES_DAYS:
+        lifetime_days = min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - lifetime_days))
+    token_revoke(token=token, now=now)
+    issued = token_create(
+        user=token.user,
+        organization=token.organization,
+        name=token.name,
+        days=lifetime_days,
+        scopes=list(token.scopes),
+        now=now,
+    )
+    logger.info(
+        "access token %s rotated to %s",
+        token.display_prefix,
+        issued.token.display_prefix,
+    )
+    return issued
+
+
+def token_touch(*, token_id: int, now: dt.datetime) -> None:
+    """Record use. A plain UPDATE: it must not bump the access epoch (that would empty caches)."""
+    PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+@dataclass(frozen=True)
+class Demo:
+    organizations: list[Organization]
+    users: list[User]
+    datasets: list[Any]
+
+
+@transaction.atomic
+def demo_seed(*, password: str) -> Demo:
+    """Create or refresh the demo organizations, people and dataset catalog (idempotent)."""
+    from insights.services import catalog_load
+
+    datasets = catalog_load()
+    by_code = {d.code: d for d in datasets}
+    plan = [
+        (
+            "Acme Research",
+            "acme",
+            "acme.example",
+            ["ds-core", "ds-usa-deep"],
+            [
+                ("admin@acme.example", "Ada Admin", Role.ADMIN),
+                ("member@acme.example", "Max Member", Role.MEMBER),
+            ],
+        ),
+        (
+            "Globex",
+            "globex",
+            "globex.example",
+            ["ds-gaming"],
+            [("analyst@globex.example", "Gil Globex", Role.ADMIN)],
+        ),
+    ]
+    orgs, users = [], []
+    for name, slug, domain, codes, people in plan:
+        org, _ = Organization.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "access_status": AccessStatus.CONTRACT,
+                "access_ends_on": None,
+            },
+        )
+        org.datasets.set([by_code[c] for c in codes])
+        EmailDomain.objects.update_or_create(organization=org, domain=domain, defaults={"enabled": True})
+        for email, full_name, role in people:
+            user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+            user.is_active = True
+            user.set_password(password)
+            user.save()
+            Membership.objects.update_or_create(user=user, organization=org, defaults={"role": role})
+            users.append(user)
+        orgs.append(org)
+    return Demo(organizations=orgs, users=users, datasets=datasets)

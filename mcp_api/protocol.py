@@ -1,0 +1,271 @@
+"""MCP over Streamable HTTP, stateless and JSON-only, on the official SDK's wire types.
+
+Every JSON-RPC message is validated with `mcp_types`; requests are checked against the
+schema of the protocol version in force and results are shaped by the SDK's per-version
+serializer, so each client sees exactly the fields its version defines.
+
+Two eras are served side by side, as the SDK negotiates them:
+- handshake era (2024-11-05 … 2025-11-25): `initialize` picks the version; later requests
+  carry it in the `MCP-Protocol-Version` header (absent means 2025-03-26);
+- 2026-07-28: no handshake; `server/discover`, then every request carries its version in
+  `params._meta` and routing headers, checked by the SDK's own inbound ladder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import mcp_types as types
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    InboundLadderRejection,
+    classify_inbound_request,
+)
+from mcp_types import methods
+from mcp_types.version import (
+    HANDSHAKE_PROTOCOL_VERSIONS,
+    KNOWN_PROTOCOL_VERSIONS,
+    LATEST_HANDSHAKE_VERSION,
+    MODERN_PROTOCOL_VERSIONS,
+)
+from pydantic import ValidationError
+
+from mcp_api.auth import AuthError, Principal
+from mcp_api.tools import TOOLS, ToolError, ToolSpec
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "spark-portal"
+SERVER_TITLE = "Spark MCP"
+SERVER_VERSION = "0.1.0"
+DEFAULT_LEGACY_VERSION = "2025-03-26"  # the spec's rule for a POST without the version header
+INSTRUCTIONS = (
+    "Spark MCP answers audience questions with survey statistics. Start with list_datasets to see "
+    "which datasets your organization may use. Break broad questions into several focused ones."
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the HTTP layer sends: a status and a JSON body (None = no body)."""
+
+    status: int
+    body: dict[str, Any] | None
+
+
+def error_reply(
+    request_id: types.RequestId | None,
+    code: int,
+    message: str,
+    data: Any = None,
+    status: int = 200,
+) -> Reply:
+    error = types.ErrorData(code=code, message=message, data=data)
+    body = {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "error": error.model_dump(by_alias=True, exclude_none=True),
+    }
+    return Reply(status=status, body=body)
+
+
+def _capabilities() -> types.ServerCapabilities:
+    return types.ServerCapabilities(tools=types.ToolsCapability(list_changed=False))
+
+
+def _server_info() -> types.Implementation:
+    return types.Implementation(name=SERVER_NAME, title=SERVER_TITLE, version=SERVER_VERSION)
+
+
+_tools_list_cache: dict[str, dict[str, Any]] = {}
+
+
+def _tools_list(version: str) -> dict[str, Any]:
+    # The tool list is static: build and shape it once per protocol version.
+    if version not in _tools_list_cache:
+        result = types.ListToolsResult(tools=[tool.as_mcp() for tool in TOOLS.values()])
+        _tools_list_cache[version] = _shape("tools/list", version, result)
+    return _tools_list_cache[version]
+
+
+def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> dict[str, Any]:
+    data = (
+        result
+        if isinstance(result, dict)
+        else result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    )
+    shaped = methods.serialize_server_result(method, version, data)
+    if version in MODERN_PROTOCOL_VERSIONS:
+        shaped.setdefault("resultType", "complete")
+        meta = shaped.get("_meta") or {}
+        shaped["_meta"] = {
+            **meta,
+            types.SERVER_INFO_META_KEY: _server_info().model_dump(by_alias=True, exclude_none=True),
+        }
+    return shaped
+
+
+def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
+    try:
+        jsonschema.validate(arguments, tool.input_schema)
+    except jsonschema.ValidationError as exc:
+        return _tool_error(
+            f"Invalid arguments for {tool.name}: {exc.message}. Expected schema: {tool.input_schema}"
+        )
+    try:
+        output = tool.handler(principal, arguments)
+    except ToolError as exc:
+        return _tool_error(str(exc))
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=output.text)],
+        structured_content=output.structured,
+        is_error=False,
+    )
+
+
+def _tool_error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+def _header_version(headers: Mapping[str, str]) -> str | None:
+    return headers.get("mcp-protocol-version")
+
+
+def _is_modern(message: dict[str, Any], headers: Mapping[str, str]) -> bool:
+    if message.get("method") == "server/discover" or _header_version(headers) in MODERN_PROTOCOL_VERSIONS:
+        return True
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta
+
+
+def required_scope(message: dict[str, Any]) -> str | None:
+    """The scope a request needs before it is dispatched (checked by the HTTP layer → 403)."""
+    if message.get("method") != "tools/call":
+        return None
+    params = message.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    tool = TOOLS.get(name) if isinstance(name, str) else None
+    return tool.scope if tool else None
+
+
+def handle(message: Any, headers: Mapping[str, str], principal: Principal) -> Reply:
+    """Answer one decoded JSON body. `headers` are lower-cased request headers."""
+    if isinstance(message, list):
+        return error_reply(
+            None,
+            types.INVALID_REQUEST,
+            "Batched JSON-RPC requests are not supported",
+            status=400,
+        )
+    try:
+        parsed = types.jsonrpc_message_adapter.validate_python(message)
+    except ValidationError:
+        request_id = message.get("id") if isinstance(message, dict) else None
+        return error_reply(
+            request_id,
+            types.INVALID_REQUEST,
+            "Not a valid JSON-RPC 2.0 message",
+            status=400,
+        )
+    if not isinstance(parsed, types.JSONRPCRequest):
+        return Reply(status=202, body=None)  # notifications and responses: accepted, nothing to say
+
+    if _is_modern(message, headers):
+        route = classify_inbound_request(message, headers=headers)
+        if isinstance(route, InboundLadderRejection):
+            status = ERROR_CODE_HTTP_STATUS.get(route.code, 400)
+            return error_reply(parsed.id, route.code, route.message, route.data, status=status)
+        version = route.protocol_version
+    elif parsed.method == "initialize":
+        requested = (parsed.params or {}).get("protocolVersion")
+        version = requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
+    else:
+        version = _header_version(headers) or DEFAULT_LEGACY_VERSION
+        if version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            supported = ", ".join(KNOWN_PROTOCOL_VERSIONS)
+            return error_reply(
+                parsed.id,
+                types.INVALID_REQUEST,
+                f"Unsupported MCP-Protocol-Version {version!r}; this server speaks {supported}",
+                status=400,
+            )
+    return _dispatch(parsed, version, principal)
+
+
+def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal) -> Reply:
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    method = request.method
+    try:
+        typed = methods.parse_client_request(method, version, request.params)
+    except KeyError:
+        status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
+        return error_reply(
+            request.id,
+            types.METHOD_NOT_FOUND,
+            f"Method not found: {method}",
+            status=status,
+        )
+    except ValidationError as exc:
+        status = 400 if modern else 200
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        return error_reply(
+            request.id,
+            types.INVALID_PARAMS,
+            f"Invalid params for {method}: {detail}",
+            status=status,
+        )
+
+    if isinstance(typed, types.InitializeRequest):
+        result: types.Result | dict[str, Any] = types.InitializeResult(
+            protocol_version=version,
+            capabilities=_capabilities(),
+            server_info=_server_info(),
+            instructions=INSTRUCTIONS,
+        )
+    elif method == "server/discover":
+        result = types.DiscoverResult(
+            supported_versions=list(KNOWN_PROTOCOL_VERSIONS),
+            capabilities=_capabilities(),
+            instructions=INSTRUCTIONS,
+        )
+    elif isinstance(typed, types.PingRequest):
+        result = {}
+    elif isinstance(typed, types.ListToolsRequest):
+        return Reply(
+            status=200,
+            body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(version)},
+        )
+    elif isinstance(typed, types.CallToolRequest):
+        tool = TOOLS.get(typed.params.name)
+        if tool is None:
+            known = ", ".join(sorted(TOOLS))
+            return error_reply(
+                request.id,
+                types.INVALID_PARAMS,
+                f"Unknown tool {typed.params.name!r}; tools: {known}",
+                status=400 if modern else 200,
+            )
+        if not principal.has_scope(tool.scope):
+            raise AuthError("insufficient_scope", status=403, scope=tool.scope)
+        result = _call_tool(principal, tool, dict(typed.params.arguments or {}))
+    else:
+        status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
+        return error_reply(
+            request.id,
+            types.METHOD_NOT_FOUND,
+            f"Method not supported: {method}",
+            status=status,
+        )
+    return Reply(
+        status=200,
+        body={
+            "jsonrpc": "2.0",
+            "id": request.id,
+            "result": _shape(method, version, result),
+        },
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from mcp_api.metadata import ProtectedResourceMetadataView
+from mcp_api.views import mcp_endpoint
+
+app_name = "mcp_api"
+
+urlpatterns = [
+    path("mcp", mcp_endpoint, name="endpoint"),
+    path("v1/spark-api/mcp", mcp_endpoint, name="endpoint-reference-path"),
+    path(
+        ".well-known/oauth-protected-resource",
+        ProtectedResourceMetadataView.as_view(),
+        name="resource-metadata",
+    ),
+    re_path(
+        r"^\.well-known/oauth-protected-resource/(?P<resource_path>.+)$",
+        ProtectedResourceMetadataView.as_view(),
+        name="resource-metadata-path",
+    ),
+]

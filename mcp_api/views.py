@@ -1,0 +1,115 @@
+"""HTTP edge of the MCP endpoint: origin, size, authentication, content negotiation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from mcp_api import protocol
+from mcp_api.auth import AuthError, authenticate
+from spark_portal.public_url import public_base_url, resource_metadata_url
+
+ALLOW = "POST, OPTIONS"
+CORS_ALLOW_HEADERS = (
+    "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
+)
+CORS_EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id"
+
+
+def _origin_allowed(request: HttpRequest, origin: str) -> bool:
+    return origin == public_base_url(request) or origin in settings.MCP_ALLOWED_ORIGINS
+
+
+def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+        response["Vary"] = "Origin"
+    return response
+
+
+def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
+    code = "insufficient_scope" if error.status == 403 else "invalid_token"
+    description = error.description.replace('"', "'")
+    parts = [
+        'Bearer realm="spark-mcp"',
+        f'error="{code}"',
+        f'error_description="{description}"',
+        f'resource_metadata="{resource_metadata_url(request, request.path)}"',
+    ]
+    if error.scope:
+        parts.append(f'scope="{error.scope}"')
+    response = JsonResponse({"error": code, "error_description": error.description}, status=error.status)
+    response["WWW-Authenticate"] = ", ".join(parts)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _rpc_error(status: int, code: int, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}},
+        status=status,
+    )
+
+
+def _accepts_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return not accept or any(
+        p.split(";")[0].strip() in {"application/json", "application/*", "*/*"} for p in accept.split(",")
+    )
+
+
+@csrf_exempt
+def mcp_endpoint(request: HttpRequest) -> HttpResponse:
+    """The MCP Streamable HTTP endpoint (stateless: every request stands alone)."""
+    origin = request.headers.get("Origin")
+    if origin and not _origin_allowed(request, origin):
+        return _rpc_error(403, -32600, f"Origin {origin} is not allowed to call this MCP server")
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Methods"] = ALLOW
+        response["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        response["Access-Control-Max-Age"] = "600"
+        return _cors(response, origin)
+    if request.method != "POST":
+        # Stateless server: no server-initiated stream to GET and no session to DELETE.
+        response = _rpc_error(
+            405,
+            -32600,
+            "Method not allowed: this stateless MCP server answers POST only",
+        )
+        response["Allow"] = ALLOW
+        return _cors(response, origin)
+    return _cors(_post(request), origin)
+
+
+def _post(request: HttpRequest) -> HttpResponse:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.MCP_MAX_BODY_BYTES:
+        return _rpc_error(413, -32600, f"Request body larger than {settings.MCP_MAX_BODY_BYTES} bytes")
+    try:
+        principal = authenticate(request)
+    except AuthError as error:
+        return _challenge(request, error)
+    if request.content_type != "application/json":
+        return _rpc_error(415, -32600, "Content-Type must be application/json")
+    if not _accepts_json(request):
+        return _rpc_error(406, -32600, "Accept must include application/json")
+    if len(request.body) > settings.MCP_MAX_BODY_BYTES:  # chunked bodies carry no Content-Length
+        return _rpc_error(413, -32600, f"Request body larger than {settings.MCP_MAX_BODY_BYTES} bytes")
+    try:
+        message: Any = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _rpc_error(400, -32700, "Parse error: the body is not valid JSON")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        reply = protocol.handle(message, headers, principal)
+    except AuthError as error:
+        return _challenge(request, error)
+    if reply.body is None:
+        return HttpResponse(status=reply.status)
+    return JsonResponse(reply.body, status=reply.status)
