@@ -54,11 +54,13 @@ CACHE_SIZE = 10_000
 class AuthError(Exception):
     """A refused request: `reason` is a key of REASONS, `description` the words sent back."""
 
-    def __init__(self, reason: str, *, status: int = 401, scope: str | None = None) -> None:
+    def __init__(
+        self, reason: str, *, status: int = 401, scope: str | None = None, description: str | None = None
+    ) -> None:
         self.reason = reason
         self.status = status
         self.scope = scope
-        self.description = REASONS.get(reason, reason)
+        self.description = description or REASONS.get(reason, reason)
         super().__init__(self.description)
 
 
@@ -96,6 +98,8 @@ class _Facts:
     access_status: str
     access_starts_on: dt.date
     access_ends_on: dt.date | None
+    organization_name: str
+    email_domain: str
     organization_datasets: frozenset[str]
     touched_at: dt.datetime | None
 
@@ -156,6 +160,8 @@ def _load_facts(prefix: str, epoch: int) -> _Facts | None:
         access_status=org.access_status,
         access_starts_on=org.access_starts_on,
         access_ends_on=org.access_ends_on,
+        organization_name=org.name,
+        email_domain=user.email_domain,
         organization_datasets=frozenset(org.datasets.values_list("code", flat=True)),
         touched_at=token.last_used_at,
     )
@@ -200,7 +206,11 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     if not facts.member:
         raise AuthError("not_member")
     if not facts.domain_enabled:
-        raise AuthError("domain_not_enabled")
+        raise AuthError(
+            "domain_not_enabled",
+            description=f"your email domain {facts.email_domain} is not enabled for "
+            f"{facts.organization_name}; ask your {facts.organization_name} admin",
+        )
     problem = access_problem(
         facts.access_status,
         facts.access_starts_on,

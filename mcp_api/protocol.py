@@ -74,7 +74,10 @@ def error_reply(
 
 
 def _capabilities() -> types.ServerCapabilities:
-    return types.ServerCapabilities(tools=types.ToolsCapability(list_changed=False))
+    # `logging`: clients may set a level; tools answer in one JSON response, so nothing is streamed.
+    return types.ServerCapabilities(
+        tools=types.ToolsCapability(list_changed=False), logging=types.LoggingCapability()
+    )
 
 
 def _server_info() -> types.Implementation:
@@ -233,7 +236,7 @@ def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal)
             capabilities=_capabilities(),
             instructions=INSTRUCTIONS,
         )
-    elif isinstance(typed, types.PingRequest):
+    elif isinstance(typed, types.PingRequest | types.SetLevelRequest):
         result = {}
     elif isinstance(typed, types.ListToolsRequest):
         return Reply(

@@ -181,6 +181,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Local runs serve static files straight from the source tree; production runs collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers and cookies. Secure cookies and HSTS follow DEBUG: local runs are plain http.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -215,10 +217,23 @@ MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", [])
 # Personal access tokens: allowed lifetimes in days (never unlimited).
 PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 
-# django-oauth-toolkit: the authorization server is configured in the OAuth issue; the
-# protected-resource metadata document already names the bearer method here.
+# django-oauth-toolkit. Its unsafe defaults are switched off here, each on purpose (RFC 9700);
+# the authorization server's endpoints and policies are wired up with the assistants' OAuth flow.
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "accounts.scopes.SparkScopes",
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never in the query string
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored hashed
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
 }

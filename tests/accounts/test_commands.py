@@ -1,0 +1,92 @@
+"""Management commands: create_access_token and seed_demo."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts import tokens
+from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
+from insights.models import Dataset
+from tests.conftest import World
+
+
+def test_create_access_token_prints_the_token_last(world: World) -> None:
+    out = StringIO()
+    call_command(
+        "create_access_token",
+        "--email",
+        "MEMBER@acme.example",
+        "--name",
+        "nightly",
+        "--days",
+        "7",
+        stdout=out,
+    )
+    last = out.getvalue().strip().splitlines()[-1]
+    parsed = tokens.parse(last)
+    assert parsed is not None
+    row = PersonalAccessToken.objects.get(prefix=parsed.prefix)
+    assert row.user == world.member and row.name == "nightly"
+    assert (row.expires_at - row.created_at).days == 7
+    assert tokens.matches(last, row.digest)
+    assert last not in out.getvalue().strip().splitlines()[0]
+
+
+def test_create_access_token_refuses_unknown_user_and_bad_days(world: World) -> None:
+    with pytest.raises(CommandError, match="No user"):
+        call_command(
+            "create_access_token", "--email", "nobody@acme.example", "--name", "x", stdout=StringIO()
+        )
+    with pytest.raises(CommandError):
+        call_command("create_access_token", "--email", "member@acme.example", "--name", "x", "--days", "1000")
+
+
+def test_create_access_token_with_explicit_scope(world: World) -> None:
+    out = StringIO()
+    call_command(
+        "create_access_token",
+        "--email",
+        "member@acme.example",
+        "--name",
+        "x",
+        "--scope",
+        "insights:read",
+        stdout=out,
+    )
+    assert PersonalAccessToken.objects.get().scopes == ["insights:read"]
+    with pytest.raises(CommandError, match="cannot grant"):
+        call_command(
+            "create_access_token",
+            "--email",
+            "member@acme.example",
+            "--name",
+            "x",
+            "--scope",
+            "dataset:ds-gaming",
+        )
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_prints_working_credentials() -> None:
+    for _ in range(2):
+        out = StringIO()
+        call_command("seed_demo", "--password", "demo-password-1", stdout=out)
+    assert Organization.objects.count() == 2
+    assert User.objects.count() == 3 and Membership.objects.count() == 3
+    assert Dataset.objects.count() >= 3
+    assert EmailDomain.objects.filter(domain="acme.example", enabled=True).exists()
+    assert "admin@acme.example" in out.getvalue() and "demo-password-1" in out.getvalue()
+    assert User.objects.get(email="admin@acme.example").check_password("demo-password-1")
+
+
+@pytest.mark.django_db
+def test_seed_demo_generates_a_password_when_none_given() -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("demo user: member@acme.example"))
+    password = line.split("password: ")[1].strip()
+    assert len(password) >= 12
+    assert User.objects.get(email="member@acme.example").check_password(password)

@@ -1,0 +1,64 @@
+"""Production mode refuses unsafe configuration, and `check --deploy` is clean when configured."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "spark.example.com",
+    "SPARK_PUBLIC_URL": "https://spark.example.com",
+}
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {*GOOD, "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_in_production_mode() -> None:
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **GOOD)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY is missing or weak"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is missing or weak"),
+        ({"SECRET_KEY": "a" * 60}, "SECRET_KEY is missing or weak"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"SPARK_PUBLIC_URL": "http://spark.example.com"}, "SPARK_PUBLIC_URL"),
+        ({"DEBUG": "maybe"}, "not a boolean"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override: dict[str, str], words: str) -> None:
+    result = _manage("check", **{**GOOD, **override})
+    assert result.returncode != 0
+    assert words in result.stderr
+
+
+def test_database_url_selects_postgres() -> None:
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/spark",
+    )
+    assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
