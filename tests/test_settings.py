@@ -61,4 +61,4 @@ def test_database_url_selects_postgres() -> None:
         "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
         DATABASE_URL="postgres://u:p@127.0.0.1:5432/spark",
     )
-    assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql", result.stderr

@@ -159,12 +159,11 @@ def test_one_organizations_data_never_reaches_anothers_token(client: Client, wor
 
 def test_dataset_scopes_narrow_and_org_changes_apply_at_once(client: Client, world: World) -> None:
     token = issue(world.member, world.acme, scopes=["insights:read", "dataset:ds-core"])
-    codes = lambda: [
-        d["code"]
-        for d in call_tool(client, token.secret, "list_datasets").json()["result"]["structuredContent"][
-            "datasets"
-        ]
-    ]  # noqa: E731,E501
+
+    def codes() -> list[str]:
+        result = call_tool(client, token.secret, "list_datasets").json()["result"]
+        return [d["code"] for d in result["structuredContent"]["datasets"]]
+
     assert codes() == ["ds-core"]
     world.acme.datasets.remove(world.datasets["ds-core"])
     assert codes() == []
