@@ -1,0 +1,57 @@
+"""The same developer flow driven by the MCP Inspector CLI (Node 22, a client nobody here wrote)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import TOOLS_BIN, LiveServer, require_tool
+
+pytestmark = pytest.mark.e2e
+
+
+def inspector(server: LiveServer, token: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home), "PATH": f"{TOOLS_BIN}:{os.environ['PATH']}", "NO_COLOR": "1"}
+    return subprocess.run(
+        [str(TOOLS_BIN / "mcp-inspector"), "--cli", "--server-url", server.mcp_url, "--transport", "http",
+         "--header", f"Authorization: Bearer {token}", "--format", "json", "--stored-auth-only", *args],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_inspector_lists_calls_and_is_refused_after_revocation(
+    spark_server: LiveServer, tmp_path: Path
+) -> None:
+    require_tool(TOOLS_BIN / "mcp-inspector", "MCP Inspector CLI")
+    token = spark_server.create_token(name="inspector")
+
+    listed = inspector(spark_server, token, "--method", "tools/list", home=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    listing = json.loads(listed.stdout)
+    tools = listing.get("result", listing)["tools"]
+    assert [t["name"] for t in tools] == ["list_datasets"]
+    assert tools[0]["annotations"]["readOnlyHint"] is True
+
+    called = inspector(
+        spark_server, token, "--method", "tools/call", "--tool-name", "list_datasets", "--tool-args-json", "{}",
+        home=tmp_path,
+    )  # fmt: skip
+    assert called.returncode == 0, called.stderr
+    payload = json.loads(called.stdout)
+    result = payload.get("result", payload)
+    assert result["isError"] is False
+    assert [d["code"] for d in result["structuredContent"]["datasets"]] == ["ds-core", "ds-usa-deep"]
+
+    prefix = token[4:14]
+    spark_server.manage(
+        "shell", "-c",
+        "from accounts.models import PersonalAccessToken as T; from accounts.services import token_revoke; "
+        f"token_revoke(token=T.objects.get(prefix='{prefix}'))",
+    )  # fmt: skip
+    refused = inspector(spark_server, token, "--method", "tools/list", home=tmp_path)
+    assert refused.returncode == 3, refused  # the Inspector's exit code for an authentication failure
+    assert "auth_required" in refused.stderr and "token revoked" in refused.stderr
