@@ -36,10 +36,8 @@ def test_inspector_lists_calls_and_is_refused_after_revocation(
     assert [t["name"] for t in tools] == ["list_datasets"]
     assert tools[0]["annotations"]["readOnlyHint"] is True
 
-    called = inspector(
-        spark_server, token, "--method", "tools/call", "--tool-name", "list_datasets", "--tool-args-json", "{}",
-        home=tmp_path,
-    )  # fmt: skip
+    call_args = ["--method", "tools/call", "--tool-name", "list_datasets", "--tool-args-json", "{}"]
+    called = inspector(spark_server, token, *call_args, home=tmp_path)
     assert called.returncode == 0, called.stderr
     payload = json.loads(called.stdout)
     result = payload.get("result", payload)
