@@ -10,12 +10,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from accounts import tokens
+from accounts import epoch, tokens
 from accounts.models import (
-    AccessEpoch,
     AccessStatus,
     EmailDomain,
     Membership,
@@ -31,9 +29,7 @@ logger = logging.getLogger(__name__)
 
 def access_epoch_bump() -> None:
     """Tell every worker's bearer cache that access may have been taken away."""
-    updated = AccessEpoch.objects.filter(pk=1).update(value=F("value") + 1)
-    if not updated:
-        AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})
+    epoch.bump()
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from accounts.models import (
     User,
 )
 from accounts.services import access_epoch_bump
+from insights.models import Dataset
 
-_WATCHED = (User, Organization, EmailDomain, Membership, PersonalAccessToken)
+# Dataset is here because bearer checks cache the catalog rows a token may see.
+_WATCHED = (User, Organization, EmailDomain, Membership, PersonalAccessToken, Dataset)
 
 
 @receiver(post_save)

@@ -14,13 +14,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import epoch as access_epoch
 from accounts import tokens
 from accounts.models import (
-    AccessEpoch,
     EmailDomain,
     Membership,
     PersonalAccessToken,
@@ -65,6 +64,13 @@ class AuthError(Exception):
 
 
 @dataclass(frozen=True)
+class DatasetInfo:
+    code: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling, as far as the tools need to know."""
 
@@ -73,8 +79,12 @@ class Principal:
     organization_id: int
     token_id: int
     scopes: frozenset[str]
-    dataset_codes: frozenset[str]
+    datasets: tuple[DatasetInfo, ...]
     """Datasets the call may use: the token's dataset scopes within the organization's datasets."""
+
+    @property
+    def dataset_codes(self) -> frozenset[str]:
+        return frozenset(d.code for d in self.datasets)
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -100,7 +110,7 @@ class _Facts:
     access_ends_on: dt.date | None
     organization_name: str
     email_domain: str
-    organization_datasets: frozenset[str]
+    organization_datasets: tuple[DatasetInfo, ...]
     touched_at: dt.datetime | None
 
 
@@ -128,14 +138,6 @@ class _FactCache:
 
 
 _cache = _FactCache(CACHE_SIZE)
-_EPOCH_SQL = f"SELECT value FROM {AccessEpoch._meta.db_table} WHERE id = 1"  # noqa: S608 (constant)
-
-
-def read_epoch() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(_EPOCH_SQL)
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
 
 
 def _load_facts(prefix: str, epoch: int) -> _Facts | None:
@@ -162,14 +164,17 @@ def _load_facts(prefix: str, epoch: int) -> _Facts | None:
         access_ends_on=org.access_ends_on,
         organization_name=org.name,
         email_domain=user.email_domain,
-        organization_datasets=frozenset(org.datasets.values_list("code", flat=True)),
+        organization_datasets=tuple(
+            DatasetInfo(*row)
+            for row in org.datasets.order_by("code").values_list("code", "name", "description")
+        ),
         touched_at=token.last_used_at,
     )
 
 
 def bearer_token(request: HttpRequest) -> str:
     """The raw bearer token from the Authorization header, or AuthError."""
-    if "access_token" in request.GET:
+    if "access_token" in request.META.get("QUERY_STRING", "") and "access_token" in request.GET:
         raise AuthError("query_token")
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -187,7 +192,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     parsed = tokens.parse(raw)
     if parsed is None:
         raise AuthError("malformed")
-    epoch = read_epoch()
+    epoch = access_epoch.read()
     facts = _cache.get(parsed.prefix, epoch)
     if facts is None:
         facts = _load_facts(parsed.prefix, epoch)
@@ -228,8 +233,13 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         organization_id=facts.organization_id,
         token_id=facts.token_id,
         scopes=facts.scopes,
-        dataset_codes=frozenset(dataset_codes(facts.scopes) & facts.organization_datasets),
+        datasets=_allowed_datasets(facts),
     )
+
+
+def _allowed_datasets(facts: _Facts) -> tuple[DatasetInfo, ...]:
+    granted = dataset_codes(facts.scopes)
+    return tuple(d for d in facts.organization_datasets if d.code in granted)
 
 
 def reset_cache() -> None:

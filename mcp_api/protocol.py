@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
 import mcp_types as types
 from mcp.shared.inbound import (
     ERROR_CODE_HTTP_STATUS,
@@ -113,11 +112,9 @@ def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> 
 
 
 def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
-    try:
-        jsonschema.validate(arguments, tool.input_schema)
-    except jsonschema.ValidationError as exc:
+    if problem := tool.argument_error(arguments):
         return _tool_error(
-            f"Invalid arguments for {tool.name}: {exc.message}. Expected schema: {tool.input_schema}"
+            f"Invalid arguments for {tool.name}: {problem}. Expected schema: {tool.input_schema}"
         )
     try:
         output = tool.handler(principal, arguments)

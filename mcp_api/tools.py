@@ -7,13 +7,14 @@ Handlers take the authenticated caller and validated arguments and return struct
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import jsonschema
 import mcp_types as types
 
 from accounts.scopes import TOOLS_SCOPE
-from insights.selectors import datasets_for_codes
 from mcp_api.auth import Principal
 
 
@@ -27,7 +28,7 @@ class ToolOutput:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ToolSpec:
     name: str
     title: str
@@ -35,7 +36,24 @@ class ToolSpec:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     scope: str
-    handler: Callable[[Principal, dict[str, Any]], ToolOutput]
+    handler: Callable[[Principal, dict[str, Any]], ToolOutput] = field(repr=False)
+
+    @cached_property
+    def validator(self) -> jsonschema.protocols.Validator:
+        """The input schema, checked and compiled once (compiling per call costs a millisecond)."""
+        cls = jsonschema.validators.validator_for(self.input_schema)
+        cls.check_schema(self.input_schema)
+        return cls(self.input_schema)
+
+    @cached_property
+    def accepts_no_arguments(self) -> bool:
+        return bool(self.validator.is_valid({}))
+
+    def argument_error(self, arguments: dict[str, Any]) -> str | None:
+        if not arguments and self.accepts_no_arguments:
+            return None  # the common no-argument call, decided once per tool
+        error = jsonschema.exceptions.best_match(self.validator.iter_errors(arguments))
+        return None if error is None else error.message
 
     def as_mcp(self) -> types.Tool:
         return types.Tool(
@@ -55,10 +73,7 @@ class ToolSpec:
 
 
 def _list_datasets(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    datasets = [
-        {"code": d.code, "name": d.name, "description": d.description}
-        for d in datasets_for_codes(principal.dataset_codes)
-    ]
+    datasets = [{"code": d.code, "name": d.name, "description": d.description} for d in principal.datasets]
     if datasets:
         lines = ["Datasets you can use (pass the code to other tools):"]
         lines += [f"- {d['code']}: {d['name']}. {d['description']}" for d in datasets]

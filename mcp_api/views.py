@@ -49,6 +49,10 @@ def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
     return response
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _rpc_error(status: int, code: int, message: str) -> JsonResponse:
     return JsonResponse(
         {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}},
@@ -61,6 +65,35 @@ def _accepts_json(request: HttpRequest) -> bool:
     return not accept or any(
         p.split(";")[0].strip() in {"application/json", "application/*", "*/*"} for p in accept.split(",")
     )
+
+
+def lean_mcp_endpoint(request: HttpRequest) -> HttpResponse:
+    """The endpoint as served outside the middleware stack (see spark_portal/wsgi.py).
+
+    Does what the skipped middleware would have done for this path: validate the Host header
+    (DisallowedHost becomes a 400) and set the security headers.
+    """
+    request.get_host()
+    response = mcp_endpoint(request)
+    response.setdefault("X-Content-Type-Options", "nosniff")
+    response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+    if settings.SECURE_HSTS_SECONDS and request.is_secure():
+        response.setdefault("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}")
+    return response
+
+
+def _routing_headers(request: HttpRequest) -> dict[str, str]:
+    """The MCP routing headers, lower-cased (all the protocol layer reads)."""
+    meta = request.META
+    return {
+        name: meta[key]
+        for name, key in (
+            ("mcp-protocol-version", "HTTP_MCP_PROTOCOL_VERSION"),
+            ("mcp-method", "HTTP_MCP_METHOD"),
+            ("mcp-name", "HTTP_MCP_NAME"),
+        )
+        if key in meta
+    }
 
 
 @csrf_exempt
@@ -105,11 +138,11 @@ def _post(request: HttpRequest) -> HttpResponse:
         message: Any = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _rpc_error(400, -32700, "Parse error: the body is not valid JSON")
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = _routing_headers(request)
     try:
         reply = protocol.handle(message, headers, principal)
     except AuthError as error:
         return _challenge(request, error)
     if reply.body is None:
         return HttpResponse(status=reply.status)
-    return JsonResponse(reply.body, status=reply.status)
+    return HttpResponse(_dumps(reply.body), status=reply.status, content_type="application/json")

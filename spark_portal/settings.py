@@ -133,7 +133,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if _SQLITE:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets gunicorn workers read while one writes; IMMEDIATE avoids upgrade deadlocks.
     DATABASES["default"]["OPTIONS"] = {
@@ -214,6 +215,17 @@ MCP_MAX_BODY_BYTES = env_int("MCP_MAX_BODY_BYTES", 1_048_576)
 # Origins (scheme://host[:port]) allowed to call the MCP endpoint from a browser, besides the
 # portal's own origin. Requests without an Origin header (servers, CLIs) are not affected.
 MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", [])
+# Where the access epoch lives (see accounts/epoch.py): "file" suits one host (always true of
+# SQLite), "database" works across hosts.
+SPARK_ACCESS_EPOCH = env_str("SPARK_ACCESS_EPOCH", "file" if _SQLITE else "database")
+if SPARK_ACCESS_EPOCH not in {"file", "database"}:
+    raise ImproperlyConfigured(f"SPARK_ACCESS_EPOCH={SPARK_ACCESS_EPOCH!r} must be 'file' or 'database'")
+SPARK_ACCESS_EPOCH_FILE = env_str(
+    "SPARK_ACCESS_EPOCH_FILE",
+    f"{DATABASES['default']['NAME']}.access-epoch" if _SQLITE else str(BASE_DIR / "var" / "access-epoch"),
+)
+# Benchmarks only: serve a bare JSON view at /bench/bare to compare the MCP endpoint against.
+SPARK_BENCH_VIEWS = env_bool("SPARK_BENCH_VIEWS", False)
 # Personal access tokens: allowed lifetimes in days (never unlimited).
 PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 

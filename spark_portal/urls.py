@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 
 urlpatterns = [
     path("", lambda request: redirect("accounts:settings"), name="home"),
@@ -13,3 +16,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("mcp_api.urls")),
 ]
+
+
+if settings.SPARK_BENCH_VIEWS:
+
+    @csrf_exempt
+    def bench_bare(request: HttpRequest) -> JsonResponse:
+        """The baseline for bench/mcp_endpoint.py: Django's cost for a JSON answer, nothing else."""
+        return JsonResponse({"jsonrpc": "2.0", "id": 1, "result": {}})
+
+    urlpatterns.append(path("bench/bare", bench_bare))

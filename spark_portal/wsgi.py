@@ -1,11 +1,45 @@
-"""WSGI entry point: gunicorn serves `spark_portal.wsgi:application`."""
+"""WSGI entry point: gunicorn serves `spark_portal.wsgi:application`.
+
+The MCP endpoint skips Django's middleware stack: it uses no session, cookie, CSRF token,
+message or allauth state, and on this path the stack would cost more than the endpoint's own
+work. It still gets host validation (DNS-rebinding protection), Django's exception-to-response
+handling and the same security headers; everything else goes through the full stack.
+"""
 
 from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import set_urlconf
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark_portal.settings")
 
-application = get_wsgi_application()
+
+class SparkWSGIHandler(WSGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        from mcp_api.views import lean_mcp_endpoint
+        from spark_portal.public_url import MCP_PATHS
+
+        self._mcp_paths = frozenset(MCP_PATHS)
+        self._mcp_chain = convert_exception_to_response(lean_mcp_endpoint)
+
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info not in self._mcp_paths:
+            return super().get_response(request)
+        set_urlconf(None)
+        response = self._mcp_chain(request)
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
+        return response
+
+
+def get_application() -> SparkWSGIHandler:
+    django.setup(set_prefix=False)
+    return SparkWSGIHandler()
+
+
+application = get_application()

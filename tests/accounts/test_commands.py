@@ -90,3 +90,29 @@ def test_seed_demo_generates_a_password_when_none_given() -> None:
     password = line.split("password: ")[1].strip()
     assert len(password) >= 12
     assert User.objects.get(email="member@acme.example").check_password(password)
+
+
+def test_revoke_access_token_by_whole_token_or_prefix(world: World) -> None:
+    from tests.conftest import issue
+
+    first, second = issue(world.member, world.acme), issue(world.member, world.acme)
+    out = StringIO()
+    call_command("revoke_access_token", first.secret, stdout=out)
+    assert "revoked" in out.getvalue() and first.secret not in out.getvalue()
+    call_command("revoke_access_token", f"{second.token.display_prefix}…", stdout=StringIO())
+    for issued in (first, second):
+        issued.token.refresh_from_db()
+        assert issued.token.revoked_at is not None
+
+
+def test_revoke_access_token_refuses_unknown_or_forged(world: World) -> None:
+    from tests.conftest import issue
+
+    real = issue(world.member, world.acme)
+    body = real.secret[: 4 + tokens.PREFIX_LEN] + "x" * tokens.SECRET_LEN
+    with pytest.raises(CommandError, match="No such token"):
+        call_command("revoke_access_token", body + tokens.checksum(body))
+    with pytest.raises(CommandError):
+        call_command("revoke_access_token", "hello")
+    real.token.refresh_from_db()
+    assert real.token.revoked_at is None

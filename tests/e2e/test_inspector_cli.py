@@ -44,12 +44,7 @@ def test_inspector_lists_calls_and_is_refused_after_revocation(
     assert result["isError"] is False
     assert [d["code"] for d in result["structuredContent"]["datasets"]] == ["ds-core", "ds-usa-deep"]
 
-    prefix = token[4:14]
-    spark_server.manage(
-        "shell", "-c",
-        "from accounts.models import PersonalAccessToken as T; from accounts.services import token_revoke; "
-        f"token_revoke(token=T.objects.get(prefix='{prefix}'))",
-    )  # fmt: skip
+    spark_server.manage("revoke_access_token", token)
     refused = inspector(spark_server, token, "--method", "tools/list", home=tmp_path)
     assert refused.returncode == 3, refused  # the Inspector's exit code for an authentication failure
     assert "auth_required" in refused.stderr and "token revoked" in refused.stderr

@@ -1,0 +1,104 @@
+"""The access epoch: one counter that every worker reads on every authenticated request.
+
+Any write that can take access away bumps it; a bearer check trusts its per-worker cache only
+while the counter is unchanged. Two stores, chosen by `SPARK_ACCESS_EPOCH`:
+
+- `database` (default with PostgreSQL): a single row, updated in the same transaction as the
+  change and read with one indexed SELECT. Correct across any number of hosts.
+- `file` (default with SQLite, which is single-host by nature): an 8-byte counter in a file
+  shared by every worker through `mmap`; reading costs well under a microsecond. It is bumped
+  at once and again after the transaction commits, so a worker that reloads between the two
+  can never keep facts older than the commit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+_COUNTER = struct.Struct("<Q")
+
+
+class _FileCounter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def _mapped(self) -> mmap.mmap:
+        # Map once per process (gunicorn forks workers after import, so re-map after a fork).
+        if self._map is None or self._pid != os.getpid():
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    if os.fstat(fd).st_size < _COUNTER.size:
+                        os.ftruncate(fd, _COUNTER.size)
+                    self._map = mmap.mmap(
+                        fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE
+                    )
+                finally:
+                    os.close(fd)
+                self._pid = os.getpid()
+        return self._map
+
+    def read(self) -> int:
+        return int(_COUNTER.unpack_from(self._mapped(), 0)[0])
+
+    def bump(self) -> None:
+        mapped = self._mapped()
+        with open(self.path, "rb") as lock:  # serialize increments across processes
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                _COUNTER.pack_into(mapped, 0, _COUNTER.unpack_from(mapped, 0)[0] + 1)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_file_counters: dict[str, _FileCounter] = {}
+
+
+def _file_counter() -> _FileCounter:
+    path = str(settings.SPARK_ACCESS_EPOCH_FILE)
+    counter = _file_counters.get(path)
+    if counter is None:
+        counter = _file_counters[path] = _FileCounter(Path(path))
+    return counter
+
+
+def _use_file() -> bool:
+    return settings.SPARK_ACCESS_EPOCH == "file"
+
+
+def read() -> int:
+    """The current epoch (cheap: called on every authenticated request)."""
+    if _use_file():
+        return _file_counter().read()
+    from accounts.models import AccessEpoch
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {AccessEpoch._meta.db_table} WHERE id = 1")  # noqa: S608 (constant)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump() -> None:
+    """Invalidate every worker's cached access facts."""
+    if _use_file():
+        counter = _file_counter()
+        counter.bump()
+        transaction.on_commit(counter.bump)
+        return
+    from accounts.models import AccessEpoch
+
+    if not AccessEpoch.objects.filter(pk=1).update(value=F("value") + 1):
+        AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up and serve Spark Portal with embedded defaults: SQLite, demo data, gunicorn on HOST:PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+WORKERS=${WEB_CONCURRENCY:-2}
+PY=.venv/bin/python
+
+$PY manage.py migrate --noinput -v 0
+if [[ "${DEBUG:-1}" =~ ^(0|false|no|off)$ ]]; then
+  $PY manage.py collectstatic --noinput -v 0
+fi
+SEED=$($PY manage.py seed_demo ${DEMO_PASSWORD:+--password "$DEMO_PASSWORD"})
+
+BASE=${SPARK_PUBLIC_URL:-http://$HOST:$PORT}
+cat <<MSG
+
+  Spark Portal is starting.
+    Portal:   $BASE/
+    MCP URL:  $BASE/mcp   (also $BASE/v1/spark-api/mcp)
+    Admin:    $BASE/admin/ (create a staff user with: .venv/bin/python manage.py createsuperuser)
+
+  Demo sign-in (organization Acme Research, domain acme.example):
+$(echo "$SEED" | grep '^demo user' | sed 's/^/    /')
+
+  Create a token at $BASE/settings/tokens/ or with:
+    .venv/bin/python manage.py create_access_token --email member@acme.example --name my-agent
+
+MSG
+exec .venv/bin/gunicorn spark_portal.wsgi:application --bind "$HOST:$PORT" --workers "$WORKERS" \
+  --access-logfile - --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}"

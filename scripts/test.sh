@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up everything and run the whole test suite: lint, unit and integration tests on SQLite,
+# the same tests on PostgreSQL, and end-to-end tests against a real gunicorn server driven by
+# Chromium, the official MCP SDK client, the MCP Inspector CLI and the MCP conformance suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --dev
+PY=.venv/bin/python
+export SPARK_TESTING=1
+
+echo "==> ruff"
+.venv/bin/ruff format --check .
+.venv/bin/ruff check .
+
+echo "==> pytest on PostgreSQL (unit and integration)"
+bash scripts/with-postgres.sh $PY -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
+
+echo "==> pytest on SQLite (everything, end-to-end included)"
+$PY -m pytest tests -p no:cacheprovider "$@"

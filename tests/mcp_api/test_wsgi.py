@@ -1,0 +1,59 @@
+"""The MCP path as gunicorn serves it: outside the middleware stack, with the same protections."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from spark_portal.wsgi import SparkWSGIHandler
+from tests.conftest import World, issue
+
+BODY = json.dumps(
+    {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets"}}
+).encode()
+
+
+def _call(handler: SparkWSGIHandler, *, host: str = "127.0.0.1:8000", method: str = "POST", token: str = "",
+          path: str = "/mcp") -> tuple[str, dict[str, str], bytes]:  # fmt: skip
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+        "HTTP_HOST": host, "wsgi.input": io.BytesIO(BODY), "CONTENT_LENGTH": str(len(BODY)),
+        "CONTENT_TYPE": "application/json", "wsgi.url_scheme": "http", "HTTP_ACCEPT": "application/json",
+        "HTTP_MCP_PROTOCOL_VERSION": "2025-11-25", "HTTP_AUTHORIZATION": f"Bearer {token}",
+    }  # fmt: skip
+    seen: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    response = handler(environ, start_response)
+    body = b"".join(response)
+    response.close()
+    return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
+
+
+def test_lean_path_answers_with_security_headers_and_no_cookies(world: World) -> None:
+    handler = SparkWSGIHandler()
+    status, headers, body = _call(handler, token=issue(world.member, world.acme).secret)
+    assert status.startswith("200")
+    assert json.loads(body)["result"]["structuredContent"]["datasets"][0]["code"] == "ds-core"
+    assert headers["X-Content-Type-Options"] == "nosniff" and "Set-Cookie" not in headers
+
+
+def test_lean_path_still_refuses_foreign_hosts(world: World) -> None:
+    status, _, _ = _call(
+        SparkWSGIHandler(), host="evil.example", token=issue(world.member, world.acme).secret
+    )
+    assert status.startswith("400")
+
+
+def test_lean_path_refuses_bad_tokens_and_get(world: World) -> None:
+    handler = SparkWSGIHandler()
+    status, headers, _ = _call(handler, token="spk_nope")
+    assert status.startswith("401") and "invalid_token" in headers["WWW-Authenticate"]
+    assert _call(handler, method="GET")[0].startswith("405")
+
+
+def test_other_paths_keep_the_full_stack(world: World) -> None:
+    status, headers, _ = _call(SparkWSGIHandler(), method="GET", path="/settings/")
+    assert status.startswith("302") and "/auth/login/" in headers["Location"]
