@@ -22,12 +22,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install python3-venv
+PY=${PYTHON:-python3}
+"$PY" -c "import venv, ensurepip" 2>/dev/null || apt_install python3-venv
 if ((DEV)); then
   apt_install chromium postgresql wrk
 fi
 
-PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   say "creating .venv"
   $PY -m venv .venv
