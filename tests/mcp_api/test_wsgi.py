@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+from django.core import signals
+from django.db import close_old_connections
+
 from spark_portal.wsgi import SparkWSGIHandler
 from tests.conftest import World, issue
 
@@ -26,9 +29,17 @@ def _call(handler: SparkWSGIHandler, *, host: str = "127.0.0.1:8000", method: st
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"], seen["headers"] = status, dict(headers)
 
-    response = handler(environ, start_response)
-    body = b"".join(response)
-    response.close()
+    # As Django's test client does: keep the test's database connection (and its transaction)
+    # open across the request signals that would otherwise close it.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        response = handler(environ, start_response)
+        body = b"".join(response)
+        response.close()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
 
 
