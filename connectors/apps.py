@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Assistant connectors"
+
+    def ready(self) -> None:
+        from connectors import signals  # noqa: F401  (connects the access-epoch receivers)

@@ -1,15 +1,20 @@
-"""Bearer authentication for the MCP endpoint: one place for every kind of token.
+"""Bearer authentication for the MCP endpoints: one place for every kind of token.
 
-Each request is checked against every gate (token known, not expired, not revoked; user
-active and still a member; email domain still enabled; organization access active today).
+Personal access tokens (`spk_…`) and OAuth access tokens (issued by django-oauth-toolkit to
+assistants) pass the same gates on every request: token known, not expired, not revoked;
+user active and still a member; email domain still enabled; organization access active today;
+and, for OAuth, the assistant platform's connector still published and the token issued for
+this very resource (RFC 8707 audience).
+
 What the database says about a token is cached per worker, and the cache is trusted only
-while the access epoch (one indexed row, read on every request) is unchanged: any write that
-can take access away bumps the epoch, so revocations reach every worker on the next request.
+while the access epoch (accounts/epoch.py) is unchanged: any write that can take access away
+bumps it, so a revocation or gate change reaches every worker on the next request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,30 +24,23 @@ from django.utils import timezone
 
 from accounts import epoch as access_epoch
 from accounts import tokens
-from accounts.models import (
-    EmailDomain,
-    Membership,
-    PersonalAccessToken,
-    access_problem,
-)
+from accounts.gates import MemberFacts, member_facts, member_refusal
+from accounts.models import PersonalAccessToken
 from accounts.scopes import dataset_codes
 from accounts.services import token_touch
+from spark_portal.public_url import public_base_url, resource_urls_for_path
 
-# Reasons a request is refused, each with the words shown in `error_description`.
+# Refusals that are not organization gates, with the words sent in `error_description`.
 REASONS: dict[str, str] = {
     "missing": "missing Authorization header; send 'Authorization: Bearer <token>'",
     "query_token": "tokens in the URL are refused; send 'Authorization: Bearer <token>' instead",
     "malformed": "malformed bearer token; expected 'Authorization: Bearer spk_...' with the whole token",
     "unknown": "unknown token; check you copied the whole token, or create a new one in account settings",
+    "unknown_oauth": "unknown or revoked access token; reconnect the assistant to Spark",
     "expired": "token expired; create a new one in account settings",
+    "expired_oauth": "access token expired; refresh it or reconnect the assistant",
     "revoked": "token revoked; create a new one in account settings",
-    "user_inactive": "the account that owns this token is deactivated",
-    "not_member": "the token's owner is no longer a member of its organization",
-    "domain_not_enabled": "your email domain is not enabled for your organization; ask your org admin",
-    "access_ended": "your organization's Spark MCP access has ended; ask your organization admin",
-    "access_not_started": (
-        "your organization's Spark MCP access has not started yet; ask your organization admin"
-    ),
+    "wrong_audience": "this access token was issued for another resource; reconnect to this URL",
     "insufficient_scope": "this token lacks the scope this tool needs; create a token with that scope",
 }
 
@@ -51,7 +49,7 @@ CACHE_SIZE = 10_000
 
 
 class AuthError(Exception):
-    """A refused request: `reason` is a key of REASONS, `description` the words sent back."""
+    """A refused request: `reason` is a stable code, `description` the words sent back."""
 
     def __init__(
         self, reason: str, *, status: int = 401, scope: str | None = None, description: str | None = None
@@ -81,6 +79,8 @@ class Principal:
     scopes: frozenset[str]
     datasets: tuple[DatasetInfo, ...]
     """Datasets the call may use: the token's dataset scopes within the organization's datasets."""
+    base_url: str = ""
+    """This deployment's public base URL, for links in tool results."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -95,23 +95,25 @@ class _Facts:
     """What the database said about a token when the access epoch was `epoch`."""
 
     epoch: int
-    digest: str
+    kind: str  # "personal_access_token" | "oauth"
+    secret_digest: str  # PAT: HMAC digest to compare; OAuth: the lookup checksum itself
     token_id: int
     user_id: int
     organization_id: int
     scopes: frozenset[str]
     expires_at: dt.datetime
     revoked: bool
-    user_active: bool
-    member: bool
-    domain_enabled: bool
-    access_status: str
-    access_starts_on: dt.date
-    access_ends_on: dt.date | None
-    organization_name: str
-    email_domain: str
-    organization_datasets: tuple[DatasetInfo, ...]
+    member: MemberFacts
+    datasets: tuple[DatasetInfo, ...]
     touched_at: dt.datetime | None
+    # OAuth only
+    connection_id: int | None = None
+    connector_refusal: str | None = None
+    audiences: frozenset[str] = frozenset()
+
+    def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
+        granted = dataset_codes(self.scopes)
+        return tuple(d for d in self.datasets if d.code in granted)
 
 
 class _FactCache:
@@ -120,15 +122,15 @@ class _FactCache:
         self._items: OrderedDict[str, _Facts] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, prefix: str, epoch: int) -> _Facts | None:
-        facts = self._items.get(prefix)
+    def get(self, key: str, epoch: int) -> _Facts | None:
+        facts = self._items.get(key)
         # An entry read under an older epoch may predate a revocation: never trust it.
         return facts if facts is not None and facts.epoch == epoch else None
 
-    def put(self, prefix: str, facts: _Facts) -> None:
+    def put(self, key: str, facts: _Facts) -> None:
         with self._lock:
-            self._items[prefix] = facts
-            self._items.move_to_end(prefix)
+            self._items[key] = facts
+            self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
@@ -140,35 +142,54 @@ class _FactCache:
 _cache = _FactCache(CACHE_SIZE)
 
 
-def _load_facts(prefix: str, epoch: int) -> _Facts | None:
+def _datasets(organization: object) -> tuple[DatasetInfo, ...]:
+    rows = organization.datasets.order_by("code").values_list("code", "name", "description")  # type: ignore[attr-defined]
+    return tuple(DatasetInfo(*row) for row in rows)
+
+
+def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
     token = PersonalAccessToken.objects.select_related("user", "organization").filter(prefix=prefix).first()
     if token is None:
         return None
-    user, org = token.user, token.organization
     return _Facts(
         epoch=epoch,
-        digest=token.digest,
+        kind="personal_access_token",
+        secret_digest=token.digest,
         token_id=token.pk,
-        user_id=user.pk,
-        organization_id=org.pk,
+        user_id=token.user_id,
+        organization_id=token.organization_id,
         scopes=frozenset(token.scopes),
         expires_at=token.expires_at,
         revoked=token.revoked_at is not None,
-        user_active=user.is_active,
-        member=Membership.objects.filter(user_id=user.pk, organization_id=org.pk).exists(),
-        domain_enabled=EmailDomain.objects.filter(
-            organization_id=org.pk, domain=user.email_domain, enabled=True
-        ).exists(),
-        access_status=org.access_status,
-        access_starts_on=org.access_starts_on,
-        access_ends_on=org.access_ends_on,
-        organization_name=org.name,
-        email_domain=user.email_domain,
-        organization_datasets=tuple(
-            DatasetInfo(*row)
-            for row in org.datasets.order_by("code").values_list("code", "name", "description")
-        ),
+        member=member_facts(token.user, token.organization),
+        datasets=_datasets(token.organization),
         touched_at=token.last_used_at,
+    )
+
+
+def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
+    from connectors.selectors import connection_for_token
+
+    found = connection_for_token(checksum)
+    if found is None:
+        return None
+    token, connection, refusal = found
+    return _Facts(
+        epoch=epoch,
+        kind="oauth",
+        secret_digest=checksum,
+        token_id=token.pk,
+        user_id=connection.user_id,
+        organization_id=connection.organization_id,
+        scopes=frozenset(token.scope.split()),
+        expires_at=token.expires,
+        revoked=False,  # DOT deletes revoked access tokens: they are unknown from then on
+        member=member_facts(connection.user, connection.organization),
+        datasets=_datasets(connection.organization),
+        touched_at=connection.last_used_at,
+        connection_id=connection.pk,
+        connector_refusal=refusal,
+        audiences=frozenset(token.resource or ()),
     )
 
 
@@ -186,60 +207,73 @@ def bearer_token(request: HttpRequest) -> str:
     return value
 
 
+def _facts_for(raw: str) -> _Facts:
+    epoch = access_epoch.read()
+    if tokens.looks_like_token(raw):
+        parsed = tokens.parse(raw)
+        if parsed is None:
+            raise AuthError("malformed")
+        key = "pat:" + parsed.prefix
+        facts = _cache.get(key, epoch)
+        if facts is None:
+            facts = _load_pat_facts(parsed.prefix, epoch)
+            if facts is None:
+                raise AuthError("unknown")
+            _cache.put(key, facts)
+        if not tokens.matches(raw, facts.secret_digest):
+            raise AuthError("unknown")
+        return facts
+    if len(raw) > 512:
+        raise AuthError("malformed")
+    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    key = "oauth:" + checksum
+    facts = _cache.get(key, epoch)
+    if facts is None:
+        facts = _load_oauth_facts(checksum, epoch)
+        if facts is None:
+            raise AuthError("unknown_oauth")
+        _cache.put(key, facts)
+    return facts
+
+
 def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Principal:
     """Check every gate for the request's bearer token; return the caller or raise AuthError."""
-    raw = bearer_token(request)
-    parsed = tokens.parse(raw)
-    if parsed is None:
-        raise AuthError("malformed")
-    epoch = access_epoch.read()
-    facts = _cache.get(parsed.prefix, epoch)
-    if facts is None:
-        facts = _load_facts(parsed.prefix, epoch)
-        if facts is None:
-            raise AuthError("unknown")
-        _cache.put(parsed.prefix, facts)
-    if not tokens.matches(raw, facts.digest):
-        raise AuthError("unknown")
+    facts = _facts_for(bearer_token(request))
     now = now or timezone.now()
+    oauth = facts.kind == "oauth"
     if facts.revoked:
         raise AuthError("revoked")
     if now >= facts.expires_at:
-        raise AuthError("expired")
-    if not facts.user_active:
-        raise AuthError("user_inactive")
-    if not facts.member:
-        raise AuthError("not_member")
-    if not facts.domain_enabled:
-        raise AuthError(
-            "domain_not_enabled",
-            description=f"your email domain {facts.email_domain} is not enabled for "
-            f"{facts.organization_name}; ask your {facts.organization_name} admin",
-        )
-    problem = access_problem(
-        facts.access_status,
-        facts.access_starts_on,
-        facts.access_ends_on,
-        timezone.localdate(now),
-    )
-    if problem:
-        raise AuthError(problem)
+        raise AuthError("expired_oauth" if oauth else "expired")
+    refusal = member_refusal(facts.member, timezone.localdate(now))
+    if refusal is not None:
+        raise AuthError(refusal.reason, description=refusal.message)
+    if oauth:
+        if facts.connector_refusal:
+            raise AuthError("connector_unpublished", description=facts.connector_refusal)
+        if not facts.audiences & resource_urls_for_path(request, request.path_info):
+            raise AuthError("wrong_audience")
     if facts.touched_at is None or now - facts.touched_at >= TOUCH_INTERVAL:
         facts.touched_at = now
-        token_touch(token_id=facts.token_id, now=now)
+        _touch(facts, now)
     return Principal(
-        kind="personal_access_token",
+        kind=facts.kind,
         user_id=facts.user_id,
         organization_id=facts.organization_id,
         token_id=facts.token_id,
         scopes=facts.scopes,
-        datasets=_allowed_datasets(facts),
+        datasets=facts.allowed_datasets(),
+        base_url=public_base_url(request),
     )
 
 
-def _allowed_datasets(facts: _Facts) -> tuple[DatasetInfo, ...]:
-    granted = dataset_codes(facts.scopes)
-    return tuple(d for d in facts.organization_datasets if d.code in granted)
+def _touch(facts: _Facts, now: dt.datetime) -> None:
+    if facts.kind == "oauth":
+        from connectors.services import connection_touch
+
+        connection_touch(connection_id=facts.connection_id, now=now)  # type: ignore[arg-type]
+    else:
+        token_touch(token_id=facts.token_id, now=now)
 
 
 def reset_cache() -> None:

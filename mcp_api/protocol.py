@@ -34,7 +34,7 @@ from mcp_types.version import (
 from pydantic import ValidationError
 
 from mcp_api.auth import AuthError, Principal
-from mcp_api.tools import TOOLS, ToolError, ToolSpec
+from mcp_api.tools import ToolError, ToolSpec
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +83,16 @@ def _server_info() -> types.Implementation:
     return types.Implementation(name=SERVER_NAME, title=SERVER_TITLE, version=SERVER_VERSION)
 
 
-_tools_list_cache: dict[str, dict[str, Any]] = {}
+_tools_list_cache: dict[tuple[int, str], dict[str, Any]] = {}
 
 
-def _tools_list(version: str) -> dict[str, Any]:
-    # The tool list is static: build and shape it once per protocol version.
-    if version not in _tools_list_cache:
-        result = types.ListToolsResult(tools=[tool.as_mcp() for tool in TOOLS.values()])
-        _tools_list_cache[version] = _shape("tools/list", version, result)
-    return _tools_list_cache[version]
+def _tools_list(tools: dict[str, ToolSpec], version: str) -> dict[str, Any]:
+    # Tool lists are static: build and shape each once per protocol version.
+    key = (id(tools), version)
+    if key not in _tools_list_cache:
+        result = types.ListToolsResult(tools=[tool.as_mcp() for tool in tools.values()])
+        _tools_list_cache[key] = _shape("tools/list", version, result)
+    return _tools_list_cache[key]
 
 
 def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> dict[str, Any]:
@@ -143,18 +144,10 @@ def _is_modern(message: dict[str, Any], headers: Mapping[str, str]) -> bool:
     return isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta
 
 
-def required_scope(message: dict[str, Any]) -> str | None:
-    """The scope a request needs before it is dispatched (checked by the HTTP layer → 403)."""
-    if message.get("method") != "tools/call":
-        return None
-    params = message.get("params")
-    name = params.get("name") if isinstance(params, dict) else None
-    tool = TOOLS.get(name) if isinstance(name, str) else None
-    return tool.scope if tool else None
-
-
-def handle(message: Any, headers: Mapping[str, str], principal: Principal) -> Reply:
-    """Answer one decoded JSON body. `headers` are lower-cased request headers."""
+def handle(
+    message: Any, headers: Mapping[str, str], principal: Principal, tools: dict[str, ToolSpec]
+) -> Reply:
+    """Answer one decoded JSON body with this endpoint's `tools`. `headers` are lower-cased."""
     if isinstance(message, list):
         return error_reply(
             None,
@@ -194,10 +187,12 @@ def handle(message: Any, headers: Mapping[str, str], principal: Principal) -> Re
                 f"Unsupported MCP-Protocol-Version {version!r}; this server speaks {supported}",
                 status=400,
             )
-    return _dispatch(parsed, version, principal)
+    return _dispatch(parsed, version, principal, tools)
 
 
-def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal) -> Reply:
+def _dispatch(
+    request: types.JSONRPCRequest, version: str, principal: Principal, tools: dict[str, ToolSpec]
+) -> Reply:
     modern = version in MODERN_PROTOCOL_VERSIONS
     method = request.method
     try:
@@ -238,12 +233,12 @@ def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal)
     elif isinstance(typed, types.ListToolsRequest):
         return Reply(
             status=200,
-            body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(version)},
+            body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(tools, version)},
         )
     elif isinstance(typed, types.CallToolRequest):
-        tool = TOOLS.get(typed.params.name)
+        tool = tools.get(typed.params.name)
         if tool is None:
-            known = ", ".join(sorted(TOOLS))
+            known = ", ".join(sorted(tools))
             return error_reply(
                 request.id,
                 types.INVALID_PARAMS,

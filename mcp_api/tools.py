@@ -6,6 +6,7 @@ Handlers take the authenticated caller and validated arguments and return struct
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,4 +121,104 @@ LIST_DATASETS = ToolSpec(
     handler=_list_datasets,
 )
 
+
+def _words(text: str) -> set[str]:
+    return {w for w in "".join(c.lower() if c.isalnum() else " " for c in text).split() if len(w) > 1}
+
+
+def _search(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
+    query = _words(arguments["query"])
+    scored = []
+    for d in principal.datasets:
+        haystack = _words(f"{d.code} {d.name} {d.description}")
+        score = len(query & haystack)
+        if score:
+            scored.append((-score, d.code, d))
+    results = [
+        {"id": d.code, "title": d.name, "url": f"{principal.base_url}/datasets/{d.code}/"}
+        for _, _, d in sorted(scored)
+    ]
+    payload = {"results": results}
+    # ChatGPT reads the results from a JSON text block (OpenAI's connector contract).
+    return ToolOutput(structured=payload, text=json.dumps(payload))
+
+
+def _fetch(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
+    for d in principal.datasets:
+        if d.code == arguments["id"]:
+            document = {
+                "id": d.code,
+                "title": d.name,
+                "text": f"{d.name} ({d.code})\n\n{d.description}",
+                "url": f"{principal.base_url}/datasets/{d.code}/",
+                "metadata": {"kind": "dataset", "code": d.code},
+            }
+            return ToolOutput(structured=document, text=json.dumps(document))
+    raise ToolError(
+        f"No document with id {arguments['id']!r} is available to you; use an id returned by search."
+    )
+
+
+SEARCH = ToolSpec(
+    name="search",
+    title="Search Spark",
+    description=(
+        "Search the Spark audience-insights catalog your organization may use. Returns result ids, "
+        "titles and URLs; pass an id to fetch for the full document. Use short keyword queries "
+        "(e.g. 'streaming USA', 'gaming platforms')."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {"query": {"type": "string", "minLength": 1, "description": "Keywords to search for."}},
+        "required": ["query"],
+        "additionalProperties": False,
+    },
+    output_schema={
+        "type": "object",
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                    "required": ["id", "title", "url"],
+                },
+            }
+        },
+        "required": ["results"],
+    },
+    scope=TOOLS_SCOPE,
+    handler=_search,
+)
+
+FETCH = ToolSpec(
+    name="fetch",
+    title="Fetch a Spark document",
+    description="Fetch the full text of one search result by its id (from the search tool).",
+    input_schema={
+        "type": "object",
+        "properties": {"id": {"type": "string", "minLength": 1, "description": "A result id from search."}},
+        "required": ["id"],
+        "additionalProperties": False,
+    },
+    output_schema={
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "url": {"type": "string"},
+            "metadata": {"type": "object"},
+        },
+        "required": ["id", "title", "text", "url"],
+    },
+    scope=TOOLS_SCOPE,
+    handler=_fetch,
+)
+
 TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (LIST_DATASETS,)}
+OPENAI_TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (SEARCH, FETCH)}

@@ -10,6 +10,7 @@ app_name = "mcp_api"
 urlpatterns = [
     path("mcp", mcp_endpoint, name="endpoint"),
     path("v1/spark-api/mcp", mcp_endpoint, name="endpoint-reference-path"),
+    path("openai/mcp", mcp_endpoint, name="endpoint-openai"),
     path(
         ".well-known/oauth-protected-resource",
         ProtectedResourceMetadataView.as_view(),

@@ -11,9 +11,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mcp_api import protocol
 from mcp_api.auth import AuthError, authenticate
-from spark_portal.public_url import public_base_url, resource_metadata_url
+from mcp_api.tools import OPENAI_TOOLS, TOOLS
+from spark_portal.public_url import (
+    MCP_PATH,
+    OPENAI_MCP_PATH,
+    REFERENCE_MCP_PATH,
+    public_base_url,
+    resource_metadata_url,
+)
 
 ALLOW = "POST, OPTIONS"
+# Which tools each endpoint serves: ChatGPT's connectors expect `search` and `fetch`.
+TOOLSETS = {MCP_PATH: TOOLS, REFERENCE_MCP_PATH: TOOLS, OPENAI_MCP_PATH: OPENAI_TOOLS}
 CORS_ALLOW_HEADERS = (
     "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
 )
@@ -140,7 +149,7 @@ def _post(request: HttpRequest) -> HttpResponse:
         return _rpc_error(400, -32700, "Parse error: the body is not valid JSON")
     headers = _routing_headers(request)
     try:
-        reply = protocol.handle(message, headers, principal)
+        reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info])
     except AuthError as error:
         return _challenge(request, error)
     if reply.body is None:

@@ -1,4 +1,4 @@
-"""The deployment's public URLs: issuer, canonical MCP resource, metadata documents."""
+"""The deployment's public URLs: issuer, canonical MCP resources, metadata documents."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from django.conf import settings
 from django.http import HttpRequest
 
 MCP_PATH = "/mcp"
-MCP_PATHS = ("/mcp", "/v1/spark-api/mcp")
+REFERENCE_MCP_PATH = "/v1/spark-api/mcp"
+OPENAI_MCP_PATH = "/openai/mcp"
+MCP_PATHS = (MCP_PATH, REFERENCE_MCP_PATH, OPENAI_MCP_PATH)
 PROTECTED_RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+# Paths that are one resource: a token issued for any of them is good at all of them.
+_RESOURCE_FAMILY = {
+    MCP_PATH: (MCP_PATH, REFERENCE_MCP_PATH),
+    REFERENCE_MCP_PATH: (MCP_PATH, REFERENCE_MCP_PATH),
+    OPENAI_MCP_PATH: (OPENAI_MCP_PATH,),
+}
 
 
 def public_base_url(request: HttpRequest) -> str:
@@ -20,6 +29,17 @@ def public_base_url(request: HttpRequest) -> str:
 def mcp_resource_url(request: HttpRequest, path: str = MCP_PATH) -> str:
     """The canonical resource identifier (RFC 8707/9728) of the MCP endpoint at `path`."""
     return public_base_url(request) + path
+
+
+def resource_urls_for_path(request: HttpRequest, path: str) -> frozenset[str]:
+    """Resource identifiers a token may carry to be accepted at `path` (its audience family)."""
+    base = public_base_url(request)
+    return frozenset(base + p for p in _RESOURCE_FAMILY.get(path, ()))
+
+
+def all_resource_urls(request: HttpRequest) -> frozenset[str]:
+    base = public_base_url(request)
+    return frozenset(base + p for p in MCP_PATHS)
 
 
 def resource_metadata_url(request: HttpRequest, path: str = MCP_PATH) -> str:

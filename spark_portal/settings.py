@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "connectors.context_processors.navigation",
             ],
         },
     },
@@ -224,31 +225,65 @@ SPARK_ACCESS_EPOCH_FILE = env_str(
     "SPARK_ACCESS_EPOCH_FILE",
     f"{DATABASES['default']['NAME']}.access-epoch" if _SQLITE else str(BASE_DIR / "var" / "access-epoch"),
 )
+# Redirect URIs accepted for the "custom" platform besides loopback ones (comma-separated).
+SPARK_EXTRA_REDIRECT_URIS = env_list("SPARK_EXTRA_REDIRECT_URIS", [])
 # Benchmarks only: serve a bare JSON view at /bench/bare to compare the MCP endpoint against.
 SPARK_BENCH_VIEWS = env_bool("SPARK_BENCH_VIEWS", False)
 # Personal access tokens: allowed lifetimes in days (never unlimited).
 PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 
-# django-oauth-toolkit. Its unsafe defaults are switched off here, each on purpose (RFC 9700);
-# the authorization server's endpoints and policies are wired up with the assistants' OAuth flow.
+# django-oauth-toolkit: the authorization server for assistants. Its unsafe defaults are switched
+# off here, each on purpose (RFC 9700, and the MCP authorization spec).
 OAUTH2_PROVIDER = {
+    "OIDC_ISS_ENDPOINT": SPARK_PUBLIC_URL,  # empty: the issuer is derived from each request
+    "OAUTH2_VALIDATOR_CLASS": "connectors.oauth.SparkOAuth2Validator",
     "SCOPES_BACKEND_CLASS": "accounts.scopes.SparkScopes",
     "PKCE_REQUIRED": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only (also checked before consent)
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never in the query string
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored hashed
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its whole family
+    # http only for loopback redirects (RFC 8252, local tools); connectors.platforms enforces that.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "ALLOW_LOCALHOST_LOOPBACK": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_IDLE_SECONDS", 30 * 24 * 3600),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_basic", "client_secret_post"],
+    # Dynamic client registration is open (assistants register anonymously); the platform policy
+    # and rate limit live in connectors.oauth.RegistrationView.
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    "DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
+    "CIMD_ENABLED": True,
+    "CIMD_METADATA_FETCHER": env_str("SPARK_CIMD_METADATA_FETCHER", "connectors.oauth.PolicyMetadataFetcher"),
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.cimd.HostAllowlistCIMDPermission",),
+    "CIMD_ALLOWED_HOSTS": env_list("SPARK_CIMD_ALLOWED_HOSTS", ["claude.ai", "claude.com", ".anthropic.com"]),
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
 }
+# W008 warns that http redirect URIs are allowed at all; ours are loopback-only (RFC 8252), which
+# connectors.platforms enforces and tests/connectors/test_registration.py proves.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
+# Anonymous client registrations allowed per IP address per hour.
+SPARK_DCR_RATE_LIMIT_PER_HOUR = env_int("SPARK_DCR_RATE_LIMIT_PER_HOUR", 30)
+
+# django-oauth-toolkit's models, named here because our models point at them (swappable).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

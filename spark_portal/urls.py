@@ -15,6 +15,9 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("mcp_api.urls")),
+    path("", include("connectors.urls")),
+    path("", include("insights.urls")),
+    path("", include("connectors.oauth_urls")),
 ]
 
 

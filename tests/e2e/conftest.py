@@ -6,15 +6,18 @@ Tests talk to it only over HTTP (and through `manage.py` against the same databa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Client ID metadata documents the e2e server can fetch (see tests/e2e/cimd_fetcher.py), by path.
+CIMD_DOCUMENTS: dict[str, dict[str, object]] = {}
+ACCESS_TOKEN_SECONDS = 8  # short, so a test can watch the SDK client refresh
+
+
+def _start_cimd_server() -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            document = CIMD_DOCUMENTS.get(self.path)
+            body = json.dumps(document).encode()
+            self.send_response(200 if document else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def free_port() -> int:
@@ -80,11 +107,16 @@ def require_tool(path: Path, what: str) -> None:
 def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data = tmp_path_factory.mktemp("live")
     port = free_port()
+    cimd = _start_cimd_server()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{data / 'e2e.sqlite3'}",
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
+        "OAUTH_ACCESS_TOKEN_SECONDS": str(ACCESS_TOKEN_SECONDS),
+        "SPARK_CIMD_ALLOWED_HOSTS": "cimd.spark.test",
+        "SPARK_CIMD_METADATA_FETCHER": "tests.e2e.cimd_fetcher.LoopbackFetcher",
+        "SPARK_TEST_CIMD_PORT": str(cimd.server_address[1]),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env)
@@ -108,6 +140,7 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
                 time.sleep(0.2)
         yield server
     finally:
+        cimd.shutdown()
         proc.terminate()
         try:
             proc.wait(timeout=10)

@@ -54,11 +54,15 @@ def test_token_in_query_string_is_refused(client: Client, world: World) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "Token spk_x", "Bearer not-a-spark-token"],
+    ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "Token spk_x", "Bearer spk_short"],
 )
 def test_malformed(client: Client, world: World, header: str) -> None:
     response = client.post("/mcp", data="{}", content_type="application/json", HTTP_AUTHORIZATION=header)
     _refused(response, "malformed")
+
+
+def test_a_token_that_is_not_ours_is_unknown(client: Client, world: World) -> None:
+    _refused(call_tool(client, "not-a-spark-token", "list_datasets"), "unknown or revoked access token")
 
 
 def test_checksum_mismatch_is_malformed(client: Client, world: World) -> None:

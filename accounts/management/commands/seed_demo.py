@@ -6,13 +6,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import demo_seed
+from connectors.platforms import Platform
+from connectors.services import publication_set
 
 
 class Command(BaseCommand):
     help = (
         "Create (or refresh) the demo: organization Acme Research with the enabled domain "
-        "acme.example, an admin and a member, a second organization Globex, and the dataset "
-        "catalog. Safe to run repeatedly; passwords are reset to the ones printed."
+        "acme.example, an admin and a member, every assistant connector published, a second "
+        "organization Globex (no connector published), and the dataset catalog. Safe to run "
+        "repeatedly; passwords are reset to the ones printed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,6 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["password"] or secrets.token_urlsafe(12)
         demo = demo_seed(password=password)
+        # Acme publishes every connector; Globex none (its members see the "not published" page).
+        acme, admin = demo.organizations[0], demo.users[0]
+        for platform in Platform:
+            publication_set(organization=acme, platform=platform, published=True, actor=admin, request=None)
         for user in demo.users:
             self.stdout.write(f"demo user: {user.email}  password: {password}")
         counts = (

@@ -1,0 +1,74 @@
+"""The organization gates every way in passes: one rule, shared by tokens, OAuth and consent.
+
+Each refusal names what is wrong and who can fix it, in words for the person who hit it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from accounts.models import access_problem
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    """Stable code, e.g. `domain_not_enabled`."""
+    message: str
+    """What is wrong and who can fix it (ASCII: it also travels in WWW-Authenticate)."""
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the gates need to know about a person's standing in one organization."""
+
+    user_active: bool
+    member: bool
+    email_domain: str
+    domain_enabled: bool
+    organization_name: str
+    access_status: str
+    access_starts_on: dt.date
+    access_ends_on: dt.date | None
+
+
+def member_refusal(facts: MemberFacts, today: dt.date) -> Refusal | None:
+    """Why this person may not use Spark MCP for this organization today, or None."""
+    org = facts.organization_name
+    if not facts.user_active:
+        return Refusal("user_inactive", "the account is deactivated; ask your organization admin")
+    if not facts.member:
+        return Refusal("not_member", f"the account is no longer a member of {org}; ask your {org} admin")
+    if not facts.domain_enabled:
+        return Refusal(
+            "domain_not_enabled",
+            f"your email domain {facts.email_domain} is not enabled for {org}; ask your {org} admin",
+        )
+    problem = access_problem(facts.access_status, facts.access_starts_on, facts.access_ends_on, today)
+    if problem == "access_ended":
+        return Refusal("access_ended", f"{org}'s Spark MCP access has ended; ask your {org} admin")
+    if problem == "access_not_started":
+        return Refusal(
+            "access_not_started", f"{org}'s Spark MCP access has not started yet; ask your {org} admin"
+        )
+    return None
+
+
+def member_facts(user: object, organization: object) -> MemberFacts:
+    """Read the facts for a user and organization from the database (not the hot path)."""
+    from accounts.models import EmailDomain, Membership, Organization, User
+
+    assert isinstance(user, User) and isinstance(organization, Organization)
+    return MemberFacts(
+        user_active=user.is_active,
+        member=Membership.objects.filter(user=user, organization=organization).exists(),
+        email_domain=user.email_domain,
+        domain_enabled=EmailDomain.objects.filter(
+            organization=organization, domain=user.email_domain, enabled=True
+        ).exists(),
+        organization_name=organization.name,
+        access_status=organization.access_status,
+        access_starts_on=organization.access_starts_on,
+        access_ends_on=organization.access_ends_on,
+    )

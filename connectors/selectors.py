@@ -1,0 +1,86 @@
+"""Reads for connectors, connected apps and the audit trail, scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from oauth2_provider.models import AccessToken, Application
+
+from accounts.models import Membership, Organization, Role, User
+from connectors.models import AuditEvent, ConnectedApp, ConnectorPublication, OrganizationClient
+from connectors.platforms import Platform, platform_for_redirect_uris
+
+
+def application_platform(application: Application) -> Platform | None:
+    return platform_for_redirect_uris(application.redirect_uris.split())
+
+
+def connector_refusal(organization: Organization, platform: Platform | None) -> str | None:
+    """Why members of `organization` may not use a client of `platform`, or None."""
+    if platform is None:
+        return "this client's redirect address belongs to no supported assistant platform"
+    published = ConnectorPublication.objects.filter(
+        organization=organization, platform=platform, published=True
+    ).exists()
+    if published:
+        return None
+    return (
+        f"the {Platform(platform).label} connector is not published for {organization.name}; "
+        "ask your workspace admin to publish it in Spark Portal"
+    )
+
+
+def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str | None] | None:
+    """An OAuth access token by checksum, its connected app, and any connector refusal."""
+    token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
+    if token is None or token.user_id is None or token.application_id is None:
+        return None
+    connection = (
+        ConnectedApp.objects.select_related("user", "organization")
+        .filter(user_id=token.user_id, application_id=token.application_id)
+        .first()
+    )
+    if connection is None:
+        return None
+    return (
+        token,
+        connection,
+        connector_refusal(connection.organization, application_platform(token.application)),
+    )
+
+
+def connected_apps_for_user(user: User) -> QuerySet[ConnectedApp]:
+    return ConnectedApp.objects.filter(user=user).select_related("application", "organization")
+
+
+def connected_app_for_user(user: User, connection_id: int) -> ConnectedApp:
+    """The user's own connected app, or 404."""
+    return get_object_or_404(connected_apps_for_user(user), pk=connection_id)
+
+
+def admin_organizations(user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).order_by("name")
+
+
+def organization_for_admin(user: User, slug: str) -> Organization:
+    """An organization the user administers, or 404 (a non-admin cannot tell it exists)."""
+    return get_object_or_404(admin_organizations(user), slug=slug)
+
+
+def is_org_admin(user: User) -> bool:
+    return Membership.objects.filter(user=user, role=Role.ADMIN).exists()
+
+
+def publications(organization: Organization) -> list[tuple[Platform, ConnectorPublication | None]]:
+    rows = {p.platform: p for p in organization.publications.select_related("changed_by")}
+    return [(platform, rows.get(platform)) for platform in Platform]
+
+
+def audit_events(organization: Organization) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(organization=organization).select_related("actor")
+
+
+def organization_clients(organization: Organization) -> QuerySet[OrganizationClient]:
+    return OrganizationClient.objects.filter(organization=organization).select_related(
+        "application", "created_by"
+    )

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from insights import views
+
+app_name = "insights"
+
+urlpatterns = [path("datasets/<slug:code>/", views.dataset_detail, name="dataset")]

@@ -1,0 +1,33 @@
+"""Test-only transport for client ID metadata documents.
+
+A client ID metadata document lives at an https URL on a public host, which a loopback-only
+test machine cannot serve. The e2e server is started with this fetcher: it keeps the product's
+policy (`PolicyMetadataFetcher`: platform redirect URIs, DOT's document checks) and replaces only
+the transport, mapping https://cimd.spark.test/<path> to a loopback server the test runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+from oauth2_provider.cimd import CIMDError
+
+from connectors.oauth import PolicyMetadataFetcher
+
+TEST_HOST = "cimd.spark.test"
+
+
+class LoopbackFetcher(PolicyMetadataFetcher):
+    def fetch_document(self, client_id: str) -> tuple[dict[str, Any], int]:
+        parts = urlsplit(client_id)
+        if parts.scheme != "https" or parts.hostname != TEST_HOST:
+            raise CIMDError("the test fetcher serves only https://cimd.spark.test/ documents")
+        port = int(os.environ["SPARK_TEST_CIMD_PORT"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{parts.path}", timeout=5) as response:
+            if response.status != 200:
+                raise CIMDError(f"client_id document returned HTTP {response.status}")
+            return json.loads(response.read()), 300
