@@ -21,6 +21,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -188,9 +189,9 @@ class AuthorizeView(AuthorizationView):
         description: str, redirect_uri: str | None, state: str | None, error: str = ""
     ) -> OAuthToolkitError:
         if error == "invalid_target":
-            from oauth2_provider.oauth2_validators import CustomOAuth2Error
-
-            oauth_error: Any = CustomOAuth2Error(error=error, description=description, state=state)
+            oauth_error: Any = oauth_errors.CustomOAuth2Error(
+                error=error, description=description, state=state
+            )
         else:
             oauth_error = oauth_errors.InvalidRequestError(description=description, state=state)
         return OAuthToolkitError(error=oauth_error, redirect_uri=redirect_uri)
@@ -338,6 +339,8 @@ class RegistrationView(DynamicClientRegistrationView):
             )
             response["Retry-After"] = "3600"
             return response
+        # Registrations belong to no user, even when a portal session cookie comes along.
+        request.user = AnonymousUser()
         response = super().post(request, *args, **kwargs)
         if response.status_code == 201:
             body = json.loads(response.content)

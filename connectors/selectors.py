@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.settings import oauth2_settings
 
 from accounts.models import Membership, Organization, Role, User
 from connectors.models import AuditEvent, ConnectedApp, ConnectorPublication, OrganizationClient
@@ -35,6 +36,8 @@ def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str 
     token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
     if token is None or token.user_id is None or token.application_id is None:
         return None
+    if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
+        return None  # a client-registration management token is no key to the MCP endpoints
     connection = (
         ConnectedApp.objects.select_related("user", "organization")
         .filter(user_id=token.user_id, application_id=token.application_id)
