@@ -30,8 +30,8 @@ def publish(org: Organization, *platforms: Platform) -> None:
 
 
 def register(client: Client, redirect_uris: list[str] | None = None, **extra: Any) -> Any:
-    body = {"redirect_uris": [LOOPBACK] if redirect_uris is None else redirect_uris, "client_name": "Test agent",
-            "token_endpoint_auth_method": "none", **extra}  # fmt: skip
+    uris = [LOOPBACK] if redirect_uris is None else redirect_uris
+    body = {"redirect_uris": uris, "client_name": "Test agent", "token_endpoint_auth_method": "none", **extra}
     return client.post("/oauth/register/", data=json.dumps(body), content_type="application/json")
 
 

@@ -31,8 +31,13 @@ def test_authorization_server_metadata_is_exact(client: Client, world: World) ->
     assert "none" in meta["token_endpoint_auth_methods_supported"]
     assert meta["client_id_metadata_document_supported"] is True
     assert meta["authorization_response_iss_parameter_supported"] is True
-    for key, path in [("authorization_endpoint", "/oauth/authorize/"), ("token_endpoint", "/oauth/token/"),
-                      ("registration_endpoint", "/oauth/register/"), ("revocation_endpoint", "/oauth/revoke/")]:  # fmt: skip
+    endpoints = {
+        "authorization_endpoint": "/oauth/authorize/",
+        "token_endpoint": "/oauth/token/",
+        "registration_endpoint": "/oauth/register/",
+        "revocation_endpoint": "/oauth/revoke/",
+    }
+    for key, path in endpoints.items():
         assert meta[key] == "http://testserver" + path
     assert "introspection_endpoint" not in meta
 
@@ -164,8 +169,8 @@ def test_consent_post_without_csrf_token_is_refused(published: World) -> None:
     flow = new_flow(browser)
     page = browser.get(flow.authorize_url())
     assert page.status_code == 200
-    response = browser.post(flow.authorize_url(), data={"allow": "Authorize", "client_id": flow.client_id,
-                                                        "redirect_uri": flow.redirect_uri, "response_type": "code"})  # fmt: skip
+    fields = {"allow": "Authorize", "client_id": flow.client_id, "redirect_uri": flow.redirect_uri}
+    response = browser.post(flow.authorize_url(), data={**fields, "response_type": "code"})
     assert response.status_code == 403 and not ConnectedApp.objects.exists()
 
 
