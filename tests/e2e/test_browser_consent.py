@@ -1,0 +1,128 @@
+"""Sign-in, consent and gate pages in Chromium, the way a team member meets them when an
+assistant connects; plus the pages where they and their admin stay in control."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer
+
+pytestmark = pytest.mark.e2e
+SHOTS = ARTIFACTS / "screenshots"
+CALLBACK = "https://claude.ai/api/mcp/auth_callback"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium missing at {CHROMIUM}; run scripts/setup.sh --dev")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _register(server: LiveServer) -> str:
+    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"})
+    request = urllib.request.Request(
+        f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:  # noqa: S310 (loopback test server)
+        return str(json.loads(response.read())["client_id"])
+
+
+def _authorize_url(server: LiveServer, client_id: str) -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(8)
+    query = urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "state": state,
+        "code_challenge": challenge, "code_challenge_method": "S256", "resource": server.mcp_url,
+        "scope": "insights:read dataset:ds-core dataset:ds-usa-deep",
+    })  # fmt: skip
+    return f"{server.url}/oauth/authorize/?{query}", state
+
+
+def _sign_in(page: Page, email: str, shot: str | None = None) -> None:
+    page.wait_for_selector("#id_login")
+    if shot:
+        _shot(page, shot)
+    page.fill("#id_login", email)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    landed: list[str] = []
+
+    def claude_callback(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
+
+    page.route("https://claude.ai/**", claude_callback)
+    url, state = _authorize_url(spark_server, _register(spark_server))
+    page.goto(url)
+    _sign_in(page, "member@acme.example", shot="10-oauth-sign-in")
+    page.wait_for_selector("#consent-form")
+    text = page.inner_text("main")
+    assert "Allow Claude to use Spark?" in text and "verified" in text and "claude.ai" in text
+    assert "Acme Research" in text and "Ask Spark MCP for audience insights" in text
+    _shot(page, "11-consent")
+    page.click("#allow")
+    page.wait_for_selector("text=Back in Claude")
+    query = parse_qs(urlsplit(landed[-1]).query)
+    assert query["state"] == [state] and query["code"][0] and query["iss"] == [spark_server.url]
+
+    page.goto(f"{spark_server.url}/settings/connected-apps/")
+    assert "Claude" in page.inner_text("main")
+    _shot(page, "12-connected-apps")
+    context.close()
+
+
+def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    url, _ = _authorize_url(spark_server, _register(spark_server))
+    page.goto(url)
+    _sign_in(page, "analyst@globex.example")
+    page.wait_for_selector("#refusal-message")
+    assert "ask your workspace admin to publish it" in page.inner_text("#refusal-message")
+    assert page.locator("#consent-form").count() == 0
+    _shot(page, "13-not-published")
+    context.close()
+
+
+def test_admin_page_publish_controls(browser: Browser, spark_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/org/acme/")
+    _sign_in(page, "admin@acme.example")
+    page.wait_for_selector("text=Connectors")
+    row = page.locator("tr[data-platform=chatgpt]")
+    row.locator("button", has_text="Unpublish").click()
+    page.wait_for_selector("text=is unpublished for Acme Research")
+    assert "not published" in page.locator("tr[data-platform=chatgpt]").inner_text()
+    _shot(page, "14-org-admin")
+    page.locator("tr[data-platform=chatgpt]").locator("button", has_text="Publish").click()
+    page.wait_for_selector("text=is published for Acme Research")
+    page.goto(f"{spark_server.url}/org/acme/audit/")
+    assert "connector.unpublished" in page.inner_text("main")
+    _shot(page, "15-audit")
+    context.close()
