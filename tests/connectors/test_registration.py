@@ -99,3 +99,42 @@ def test_cleanup_deletes_only_old_unused_self_registered_clients(browser: Client
     remaining = set(Application.objects.values_list("client_id", flat=True))
     assert remaining == {used.client_id, fresh}
     assert "Deleted 1" in out.getvalue()
+
+
+def test_client_id_metadata_documents_must_name_platform_redirects() -> None:
+    from oauth2_provider.cimd import CIMDError
+
+    from connectors.oauth import PolicyMetadataFetcher
+
+    class Stub(PolicyMetadataFetcher):
+        document: dict[str, object] = {}
+
+        def fetch_document(self, client_id: str) -> tuple[dict[str, object], int]:
+            return self.document, 300
+
+    Stub.document = {"client_id": "https://claude.ai/oauth/mcp.json",
+                     "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}  # fmt: skip
+    assert Stub().fetch("https://claude.ai/oauth/mcp.json")[0]["redirect_uris"]
+    for bad in (["https://evil.example/cb"], [], "https://claude.ai/api/mcp/auth_callback"):
+        Stub.document = {"client_id": "https://claude.ai/oauth/mcp.json", "redirect_uris": bad}
+        with pytest.raises(CIMDError, match="refused"):
+            Stub().fetch("https://claude.ai/oauth/mcp.json")
+
+
+def test_client_id_metadata_documents_only_from_allowed_hosts(
+    settings, browser: Client, published: World
+) -> None:  # type: ignore[no-untyped-def]
+    # Not on the allowlist: never fetched, the client is unknown (an error page, no redirect).
+    from tests.connectors.oauth_helpers import Flow, pkce
+
+    verifier, challenge = pkce()
+    flow = Flow(
+        "https://evil.example/client.json",
+        "https://claude.ai/api/mcp/auth_callback",
+        verifier,
+        challenge,
+        "s",
+    )
+    response = browser.get(flow.authorize_url())
+    assert response.status_code == 400 and "Location" not in response
+    assert not Application.objects.filter(client_id="https://evil.example/client.json").exists()

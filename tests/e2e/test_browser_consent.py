@@ -38,11 +38,13 @@ def _shot(page: Page, name: str) -> None:
 
 
 def _register(server: LiveServer) -> str:
-    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"})
+    body = json.dumps(
+        {"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"}
+    )
     request = urllib.request.Request(
         f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request) as response:  # noqa: S310 (loopback test server)
+    with urllib.request.urlopen(request) as response:
         return str(json.loads(response.read())["client_id"])
 
 

@@ -41,3 +41,23 @@ def test_conformance_suite_server_mode(spark_server: LiveServer, tmp_path: Path)
     for scenario in MUST_PASS:
         assert re.search(rf"^✓ {re.escape(scenario)}: [1-9]\d* passed, 0 failed", output, re.M), scenario
     assert "Baseline check passed" in output
+
+
+AUTH_SUITE = TOOLS_BIN.parent / "conformance-auth" / "dist" / "index.js"
+
+
+def test_conformance_authorization_server_metadata(spark_server: LiveServer, tmp_path: Path) -> None:
+    """The 0.2 alpha suite's `authorization` mode against our issuer (RFC 8414 metadata)."""
+    require_tool(AUTH_SUITE, "MCP conformance suite 0.2 alpha (authorization mode)")
+    result = subprocess.run(
+        [str(TOOLS_BIN / "node"), str(AUTH_SUITE), "authorization", "--url", spark_server.url,
+         "-o", str(tmp_path / "results")],
+        env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "conformance-authorization.log").write_text(output)
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(r"^✓ authorization-server-metadata-endpoint: [1-9]\d* passed, 0 failed", output, re.M), (
+        output
+    )

@@ -114,7 +114,9 @@ async def _full_flow(server: LiveServer) -> dict[str, Any]:
         # The user revokes the app in account settings: the next call is refused, and the client
         # must go through consent again before it gets anything.
         apps = browser.http.get(f"{server.url}/settings/connected-apps/").text
-        connection_id = re.search(r"/settings/connected-apps/(\d+)/revoke/", apps).group(1)  # type: ignore[union-attr]
+        client_id = provider.context.client_info.client_id  # type: ignore[union-attr]
+        row = apps.split(f'data-client-id="{client_id}"')[1]
+        connection_id = re.search(r"/settings/connected-apps/(\d+)/revoke/", row).group(1)  # type: ignore[union-attr]
         assert browser.post_form(f"/settings/connected-apps/{connection_id}/revoke/").status_code == 302
         mark = wire.mark()
         out["after_revoke"] = await _datasets(client)
