@@ -1,0 +1,129 @@
+"""The engine against a deliberately naive implementation, on random small datasets (hypothesis).
+
+The naive side loops over respondents one by one and applies the written definitions; it shares
+nothing with the engine but the final formula for the three ratios (`metrics`), which is checked
+separately against hand-computed values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from insights.catalog import Audience, DatasetSpec, Location, Question, Wave, _dp
+from insights.data import from_rows
+from insights.engine import crosstab, metrics
+from insights.expressions import matches_row
+
+SPEC = DatasetSpec(
+    code="ds-test",
+    name="Test",
+    description="Random data for property tests",
+    locations=(Location("s2_1", "A", "R1", 1.0), Location("s2_2", "B", "R1", 1.0), Location("s2_3", "C", "R2", 1.0)),
+    waves=(Wave("q1_2024", "Q1 2024", 2024, 1), Wave("q2_2024", "Q2 2024", 2024, 2)),
+    questions=(
+        Question("one", "q", "Single", "single choice", "single",
+                 (_dp("a", "A", "a", 0), _dp("b", "B", "b", 0), _dp("c", "C", "c", 0))),
+        Question("many", "q", "Multi", "multiple choice", "multi",
+                 (_dp("x", "X", "x", 0), _dp("y", "Y", "y", 0), _dp("z", "Z", "z", 0))),
+    ),
+    age_range=(16, 64),
+    audiences=(Audience("young", "Young", "16-30", {"age": [16, 30]}),
+               Audience("x_women", "X women", "", {"and": [{"datapoint": "many.x"}, {"gender": "female"}]})),
+)  # fmt: skip
+
+respondent = st.fixed_dictionaries({
+    "location": st.integers(0, 2),
+    "wave": st.integers(0, 1),
+    "age": st.integers(16, 64),
+    "gender": st.sampled_from(["female", "male"]),
+    "weight": st.one_of(st.just(0.0), st.floats(0.01, 5000, allow_nan=False, allow_infinity=False)),
+    "one": st.integers(-1, 2),
+    "many": st.integers(0, 7),
+})  # fmt: skip
+
+leaf = st.one_of(
+    st.sampled_from([{"datapoint": f"one.{c}"} for c in "abc"] + [{"datapoint": f"many.{c}"} for c in "xyz"]),
+    st.tuples(st.integers(16, 64), st.integers(16, 64)).map(lambda t: {"age": [min(t), max(t)]}),
+    st.sampled_from([{"gender": "female"}, {"gender": "male"}, {"audience": "young"}, {"audience": "x_women"}]),
+)
+expression = st.recursive(
+    leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
+        inner.map(lambda x: {"not": x}),
+    ),
+    max_leaves=6,
+)
+
+
+def _datapoints(row: dict[str, Any]) -> set[str]:
+    found = set()
+    if row["one"] >= 0:
+        found.add(f"one.{'abc'[row['one']]}")
+    found |= {f"many.{c}" for i, c in enumerate("xyz") if row["many"] >> i & 1}
+    return found
+
+
+def naive(rows: list[dict[str, Any]], question: str, audience: Any, locs: list[int], waves: list[int]) -> list[dict]:
+    q = SPEC.question(question)
+    base = [r for r in rows if r["location"] in locs and r["wave"] in waves]
+    for r in base:
+        r["datapoints"] = _datapoints(r)
+    in_audience = [r for r in base if audience is None or matches_row(audience, SPEC, r)]
+    base_size = sum(r["weight"] for r in base)
+    out = []
+    for dp in q.datapoints:
+        key = f"{question}.{dp.code}"
+        pos = [r for r in in_audience if key in r["datapoints"]]
+        dps = [r for r in base if key in r["datapoints"]]
+        pos_size, aud_size, dp_size = (sum(r["weight"] for r in pos), sum(r["weight"] for r in in_audience),
+                                       sum(r["weight"] for r in dps))  # fmt: skip
+        aud_pct = pos_size / aud_size * 100 if aud_size else None
+        dp_pct = pos_size / dp_size * 100 if dp_size else None
+        base_pct = dp_size / base_size * 100 if base_size else None
+        index = aud_pct / base_pct * 100 if aud_pct is not None and base_pct else None
+        out.append({"positive_sample": len(pos), "positive_size": pos_size, "audience_sample": len(in_audience),
+                    "audience_size": aud_size, "datapoint_sample": len(dps), "datapoint_size": dp_size,
+                    "audience_percentage": aud_pct, "datapoint_percentage": dp_pct, "audience_index": index})  # fmt: skip
+    return out
+
+
+def _same(a: float | int | None, b: float | int | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(respondent, max_size=40),
+    question=st.sampled_from(["one", "many"]),
+    audience=st.one_of(st.none(), expression),
+    locs=st.lists(st.integers(0, 2), min_size=0, max_size=3, unique=True),
+    waves=st.lists(st.integers(0, 1), min_size=0, max_size=2, unique=True),
+)
+def test_engine_equals_naive(rows: list[dict[str, Any]], question: str, audience: Any, locs: list[int],
+                             waves: list[int]) -> None:  # fmt: skip
+    data = from_rows(SPEC, rows)
+    engine = crosstab(data, question, audience, locs, waves)
+    expected = naive([dict(r) for r in rows], question, audience, locs, waves)
+    for got, want in zip(engine.rows, expected, strict=True):
+        for key, value in want.items():
+            assert _same(getattr(got, key), value), (key, getattr(got, key), value)
+
+
+def test_metric_formulas_by_hand() -> None:
+    m = metrics(positive_sample=23, positive_size=46.0, audience_sample=50, audience_size=100.0,
+                datapoint_sample=200, datapoint_size=400.0, base_size=1000.0)  # fmt: skip
+    assert m.audience_percentage == 46.0  # 46 / 100
+    assert m.datapoint_percentage == 11.5  # 46 / 400
+    assert m.audience_index == pytest.approx(115.0)  # 46% vs 40% of the base
+    assert m.low_confidence is True  # 23 < 30
+    empty = metrics(0, 0.0, 0, 0.0, 0, 0.0, 0.0)
+    assert empty.audience_percentage is None and empty.audience_index is None and empty.datapoint_percentage is None
