@@ -6,4 +6,7 @@ from insights import views
 
 app_name = "insights"
 
-urlpatterns = [path("datasets/<slug:code>/", views.dataset_detail, name="dataset")]
+urlpatterns = [
+    path("datasets/<slug:code>/", views.dataset_detail, name="dataset"),
+    path("insights/<str:insight_id>/", views.insight_detail, name="insight"),
+]

@@ -14,6 +14,7 @@ if [[ "${DEBUG:-1}" =~ ^(0|false|no|off)$ ]]; then
   $PY manage.py collectstatic --noinput -v 0
 fi
 SEED=$($PY manage.py seed_demo ${DEMO_PASSWORD:+--password "$DEMO_PASSWORD"})
+$PY manage.py build_insights --if-missing
 
 BASE=${SPARK_PUBLIC_URL:-http://$HOST:$PORT}
 cat <<MSG

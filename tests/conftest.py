@@ -24,6 +24,25 @@ def _fast_hasher(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def insights_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Small deterministic survey data for the whole test session."""
+    from django.test import override_settings
+
+    from insights import store
+
+    folder = str(tmp_path_factory.mktemp("insights"))
+    with override_settings(SPARK_INSIGHTS_DIR=folder):
+        for code, size in (("ds-core", 40_000), ("ds-usa-deep", 8_000), ("ds-gaming", 8_000)):
+            store.build(code, size)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _insights_data(settings, insights_dir: str) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_INSIGHTS_DIR = insights_dir
+
+
 @pytest.fixture(autouse=True)
 def _fresh_bearer_cache() -> Iterator[None]:
     # The epoch row is recreated with each test database; start every test with an empty cache.

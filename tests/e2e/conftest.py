@@ -117,11 +117,13 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         "SPARK_CIMD_ALLOWED_HOSTS": "cimd.spark.test",
         "SPARK_CIMD_METADATA_FETCHER": "tests.e2e.cimd_fetcher.LoopbackFetcher",
         "SPARK_TEST_CIMD_PORT": str(cimd.server_address[1]),
+        "SPARK_INSIGHTS_DIR": str(data / "insights"),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env)
     server.manage("migrate", "--noinput")
     server.manage("seed_demo", "--password", DEMO_PASSWORD)
+    server.manage("build_insights", "--respondents", "30000")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "spark_portal.wsgi:application", "-b", f"127.0.0.1:{port}",

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from insights import store
+from insights.catalog import DATASETS_BY_CODE
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate the respondent-level survey data for the catalog's datasets, deterministically from "
+        "a seed, into SPARK_INSIGHTS_DIR. The data is never committed; the run and test scripts call this."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dataset", action="append", help="Dataset code (default: all).")
+        parser.add_argument("--respondents", type=int, help="Respondents per dataset (default: each dataset's own).")
+        parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument("--if-missing", action="store_true", help="Skip datasets that are already built.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        codes = options["dataset"] or list(DATASETS_BY_CODE)
+        unknown = [c for c in codes if c not in DATASETS_BY_CODE]
+        if unknown:
+            raise CommandError(f"Unknown dataset(s): {', '.join(unknown)}; known: {', '.join(DATASETS_BY_CODE)}")
+        for code in codes:
+            if options["if_missing"] and store.is_built(code):
+                self.stdout.write(f"{code}: already built")
+                continue
+            started = time.perf_counter()
+            data = store.build(code, options["respondents"], options["seed"])
+            self.stdout.write(f"{code}: {data.n:,} respondents in {time.perf_counter() - started:.1f}s")
