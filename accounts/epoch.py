@@ -43,9 +43,7 @@ class _FileCounter:
                 try:
                     if os.fstat(fd).st_size < _COUNTER.size:
                         os.ftruncate(fd, _COUNTER.size)
-                    self._map = mmap.mmap(
-                        fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE
-                    )
+                    self._map = mmap.mmap(fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
                 finally:
                     os.close(fd)
                 self._pid = os.getpid()

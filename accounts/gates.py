@@ -49,9 +49,7 @@ def member_refusal(facts: MemberFacts, today: dt.date) -> Refusal | None:
     if problem == "access_ended":
         return Refusal("access_ended", f"{org}'s Spark MCP access has ended; ask your {org} admin")
     if problem == "access_not_started":
-        return Refusal(
-            "access_not_started", f"{org}'s Spark MCP access has not started yet; ask your {org} admin"
-        )
+        return Refusal("access_not_started", f"{org}'s Spark MCP access has not started yet; ask your {org} admin")
     return None
 
 

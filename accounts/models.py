@@ -88,9 +88,7 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     access_status = models.CharField(max_length=10, choices=AccessStatus.choices, default=AccessStatus.TRIAL)
     access_starts_on = models.DateField(default=timezone.localdate)
-    access_ends_on = models.DateField(
-        null=True, blank=True, help_text="Last day of access; empty = open-ended."
-    )
+    access_ends_on = models.DateField(null=True, blank=True, help_text="Last day of access; empty = open-ended.")
     datasets = models.ManyToManyField("insights.Dataset", blank=True, related_name="organizations")
     created_at = models.DateTimeField(auto_now_add=True)
 

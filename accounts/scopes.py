@@ -49,7 +49,5 @@ class SparkScopes(BaseScopes):
     ) -> list[str]:
         return list(all_scopes())
 
-    def get_default_scopes(
-        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
-    ) -> list[str]:
+    def get_default_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any) -> list[str]:
         return list(all_scopes())

@@ -51,9 +51,7 @@ def free_port() -> int:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr)
     return out.stdout
@@ -62,8 +60,10 @@ def manage(env: dict[str, str], *args: str) -> str:
 def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     if "Non-2xx" in out.stdout:
         raise SystemExit(f"non-2xx answers from {url}:\n{out.stdout}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
@@ -71,10 +71,16 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
 
 def post(url: str, token: str) -> int:
     request = urllib.request.Request(
-        url, data=json.dumps(CALL).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                 "Accept": "application/json", "MCP-Protocol-Version": "2025-11-25"},
-    )  # fmt: skip
+        url,
+        data=json.dumps(CALL).encode(),
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "MCP-Protocol-Version": "2025-11-25",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
@@ -83,36 +89,51 @@ def post(url: str, token: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
-        "--epoch", choices=["file", "database"], default="file",
+        "--epoch",
+        choices=["file", "database"],
+        default="file",
         help="access epoch store: file (single host, the SQLite default) or database (multi-host)",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed; run scripts/setup.sh --dev")
 
     tmp = Path(tempfile.mkdtemp(prefix="spark-bench-"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "SPARK_BENCH_VIEWS": "1",
-           "LOG_LEVEL": "ERROR", "DEBUG": "1", "SPARK_ACCESS_EPOCH": args.epoch}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "SPARK_BENCH_VIEWS": "1",
+        "LOG_LEVEL": "ERROR",
+        "DEBUG": "1",
+        "SPARK_ACCESS_EPOCH": args.epoch,
+    }
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--password", "bench-password")
-    token = manage(env, "create_access_token", "--email", "member@acme.example", "--name", "bench").split()[
-        -1
-    ]
+    token = manage(env, "create_access_token", "--email", "member@acme.example", "--name", "bench").split()[-1]
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "spark_portal.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "spark_portal.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

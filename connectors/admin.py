@@ -22,8 +22,16 @@ class ConnectedAppAdmin(admin.ModelAdmin):
     list_filter = ["platform"]
     list_select_related = ["user", "organization", "application"]
     search_fields = ["user__email", "organization__name", "application__name"]
-    readonly_fields = ["user", "organization", "application", "platform", "scope", "first_authorized_at",
-                       "last_authorized_at", "last_used_at"]  # fmt: skip
+    readonly_fields = [
+        "user",
+        "organization",
+        "application",
+        "platform",
+        "scope",
+        "first_authorized_at",
+        "last_authorized_at",
+        "last_used_at",
+    ]
 
 
 @admin.register(OrganizationClient)

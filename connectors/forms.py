@@ -6,9 +6,7 @@ from connectors.platforms import redirect_policy_problem
 
 
 class OrganizationClientForm(forms.Form):
-    name = forms.CharField(
-        max_length=100, help_text="Shown on the consent page, e.g. 'Copilot Studio – Sales'."
-    )
+    name = forms.CharField(max_length=100, help_text="Shown on the consent page, e.g. 'Copilot Studio – Sales'.")
     redirect_uri = forms.URLField(
         max_length=500,
         assume_scheme="https",

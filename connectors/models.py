@@ -21,9 +21,7 @@ class ConnectorPublication(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "platform"], name="publication_unique_per_platform"
-            )
+            models.UniqueConstraint(fields=["organization", "platform"], name="publication_unique_per_platform")
         ]
 
     def __str__(self) -> str:
@@ -34,9 +32,7 @@ class ConnectorPublication(models.Model):
 class ConnectedApp(models.Model):
     """A user's authorization of one OAuth client, on behalf of one organization."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connected_apps"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connected_apps")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connected_apps")
     application = models.ForeignKey(
         settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"

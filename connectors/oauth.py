@@ -54,9 +54,7 @@ def _digest(value: str) -> str:
 
 
 class SparkOAuth2Validator(OAuth2Validator):
-    def validate_code(
-        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
             return True
         replayed = RedeemedCode.objects.filter(code_digest=_digest(code), application=client).first()
@@ -73,17 +71,13 @@ class SparkOAuth2Validator(OAuth2Validator):
             )
         return False
 
-    def invalidate_authorization_code(
-        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
-    ) -> None:
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
         super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
         RedeemedCode.objects.get_or_create(
             code_digest=_digest(code), defaults={"user": request.user, "application": request.client}
         )
 
-    def validate_refresh_token(
-        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         checksum = _digest(refresh_token)
         before = RefreshToken.objects.filter(token_checksum=checksum).exclude(token_family=None).first()
         live_family = (
@@ -95,9 +89,7 @@ class SparkOAuth2Validator(OAuth2Validator):
             if (
                 before is not None
                 and live_family
-                and not RefreshToken.objects.filter(
-                    token_family=before.token_family, revoked__isnull=True
-                ).exists()
+                and not RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).exists()
             ):
                 connection = ConnectedApp.objects.filter(user_id=before.user_id, application=client).first()
                 audit_record(
@@ -185,13 +177,9 @@ class AuthorizeView(AuthorizationView):
         return scopes, credentials
 
     @staticmethod
-    def _refuse(
-        description: str, redirect_uri: str | None, state: str | None, error: str = ""
-    ) -> OAuthToolkitError:
+    def _refuse(description: str, redirect_uri: str | None, state: str | None, error: str = "") -> OAuthToolkitError:
         if error == "invalid_target":
-            oauth_error: Any = oauth_errors.CustomOAuth2Error(
-                error=error, description=description, state=state
-            )
+            oauth_error: Any = oauth_errors.CustomOAuth2Error(error=error, description=description, state=state)
         else:
             oauth_error = oauth_errors.InvalidRequestError(description=description, state=state)
         return OAuthToolkitError(error=oauth_error, redirect_uri=redirect_uri)
@@ -234,8 +222,7 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return render(self.request, "connectors/refused.html", {**refusal, "application": application},
-                          status=403)  # fmt: skip
+            return render(self.request, "connectors/refused.html", {**refusal, "application": application}, status=403)
         platform = application_platform(application)
         granted = organization_scopes(organization)
         requested = context.get("scopes") or []
@@ -257,8 +244,7 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return render(self.request, "connectors/refused.html", {**refusal, "application": application},
-                          status=403)  # fmt: skip
+            return render(self.request, "connectors/refused.html", {**refusal, "application": application}, status=403)
         assert organization is not None
         granted = organization_scopes(organization)
         scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
@@ -268,9 +254,7 @@ class AuthorizeView(AuthorizationView):
                 "fix": "",
                 "message": f"None of the access this assistant asks for is available to {organization.name}.",
             }
-            return render(
-                self.request, "connectors/refused.html", {**words, "application": application}, status=403
-            )
+            return render(self.request, "connectors/refused.html", {**words, "application": application}, status=403)
         form.cleaned_data["scope"] = " ".join(scopes)
         if form.cleaned_data.get("allow") and scopes:
             connection_record(
@@ -303,9 +287,7 @@ def _host(uri: str) -> str:
     return urlsplit(uri).netloc
 
 
-def _registration_error(
-    description: str, error: str = "invalid_redirect_uri", status: int = 400
-) -> JsonResponse:
+def _registration_error(description: str, error: str = "invalid_redirect_uri", status: int = 400) -> JsonResponse:
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
@@ -317,9 +299,7 @@ def _policy_check(request: HttpRequest) -> JsonResponse | None:
     if not isinstance(data, dict):
         return None
     uris = data.get("redirect_uris")
-    problem = redirect_policy_problem(
-        uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else []
-    )
+    problem = redirect_policy_problem(uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else [])
     return _registration_error(problem) if problem else None
 
 

@@ -84,6 +84,4 @@ def audit_events(organization: Organization) -> QuerySet[AuditEvent]:
 
 
 def organization_clients(organization: Organization) -> QuerySet[OrganizationClient]:
-    return OrganizationClient.objects.filter(organization=organization).select_related(
-        "application", "created_by"
-    )
+    return OrganizationClient.objects.filter(organization=organization).select_related("application", "created_by")

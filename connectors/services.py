@@ -96,9 +96,7 @@ def organization_access_set(
             organization.access_ends_on = None  # restoring must not leave a past end date in force
         organization.save()
         audit_record(
-            action="organization.access_ended"
-            if status == AccessStatus.ENDED
-            else "organization.access_restored",
+            action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
             summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
             organization=organization,
             actor=actor,
@@ -132,8 +130,7 @@ def connection_record(
     )
     audit_record(
         action="grant.created" if created else "grant.renewed",
-        summary=f"{user.email} allowed {application.name or 'an unnamed client'} "
-        f"({Platform(platform).label})",
+        summary=f"{user.email} allowed {application.name or 'an unnamed client'} ({Platform(platform).label})",
         organization=organization,
         actor=user,
         request=request,
@@ -200,9 +197,7 @@ def organization_client_create(
     )
     application.full_clean(exclude=["user"])
     application.save()
-    client = OrganizationClient.objects.create(
-        organization=organization, application=application, created_by=actor
-    )
+    client = OrganizationClient.objects.create(organization=organization, application=application, created_by=actor)
     audit_record(
         action="client.created",
         summary=f"{actor.email} created the confidential client {application.name}",
@@ -215,9 +210,7 @@ def organization_client_create(
 
 
 @transaction.atomic
-def organization_client_delete(
-    *, client: OrganizationClient, actor: User, request: HttpRequest | None
-) -> None:
+def organization_client_delete(*, client: OrganizationClient, actor: User, request: HttpRequest | None) -> None:
     application = client.application
     audit_record(
         action="client.deleted",

@@ -51,9 +51,7 @@ def connected_app_revoke(request: HttpRequest, connection_id: int) -> HttpRespon
     connection = selectors.connected_app_for_user(request.user, connection_id)
     name = connection.application.name or "the assistant"
     services.connection_revoke(connection=connection, actor=request.user, request=request)
-    messages.success(
-        request, f"Revoked {name}. Its access stopped at once; connecting again asks for consent."
-    )
+    messages.success(request, f"Revoked {name}. Its access stopped at once; connecting again asks for consent.")
     return redirect("connectors:connected-apps")
 
 
@@ -87,9 +85,7 @@ def connector_publish(request: HttpRequest, organization: Any, platform: str) ->
         actor=request.user,
         request=request,
     )
-    messages.success(
-        request, f"The {_platform(platform).label} connector is published for {organization.name}."
-    )
+    messages.success(request, f"The {_platform(platform).label} connector is published for {organization.name}.")
     return redirect("connectors:organization", slug=organization.slug)
 
 
@@ -117,9 +113,7 @@ def access_end(request: HttpRequest, organization: Any) -> HttpResponse:
     services.organization_access_set(
         organization=organization, status=AccessStatus.ENDED, actor=request.user, request=request
     )
-    messages.success(
-        request, f"Spark MCP access for {organization.name} has ended. Every token stopped working."
-    )
+    messages.success(request, f"Spark MCP access for {organization.name} has ended. Every token stopped working.")
     return redirect("connectors:organization", slug=organization.slug)
 
 
@@ -129,9 +123,7 @@ def access_restore(request: HttpRequest, organization: Any) -> HttpResponse:
     status = request.POST.get("status", AccessStatus.CONTRACT)
     if status not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
         status = AccessStatus.CONTRACT
-    services.organization_access_set(
-        organization=organization, status=status, actor=request.user, request=request
-    )
+    services.organization_access_set(organization=organization, status=status, actor=request.user, request=request)
     messages.success(request, f"Spark MCP access for {organization.name} is restored ({status}).")
     return redirect("connectors:organization", slug=organization.slug)
 
@@ -166,9 +158,7 @@ def client_create(request: HttpRequest, organization: Any) -> HttpResponse:
             response["Cache-Control"] = "no-store"
             return response
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "connectors/client_form.html", {"organization": organization, "form": form}, status=status
-    )
+    return render(request, "connectors/client_form.html", {"organization": organization, "form": form}, status=status)
 
 
 @org_admin_required

@@ -139,7 +139,9 @@ class Context:
         return dict(self.__dict__)
 
 
-def _understand(prompt: str, caller: Caller, previous: Context | None, today: dt.date) -> tuple[DatasetSpec, Understanding]:
+def _understand(
+    prompt: str, caller: Caller, previous: Context | None, today: dt.date
+) -> tuple[DatasetSpec, Understanding]:
     specs = _specs(caller)
     interpreter = _interpreter(specs)
     start = DATASETS_BY_CODE[previous.dataset] if previous and previous.dataset in caller.dataset_codes else specs[0]
@@ -174,8 +176,10 @@ def _docked(caller: Caller, ids: list[str], spec: DatasetSpec) -> list[SavedAudi
     audiences = [found[i] for i in ids]
     for audience in audiences:
         if audience.dataset.code != spec.code:
-            raise InsightError(f"Saved audience {audience.id} ({audience.name}) is defined on {audience.dataset.code}, "
-                               f"but this question uses {spec.code}.")  # fmt: skip
+            raise InsightError(
+                f"Saved audience {audience.id} ({audience.name}) is defined on {audience.dataset.code}, "
+                f"but this question uses {spec.code}."
+            )
         try:
             validate(audience.expression, spec)
         except ExpressionError as exc:
@@ -203,7 +207,7 @@ class Candidate:
 def _defining(expr: Any) -> set[str]:
     """Datapoints an audience is defined by (saying '100% of gamers like gaming' says nothing)."""
     if isinstance(expr, dict):
-        (key, value), = expr.items()
+        ((key, value),) = expr.items()
         if key == "datapoint":
             return {value}
         if key in ("and", "or"):
@@ -257,9 +261,13 @@ def _candidates(
 
 # -- the tools ----------------------------------------------------------------------------------
 def chat(
-    *, caller: Caller, prompt: str, chat_id: str | None = None, docked_audiences: list[str] | None = None,
+    *,
+    caller: Caller,
+    prompt: str,
+    chat_id: str | None = None,
+    docked_audiences: list[str] | None = None,
     today: dt.date | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Answer a prompt with ranked insights; returns the structured result of chat_gwi."""
     today = today or timezone.localdate()
     record, previous = _load_chat(caller, chat_id) if chat_id else (None, None)
@@ -271,7 +279,11 @@ def chat(
     if u.audience is not None or not same_dataset:
         base_audience, base_label, audience_ids = u.audience, u.audience_label, [a.id for a in u.audiences]
     else:
-        base_audience, base_label, audience_ids = previous.audience, previous.audience_label, previous.audience_ids
+        base_audience, base_label, audience_ids = (
+            previous.audience,
+            previous.audience_label,
+            previous.audience_ids,
+        )
     audience, label = base_audience, base_label
     topics = _topic_questions(u)
     focus = {f"{t.question.code}.{t.datapoint.code}" for t in u.topics if t.datapoint}
@@ -289,8 +301,16 @@ def chat(
         raise InsightError(_not_understood(prompt, u, spec))
     inherited = []
     if previous is not None:
-        inherited = [part for part, mine in (("location", u.locations), ("time", u.waves),
-                     ("audience", u.audience), ("topic", u.topics)) if not mine]  # fmt: skip
+        inherited = [
+            part
+            for part, mine in (
+                ("location", u.locations),
+                ("time", u.waves),
+                ("audience", u.audience),
+                ("topic", u.topics),
+            )
+            if not mine
+        ]
     locations = locations or list(spec.locations)
     # Default period: the latest survey year (four quarters give samples large enough to trust).
     waves = waves or [w for w in spec.waves if w.year == spec.waves[-1].year]
@@ -304,12 +324,21 @@ def chat(
     chosen = _candidates(tables, spec, audience, focus)
     place = location_phrase(spec, locations)
 
-    context = Context(dataset=spec.code, audience=base_audience, audience_label=base_label,
-                      audience_ids=audience_ids, docked=docked_ids, locations=[loc.code for loc in locations],
-                      waves=[w.code for w in waves], topics=[q.code for q in topics], focus=sorted(focus))  # fmt: skip
+    context = Context(
+        dataset=spec.code,
+        audience=base_audience,
+        audience_label=base_label,
+        audience_ids=audience_ids,
+        docked=docked_ids,
+        locations=[loc.code for loc in locations],
+        waves=[w.code for w in waves],
+        topics=[q.code for q in topics],
+        focus=sorted(focus),
+    )
     if record is None:
-        record = ChatRecord.objects.create(organization_id=caller.organization_id, user_id=caller.user_id,
-                                           context=context.to_json())  # fmt: skip
+        record = ChatRecord.objects.create(
+            organization_id=caller.organization_id, user_id=caller.user_id, context=context.to_json()
+        )
     else:
         record.context = context.to_json()
         record.save(update_fields=["context", "updated_at"])
@@ -321,20 +350,43 @@ def chat(
         text = builder(label, place, dp.phrase, c.metrics)
         if c.metrics.low_confidence:
             text += _low_confidence_note(c.metrics)
-        spec_json = {"dataset": spec.code, "question": c.question.code, "datapoint": dp.code, "audience": audience,
-                     "audience_label": label, "audience_ids": audience_ids, "docked": docked_ids,
-                     "locations": [loc.code for loc in locations], "waves": [w.code for w in waves], "kind": c.kind}  # fmt: skip
-        row = InsightRecord.objects.create(organization_id=caller.organization_id, chat=record, text=text,
-                                           spec=spec_json, metrics=c.metrics.as_dict())  # fmt: skip
-        insights.append({"id": row.id, "text": text, "kind": c.kind, "dataset": spec.code,
-                         "attribute": _attribute(c.question, dp.code), "metrics": c.metrics.as_dict()})  # fmt: skip
+        spec_json = {
+            "dataset": spec.code,
+            "question": c.question.code,
+            "datapoint": dp.code,
+            "audience": audience,
+            "audience_label": label,
+            "audience_ids": audience_ids,
+            "docked": docked_ids,
+            "locations": [loc.code for loc in locations],
+            "waves": [w.code for w in waves],
+            "kind": c.kind,
+        }
+        row = InsightRecord.objects.create(
+            organization_id=caller.organization_id,
+            chat=record,
+            text=text,
+            spec=spec_json,
+            metrics=c.metrics.as_dict(),
+        )
+        insights.append(
+            {
+                "id": row.id,
+                "text": text,
+                "kind": c.kind,
+                "dataset": spec.code,
+                "attribute": _attribute(c.question, dp.code),
+                "metrics": c.metrics.as_dict(),
+            }
+        )
 
     who = _object(label)
     about = "what stands out" if profile else "; ".join(q.name for q in questions)
     response = f"For {who} in {place} ({wave_phrase(waves)}), {about}:"
     if not insights:
-        response += (" no difference large or reliable enough to state. Try a broader audience, more markets or "
-                     "a longer period.")  # fmt: skip
+        response += (
+            " no difference large or reliable enough to state. Try a broader audience, more markets or a longer period."
+        )
     notes = list(u.notes)
     if inherited:
         notes.append(f"Kept from earlier in this chat: {', '.join(inherited)}.")
@@ -342,8 +394,9 @@ def chat(
         notes.append(f"Not understood, so ignored: {', '.join(u.not_understood)}.")
     if profile:
         notes.append("No topic was named, so this profiles the audience across every topic of the dataset.")
-    audiences_source = [{"id": a.id, "name": a.name, "description": a.description} for a in spec.audiences
-                        if a.id in audience_ids]  # fmt: skip
+    audiences_source = [
+        {"id": a.id, "name": a.name, "description": a.description} for a in spec.audiences if a.id in audience_ids
+    ]
     audiences_source += [{"id": d.id, "name": d.name, "description": d.description} for d in docked]
     if audience is not None and not audiences_source:
         audiences_source.append({"id": "custom", "name": label, "description": f"Respondents: {label}"})
@@ -373,16 +426,21 @@ def _topic_questions(u: Understanding) -> list[Question]:
     for match in u.topics[1:]:
         if len(chosen) == 2:
             break
-        if (match.datapoint is not None) or (first.datapoint is None and match.score >= 0.6 * first.score):
-            if match.question not in chosen:
-                chosen.append(match.question)
+        close = match.datapoint is not None or (first.datapoint is None and match.score >= 0.6 * first.score)
+        if close and match.question not in chosen:
+            chosen.append(match.question)
     return chosen
 
 
 def _attribute(question: Question, dp_code: str) -> dict[str, Any]:
     key = ".".join(p for p in (question.namespace, question.code, dp_code, question.suffix) if p)
-    return {"namespace": question.namespace, "question": question.code, "datapoint": dp_code,
-            "suffix": question.suffix, "key": key}  # fmt: skip
+    return {
+        "namespace": question.namespace,
+        "question": question.code,
+        "datapoint": dp_code,
+        "suffix": question.suffix,
+        "key": key,
+    }
 
 
 def _not_understood(prompt: str, u: Understanding, spec: DatasetSpec) -> str:
@@ -399,7 +457,9 @@ def explore(*, caller: Caller, insight_id: str) -> dict[str, Any]:
     """The insight's origins and, per question, all nine metrics for every datapoint."""
     record = InsightRecord.objects.filter(id=insight_id, organization_id=caller.organization_id).first()
     if record is None:
-        raise InsightError(f"Insight {insight_id} not found. Use an insight ID returned by chat_gwi in this organization.")
+        raise InsightError(
+            f"Insight {insight_id} not found. Use an insight ID returned by chat_gwi in this organization."
+        )
     s = record.spec
     if s["dataset"] not in caller.dataset_codes:
         raise InsightError(f"Insight {insight_id} uses {s['dataset']}, which this token may not use.")
@@ -407,12 +467,22 @@ def explore(*, caller: Caller, insight_id: str) -> dict[str, Any]:
     question = spec.question(s["question"])
     locations = [spec.location(c) for c in s["locations"]]
     waves = [spec.wave(c) for c in s["waves"]]
-    table = crosstab(store.get(spec.code), question.code, s["audience"],
-                     [spec.locations.index(loc) for loc in locations], [spec.waves.index(w) for w in waves])  # fmt: skip
-    audiences = [{"id": a.id, "name": a.name, "description": a.description, "expression": a.expression}
-                 for a in spec.audiences if a.id in s.get("audience_ids", [])]  # fmt: skip
-    audiences += [{"id": a.id, "name": a.name, "description": a.description, "expression": a.expression}
-                  for a in SavedAudience.objects.filter(organization_id=caller.organization_id, id__in=s.get("docked", []))]  # fmt: skip
+    table = crosstab(
+        store.get(spec.code),
+        question.code,
+        s["audience"],
+        [spec.locations.index(loc) for loc in locations],
+        [spec.waves.index(w) for w in waves],
+    )
+    audiences = [
+        {"id": a.id, "name": a.name, "description": a.description, "expression": a.expression}
+        for a in spec.audiences
+        if a.id in s.get("audience_ids", [])
+    ]
+    audiences += [
+        {"id": a.id, "name": a.name, "description": a.description, "expression": a.expression}
+        for a in SavedAudience.objects.filter(organization_id=caller.organization_id, id__in=s.get("docked", []))
+    ]
     if s["audience"] is not None and not audiences:
         audiences.append({"id": "custom", "name": s["audience_label"], "description": "", "expression": s["audience"]})
     return {
@@ -426,11 +496,22 @@ def explore(*, caller: Caller, insight_id: str) -> dict[str, Any]:
         },
         "calculations": [
             {
-                "question": {"namespace": question.namespace, "code": question.code, "name": question.name,
-                             "description": question.description, "kind": question.kind, "suffix": question.suffix},  # fmt: skip
+                "question": {
+                    "namespace": question.namespace,
+                    "code": question.code,
+                    "name": question.name,
+                    "description": question.description,
+                    "kind": question.kind,
+                    "suffix": question.suffix,
+                },
                 "base": {"sample": table.base_sample, "size": table.base_size},
                 "datapoints": [
-                    {"code": dp.code, "name": dp.name, **_attribute(question, dp.code), "metrics": m.as_dict()}
+                    {
+                        "code": dp.code,
+                        "name": dp.name,
+                        **_attribute(question, dp.code),
+                        "metrics": m.as_dict(),
+                    }
                     for dp, m in zip(question.datapoints, table.rows, strict=True)
                 ],
             }

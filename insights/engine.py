@@ -62,7 +62,11 @@ def metrics(
     base_size: float,
 ) -> Metrics:
     """The nine metrics from the six counts and sizes plus the base size (shared by every engine)."""
-    positive_size, audience_size, datapoint_size = float(positive_size), float(audience_size), float(datapoint_size)
+    positive_size, audience_size, datapoint_size = (
+        float(positive_size),
+        float(audience_size),
+        float(datapoint_size),
+    )
     base_size = float(base_size)
     audience_pct = _ratio(positive_size, audience_size)
     base_pct = _ratio(datapoint_size, base_size)
@@ -147,14 +151,16 @@ def crosstab(
                 pos_size += weights @ hits
                 pos_sample += hits.sum(axis=0, dtype=np.int64)
     rows = tuple(
-        metrics(pos_sample[j], pos_size[j], aud_sample, aud_size, dp_sample[j], dp_size[j], base_size)
-        for j in range(k)
+        metrics(pos_sample[j], pos_size[j], aud_sample, aud_size, dp_sample[j], dp_size[j], base_size) for j in range(k)
     )
     return Crosstab(question=question_code, base_sample=base_sample, base_size=base_size, rows=rows)
 
 
 def audience_size(
-    data: SurveyData, audience: Expression | None, location_indexes: Sequence[int], wave_indexes: Sequence[int]
+    data: SurveyData,
+    audience: Expression | None,
+    location_indexes: Sequence[int],
+    wave_indexes: Sequence[int],
 ) -> tuple[int, float]:
     """(sample, weighted size) of an audience within the base."""
     cells = cells_for(data, location_indexes, wave_indexes)

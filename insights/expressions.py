@@ -1,10 +1,10 @@
 """Audience expressions: JSON trees over datapoints and demographics, with and/or/not.
 
-    {"datapoint": "social_weekly.tiktok"}      respondents who match a datapoint
-    {"age": [25, 34]}                            aged 25 to 34 inclusive
-    {"gender": "female"} / {"gender": "male"}
-    {"audience": "gen_z"}                        a predefined audience of the dataset
-    {"and": [e, …]}, {"or": [e, …]}, {"not": e}
+{"datapoint": "social_weekly.tiktok"}      respondents who match a datapoint
+{"age": [25, 34]}                            aged 25 to 34 inclusive
+{"gender": "female"} / {"gender": "male"}
+{"audience": "gen_z"}                        a predefined audience of the dataset
+{"and": [e, …]}, {"or": [e, …]}, {"not": e}
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def validate(expr: Any, spec: DatasetSpec, depth: int = 0) -> None:
         raise ExpressionError("audience expression nested too deeply")
     if not isinstance(expr, dict) or len(expr) != 1:
         raise ExpressionError(f"each audience term must be an object with one key, got {expr!r}")
-    (key, value), = expr.items()
+    ((key, value),) = expr.items()
     if key in ("and", "or"):
         if not isinstance(value, list) or not value:
             raise ExpressionError(f"'{key}' needs a non-empty list")
@@ -62,7 +62,7 @@ def validate(expr: Any, spec: DatasetSpec, depth: int = 0) -> None:
 
 def evaluate(expr: Expression, data: SurveyData, start: int, stop: int) -> np.ndarray:
     """Boolean mask of rows start:stop that belong to the audience."""
-    (key, value), = expr.items()
+    ((key, value),) = expr.items()
     if key == "and":
         mask = evaluate(value[0], data, start, stop)
         for item in value[1:]:
@@ -93,7 +93,7 @@ def evaluate(expr: Expression, data: SurveyData, start: int, stop: int) -> np.nd
 
 def matches_row(expr: Expression, spec: DatasetSpec, row: dict[str, Any]) -> bool:
     """The same rule for one respondent given as a dict (the naive reference implementation)."""
-    (key, value), = expr.items()
+    ((key, value),) = expr.items()
     if key == "and":
         return all(matches_row(e, spec, row) for e in value)
     if key == "or":

@@ -44,8 +44,13 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024) -> SurveyDat
     z_age = (age - (lo + hi) / 2) / ((hi - lo) / 3.5)
     female = gender.astype(np.float64)
     normal = rng.standard_normal((len(spec.traits), respondents))
-    trait_shift = {"tech": -0.45 * z_age - 0.15 * female, "social": -0.5 * z_age + 0.2 * female,
-                   "eco": 0.25 * female, "sport": -0.2 * z_age - 0.3 * female, "thrift": 0.1 * z_age}  # fmt: skip
+    trait_shift = {
+        "tech": -0.45 * z_age - 0.15 * female,
+        "social": -0.5 * z_age + 0.2 * female,
+        "eco": 0.25 * female,
+        "sport": -0.2 * z_age - 0.3 * female,
+        "thrift": 0.1 * z_age,
+    }
     traits = {name: normal[i] + trait_shift.get(name, 0.0) for i, name in enumerate(spec.traits)}
 
     answers: dict[str, np.ndarray] = {}
@@ -77,6 +82,15 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024) -> SurveyDat
     scale = np.divide(population, sums, out=np.zeros_like(sums), where=sums > 0)
     weight = weight * scale[cell]
 
-    data = SurveyData(spec=spec, weight=weight, location=location, wave=wave, age=age, gender=gender,
-                      answers=answers, cell_offsets=offsets, seed=seed)  # fmt: skip
+    data = SurveyData(
+        spec=spec,
+        weight=weight,
+        location=location,
+        wave=wave,
+        age=age,
+        gender=gender,
+        answers=answers,
+        cell_offsets=offsets,
+        seed=seed,
+    )
     return data.prepare()

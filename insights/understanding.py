@@ -18,12 +18,112 @@ from insights.catalog import REGION_ALIASES, Audience, Datapoint, DatasetSpec, L
 from insights.expressions import Expression
 
 STOPWORDS = frozenset(
-    """a about across among an and any are as at be between by can compare compared do does for from get
-    give how i in into is it its kind like me more most much my of on or over people per person please
-    show some tell than that the their them these they this those to top use uses using versus vs want
-    was were what whats when where which who whose why with within would you your yours average
-    percentage share proportion likely less insight insights data stats statistics trends trend popular
-    popularity behaviour behavior habits audience audiences consumers users adults respondents""".split()
+    [
+        "a",
+        "about",
+        "across",
+        "among",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "between",
+        "by",
+        "can",
+        "compare",
+        "compared",
+        "do",
+        "does",
+        "for",
+        "from",
+        "get",
+        "give",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "kind",
+        "like",
+        "me",
+        "more",
+        "most",
+        "much",
+        "my",
+        "of",
+        "on",
+        "or",
+        "over",
+        "people",
+        "per",
+        "person",
+        "please",
+        "show",
+        "some",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "top",
+        "use",
+        "uses",
+        "using",
+        "versus",
+        "vs",
+        "want",
+        "was",
+        "were",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whose",
+        "why",
+        "with",
+        "within",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "average",
+        "percentage",
+        "share",
+        "proportion",
+        "likely",
+        "less",
+        "insight",
+        "insights",
+        "data",
+        "stats",
+        "statistics",
+        "trends",
+        "trend",
+        "popular",
+        "popularity",
+        "behaviour",
+        "behavior",
+        "habits",
+        "audience",
+        "audiences",
+        "consumers",
+        "users",
+        "adults",
+        "respondents",
+    ]
 )
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
@@ -39,6 +139,8 @@ def _tokens(text: str) -> list[str]:
 
 def _stem(word: str) -> str:
     """A light suffix stripper: shopping/shopped/shops → shop, services → servic, stories → story."""
+    if len(word) > 4 and word.endswith("es") and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        word = word[:-1]  # games → game, devices → device (but boxes → box below)
     for suffix in ("ing", "ers", "ies", "ed", "es", "er", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             stem = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -156,13 +258,14 @@ class Interpreter:
             result.waves, result.time_label = chosen, ", ".join(w.name for w in chosen)
             result.understood += [f"time: {w.name}" for w in chosen]
             if missing:
-                result.notes.append(f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to "
-                                    f"{waves[-1].name}.")  # fmt: skip
+                result.notes.append(
+                    f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
+                )
             return text
         text, last_year = self._take(text, r"\b(last|previous|past) year\b")
         text, this_year = self._take(text, r"\bthis year\b")
         text, years = self._take(text, r"\b(?:in |during |for )?(20\d\d)\b")
-        text, latest = self._take(text, r"\b(latest|most recent|recent|currently|right now|today|last quarter|now)\b")
+        text, latest = self._take(text, r"\b(latest|most recent|recent|currently|right now|today|last quarter)\b")
         year = None
         if last_year:
             year = today.year - 1
@@ -203,12 +306,15 @@ class Interpreter:
             if kind == "range" and len(numbers) >= 2:
                 lo, hi = sorted(numbers[:2])
             elif kind == "over":
-                lo, hi = numbers[0] + (0 if "+" in match.group(0) or "aged" in match.group(0) else 1), hi_limit
+                lo, hi = (
+                    numbers[0] + (0 if "+" in match.group(0) or "aged" in match.group(0) else 1),
+                    hi_limit,
+                )
             elif kind == "under":
                 lo, hi = lo_limit, numbers[0] - 1
             else:
                 continue
-            text = text[: match.start()] + " " + text[match.end():]
+            text = text[: match.start()] + " " + text[match.end() :]
             clipped = (max(lo, lo_limit), min(hi, hi_limit))
             if clipped[0] > clipped[1]:
                 result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; ages {lo}-{hi} are outside it.")
@@ -220,7 +326,9 @@ class Interpreter:
         return text, None, ""
 
     def _audiences(self, text: str, spec: DatasetSpec, result: Understanding) -> tuple[str, list[Audience]]:
-        phrases = sorted(((s, a) for a in spec.audiences for s in (*a.synonyms, a.name.lower())), key=lambda x: -len(x[0]))
+        phrases = sorted(
+            ((s, a) for a in spec.audiences for s in (*a.synonyms, a.name.lower())), key=lambda x: -len(x[0])
+        )
         found: list[Audience] = []
         for phrase, audience in phrases:
             pattern = r"\b" + re.escape(phrase) + r"\b"
@@ -233,33 +341,34 @@ class Interpreter:
 
     def _locations(self, original: str, text: str, result: Understanding) -> tuple[str, list[Location]]:
         found: list[Location] = []
-        regions = sorted(((alias, region) for region, aliases in REGION_ALIASES.items() for alias in aliases),
-                         key=lambda x: -len(x[0]))  # fmt: skip
-        for alias, region in regions:
-            pattern = r"\b" + re.escape(alias) + r"\b"
-            if re.search(pattern, text):
-                text = re.sub(pattern, " ", text)
-                members = [loc for loc in self.locations if loc.region == region]
-                found += [loc for loc in members if loc not in found]
-                result.understood.append(f"location: {region} ({len(members)} markets)")
-        if re.search(r"\b(global|globally|worldwide|world|all markets|every market|internationally)\b", text):
-            text = re.sub(r"\b(global|globally|worldwide|world|all markets|every market|internationally)\b", " ", text)
-            result.understood.append("location: all markets")
-            found = list(self.locations)
-        names = sorted(((name, loc) for loc in self.locations
-                        for name in (loc.name.lower(), *loc.aliases, *loc.demonyms)), key=lambda x: -len(x[0]))  # fmt: skip
-        for name, loc in names:
+        # Countries and regions together, longest phrase first: "south african" before "african",
+        # "north america" before "america".
+        phrases: list[tuple[str, Location | str]] = [
+            (name, loc) for loc in self.locations for name in (loc.name.lower(), *loc.aliases, *loc.demonyms)
+        ]
+        phrases += [(alias, region) for region, aliases in REGION_ALIASES.items() for alias in aliases]
+        for name, target in sorted(phrases, key=lambda x: -len(x[0])):
             if name == "us":  # the pronoun: only "US" / "U.S." written in capitals names the country
                 if not re.search(r"\bU\.?S\.?\b(?!\w)", original):
                     continue
                 pattern = r"\bu\.?s\.?(?=\s|$|[^a-z])"
             else:
                 pattern = r"\b" + re.escape(name) + r"\b"
-            if re.search(pattern, text):
-                text = re.sub(pattern, " ", text)
-                if loc not in found:
-                    found.append(loc)
-                    result.understood.append(f"location: {loc.name}")
+            if not re.search(pattern, text):
+                continue
+            text = re.sub(pattern, " ", text)
+            if isinstance(target, str):
+                members = [loc for loc in self.locations if loc.region == target]
+                found += [loc for loc in members if loc not in found]
+                result.understood.append(f"location: {target} ({len(members)} markets)")
+            elif target not in found:
+                found.append(target)
+                result.understood.append(f"location: {target.name}")
+        everywhere = r"\b(global|globally|worldwide|world|all markets|every market|internationally)\b"
+        if re.search(everywhere, text):
+            text = re.sub(everywhere, " ", text)
+            result.understood.append("location: all markets")
+            found = list(self.locations)
         return text, found
 
     def _topics(self, text: str, result: Understanding) -> tuple[str, list[TopicMatch]]:
@@ -281,7 +390,9 @@ class Interpreter:
             if not any(m.question.code == question.code for m in matches):
                 matches.append(TopicMatch(question, score))
         vocabulary = self.index.vocabulary()
-        leftovers = [w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary]
+        leftovers = [
+            w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary
+        ]
         result.not_understood += [w for w in leftovers if len(w) > 2]
         for m in matches[:3]:
             label = f"{m.question.name}" + (f" ({m.datapoint.name})" if m.datapoint else "")

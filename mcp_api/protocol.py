@@ -74,9 +74,7 @@ def error_reply(
 
 def _capabilities() -> types.ServerCapabilities:
     # `logging`: clients may set a level; tools answer in one JSON response, so nothing is streamed.
-    return types.ServerCapabilities(
-        tools=types.ToolsCapability(list_changed=False), logging=types.LoggingCapability()
-    )
+    return types.ServerCapabilities(tools=types.ToolsCapability(list_changed=False), logging=types.LoggingCapability())
 
 
 def _server_info() -> types.Implementation:
@@ -96,11 +94,7 @@ def _tools_list(tools: dict[str, ToolSpec], version: str) -> dict[str, Any]:
 
 
 def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> dict[str, Any]:
-    data = (
-        result
-        if isinstance(result, dict)
-        else result.model_dump(by_alias=True, mode="json", exclude_none=True)
-    )
+    data = result if isinstance(result, dict) else result.model_dump(by_alias=True, mode="json", exclude_none=True)
     shaped = methods.serialize_server_result(method, version, data)
     if version in MODERN_PROTOCOL_VERSIONS:
         shaped.setdefault("resultType", "complete")
@@ -114,9 +108,7 @@ def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> 
 
 def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
     if problem := tool.argument_error(arguments):
-        return _tool_error(
-            f"Invalid arguments for {tool.name}: {problem}. Expected schema: {tool.input_schema}"
-        )
+        return _tool_error(f"Invalid arguments for {tool.name}: {problem}. Expected schema: {tool.input_schema}")
     try:
         output = tool.handler(principal, arguments)
     except ToolError as exc:
@@ -144,9 +136,7 @@ def _is_modern(message: dict[str, Any], headers: Mapping[str, str]) -> bool:
     return isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta
 
 
-def handle(
-    message: Any, headers: Mapping[str, str], principal: Principal, tools: dict[str, ToolSpec]
-) -> Reply:
+def handle(message: Any, headers: Mapping[str, str], principal: Principal, tools: dict[str, ToolSpec]) -> Reply:
     """Answer one decoded JSON body with this endpoint's `tools`. `headers` are lower-cased."""
     if isinstance(message, list):
         return error_reply(
@@ -190,9 +180,7 @@ def handle(
     return _dispatch(parsed, version, principal, tools)
 
 
-def _dispatch(
-    request: types.JSONRPCRequest, version: str, principal: Principal, tools: dict[str, ToolSpec]
-) -> Reply:
+def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal, tools: dict[str, ToolSpec]) -> Reply:
     modern = version in MODERN_PROTOCOL_VERSIONS
     method = request.method
     try:

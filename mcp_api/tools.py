@@ -127,7 +127,9 @@ LIST_DATASETS = ToolSpec(
 
 def _caller(principal: Principal) -> Caller:
     return Caller(
-        organization_id=principal.organization_id, user_id=principal.user_id, dataset_codes=principal.dataset_codes
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        dataset_codes=principal.dataset_codes,
     )
 
 
@@ -140,7 +142,9 @@ def _render_chat(result: dict[str, Any]) -> str:
     lines.append("Sources:")
     lines.append("  topics: " + "; ".join(t["name"] for t in sources["topics"]))
     if sources["audiences"]:
-        lines.append("  audiences: " + "; ".join(f"{a['name']} ({a['id']}): {a['description']}" for a in sources["audiences"]))
+        lines.append(
+            "  audiences: " + "; ".join(f"{a['name']} ({a['id']}): {a['description']}" for a in sources["audiences"])
+        )
     lines.append("  datasets: " + "; ".join(f"{d['code']} ({d['name']})" for d in sources["datasets"]))
     lines.append("  locations: " + "; ".join(f"{loc['code']} {loc['name']}" for loc in sources["locations"]))
     lines.append("  waves: " + "; ".join(f"{w['code']} {w['name']}" for w in sources["waves"]))
@@ -172,15 +176,19 @@ def _render_explore(result: dict[str, Any]) -> str:
     lines.append("  waves: " + ", ".join(w["code"] for w in origins["waves"]))
     lines.append("  datasets: " + ", ".join(d["code"] for d in origins["datasets"]))
     for calc in result["calculations"]:
-        lines.append(f"Question {calc['question']['code']}: {calc['question']['name']} (base: {calc['base']['sample']} "
-                     f"respondents, {calc['base']['size']:,.0f} people)")  # fmt: skip
+        lines.append(
+            f"Question {calc['question']['code']}: {calc['question']['name']} (base: {calc['base']['sample']} "
+            f"respondents, {calc['base']['size']:,.0f} people)"
+        )
         for dp in calc["datapoints"]:
             m = dp["metrics"]
             pct = "n/a" if m["audience_percentage"] is None else f"{m['audience_percentage']:.1f}%"
             index = "n/a" if m["audience_index"] is None else f"{m['audience_index']:.0f}"
             flag = " (low sample)" if m["low_confidence"] else ""
-            lines.append(f"  {dp['name']}: audience % {pct}, index {index}, positive sample {m['positive_sample']}, "
-                         f"audience sample {m['audience_sample']}{flag}")  # fmt: skip
+            lines.append(
+                f"  {dp['name']}: audience % {pct}, index {index}, positive sample {m['positive_sample']}, "
+                f"audience sample {m['audience_sample']}{flag}"
+            )
     return "\n".join(lines)
 
 
@@ -196,12 +204,24 @@ _METRICS_SCHEMA = {
     "type": "object",
     "properties": {
         name: {"type": ["number", "null"]}
-        for name in ("positive_sample", "positive_size", "audience_sample", "audience_size", "datapoint_sample",
-                     "datapoint_size", "audience_percentage", "datapoint_percentage", "audience_index")
-    } | {"low_confidence": {"type": "boolean"}},
-}  # fmt: skip
-_CODE_NAME = {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"},
-              "name": {"type": "string"}}}}  # fmt: skip
+        for name in (
+            "positive_sample",
+            "positive_size",
+            "audience_sample",
+            "audience_size",
+            "datapoint_sample",
+            "datapoint_size",
+            "audience_percentage",
+            "datapoint_percentage",
+            "audience_index",
+        )
+    }
+    | {"low_confidence": {"type": "boolean"}},
+}
+_CODE_NAME = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+}
 
 CHAT_GWI = ToolSpec(
     name="chat_gwi",
@@ -218,33 +238,59 @@ CHAT_GWI = ToolSpec(
     input_schema={
         "type": "object",
         "properties": {
-            "prompt": {"type": "string", "minLength": 2, "maxLength": 2000,
-                       "description": "The question in natural language."},
+            "prompt": {
+                "type": "string",
+                "minLength": 2,
+                "maxLength": 2000,
+                "description": "The question in natural language.",
+            },
             "chat_id": {"type": "string", "description": "A chat_id from an earlier answer, to follow up."},
-            "docked_audiences": {"type": "array", "items": {"type": "string"}, "maxItems": 5,
-                                 "description": "IDs of saved audiences shared in your organization (aud_…)."},
+            "docked_audiences": {
+                "type": "array",
+                "items": {"type": "string"},
+                "maxItems": 5,
+                "description": "IDs of saved audiences shared in your organization (aud_…).",
+            },
         },
         "required": ["prompt"],
         "additionalProperties": False,
-    },  # fmt: skip
+    },
     output_schema={
         "type": "object",
         "properties": {
             "chat_id": {"type": "string"},
             "response": {"type": "string"},
-            "insights": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "string"}, "text": {"type": "string"}, "kind": {"type": "string"},
-                "dataset": {"type": "string"}, "attribute": {"type": "object"}, "metrics": _METRICS_SCHEMA},
-                "required": ["id", "text"]}},
+            "insights": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "text": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "dataset": {"type": "string"},
+                        "attribute": {"type": "object"},
+                        "metrics": _METRICS_SCHEMA,
+                    },
+                    "required": ["id", "text"],
+                },
+            },
             "understood": {"type": "array", "items": {"type": "string"}},
             "not_understood": {"type": "array", "items": {"type": "string"}},
             "notes": {"type": "array", "items": {"type": "string"}},
-            "sources": {"type": "object", "properties": {
-                "topics": _CODE_NAME, "datasets": _CODE_NAME, "locations": _CODE_NAME, "waves": _CODE_NAME,
-                "audiences": {"type": "array", "items": {"type": "object"}}}},
+            "sources": {
+                "type": "object",
+                "properties": {
+                    "topics": _CODE_NAME,
+                    "datasets": _CODE_NAME,
+                    "locations": _CODE_NAME,
+                    "waves": _CODE_NAME,
+                    "audiences": {"type": "array", "items": {"type": "object"}},
+                },
+            },
         },
         "required": ["chat_id", "response", "insights", "sources"],
-    },  # fmt: skip
+    },
     scope=TOOLS_SCOPE,
     handler=_chat_gwi,
 )
@@ -267,15 +313,35 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
     output_schema={
         "type": "object",
         "properties": {
-            "insight": {"type": "object", "properties": {"id": {"type": "string"}, "text": {"type": "string"}}},
+            "insight": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "text": {"type": "string"}},
+            },
             "origins": {"type": "object"},
-            "calculations": {"type": "array", "items": {"type": "object", "properties": {
-                "question": {"type": "object"}, "base": {"type": "object"},
-                "datapoints": {"type": "array", "items": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "name": {"type": "string"}, "metrics": _METRICS_SCHEMA}}}}}},
+            "calculations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "question": {"type": "object"},
+                        "base": {"type": "object"},
+                        "datapoints": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "metrics": _METRICS_SCHEMA,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
         },
         "required": ["insight", "origins", "calculations"],
-    },  # fmt: skip
+    },
     scope=TOOLS_SCOPE,
     handler=_explore,
 )
@@ -286,8 +352,10 @@ def _search(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
     results: list[dict[str, str]] = []
     try:
         answer = insights_chat.chat(caller=_caller(principal), prompt=arguments["query"])
-        results += [{"id": i["id"], "title": i["text"], "url": f"{principal.base_url}/insights/{i['id']}/"}
-                    for i in answer["insights"]]  # fmt: skip
+        results += [
+            {"id": i["id"], "title": i["text"], "url": f"{principal.base_url}/insights/{i['id']}/"}
+            for i in answer["insights"]
+        ]
     except (InsightError, DataNotBuilt):
         pass  # nothing understood: fall back to the catalog
     query = _words(arguments["query"])
@@ -306,8 +374,13 @@ def _fetch(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
             result = insights_chat.explore(caller=_caller(principal), insight_id=item)
         except (InsightError, DataNotBuilt) as exc:
             raise ToolError(str(exc)) from None
-        document = {"id": item, "title": result["insight"]["text"], "text": _render_explore(result),
-                    "url": f"{principal.base_url}/insights/{item}/", "metadata": {"kind": "insight"}}  # fmt: skip
+        document = {
+            "id": item,
+            "title": result["insight"]["text"],
+            "text": _render_explore(result),
+            "url": f"{principal.base_url}/insights/{item}/",
+            "metadata": {"kind": "insight"},
+        }
         return ToolOutput(structured=document, text=json.dumps(document))
     for d in principal.datasets:
         if d.code == item:

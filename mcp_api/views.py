@@ -23,9 +23,7 @@ from spark_portal.public_url import (
 ALLOW = "POST, OPTIONS"
 # Which tools each endpoint serves: ChatGPT's connectors expect `search` and `fetch`.
 TOOLSETS = {MCP_PATH: TOOLS, REFERENCE_MCP_PATH: TOOLS, OPENAI_MCP_PATH: OPENAI_TOOLS}
-CORS_ALLOW_HEADERS = (
-    "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
-)
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
 CORS_EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id"
 
 

@@ -56,9 +56,7 @@ DEBUG = env_bool("DEBUG", True)
 
 _DEV_SECRET_KEY = "dev-insecure-spark-portal-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
-_WEAK_KEY = (
-    not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
-)
+_WEAK_KEY = not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
 if not DEBUG and _WEAK_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is missing or weak. With DEBUG off, set SECRET_KEY to at least 50 random characters, "

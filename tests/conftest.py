@@ -97,9 +97,7 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     )
 
 
-def issue(
-    user: User, org: Organization, *, days: int = 30, scopes: list[str] | None = None, **kw
-) -> IssuedToken:  # type: ignore[no-untyped-def]
+def issue(user: User, org: Organization, *, days: int = 30, scopes: list[str] | None = None, **kw) -> IssuedToken:  # type: ignore[no-untyped-def]
     if scopes is None:
         scopes = [TOOLS_SCOPE, *(dataset_scope(c) for c in org.datasets.values_list("code", flat=True))]
     return token_create(user=user, organization=org, name="test token", days=days, scopes=scopes, **kw)

@@ -37,9 +37,7 @@ def test_create_access_token_prints_the_token_last(world: World) -> None:
 
 def test_create_access_token_refuses_unknown_user_and_bad_days(world: World) -> None:
     with pytest.raises(CommandError, match="No user"):
-        call_command(
-            "create_access_token", "--email", "nobody@acme.example", "--name", "x", stdout=StringIO()
-        )
+        call_command("create_access_token", "--email", "nobody@acme.example", "--name", "x", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("create_access_token", "--email", "member@acme.example", "--name", "x", "--days", "1000")
 

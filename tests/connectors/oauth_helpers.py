@@ -24,9 +24,7 @@ MCP = "http://testserver/mcp"
 
 def publish(org: Organization, *platforms: Platform) -> None:
     for platform in platforms or tuple(Platform):
-        ConnectorPublication.objects.update_or_create(
-            organization=org, platform=platform, defaults={"published": True}
-        )
+        ConnectorPublication.objects.update_or_create(organization=org, platform=platform, defaults={"published": True})
 
 
 def register(client: Client, redirect_uris: list[str] | None = None, **extra: Any) -> Any:
@@ -98,8 +96,14 @@ def code_from(response: Any) -> str:
 
 
 def exchange(client: Client, flow: Flow, code: str, **extra: str) -> Any:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": flow.redirect_uri,
-            "client_id": flow.client_id, "code_verifier": flow.verifier, **extra}  # fmt: skip
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": flow.redirect_uri,
+        "client_id": flow.client_id,
+        "code_verifier": flow.verifier,
+        **extra,
+    }
     return client.post("/oauth/token/", data=data)
 
 

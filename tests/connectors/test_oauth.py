@@ -108,15 +108,15 @@ def test_token_issued_for_the_chatgpt_endpoint_is_refused_at_mcp(browser: Client
     url = flow.authorize_url(resource="http://testserver/openai/mcp")
     tokens = exchange(browser, flow, code_from(consent(browser, url))).json()
     refused = call_tool(Client(), tokens["access_token"], "list_datasets")
-    assert (
-        refused.status_code == 401
-        and "issued for another resource" in challenge(refused)["error_description"]
-    )
+    assert refused.status_code == 401 and "issued for another resource" in challenge(refused)["error_description"]
     search = Client().post(
-        "/openai/mcp", data='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search",'
-        '"arguments":{"query":"streaming USA"}}}', content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}", HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
-    )  # fmt: skip
+        "/openai/mcp",
+        data='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search",'
+        '"arguments":{"query":"streaming USA"}}}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}",
+        HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+    )
     results = search.json()["result"]["structuredContent"]["results"]
     assert results[0]["id"].startswith("ins_") and "Netflix" in " ".join(r["title"] for r in results)
     assert any(r["id"] == "ds-usa-deep" and r["url"].endswith("/datasets/ds-usa-deep/") for r in results)
@@ -134,9 +134,7 @@ def test_authorization_code_replay_revokes_what_it_issued(browser: Client, publi
     assert AuditEvent.objects.filter(action="grant.code_replayed").exists()
 
 
-def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(
-    browser: Client, published: World
-) -> None:
+def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(browser: Client, published: World) -> None:
     flow = new_flow(browser)
     first = connect(browser, flow)
     second = refresh(browser, flow, first["refresh_token"]).json()
@@ -158,9 +156,7 @@ def test_refresh_is_refused_when_a_gate_closes(browser: Client, published: World
 
 def test_oauth_token_in_the_query_string_is_refused(browser: Client, published: World) -> None:
     tokens = connect(browser, new_flow(browser))
-    response = Client().post(
-        f"/mcp?access_token={tokens['access_token']}", data="{}", content_type="application/json"
-    )
+    response = Client().post(f"/mcp?access_token={tokens['access_token']}", data="{}", content_type="application/json")
     assert response.status_code == 401 and "in the URL" in challenge(response)["error_description"]
 
 
@@ -197,9 +193,7 @@ def test_sign_in_next_cannot_redirect_off_site(client: Client, world: World) -> 
 def test_anonymous_authorize_goes_to_sign_in_and_back(client: Client, published: World) -> None:
     flow = new_flow(client)
     response = client.get(flow.authorize_url())
-    assert response.status_code == 302 and response["Location"].startswith(
-        "/auth/login/?next=/oauth/authorize/"
-    )
+    assert response.status_code == 302 and response["Location"].startswith("/auth/login/?next=/oauth/authorize/")
 
 
 @pytest.mark.parametrize(
@@ -226,13 +220,9 @@ def test_gates_refuse_before_consent_with_who_can_fix_it(
     assert 'id="consent-form"' not in page.content.decode()
 
 
-def test_consent_page_shows_platform_redirect_host_organization_and_scopes(
-    browser: Client, published: World
-) -> None:
+def test_consent_page_shows_platform_redirect_host_organization_and_scopes(browser: Client, published: World) -> None:
     flow = new_flow(browser)
-    page = browser.get(
-        flow.authorize_url(scope="insights:read dataset:ds-core dataset:ds-gaming")
-    ).content.decode()
+    page = browser.get(flow.authorize_url(scope="insights:read dataset:ds-core dataset:ds-gaming")).content.decode()
     assert "Custom &amp; local tools" in page and "not verified" in page
     assert "127.0.0.1:8765" in page and "Acme" in page and "Test agent" in page
     assert "Ask Spark MCP for audience insights" in page

@@ -53,9 +53,13 @@ def test_registration_is_open_to_anonymous_assistants(world: World) -> None:
 
 @pytest.mark.parametrize(
     "uris",
-    [["http://evil.example.com/cb"], ["https://evil.example.com/cb"], [],
-     ["https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:9/cb"]],
-)  # fmt: skip
+    [
+        ["http://evil.example.com/cb"],
+        ["https://evil.example.com/cb"],
+        [],
+        ["https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:9/cb"],
+    ],
+)
 def test_registration_with_a_non_platform_redirect_uri_is_refused(world: World, uris: list[str]) -> None:
     response = register_anonymously(uris)
     assert response.status_code == 400 and response.json()["error"] in {
@@ -69,9 +73,7 @@ def test_registration_update_keeps_to_the_policy(world: World) -> None:
     body = register_anonymously(["http://127.0.0.1:9/cb"]).json()
     response = Client().put(
         f"/oauth/register/{body['client_id']}/",
-        data=json.dumps(
-            {"redirect_uris": ["https://evil.example.com/cb"], "token_endpoint_auth_method": "none"}
-        ),
+        data=json.dumps({"redirect_uris": ["https://evil.example.com/cb"], "token_endpoint_auth_method": "none"}),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {body['registration_access_token']}",
     )
@@ -112,8 +114,10 @@ def test_client_id_metadata_documents_must_name_platform_redirects() -> None:
         def fetch_document(self, client_id: str) -> tuple[dict[str, object], int]:
             return self.document, 300
 
-    Stub.document = {"client_id": "https://claude.ai/oauth/mcp.json",
-                     "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}  # fmt: skip
+    Stub.document = {
+        "client_id": "https://claude.ai/oauth/mcp.json",
+        "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
+    }
     assert Stub().fetch("https://claude.ai/oauth/mcp.json")[0]["redirect_uris"]
     for bad in (["https://evil.example/cb"], [], "https://claude.ai/api/mcp/auth_callback"):
         Stub.document = {"client_id": "https://claude.ai/oauth/mcp.json", "redirect_uris": bad}
@@ -121,9 +125,7 @@ def test_client_id_metadata_documents_must_name_platform_redirects() -> None:
             Stub().fetch("https://claude.ai/oauth/mcp.json")
 
 
-def test_client_id_metadata_documents_only_from_allowed_hosts(
-    settings, browser: Client, published: World
-) -> None:  # type: ignore[no-untyped-def]
+def test_client_id_metadata_documents_only_from_allowed_hosts(settings, browser: Client, published: World) -> None:  # type: ignore[no-untyped-def]
     # Not on the allowlist: never fetched, the client is unknown (an error page, no redirect).
     from tests.connectors.oauth_helpers import Flow, pkce
 

@@ -39,9 +39,7 @@ def test_connected_apps_lists_grants_grouped_by_platform(browser: Client, publis
     assert "Test agent" in page and "insights:read" in page and "Acme" in page
 
 
-def test_revoke_kills_tokens_at_once_and_the_next_connect_asks_again(
-    browser: Client, published: World
-) -> None:
+def test_revoke_kills_tokens_at_once_and_the_next_connect_asks_again(browser: Client, published: World) -> None:
     flow = new_flow(browser)
     tokens = connect(browser, flow)
     assert call_tool(Client(), tokens["access_token"], "list_datasets").status_code == 200
@@ -65,9 +63,7 @@ def test_another_users_grant_is_404(browser: Client, published: World) -> None:
     assert ConnectedApp.objects.filter(pk=theirs.pk).exists()
 
 
-def test_unpublish_stops_the_platforms_tokens_and_is_audited(
-    admin: Client, browser: Client, published: World
-) -> None:
+def test_unpublish_stops_the_platforms_tokens_and_is_audited(admin: Client, browser: Client, published: World) -> None:
     tokens = connect(browser, new_flow(browser))
     pat = issue(published.member, published.acme)
     assert admin.post("/org/acme/connectors/custom/unpublish/").status_code == 302
@@ -114,8 +110,10 @@ def test_org_pages_are_for_that_orgs_admins_only(browser: Client, published: Wor
 def test_another_orgs_client_is_404(admin: Client, published: World) -> None:
     globex_admin = Client()
     globex_admin.force_login(published.outsider)
-    globex_admin.post("/org/globex/clients/new/", {"name": "Globex Copilot",
-                      "redirect_uri": "https://global.consent.azure-apim.net/redirect/globex"})  # fmt: skip
+    globex_admin.post(
+        "/org/globex/clients/new/",
+        {"name": "Globex Copilot", "redirect_uri": "https://global.consent.azure-apim.net/redirect/globex"},
+    )
     theirs = OrganizationClient.objects.get()
     assert admin.post(f"/org/acme/clients/{theirs.pk}/delete/").status_code == 404
     assert admin.post(f"/org/globex/clients/{theirs.pk}/delete/").status_code == 404

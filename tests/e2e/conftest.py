@@ -126,10 +126,23 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     server.manage("build_insights", "--respondents", "30000")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "spark_portal.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", "2", "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "spark_portal.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -91,9 +91,7 @@ class Browser:
         query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
         self.last_status, self.last_page = 302, target
         if "code" in query:
-            self.callback = AuthorizationCodeResult(
-                code=query["code"], state=query.get("state"), iss=query.get("iss")
-            )
+            self.callback = AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
 
     async def redirect_handler(self, url: str) -> None:
         self.authorize(url)

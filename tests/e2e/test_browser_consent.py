@@ -38,9 +38,7 @@ def _shot(page: Page, name: str) -> None:
 
 
 def _register(server: LiveServer) -> str:
-    body = json.dumps(
-        {"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"}
-    )
+    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"})
     request = urllib.request.Request(
         f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
     )
@@ -52,11 +50,18 @@ def _authorize_url(server: LiveServer, client_id: str) -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(8)
-    query = urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "state": state,
-        "code_challenge": challenge, "code_challenge_method": "S256", "resource": server.mcp_url,
-        "scope": "insights:read dataset:ds-core dataset:ds-usa-deep",
-    })  # fmt: skip
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": CALLBACK,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": server.mcp_url,
+            "scope": "insights:read dataset:ds-core dataset:ds-usa-deep",
+        }
+    )
     return f"{server.url}/oauth/authorize/?{query}", state
 
 

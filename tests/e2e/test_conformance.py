@@ -28,10 +28,22 @@ def test_conformance_suite_server_mode(spark_server: LiveServer, tmp_path: Path)
     proxy, port = start_auth_proxy(spark_server.port, spark_server.create_token(name="conformance"))
     try:
         result = subprocess.run(
-            [str(TOOLS_BIN / "node"), str(SUITE), "server", "--url", f"http://127.0.0.1:{port}/mcp",
-             "--expected-failures", str(BASELINE), "-o", str(tmp_path / "results")],
-            env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                str(TOOLS_BIN / "node"),
+                str(SUITE),
+                "server",
+                "--url",
+                f"http://127.0.0.1:{port}/mcp",
+                "--expected-failures",
+                str(BASELINE),
+                "-o",
+                str(tmp_path / "results"),
+            ],
+            env={**os.environ, "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         proxy.shutdown()
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
@@ -50,14 +62,22 @@ def test_conformance_authorization_server_metadata(spark_server: LiveServer, tmp
     """The 0.2 alpha suite's `authorization` mode against our issuer (RFC 8414 metadata)."""
     require_tool(AUTH_SUITE, "MCP conformance suite 0.2 alpha (authorization mode)")
     result = subprocess.run(
-        [str(TOOLS_BIN / "node"), str(AUTH_SUITE), "authorization", "--url", spark_server.url,
-         "-o", str(tmp_path / "results")],
-        env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(TOOLS_BIN / "node"),
+            str(AUTH_SUITE),
+            "authorization",
+            "--url",
+            spark_server.url,
+            "-o",
+            str(tmp_path / "results"),
+        ],
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "conformance-authorization.log").write_text(output)
     assert result.returncode == 0, output[-4000:]
-    assert re.search(r"^✓ authorization-server-metadata-endpoint: [1-9]\d* passed, 0 failed", output, re.M), (
-        output
-    )
+    assert re.search(r"^✓ authorization-server-metadata-endpoint: [1-9]\d* passed, 0 failed", output, re.M), output

@@ -17,15 +17,28 @@ pytestmark = pytest.mark.e2e
 def inspector(server: LiveServer, token: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home), "PATH": f"{TOOLS_BIN}:{os.environ['PATH']}", "NO_COLOR": "1"}
     return subprocess.run(
-        [str(TOOLS_BIN / "mcp-inspector"), "--cli", "--server-url", server.mcp_url, "--transport", "http",
-         "--header", f"Authorization: Bearer {token}", "--format", "json", "--stored-auth-only", *args],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            str(TOOLS_BIN / "mcp-inspector"),
+            "--cli",
+            "--server-url",
+            server.mcp_url,
+            "--transport",
+            "http",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--format",
+            "json",
+            "--stored-auth-only",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_inspector_lists_calls_and_is_refused_after_revocation(
-    spark_server: LiveServer, tmp_path: Path
-) -> None:
+def test_inspector_lists_calls_and_is_refused_after_revocation(spark_server: LiveServer, tmp_path: Path) -> None:
     require_tool(TOOLS_BIN / "mcp-inspector", "MCP Inspector CLI")
     token = spark_server.create_token(name="inspector")
 

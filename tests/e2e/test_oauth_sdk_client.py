@@ -64,9 +64,7 @@ class Wire:
         return self.seen[mark:]
 
 
-def _provider(
-    server: LiveServer, browser: Browser, client_metadata_url: str | None = None
-) -> OAuthClientProvider:
+def _provider(server: LiveServer, browser: Browser, client_metadata_url: str | None = None) -> OAuthClientProvider:
     return OAuthClientProvider(
         server_url=server.mcp_url,
         client_metadata=OAuthClientMetadata(
@@ -186,9 +184,7 @@ async def _cimd_flow(server: LiveServer) -> tuple[list[str], Wire, Browser]:
     }
     browser = Browser(server.url, "member@acme.example", DEMO_PASSWORD, CALLBACK)
     wire = Wire()
-    http = httpx2.AsyncClient(
-        auth=_provider(server, browser, url), event_hooks={"response": [wire]}, timeout=30
-    )
+    http = httpx2.AsyncClient(auth=_provider(server, browser, url), event_hooks={"response": [wire]}, timeout=30)
     async with Client(streamable_http_client(server.mcp_url, http_client=http)) as client:
         return await _datasets(client), wire, browser
 
@@ -210,9 +206,7 @@ def test_outsider_organization_without_published_connector_is_refused_before_con
     wire = Wire()
 
     async def attempt() -> None:
-        http = httpx2.AsyncClient(
-            auth=_provider(spark_server, browser), event_hooks={"response": [wire]}, timeout=30
-        )
+        http = httpx2.AsyncClient(auth=_provider(spark_server, browser), event_hooks={"response": [wire]}, timeout=30)
         async with Client(streamable_http_client(spark_server.mcp_url, http_client=http)) as client:
             await client.list_tools()
 

@@ -26,25 +26,41 @@ SPEC = DatasetSpec(
     locations=(Location("s2_1", "A", "R1", 1.0), Location("s2_2", "B", "R1", 1.0), Location("s2_3", "C", "R2", 1.0)),
     waves=(Wave("q1_2024", "Q1 2024", 2024, 1), Wave("q2_2024", "Q2 2024", 2024, 2)),
     questions=(
-        Question("one", "q", "Single", "single choice", "single",
-                 (_dp("a", "A", "a", 0), _dp("b", "B", "b", 0), _dp("c", "C", "c", 0))),
-        Question("many", "q", "Multi", "multiple choice", "multi",
-                 (_dp("x", "X", "x", 0), _dp("y", "Y", "y", 0), _dp("z", "Z", "z", 0))),
+        Question(
+            "one",
+            "q",
+            "Single",
+            "single choice",
+            "single",
+            (_dp("a", "A", "a", 0), _dp("b", "B", "b", 0), _dp("c", "C", "c", 0)),
+        ),
+        Question(
+            "many",
+            "q",
+            "Multi",
+            "multiple choice",
+            "multi",
+            (_dp("x", "X", "x", 0), _dp("y", "Y", "y", 0), _dp("z", "Z", "z", 0)),
+        ),
     ),
     age_range=(16, 64),
-    audiences=(Audience("young", "Young", "16-30", {"age": [16, 30]}),
-               Audience("x_women", "X women", "", {"and": [{"datapoint": "many.x"}, {"gender": "female"}]})),
-)  # fmt: skip
+    audiences=(
+        Audience("young", "Young", "16-30", {"age": [16, 30]}),
+        Audience("x_women", "X women", "", {"and": [{"datapoint": "many.x"}, {"gender": "female"}]}),
+    ),
+)
 
-respondent = st.fixed_dictionaries({
-    "location": st.integers(0, 2),
-    "wave": st.integers(0, 1),
-    "age": st.integers(16, 64),
-    "gender": st.sampled_from(["female", "male"]),
-    "weight": st.one_of(st.just(0.0), st.floats(0.01, 5000, allow_nan=False, allow_infinity=False)),
-    "one": st.integers(-1, 2),
-    "many": st.integers(0, 7),
-})  # fmt: skip
+respondent = st.fixed_dictionaries(
+    {
+        "location": st.integers(0, 2),
+        "wave": st.integers(0, 1),
+        "age": st.integers(16, 64),
+        "gender": st.sampled_from(["female", "male"]),
+        "weight": st.one_of(st.just(0.0), st.floats(0.01, 5000, allow_nan=False, allow_infinity=False)),
+        "one": st.integers(-1, 2),
+        "many": st.integers(0, 7),
+    }
+)
 
 leaf = st.one_of(
     st.sampled_from([{"datapoint": f"one.{c}"} for c in "abc"] + [{"datapoint": f"many.{c}"} for c in "xyz"]),
@@ -82,15 +98,28 @@ def naive(rows: list[dict[str, Any]], question: str, audience: Any, locs: list[i
         key = f"{question}.{dp.code}"
         pos = [r for r in in_audience if key in r["datapoints"]]
         dps = [r for r in base if key in r["datapoints"]]
-        pos_size, aud_size, dp_size = (sum(r["weight"] for r in pos), sum(r["weight"] for r in in_audience),
-                                       sum(r["weight"] for r in dps))  # fmt: skip
+        pos_size, aud_size, dp_size = (
+            sum(r["weight"] for r in pos),
+            sum(r["weight"] for r in in_audience),
+            sum(r["weight"] for r in dps),
+        )
         aud_pct = pos_size / aud_size * 100 if aud_size else None
         dp_pct = pos_size / dp_size * 100 if dp_size else None
         base_pct = dp_size / base_size * 100 if base_size else None
         index = aud_pct / base_pct * 100 if aud_pct is not None and base_pct else None
-        out.append({"positive_sample": len(pos), "positive_size": pos_size, "audience_sample": len(in_audience),
-                    "audience_size": aud_size, "datapoint_sample": len(dps), "datapoint_size": dp_size,
-                    "audience_percentage": aud_pct, "datapoint_percentage": dp_pct, "audience_index": index})  # fmt: skip
+        out.append(
+            {
+                "positive_sample": len(pos),
+                "positive_size": pos_size,
+                "audience_sample": len(in_audience),
+                "audience_size": aud_size,
+                "datapoint_sample": len(dps),
+                "datapoint_size": dp_size,
+                "audience_percentage": aud_pct,
+                "datapoint_percentage": dp_pct,
+                "audience_index": index,
+            }
+        )
     return out
 
 
@@ -108,8 +137,9 @@ def _same(a: float | int | None, b: float | int | None) -> bool:
     locs=st.lists(st.integers(0, 2), min_size=0, max_size=3, unique=True),
     waves=st.lists(st.integers(0, 1), min_size=0, max_size=2, unique=True),
 )
-def test_engine_equals_naive(rows: list[dict[str, Any]], question: str, audience: Any, locs: list[int],
-                             waves: list[int]) -> None:  # fmt: skip
+def test_engine_equals_naive(
+    rows: list[dict[str, Any]], question: str, audience: Any, locs: list[int], waves: list[int]
+) -> None:
     data = from_rows(SPEC, rows)
     engine = crosstab(data, question, audience, locs, waves)
     expected = naive([dict(r) for r in rows], question, audience, locs, waves)
@@ -119,8 +149,15 @@ def test_engine_equals_naive(rows: list[dict[str, Any]], question: str, audience
 
 
 def test_metric_formulas_by_hand() -> None:
-    m = metrics(positive_sample=23, positive_size=46.0, audience_sample=50, audience_size=100.0,
-                datapoint_sample=200, datapoint_size=400.0, base_size=1000.0)  # fmt: skip
+    m = metrics(
+        positive_sample=23,
+        positive_size=46.0,
+        audience_sample=50,
+        audience_size=100.0,
+        datapoint_sample=200,
+        datapoint_size=400.0,
+        base_size=1000.0,
+    )
     assert m.audience_percentage == 46.0  # 46 / 100
     assert m.datapoint_percentage == 11.5  # 46 / 400
     assert m.audience_index == pytest.approx(115.0)  # 46% vs 40% of the base

@@ -120,9 +120,7 @@ def test_domain_not_enabled(client: Client, world: World) -> None:
     domain = EmailDomain.objects.get(domain="acme.example")
     domain.enabled = False
     domain.save()
-    _refused(
-        call_tool(client, token.secret, "list_datasets"), "email domain acme.example is not enabled for Acme"
-    )
+    _refused(call_tool(client, token.secret, "list_datasets"), "email domain acme.example is not enabled for Acme")
 
 
 def test_access_ended_by_status(client: Client, world: World) -> None:
@@ -186,6 +184,4 @@ def test_reference_path_is_served_with_its_own_metadata(client: Client, world: W
     ok = rpc(client, "tools/list", {}, token=token.secret, path="/v1/spark-api/mcp")
     assert ok.status_code == 200
     refused = rpc(client, "tools/list", {}, token=None, path="/v1/spark-api/mcp")
-    assert challenge(refused)["resource_metadata"].endswith(
-        "/.well-known/oauth-protected-resource/v1/spark-api/mcp"
-    )
+    assert challenge(refused)["resource_metadata"].endswith("/.well-known/oauth-protected-resource/v1/spark-api/mcp")

@@ -121,9 +121,7 @@ def test_not_jsonrpc(client: Client, token: str) -> None:
 
 
 def test_batches_are_refused(client: Client, token: str) -> None:
-    response = client.post(
-        "/mcp", data="[]", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
-    )
+    response = client.post("/mcp", data="[]", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 400
 
 
@@ -151,9 +149,7 @@ def test_body_over_the_limit_is_413_before_auth(client: Client, settings, token:
 
 @pytest.mark.parametrize("method", ["get", "delete", "put"])
 def test_get_and_delete_answer_405_at_once(client: Client, token: str, method: str) -> None:
-    response = getattr(client, method)(
-        "/mcp", HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="text/event-stream"
-    )
+    response = getattr(client, method)("/mcp", HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="text/event-stream")
     assert response.status_code == 405 and "POST" in response["Allow"]
 
 
@@ -166,9 +162,7 @@ def test_own_and_configured_origins_are_allowed(client: Client, settings, token:
     assert rpc(client, "ping", token=token, headers={"Origin": "http://testserver"}).status_code == 200
     settings.MCP_ALLOWED_ORIGINS = ["https://inspector.example"]
     response = rpc(client, "ping", token=token, headers={"Origin": "https://inspector.example"})
-    assert (
-        response.status_code == 200 and response["Access-Control-Allow-Origin"] == "https://inspector.example"
-    )
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == "https://inspector.example"
 
 
 def test_foreign_host_is_400(client: Client, token: str) -> None:
@@ -188,9 +182,7 @@ def test_modern_discover_then_call(client: Client, token: str) -> None:
 
 
 def test_modern_header_mismatch_is_400(client: Client, token: str) -> None:
-    response = _modern(
-        client, token, "tools/call", {"name": "list_datasets", "arguments": {}}, **{"Mcp-Name": "other"}
-    )
+    response = _modern(client, token, "tools/call", {"name": "list_datasets", "arguments": {}}, **{"Mcp-Name": "other"})
     assert response.status_code == 400 and response.json()["error"]["code"] == types.HEADER_MISMATCH
 
 
@@ -211,10 +203,7 @@ def test_protected_resource_metadata_root_and_path_forms(client: Client, world: 
 
 def test_public_url_setting_wins(client: Client, settings, world: World) -> None:  # type: ignore[no-untyped-def]
     settings.SPARK_PUBLIC_URL = "https://spark.example.com"
-    assert (
-        client.get("/.well-known/oauth-protected-resource").json()["resource"]
-        == "https://spark.example.com/mcp"
-    )
+    assert client.get("/.well-known/oauth-protected-resource").json()["resource"] == "https://spark.example.com/mcp"
 
 
 def test_accept_header_constant() -> None:

@@ -11,19 +11,31 @@ from django.db import close_old_connections
 from spark_portal.wsgi import SparkWSGIHandler
 from tests.conftest import World, issue
 
-BODY = json.dumps(
-    {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets"}}
-).encode()
+BODY = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets"}}).encode()
 
 
-def _call(handler: SparkWSGIHandler, *, host: str = "127.0.0.1:8000", method: str = "POST", token: str = "",
-          path: str = "/mcp") -> tuple[str, dict[str, str], bytes]:  # fmt: skip
+def _call(
+    handler: SparkWSGIHandler,
+    *,
+    host: str = "127.0.0.1:8000",
+    method: str = "POST",
+    token: str = "",
+    path: str = "/mcp",
+) -> tuple[str, dict[str, str], bytes]:
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-        "HTTP_HOST": host, "wsgi.input": io.BytesIO(BODY), "CONTENT_LENGTH": str(len(BODY)),
-        "CONTENT_TYPE": "application/json", "wsgi.url_scheme": "http", "HTTP_ACCEPT": "application/json",
-        "HTTP_MCP_PROTOCOL_VERSION": "2025-11-25", "HTTP_AUTHORIZATION": f"Bearer {token}",
-    }  # fmt: skip
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": host,
+        "wsgi.input": io.BytesIO(BODY),
+        "CONTENT_LENGTH": str(len(BODY)),
+        "CONTENT_TYPE": "application/json",
+        "wsgi.url_scheme": "http",
+        "HTTP_ACCEPT": "application/json",
+        "HTTP_MCP_PROTOCOL_VERSION": "2025-11-25",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+    }
     seen: dict[str, object] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
@@ -52,9 +64,7 @@ def test_lean_path_answers_with_security_headers_and_no_cookies(world: World) ->
 
 
 def test_lean_path_still_refuses_foreign_hosts(world: World) -> None:
-    status, _, _ = _call(
-        SparkWSGIHandler(), host="evil.example", token=issue(world.member, world.acme).secret
-    )
+    status, _, _ = _call(SparkWSGIHandler(), host="evil.example", token=issue(world.member, world.acme).secret)
     assert status.startswith("400")
 
 

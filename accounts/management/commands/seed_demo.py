@@ -33,7 +33,5 @@ class Command(BaseCommand):
             publication_set(organization=acme, platform=platform, published=True, actor=admin, request=None)
         for user in demo.users:
             self.stdout.write(f"demo user: {user.email}  password: {password}")
-        counts = (
-            f"{len(demo.organizations)} organizations, {len(demo.users)} users, {len(demo.datasets)} datasets"
-        )
+        counts = f"{len(demo.organizations)} organizations, {len(demo.users)} users, {len(demo.datasets)} datasets"
         self.stdout.write(f"Seeded {counts}.")

@@ -20,6 +20,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = clients_cleanup(older_than=dt.timedelta(days=options["days"]))
-        self.stdout.write(
-            f"Deleted {count} unused self-registered client(s) older than {options['days']} days."
-        )
+        self.stdout.write(f"Deleted {count} unused self-registered client(s) older than {options['days']} days.")
