@@ -66,7 +66,7 @@ def test_sign_in_create_token_call_revoke(browser: Browser, spark_server: LiveSe
 
     session, recorder = run_session(spark_server.mcp_url, secret)
     assert not isinstance(session, BaseException), session
-    assert session.tools == ["list_datasets"] and not session.is_error
+    assert set(session.tools) == {"chat_gwi", "explore_insight_gwi", "list_datasets"} and not session.is_error
     assert [d["code"] for d in session.datasets] == ["ds-core", "ds-usa-deep"]
     assert ("server/discover", 200) in [(m, s) for m, s, _ in recorder.responses]
 

@@ -46,8 +46,8 @@ def test_inspector_lists_calls_and_is_refused_after_revocation(spark_server: Liv
     assert listed.returncode == 0, listed.stderr
     listing = json.loads(listed.stdout)
     tools = listing.get("result", listing)["tools"]
-    assert [t["name"] for t in tools] == ["list_datasets"]
-    assert tools[0]["annotations"]["readOnlyHint"] is True
+    assert {t["name"] for t in tools} == {"chat_gwi", "explore_insight_gwi", "list_datasets"}
+    assert all(t["annotations"]["readOnlyHint"] is True for t in tools)
 
     call_args = ["--method", "tools/call", "--tool-name", "list_datasets", "--tool-args-json", "{}"]
     called = inspector(spark_server, token, *call_args, home=tmp_path)
