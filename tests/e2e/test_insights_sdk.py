@@ -22,7 +22,9 @@ async def _conversation(url: str, token: str) -> dict[str, Any]:
     async with Client(streamable_http_client(url, http_client=http)) as client:
         datasets = await client.call_tool("list_datasets", {})
         out["datasets"] = [d["code"] for d in datasets.structured_content["datasets"]]
-        answer = await client.call_tool("chat_gwi", {"prompt": "Which social platforms do Gen Z in Germany use weekly?"})
+        answer = await client.call_tool(
+            "chat_gwi", {"prompt": "Which social platforms do Gen Z in Germany use weekly?"}
+        )
         out["answer"] = answer.structured_content
         out["answer_text"] = answer.content[0].text
         insight = answer.structured_content["insights"][0]
