@@ -56,6 +56,12 @@ class SavedAudience(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.organization})"
 
+    @property
+    def expression_json(self) -> str:
+        import json
+
+        return json.dumps(self.expression)
+
 
 class ChatRecord(models.Model):
     """A chat_gwi conversation: the context a follow-up inherits."""

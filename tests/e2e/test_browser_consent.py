@@ -133,3 +133,49 @@ def test_admin_page_publish_controls(browser: Browser, spark_server: LiveServer)
     assert "connector.unpublished" in page.inner_text("main")
     _shot(page, "15-audit")
     context.close()
+
+
+def _chat_insight_id(server: LiveServer) -> str:
+    token = server.create_token(name="pages")
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "chat_gwi", "arguments": {"prompt": "streaming services in the UK"}},
+        }
+    )
+    request = urllib.request.Request(
+        server.mcp_url,
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+            "MCP-Protocol-Version": "2025-11-25",
+        },
+    )
+    with urllib.request.urlopen(request) as response:
+        return str(json.loads(response.read())["result"]["structuredContent"]["insights"][0]["id"])
+
+
+def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server: LiveServer) -> None:
+    insight_id = _chat_insight_id(spark_server)
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/insights/{insight_id}/")
+    _sign_in(page, "admin@acme.example")
+    page.wait_for_selector("text=Streaming services used in the last month")
+    assert "Netflix" in page.inner_text("main")
+    _shot(page, "16-insight")
+    page.goto(f"{spark_server.url}/datasets/ds-core/")
+    assert "Core global survey" in page.inner_text("main")
+    page.goto(f"{spark_server.url}/org/acme/audiences/")
+    page.fill("#id_name", "Young women gamers")
+    page.select_option("#id_predefined", "gen_z")
+    page.select_option("#id_gender", "female")
+    page.select_option("#id_datapoint", "interests.gaming")
+    page.click("text=Save audience")
+    page.wait_for_selector("text=Members can dock it in chat_gwi")
+    assert "Young women gamers" in page.inner_text("main")
+    _shot(page, "17-saved-audiences")
+    context.close()
