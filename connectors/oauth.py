@@ -246,6 +246,11 @@ class AuthorizeView(AuthorizationView):
         if refusal is not None:
             return render(self.request, "connectors/refused.html", {**refusal, "application": application}, status=403)
         assert organization is not None
+        resources = (form.cleaned_data.get("resource") or "").split()
+        if not resources or any(r not in all_resource_urls(self.request) for r in resources):
+            # The hidden field came back altered: the GET already refused any other resource.
+            words = {"title": "Invalid request", "fix": "", "message": "The requested resource is not this server's."}
+            return render(self.request, "connectors/refused.html", {**words, "application": application}, status=400)
         granted = organization_scopes(organization)
         scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
         if form.cleaned_data.get("allow") and not scopes:

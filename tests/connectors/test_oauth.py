@@ -233,3 +233,16 @@ def test_verified_platform_is_labelled(browser: Client, published: World) -> Non
     flow = new_flow(browser, "https://claude.ai/api/mcp/auth_callback")
     page = browser.get(flow.authorize_url()).content.decode()
     assert "<strong>Claude</strong>" in page and "verified" in page
+
+
+def test_consent_post_with_a_tampered_resource_is_refused(browser: Client, published: World) -> None:
+    import html as html_lib
+
+    from tests.connectors.oauth_helpers import HIDDEN
+
+    flow = new_flow(browser)
+    page = browser.get(flow.authorize_url())
+    fields = {name: html_lib.unescape(value) for name, value in HIDDEN.findall(page.content.decode())}
+    fields.update(allow="Authorize", resource="https://other.example/mcp")
+    response = browser.post(flow.authorize_url(), data=fields)
+    assert response.status_code == 400 and not ConnectedApp.objects.exists()
