@@ -166,7 +166,7 @@ LOCATIONS: tuple[Location, ...] = (
         (("whatsapp", 1.0), ("social_3h", 0.6)),
     ),
     Location("s2_52", "Mexico", "Latin America", 80.0, ("mexican", "mexicans"), (), (("whatsapp", 0.8),)),
-    Location("s2_81", "Japan", "Asia", 85.0, ("japanese",), (), (("line", 2.5), ("facebook", -1.0))),
+    Location("s2_81", "Japan", "Asia", 85.0, ("japanese",), (), (("line", 4.5), ("facebook", -1.0))),
     Location(
         "s2_86",
         "China",
@@ -174,7 +174,7 @@ LOCATIONS: tuple[Location, ...] = (
         700.0,
         ("chinese",),
         (),
-        (("wechat", 3.0), ("facebook", -3.0), ("instagram", -3.0), ("youtube", -3.0), ("whatsapp", -3.0)),
+        (("wechat", 5.5), ("facebook", -3.0), ("instagram", -3.0), ("youtube", -3.0), ("whatsapp", -3.0)),
     ),
     Location("s2_91", "India", "Asia", 450.0, ("indian", "indians"), (), (("whatsapp", 1.2), ("cricket", 1.5))),
     Location(
