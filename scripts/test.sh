@@ -12,8 +12,10 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 
-echo "==> pytest on PostgreSQL (unit and integration)"
-bash scripts/with-postgres.sh $PY -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
+echo "==> pytest on PostgreSQL (unit and integration, then the OAuth and insights end-to-end tests)"
+bash scripts/with-postgres.sh bash -c "$PY -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider && \
+  SPARK_E2E_USE_DATABASE_URL=1 $PY -m pytest -q -p no:cacheprovider \
+    tests/e2e/test_oauth_sdk_client.py tests/e2e/test_insights_sdk.py tests/e2e/test_inspector_cli.py"
 
 echo "==> pytest on SQLite (everything, end-to-end included)"
 $PY -m pytest tests -p no:cacheprovider "$@"

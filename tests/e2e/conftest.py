@@ -108,9 +108,11 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     data = tmp_path_factory.mktemp("live")
     port = free_port()
     cimd = _start_cimd_server()
+    # SPARK_E2E_USE_DATABASE_URL=1 runs the server on the DATABASE_URL given (scripts/test.sh: PostgreSQL).
+    use_given = os.environ.get("SPARK_E2E_USE_DATABASE_URL") == "1" and os.environ.get("DATABASE_URL")
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{data / 'e2e.sqlite3'}",
+        "DATABASE_URL": os.environ["DATABASE_URL"] if use_given else f"sqlite:///{data / 'e2e.sqlite3'}",
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
         "OAUTH_ACCESS_TOKEN_SECONDS": str(ACCESS_TOKEN_SECONDS),
