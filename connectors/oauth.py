@@ -296,15 +296,23 @@ def _registration_error(description: str, error: str = "invalid_redirect_uri", s
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
-def _policy_check(request: HttpRequest) -> JsonResponse | None:
+def _requested_uris(request: HttpRequest) -> list[str] | None:
+    """The redirect URIs a registration asks for; None when the body is not a JSON object."""
     try:
         data = json.loads(request.body)
     except ValueError:
-        return None  # DOT answers malformed bodies itself
+        return None
     if not isinstance(data, dict):
         return None
     uris = data.get("redirect_uris")
-    problem = redirect_policy_problem(uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else [])
+    return uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else []
+
+
+def _policy_check(request: HttpRequest) -> JsonResponse | None:
+    uris = _requested_uris(request)
+    if uris is None:
+        return None  # DOT answers malformed bodies itself
+    problem = redirect_policy_problem(uris)
     return _registration_error(problem) if problem else None
 
 
@@ -314,11 +322,15 @@ class RegistrationView(DynamicClientRegistrationView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _policy_check(request):
             return refused
+        # Per address and platform. Assistants register from their own servers, so one address
+        # speaks for many users: verified platforms get ten times the allowance.
+        platform = platform_for_redirect_uris(_requested_uris(request) or [])
+        limit = settings.SPARK_DCR_RATE_LIMIT_PER_HOUR * (10 if platform in VERIFIED else 1)
         since = timezone.now() - dt.timedelta(hours=1)
         recent = AuditEvent.objects.filter(
-            action="client.registered", ip_address=client_ip(request), created_at__gte=since
+            action="client.registered", ip_address=client_ip(request), created_at__gte=since, detail__platform=platform
         ).count()
-        if recent >= settings.SPARK_DCR_RATE_LIMIT_PER_HOUR:
+        if recent >= limit:
             response = _registration_error(
                 "too many client registrations from this address; try again later", "rate_limited", 429
             )

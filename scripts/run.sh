@@ -31,5 +31,8 @@ $(echo "$SEED" | grep '^demo user' | sed 's/^/    /')
     .venv/bin/python manage.py create_access_token --email member@acme.example --name my-agent
 
 MSG
+# The access log leaves out query strings (%(U)s, not %(r)s): a client that puts a token in the URL
+# is refused, and its token must not end up in the log either.
 exec .venv/bin/gunicorn spark_portal.wsgi:application --bind "$HOST:$PORT" --workers "$WORKERS" \
-  --access-logfile - --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+  --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"' \
+  --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}"

@@ -140,3 +140,16 @@ def test_client_id_metadata_documents_only_from_allowed_hosts(settings, browser:
     response = browser.get(flow.authorize_url())
     assert response.status_code == 400 and "Location" not in response
     assert not Application.objects.filter(client_id="https://evil.example/client.json").exists()
+
+
+def test_verified_platforms_get_a_larger_registration_allowance(settings, world: World) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_DCR_RATE_LIMIT_PER_HOUR = 1
+    claude = ["https://claude.ai/api/mcp/auth_callback"]
+    assert [register_anonymously(claude).status_code for _ in range(11)] == [201] * 10 + [429]
+    assert register_anonymously().status_code == 201  # loopback clients have their own, smaller allowance
+    assert register_anonymously().status_code == 429
+
+
+def test_malformed_registration_body_is_answered_by_the_registration_endpoint(world: World) -> None:
+    response = Client().post("/oauth/register/", data="{not json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"
