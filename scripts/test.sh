@@ -8,6 +8,9 @@ bash scripts/setup.sh --dev
 PY=.venv/bin/python
 export SPARK_TESTING=1
 
+echo "==> runtime requirements alone"
+bash scripts/check-runtime.sh
+
 echo "==> ruff"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
