@@ -53,6 +53,17 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _audit_replay(action: str, what: str, user_id: int, client: Application) -> None:
+    """Record a replayed code or refresh token against the organization the grant belongs to."""
+    connection = ConnectedApp.objects.filter(user_id=user_id, application=client).first()
+    audit_record(
+        action=action,
+        summary=f"{what} of {client.name or client.client_id} was replayed; the tokens it led to were revoked",
+        organization=connection.organization if connection else None,
+        detail={"client_id": client.client_id},
+    )
+
+
 class SparkOAuth2Validator(OAuth2Validator):
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
@@ -61,14 +72,7 @@ class SparkOAuth2Validator(OAuth2Validator):
         if replayed is not None:
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
             tokens_revoke(user_id=replayed.user_id, application_id=replayed.application_id)
-            connection = ConnectedApp.objects.filter(user_id=replayed.user_id, application=client).first()
-            audit_record(
-                action="grant.code_replayed",
-                summary=f"An authorization code for {client.name or client.client_id} was replayed; "
-                "its tokens were revoked",
-                organization=connection.organization if connection else None,
-                detail={"client_id": client.client_id},
-            )
+            _audit_replay("grant.code_replayed", "An authorization code", replayed.user_id, client)
         return False
 
     def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
@@ -91,14 +95,7 @@ class SparkOAuth2Validator(OAuth2Validator):
                 and live_family
                 and not RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).exists()
             ):
-                connection = ConnectedApp.objects.filter(user_id=before.user_id, application=client).first()
-                audit_record(
-                    action="grant.refresh_family_revoked",
-                    summary=f"A used refresh token of {client.name or client.client_id} was replayed; "
-                    "every token of that sign-in was revoked",
-                    organization=connection.organization if connection else None,
-                    detail={"client_id": client.client_id},
-                )
+                _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
             return False
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
         connection = (

@@ -75,36 +75,31 @@ def _platform(value: str) -> Platform:
     return Platform(value)
 
 
+def _publication(request: HttpRequest, organization: Any, platform: str, published: bool) -> HttpResponse:
+    chosen = _platform(platform)
+    services.publication_set(
+        organization=organization, platform=chosen, published=published, actor=request.user, request=request
+    )
+    if published:
+        messages.success(request, f"The {chosen.label} connector is published for {organization.name}.")
+    else:
+        messages.success(
+            request,
+            f"The {chosen.label} connector is unpublished for {organization.name}; its assistants lost access at once.",
+        )
+    return redirect("connectors:organization", slug=organization.slug)
+
+
 @org_admin_required
 @require_POST
 def connector_publish(request: HttpRequest, organization: Any, platform: str) -> HttpResponse:
-    services.publication_set(
-        organization=organization,
-        platform=_platform(platform),
-        published=True,
-        actor=request.user,
-        request=request,
-    )
-    messages.success(request, f"The {_platform(platform).label} connector is published for {organization.name}.")
-    return redirect("connectors:organization", slug=organization.slug)
+    return _publication(request, organization, platform, published=True)
 
 
 @org_admin_required
 @require_POST
 def connector_unpublish(request: HttpRequest, organization: Any, platform: str) -> HttpResponse:
-    services.publication_set(
-        organization=organization,
-        platform=_platform(platform),
-        published=False,
-        actor=request.user,
-        request=request,
-    )
-    messages.success(
-        request,
-        f"The {_platform(platform).label} connector is unpublished for {organization.name}; "
-        "its assistants lost access at once.",
-    )
-    return redirect("connectors:organization", slug=organization.slug)
+    return _publication(request, organization, platform, published=False)
 
 
 @org_admin_required

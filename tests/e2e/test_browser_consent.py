@@ -8,33 +8,15 @@ import hashlib
 import json
 import secrets
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
 
 pytestmark = pytest.mark.e2e
-SHOTS = ARTIFACTS / "screenshots"
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium missing at {CHROMIUM}; run scripts/setup.sh --dev")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _register(server: LiveServer) -> str:
@@ -65,10 +47,10 @@ def _authorize_url(server: LiveServer, client_id: str) -> tuple[str, str]:
     return f"{server.url}/oauth/authorize/?{query}", state
 
 
-def _sign_in(page: Page, email: str, shot: str | None = None) -> None:
+def _sign_in(page: Page, email: str, screenshot: str | None = None) -> None:
     page.wait_for_selector("#id_login")
-    if shot:
-        _shot(page, shot)
+    if screenshot:
+        shot(page, screenshot)
     page.fill("#id_login", email)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
@@ -86,12 +68,12 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
     page.route("https://claude.ai/**", claude_callback)
     url, state = _authorize_url(spark_server, _register(spark_server))
     page.goto(url)
-    _sign_in(page, "member@acme.example", shot="10-oauth-sign-in")
+    _sign_in(page, "member@acme.example", screenshot="10-oauth-sign-in")
     page.wait_for_selector("#consent-form")
     text = page.inner_text("main")
     assert "Allow Claude to use Spark?" in text and "verified" in text and "claude.ai" in text
     assert "Acme Research" in text and "Ask Spark MCP for audience insights" in text
-    _shot(page, "11-consent")
+    shot(page, "11-consent")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
     query = parse_qs(urlsplit(landed[-1]).query)
@@ -99,7 +81,7 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
 
     page.goto(f"{spark_server.url}/settings/connected-apps/")
     assert "Claude" in page.inner_text("main")
-    _shot(page, "12-connected-apps")
+    shot(page, "12-connected-apps")
     context.close()
 
 
@@ -112,7 +94,7 @@ def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_s
     page.wait_for_selector("#refusal-message")
     assert "ask your workspace admin to publish it" in page.inner_text("#refusal-message")
     assert page.locator("#consent-form").count() == 0
-    _shot(page, "13-not-published")
+    shot(page, "13-not-published")
     context.close()
 
 
@@ -126,12 +108,12 @@ def test_admin_page_publish_controls(browser: Browser, spark_server: LiveServer)
     row.locator("button", has_text="Unpublish").click()
     page.wait_for_selector("text=is unpublished for Acme Research")
     assert "not published" in page.locator("tr[data-platform=chatgpt]").inner_text()
-    _shot(page, "14-org-admin")
+    shot(page, "14-org-admin")
     page.locator("tr[data-platform=chatgpt]").locator("button", has_text="Publish").click()
     page.wait_for_selector("text=is published for Acme Research")
     page.goto(f"{spark_server.url}/org/acme/audit/")
     assert "connector.unpublished" in page.inner_text("main")
-    _shot(page, "15-audit")
+    shot(page, "15-audit")
     context.close()
 
 
@@ -166,7 +148,7 @@ def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server
     _sign_in(page, "admin@acme.example")
     page.wait_for_selector("text=Streaming services used in the last month")
     assert "Netflix" in page.inner_text("main")
-    _shot(page, "16-insight")
+    shot(page, "16-insight")
     page.goto(f"{spark_server.url}/datasets/ds-core/")
     assert "Core global survey" in page.inner_text("main")
     page.goto(f"{spark_server.url}/org/acme/audiences/")
@@ -177,5 +159,5 @@ def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server
     page.click("text=Save audience")
     page.wait_for_selector("text=Members can dock it in chat_gwi")
     assert "Young women gamers" in page.inner_text("main")
-    _shot(page, "17-saved-audiences")
+    shot(page, "17-saved-audiences")
     context.close()

@@ -4,38 +4,20 @@ the official `mcp` SDK client, revoke the token in the UI, and see the next call
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
 from tests.e2e.mcp_client import run_session
 
 pytestmark = pytest.mark.e2e
-SHOTS = ARTIFACTS / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium missing at {CHROMIUM}; run scripts/setup.sh (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _sign_in(page: Page, server: LiveServer, email: str) -> None:
     page.goto(f"{server.url}/settings/tokens/")
     assert "/auth/login/" in page.url
-    _shot(page, "01-sign-in")
+    shot(page, "01-sign-in")
     page.fill("#id_login", email)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
@@ -47,13 +29,13 @@ def test_sign_in_create_token_call_revoke(browser: Browser, spark_server: LiveSe
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=spark_server.url)
     page = context.new_page()
     _sign_in(page, spark_server, "member@acme.example")
-    _shot(page, "02-tokens-empty")
+    shot(page, "02-tokens-empty")
 
     page.fill("input[name=name]", "browser agent")
     page.select_option("select[name=days]", "90")
     page.click("text=Create token")
     page.wait_for_selector("#token-secret")
-    _shot(page, "03-token-shown-once")
+    shot(page, "03-token-shown-once")
     page.click("#copy-token")
     page.wait_for_function("document.getElementById('copy-token').textContent === 'Copied'")
     secret = page.evaluate("navigator.clipboard.readText()")
@@ -62,7 +44,7 @@ def test_sign_in_create_token_call_revoke(browser: Browser, spark_server: LiveSe
     page.click("text=Done")
     row = page.locator("tr", has_text="browser agent")
     assert "active" in row.inner_text() and secret not in page.content()
-    _shot(page, "04-token-listed")
+    shot(page, "04-token-listed")
 
     session, recorder = run_session(spark_server.mcp_url, secret)
     assert not isinstance(session, BaseException), session
@@ -76,7 +58,7 @@ def test_sign_in_create_token_call_revoke(browser: Browser, spark_server: LiveSe
     row.locator("button", has_text="Revoke").click()
     page.wait_for_selector("text=is revoked")
     assert "revoked" in page.locator("tr", has_text="browser agent").inner_text()
-    _shot(page, "05-token-revoked")
+    shot(page, "05-token-revoked")
 
     refused, recorder = run_session(spark_server.mcp_url, secret)
     assert isinstance(refused, BaseException)
