@@ -343,7 +343,7 @@ def chat(
         record.context = context.to_json()
         record.save(update_fields=["context", "updated_at"])
 
-    insights = []
+    insights, rows = [], []
     for c in chosen:
         dp = c.question.datapoints[c.datapoint_index]
         builder = percentage_sentence if c.kind == "percentage" else index_sentence
@@ -362,13 +362,14 @@ def chat(
             "waves": [w.code for w in waves],
             "kind": c.kind,
         }
-        row = InsightRecord.objects.create(
+        row = InsightRecord(
             organization_id=caller.organization_id,
             chat=record,
             text=text,
             spec=spec_json,
             metrics=c.metrics.as_dict(),
         )
+        rows.append(row)
         insights.append(
             {
                 "id": row.id,
@@ -379,6 +380,8 @@ def chat(
                 "metrics": c.metrics.as_dict(),
             }
         )
+
+    InsightRecord.objects.bulk_create(rows)  # one INSERT for all of them (ids are set client-side)
 
     who = _object(label)
     about = "what stands out" if profile else "; ".join(q.name for q in questions)
