@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from accounts import tokens
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
 from insights.models import Dataset
-from tests.conftest import World
+from tests.factories import World
 
 
 def test_create_access_token_prints_the_token_last(world: World) -> None:
@@ -91,7 +91,7 @@ def test_seed_demo_generates_a_password_when_none_given() -> None:
 
 
 def test_revoke_access_token_by_whole_token_or_prefix(world: World) -> None:
-    from tests.conftest import issue
+    from tests.factories import issue
 
     first, second = issue(world.member, world.acme), issue(world.member, world.acme)
     out = StringIO()
@@ -104,7 +104,7 @@ def test_revoke_access_token_by_whole_token_or_prefix(world: World) -> None:
 
 
 def test_revoke_access_token_refuses_unknown_or_forged(world: World) -> None:
-    from tests.conftest import issue
+    from tests.factories import issue
 
     real = issue(world.member, world.acme)
     body = real.secret[: 4 + tokens.PREFIX_LEN] + "x" * tokens.SECRET_LEN

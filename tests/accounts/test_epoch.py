@@ -10,7 +10,7 @@ from django.test import Client
 from accounts import epoch
 from accounts.epoch import _FileCounter
 from accounts.services import token_revoke
-from tests.conftest import World, issue
+from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
 

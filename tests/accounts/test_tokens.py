@@ -12,7 +12,7 @@ from accounts import tokens
 from accounts.models import PersonalAccessToken
 from accounts.scopes import TOOLS_SCOPE, dataset_scope
 from accounts.services import token_create, token_revoke, token_rotate
-from tests.conftest import World, issue
+from tests.factories import World, issue
 
 
 def test_format_has_marker_length_and_valid_checksum() -> None:

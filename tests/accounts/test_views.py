@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts import tokens
 from accounts.models import PersonalAccessToken
-from tests.conftest import PASSWORD, World, issue
+from tests.factories import PASSWORD, World, issue
 
 
 def test_pages_need_sign_in(client: Client, world: World) -> None:

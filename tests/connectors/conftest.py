@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.conftest import World
 from tests.connectors.oauth_helpers import publish
+from tests.factories import World
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from connectors.models import AuditEvent, ConnectedApp
-from tests.conftest import World
 from tests.connectors.oauth_helpers import (
     MCP,
     code_from,
@@ -19,6 +18,7 @@ from tests.connectors.oauth_helpers import (
     new_flow,
     refresh,
 )
+from tests.factories import World
 from tests.mcp_api.helpers import call_tool, challenge
 
 
@@ -103,6 +103,7 @@ def test_token_for_another_resource_is_refused(browser: Client, published: World
     assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_target"]
 
 
+@pytest.mark.usefixtures("survey_data")
 def test_token_issued_for_the_chatgpt_endpoint_is_refused_at_mcp(browser: Client, published: World) -> None:
     flow = new_flow(browser)
     url = flow.authorize_url(resource="http://testserver/openai/mcp")
@@ -179,7 +180,7 @@ def test_deny_sends_access_denied_and_records_it(browser: Client, published: Wor
 
 
 def test_sign_in_next_cannot_redirect_off_site(client: Client, world: World) -> None:
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     for target in ("https://evil.example/steal", "//evil.example/x", "/\\evil.example"):
         response = client.post(

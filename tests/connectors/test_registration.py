@@ -14,8 +14,8 @@ from oauth2_provider.models import Application
 
 from connectors.models import AuditEvent
 from connectors.platforms import Platform, platform_for_redirect_uri
-from tests.conftest import World
 from tests.connectors.oauth_helpers import connect, new_flow, register_anonymously
+from tests.factories import World
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from accounts.models import AccessStatus
 from connectors.models import AuditEvent, ConnectedApp, ConnectorPublication, OrganizationClient
-from tests.conftest import World, issue
 from tests.connectors.oauth_helpers import (
     CLAUDE,
     code_from,
@@ -21,6 +20,7 @@ from tests.connectors.oauth_helpers import (
     pkce,
     refresh,
 )
+from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
 

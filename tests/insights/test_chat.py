@@ -9,7 +9,7 @@ from django.test import Client
 
 from insights.chat import Caller, InsightError, chat, explore
 from insights.models import ChatRecord, InsightRecord, SavedAudience
-from tests.conftest import World, issue
+from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AccessStatus, EmailDomain, Membership
 from accounts.services import token_revoke
-from tests.conftest import World, issue
+from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool, challenge, rpc
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, KNOWN_PROTOCOL_VERSIONS
 
-from tests.conftest import World, issue
+from tests.factories import World, issue
 from tests.mcp_api.helpers import JSON_ACCEPT, rpc
 
 MODERN = "2026-07-28"

@@ -9,7 +9,7 @@ from django.core import signals
 from django.db import close_old_connections
 
 from spark_portal.wsgi import SparkWSGIHandler
-from tests.conftest import World, issue
+from tests.factories import World, issue
 
 BODY = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets"}}).encode()
 
