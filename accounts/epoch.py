@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
+from accounts.models import AccessEpoch
+
 _COUNTER = struct.Struct("<Q")
 
 
@@ -81,8 +83,6 @@ def read() -> int:
     """The current epoch (cheap: called on every authenticated request)."""
     if _use_file():
         return _file_counter().read()
-    from accounts.models import AccessEpoch
-
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {AccessEpoch._meta.db_table} WHERE id = 1")  # noqa: S608 (constant)
         row = cursor.fetchone()
@@ -96,7 +96,5 @@ def bump() -> None:
         counter.bump()
         transaction.on_commit(counter.bump)
         return
-    from accounts.models import AccessEpoch
-
     if not AccessEpoch.objects.filter(pk=1).update(value=F("value") + 1):
         AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})

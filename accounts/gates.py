@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from accounts.models import access_problem
+from accounts.models import AccessStatus, EmailDomain, Membership, Organization, User
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,17 @@ class MemberFacts:
     access_ends_on: dt.date | None
 
 
+def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> str | None:
+    """The access window rule: why an organization cannot use Spark MCP today, or None."""
+    if status == AccessStatus.ENDED:
+        return "access_ended"
+    if today < starts_on:
+        return "access_not_started"
+    if ends_on is not None and today > ends_on:
+        return "access_ended"
+    return None
+
+
 def member_refusal(facts: MemberFacts, today: dt.date) -> Refusal | None:
     """Why this person may not use Spark MCP for this organization today, or None."""
     org = facts.organization_name
@@ -53,11 +64,8 @@ def member_refusal(facts: MemberFacts, today: dt.date) -> Refusal | None:
     return None
 
 
-def member_facts(user: object, organization: object) -> MemberFacts:
+def member_facts(user: User, organization: Organization) -> MemberFacts:
     """Read the facts for a user and organization from the database (not the hot path)."""
-    from accounts.models import EmailDomain, Membership, Organization, User
-
-    assert isinstance(user, User) and isinstance(organization, Organization)
     return MemberFacts(
         user_active=user.is_active,
         member=Membership.objects.filter(user=user, organization=organization).exists(),

@@ -89,7 +89,7 @@ class Organization(models.Model):
     access_status = models.CharField(max_length=10, choices=AccessStatus.choices, default=AccessStatus.TRIAL)
     access_starts_on = models.DateField(default=timezone.localdate)
     access_ends_on = models.DateField(null=True, blank=True, help_text="Last day of access; empty = open-ended.")
-    datasets = models.ManyToManyField("insights.Dataset", blank=True, related_name="organizations")
+    datasets = models.ManyToManyField("catalog.Dataset", blank=True, related_name="organizations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,21 +97,6 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def access_problem(self, today: dt.date) -> str | None:
-        """Why this organization cannot use Spark MCP today, or None when it can."""
-        return access_problem(self.access_status, self.access_starts_on, self.access_ends_on, today)
-
-
-def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> str | None:
-    """The access window rule, shared by the model and the cached bearer check."""
-    if status == AccessStatus.ENDED:
-        return "access_ended"
-    if today < starts_on:
-        return "access_not_started"
-    if ends_on is not None and today > ends_on:
-        return "access_ended"
-    return None
 
 
 class EmailDomain(models.Model):

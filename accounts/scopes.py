@@ -1,4 +1,4 @@
-"""The scope vocabulary shared by personal access tokens and OAuth (django-oauth-toolkit backend).
+"""The scope vocabulary shared by personal access tokens and OAuth (oauth_server.scopes serves it to DOT).
 
 `insights:read` lets a token call the Spark MCP tools; `dataset:<code>` lets it see one dataset.
 A token never reaches further than its organization's enabled datasets, whatever it holds.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth2_provider.scopes import BaseScopes
+from catalog.models import Dataset
 
 TOOLS_SCOPE = "insights:read"
 DATASET_SCOPE_PREFIX = "dataset:"
@@ -24,8 +24,6 @@ def dataset_codes(scopes: list[str] | tuple[str, ...] | frozenset[str]) -> set[s
 
 def all_scopes() -> dict[str, str]:
     """Every scope with its plain-words description (datasets read from the catalog)."""
-    from insights.models import Dataset
-
     scopes = {TOOLS_SCOPE: "Ask Spark MCP for audience insights"}
     for code, name in Dataset.objects.values_list("code", "name"):
         scopes[dataset_scope(code)] = f"Use the {name} dataset ({code})"
@@ -38,16 +36,3 @@ def organization_scopes(organization: Any) -> dict[str, str]:
     for code, name in organization.datasets.values_list("code", "name"):
         scopes[dataset_scope(code)] = f"Use the {name} dataset ({code})"
     return scopes
-
-
-class SparkScopes(BaseScopes):
-    def get_all_scopes(self) -> dict[str, str]:
-        return all_scopes()
-
-    def get_available_scopes(
-        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
-    ) -> list[str]:
-        return list(all_scopes())
-
-    def get_default_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any) -> list[str]:
-        return list(all_scopes())

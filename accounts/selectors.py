@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Membership, Organization, PersonalAccessToken, User
+from accounts.models import Membership, Organization, PersonalAccessToken, Role, User
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -23,3 +23,13 @@ def tokens_for_user(user: User) -> QuerySet[PersonalAccessToken]:
 def token_for_user(user: User, token_id: int) -> PersonalAccessToken:
     """The user's own token, or 404 (another user's token is indistinguishable from none)."""
     return get_object_or_404(tokens_for_user(user), pk=token_id)
+
+
+def admin_organizations(user: User) -> QuerySet[Organization]:
+    """Organizations the user administers."""
+    return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).order_by("name")
+
+
+def organization_for_admin(user: User, slug: str) -> Organization:
+    """An organization the user administers, or 404 (a non-admin cannot tell it exists)."""
+    return get_object_or_404(admin_organizations(user), slug=slug)

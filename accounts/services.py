@@ -1,11 +1,10 @@
-"""Writes for people, organizations and personal access tokens."""
+"""Writes for people, organizations (their Spark MCP access) and personal access tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,16 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import epoch, tokens
-from accounts.models import (
-    AccessStatus,
-    EmailDomain,
-    Membership,
-    Organization,
-    PersonalAccessToken,
-    Role,
-    User,
-)
+from accounts.models import AccessStatus, Membership, Organization, PersonalAccessToken, User
 from accounts.scopes import organization_scopes
+from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -120,57 +112,29 @@ def token_touch(*, token_id: int, now: dt.datetime) -> None:
     PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
 
 
-@dataclass(frozen=True)
-class Demo:
-    organizations: list[Organization]
-    users: list[User]
-    datasets: list[Any]
-
-
 @transaction.atomic
-def demo_seed(*, password: str) -> Demo:
-    """Create or refresh the demo organizations, people and dataset catalog (idempotent)."""
-    from insights.services import catalog_load
-
-    datasets = catalog_load()
-    by_code = {d.code: d for d in datasets}
-    plan = [
-        (
-            "Acme Research",
-            "acme",
-            "acme.example",
-            ["ds-core", "ds-usa-deep"],
-            [
-                ("admin@acme.example", "Ada Admin", Role.ADMIN),
-                ("member@acme.example", "Max Member", Role.MEMBER),
-            ],
-        ),
-        (
-            "Globex",
-            "globex",
-            "globex.example",
-            ["ds-gaming"],
-            [("analyst@globex.example", "Gil Globex", Role.ADMIN)],
-        ),
-    ]
-    orgs, users = [], []
-    for name, slug, domain, codes, people in plan:
-        org, _ = Organization.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "access_status": AccessStatus.CONTRACT,
-                "access_ends_on": None,
-            },
+def organization_access_set(
+    *, organization: Organization, status: str, actor: User, origin: Origin | None
+) -> Organization:
+    """End (status `ended`) or restore (trial/contract) an organization's Spark MCP access."""
+    if status not in AccessStatus.values:
+        raise ValueError(f"unknown access status {status!r}")
+    before = organization.access_status
+    if before != status:
+        organization.access_status = status
+        if (
+            status != AccessStatus.ENDED
+            and organization.access_ends_on
+            and organization.access_ends_on < timezone.localdate()
+        ):
+            organization.access_ends_on = None  # restoring must not leave a past end date in force
+        organization.save()
+        audit_record(
+            action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
+            summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
+            organization=organization,
+            actor=actor,
+            origin=origin,
+            detail={"from": before, "to": status},
         )
-        org.datasets.set([by_code[c] for c in codes])
-        EmailDomain.objects.update_or_create(organization=org, domain=domain, defaults={"enabled": True})
-        for email, full_name, role in people:
-            user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
-            user.is_active = True
-            user.set_password(password)
-            user.save()
-            Membership.objects.update_or_create(user=user, organization=org, defaults={"role": role})
-            users.append(user)
-        orgs.append(org)
-    return Demo(organizations=orgs, users=users, datasets=datasets)
+    return organization

@@ -15,7 +15,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import access_epoch_bump
-from insights.models import Dataset
+from catalog.models import Dataset
 
 # Dataset is here because bearer checks cache the catalog rows a token may see.
 _WATCHED = (User, Organization, EmailDomain, Membership, PersonalAccessToken, Dataset)

@@ -46,7 +46,6 @@ def checksum(body: str) -> str:
 @dataclass(frozen=True)
 class ParsedToken:
     prefix: str
-    raw: str
 
 
 def generate() -> tuple[str, str]:
@@ -63,7 +62,7 @@ def parse(raw: str) -> ParsedToken | None:
     body, check = raw[:-CHECKSUM_LEN], raw[-CHECKSUM_LEN:]
     if not hmac.compare_digest(checksum(body), check):
         return None
-    return ParsedToken(prefix=raw[len(MARKER) : len(MARKER) + PREFIX_LEN], raw=raw)
+    return ParsedToken(prefix=raw[len(MARKER) : len(MARKER) + PREFIX_LEN])
 
 
 def looks_like_token(raw: str) -> bool:

@@ -44,10 +44,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from insights import store  # noqa: E402
-from insights.catalog import DATASETS_BY_CODE  # noqa: E402
 from insights.chat import Caller, chat, explore  # noqa: E402
-from insights.data import datapoint_matrix  # noqa: E402
-from insights.engine import crosstab  # noqa: E402
+from survey.catalog import DATASETS_BY_CODE  # noqa: E402
+from survey.data import datapoint_matrix  # noqa: E402
+from survey.engine import crosstab  # noqa: E402
 
 PROMPTS = [
     "What share of Gen Z in Germany use TikTok weekly?",
@@ -195,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     from accounts.models import Organization
-    from insights.services import catalog_load
+    from catalog.services import catalog_load
 
     catalog_load()
     org = Organization.objects.create(name="Bench", slug="bench")

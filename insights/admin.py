@@ -2,13 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from insights.models import ChatRecord, Dataset, InsightRecord, SavedAudience
-
-
-@admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "created_at"]
-    search_fields = ["code", "name"]
+from insights.models import ChatRecord, InsightRecord, SavedAudience
 
 
 @admin.register(SavedAudience)

@@ -6,9 +6,9 @@ from typing import Any
 from django import forms
 
 from accounts.models import Organization
-from insights.catalog import DATASETS_BY_CODE
-from insights.expressions import ExpressionError, conjunction, validate
-from insights.models import Dataset
+from catalog.models import Dataset
+from survey.catalog import DATASETS_BY_CODE
+from survey.expressions import ExpressionError, conjunction, validate
 
 
 class SavedAudienceForm(forms.Form):

@@ -1,28 +1,14 @@
-"""The survey dataset catalog (respondent data and the statistics engine arrive with the insights issue)."""
+"""What the insights tools keep: saved audiences, chats (a follow-up's context) and stated insights."""
 
 from __future__ import annotations
+
+import json
+import secrets
 
 from django.db import models
 
 
-class Dataset(models.Model):
-    """A survey dataset an organization may be allowed to use, e.g. `ds-core`."""
-
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
-    description = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
-
-
 def _public_id(prefix: str) -> str:
-    import secrets
-
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
@@ -43,7 +29,7 @@ class SavedAudience(models.Model):
 
     id = models.CharField(primary_key=True, max_length=24, default=new_audience_id, editable=False)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="audiences")
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="saved_audiences")
+    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.CASCADE, related_name="saved_audiences")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     expression = models.JSONField(help_text='e.g. {"and": [{"audience": "gen_z"}, {"gender": "female"}]}')
@@ -58,8 +44,6 @@ class SavedAudience(models.Model):
 
     @property
     def expression_json(self) -> str:
-        import json
-
         return json.dumps(self.expression)
 
 

@@ -1,39 +1,29 @@
-"""Writes for the dataset catalog."""
+"""Writes of the insights tools: saved audiences, chats and the insights chat_gwi stated."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from insights.catalog import CATALOG
-from insights.models import Dataset
+from django.db import transaction
+from django.utils import timezone
 
-
-def catalog_load() -> list[Dataset]:
-    """Create or refresh every catalog dataset (idempotent); returns them in catalog order."""
-    datasets = []
-    for entry in CATALOG:
-        dataset, _ = Dataset.objects.update_or_create(
-            code=entry["code"],
-            defaults={"name": entry["name"], "description": entry["description"]},
-        )
-        datasets.append(dataset)
-    return datasets
+from accounts.models import Organization, User
+from audit.services import Origin, audit_record
+from catalog.models import Dataset
+from insights.models import ChatRecord, InsightRecord, SavedAudience
 
 
 def saved_audience_create(
     *,
-    organization: Any,
+    organization: Organization,
     dataset: Dataset,
     name: str,
     description: str,
     expression: dict[str, Any],
-    actor: Any,
-    request: Any = None,
-) -> Any:
+    actor: User,
+    origin: Origin | None = None,
+) -> SavedAudience:
     """Save an audience for the organization (its members dock it in chat_gwi by ID)."""
-    from connectors.services import audit_record
-    from insights.models import SavedAudience
-
     audience = SavedAudience.objects.create(
         organization=organization,
         dataset=dataset,
@@ -47,7 +37,35 @@ def saved_audience_create(
         summary=f"{actor.email} saved the audience {audience.name} ({audience.id})",
         organization=organization,
         actor=actor,
-        request=request,
+        origin=origin,
         detail={"id": audience.id, "dataset": dataset.code, "expression": expression},
     )
     return audience
+
+
+@transaction.atomic
+def chat_save(
+    *,
+    organization_id: int,
+    user_id: int | None,
+    chat_id: str | None,
+    context: dict[str, Any],
+    stated: list[tuple[str, dict[str, Any], dict[str, Any]]],
+) -> tuple[str, list[str]]:
+    """Store a chat's context (new or updated) and its stated insights (text, spec, metrics).
+
+    Returns the chat ID and the insights' IDs, in order. One INSERT for all the insights.
+    """
+    if chat_id is None:
+        chat = ChatRecord.objects.create(organization_id=organization_id, user_id=user_id, context=context)
+    else:
+        chat = ChatRecord(id=chat_id, organization_id=organization_id, user_id=user_id, context=context)
+        ChatRecord.objects.filter(id=chat_id, organization_id=organization_id).update(
+            context=context, updated_at=timezone.now()
+        )
+    rows = [
+        InsightRecord(organization_id=organization_id, chat=chat, text=text, spec=spec, metrics=metrics)
+        for text, spec, metrics in stated
+    ]
+    InsightRecord.objects.bulk_create(rows)  # ids are set client-side
+    return chat.id, [row.id for row in rows]

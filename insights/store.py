@@ -7,9 +7,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from insights.catalog import DATASETS_BY_CODE
-from insights.data import SurveyData, load
-from insights.generator import generate
+from survey.catalog import DATASETS_BY_CODE
+from survey.data import SurveyData, load
+from survey.generator import generate
 
 
 class DataNotBuilt(RuntimeError):

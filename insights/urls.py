@@ -9,5 +9,4 @@ app_name = "insights"
 urlpatterns = [
     path("datasets/<slug:code>/", views.dataset_detail, name="dataset"),
     path("insights/<str:insight_id>/", views.insight_detail, name="insight"),
-    path("org/<slug:slug>/audiences/", views.audiences, name="audiences"),
 ]

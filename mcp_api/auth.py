@@ -28,6 +28,8 @@ from accounts.gates import MemberFacts, member_facts, member_refusal
 from accounts.models import PersonalAccessToken
 from accounts.scopes import dataset_codes
 from accounts.services import token_touch
+from oauth_server.selectors import connection_for_token
+from oauth_server.services import connection_touch
 from spark_portal.public_url import public_base_url, resource_urls_for_path
 
 # Refusals that are not organization gates, with the words sent in `error_description`.
@@ -168,8 +170,6 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
 
 
 def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
-    from connectors.selectors import connection_for_token
-
     found = connection_for_token(checksum)
     if found is None:
         return None
@@ -269,8 +269,6 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
 
 def _touch(facts: _Facts, now: dt.datetime) -> None:
     if facts.kind == "oauth":
-        from connectors.services import connection_touch
-
         connection_touch(connection_id=facts.connection_id, now=now)  # type: ignore[arg-type]
     else:
         token_touch(token_id=facts.token_id, now=now)

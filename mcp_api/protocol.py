@@ -34,7 +34,7 @@ from mcp_types.version import (
 from pydantic import ValidationError
 
 from mcp_api.auth import AuthError, Principal
-from mcp_api.tools import ToolError, ToolSpec
+from mcp_api.tools import ToolSpec
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +107,12 @@ def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> 
 
 
 def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
-    if problem := tool.argument_error(arguments):
-        return _tool_error(f"Invalid arguments for {tool.name}: {problem}. Expected schema: {tool.input_schema}")
-    try:
-        output = tool.handler(principal, arguments)
-    except ToolError as exc:
-        return _tool_error(str(exc))
+    outcome = tool.call(principal, arguments)
+    if outcome.is_error:
+        return _tool_error(outcome.text)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=output.text)],
-        structured_content=output.structured,
+        content=[types.TextContent(type="text", text=outcome.text)],
+        structured_content=outcome.structured,
         is_error=False,
     )
 

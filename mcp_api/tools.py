@@ -1,7 +1,10 @@
-"""The MCP tools: each is a spec (name, schemas, annotations, needed scope) plus a handler.
+"""The MCP tools: each is a name, words, a needed scope, an input model, an output model and a handler.
 
-Handlers take the authenticated caller and validated arguments and return structured data;
-`protocol` turns that into a `CallToolResult` with a readable text rendering.
+The input and output models are the one source of each tool's shape: `inputSchema` and
+`outputSchema` are generated from them, arguments are validated into the input model before the
+handler runs, and the handler's output model gives both the structured content and the text.
+A handler that cannot answer raises `ToolError` (or an insights error, translated in one place:
+`ToolSpec.call`), which becomes a tool result with `isError`.
 """
 
 from __future__ import annotations
@@ -10,14 +13,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import jsonschema
 import mcp_types as types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from accounts.scopes import TOOLS_SCOPE
 from insights import chat as insights_chat
 from insights.chat import Caller, InsightError
+from insights.results import ChatResult, ExploreResult
 from insights.store import DataNotBuilt
 from mcp_api.auth import Principal
 
@@ -26,10 +31,27 @@ class ToolError(Exception):
     """A failure the assistant can act on; returned as a tool result with `isError`."""
 
 
+class ToolResult(BaseModel):
+    """A tool's output: `model_dump` is the structured content, `text()` the readable rendering."""
+
+    def text(self) -> str:
+        # ChatGPT's connectors read search/fetch results from a JSON text block.
+        return json.dumps(self.model_dump(mode="json", by_alias=True))
+
+
+class Arguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoArguments(Arguments):
+    pass
+
+
 @dataclass(frozen=True)
-class ToolOutput:
+class Outcome:
     structured: dict[str, Any]
     text: str
+    is_error: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,27 +59,31 @@ class ToolSpec:
     name: str
     title: str
     description: str
-    input_schema: dict[str, Any]
-    output_schema: dict[str, Any]
-    scope: str
-    handler: Callable[[Principal, dict[str, Any]], ToolOutput] = field(repr=False)
+    input_model: type[Arguments]
+    output_model: type[BaseModel]
+    handler: Callable[[Principal, Any], Any] = field(repr=False)
+    scope: str = TOOLS_SCOPE
 
     @cached_property
-    def validator(self) -> jsonschema.protocols.Validator:
-        """The input schema, checked and compiled once (compiling per call costs a millisecond)."""
-        cls = jsonschema.validators.validator_for(self.input_schema)
-        cls.check_schema(self.input_schema)
-        return cls(self.input_schema)
+    def input_schema(self) -> dict[str, Any]:
+        return schema_of(self.input_model, "validation")
 
     @cached_property
-    def accepts_no_arguments(self) -> bool:
-        return bool(self.validator.is_valid({}))
+    def output_schema(self) -> dict[str, Any]:
+        return schema_of(self.output_model, "serialization")
 
-    def argument_error(self, arguments: dict[str, Any]) -> str | None:
-        if not arguments and self.accepts_no_arguments:
-            return None  # the common no-argument call, decided once per tool
-        error = jsonschema.exceptions.best_match(self.validator.iter_errors(arguments))
-        return None if error is None else error.message
+    def call(self, principal: Principal, arguments: dict[str, Any]) -> Outcome:
+        """Validate the arguments, run the handler; every refusal becomes an `isError` outcome."""
+        try:
+            parsed = self.input_model.model_validate(arguments)
+        except ValidationError as exc:
+            return Outcome({}, f"Invalid arguments for {self.name}: {_first_problem(exc)}. "
+                           f"Expected schema: {self.input_schema}", is_error=True)  # fmt: skip
+        try:
+            output = self.handler(principal, parsed)
+        except (ToolError, InsightError, DataNotBuilt) as exc:
+            return Outcome({}, str(exc), is_error=True)
+        return Outcome(output.model_dump(mode="json", by_alias=True), output.text())
 
     def as_mcp(self) -> types.Tool:
         return types.Tool(
@@ -76,18 +102,70 @@ class ToolSpec:
         )
 
 
-def _list_datasets(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    datasets = [{"code": d.code, "name": d.name, "description": d.description} for d in principal.datasets]
-    if datasets:
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def schema_of(model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, Any]:
+    """The model's JSON Schema, self-contained (`$defs` inlined) and without generated titles."""
+    schema = model.model_json_schema(mode=mode)
+    definitions = schema.pop("$defs", {})
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, list):
+            return [clean(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return clean(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        out = {}
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str):
+                continue  # a generated title ("Chat Id"), not a property named title
+            if key == "default" and value is None:
+                continue  # "absent" is how an optional argument is left out
+            if key == "properties":
+                out[key] = {name: clean(prop) for name, prop in value.items()}
+            else:
+                out[key] = clean(value)
+        return out
+
+    return clean(schema)
+
+
+def _caller(principal: Principal) -> Caller:
+    return Caller(
+        organization_id=principal.organization_id, user_id=principal.user_id, dataset_codes=principal.dataset_codes
+    )
+
+
+# -- list_datasets ------------------------------------------------------------------------------
+class DatasetItem(BaseModel):
+    code: str = Field(description="Dataset code, e.g. ds-core")
+    name: str
+    description: str
+
+
+class DatasetList(ToolResult):
+    datasets: list[DatasetItem]
+
+    def text(self) -> str:
+        if not self.datasets:
+            return (
+                "No datasets are available to this token. Ask your organization admin which datasets "
+                "are enabled, then create a token with those dataset scopes."
+            )
         lines = ["Datasets you can use (pass the code to other tools):"]
-        lines += [f"- {d['code']}: {d['name']}. {d['description']}" for d in datasets]
-        text = "\n".join(lines)
-    else:
-        text = (
-            "No datasets are available to this token. Ask your organization admin which datasets "
-            "are enabled, then create a token with those dataset scopes."
-        )
-    return ToolOutput(structured={"datasets": datasets}, text=text)
+        lines += [f"- {d.code}: {d.name}. {d.description}" for d in self.datasets]
+        return "\n".join(lines)
+
+
+def _list_datasets(principal: Principal, arguments: NoArguments) -> DatasetList:
+    return DatasetList(
+        datasets=[DatasetItem(code=d.code, name=d.name, description=d.description) for d in principal.datasets]
+    )
 
 
 LIST_DATASETS = ToolSpec(
@@ -98,130 +176,31 @@ LIST_DATASETS = ToolSpec(
         "names and what each covers. Call this first to learn which dataset codes you can pass "
         "to other tools; it takes no arguments and only reads data."
     ),
-    input_schema={"type": "object", "properties": {}, "additionalProperties": False},
-    output_schema={
-        "type": "object",
-        "properties": {
-            "datasets": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "code": {
-                            "type": "string",
-                            "description": "Dataset code, e.g. ds-core",
-                        },
-                        "name": {"type": "string"},
-                        "description": {"type": "string"},
-                    },
-                    "required": ["code", "name", "description"],
-                },
-            }
-        },
-        "required": ["datasets"],
-    },
-    scope=TOOLS_SCOPE,
+    input_model=NoArguments,
+    output_model=DatasetList,
     handler=_list_datasets,
 )
 
 
-def _caller(principal: Principal) -> Caller:
-    return Caller(
-        organization_id=principal.organization_id,
-        user_id=principal.user_id,
-        dataset_codes=principal.dataset_codes,
+# -- chat_gwi and explore_insight_gwi -----------------------------------------------------------
+class ChatArguments(Arguments):
+    prompt: str = Field(min_length=2, max_length=2000, description="The question in natural language.")
+    chat_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="A chat_id from an earlier answer, to follow up."
+    )
+    docked_audiences: Annotated[list[str], Field(max_length=5)] | SkipJsonSchema[None] = Field(
+        default=None, description="IDs of saved audiences shared in your organization (aud_…)."
     )
 
 
-def _render_chat(result: dict[str, Any]) -> str:
-    lines = [result["response"]]
-    for insight in result["insights"]:
-        lines.append(f"- [{insight['id']}] {insight['text']}")
-    sources = result["sources"]
-    lines.append("")
-    lines.append("Sources:")
-    lines.append("  topics: " + "; ".join(t["name"] for t in sources["topics"]))
-    if sources["audiences"]:
-        lines.append(
-            "  audiences: " + "; ".join(f"{a['name']} ({a['id']}): {a['description']}" for a in sources["audiences"])
-        )
-    lines.append("  datasets: " + "; ".join(f"{d['code']} ({d['name']})" for d in sources["datasets"]))
-    lines.append("  locations: " + "; ".join(f"{loc['code']} {loc['name']}" for loc in sources["locations"]))
-    lines.append("  waves: " + "; ".join(f"{w['code']} {w['name']}" for w in sources["waves"]))
-    for note in result["notes"]:
-        lines.append(f"Note: {note}")
-    lines.append(f"Chat ID: {result['chat_id']} (pass it as chat_id to ask a follow-up in the same context)")
-    return "\n".join(lines)
+def _chat_gwi(principal: Principal, arguments: ChatArguments) -> ChatResult:
+    return insights_chat.chat(
+        caller=_caller(principal),
+        prompt=arguments.prompt,
+        chat_id=arguments.chat_id,
+        docked_audiences=arguments.docked_audiences,
+    )
 
-
-def _chat_gwi(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    try:
-        result = insights_chat.chat(
-            caller=_caller(principal),
-            prompt=arguments["prompt"],
-            chat_id=arguments.get("chat_id"),
-            docked_audiences=arguments.get("docked_audiences"),
-        )
-    except (InsightError, DataNotBuilt) as exc:
-        raise ToolError(str(exc)) from None
-    return ToolOutput(structured=result, text=_render_chat(result))
-
-
-def _render_explore(result: dict[str, Any]) -> str:
-    origins = result["origins"]
-    lines = [f"Insight {result['insight']['id']}: {result['insight']['text']}", "Origins:"]
-    lines += [f"  attribute: {a['key']}" for a in origins["attributes"]]
-    lines += [f"  audience: {a['name']} ({a['id']})" for a in origins["audiences"]]
-    lines.append("  locations: " + ", ".join(f"{loc['code']} {loc['name']}" for loc in origins["locations"]))
-    lines.append("  waves: " + ", ".join(w["code"] for w in origins["waves"]))
-    lines.append("  datasets: " + ", ".join(d["code"] for d in origins["datasets"]))
-    for calc in result["calculations"]:
-        lines.append(
-            f"Question {calc['question']['code']}: {calc['question']['name']} (base: {calc['base']['sample']} "
-            f"respondents, {calc['base']['size']:,.0f} people)"
-        )
-        for dp in calc["datapoints"]:
-            m = dp["metrics"]
-            pct = "n/a" if m["audience_percentage"] is None else f"{m['audience_percentage']:.1f}%"
-            index = "n/a" if m["audience_index"] is None else f"{m['audience_index']:.0f}"
-            flag = " (low sample)" if m["low_confidence"] else ""
-            lines.append(
-                f"  {dp['name']}: audience % {pct}, index {index}, positive sample {m['positive_sample']}, "
-                f"audience sample {m['audience_sample']}{flag}"
-            )
-    return "\n".join(lines)
-
-
-def _explore(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    try:
-        result = insights_chat.explore(caller=_caller(principal), insight_id=arguments["insight_id"])
-    except (InsightError, DataNotBuilt) as exc:
-        raise ToolError(str(exc)) from None
-    return ToolOutput(structured=result, text=_render_explore(result))
-
-
-_METRICS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        name: {"type": ["number", "null"]}
-        for name in (
-            "positive_sample",
-            "positive_size",
-            "audience_sample",
-            "audience_size",
-            "datapoint_sample",
-            "datapoint_size",
-            "audience_percentage",
-            "datapoint_percentage",
-            "audience_index",
-        )
-    }
-    | {"low_confidence": {"type": "boolean"}},
-}
-_CODE_NAME = {
-    "type": "array",
-    "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-}
 
 CHAT_GWI = ToolSpec(
     name="chat_gwi",
@@ -235,65 +214,19 @@ CHAT_GWI = ToolSpec(
         "full numbers), the sources used, and a chat_id: pass it back to ask a follow-up in the same context "
         "('and in France?'). Saved audiences shared in your organization can be added with docked_audiences."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {
-            "prompt": {
-                "type": "string",
-                "minLength": 2,
-                "maxLength": 2000,
-                "description": "The question in natural language.",
-            },
-            "chat_id": {"type": "string", "description": "A chat_id from an earlier answer, to follow up."},
-            "docked_audiences": {
-                "type": "array",
-                "items": {"type": "string"},
-                "maxItems": 5,
-                "description": "IDs of saved audiences shared in your organization (aud_…).",
-            },
-        },
-        "required": ["prompt"],
-        "additionalProperties": False,
-    },
-    output_schema={
-        "type": "object",
-        "properties": {
-            "chat_id": {"type": "string"},
-            "response": {"type": "string"},
-            "insights": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "text": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "dataset": {"type": "string"},
-                        "attribute": {"type": "object"},
-                        "metrics": _METRICS_SCHEMA,
-                    },
-                    "required": ["id", "text"],
-                },
-            },
-            "understood": {"type": "array", "items": {"type": "string"}},
-            "not_understood": {"type": "array", "items": {"type": "string"}},
-            "notes": {"type": "array", "items": {"type": "string"}},
-            "sources": {
-                "type": "object",
-                "properties": {
-                    "topics": _CODE_NAME,
-                    "datasets": _CODE_NAME,
-                    "locations": _CODE_NAME,
-                    "waves": _CODE_NAME,
-                    "audiences": {"type": "array", "items": {"type": "object"}},
-                },
-            },
-        },
-        "required": ["chat_id", "response", "insights", "sources"],
-    },
-    scope=TOOLS_SCOPE,
+    input_model=ChatArguments,
+    output_model=ChatResult,
     handler=_chat_gwi,
 )
+
+
+class ExploreArguments(Arguments):
+    insight_id: str = Field(description="An insight ID (ins_…) from chat_gwi.")
+
+
+def _explore(principal: Principal, arguments: ExploreArguments) -> ExploreResult:
+    return insights_chat.explore(caller=_caller(principal), insight_id=arguments.insight_id)
+
 
 EXPLORE_INSIGHT_GWI = ToolSpec(
     name="explore_insight_gwi",
@@ -304,95 +237,44 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
         "nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, index; "
         "100 = average). Use it to check or quote exact figures; low-confidence rows are flagged."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {"insight_id": {"type": "string", "description": "An insight ID (ins_…) from chat_gwi."}},
-        "required": ["insight_id"],
-        "additionalProperties": False,
-    },
-    output_schema={
-        "type": "object",
-        "properties": {
-            "insight": {
-                "type": "object",
-                "properties": {"id": {"type": "string"}, "text": {"type": "string"}},
-            },
-            "origins": {"type": "object"},
-            "calculations": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "question": {"type": "object"},
-                        "base": {"type": "object"},
-                        "datapoints": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "code": {"type": "string"},
-                                    "name": {"type": "string"},
-                                    "metrics": _METRICS_SCHEMA,
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "required": ["insight", "origins", "calculations"],
-    },
-    scope=TOOLS_SCOPE,
+    input_model=ExploreArguments,
+    output_model=ExploreResult,
     handler=_explore,
 )
 
 
-def _search(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    """ChatGPT's search: the insights chat_gwi finds for the query, then matching datasets."""
-    results: list[dict[str, str]] = []
+# -- search and fetch (ChatGPT's connector contract, on /openai/mcp) ------------------------------
+class SearchArguments(Arguments):
+    query: str = Field(min_length=1, description="Keywords to search for.")
+
+
+class SearchHit(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
+class SearchResults(ToolResult):
+    results: list[SearchHit]
+
+
+def _search(principal: Principal, arguments: SearchArguments) -> SearchResults:
+    """The insights chat_gwi finds for the query, then the datasets whose words match it."""
+    results: list[SearchHit] = []
     try:
-        answer = insights_chat.chat(caller=_caller(principal), prompt=arguments["query"])
+        answer = insights_chat.chat(caller=_caller(principal), prompt=arguments.query)
         results += [
-            {"id": i["id"], "title": i["text"], "url": f"{principal.base_url}/insights/{i['id']}/"}
-            for i in answer["insights"]
+            SearchHit(id=i.id, title=i.text, url=f"{principal.base_url}/insights/{i.id}/") for i in answer.insights
         ]
     except (InsightError, DataNotBuilt):
-        pass  # nothing understood: fall back to the catalog
-    query = _words(arguments["query"])
-    for d in principal.datasets:
-        if query & _words(f"{d.code} {d.name} {d.description}"):
-            results.append({"id": d.code, "title": d.name, "url": f"{principal.base_url}/datasets/{d.code}/"})
-    payload = {"results": results}
-    # ChatGPT reads the results from a JSON text block (OpenAI's connector contract).
-    return ToolOutput(structured=payload, text=json.dumps(payload))
-
-
-def _fetch(principal: Principal, arguments: dict[str, Any]) -> ToolOutput:
-    item = arguments["id"]
-    if item.startswith("ins_"):
-        try:
-            result = insights_chat.explore(caller=_caller(principal), insight_id=item)
-        except (InsightError, DataNotBuilt) as exc:
-            raise ToolError(str(exc)) from None
-        document = {
-            "id": item,
-            "title": result["insight"]["text"],
-            "text": _render_explore(result),
-            "url": f"{principal.base_url}/insights/{item}/",
-            "metadata": {"kind": "insight"},
-        }
-        return ToolOutput(structured=document, text=json.dumps(document))
-    for d in principal.datasets:
-        if d.code == item:
-            document = {
-                "id": d.code,
-                "title": d.name,
-                "text": f"{d.name} ({d.code})\n\n{d.description}",
-                "url": f"{principal.base_url}/datasets/{d.code}/",
-                "metadata": {"kind": "dataset", "code": d.code},
-            }
-            return ToolOutput(structured=document, text=json.dumps(document))
-    raise ToolError(f"No document with id {item!r} is available to you; use an id returned by search.")
+        pass  # nothing understood: the catalog may still match
+    query = _words(arguments.query)
+    results += [
+        SearchHit(id=d.code, title=d.name, url=f"{principal.base_url}/datasets/{d.code}/")
+        for d in principal.datasets
+        if query & _words(f"{d.code} {d.name} {d.description}")
+    ]
+    return SearchResults(results=results)
 
 
 def _words(text: str) -> set[str]:
@@ -407,56 +289,53 @@ SEARCH = ToolSpec(
         "titles and URLs; pass an id to fetch for the full document. Use short keyword queries "
         "(e.g. 'streaming USA', 'gaming platforms')."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {"query": {"type": "string", "minLength": 1, "description": "Keywords to search for."}},
-        "required": ["query"],
-        "additionalProperties": False,
-    },
-    output_schema={
-        "type": "object",
-        "properties": {
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "url": {"type": "string"},
-                    },
-                    "required": ["id", "title", "url"],
-                },
-            }
-        },
-        "required": ["results"],
-    },
-    scope=TOOLS_SCOPE,
+    input_model=SearchArguments,
+    output_model=SearchResults,
     handler=_search,
 )
+
+
+class FetchArguments(Arguments):
+    id: str = Field(min_length=1, description="A result id from search.")
+
+
+class Document(ToolResult):
+    id: str
+    title: str
+    text_: str = Field(alias="text", serialization_alias="text")
+    url: str
+    metadata: dict[str, str]
+
+
+def _fetch(principal: Principal, arguments: FetchArguments) -> Document:
+    item = arguments.id
+    if item.startswith("ins_"):
+        explored = insights_chat.explore(caller=_caller(principal), insight_id=item)
+        return Document(
+            id=item,
+            title=explored.insight.text,
+            text=explored.text(),
+            url=f"{principal.base_url}/insights/{item}/",
+            metadata={"kind": "insight"},
+        )
+    for d in principal.datasets:
+        if d.code == item:
+            return Document(
+                id=d.code,
+                title=d.name,
+                text=f"{d.name} ({d.code})\n\n{d.description}",
+                url=f"{principal.base_url}/datasets/{d.code}/",
+                metadata={"kind": "dataset", "code": d.code},
+            )
+    raise ToolError(f"No document with id {item!r} is available to you; use an id returned by search.")
+
 
 FETCH = ToolSpec(
     name="fetch",
     title="Fetch a Spark document",
     description="Fetch the full text of one search result by its id (from the search tool).",
-    input_schema={
-        "type": "object",
-        "properties": {"id": {"type": "string", "minLength": 1, "description": "A result id from search."}},
-        "required": ["id"],
-        "additionalProperties": False,
-    },
-    output_schema={
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "text": {"type": "string"},
-            "url": {"type": "string"},
-            "metadata": {"type": "object"},
-        },
-        "required": ["id", "title", "text", "url"],
-    },
-    scope=TOOLS_SCOPE,
+    input_model=FetchArguments,
+    output_model=Document,
     handler=_fetch,
 )
 

@@ -85,10 +85,15 @@ INSTALLED_APPS = [
     "allauth.account",
     "oauth2_provider",
     "rest_framework",
+    # Bottom to top (docs/architecture.md): each app imports only apps listed above it here.
+    "catalog",
+    "audit",
     "accounts",
+    "oauth_server",
     "insights",
-    "connectors",
     "mcp_api",
+    "orgadmin",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "connectors.context_processors.navigation",
+                "accounts.context_processors.navigation",
             ],
         },
     },
@@ -236,8 +241,8 @@ PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 # off here, each on purpose (RFC 9700, and the MCP authorization spec).
 OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": SPARK_PUBLIC_URL,  # empty: the issuer is derived from each request
-    "OAUTH2_VALIDATOR_CLASS": "connectors.oauth.SparkOAuth2Validator",
-    "SCOPES_BACKEND_CLASS": "accounts.scopes.SparkScopes",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_server.oauth.SparkOAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "oauth_server.scopes.SparkScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only (also checked before consent)
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
@@ -250,7 +255,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its whole family
-    # http only for loopback redirects (RFC 8252, local tools); connectors.platforms enforces that.
+    # http only for loopback redirects (RFC 8252, local tools); oauth_server.platforms enforces that.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
     "ALLOW_LOCALHOST_LOOPBACK": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
@@ -261,19 +266,19 @@ OAUTH2_PROVIDER = {
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_basic", "client_secret_post"],
     # Dynamic client registration is open (assistants register anonymously); the platform policy
-    # and rate limit live in connectors.oauth.RegistrationView.
+    # and rate limit live in oauth_server.oauth.RegistrationView.
     "DCR_ENABLED": True,
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
     "CIMD_ENABLED": True,
-    "CIMD_METADATA_FETCHER": env_str("SPARK_CIMD_METADATA_FETCHER", "connectors.oauth.PolicyMetadataFetcher"),
+    "CIMD_METADATA_FETCHER": env_str("SPARK_CIMD_METADATA_FETCHER", "oauth_server.oauth.PolicyMetadataFetcher"),
     "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.cimd.HostAllowlistCIMDPermission",),
     "CIMD_ALLOWED_HOSTS": env_list("SPARK_CIMD_ALLOWED_HOSTS", ["claude.ai", "claude.com", ".anthropic.com"]),
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
 }
 # W008 warns that http redirect URIs are allowed at all; ours are loopback-only (RFC 8252), which
-# connectors.platforms enforces and tests/connectors/test_registration.py proves.
+# oauth_server.platforms enforces and tests/oauth_server/test_registration.py proves.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 # Anonymous client registrations allowed per IP address per hour.
 SPARK_DCR_RATE_LIMIT_PER_HOUR = env_int("SPARK_DCR_RATE_LIMIT_PER_HOUR", 30)

@@ -15,9 +15,10 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("mcp_api.urls")),
-    path("", include("connectors.urls")),
+    path("", include("oauth_server.urls")),
+    path("", include("orgadmin.urls")),
     path("", include("insights.urls")),
-    path("", include("connectors.oauth_urls")),
+    path("", include("oauth_server.oauth_urls")),
 ]
 
 

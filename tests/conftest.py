@@ -10,6 +10,7 @@ from django.test import Client
 
 from mcp_api.auth import reset_cache
 from tests.factories import World, make_world
+from tests.oauth_server.oauth_helpers import publish
 
 
 @pytest.fixture(autouse=True)
@@ -55,4 +56,19 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
 def member_client(world: World) -> Client:
     client = Client()
     client.force_login(world.member)
+    return client
+
+
+@pytest.fixture
+def published(world: World) -> World:
+    """The world, with every assistant connector published for Acme."""
+    publish(world.acme)
+    return world
+
+
+@pytest.fixture
+def browser(published: World) -> Client:
+    """Acme's member, signed in to the portal."""
+    client = Client()
+    client.force_login(published.member)
     return client

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, Role, User
 from accounts.scopes import TOOLS_SCOPE, dataset_scope
 from accounts.services import IssuedToken, token_create
-from insights.models import Dataset
-from insights.services import catalog_load
+from catalog.models import Dataset
+from catalog.services import catalog_load
 
 PASSWORD = "correct horse battery staple"
 

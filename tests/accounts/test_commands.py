@@ -1,4 +1,4 @@
-"""Management commands: create_access_token and seed_demo."""
+"""Management commands: create_access_token and revoke_access_token."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts import tokens
-from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
-from insights.models import Dataset
+from accounts.models import PersonalAccessToken
 from tests.factories import World
 
 
@@ -65,29 +64,6 @@ def test_create_access_token_with_explicit_scope(world: World) -> None:
             "--scope",
             "dataset:ds-gaming",
         )
-
-
-@pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_prints_working_credentials() -> None:
-    for _ in range(2):
-        out = StringIO()
-        call_command("seed_demo", "--password", "demo-password-1", stdout=out)
-    assert Organization.objects.count() == 2
-    assert User.objects.count() == 3 and Membership.objects.count() == 3
-    assert Dataset.objects.count() >= 3
-    assert EmailDomain.objects.filter(domain="acme.example", enabled=True).exists()
-    assert "admin@acme.example" in out.getvalue() and "demo-password-1" in out.getvalue()
-    assert User.objects.get(email="admin@acme.example").check_password("demo-password-1")
-
-
-@pytest.mark.django_db
-def test_seed_demo_generates_a_password_when_none_given() -> None:
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    line = next(x for x in out.getvalue().splitlines() if x.startswith("demo user: member@acme.example"))
-    password = line.split("password: ")[1].strip()
-    assert len(password) >= 12
-    assert User.objects.get(email="member@acme.example").check_password(password)
 
 
 def test_revoke_access_token_by_whole_token_or_prefix(world: World) -> None:

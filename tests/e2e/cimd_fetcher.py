@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from oauth2_provider.cimd import CIMDError
 
-from connectors.oauth import PolicyMetadataFetcher
+from oauth_server.oauth import PolicyMetadataFetcher
 
 TEST_HOST = "cimd.spark.test"
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from insights import store
-from insights.catalog import DATASETS_BY_CODE
+from survey.catalog import DATASETS_BY_CODE
 
 
 class Command(BaseCommand):

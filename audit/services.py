@@ -1,0 +1,48 @@
+"""Writing the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+from audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from: the values services record, read from the request at the edge."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Origin:
+        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
+        return cls(ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+
+
+def audit_record(
+    *,
+    action: str,
+    summary: str,
+    organization: Model | None = None,
+    actor: Model | None = None,
+    origin: Origin | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record who did what, when and from where (`organization` and `actor` are model instances)."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    origin = origin or Origin()
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        action=action,
+        summary=summary[:300],
+        detail=detail or {},
+        ip_address=origin.ip_address,
+        user_agent=origin.user_agent[:300],
+    )

@@ -1,0 +1,17 @@
+"""Writes for the dataset catalog."""
+
+from __future__ import annotations
+
+from catalog.models import Dataset
+from survey.catalog import DATASETS
+
+
+def catalog_load() -> list[Dataset]:
+    """Create or refresh a row for every dataset the survey core defines (idempotent), in its order."""
+    datasets = []
+    for spec in DATASETS:
+        dataset, _ = Dataset.objects.update_or_create(
+            code=spec.code, defaults={"name": spec.name, "description": spec.description}
+        )
+        datasets.append(dataset)
+    return datasets

@@ -1,0 +1,177 @@
+"""What one chat_gwi answer is about, from the understood prompt and the chat so far (no Django).
+
+A follow-up keeps what it does not restate: "and in France?" keeps the audience, topic and period
+of the previous answer, as long as it stays in the same dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from survey.catalog import DatasetSpec, Location, Question, Wave
+from survey.engine import Metrics
+from survey.expressions import Expression, conjunction
+from survey.phrasing import location_phrase, sentence
+from survey.ranking import Candidate
+from survey.understanding import Understanding, audience_label
+
+
+@dataclass
+class Context:
+    """What a chat remembers for its follow-ups (stored as JSON with the chat)."""
+
+    dataset: str
+    audience: Expression | None
+    audience_label: str
+    audience_ids: list[str]
+    docked: list[str]
+    locations: list[str]
+    waves: list[str]
+    topics: list[str]
+    focus: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Docked:
+    """A saved audience added to the question (by ID, from the caller's organization)."""
+
+    id: str
+    name: str
+    description: str
+    expression: Expression
+
+
+@dataclass
+class Frame:
+    """The question one answer computes: dataset, audience, base (locations × waves), topics."""
+
+    spec: DatasetSpec
+    understood: Understanding
+    base_audience: Expression | None  # what the prompt (or the chat) named, before docking
+    base_label: str
+    audience_ids: list[str]
+    docked: list[Docked]
+    locations: list[Location]
+    waves: list[Wave]
+    questions: list[Question]
+    focus: set[str]
+    profile: bool  # no topic named: the audience is profiled across every topic
+    inherited: list[str] = field(default_factory=list)
+
+    @property
+    def audience(self) -> Expression | None:
+        return conjunction(self.base_audience, *[d.expression for d in self.docked])
+
+    @property
+    def label(self) -> str:
+        if not self.docked:
+            return self.base_label
+        return audience_label(([self.base_label] if self.base_label else []) + [d.name for d in self.docked])
+
+    @property
+    def place(self) -> str:
+        return location_phrase(self.spec, self.locations)
+
+    def indexes(self) -> tuple[list[int], list[int]]:
+        """Row indexes of the base's locations and waves in the dataset."""
+        return [self.spec.locations.index(loc) for loc in self.locations], [
+            self.spec.waves.index(w) for w in self.waves
+        ]
+
+    def context(self) -> Context:
+        return Context(
+            dataset=self.spec.code,
+            audience=self.base_audience,
+            audience_label=self.base_label,
+            audience_ids=self.audience_ids,
+            docked=[d.id for d in self.docked],
+            locations=[loc.code for loc in self.locations],
+            waves=[w.code for w in self.waves],
+            topics=[] if self.profile else [q.code for q in self.questions],
+            focus=sorted(self.focus),
+        )
+
+
+def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked: list[Docked]) -> Frame | None:
+    """The question to compute, or None when neither a topic nor an audience was found."""
+    same = previous if previous is not None and previous.dataset == spec.code else None
+    if u.audience is not None or same is None:
+        audience, label, ids = u.audience, u.audience_label, [a.id for a in u.audiences]
+    else:
+        audience, label, ids = same.audience, same.audience_label, same.audience_ids
+    questions, focus = topic_questions(u), {f"{t.question.code}.{t.datapoint.code}" for t in u.topics if t.datapoint}
+    if not questions and same is not None:
+        questions, focus = [spec.question(c) for c in same.topics], set(same.focus)
+    if not questions and conjunction(audience, *[d.expression for d in docked]) is None:
+        return None
+    return Frame(
+        spec=spec,
+        understood=u,
+        base_audience=audience,
+        base_label=label,
+        audience_ids=ids,
+        docked=docked,
+        locations=u.locations or ([spec.location(c) for c in same.locations] if same else []) or list(spec.locations),
+        # Default period: the latest survey year (four quarters give samples large enough to trust).
+        waves=u.waves
+        or ([spec.wave(c) for c in same.waves] if same else [])
+        or [w for w in spec.waves if w.year == spec.waves[-1].year],
+        questions=questions or list(spec.questions),
+        focus=focus,
+        profile=not questions,
+        inherited=_inherited(u) if previous is not None else [],
+    )
+
+
+def _inherited(u: Understanding) -> list[str]:
+    parts = (("location", u.locations), ("time", u.waves), ("audience", u.audience), ("topic", u.topics))
+    return [part for part, mine in parts if not mine]
+
+
+def topic_questions(u: Understanding) -> list[Question]:
+    """The best topic, plus a second one only when it matched nearly as well."""
+    if not u.topics:
+        return []
+    first = u.topics[0]
+    chosen = [first.question]
+    for match in u.topics[1:]:
+        if len(chosen) == 2:
+            break
+        close = match.datapoint is not None or (first.datapoint is None and match.score >= 0.6 * first.score)
+        if close and match.question not in chosen:
+            chosen.append(match.question)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Stated:
+    """An insight about to be stated: its sentence, what it measured, and how to recompute it."""
+
+    text: str
+    kind: str
+    question: Question
+    datapoint: str
+    metrics: Metrics
+    spec: dict[str, Any]  # stored with the insight; explore_insight_gwi recomputes from it
+
+
+def state(f: Frame, c: Candidate) -> Stated:
+    dp = c.question.datapoints[c.datapoint_index]
+    recompute = {
+        "dataset": f.spec.code,
+        "question": c.question.code,
+        "datapoint": dp.code,
+        "audience": f.audience,
+        "audience_label": f.label,
+        "audience_ids": f.audience_ids,
+        "docked": [d.id for d in f.docked],
+        "locations": [loc.code for loc in f.locations],
+        "waves": [w.code for w in f.waves],
+        "kind": c.kind,
+    }
+    text = sentence(c.kind, f.label, f.place, dp.phrase, c.metrics)
+    return Stated(text=text, kind=c.kind, question=c.question, datapoint=dp.code, metrics=c.metrics, spec=recompute)

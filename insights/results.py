@@ -1,0 +1,172 @@
+"""The results of chat_gwi and explore_insight_gwi: one typed model each.
+
+Each model is the single source of its tool's result: `insights.chat` builds it, the MCP layer
+derives the tool's `outputSchema` from it and sends `model_dump(mode="json")` as the structured
+content, and `text()` renders the readable version sent alongside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CodeName(BaseModel):
+    code: str
+    name: str
+
+
+class Attribute(BaseModel):
+    """Where a number comes from: namespace, question, datapoint and suffix, and their joined key."""
+
+    namespace: str
+    question: str
+    datapoint: str
+    suffix: str | None
+    key: str = Field(description="namespace.question.datapoint[.suffix], e.g. q.social_weekly.tiktok.weekly")
+
+
+class MetricValues(BaseModel):
+    """The nine survey metrics of one datapoint for one audience within a base (index: 100 = average)."""
+
+    positive_sample: int
+    positive_size: float
+    audience_sample: int
+    audience_size: float
+    datapoint_sample: int
+    datapoint_size: float
+    audience_percentage: float | None
+    datapoint_percentage: float | None
+    audience_index: float | None
+    low_confidence: bool = Field(description="Fewer positive respondents than the low-confidence threshold")
+
+
+class InsightSummary(BaseModel):
+    id: str = Field(description="Pass to explore_insight_gwi for every number behind it")
+    text: str
+    kind: str = Field(description="'percentage' or 'index'")
+    dataset: str
+    attribute: Attribute
+    metrics: MetricValues
+
+
+class AudienceSource(BaseModel):
+    id: str
+    name: str
+    description: str
+
+
+class Sources(BaseModel):
+    topics: list[CodeName]
+    audiences: list[AudienceSource]
+    datasets: list[CodeName]
+    locations: list[CodeName]
+    waves: list[CodeName]
+
+
+class ChatResult(BaseModel):
+    """chat_gwi's answer: a main response, ranked insights with IDs, the sources, the chat ID."""
+
+    chat_id: str
+    response: str
+    insights: list[InsightSummary]
+    understood: list[str]
+    not_understood: list[str]
+    notes: list[str]
+    sources: Sources
+
+    def text(self) -> str:
+        lines = [self.response, *(f"- [{i.id}] {i.text}" for i in self.insights), "", "Sources:"]
+        sources = self.sources
+        lines.append("  topics: " + "; ".join(t.name for t in sources.topics))
+        if sources.audiences:
+            lines.append("  audiences: " + "; ".join(f"{a.name} ({a.id}): {a.description}" for a in sources.audiences))
+        lines.append("  datasets: " + "; ".join(f"{d.code} ({d.name})" for d in sources.datasets))
+        lines.append("  locations: " + "; ".join(f"{loc.code} {loc.name}" for loc in sources.locations))
+        lines.append("  waves: " + "; ".join(f"{w.code} {w.name}" for w in sources.waves))
+        lines += [f"Note: {note}" for note in self.notes]
+        lines.append(f"Chat ID: {self.chat_id} (pass it as chat_id to ask a follow-up in the same context)")
+        return "\n".join(lines)
+
+
+class InsightText(BaseModel):
+    id: str
+    text: str
+
+
+class OriginAudience(BaseModel):
+    id: str
+    name: str
+    description: str
+    expression: dict[str, Any] = Field(description="The audience expression, enough to recompute the numbers")
+
+
+class Origins(BaseModel):
+    attributes: list[Attribute]
+    audiences: list[OriginAudience]
+    locations: list[CodeName]
+    waves: list[CodeName]
+    datasets: list[CodeName]
+
+
+class QuestionInfo(BaseModel):
+    namespace: str
+    code: str
+    name: str
+    description: str
+    kind: str = Field(description="'single' or 'multi' choice")
+    suffix: str | None
+
+
+class Base(BaseModel):
+    sample: int = Field(description="Respondents in the chosen locations and waves")
+    size: float = Field(description="The people they represent (summed weights)")
+
+
+class DatapointMetrics(Attribute):
+    code: str
+    name: str
+    metrics: MetricValues
+
+
+class Calculation(BaseModel):
+    question: QuestionInfo
+    base: Base
+    datapoints: list[DatapointMetrics]
+
+
+class ExploreResult(BaseModel):
+    """explore_insight_gwi's answer: an insight's origins and every datapoint's metrics."""
+
+    insight: InsightText
+    origins: Origins
+    calculations: list[Calculation]
+    low_confidence_threshold: int
+
+    def text(self) -> str:
+        origins = self.origins
+        lines = [f"Insight {self.insight.id}: {self.insight.text}", "Origins:"]
+        lines += [f"  attribute: {a.key}" for a in origins.attributes]
+        lines += [f"  audience: {a.name} ({a.id})" for a in origins.audiences]
+        lines.append("  locations: " + ", ".join(f"{loc.code} {loc.name}" for loc in origins.locations))
+        lines.append("  waves: " + ", ".join(w.code for w in origins.waves))
+        lines.append("  datasets: " + ", ".join(d.code for d in origins.datasets))
+        for calc in self.calculations:
+            lines.append(
+                f"Question {calc.question.code}: {calc.question.name} (base: {calc.base.sample} "
+                f"respondents, {calc.base.size:,.0f} people)"
+            )
+            lines += [_metrics_line(dp) for dp in calc.datapoints]
+        return "\n".join(lines)
+
+
+def _metrics_line(dp: DatapointMetrics) -> str:
+    m = dp.metrics
+    pct = "n/a" if m.audience_percentage is None else f"{m.audience_percentage:.1f}%"
+    index = "n/a" if m.audience_index is None else f"{m.audience_index:.0f}"
+    flag = " (low sample)" if m.low_confidence else ""
+    return (
+        f"  {dp.name}: audience % {pct}, index {index}, positive sample {m.positive_sample}, "
+        f"audience sample {m.audience_sample}{flag}"
+    )

@@ -1,0 +1,83 @@
+"""Connector publication per assistant platform, connected apps (grants), organization clients, used codes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from oauth_server.platforms import Platform
+
+
+class ConnectorPublication(models.Model):
+    """Whether an organization's members may connect a given assistant platform."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="publications")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    published = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "platform"], name="publication_unique_per_platform")
+        ]
+
+    def __str__(self) -> str:
+        state = "published" if self.published else "unpublished"
+        return f"{self.get_platform_display()} for {self.organization}: {state}"
+
+
+class ConnectedApp(models.Model):
+    """A user's authorization of one OAuth client, on behalf of one organization."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connected_apps")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connected_apps")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    scope = models.TextField(blank=True)
+    first_authorized_at = models.DateTimeField(default=timezone.now)
+    last_authorized_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "-last_authorized_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "application"], name="connected_app_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.application.name or self.application.client_id} for {self.user}"
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+
+class OrganizationClient(models.Model):
+    """A confidential OAuth client an organization admin created (e.g. for Copilot Studio)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="oauth_clients")
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="organization_client",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.application.name} ({self.organization})"
+
+
+class RedeemedCode(models.Model):
+    """A used authorization code (by digest), so that a replay revokes what it issued."""
+
+    code_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    application = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE)
+    redeemed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"code {self.code_digest[:8]}… redeemed {self.redeemed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,366 @@
+"""The OAuth authorization server for assistants: django-oauth-toolkit, configured and extended.
+
+Extensions, each where DOT offers the hook:
+- `SparkOAuth2Validator`: the organization gates at refresh time, authorization-code replay
+  revokes what the code issued, refresh-family revocations are audited;
+- `PolicyMetadataFetcher`: client ID metadata documents must name platform redirect URIs;
+- `AuthorizeView`: PKCE S256 and the resource are checked before consent, the gates before
+  consent (a page that says what is wrong and who can fix it), the organization chosen and the
+  grant recorded on Allow;
+- `RegistrationView` / `RegistrationManagementView`: open registration under a redirect policy
+  and a per-IP rate limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.forms import AllowForm
+from oauth2_provider.models import Application, RefreshToken
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views.dynamic_client_registration import (
+    DynamicClientRegistrationManagementView,
+    DynamicClientRegistrationView,
+)
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from accounts.gates import member_facts, member_refusal
+from accounts.models import Membership, Organization, User
+from accounts.scopes import all_scopes, organization_scopes
+from audit.selectors import recent_count
+from audit.services import Origin, audit_record
+from oauth_server.models import ConnectedApp, RedeemedCode
+from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
+from oauth_server.selectors import application_platform, connector_refusal
+from oauth_server.services import connection_record, tokens_revoke
+from spark_portal.public_url import all_resource_urls, mcp_resource_url
+
+logger = logging.getLogger(__name__)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _audit_replay(action: str, what: str, user_id: int, client: Application) -> None:
+    """Record a replayed code or refresh token against the organization the grant belongs to."""
+    connection = ConnectedApp.objects.filter(user_id=user_id, application=client).first()
+    audit_record(
+        action=action,
+        summary=f"{what} of {client.name or client.client_id} was replayed; the tokens it led to were revoked",
+        organization=connection.organization if connection else None,
+        detail={"client_id": client.client_id},
+    )
+
+
+class SparkOAuth2Validator(OAuth2Validator):
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        replayed = RedeemedCode.objects.filter(code_digest=_digest(code), application=client).first()
+        if replayed is not None:
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
+            tokens_revoke(user_id=replayed.user_id, application_id=replayed.application_id)
+            _audit_replay("grant.code_replayed", "An authorization code", replayed.user_id, client)
+        return False
+
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        RedeemedCode.objects.get_or_create(
+            code_digest=_digest(code), defaults={"user": request.user, "application": request.client}
+        )
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        checksum = _digest(refresh_token)
+        before = RefreshToken.objects.filter(token_checksum=checksum).exclude(token_family=None).first()
+        live_family = (
+            RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).count()
+            if before is not None
+            else 0
+        )
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            if (
+                before is not None
+                and live_family
+                and not RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).exists()
+            ):
+                _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
+            return False
+        # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
+        connection = (
+            ConnectedApp.objects.select_related("organization", "user")
+            .filter(user=request.user, application=client)
+            .first()
+        )
+        if connection is None:
+            return False
+        today = timezone.localdate()
+        if member_refusal(member_facts(connection.user, connection.organization), today) is not None:
+            return False
+        return connector_refusal(connection.organization, application_platform(client)) is None
+
+
+class PolicyMetadataFetcher(SafeMetadataFetcher):
+    """DOT's SSRF-hardened fetcher, plus the redirect-URI platform policy on the document."""
+
+    def fetch(self, client_id: str) -> tuple[dict[str, Any], int]:
+        metadata, max_age = self.fetch_document(client_id)
+        uris = metadata.get("redirect_uris")
+        problem = redirect_policy_problem(uris if isinstance(uris, list) else [])
+        if problem:
+            raise CIMDError(f"client metadata refused: {problem}")
+        return metadata, max_age
+
+    def fetch_document(self, client_id: str) -> tuple[dict[str, Any], int]:
+        return super().fetch(client_id)
+
+
+class ConsentForm(AllowForm):
+    organization = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+def _organization_choices(user: User) -> list[Organization]:
+    return [m.organization for m in Membership.objects.filter(user=user).select_related("organization")]
+
+
+class AuthorizeView(AuthorizationView):
+    """Authorization code + PKCE (S256) with consent, gated before the consent page is shown."""
+
+    template_name = "oauth_server/consent.html"
+    form_class = ConsentForm
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        params = request.GET.copy()
+        if "approval_prompt" in params:
+            # Consent is always asked (a revoked assistant must ask again); clients can't skip it.
+            params.pop("approval_prompt")
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        if "resource" not in params and "client_id" in params:
+            # RFC 8707: bind every token to the MCP endpoint, even for clients that don't say so.
+            params["resource"] = mcp_resource_url(request)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        return super().get(request, *args, **kwargs)
+
+    def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], dict[str, Any]]:
+        scopes, credentials = super().validate_authorization_request(request)
+        redirect_uri, state = credentials.get("redirect_uri"), credentials.get("state")
+        # DOT refuses `plain` only when the code is created, after the user clicked Allow. Refuse
+        # before the consent page instead, back to the (already validated) redirect URI.
+        method = credentials.get("code_challenge_method") or request.GET.get("code_challenge_method")
+        if not credentials.get("code_challenge"):
+            raise self._refuse("code_challenge is required (PKCE with S256)", redirect_uri, state)
+        if method != "S256":
+            raise self._refuse("code_challenge_method must be S256", redirect_uri, state)
+        resources = request.GET.getlist("resource")
+        allowed = all_resource_urls(request)
+        if not resources or any(r not in allowed for r in resources):
+            raise self._refuse(
+                f"resource must be this server's MCP endpoint ({mcp_resource_url(request)})",
+                redirect_uri,
+                state,
+                error="invalid_target",
+            )
+        return scopes, credentials
+
+    @staticmethod
+    def _refuse(description: str, redirect_uri: str | None, state: str | None, error: str = "") -> OAuthToolkitError:
+        if error == "invalid_target":
+            oauth_error: Any = oauth_errors.CustomOAuth2Error(error=error, description=description, state=state)
+        else:
+            oauth_error = oauth_errors.InvalidRequestError(description=description, state=state)
+        return OAuthToolkitError(error=oauth_error, redirect_uri=redirect_uri)
+
+    def _gate(self, application: Application, organization: Organization | None) -> dict[str, str] | None:
+        """The refusal page's words when this user may not connect this client, else None."""
+        user = self.request.user
+        platform = application_platform(application)
+        if organization is None:
+            return {
+                "title": "Your account isn't part of an organization using Spark",
+                "message": "Spark MCP is available to members of organizations enabled for it.",
+                "fix": "Ask your organization admin to add you.",
+            }
+        refusal = member_refusal(member_facts(user, organization), timezone.localdate())
+        if refusal is not None:
+            return {"title": "Access denied", "message": _sentence(refusal.message), "fix": ""}
+        refused = connector_refusal(organization, platform)
+        if refused:
+            label = Platform(platform).label if platform else "This"
+            return {
+                "title": f"{label} isn't published for {organization.name}",
+                "message": _sentence(refused),
+                "fix": "",
+            }
+        return None
+
+    def _chosen_organization(self, organizations: list[Organization]) -> Organization | None:
+        wanted = self.request.POST.get("organization") or self.request.GET.get("organization")
+        for org in organizations:
+            if wanted and str(org.pk) == str(wanted):
+                return org
+        return organizations[0] if organizations else None
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        application = context.get("application")
+        if application is None:  # an error page from DOT (unknown client, bad redirect URI…)
+            return super().render_to_response(context, **kwargs)
+        organizations = _organization_choices(self.request.user)
+        organization = self._chosen_organization(organizations)
+        refusal = self._gate(application, organization)
+        if refusal is not None:
+            return render(
+                self.request, "oauth_server/refused.html", {**refusal, "application": application}, status=403
+            )
+        platform = application_platform(application)
+        granted = organization_scopes(organization)
+        requested = context.get("scopes") or []
+        context.update(
+            organizations=organizations,
+            organization=organization,
+            platform=Platform(platform) if platform else None,
+            verified=platform in VERIFIED,
+            redirect_host=_host(context.get("redirect_uri", "")),
+            scope_rows=[(s, granted[s]) for s in requested if s in granted],
+            scope_dropped=[s for s in requested if s not in granted],
+            all_scope_words=all_scopes(),
+        )
+        return super().render_to_response(context, **kwargs)
+
+    def form_valid(self, form: ConsentForm) -> HttpResponse:
+        application = Application.objects.get(client_id=form.cleaned_data["client_id"])
+        organizations = _organization_choices(self.request.user)
+        organization = self._chosen_organization(organizations)
+        refusal = self._gate(application, organization)
+        if refusal is not None:
+            return render(
+                self.request, "oauth_server/refused.html", {**refusal, "application": application}, status=403
+            )
+        assert organization is not None
+        resources = (form.cleaned_data.get("resource") or "").split()
+        if not resources or any(r not in all_resource_urls(self.request) for r in resources):
+            # The hidden field came back altered: the GET already refused any other resource.
+            words = {"title": "Invalid request", "fix": "", "message": "The requested resource is not this server's."}
+            return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=400)
+        granted = organization_scopes(organization)
+        scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
+        if form.cleaned_data.get("allow") and not scopes:
+            words = {
+                "title": "Nothing to allow",
+                "fix": "",
+                "message": f"None of the access this assistant asks for is available to {organization.name}.",
+            }
+            return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=403)
+        form.cleaned_data["scope"] = " ".join(scopes)
+        if form.cleaned_data.get("allow") and scopes:
+            connection_record(
+                user=self.request.user,
+                organization=organization,
+                application=application,
+                platform=application_platform(application),  # type: ignore[arg-type]
+                scope=" ".join(scopes),
+                origin=Origin.of(self.request),
+            )
+        elif not form.cleaned_data.get("allow"):
+            audit_record(
+                action="grant.denied",
+                summary=f"{self.request.user.email} denied {application.name or 'an unnamed client'}",
+                organization=organization,
+                actor=self.request.user,
+                origin=Origin.of(self.request),
+                detail={"client_id": application.client_id},
+            )
+        return super().form_valid(form)
+
+
+def _sentence(words: str) -> str:
+    return words[0].upper() + words[1:] + "."
+
+
+def _host(uri: str) -> str:
+    return urlsplit(uri).netloc
+
+
+def _registration_error(description: str, error: str = "invalid_redirect_uri", status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=status)
+
+
+def _requested_uris(request: HttpRequest) -> list[str] | None:
+    """The redirect URIs a registration asks for; None when the body is not a JSON object."""
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    uris = data.get("redirect_uris")
+    return uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else []
+
+
+def _policy_check(request: HttpRequest) -> JsonResponse | None:
+    uris = _requested_uris(request)
+    if uris is None:
+        return None  # DOT answers malformed bodies itself
+    problem = redirect_policy_problem(uris)
+    return _registration_error(problem) if problem else None
+
+
+class RegistrationView(DynamicClientRegistrationView):
+    """RFC 7591 registration, open to anonymous assistants, under the platform redirect policy."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if refused := _policy_check(request):
+            return refused
+        # Per address and platform. Assistants register from their own servers, so one address
+        # speaks for many users: verified platforms get ten times the allowance.
+        platform = platform_for_redirect_uris(_requested_uris(request) or [])
+        limit = settings.SPARK_DCR_RATE_LIMIT_PER_HOUR * (10 if platform in VERIFIED else 1)
+        since = timezone.now() - dt.timedelta(hours=1)
+        origin = Origin.of(request)
+        recent = recent_count(action="client.registered", ip_address=origin.ip_address, since=since, platform=platform)
+        if recent >= limit:
+            response = _registration_error(
+                "too many client registrations from this address; try again later", "rate_limited", 429
+            )
+            response["Retry-After"] = "3600"
+            return response
+        # Registrations belong to no user, even when a portal session cookie comes along.
+        request.user = AnonymousUser()
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 201:
+            body = json.loads(response.content)
+            platform = platform_for_redirect_uris(body.get("redirect_uris", []))
+            audit_record(
+                action="client.registered",
+                summary=f"Client {body.get('client_name') or body['client_id']} registered "
+                f"({Platform(platform).label if platform else 'unknown platform'})",
+                origin=origin,
+                detail={
+                    "client_id": body["client_id"],
+                    "platform": platform,
+                    "redirect_uris": body["redirect_uris"],
+                },
+            )
+        return response
+
+
+class RegistrationManagementView(DynamicClientRegistrationManagementView):
+    """RFC 7592 management; an update must keep to the same redirect policy."""
+
+    def put(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if refused := _policy_check(request):
+            return refused
+        return super().put(request, *args, **kwargs)

@@ -1,0 +1,27 @@
+"""The authorization server's URLs, in django-oauth-toolkit's namespace (its views reverse them)."""
+
+from __future__ import annotations
+
+from django.urls import path
+from oauth2_provider import views as dot
+
+from oauth_server.oauth import AuthorizeView, RegistrationManagementView, RegistrationView
+
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    path(
+        ".well-known/oauth-authorization-server",
+        dot.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+    path("oauth/authorize/", AuthorizeView.as_view(), name="authorize"),
+    path("oauth/token/", dot.TokenView.as_view(), name="token"),
+    path("oauth/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
+    path("oauth/register/", RegistrationView.as_view(), name="dcr-register"),
+    path(
+        "oauth/register/<str:client_id>/",
+        RegistrationManagementView.as_view(),
+        name="dcr-register-management",
+    ),
+]

@@ -1,0 +1,188 @@
+"""Writes for the authorization server: connector publication, connected apps, organization clients, cleanup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+
+from accounts.models import Organization, User
+from accounts.services import access_epoch_bump
+from audit.services import Origin, audit_record
+from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
+from oauth_server.platforms import Platform, redirect_policy_problem
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def publication_set(
+    *,
+    organization: Organization,
+    platform: Platform,
+    published: bool,
+    actor: User,
+    origin: Origin | None,
+) -> ConnectorPublication:
+    """Publish or unpublish a platform's connector; unpublishing stops its tokens on the next request."""
+    publication, _ = ConnectorPublication.objects.get_or_create(organization=organization, platform=platform)
+    if publication.published != published or publication.changed_by_id is None:
+        publication.published = published
+        publication.changed_by = actor
+        publication.changed_at = timezone.now()
+        publication.save()
+        verb = "published" if published else "unpublished"
+        audit_record(
+            action=f"connector.{verb}",
+            summary=f"{actor.email} {verb} the {Platform(platform).label} connector",
+            organization=organization,
+            actor=actor,
+            origin=origin,
+            detail={"platform": platform},
+        )
+    return publication
+
+
+@transaction.atomic
+def connection_record(
+    *,
+    user: User,
+    organization: Organization,
+    application: Application,
+    platform: Platform,
+    scope: str,
+    origin: Origin | None,
+) -> ConnectedApp:
+    """Record the user's consent for an assistant client (called when they click Allow)."""
+    now = timezone.now()
+    connection, created = ConnectedApp.objects.update_or_create(
+        user=user,
+        application=application,
+        defaults={
+            "organization": organization,
+            "platform": platform,
+            "scope": scope,
+            "last_authorized_at": now,
+        },
+    )
+    audit_record(
+        action="grant.created" if created else "grant.renewed",
+        summary=f"{user.email} allowed {application.name or 'an unnamed client'} ({Platform(platform).label})",
+        organization=organization,
+        actor=user,
+        origin=origin,
+        detail={"client_id": application.client_id, "platform": platform, "scope": scope},
+    )
+    return connection
+
+
+def connection_touch(*, connection_id: int, now: dt.datetime) -> None:
+    ConnectedApp.objects.filter(pk=connection_id).update(last_used_at=now)
+
+
+def tokens_revoke(*, user_id: int, application_id: int) -> int:
+    """Kill every access and refresh token (and pending code) of one user for one client."""
+    now = timezone.now()
+    AccessToken.objects.filter(user_id=user_id, application_id=application_id).delete()
+    refreshed = RefreshToken.objects.filter(
+        user_id=user_id, application_id=application_id, revoked__isnull=True
+    ).update(revoked=now)
+    Grant.objects.filter(user_id=user_id, application_id=application_id).delete()
+    access_epoch_bump()
+    return refreshed
+
+
+@transaction.atomic
+def connection_revoke(*, connection: ConnectedApp, actor: User, origin: Origin | None) -> None:
+    """Revoke an assistant: its tokens die at once and the next connect asks for consent again."""
+    tokens_revoke(user_id=connection.user_id, application_id=connection.application_id)
+    audit_record(
+        action="grant.revoked",
+        summary=f"{actor.email} revoked {connection.application.name or 'an unnamed client'}",
+        organization=connection.organization,
+        actor=actor,
+        origin=origin,
+        detail={"client_id": connection.application.client_id, "platform": connection.platform},
+    )
+    connection.delete()
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: OrganizationClient
+    secret: str
+
+
+@transaction.atomic
+def organization_client_create(
+    *, organization: Organization, name: str, redirect_uri: str, actor: User, origin: Origin | None
+) -> IssuedClient:
+    """A confidential client (e.g. for Copilot Studio); its secret is returned once, stored hashed."""
+    problem = redirect_policy_problem([redirect_uri])
+    if problem:
+        raise ValidationError(problem)
+    secret = generate_client_secret()
+    application = Application(
+        name=name.strip(),
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    application.full_clean(exclude=["user"])
+    application.save()
+    client = OrganizationClient.objects.create(organization=organization, application=application, created_by=actor)
+    audit_record(
+        action="client.created",
+        summary=f"{actor.email} created the confidential client {application.name}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"client_id": application.client_id, "redirect_uri": redirect_uri},
+    )
+    return IssuedClient(client=client, secret=secret)
+
+
+@transaction.atomic
+def organization_client_delete(*, client: OrganizationClient, actor: User, origin: Origin | None) -> None:
+    application = client.application
+    audit_record(
+        action="client.deleted",
+        summary=f"{actor.email} deleted the confidential client {application.name}",
+        organization=client.organization,
+        actor=actor,
+        origin=origin,
+        detail={"client_id": application.client_id},
+    )
+    application.delete()  # cascades to tokens, grants, connections and the OrganizationClient
+    access_epoch_bump()
+
+
+def clients_cleanup(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete self-registered clients (DCR/CIMD) older than `older_than` that were never used."""
+    cutoff = (now or timezone.now()) - older_than
+    unused = (
+        Application.objects.filter(
+            registration_source__in=[Application.RegistrationSource.DCR, Application.RegistrationSource.CIMD],
+            created__lt=cutoff,
+            connections__isnull=True,
+        )
+        .exclude(Q(accesstoken__user__isnull=False) | Q(refreshtoken__isnull=False) | Q(grant__isnull=False))
+        .distinct()
+    )
+    count = 0
+    for application in unused:
+        # A DCR registration leaves a registration access token (no user); it goes with the client.
+        application.delete()
+        count += 1
+    if count:
+        audit_record(action="client.cleanup", summary=f"Deleted {count} unused self-registered client(s)")
+    return count

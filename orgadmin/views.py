@@ -1,0 +1,161 @@
+"""The organization admin console: connectors, access, confidential clients, saved audiences, audit.
+
+Each page composes the services of the app that owns the concept; every change is a POST to its
+own URL and is audited by that service.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import AccessStatus, Organization
+from accounts.services import organization_access_set
+from audit.selectors import audit_events
+from audit.services import Origin
+from insights.forms import SavedAudienceForm
+from insights.selectors import saved_audiences
+from insights.services import saved_audience_create
+from oauth_server import selectors as oauth_selectors
+from oauth_server import services as oauth_services
+from oauth_server.forms import OrganizationClientForm
+from oauth_server.platforms import Platform
+from orgadmin.decorators import org_admin_required
+from spark_portal.public_url import mcp_resource_url, public_base_url
+
+
+@org_admin_required
+def home(request: HttpRequest, organization: Organization) -> HttpResponse:
+    context = {
+        "organization": organization,
+        "publications": oauth_selectors.publications(organization),
+        "clients": oauth_selectors.organization_clients(organization),
+        "recent_events": audit_events(organization)[:8],
+        "mcp_url": mcp_resource_url(request),
+        "base_url": public_base_url(request),
+        "access_choices": [AccessStatus.TRIAL, AccessStatus.CONTRACT],
+    }
+    return render(request, "orgadmin/home.html", context)
+
+
+def _publication(request: HttpRequest, organization: Organization, platform: str, published: bool) -> HttpResponse:
+    if platform not in Platform.values:
+        raise Http404("No such platform")
+    chosen = Platform(platform)
+    oauth_services.publication_set(
+        organization=organization, platform=chosen, published=published, actor=request.user, origin=Origin.of(request)
+    )
+    if published:
+        messages.success(request, f"The {chosen.label} connector is published for {organization.name}.")
+    else:
+        messages.success(
+            request,
+            f"The {chosen.label} connector is unpublished for {organization.name}; its assistants lost access at once.",
+        )
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+@org_admin_required
+@require_POST
+def connector_publish(request: HttpRequest, organization: Organization, platform: str) -> HttpResponse:
+    return _publication(request, organization, platform, published=True)
+
+
+@org_admin_required
+@require_POST
+def connector_unpublish(request: HttpRequest, organization: Organization, platform: str) -> HttpResponse:
+    return _publication(request, organization, platform, published=False)
+
+
+@org_admin_required
+@require_POST
+def access_end(request: HttpRequest, organization: Organization) -> HttpResponse:
+    organization_access_set(
+        organization=organization, status=AccessStatus.ENDED, actor=request.user, origin=Origin.of(request)
+    )
+    messages.success(request, f"Spark MCP access for {organization.name} has ended. Every token stopped working.")
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+@org_admin_required
+@require_POST
+def access_restore(request: HttpRequest, organization: Organization) -> HttpResponse:
+    status = request.POST.get("status", AccessStatus.CONTRACT)
+    if status not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
+        status = AccessStatus.CONTRACT
+    organization_access_set(organization=organization, status=status, actor=request.user, origin=Origin.of(request))
+    messages.success(request, f"Spark MCP access for {organization.name} is restored ({status}).")
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+@never_cache
+@org_admin_required
+def client_create(request: HttpRequest, organization: Organization) -> HttpResponse:
+    form = OrganizationClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = oauth_services.organization_client_create(
+                organization=organization,
+                name=form.cleaned_data["name"],
+                redirect_uri=form.cleaned_data["redirect_uri"],
+                actor=request.user,
+                origin=Origin.of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            context = {
+                "organization": organization,
+                "issued": issued,
+                "base_url": public_base_url(request),
+                "mcp_url": mcp_resource_url(request),
+            }
+            response = render(request, "orgadmin/client_created.html", context)
+            response["Cache-Control"] = "no-store"  # the secret is in this page, once
+            return response
+    status = 400 if request.method == "POST" else 200
+    return render(request, "orgadmin/client_form.html", {"organization": organization, "form": form}, status=status)
+
+
+@org_admin_required
+@require_POST
+def client_delete(request: HttpRequest, organization: Organization, client_id: int) -> HttpResponse:
+    client = get_object_or_404(oauth_selectors.organization_clients(organization), pk=client_id)
+    name = client.application.name
+    oauth_services.organization_client_delete(client=client, actor=request.user, origin=Origin.of(request))
+    messages.success(request, f"Deleted the client {name}; its tokens stopped working.")
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+@org_admin_required
+def audit_log(request: HttpRequest, organization: Organization) -> HttpResponse:
+    page = Paginator(audit_events(organization), 50).get_page(request.GET.get("page"))
+    return render(request, "orgadmin/audit.html", {"organization": organization, "page": page})
+
+
+@org_admin_required
+def audiences(request: HttpRequest, organization: Organization) -> HttpResponse:
+    """The organization's saved audiences, and a form to save one."""
+    form = SavedAudienceForm(request.POST or None, organization=organization)
+    if request.method == "POST" and form.is_valid():
+        audience = saved_audience_create(
+            organization=organization,
+            dataset=form.cleaned_data["dataset"],
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            expression=form.cleaned_data["built_expression"],
+            actor=request.user,
+            origin=Origin.of(request),
+        )
+        messages.success(
+            request, f"Saved “{audience.name}”. Members can dock it in chat_gwi with the ID {audience.id}."
+        )
+        return redirect("orgadmin:audiences", slug=organization.slug)
+    status = 400 if request.method == "POST" else 200
+    context = {"organization": organization, "form": form, "saved": saved_audiences(organization)}
+    return render(request, "orgadmin/audiences.html", context, status=status)

@@ -1,0 +1,147 @@
+"""Respondent-level survey data: column arrays, sorted by (location, wave), stored as .npy files.
+
+Layout (one folder per dataset, memory-mapped read-only so every worker shares the page cache):
+    weight.npy float64, location.npy int16, wave.npy int16, age.npy int8, gender.npy int8 (1 = female),
+    q__<question>.npy: single choice → int8 datapoint index (-1 = none); multiple choice → uint32 bitmask,
+    cell_offsets.npy int64 [cells + 1]: respondents of cell (l, w) are rows offsets[c]:offsets[c+1],
+        with c = l * n_waves + w,
+    meta.json: dataset code, seed, respondent count, format version.
+Per-cell aggregates (weighted and unweighted datapoint totals) are computed once at load, so
+base and datapoint sizes never scan respondents.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SurveyData:
+    spec: DatasetSpec
+    weight: np.ndarray
+    location: np.ndarray
+    wave: np.ndarray
+    age: np.ndarray
+    gender: np.ndarray
+    answers: dict[str, np.ndarray]
+    cell_offsets: np.ndarray
+    seed: int = 0
+    # filled by `prepare()`
+    cell_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cell_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cell_dp_weight: dict[str, np.ndarray] = field(default_factory=dict)
+    cell_dp_count: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.weight.shape[0])
+
+    @property
+    def n_waves(self) -> int:
+        return len(self.spec.waves)
+
+    def cell(self, location_index: int, wave_index: int) -> int:
+        return location_index * self.n_waves + wave_index
+
+    def prepare(self) -> SurveyData:
+        """Per-cell totals: respondents, weights, and each datapoint's weighted/unweighted count."""
+        offsets = self.cell_offsets
+        cells = len(offsets) - 1
+        starts = offsets[:-1]
+        nonempty = offsets[1:] > starts
+        self.cell_weight = np.zeros(cells)
+        self.cell_weight[nonempty] = np.add.reduceat(self.weight, starts[nonempty])
+        self.cell_count = np.diff(offsets).astype(np.int64)
+        cell_of_row = np.repeat(np.arange(cells), self.cell_count)
+        for question in self.spec.questions:
+            k = len(question.datapoints)
+            hits = datapoint_matrix(question, self.answers[question.code])  # rows x k, uint8
+            totals_w = np.zeros((cells, k))
+            totals_n = np.zeros((cells, k), dtype=np.int64)
+            for j in range(k):
+                column = hits[:, j].astype(bool)
+                totals_w[:, j] = np.bincount(cell_of_row[column], weights=self.weight[column], minlength=cells)
+                totals_n[:, j] = np.bincount(cell_of_row[column], minlength=cells)
+            self.cell_dp_weight[question.code] = totals_w
+            self.cell_dp_count[question.code] = totals_n
+        return self
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("weight", "location", "wave", "age", "gender", "cell_offsets"):
+            np.save(folder / f"{name}.npy", getattr(self, name))
+        for code, column in self.answers.items():
+            np.save(folder / f"q__{code}.npy", column)
+        meta = {"dataset": self.spec.code, "seed": self.seed, "respondents": self.n, "format": FORMAT_VERSION}
+        (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def from_rows(spec: DatasetSpec, rows: list[dict[str, object]], seed: int = 0) -> SurveyData:
+    """Build (and sort) data from respondent dicts: location, wave (indexes), age, gender ('female' or
+    'male'), weight, and per question either a datapoint index (single, -1 = none) or a bitmask."""
+    n_waves = len(spec.waves)
+    ordered = sorted(rows, key=lambda r: (r["location"], r["wave"]))  # type: ignore[return-value]
+    cells = [int(r["location"]) * n_waves + int(r["wave"]) for r in ordered]  # type: ignore[call-overload]
+    counts = np.bincount(np.array(cells, dtype=np.int64), minlength=len(spec.locations) * n_waves)
+    answers = {}
+    for q in spec.questions:
+        dtype = np.int8 if q.kind == "single" else np.uint32
+        answers[q.code] = np.array([r[q.code] for r in ordered], dtype=dtype)
+    data = SurveyData(
+        spec=spec,
+        weight=np.array([r["weight"] for r in ordered], dtype=np.float64),
+        location=np.array([r["location"] for r in ordered], dtype=np.int16),
+        wave=np.array([r["wave"] for r in ordered], dtype=np.int16),
+        age=np.array([r["age"] for r in ordered], dtype=np.int8),
+        gender=np.array([1 if r["gender"] == "female" else 0 for r in ordered], dtype=np.int8),
+        answers=answers,
+        cell_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        seed=seed,
+    )
+    return data.prepare()
+
+
+def datapoint_matrix(question: Question, column: np.ndarray) -> np.ndarray:
+    """One 0/1 column per datapoint for these rows (rows x datapoints, uint8)."""
+    k = len(question.datapoints)
+    if question.kind == "single":
+        return (column[:, None] == np.arange(k, dtype=column.dtype)[None, :]).astype(np.uint8)
+    return ((column[:, None] >> np.arange(k, dtype=np.uint32)[None, :]) & 1).astype(np.uint8)
+
+
+def datapoint_hits(question: Question, column: np.ndarray, index: int) -> np.ndarray:
+    """Whether each row matches datapoint `index` of `question` (bool)."""
+    if question.kind == "single":
+        return column == index
+    return ((column >> np.uint32(index)) & np.uint32(1)).astype(bool)
+
+
+def load(folder: Path) -> SurveyData:
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError(f"{folder} holds survey data format {meta.get('format')}; rebuild it")
+    spec = DATASETS_BY_CODE[meta["dataset"]]
+
+    def arr(name: str) -> np.ndarray:
+        return np.load(folder / f"{name}.npy", mmap_mode="r")
+
+    data = SurveyData(
+        spec=spec,
+        weight=arr("weight"),
+        location=arr("location"),
+        wave=arr("wave"),
+        age=arr("age"),
+        gender=arr("gender"),
+        answers={q.code: arr(f"q__{q.code}") for q in spec.questions},
+        cell_offsets=np.load(folder / "cell_offsets.npy"),
+        seed=int(meta["seed"]),
+    )
+    return data.prepare()

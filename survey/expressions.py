@@ -1,0 +1,70 @@
+"""Audience expressions: JSON trees over datapoints and demographics, with and/or/not.
+
+{"datapoint": "social_weekly.tiktok"}      respondents who match a datapoint
+{"age": [25, 34]}                            aged 25 to 34 inclusive
+{"gender": "female"} / {"gender": "male"}
+{"audience": "gen_z"}                        a predefined audience of the dataset
+{"and": [e, …]}, {"or": [e, …]}, {"not": e}
+
+This module knows what an expression is and whether it makes sense for a dataset; evaluating one
+over respondent rows is the engine's job (survey.engine.evaluate). It imports nothing else from the
+survey package at run time, so the catalog can check its predefined audiences with `validate`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from survey.catalog import DatasetSpec
+
+Expression = dict[str, Any]
+MAX_DEPTH = 12
+
+
+class ExpressionError(ValueError):
+    """An audience expression that cannot be evaluated, in words an assistant can act on."""
+
+
+def validate(expr: Any, spec: DatasetSpec, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ExpressionError("audience expression nested too deeply")
+    if not isinstance(expr, dict) or len(expr) != 1:
+        raise ExpressionError(f"each audience term must be an object with one key, got {expr!r}")
+    ((key, value),) = expr.items()
+    if key in ("and", "or"):
+        if not isinstance(value, list) or not value:
+            raise ExpressionError(f"'{key}' needs a non-empty list")
+        for item in value:
+            validate(item, spec, depth + 1)
+    elif key == "not":
+        validate(value, spec, depth + 1)
+    elif key == "datapoint":
+        if not isinstance(value, str) or "." not in value:
+            raise ExpressionError("'datapoint' must be 'question.datapoint'")
+        question_code, dp_code = value.split(".", 1)
+        try:
+            spec.question(question_code).datapoint(dp_code)
+        except KeyError:
+            raise ExpressionError(f"{spec.code} has no datapoint {value!r}") from None
+    elif key == "age":
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)):
+            raise ExpressionError("'age' must be [min, max]")
+        if value[0] > value[1]:
+            raise ExpressionError("'age' minimum is above its maximum")
+    elif key == "gender":
+        if value not in ("female", "male"):
+            raise ExpressionError("'gender' must be 'female' or 'male'")
+    elif key == "audience":
+        if not any(a.id == value for a in spec.audiences):
+            raise ExpressionError(f"{spec.code} has no predefined audience {value!r}")
+    else:
+        raise ExpressionError(f"unknown audience term {key!r}")
+
+
+def conjunction(*parts: Expression | None) -> Expression | None:
+    """`and` of the given terms, skipping None; None when nothing is left."""
+    terms = [p for p in parts if p is not None]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else {"and": terms}

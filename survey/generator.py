@@ -1,0 +1,190 @@
+"""Deterministic respondent-level data: the same dataset, seed and size always give the same data.
+
+Each respondent gets a market and a wave (respondents are generated cell by cell, already sorted
+by (location, wave)), an age and a gender, and latent traits (tech, social, eco, sport, thrift)
+that depend on age and gender. Every datapoint's probability is a logistic function of age,
+gender, traits, the market and a small trend across waves, so the structure is believable:
+younger people over-index on newer platforms, eco-conscious people buy second-hand, and so on.
+Weights vary per respondent and sum, in each market and wave, to that market's internet population.
+
+The model's numbers are data, in survey/definitions/generator.toml, read and checked against the
+catalog once at import (`load_model`). Its order is part of the data: traits are drawn in the order
+listed, and a datapoint's trait terms are added in the order written, so reordering changes the
+generated respondents.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from survey.catalog import DEFINITIONS, Catalog, DatasetSpec, Table, load_catalog
+from survey.data import SurveyData
+
+
+@dataclass(frozen=True)
+class Trait:
+    """A latent trait: standard normal per respondent, shifted by age * z_age + female * is_female."""
+
+    name: str
+    age: float = 0.0
+    female: float = 0.0
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """logit = base + age * z_age + female * is_female + sum(coefficient * trait) (+ trend, boost)."""
+
+    base: float
+    age: float = 0.0
+    female: float = 0.0
+    traits: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Model:
+    traits: tuple[Trait, ...]
+    trends: dict[str, float]  # datapoint code (in any question) -> logit change per wave
+    boosts: dict[str, dict[str, float]]  # location code -> datapoint code (in any question) -> logit shift
+    coefficients: dict[str, dict[str, dict[str, Coefficients]]]  # dataset -> question -> datapoint
+
+    def boost(self, location_code: str, datapoint_code: str) -> float:
+        return self.boosts.get(location_code, {}).get(datapoint_code, 0.0)
+
+
+def load_model(folder: Path = DEFINITIONS, catalog: Catalog | None = None) -> Model:
+    """Read generator.toml from `folder` and check it against the catalog defined there."""
+    catalog = catalog or load_catalog(folder)
+    file = Table.read(Path(folder) / "generator.toml")
+    file.keys(["traits", "coefficients"], ["trends", "boosts"])
+    traits = []
+    for t in file.tables("traits", "trait"):
+        name = t.name("name", "trait")
+        t.keys(["name"], ["age", "female"])
+        traits.append(Trait(name, t.number("age", 0.0), t.number("female", 0.0)))
+    file.unique((t.name for t in traits), "trait")
+    trait_names = {t.name for t in traits}
+
+    datapoint_codes = {dp.code for d in catalog.datasets for q in d.questions for dp in q.datapoints}
+    trends_table = file.table("trends")
+    trends = {code: trends_table.number(code) for code in trends_table.data}
+    for code in trends:
+        if code not in datapoint_codes:
+            trends_table.fail(f"no question has a datapoint {code!r}")
+    location_codes = {loc.code for loc in catalog.locations}
+    boosts: dict[str, dict[str, float]] = {}
+    for location_code, table in file.table("boosts").items():
+        if location_code not in location_codes:
+            table.fail(f"no location {location_code!r} in locations.toml")
+        boosts[location_code] = {code: table.number(code) for code in table.data}
+        for code in boosts[location_code]:
+            if code not in datapoint_codes:
+                table.fail(f"no question has a datapoint {code!r}")
+
+    by_code = catalog.by_code
+    coefficients: dict[str, dict[str, dict[str, Coefficients]]] = {}
+    for dataset_code, questions in file.table("coefficients").items():
+        spec = by_code.get(dataset_code)
+        if spec is None:
+            questions.fail(f"no dataset {dataset_code!r}")
+        coefficients[dataset_code] = {}
+        for question_code, datapoints in questions.items():
+            try:
+                question = spec.question(question_code)
+            except KeyError:
+                questions.fail(f"{dataset_code} has no question {question_code!r}")
+            coefficients[dataset_code][question_code] = {}
+            for dp_code, t in datapoints.items():
+                if not any(dp.code == dp_code for dp in question.datapoints):
+                    datapoints.fail(f"question {question_code!r} has no datapoint {dp_code!r}")
+                t.keys(["base"], ["age", "female", "traits"])
+                weights = t.table("traits")
+                for name in weights.data:
+                    if name not in trait_names:
+                        weights.fail(f"trait {name!r} is not declared in 'traits'")
+                coefficients[dataset_code][question_code][dp_code] = Coefficients(
+                    t.number("base"),
+                    t.number("age", 0.0),
+                    t.number("female", 0.0),
+                    tuple((name, weights.number(name)) for name in weights.data),
+                )
+    for spec in catalog.datasets:
+        for question in spec.questions:
+            for dp in question.datapoints:
+                if dp.code not in coefficients.get(spec.code, {}).get(question.code, {}):
+                    file.fail(f"no coefficients for {spec.code} {question.code}.{dp.code}")
+    return Model(tuple(traits), trends, boosts, coefficients)
+
+
+MODEL = load_model()
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model = MODEL) -> SurveyData:
+    rng = np.random.default_rng([seed, zlib.crc32(spec.code.encode())])
+    n_loc, n_wave = len(spec.locations), len(spec.waves)
+    # Samples grow with the square root of the market: big markets get more interviews, not all.
+    share = np.sqrt(np.array([loc.population_m for loc in spec.locations]))
+    share = np.repeat(share / share.sum() / n_wave, n_wave)
+    counts = rng.multinomial(respondents, share)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    cell = np.repeat(np.arange(n_loc * n_wave), counts)
+    location = (cell // n_wave).astype(np.int16)
+    wave = (cell % n_wave).astype(np.int16)
+
+    lo, hi = spec.age_range
+    age = rng.integers(lo, hi + 1, size=respondents).astype(np.int8)
+    gender = rng.integers(0, 2, size=respondents).astype(np.int8)
+    z_age = (age - (lo + hi) / 2) / ((hi - lo) / 3.5)
+    female = gender.astype(np.float64)
+    normal = rng.standard_normal((len(model.traits), respondents))
+    traits = {t.name: normal[i] + (t.age * z_age + t.female * female) for i, t in enumerate(model.traits)}
+
+    answers: dict[str, np.ndarray] = {}
+    for question in spec.questions:
+        logits = np.empty((len(question.datapoints), respondents))
+        for j, dp in enumerate(question.datapoints):
+            c = model.coefficients[spec.code][question.code][dp.code]
+            logit = c.base + c.age * z_age + c.female * female + model.trends.get(dp.code, 0.0) * wave
+            for trait, coef in c.traits:
+                logit = logit + coef * traits[trait]
+            boosts = np.array([model.boost(loc.code, dp.code) for loc in spec.locations])
+            logits[j] = logit + boosts[location]
+        if question.kind == "single":
+            # One answer each, chosen with these logits (Gumbel-max), about 5% skip the question.
+            choice = np.argmax(logits + rng.gumbel(size=logits.shape), axis=0).astype(np.int8)
+            choice[rng.random(respondents) < 0.05] = -1
+            answers[question.code] = choice
+        else:
+            hits = rng.random(logits.shape) < _sigmoid(logits)
+            bits = np.zeros(respondents, dtype=np.uint32)
+            for j in range(len(question.datapoints)):
+                bits |= hits[j].astype(np.uint32) << np.uint32(j)
+            answers[question.code] = bits
+
+    # Design weights: respondent-level variation, then each cell sums to its market's population.
+    weight = np.exp(rng.normal(0.0, 0.35, size=respondents)) * (1.0 + 0.15 * (z_age < 0))
+    population = np.repeat(np.array([loc.population_m * 1e6 for loc in spec.locations]), n_wave)
+    sums = np.zeros(n_loc * n_wave)
+    np.add.at(sums, cell, weight)
+    scale = np.divide(population, sums, out=np.zeros_like(sums), where=sums > 0)
+    weight = weight * scale[cell]
+
+    data = SurveyData(
+        spec=spec,
+        weight=weight,
+        location=location,
+        wave=wave,
+        age=age,
+        gender=gender,
+        answers=answers,
+        cell_offsets=offsets,
+        seed=seed,
+    )
+    return data.prepare()

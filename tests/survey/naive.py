@@ -1,0 +1,93 @@
+"""A deliberately naive reference implementation of the engine, for the property tests.
+
+It loops over respondents one by one, given as dicts, and applies the written definitions of the
+metrics (survey/engine.py's docstring). It shares nothing with the engine but the dataset spec, so
+agreement between the two on random data is evidence that the engine is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from survey.catalog import DatasetSpec
+from survey.expressions import Expression
+
+
+def matches_row(expr: Expression, spec: DatasetSpec, row: dict[str, Any]) -> bool:
+    """Whether one respondent (a dict with its "datapoints" as "question.datapoint" keys, "age" and
+    "gender") belongs to the audience."""
+    ((key, value),) = expr.items()
+    if key == "and":
+        return all(matches_row(e, spec, row) for e in value)
+    if key == "or":
+        return any(matches_row(e, spec, row) for e in value)
+    if key == "not":
+        return not matches_row(value, spec, row)
+    if key == "datapoint":
+        return value in row["datapoints"]
+    if key == "age":
+        return value[0] <= row["age"] <= value[1]
+    if key == "gender":
+        return row["gender"] == value
+    audience = next(a for a in spec.audiences if a.id == value)
+    return matches_row(audience.expression, spec, row)
+
+
+def respondent_datapoints(spec: DatasetSpec, row: dict[str, Any]) -> set[str]:
+    """The "question.datapoint" keys a respondent matches: for a single choice question the answer
+    is the datapoint's index (-1: none), for a multiple choice question a bitmask."""
+    found = set()
+    for question in spec.questions:
+        answer = row[question.code]
+        for i, dp in enumerate(question.datapoints):
+            hit = answer == i if question.kind == "single" else answer >> i & 1
+            if hit:
+                found.add(f"{question.code}.{dp.code}")
+    return found
+
+
+def crosstab(
+    spec: DatasetSpec,
+    rows: list[dict[str, Any]],
+    question: str,
+    audience: Expression | None,
+    locs: list[int],
+    waves: list[int],
+) -> list[dict[str, Any]]:
+    """The nine metrics for every datapoint of `question`, as dicts, one respondent at a time."""
+    q = spec.question(question)
+    base = [
+        {**r, "datapoints": respondent_datapoints(spec, r)}
+        for r in rows
+        if r["location"] in locs and r["wave"] in waves
+    ]
+    in_audience = [r for r in base if audience is None or matches_row(audience, spec, r)]
+    base_size = sum(r["weight"] for r in base)
+    out = []
+    for dp in q.datapoints:
+        key = f"{question}.{dp.code}"
+        pos = [r for r in in_audience if key in r["datapoints"]]
+        dps = [r for r in base if key in r["datapoints"]]
+        pos_size, aud_size, dp_size = (
+            sum(r["weight"] for r in pos),
+            sum(r["weight"] for r in in_audience),
+            sum(r["weight"] for r in dps),
+        )
+        aud_pct = pos_size / aud_size * 100 if aud_size else None
+        dp_pct = pos_size / dp_size * 100 if dp_size else None
+        base_pct = dp_size / base_size * 100 if base_size else None
+        index = aud_pct / base_pct * 100 if aud_pct is not None and base_pct else None
+        out.append(
+            {
+                "positive_sample": len(pos),
+                "positive_size": pos_size,
+                "audience_sample": len(in_audience),
+                "audience_size": aud_size,
+                "datapoint_sample": len(dps),
+                "datapoint_size": dp_size,
+                "audience_percentage": aud_pct,
+                "datapoint_percentage": dp_pct,
+                "audience_index": index,
+            }
+        )
+    return out
