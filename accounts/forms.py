@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -26,18 +26,21 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         orgs = user_organizations(user)
-        self.fields["organization"].queryset = orgs
+        organization = cast(forms.ModelChoiceField, self.fields["organization"])
+        organization.queryset = orgs
         choices: dict[str, str] = {}
         for org in orgs:
             choices.update(organization_scopes(org))
-        self.fields["scopes"].choices = list(choices.items())
-        self.fields["scopes"].initial = list(choices)
+        scopes = cast(forms.MultipleChoiceField, self.fields["scopes"])
+        scopes.choices = list(choices.items())
+        scopes.initial = list(choices)
         if len(orgs) == 1:
-            self.fields["organization"].initial = orgs[0]
-            self.fields["organization"].widget = forms.HiddenInput()
+            organization.initial = orgs[0]
+            organization.widget = forms.HiddenInput()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         org, scopes = data.get("organization"), data.get("scopes")
         if org and scopes:
             outside = sorted(set(scopes) - set(organization_scopes(org)))

@@ -5,19 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import TokenCreateForm
+from accounts.http import AuthenticatedRequest
 from accounts.services import IssuedToken
 from spark_portal.public_url import mcp_resource_url
 
 
 @login_required
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "accounts/settings.html",
@@ -29,12 +30,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenCreateForm(user=request.user)
     return _token_list(request, form)
 
 
-def _token_list(request: HttpRequest, form: TokenCreateForm, status: int = 200) -> HttpResponse:
+def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: int = 200) -> HttpResponse:
     context = {
         "tokens": selectors.tokens_for_user(request.user),
         "form": form,
@@ -43,7 +44,7 @@ def _token_list(request: HttpRequest, form: TokenCreateForm, status: int = 200) 
     return render(request, "accounts/tokens.html", context, status=status)
 
 
-def _show_secret(request: HttpRequest, issued: IssuedToken, *, rotated: bool) -> HttpResponse:
+def _show_secret(request: AuthenticatedRequest, issued: IssuedToken, *, rotated: bool) -> HttpResponse:
     # Rendered in the POST response itself, never stored or redirected through: shown once.
     context = {
         "issued": issued.token,
@@ -59,7 +60,7 @@ def _show_secret(request: HttpRequest, issued: IssuedToken, *, rotated: bool) ->
 @never_cache
 @login_required
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST, user=request.user)
     if not form.is_valid():
         return _token_list(request, form, status=400)
@@ -80,7 +81,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def token_rotate(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_rotate(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     token = selectors.token_for_user(request.user, token_id)
     try:
         issued = services.token_rotate(token=token)
@@ -92,7 +93,7 @@ def token_rotate(request: HttpRequest, token_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     token = selectors.token_for_user(request.user, token_id)
     services.token_revoke(token=token)
     messages.success(

@@ -10,7 +10,7 @@ from audit.models import AuditEvent
 
 
 def audit_events(organization: Model) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(organization=organization).select_related("actor")
+    return AuditEvent.objects.filter(organization_id=organization.pk).select_related("actor")
 
 
 def recent_count(*, action: str, ip_address: str | None, since: dt.datetime, **detail: str | None) -> int:

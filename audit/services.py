@@ -38,8 +38,8 @@ def audit_record(
         actor = None
     origin = origin or Origin()
     return AuditEvent.objects.create(
-        organization=organization,
-        actor=actor,
+        organization_id=organization.pk if organization is not None else None,
+        actor_id=actor.pk if actor is not None else None,
         action=action,
         summary=summary[:300],
         detail=detail or {},

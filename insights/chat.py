@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -115,33 +116,12 @@ def _specs(caller: Caller) -> list[DatasetSpec]:
 def _understand(
     prompt: str, caller: Caller, previous: Context | None, today: dt.date
 ) -> tuple[DatasetSpec, Understanding]:
-    """The dataset that answers best, and the prompt as understood against it."""
+    """The dataset that answers best, and the prompt as understood against it (one reading)."""
     specs = _specs(caller)
     key = tuple(s.code for s in specs)
     interpreter = _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
     start = DATASETS_BY_CODE[previous.dataset] if previous and previous.dataset in caller.dataset_codes else specs[0]
-    understood = interpreter.understand(prompt, start, today)
-    chosen = _best_dataset(specs, start, understood)
-    if chosen is not start:
-        # Only what depends on the dataset is read again: its locations, waves and audiences.
-        understood = interpreter.understand(prompt, chosen, today)
-    understood.topics = [t for t in understood.topics if t.question in chosen.questions]
-    return chosen, understood
-
-
-def _best_dataset(specs: list[DatasetSpec], start: DatasetSpec, u: Understanding) -> DatasetSpec:
-    """The dataset that answers best: topic match, weighted by how many named markets it covers."""
-    if not u.topics:
-        return start
-
-    def fit(spec: DatasetSpec) -> float:
-        topic = max((t.score for t in u.topics if t.question in spec.questions), default=0.0)
-        wanted = u.mentioned_locations
-        coverage = sum(loc in spec.locations for loc in wanted) / len(wanted) if wanted else 1.0
-        audiences = 0.5 if any(a not in spec.audiences for a in u.audiences) else 1.0
-        return topic * coverage * audiences * (1.05 if spec is start else 1.0)
-
-    return max(specs, key=fit)
+    return interpreter.understand(prompt, start, today)
 
 
 def _docked(caller: Caller, ids: list[str], spec: DatasetSpec) -> list[Docked]:
@@ -227,7 +207,7 @@ def _attribute(question: Question, dp_code: str) -> Attribute:
 
 
 def _metrics(m: Metrics) -> MetricValues:
-    return MetricValues(**m.as_dict())
+    return MetricValues.model_validate(m.as_dict())
 
 
 # -- explore_insight_gwi ------------------------------------------------------------------------
@@ -265,7 +245,7 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     )
 
 
-def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict) -> list[OriginAudience]:  # type: ignore[type-arg]
+def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict[str, Any]) -> list[OriginAudience]:
     found = [(a.id, a.name, a.description, a.expression) for a in spec.audiences if a.id in s.get("audience_ids", [])]
     saved = selectors.saved_audiences_by_id(organization_id=caller.organization_id, ids=s.get("docked", []))
     found += [(a.id, a.name, a.description, a.expression) for a in saved]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -28,13 +28,13 @@ class SavedAudienceForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["dataset"].queryset = organization.datasets.all()
+        cast(forms.ModelChoiceField, self.fields["dataset"]).queryset = organization.datasets.all()
         specs = [
             DATASETS_BY_CODE[c] for c in organization.datasets.values_list("code", flat=True) if c in DATASETS_BY_CODE
         ]
         predefined = sorted({(a.id, a.name) for spec in specs for a in spec.audiences}, key=lambda c: c[1])
-        self.fields["predefined"].choices = [("", "Everyone"), *predefined]
-        self.fields["datapoint"].choices = [("", "Anything")] + [
+        cast(forms.ChoiceField, self.fields["predefined"]).choices = [("", "Everyone"), *predefined]
+        cast(forms.ChoiceField, self.fields["datapoint"]).choices = [("", "Anything")] + [
             (f"{q.code}.{dp.code}", f"{q.name}: {dp.name}")
             for spec in specs
             for q in spec.questions
@@ -42,7 +42,8 @@ class SavedAudienceForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         dataset = data.get("dataset")
         if dataset is None:
             return data

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from accounts.http import AuthenticatedRequest
 from insights import chat, selectors
 
 
 @login_required
-def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
+def dataset_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """A dataset of one of the user's organizations (others are 404)."""
-    dataset = selectors.dataset_for_member(request.user, code)  # type: ignore[arg-type]
+    dataset = selectors.dataset_for_member(request.user, code)
     return render(request, "insights/dataset.html", {"dataset": dataset})
 
 
 @login_required
-def insight_detail(request: HttpRequest, insight_id: str) -> HttpResponse:
+def insight_detail(request: AuthenticatedRequest, insight_id: str) -> HttpResponse:
     """An insight of one of the user's organizations, with every number behind it (others are 404)."""
-    record = selectors.insight_for_member(request.user, insight_id)  # type: ignore[arg-type]
+    record = selectors.insight_for_member(request.user, insight_id)
     organization = record.organization
     caller = chat.Caller(
         organization_id=organization.pk,

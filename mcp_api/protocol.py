@@ -184,68 +184,42 @@ def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal,
         typed = methods.parse_client_request(method, version, request.params)
     except KeyError:
         status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
-        return error_reply(
-            request.id,
-            types.METHOD_NOT_FOUND,
-            f"Method not found: {method}",
-            status=status,
-        )
+        return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not found: {method}", status=status)
     except ValidationError as exc:
-        status = 400 if modern else 200
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        return error_reply(
-            request.id,
-            types.INVALID_PARAMS,
-            f"Invalid params for {method}: {detail}",
-            status=status,
-        )
+        message = f"Invalid params for {method}: {detail}"
+        return error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+    if isinstance(typed, types.ListToolsRequest):
+        return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(tools, version)})
+    if isinstance(typed, types.CallToolRequest):
+        tool = tools.get(typed.params.name)
+        if tool is None:
+            message = f"Unknown tool {typed.params.name!r}; tools: {', '.join(sorted(tools))}"
+            return error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+        if not principal.has_scope(tool.scope):
+            raise AuthError("insufficient_scope", status=403, scope=tool.scope)
+        result: types.Result | dict[str, Any] | None = _call_tool(principal, tool, dict(typed.params.arguments or {}))
+    else:
+        result = _session_result(typed, method, version)
+    if result is None:
+        status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
+        return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not supported: {method}", status=status)
+    return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, result)})
 
+
+def _session_result(typed: object, method: str, version: str) -> types.Result | dict[str, Any] | None:
+    """The answer to a lifecycle or utility request, or None for a method this server does not serve."""
     if isinstance(typed, types.InitializeRequest):
-        result: types.Result | dict[str, Any] = types.InitializeResult(
+        return types.InitializeResult(
             protocol_version=version,
             capabilities=_capabilities(),
             server_info=_server_info(),
             instructions=INSTRUCTIONS,
         )
-    elif method == "server/discover":
-        result = types.DiscoverResult(
-            supported_versions=list(KNOWN_PROTOCOL_VERSIONS),
-            capabilities=_capabilities(),
-            instructions=INSTRUCTIONS,
+    if method == "server/discover":
+        return types.DiscoverResult(
+            supported_versions=list(KNOWN_PROTOCOL_VERSIONS), capabilities=_capabilities(), instructions=INSTRUCTIONS
         )
-    elif isinstance(typed, types.PingRequest | types.SetLevelRequest):
-        result = {}
-    elif isinstance(typed, types.ListToolsRequest):
-        return Reply(
-            status=200,
-            body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(tools, version)},
-        )
-    elif isinstance(typed, types.CallToolRequest):
-        tool = tools.get(typed.params.name)
-        if tool is None:
-            known = ", ".join(sorted(tools))
-            return error_reply(
-                request.id,
-                types.INVALID_PARAMS,
-                f"Unknown tool {typed.params.name!r}; tools: {known}",
-                status=400 if modern else 200,
-            )
-        if not principal.has_scope(tool.scope):
-            raise AuthError("insufficient_scope", status=403, scope=tool.scope)
-        result = _call_tool(principal, tool, dict(typed.params.arguments or {}))
-    else:
-        status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
-        return error_reply(
-            request.id,
-            types.METHOD_NOT_FOUND,
-            f"Method not supported: {method}",
-            status=status,
-        )
-    return Reply(
-        status=200,
-        body={
-            "jsonrpc": "2.0",
-            "id": request.id,
-            "result": _shape(method, version, result),
-        },
-    )
+    if isinstance(typed, types.PingRequest | types.SetLevelRequest):
+        return {}
+    return None

@@ -5,8 +5,9 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
+from accounts.http import AuthenticatedRequest
 from accounts.selectors import organization_for_admin
 
 View = Callable[..., HttpResponse]
@@ -17,8 +18,8 @@ def org_admin_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        organization = organization_for_admin(request.user, slug)  # type: ignore[arg-type]
+    def wrapper(request: AuthenticatedRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        organization = organization_for_admin(request.user, slug)
         return view(request, organization, *args, **kwargs)
 
     return wrapper

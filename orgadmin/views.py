@@ -9,11 +9,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import AccessStatus, Organization
 from accounts.services import organization_access_set
 from audit.selectors import audit_events
@@ -30,7 +31,7 @@ from spark_portal.public_url import mcp_resource_url, public_base_url
 
 
 @org_admin_required
-def home(request: HttpRequest, organization: Organization) -> HttpResponse:
+def home(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     context = {
         "organization": organization,
         "publications": oauth_selectors.publications(organization),
@@ -43,7 +44,9 @@ def home(request: HttpRequest, organization: Organization) -> HttpResponse:
     return render(request, "orgadmin/home.html", context)
 
 
-def _publication(request: HttpRequest, organization: Organization, platform: str, published: bool) -> HttpResponse:
+def _publication(
+    request: AuthenticatedRequest, organization: Organization, platform: str, published: bool
+) -> HttpResponse:
     if platform not in Platform.values:
         raise Http404("No such platform")
     chosen = Platform(platform)
@@ -62,19 +65,19 @@ def _publication(request: HttpRequest, organization: Organization, platform: str
 
 @org_admin_required
 @require_POST
-def connector_publish(request: HttpRequest, organization: Organization, platform: str) -> HttpResponse:
+def connector_publish(request: AuthenticatedRequest, organization: Organization, platform: str) -> HttpResponse:
     return _publication(request, organization, platform, published=True)
 
 
 @org_admin_required
 @require_POST
-def connector_unpublish(request: HttpRequest, organization: Organization, platform: str) -> HttpResponse:
+def connector_unpublish(request: AuthenticatedRequest, organization: Organization, platform: str) -> HttpResponse:
     return _publication(request, organization, platform, published=False)
 
 
 @org_admin_required
 @require_POST
-def access_end(request: HttpRequest, organization: Organization) -> HttpResponse:
+def access_end(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     organization_access_set(
         organization=organization, status=AccessStatus.ENDED, actor=request.user, origin=Origin.of(request)
     )
@@ -84,7 +87,7 @@ def access_end(request: HttpRequest, organization: Organization) -> HttpResponse
 
 @org_admin_required
 @require_POST
-def access_restore(request: HttpRequest, organization: Organization) -> HttpResponse:
+def access_restore(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     status = request.POST.get("status", AccessStatus.CONTRACT)
     if status not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
         status = AccessStatus.CONTRACT
@@ -95,7 +98,7 @@ def access_restore(request: HttpRequest, organization: Organization) -> HttpResp
 
 @never_cache
 @org_admin_required
-def client_create(request: HttpRequest, organization: Organization) -> HttpResponse:
+def client_create(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     form = OrganizationClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -124,7 +127,7 @@ def client_create(request: HttpRequest, organization: Organization) -> HttpRespo
 
 @org_admin_required
 @require_POST
-def client_delete(request: HttpRequest, organization: Organization, client_id: int) -> HttpResponse:
+def client_delete(request: AuthenticatedRequest, organization: Organization, client_id: int) -> HttpResponse:
     client = get_object_or_404(oauth_selectors.organization_clients(organization), pk=client_id)
     name = client.application.name
     oauth_services.organization_client_delete(client=client, actor=request.user, origin=Origin.of(request))
@@ -133,13 +136,13 @@ def client_delete(request: HttpRequest, organization: Organization, client_id: i
 
 
 @org_admin_required
-def audit_log(request: HttpRequest, organization: Organization) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     page = Paginator(audit_events(organization), 50).get_page(request.GET.get("page"))
     return render(request, "orgadmin/audit.html", {"organization": organization, "page": page})
 
 
 @org_admin_required
-def audiences(request: HttpRequest, organization: Organization) -> HttpResponse:
+def audiences(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """The organization's saved audiences, and a form to save one."""
     form = SavedAudienceForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():

@@ -9,11 +9,13 @@ trap 'rm -rf "$DIR"' EXIT
 "${PYTHON:-python3}" -m venv "$DIR/venv"
 "$DIR/venv/bin/python" -m pip install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
 DATABASE_URL="sqlite:///$DIR/check.sqlite3" SPARK_INSIGHTS_DIR="$DIR/insights" "$DIR/venv/bin/python" - <<'PY'
-import importlib, os, pkgutil, django
+import importlib, os, pkgutil, tomllib, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark_portal.settings")
 django.setup()
 count = 0
-for app in ("spark_portal", "accounts", "connectors", "mcp_api", "insights"):
+with open("pyproject.toml", "rb") as f:  # every package of the project, as import-linter knows them
+    apps = tomllib.load(f)["tool"]["importlinter"]["root_packages"]
+for app in apps:
     package = importlib.import_module(app)
     for module in pkgutil.walk_packages(package.__path__, f"{app}."):
         if ".migrations." not in module.name:

@@ -15,6 +15,12 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 
+echo "==> import layering (import-linter: docs/architecture.md)"
+.venv/bin/lint-imports
+
+echo "==> mypy"
+.venv/bin/mypy
+
 echo "==> pytest on PostgreSQL (unit and integration, then the OAuth and insights end-to-end tests)"
 bash scripts/with-postgres.sh bash -c "$PY -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider && \
   SPARK_E2E_USE_DATABASE_URL=1 $PY -m pytest -q -p no:cacheprovider \

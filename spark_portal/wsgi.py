@@ -9,6 +9,7 @@ handling and the same security headers; everything else goes through the full st
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import django
 from django.core.handlers.exception import convert_exception_to_response
@@ -32,7 +33,7 @@ class SparkWSGIHandler(WSGIHandler):
         if request.path_info not in self._mcp_paths:
             return super().get_response(request)
         set_urlconf(None)
-        response = self._mcp_chain(request)
+        response = cast(HttpResponseBase, self._mcp_chain(request))
         response._resource_closers.append(request.close)  # type: ignore[attr-defined]
         return response
 

@@ -88,7 +88,7 @@ def from_rows(spec: DatasetSpec, rows: list[dict[str, object]], seed: int = 0) -
     """Build (and sort) data from respondent dicts: location, wave (indexes), age, gender ('female' or
     'male'), weight, and per question either a datapoint index (single, -1 = none) or a bitmask."""
     n_waves = len(spec.waves)
-    ordered = sorted(rows, key=lambda r: (r["location"], r["wave"]))  # type: ignore[return-value]
+    ordered = sorted(rows, key=lambda r: (int(r["location"]), int(r["wave"])))  # type: ignore[call-overload]
     cells = [int(r["location"]) * n_waves + int(r["wave"]) for r in ordered]  # type: ignore[call-overload]
     counts = np.bincount(np.array(cells, dtype=np.int64), minlength=len(spec.locations) * n_waves)
     answers = {}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from survey.catalog import DEFINITIONS, Catalog, DatasetSpec, Table, load_catalog
+from survey.catalog import DEFINITIONS, Catalog, DatasetSpec, Question, Table, load_catalog
 from survey.data import SurveyData
 
 
@@ -60,34 +60,45 @@ def load_model(folder: Path = DEFINITIONS, catalog: Catalog | None = None) -> Mo
     catalog = catalog or load_catalog(folder)
     file = Table.read(Path(folder) / "generator.toml")
     file.keys(["traits", "coefficients"], ["trends", "boosts"])
+    traits = _traits(file)
+    datapoint_codes = {dp.code for d in catalog.datasets for q in d.questions for dp in q.datapoints}
+    trends = _datapoint_numbers(file.table("trends"), datapoint_codes)
+    location_codes = {loc.code for loc in catalog.locations}
+    boosts: dict[str, dict[str, float]] = {}
+    for location_code, table in file.table("boosts").items():
+        if location_code not in location_codes:
+            table.fail(f"no location {location_code!r} in locations.toml")
+        boosts[location_code] = _datapoint_numbers(table, datapoint_codes)
+    coefficients = _coefficients(file, catalog, {t.name for t in traits})
+    return Model(tuple(traits), trends, boosts, coefficients)
+
+
+def _traits(file: Table) -> list[Trait]:
     traits = []
     for t in file.tables("traits", "trait"):
         name = t.name("name", "trait")
         t.keys(["name"], ["age", "female"])
         traits.append(Trait(name, t.number("age", 0.0), t.number("female", 0.0)))
     file.unique((t.name for t in traits), "trait")
-    trait_names = {t.name for t in traits}
+    return traits
 
-    datapoint_codes = {dp.code for d in catalog.datasets for q in d.questions for dp in q.datapoints}
-    trends_table = file.table("trends")
-    trends = {code: trends_table.number(code) for code in trends_table.data}
-    for code in trends:
+
+def _datapoint_numbers(table: Table, datapoint_codes: set[str]) -> dict[str, float]:
+    """A table of numbers keyed by datapoint code (trends, a location's boosts)."""
+    numbers = {code: table.number(code) for code in table.data}
+    for code in numbers:
         if code not in datapoint_codes:
-            trends_table.fail(f"no question has a datapoint {code!r}")
-    location_codes = {loc.code for loc in catalog.locations}
-    boosts: dict[str, dict[str, float]] = {}
-    for location_code, table in file.table("boosts").items():
-        if location_code not in location_codes:
-            table.fail(f"no location {location_code!r} in locations.toml")
-        boosts[location_code] = {code: table.number(code) for code in table.data}
-        for code in boosts[location_code]:
-            if code not in datapoint_codes:
-                table.fail(f"no question has a datapoint {code!r}")
+            table.fail(f"no question has a datapoint {code!r}")
+    return numbers
 
-    by_code = catalog.by_code
+
+def _coefficients(
+    file: Table, catalog: Catalog, trait_names: set[str]
+) -> dict[str, dict[str, dict[str, Coefficients]]]:
+    """Every datapoint's coefficients, by dataset, question and datapoint; each one must have them."""
     coefficients: dict[str, dict[str, dict[str, Coefficients]]] = {}
     for dataset_code, questions in file.table("coefficients").items():
-        spec = by_code.get(dataset_code)
+        spec = catalog.by_code.get(dataset_code)
         if spec is None:
             questions.fail(f"no dataset {dataset_code!r}")
         coefficients[dataset_code] = {}
@@ -96,27 +107,34 @@ def load_model(folder: Path = DEFINITIONS, catalog: Catalog | None = None) -> Mo
                 question = spec.question(question_code)
             except KeyError:
                 questions.fail(f"{dataset_code} has no question {question_code!r}")
-            coefficients[dataset_code][question_code] = {}
-            for dp_code, t in datapoints.items():
-                if not any(dp.code == dp_code for dp in question.datapoints):
-                    datapoints.fail(f"question {question_code!r} has no datapoint {dp_code!r}")
-                t.keys(["base"], ["age", "female", "traits"])
-                weights = t.table("traits")
-                for name in weights.data:
-                    if name not in trait_names:
-                        weights.fail(f"trait {name!r} is not declared in 'traits'")
-                coefficients[dataset_code][question_code][dp_code] = Coefficients(
-                    t.number("base"),
-                    t.number("age", 0.0),
-                    t.number("female", 0.0),
-                    tuple((name, weights.number(name)) for name in weights.data),
-                )
+            coefficients[dataset_code][question_code] = {
+                dp_code: _datapoint_coefficients(t, question, dp_code, datapoints, trait_names)
+                for dp_code, t in datapoints.items()
+            }
     for spec in catalog.datasets:
         for question in spec.questions:
             for dp in question.datapoints:
                 if dp.code not in coefficients.get(spec.code, {}).get(question.code, {}):
                     file.fail(f"no coefficients for {spec.code} {question.code}.{dp.code}")
-    return Model(tuple(traits), trends, boosts, coefficients)
+    return coefficients
+
+
+def _datapoint_coefficients(
+    t: Table, question: Question, dp_code: str, datapoints: Table, trait_names: set[str]
+) -> Coefficients:
+    if not any(dp.code == dp_code for dp in question.datapoints):
+        datapoints.fail(f"question {question.code!r} has no datapoint {dp_code!r}")
+    t.keys(["base"], ["age", "female", "traits"])
+    weights = t.table("traits")
+    for name in weights.data:
+        if name not in trait_names:
+            weights.fail(f"trait {name!r} is not declared in 'traits'")
+    return Coefficients(
+        t.number("base"),
+        t.number("age", 0.0),
+        t.number("female", 0.0),
+        tuple((name, weights.number(name)) for name in weights.data),
+    )
 
 
 MODEL = load_model()
@@ -124,6 +142,41 @@ MODEL = load_model()
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class _Respondents:
+    """What answers depend on, one array entry per respondent."""
+
+    z_age: np.ndarray
+    female: np.ndarray
+    wave: np.ndarray
+    location: np.ndarray
+    traits: dict[str, np.ndarray]
+
+
+def _answers(
+    rng: np.random.Generator, spec: DatasetSpec, question: Question, model: Model, r: _Respondents
+) -> np.ndarray:
+    """One question's answers: a datapoint index (single choice) or a bitmask (multiple choice)."""
+    logits = np.empty((len(question.datapoints), r.z_age.shape[0]))
+    for j, dp in enumerate(question.datapoints):
+        c = model.coefficients[spec.code][question.code][dp.code]
+        logit = c.base + c.age * r.z_age + c.female * r.female + model.trends.get(dp.code, 0.0) * r.wave
+        for trait, coef in c.traits:
+            logit = logit + coef * r.traits[trait]
+        boosts = np.array([model.boost(loc.code, dp.code) for loc in spec.locations])
+        logits[j] = logit + boosts[r.location]
+    if question.kind == "single":
+        # One answer each, chosen with these logits (Gumbel-max), about 5% skip the question.
+        choice = np.argmax(logits + rng.gumbel(size=logits.shape), axis=0).astype(np.int8)
+        choice[rng.random(logits.shape[1]) < 0.05] = -1
+        return choice
+    hits = rng.random(logits.shape) < _sigmoid(logits)
+    bits = np.zeros(logits.shape[1], dtype=np.uint32)
+    for j in range(len(question.datapoints)):
+        bits |= hits[j].astype(np.uint32) << np.uint32(j)
+    return bits
 
 
 def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model = MODEL) -> SurveyData:
@@ -146,27 +199,9 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model
     normal = rng.standard_normal((len(model.traits), respondents))
     traits = {t.name: normal[i] + (t.age * z_age + t.female * female) for i, t in enumerate(model.traits)}
 
-    answers: dict[str, np.ndarray] = {}
-    for question in spec.questions:
-        logits = np.empty((len(question.datapoints), respondents))
-        for j, dp in enumerate(question.datapoints):
-            c = model.coefficients[spec.code][question.code][dp.code]
-            logit = c.base + c.age * z_age + c.female * female + model.trends.get(dp.code, 0.0) * wave
-            for trait, coef in c.traits:
-                logit = logit + coef * traits[trait]
-            boosts = np.array([model.boost(loc.code, dp.code) for loc in spec.locations])
-            logits[j] = logit + boosts[location]
-        if question.kind == "single":
-            # One answer each, chosen with these logits (Gumbel-max), about 5% skip the question.
-            choice = np.argmax(logits + rng.gumbel(size=logits.shape), axis=0).astype(np.int8)
-            choice[rng.random(respondents) < 0.05] = -1
-            answers[question.code] = choice
-        else:
-            hits = rng.random(logits.shape) < _sigmoid(logits)
-            bits = np.zeros(respondents, dtype=np.uint32)
-            for j in range(len(question.datapoints)):
-                bits |= hits[j].astype(np.uint32) << np.uint32(j)
-            answers[question.code] = bits
+    respondent = _Respondents(z_age, female, wave, location, traits)
+    # One question after another: the order of draws from `rng` is part of the data's identity.
+    answers = {q.code: _answers(rng, spec, q, model, respondent) for q in spec.questions}
 
     # Design weights: respondent-level variation, then each cell sums to its market's population.
     weight = np.exp(rng.normal(0.0, 0.35, size=respondents)) * (1.0 + 0.15 * (z_age < 0))

@@ -217,6 +217,69 @@ def _question_document(q: Question) -> list[str]:
     return _tokens(" ".join(parts))
 
 
+AGE_PATTERNS = [
+    (r"\b(?:aged?|ages)\s+(\d\d)\s*(?:-|to)\s*(\d\d)\b", "range"),
+    (r"\b(\d\d)\s*(?:-|to)\s*(\d\d)[- ]?(?:year[- ]olds?|yo|yr olds?)\b", "range"),
+    (r"\bbetween (?:the ages of )?(\d\d) and (\d\d)\b", "range"),
+    (r"\b(\d\d)\s*-\s*(\d\d)s?\b", "range"),
+    (r"\b(?:over|older than|above|aged (\d\d)\+?|(\d\d)\+)\s*(\d\d)?\b", "over"),
+    (r"\b(?:under|younger than|below)\s+(\d\d)\b", "under"),
+]
+
+
+@dataclass(frozen=True)
+class Time:
+    """The time a prompt names, before it meets a dataset's waves."""
+
+    quarters: tuple[tuple[int, int], ...] = ()  # (quarter, year) pairs, as named
+    year: int | None = None
+    years_ago: int | None = None  # "last year" is 1, "this year" 0: a year only once today is known
+    latest: bool = False
+
+
+@dataclass
+class Reading:
+    """What a prompt says, read once and the same whichever dataset answers it.
+
+    Only what a dataset decides is left open: the waves a year or quarter means, how an age range
+    is clipped, which predefined audience a phrase names and which named markets are covered.
+    """
+
+    time: Time = field(default_factory=Time)
+    age: tuple[int | None, int | None] | None = None  # None bound: the dataset's youngest / oldest
+    audiences: list[tuple[str, ...]] = field(default_factory=list)  # per audience phrase, the ids it names
+    locations: list[Location] = field(default_factory=list)
+    topics: list[TopicMatch] = field(default_factory=list)  # across every dataset, best first
+    understood: list[str] = field(default_factory=list)  # locations and topics
+    not_understood: list[str] = field(default_factory=list)
+
+
+def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading) -> DatasetSpec:
+    """The dataset that answers best: topic match, weighted by the share of named markets it covers
+    and halved if it lacks a named audience; the dataset the chat is on wins ties (x1.05)."""
+    if not reading.topics:
+        # Nothing to weigh but the audiences: a follow-up stays on the chat's dataset unless that lacks
+        # an audience the prompt names ("gamers in Japan" on the gaming panel), then the first that has all.
+        if _has_audiences(start, reading):
+            return start
+        return next((s for s in specs if _has_audiences(s, reading)), start)
+
+    def fit(spec: DatasetSpec) -> float:
+        topic = max((t.score for t in reading.topics if t.question in spec.questions), default=0.0)
+        wanted = reading.locations
+        coverage = sum(loc in spec.locations for loc in wanted) / len(wanted) if wanted else 1.0
+        audiences = 1.0 if _has_audiences(spec, reading) else 0.5
+        return topic * coverage * audiences * (1.05 if spec is start else 1.0)
+
+    return max(specs, key=fit)
+
+
+def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
+    """Whether `spec` has a predefined audience for every audience phrase of the prompt."""
+    ids = {a.id for a in spec.audiences}
+    return all(ids.intersection(named) for named in reading.audiences)
+
+
 class Interpreter:
     """Understands prompts against one or more datasets' catalogs."""
 
@@ -237,108 +300,75 @@ class Interpreter:
         self.datapoint_names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
         locations = {loc.code: loc for s in specs for loc in s.locations}
         self.locations = list(locations.values())
+        # Audience phrases of every dataset, longest first, each with the audience ids it names. The
+        # prompt is read once for all datasets, so a phrase is recognised whichever dataset answers;
+        # a phrase two audiences share keeps both ids and the answering dataset's own order decides.
+        phrases: dict[str, list[str]] = {}
+        self.audience_names: dict[str, str] = {}
+        for a in (a for s in specs for a in s.audiences):
+            self.audience_names.setdefault(a.id, a.name)
+            for phrase in (*a.synonyms, a.name.lower()):
+                ids = phrases.setdefault(phrase, [])
+                if a.id not in ids:
+                    ids.append(a.id)
+        ordered = sorted(phrases.items(), key=lambda kv: -len(kv[0]))
+        self.audience_phrases: dict[str, tuple[str, ...]] = {p: tuple(ids) for p, ids in ordered}
 
-    # -- pieces ------------------------------------------------------------------------------
+    # -- reading: what the prompt says, whichever dataset answers ---------------------------------
     def _take(self, text: str, pattern: str) -> tuple[str, list[re.Match[str]]]:
         found = list(re.finditer(pattern, text))
         return re.sub(pattern, " ", text), found
 
-    def _time(self, text: str, waves: list[Wave], today: dt.date, result: Understanding) -> str:
-        def year_waves(year: int) -> list[Wave]:
-            return [w for w in waves if w.year == year]
-
+    def _time(self, text: str) -> tuple[str, Time]:
         text, found = self._take(text, r"\bq([1-4])\s*(?:of\s+)?(20\d\d)\b")
         text, found2 = self._take(text, r"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter (?:of )?(20\d\d)\b")
         picked = [(int(m.group(1)), int(m.group(2))) for m in found]
         picked += [(ORDINALS[m.group(1)], int(m.group(2))) for m in found2]
         if picked:
-            chosen = [w for w in waves if (w.quarter, w.year) in picked]
-            missing = [f"Q{q} {y}" for q, y in picked if not any(w.quarter == q and w.year == y for w in waves)]
-            result.waves = chosen
-            result.understood += [f"time: {w.name}" for w in chosen]
-            if missing:
-                result.notes.append(
-                    f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
-                )
-            return text
+            return text, Time(quarters=tuple(picked))
         text, last_year = self._take(text, r"\b(last|previous|past) year\b")
         text, this_year = self._take(text, r"\bthis year\b")
         text, years = self._take(text, r"\b(?:in |during |for )?(20\d\d)\b")
         text, latest = self._take(text, r"\b(latest|most recent|recent|currently|right now|today|last quarter)\b")
-        year = None
         if last_year:
-            year = today.year - 1
-        elif this_year:
-            year = today.year
-        elif years:
-            year = int(years[-1].group(1))
-        if year is not None:
-            chosen = year_waves(year)
-            if not chosen:
-                latest_year = waves[-1].year
-                result.notes.append(f"No survey waves for {year}; using {latest_year}, the latest available.")
-                chosen, year = year_waves(latest_year), latest_year
-            result.waves = chosen
-            result.understood.append(f"time: {year} ({len(chosen)} waves)")
-        elif latest:
-            result.waves = [waves[-1]]
-            result.understood.append(f"time: {waves[-1].name} (latest)")
-        return text
+            return text, Time(years_ago=1)
+        if this_year:
+            return text, Time(years_ago=0)
+        if years:
+            return text, Time(year=int(years[-1].group(1)))
+        return text, Time(latest=bool(latest))
 
-    def _age(self, text: str, spec: DatasetSpec, result: Understanding) -> tuple[str, Expression | None, str]:
-        lo_limit, hi_limit = spec.age_range
-        patterns = [
-            (r"\b(?:aged?|ages)\s+(\d\d)\s*(?:-|to)\s*(\d\d)\b", "range"),
-            (r"\b(\d\d)\s*(?:-|to)\s*(\d\d)[- ]?(?:year[- ]olds?|yo|yr olds?)\b", "range"),
-            (r"\bbetween (?:the ages of )?(\d\d) and (\d\d)\b", "range"),
-            (r"\b(\d\d)\s*-\s*(\d\d)s?\b", "range"),
-            (r"\b(?:over|older than|above|aged (\d\d)\+?|(\d\d)\+)\s*(\d\d)?\b", "over"),
-            (r"\b(?:under|younger than|below)\s+(\d\d)\b", "under"),
-        ]
-        for pattern, kind in patterns:
+    def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None]:
+        for pattern, kind in AGE_PATTERNS:
             match = re.search(pattern, text)
             if not match:
                 continue
             numbers = [int(g) for g in match.groups() if g]
             if not numbers:
                 continue
+            bounds: tuple[int | None, int | None]
             if kind == "range" and len(numbers) >= 2:
-                lo, hi = sorted(numbers[:2])
+                bounds = (min(numbers[:2]), max(numbers[:2]))
             elif kind == "over":
-                lo, hi = (
-                    numbers[0] + (0 if "+" in match.group(0) or "aged" in match.group(0) else 1),
-                    hi_limit,
-                )
+                bounds = (numbers[0] + (0 if "+" in match.group(0) or "aged" in match.group(0) else 1), None)
             elif kind == "under":
-                lo, hi = lo_limit, numbers[0] - 1
+                bounds = (None, numbers[0] - 1)
             else:
                 continue
-            text = text[: match.start()] + " " + text[match.end() :]
-            clipped = (max(lo, lo_limit), min(hi, hi_limit))
-            if clipped[0] > clipped[1]:
-                result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; ages {lo}-{hi} are outside it.")
-                return text, None, ""
-            if clipped != (lo, hi):
-                result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
-            result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
-            return text, {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
-        return text, None, ""
+            return text[: match.start()] + " " + text[match.end() :], bounds
+        return text, None
 
-    def _audiences(self, text: str, spec: DatasetSpec, result: Understanding) -> tuple[str, list[Audience]]:
-        phrases = sorted(
-            ((s, a) for a in spec.audiences for s in (*a.synonyms, a.name.lower())), key=lambda x: -len(x[0])
-        )
-        found: list[Audience] = []
-        for phrase, audience in phrases:
+    def _audiences(self, text: str) -> tuple[str, list[tuple[str, ...]]]:
+        found: list[tuple[str, ...]] = []
+        for phrase, ids in self.audience_phrases.items():
             pattern = r"\b" + re.escape(phrase) + r"\b"
             if re.search(pattern, text):
                 text = re.sub(pattern, " ", text)
-                if audience not in found:
-                    found.append(audience)
-                    result.understood.append(f"audience: {audience.name}")
+                if ids not in found:
+                    found.append(ids)
         return text, found
 
-    def _locations(self, original: str, text: str, result: Understanding) -> tuple[str, list[Location]]:
+    def _locations(self, original: str, text: str, result: Reading) -> tuple[str, list[Location]]:
         found: list[Location] = []
         # Countries and regions together, longest phrase first: "south african" before "african",
         # "north america" before "america".
@@ -370,7 +400,7 @@ class Interpreter:
             found = list(self.locations)
         return text, found
 
-    def _topics(self, text: str, result: Understanding) -> tuple[str, list[TopicMatch]]:
+    def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
         for name, (_, question, dp) in self.datapoint_names.items():
             pattern = r"\b" + re.escape(name) + r"\b"
@@ -398,21 +428,32 @@ class Interpreter:
             result.understood.append(f"topic: {label}")
         return text, matches
 
-    # -- whole prompt --------------------------------------------------------------------------
-    def understand(self, prompt: str, spec: DatasetSpec, today: dt.date) -> Understanding:
-        result = Understanding()
+    def read(self, prompt: str) -> Reading:
+        """Read the prompt once: each recogniser removes what it understood before the next looks."""
+        reading = Reading()
         text = _normalise(prompt)
-        text = self._time(text, list(spec.waves), today, result)
-        text, age_expr, age_label = self._age(text, spec, result)
-        text, predefined = self._audiences(text, spec, result)
-        text, locations = self._locations(prompt, text, result)
-        text, topics = self._topics(text, result)
-        result.mentioned_locations = locations
-        result.locations = [loc for loc in locations if loc in spec.locations]
-        outside = [loc.name for loc in locations if loc not in spec.locations]
+        text, reading.time = self._time(text)
+        text, reading.age = self._age(text)
+        text, reading.audiences = self._audiences(text)
+        text, reading.locations = self._locations(prompt, text, reading)
+        _, reading.topics = self._topics(text, reading)
+        return reading
+
+    # -- resolving: what the reading means for one dataset ----------------------------------------
+    def resolve(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Understanding:
+        """The reading against `spec`: its waves, age range, predefined audiences and markets."""
+        result = Understanding()
+        _waves(reading.time, list(spec.waves), today, result)
+        age_expr, age_label = _age_range(reading.age, spec, result)
+        predefined = self._predefined(reading.audiences, spec, result)
+        result.understood += reading.understood
+        result.not_understood = list(reading.not_understood)
+        result.mentioned_locations = list(reading.locations)
+        result.locations = [loc for loc in reading.locations if loc in spec.locations]
+        outside = [loc.name for loc in reading.locations if loc not in spec.locations]
         if outside:
             result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
-        result.topics = topics
+        result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.audiences = predefined
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         if age_expr is not None:
@@ -420,6 +461,71 @@ class Interpreter:
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
         result.audience_label = audience_label([a.name for a in predefined], age_label)
         return result
+
+    def _predefined(self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding) -> list[Audience]:
+        found: list[Audience] = []
+        for ids in named:
+            # The dataset's own order decides a phrase two of its audiences share, as it always has.
+            audience = next((a for a in spec.audiences if a.id in ids), None)
+            if audience is None:
+                # Named, but this dataset has no such audience: say so rather than drop it silently.
+                result.notes.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience; it is left out.")
+            elif audience not in found:
+                found.append(audience)
+                result.understood.append(f"audience: {audience.name}")
+        return found
+
+    # -- whole prompt --------------------------------------------------------------------------
+    def understand(self, prompt: str, start: DatasetSpec, today: dt.date) -> tuple[DatasetSpec, Understanding]:
+        """Read the prompt once, choose the dataset that answers best among `self.specs` (`start`, the
+        one the chat is on, if nothing says otherwise) and resolve the reading against it alone."""
+        reading = self.read(prompt)
+        spec = best_dataset(self.specs, start, reading)
+        return spec, self.resolve(reading, spec, today)
+
+
+def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding) -> None:
+    """The dataset's waves for the time named; a year it has no waves for falls back to its latest."""
+    if time.quarters:
+        chosen = [w for w in waves if (w.quarter, w.year) in time.quarters]
+        missing = [f"Q{q} {y}" for q, y in time.quarters if not any(w.quarter == q and w.year == y for w in waves)]
+        result.waves = chosen
+        result.understood += [f"time: {w.name}" for w in chosen]
+        if missing:
+            result.notes.append(
+                f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
+            )
+        return
+    year = today.year - time.years_ago if time.years_ago is not None else time.year
+    if year is not None:
+        chosen = [w for w in waves if w.year == year]
+        if not chosen:
+            latest_year = waves[-1].year
+            result.notes.append(f"No survey waves for {year}; using {latest_year}, the latest available.")
+            chosen, year = [w for w in waves if w.year == latest_year], latest_year
+        result.waves = chosen
+        result.understood.append(f"time: {year} ({len(chosen)} waves)")
+    elif time.latest:
+        result.waves = [waves[-1]]
+        result.understood.append(f"time: {waves[-1].name} (latest)")
+
+
+def _age_range(
+    bounds: tuple[int | None, int | None] | None, spec: DatasetSpec, result: Understanding
+) -> tuple[Expression | None, str]:
+    """The age range named, clipped to the ages the dataset surveys (an open bound is its limit)."""
+    if bounds is None:
+        return None, ""
+    lo_limit, hi_limit = spec.age_range
+    lo, hi = (lo_limit if bounds[0] is None else bounds[0]), (hi_limit if bounds[1] is None else bounds[1])
+    clipped = (max(lo, lo_limit), min(hi, hi_limit))
+    if clipped[0] > clipped[1]:
+        result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; ages {lo}-{hi} are outside it.")
+        return None, ""
+    if clipped != (lo, hi):
+        result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
+    result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
+    return {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
 
 
 def audience_label(names: list[str], age_label: str = "") -> str:
