@@ -9,7 +9,7 @@ audiences of another organization are "not found".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -27,7 +27,6 @@ from insights.results import (
     ExploreResult,
     InsightSummary,
     InsightText,
-    MetricValues,
     OriginAudience,
     Origins,
     QuestionInfo,
@@ -79,7 +78,7 @@ def chat(
         user_id=caller.user_id,
         chat_id=chat_id,
         context=question.context().to_json(),
-        stated=[(s.text, s.spec, _metrics(s.metrics).model_dump()) for s in stated],
+        stated=[(s.text, s.spec, asdict(s.metrics)) for s in stated],
     )
     return ChatResult(
         chat_id=chat_id,
@@ -195,7 +194,7 @@ def _summary(insight_id: str, spec: DatasetSpec, s: Stated) -> InsightSummary:
         kind=s.kind,
         dataset=spec.code,
         attribute=_attribute(s.question, s.datapoint),
-        metrics=_metrics(s.metrics),
+        metrics=s.metrics,
     )
 
 
@@ -204,10 +203,6 @@ def _attribute(question: Question, dp_code: str) -> Attribute:
     return Attribute(
         namespace=question.namespace, question=question.code, datapoint=dp_code, suffix=question.suffix, key=key
     )
-
-
-def _metrics(m: Metrics) -> MetricValues:
-    return MetricValues.model_validate(m.as_dict())
 
 
 # -- explore_insight_gwi ------------------------------------------------------------------------
@@ -266,9 +261,7 @@ def _calculation(question: Question, base_sample: int, base_size: float, rows: t
         ),
         base=Base(sample=base_sample, size=base_size),
         datapoints=[
-            DatapointMetrics(
-                code=dp.code, name=dp.name, **_attribute(question, dp.code).model_dump(), metrics=_metrics(m)
-            )
+            DatapointMetrics(code=dp.code, name=dp.name, **_attribute(question, dp.code).model_dump(), metrics=m)
             for dp, m in zip(question.datapoints, rows, strict=True)
         ],
     )

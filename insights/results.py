@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from survey.engine import Metrics
+
 
 class CodeName(BaseModel):
     code: str
@@ -27,28 +29,13 @@ class Attribute(BaseModel):
     key: str = Field(description="namespace.question.datapoint[.suffix], e.g. q.social_weekly.tiktok.weekly")
 
 
-class MetricValues(BaseModel):
-    """The nine survey metrics of one datapoint for one audience within a base (index: 100 = average)."""
-
-    positive_sample: int
-    positive_size: float
-    audience_sample: int
-    audience_size: float
-    datapoint_sample: int
-    datapoint_size: float
-    audience_percentage: float | None
-    datapoint_percentage: float | None
-    audience_index: float | None
-    low_confidence: bool = Field(description="Fewer positive respondents than the low-confidence threshold")
-
-
 class InsightSummary(BaseModel):
     id: str = Field(description="Pass to explore_insight_gwi for every number behind it")
     text: str
     kind: str = Field(description="'percentage' or 'index'")
     dataset: str
     attribute: Attribute
-    metrics: MetricValues
+    metrics: Metrics
 
 
 class AudienceSource(BaseModel):
@@ -127,7 +114,7 @@ class Base(BaseModel):
 class DatapointMetrics(Attribute):
     code: str
     name: str
-    metrics: MetricValues
+    metrics: Metrics
 
 
 class Calculation(BaseModel):

@@ -207,6 +207,10 @@ class AuthorizeView(AuthorizationView):
             }
         return None
 
+    def _refused(self, words: dict[str, str], application: Application, status: int = 403) -> HttpResponse:
+        """The page that says what is wrong and who can fix it, instead of the consent page."""
+        return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=status)
+
     def _chosen_organization(self, organizations: list[Organization]) -> Organization | None:
         wanted = self.request.POST.get("organization") or self.request.GET.get("organization")
         for org in organizations:
@@ -222,9 +226,7 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return render(
-                self.request, "oauth_server/refused.html", {**refusal, "application": application}, status=403
-            )
+            return self._refused(refusal, application)
         platform = application_platform(application)
         granted = organization_scopes(organization)
         requested = context.get("scopes") or []
@@ -246,15 +248,13 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return render(
-                self.request, "oauth_server/refused.html", {**refusal, "application": application}, status=403
-            )
+            return self._refused(refusal, application)
         assert organization is not None
         resources = (form.cleaned_data.get("resource") or "").split()
         if not resources or any(r not in all_resource_urls(self.request) for r in resources):
             # The hidden field came back altered: the GET already refused any other resource.
             words = {"title": "Invalid request", "fix": "", "message": "The requested resource is not this server's."}
-            return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=400)
+            return self._refused(words, application, status=400)
         granted = organization_scopes(organization)
         scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
         if form.cleaned_data.get("allow") and not scopes:
@@ -263,7 +263,7 @@ class AuthorizeView(AuthorizationView):
                 "fix": "",
                 "message": f"None of the access this assistant asks for is available to {organization.name}.",
             }
-            return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=403)
+            return self._refused(words, application)
         form.cleaned_data["scope"] = " ".join(scopes)
         if form.cleaned_data.get("allow") and scopes:
             connection_record(

@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from survey.expressions import ExpressionError, validate
 
@@ -34,6 +34,22 @@ MAX_DATAPOINTS = {"single": 127, "multi": 32}
 
 class CatalogError(ValueError):
     """Survey definitions that do not hold together; the message names the file and the problem."""
+
+
+class _HasCode(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+_Coded = TypeVar("_Coded", bound=_HasCode)
+
+
+def by_code(items: Iterable[_Coded], code: str) -> _Coded:
+    """The item with this code (KeyError when there is none)."""
+    for item in items:
+        if item.code == code:
+            return item
+    raise KeyError(code)
 
 
 @dataclass(frozen=True)
@@ -56,10 +72,7 @@ class Question:
     keywords: tuple[str, ...] = ()
 
     def datapoint(self, code: str) -> Datapoint:
-        for dp in self.datapoints:
-            if dp.code == code:
-                return dp
-        raise KeyError(code)
+        return by_code(self.datapoints, code)
 
 
 @dataclass(frozen=True)
@@ -104,22 +117,13 @@ class DatasetSpec:
     audiences: tuple[Audience, ...] = ()
 
     def question(self, code: str) -> Question:
-        for q in self.questions:
-            if q.code == code:
-                return q
-        raise KeyError(code)
+        return by_code(self.questions, code)
 
     def location(self, code: str) -> Location:
-        for loc in self.locations:
-            if loc.code == code:
-                return loc
-        raise KeyError(code)
+        return by_code(self.locations, code)
 
     def wave(self, code: str) -> Wave:
-        for wave in self.waves:
-            if wave.code == code:
-                return wave
-        raise KeyError(code)
+        return by_code(self.waves, code)
 
 
 @dataclass(frozen=True)

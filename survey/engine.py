@@ -18,7 +18,7 @@ audience needs its rows evaluated (`evaluate`, an audience expression over a row
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +30,8 @@ LOW_CONFIDENCE_SAMPLE = 30
 
 @dataclass(frozen=True)
 class Metrics:
+    """The nine metrics of a datapoint for an audience in a base (index 100 = average), and low_confidence."""
+
     positive_sample: int
     positive_size: float
     audience_sample: int
@@ -39,13 +41,7 @@ class Metrics:
     audience_percentage: float | None
     datapoint_percentage: float | None
     audience_index: float | None
-
-    @property
-    def low_confidence(self) -> bool:
-        return self.positive_sample < LOW_CONFIDENCE_SAMPLE
-
-    def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "low_confidence": self.low_confidence}
+    low_confidence: bool
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -81,6 +77,7 @@ def metrics(
         audience_percentage=audience_pct,
         datapoint_percentage=_ratio(positive_size, datapoint_size),
         audience_index=index,
+        low_confidence=int(positive_sample) < LOW_CONFIDENCE_SAMPLE,
     )
 
 

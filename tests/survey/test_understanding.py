@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
-from survey.catalog import DATASETS_BY_CODE
-from survey.understanding import Interpreter
+from survey.catalog import DATASETS, DATASETS_BY_CODE, Audience, DatasetSpec
+from survey.understanding import Interpreter, Reading, Understanding
 
 CORE = DATASETS_BY_CODE["ds-core"]
+USA = DATASETS_BY_CODE["ds-usa-deep"]
+GAMING = DATASETS_BY_CODE["ds-gaming"]
 EUROPE = {"s2_44", "s2_49", "s2_33", "s2_34", "s2_39", "s2_46", "s2_31"}
 TODAY = dt.date(2026, 11, 28)
 Y2025 = ["q1_2025", "q2_2025", "q3_2025", "q4_2025"]
@@ -152,7 +155,7 @@ def test_prompt_understanding(
     topic: str,
     waves: list[str] | None,
 ) -> None:
-    u = interpreter.understand(prompt, CORE, TODAY)
+    _, u = interpreter.understand(prompt, CORE, TODAY)
     assert {loc.code for loc in u.locations} == (locations or set()), u.understood
     assert u.audience == audience, u.understood
     assert u.topic_family == topic, [(t.question.code, t.score) for t in u.topics]
@@ -164,21 +167,105 @@ def test_there_are_at_least_thirty_prompts() -> None:
 
 
 def test_us_the_pronoun_is_not_the_country(interpreter: Interpreter) -> None:
-    u = interpreter.understand("tell us about streaming", CORE, TODAY)
+    _, u = interpreter.understand("tell us about streaming", CORE, TODAY)
     assert u.locations == [] and u.topic_family == "streaming"
 
 
 def test_what_is_not_understood_is_reported(interpreter: Interpreter) -> None:
-    u = interpreter.understand("blorf zanzibar frobnicate in Germany", CORE, TODAY)
+    _, u = interpreter.understand("blorf zanzibar frobnicate in Germany", CORE, TODAY)
     assert {loc.code for loc in u.locations} == {"s2_49"}
     assert u.topics == [] and set(u.not_understood) == {"blorf", "zanzibar", "frobnicate"}
 
 
 def test_years_without_data_say_so(interpreter: Interpreter) -> None:
-    u = interpreter.understand("TikTok in France in 2019", CORE, TODAY)
+    _, u = interpreter.understand("TikTok in France in 2019", CORE, TODAY)
     assert [w.year for w in u.waves] == [2025] * 4 and "No survey waves for 2019" in u.notes[0]
 
 
 def test_ages_outside_the_survey_are_clipped_with_a_note(interpreter: Interpreter) -> None:
-    u = interpreter.understand("TikTok among people aged 10-20 in France", CORE, TODAY)
+    _, u = interpreter.understand("TikTok among people aged 10-20 in France", CORE, TODAY)
     assert u.audience == {"age": [16, 20]} and "16-64" in u.notes[0]
+
+
+# -- one reading, then one dataset ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def every_dataset() -> Interpreter:
+    return Interpreter(list(DATASETS))
+
+
+# Health behaviours are asked only in ds-usa-deep, which surveys ages 18-64 and has no 2024 waves.
+USA_ONLY = "health apps among Gen Z women aged 16-24 in the US and Germany in 2024"
+
+
+@pytest.mark.parametrize("start", DATASETS, ids=lambda s: s.code)
+def test_the_chosen_dataset_resolves_waves_ages_audiences_and_markets(
+    every_dataset: Interpreter, start: DatasetSpec
+) -> None:
+    spec, u = every_dataset.understand(USA_ONLY, start, TODAY)
+    assert spec is USA and [t.question.code for t in u.topics] == ["us_health"]
+    assert [w.code for w in u.waves] == ["q1_2025", "q2_2025", "q3_2025", "q4_2025"]
+    assert u.audience == {"and": [{"audience": "gen_z"}, {"audience": "women"}, {"age": [18, 24]}]}
+    assert all(any(a is b for b in USA.audiences) for a in u.audiences) and len(u.audiences) == 2
+    assert [loc.code for loc in u.locations] == ["s2_1"]
+    assert {loc.code for loc in u.mentioned_locations} == {"s2_1", "s2_49"}
+    assert u.notes == [
+        "No survey waves for 2024; using 2025, the latest available.",
+        "The survey covers ages 18-64; using 18-24.",
+        "USA deep-dive does not cover Germany.",
+    ]
+
+
+def test_a_prompt_is_read_once_and_resolved_once(every_dataset: Interpreter, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    resolved: list[str] = []
+    read, resolve = Interpreter.read, Interpreter.resolve
+
+    def counting_read(self: Interpreter, prompt: str) -> Reading:
+        reads.append(prompt)
+        return read(self, prompt)
+
+    def counting_resolve(self: Interpreter, reading: Reading, spec: DatasetSpec, today: dt.date) -> Understanding:
+        resolved.append(spec.code)
+        return resolve(self, reading, spec, today)
+
+    monkeypatch.setattr(Interpreter, "read", counting_read)
+    monkeypatch.setattr(Interpreter, "resolve", counting_resolve)
+    spec, _ = every_dataset.understand(USA_ONLY, CORE, TODAY)
+    assert reads == [USA_ONLY] and resolved == [spec.code] == ["ds-usa-deep"]
+
+
+def test_a_follow_up_without_a_topic_stays_on_the_chats_dataset(every_dataset: Interpreter) -> None:
+    spec, u = every_dataset.understand("and in France?", GAMING, TODAY)
+    assert spec is GAMING and [loc.code for loc in u.locations] == ["s2_33"]
+
+
+def test_a_follow_up_naming_an_audience_its_dataset_lacks_moves_to_one_that_has_it(every_dataset: Interpreter) -> None:
+    spec, u = every_dataset.understand("gamers in Japan", GAMING, TODAY)
+    assert spec is CORE and u.audience == {"audience": "gamers"} and u.notes == []
+
+
+def test_an_audience_the_chosen_dataset_lacks_is_left_out_with_a_note(every_dataset: Interpreter) -> None:
+    spec, u = every_dataset.understand("esports among gamers in Japan", CORE, TODAY)
+    assert spec is GAMING and [t.question.code for t in u.topics] == ["g_esports"]
+    assert u.audience is None and u.notes == ["Gaming panel has no Gamers audience; it is left out."]
+
+
+def test_each_audience_phrase_of_the_shipped_catalog_names_one_audience(every_dataset: Interpreter) -> None:
+    assert every_dataset.audience_phrases
+    shared = {p: ids for p, ids in every_dataset.audience_phrases.items() if len(ids) != 1}
+    assert shared == {}
+    # An audience id means the same audience in every dataset that defines it.
+    by_id: dict[str, Audience] = {}
+    for a in (a for spec in DATASETS for a in spec.audiences):
+        assert by_id.setdefault(a.id, a) == a
+
+
+def test_a_phrase_two_audiences_share_goes_to_the_answering_datasets_own(every_dataset: Interpreter) -> None:
+    fans: dict[str, object] = {"gender": "female"}
+    one = replace(CORE, code="one", audiences=(Audience("stans", "Stans", "", fans, ("superfans",)),))
+    two = replace(CORE, code="two", audiences=(Audience("devotees", "Devotees", "", fans, ("superfans",)),))
+    interpreter = Interpreter([one, two])
+    reading = interpreter.read("streaming among superfans")
+    assert interpreter.audience_phrases["superfans"] == ("stans", "devotees")
+    assert interpreter.resolve(reading, one, TODAY).audience == {"audience": "stans"}
+    assert interpreter.resolve(reading, two, TODAY).audience == {"audience": "devotees"}
