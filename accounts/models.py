@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -81,10 +82,17 @@ class AccessStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+def no_control_characters(value: str) -> None:
+    """Names travel in pages, emails and HTTP headers: a line break or other control character in one
+    could forge a header line."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError("Use letters, digits, spaces and punctuation only (no line breaks or tabs).")
+
+
 class Organization(models.Model):
     """A customer. Its Spark MCP access is a status plus a date window; datasets are what it may use."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[no_control_characters])
     slug = models.SlugField(max_length=80, unique=True)
     access_status = models.CharField(max_length=10, choices=AccessStatus.choices, default=AccessStatus.TRIAL)
     access_starts_on = models.DateField(default=timezone.localdate)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -101,3 +105,16 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
         f"Token “{token.name}” ({token.display_prefix}…) is revoked. It stopped working at once.",
     )
     return redirect("accounts:tokens")
+
+
+def admin_login(request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+    """The Django admin's sign-in, replaced: everyone signs in through the portal's sign-in page,
+    whose failed-attempt limits then cover staff too. A POST of credentials here is never checked."""
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(target, settings.LOGIN_URL)
+    if request.user.is_staff:
+        return redirect(target)
+    return render(request, "accounts/admin_refused.html", status=403)

@@ -9,6 +9,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from spark_portal.client_address import client_address
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,7 @@ class Origin:
 
     @classmethod
     def of(cls, request: HttpRequest) -> Origin:
-        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-        return cls(ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+        return cls(ip_address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
 
 
 def audit_record(

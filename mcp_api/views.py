@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from spark_portal.public_url import (
 )
 
 ALLOW = "POST, OPTIONS"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # Which tools each endpoint serves: ChatGPT's connectors expect `search` and `fetch`.
 TOOLSETS = {MCP_PATH: TOOLS, REFERENCE_MCP_PATH: TOOLS, OPENAI_MCP_PATH: OPENAI_TOOLS}
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
@@ -39,9 +41,15 @@ def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
     return response
 
 
+def _header_safe(words: str) -> str:
+    """Words fit for a quoted header parameter: no control characters (an organization named with a
+    line break must not break the header) and no double quotes."""
+    return _CONTROL.sub(" ", words).replace('"', "'").replace("\\", "/")
+
+
 def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
     code = "insufficient_scope" if error.status == 403 else "invalid_token"
-    description = error.description.replace('"', "'")
+    description = _header_safe(error.description)
     parts = [
         'Bearer realm="spark-mcp"',
         f'error="{code}"',
@@ -57,7 +65,11 @@ def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (say, in a request id echoed back) has no UTF-8 form; as an escape it is valid JSON.
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _rpc_error(status: int, code: int, message: str) -> JsonResponse:
@@ -143,8 +155,8 @@ def _post(request: HttpRequest) -> HttpResponse:
         return _rpc_error(413, -32600, f"Request body larger than {settings.MCP_MAX_BODY_BYTES} bytes")
     try:
         message: Any = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _rpc_error(400, -32700, "Parse error: the body is not valid JSON")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _rpc_error(400, -32700, "Parse error: the body is not valid JSON (or nested too deeply)")
     headers = _routing_headers(request)
     try:
         reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info])

@@ -7,23 +7,18 @@ Extensions, each where DOT offers the hook:
 - `AuthorizeView`: PKCE S256 and the resource are checked before consent, the gates before
   consent (a page that says what is wrong and who can fix it), the organization chosen and the
   grant recorded on Allow;
-- `RegistrationView` / `RegistrationManagementView`: open registration under a redirect policy
-  and a per-IP rate limit.
+Registration (RFC 7591/7592) has its own module, `oauth_server.registration`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
@@ -32,20 +27,20 @@ from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView
-from oauth2_provider.views.dynamic_client_registration import (
-    DynamicClientRegistrationManagementView,
-    DynamicClientRegistrationView,
-)
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.gates import member_facts, member_refusal
 from accounts.models import Membership, Organization, User
 from accounts.scopes import all_scopes, organization_scopes
-from audit.selectors import recent_count
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp, RedeemedCode
-from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
-from oauth_server.selectors import application_platform, connector_refusal
+from oauth_server.platforms import VERIFIED, Platform, redirect_policy_problem
+from oauth_server.selectors import (
+    application_platform,
+    client_organization_refusal,
+    connector_refusal,
+    grant_refusal,
+)
 from oauth_server.services import connection_record, tokens_revoke
 from spark_portal.public_url import all_resource_urls, mcp_resource_url
 
@@ -70,7 +65,7 @@ def _audit_replay(action: str, what: str, user_id: int, client: Application) -> 
 class SparkOAuth2Validator(OAuth2Validator):
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
-            return True
+            return self._grant_usable(request.user, client)
         replayed = RedeemedCode.objects.filter(code_digest=_digest(code), application=client).first()
         if replayed is not None:
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
@@ -101,17 +96,21 @@ class SparkOAuth2Validator(OAuth2Validator):
                 _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
             return False
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
+        return self._grant_usable(request.user, client)
+
+    @staticmethod
+    def _grant_usable(user: User, client: Application) -> bool:
+        """The member gates and the grant's own (recorded platform published, client's organization)."""
         connection = (
-            ConnectedApp.objects.select_related("organization", "user")
-            .filter(user=request.user, application=client)
+            ConnectedApp.objects.select_related("organization", "user", "application")
+            .filter(user=user, application=client)
             .first()
         )
         if connection is None:
             return False
-        today = timezone.localdate()
-        if member_refusal(member_facts(connection.user, connection.organization), today) is not None:
+        if member_refusal(member_facts(connection.user, connection.organization), timezone.localdate()) is not None:
             return False
-        return connector_refusal(connection.organization, application_platform(client)) is None
+        return grant_refusal(connection) is None
 
 
 class PolicyMetadataFetcher(SafeMetadataFetcher):
@@ -197,6 +196,8 @@ class AuthorizeView(AuthorizationView):
         refusal = member_refusal(member_facts(user, organization), timezone.localdate())
         if refusal is not None:
             return {"title": "Access denied", "message": _sentence(refusal.message), "fix": ""}
+        if refused := client_organization_refusal(application, organization):
+            return {"title": "Access denied", "message": _sentence(refused), "fix": ""}
         refused = connector_refusal(organization, platform)
         if refused:
             label = Platform(platform).label if platform else "This"
@@ -243,7 +244,10 @@ class AuthorizeView(AuthorizationView):
         return super().render_to_response(context, **kwargs)
 
     def form_valid(self, form: ConsentForm) -> HttpResponse:
-        application = Application.objects.get(client_id=form.cleaned_data["client_id"])
+        application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
+        if application is None:  # the hidden client_id came back altered
+            words = {"title": "Invalid request", "fix": "", "message": "The client of this request is unknown."}
+            return render(self.request, "oauth_server/refused.html", words, status=400)
         organizations = _organization_choices(self.request.user)
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
@@ -292,75 +296,3 @@ def _sentence(words: str) -> str:
 
 def _host(uri: str) -> str:
     return urlsplit(uri).netloc
-
-
-def _registration_error(description: str, error: str = "invalid_redirect_uri", status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": error, "error_description": description}, status=status)
-
-
-def _requested_uris(request: HttpRequest) -> list[str] | None:
-    """The redirect URIs a registration asks for; None when the body is not a JSON object."""
-    try:
-        data = json.loads(request.body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    uris = data.get("redirect_uris")
-    return uris if isinstance(uris, list) and all(isinstance(u, str) for u in uris) else []
-
-
-def _policy_check(request: HttpRequest) -> JsonResponse | None:
-    uris = _requested_uris(request)
-    if uris is None:
-        return None  # DOT answers malformed bodies itself
-    problem = redirect_policy_problem(uris)
-    return _registration_error(problem) if problem else None
-
-
-class RegistrationView(DynamicClientRegistrationView):
-    """RFC 7591 registration, open to anonymous assistants, under the platform redirect policy."""
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if refused := _policy_check(request):
-            return refused
-        # Per address and platform. Assistants register from their own servers, so one address
-        # speaks for many users: verified platforms get ten times the allowance.
-        platform = platform_for_redirect_uris(_requested_uris(request) or [])
-        limit = settings.SPARK_DCR_RATE_LIMIT_PER_HOUR * (10 if platform in VERIFIED else 1)
-        since = timezone.now() - dt.timedelta(hours=1)
-        origin = Origin.of(request)
-        recent = recent_count(action="client.registered", ip_address=origin.ip_address, since=since, platform=platform)
-        if recent >= limit:
-            response = _registration_error(
-                "too many client registrations from this address; try again later", "rate_limited", 429
-            )
-            response["Retry-After"] = "3600"
-            return response
-        # Registrations belong to no user, even when a portal session cookie comes along.
-        request.user = AnonymousUser()
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 201:
-            body = json.loads(response.content)
-            platform = platform_for_redirect_uris(body.get("redirect_uris", []))
-            audit_record(
-                action="client.registered",
-                summary=f"Client {body.get('client_name') or body['client_id']} registered "
-                f"({Platform(platform).label if platform else 'unknown platform'})",
-                origin=origin,
-                detail={
-                    "client_id": body["client_id"],
-                    "platform": platform,
-                    "redirect_uris": body["redirect_uris"],
-                },
-            )
-        return response
-
-
-class RegistrationManagementView(DynamicClientRegistrationManagementView):
-    """RFC 7592 management; an update must keep to the same redirect policy."""
-
-    def put(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if refused := _policy_check(request):
-            return refused
-        return super().put(request, *args, **kwargs)

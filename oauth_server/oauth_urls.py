@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import path
 from oauth2_provider import views as dot
 
-from oauth_server.oauth import AuthorizeView, RegistrationManagementView, RegistrationView
+from oauth_server.oauth import AuthorizeView
+from oauth_server.registration import RegistrationManagementView, RegistrationView
 
 app_name = "oauth2_provider"
 

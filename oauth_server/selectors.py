@@ -31,25 +31,41 @@ def connector_refusal(organization: Organization, platform: Platform | None) -> 
     )
 
 
+def client_organization_refusal(application: Application, organization: Organization) -> str | None:
+    """Why this client may not act for `organization`: a confidential client an organization's admin
+    created (e.g. for Copilot Studio) serves that organization only. None when it may."""
+    owner = OrganizationClient.objects.filter(application=application).select_related("organization").first()
+    if owner is None or owner.organization_id == organization.pk:
+        return None
+    return f"this client belongs to another organization; ask your {organization.name} admin for your own"
+
+
+def grant_refusal(connection: ConnectedApp) -> str | None:
+    """Why a recorded grant may not be used today (beyond the member gates), or None.
+
+    The platform is the one recorded when the user consented, never one derived from the client's
+    current redirect URIs: a client cannot change its way back into an unpublished platform.
+    """
+    return connector_refusal(connection.organization, Platform(connection.platform)) or client_organization_refusal(
+        connection.application, connection.organization
+    )
+
+
 def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str | None] | None:
-    """An OAuth access token by checksum, its connected app, and any connector refusal."""
+    """An OAuth access token by checksum, its connected app, and any refusal of its grant."""
     token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
     if token is None or token.user_id is None or token.application_id is None:
         return None
     if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
         return None  # a client-registration management token is no key to the MCP endpoints
     connection = (
-        ConnectedApp.objects.select_related("user", "organization")
+        ConnectedApp.objects.select_related("user", "organization", "application")
         .filter(user_id=token.user_id, application_id=token.application_id)
         .first()
     )
     if connection is None:
         return None
-    return (
-        token,
-        connection,
-        connector_refusal(connection.organization, application_platform(token.application)),
-    )
+    return token, connection, grant_refusal(connection)
 
 
 def connected_apps_for_user(user: User) -> QuerySet[ConnectedApp]:

@@ -145,6 +145,20 @@ if _SQLITE:
         "transaction_mode": "IMMEDIATE",
     }
 
+# One cache every worker and host shares (sign-in rate limits count across all of them): a table
+# in the database, so no other service is needed. `migrate` creates it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "spark_cache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("SPARK_CACHE_MAX_ENTRIES", 100_000)},
+    }
+}
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated), e.g.
+# 127.0.0.1 when nginx runs on the same host. Empty: the socket peer is the client.
+SPARK_TRUSTED_PROXIES = env_list("SPARK_TRUSTED_PROXIES", [])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

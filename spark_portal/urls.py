@@ -9,6 +9,11 @@ from django.shortcuts import redirect
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.views import admin_login
+
+# Staff sign in through the portal's sign-in page and its rate limits, like everyone else.
+admin.site.login = admin_login  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", lambda request: redirect("accounts:settings"), name="home"),
     path("settings/", include("accounts.urls")),

@@ -1,0 +1,167 @@
+"""Client registration (RFC 7591) and its management (RFC 7592), open to anonymous assistants.
+
+django-oauth-toolkit does the registering; in front of it, every registration body is parsed
+once, safely, and checked against the server's policy before DOT sees it:
+- size: the body, the number and length of redirect URIs, the length of every string;
+- shape: top-level values are strings, numbers, booleans or lists of strings (nothing nested);
+- what is advertised: grant types, response types and token endpoint authentication methods;
+- the platform redirect policy (Claude, ChatGPT, Copilot Studio or a loopback address);
+- a registration update (PUT) may not move a client to another platform;
+- new registrations are rate-limited per client address and platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from oauth2_provider.views.dynamic_client_registration import (
+    DynamicClientRegistrationManagementView,
+    DynamicClientRegistrationView,
+)
+
+from audit.selectors import recent_count
+from audit.services import Origin, audit_record
+from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
+from oauth_server.selectors import application_platform
+
+MAX_BODY_BYTES = 16_384
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2_000
+MAX_NAME_LENGTH = 200
+MAX_LIST_ITEMS = 10
+GRANT_TYPES = {"authorization_code", "refresh_token"}
+RESPONSE_TYPES = {"code"}
+
+
+class Refused(Exception):
+    """A registration the policy refuses: the OAuth error code and words a developer can act on."""
+
+    def __init__(self, description: str, error: str = "invalid_client_metadata", status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+    def response(self) -> JsonResponse:
+        return JsonResponse({"error": self.error, "error_description": self.description}, status=self.status)
+
+
+def parse_metadata(request: HttpRequest) -> dict[str, Any]:
+    """The registration body as a JSON object, within the size and shape limits (or Refused)."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise Refused(f"registration metadata is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Refused("the request body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise Refused("the request body must be a JSON object")
+    for key, value in data.items():
+        _check_value(key, value)
+    return data
+
+
+def _check_value(key: str, value: Any) -> None:
+    if isinstance(value, list):
+        if len(value) > (MAX_REDIRECT_URIS if key == "redirect_uris" else MAX_LIST_ITEMS):
+            raise Refused(
+                f"{key} has more than {MAX_REDIRECT_URIS if key == 'redirect_uris' else MAX_LIST_ITEMS} items"
+            )
+        for item in value:
+            if not isinstance(item, str):
+                raise Refused(f"{key} must be a list of strings")
+            _check_value(key, item)
+    elif isinstance(value, str):
+        limit = MAX_NAME_LENGTH if key == "client_name" else MAX_URI_LENGTH
+        if len(value) > limit:
+            raise Refused(f"{key} is longer than {limit} characters")
+    elif value is not None and not isinstance(value, bool | int | float):
+        raise Refused(f"{key} must be a string, a number, a boolean or a list of strings")
+
+
+def check_policy(data: dict[str, Any]) -> Platform:
+    """What this server advertises and the redirect policy; returns the client's platform."""
+    uris = data.get("redirect_uris")
+    if not isinstance(uris, list):
+        raise Refused("redirect_uris is required", "invalid_redirect_uri")
+    if problem := redirect_policy_problem(uris):
+        raise Refused(problem, "invalid_redirect_uri")
+    auth_methods: set[str] = set(settings.OAUTH2_PROVIDER["OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED"])
+    for key, allowed in (
+        ("grant_types", GRANT_TYPES),
+        ("response_types", RESPONSE_TYPES),
+        ("token_endpoint_auth_method", auth_methods),
+    ):
+        asked = data.get(key)
+        if asked is None:
+            continue
+        outside = sorted({asked} if isinstance(asked, str) else set(asked)) if asked else []
+        if unsupported := [a for a in outside if a not in allowed]:
+            raise Refused(
+                f"{key} {', '.join(unsupported)} is not supported; this server supports {', '.join(sorted(allowed))}"
+            )
+    platform = platform_for_redirect_uris(uris)
+    assert platform is not None  # the redirect policy admits one platform per client
+    return platform
+
+
+def _rate_limited(origin: Origin, platform: Platform) -> bool:
+    # Per address and platform. Assistants register from their own servers, so one address speaks
+    # for many users: verified platforms get ten times the allowance.
+    limit = settings.SPARK_DCR_RATE_LIMIT_PER_HOUR * (10 if platform in VERIFIED else 1)
+    since = timezone.now() - dt.timedelta(hours=1)
+    return (
+        recent_count(action="client.registered", ip_address=origin.ip_address, since=since, platform=platform) >= limit
+    )
+
+
+class RegistrationView(DynamicClientRegistrationView):
+    """RFC 7591 registration, open to anonymous assistants, under the policy above."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        origin = Origin.of(request)
+        try:
+            platform = check_policy(parse_metadata(request))
+            if _rate_limited(origin, platform):
+                raise Refused("too many client registrations from this address; try again later", "rate_limited", 429)
+        except Refused as refused:
+            response = refused.response()
+            if refused.status == 429:
+                response["Retry-After"] = "3600"
+            return response
+        request.user = AnonymousUser()  # registrations belong to no user, even with a portal session
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 201:
+            body = json.loads(response.content)
+            audit_record(
+                action="client.registered",
+                summary=f"Client {body.get('client_name') or body['client_id']} registered ({platform.label})",
+                origin=origin,
+                detail={"client_id": body["client_id"], "platform": platform, "redirect_uris": body["redirect_uris"]},
+            )
+        return response
+
+
+class RegistrationManagementView(DynamicClientRegistrationManagementView):
+    """RFC 7592 management: an update keeps to the same policy, and to the client's platform."""
+
+    def put(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        auth = self._authenticate_registration_request(request, client_id)
+        if isinstance(auth, HttpResponse):
+            return auth  # nothing about the client is said before its registration token is checked
+        try:
+            platform = check_policy(parse_metadata(request))
+            # Grants were consented for the platform the client was registered for: moving it (say,
+            # from an unpublished loopback tool to Claude's callback) would carry them along.
+            if platform != application_platform(auth.application):
+                raise Refused(
+                    "a registration update cannot move a client to another assistant platform; register a new client",
+                    "invalid_redirect_uri",
+                )
+        except Refused as refused:
+            return refused.response()
+        return super().put(request, client_id, *args, **kwargs)

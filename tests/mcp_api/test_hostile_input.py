@@ -1,0 +1,75 @@
+"""Hostile input at the MCP endpoint gets a clean 4xx with a JSON-RPC or OAuth body, never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from accounts.models import Organization
+from tests.factories import World, issue
+from tests.mcp_api.helpers import JSON_ACCEPT, challenge
+
+
+@pytest.fixture
+def token(world: World) -> str:
+    return issue(world.member, world.acme).secret
+
+
+def _post(client: Client, token: str, raw: bytes | str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/mcp",
+        data=raw,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_ACCEPT=JSON_ACCEPT,
+        HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ' + '{"a": ' * 60_000 + "1" + "}" * 60_001,
+        '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "chat_gwi", "arguments": {"prompt": '
+        + "[" * 5_000
+        + "]" * 5_000
+        + "}}}",
+    ],
+)
+def test_deeply_nested_json_is_a_clean_error(client: Client, token: str, raw: str) -> None:
+    response = _post(client, token, raw)
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert body["jsonrpc"] == "2.0" and ("error" in body or body["result"]["isError"] is True)
+
+
+def test_a_lone_surrogate_in_the_request_id_is_echoed_safely(client: Client, token: str) -> None:
+    raw = '{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}'
+    response = _post(client, token, raw)
+    assert response.status_code == 200
+    assert json.loads(response.content)["id"] == "\ud800"
+
+
+def test_an_organization_named_with_a_line_break_still_gets_clean_401s(client: Client, world: World) -> None:
+    secret = issue(world.member, world.acme).secret
+    # Written around the model's validation, as a shell or SQL change could.
+    Organization.objects.filter(pk=world.acme.pk).update(name="Acme\r\nSet-Cookie: x=1", access_status="ended")
+    from accounts.services import access_epoch_bump
+
+    access_epoch_bump()
+    response = _post(client, secret, '{"jsonrpc": "2.0", "id": 1, "method": "ping"}')
+    assert response.status_code == 401
+    assert "\r" not in response["WWW-Authenticate"] and "\n" not in response["WWW-Authenticate"]
+    assert "Set-Cookie" not in response.headers or "x=1" not in response.headers.get("Set-Cookie", "")
+    assert "access has ended" in challenge(response)["error_description"]
+
+
+def test_organization_names_refuse_control_characters(db: None) -> None:
+    from django.core.exceptions import ValidationError
+
+    organization = Organization(name="Acme\nInc", slug="acme-inc")
+    with pytest.raises(ValidationError, match="line breaks"):
+        organization.full_clean()
