@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationManagementView,
     DynamicClientRegistrationView,
@@ -90,7 +91,7 @@ def check_policy(data: dict[str, Any]) -> Platform:
         raise Refused("redirect_uris is required", "invalid_redirect_uri")
     if problem := redirect_policy_problem(uris):
         raise Refused(problem, "invalid_redirect_uri")
-    auth_methods: set[str] = set(settings.OAUTH2_PROVIDER["OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED"])
+    auth_methods = set(oauth2_settings.OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED)
     for key, allowed in (
         ("grant_types", GRANT_TYPES),
         ("response_types", RESPONSE_TYPES),
