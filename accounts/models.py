@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -179,6 +180,16 @@ class PersonalAccessToken(models.Model):
     @property
     def display_prefix(self) -> str:
         return f"spk_{self.prefix}"
+
+    def clean(self) -> None:
+        """However it is edited (the Django admin included), a token never lives longer than allowed."""
+        super().clean()
+        longest = dt.timedelta(days=max(settings.PAT_EXPIRY_CHOICES_DAYS))
+        if self.expires_at and self.created_at and self.expires_at - self.created_at > longest:
+            latest = self.created_at + longest
+            raise ValidationError(
+                {"expires_at": f"A token lives at most {longest.days} days: expire it by {latest:%Y-%m-%d}."}
+            )
 
     def is_expired(self, now: dt.datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.expires_at

@@ -5,15 +5,30 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from accounts.gates import member_facts, member_refusal
 from accounts.http import AuthenticatedRequest
+from accounts.models import Organization
 from insights import chat, selectors
+
+
+def _refused(request: AuthenticatedRequest, organizations: list[Organization]) -> HttpResponse | None:
+    """The same gates as the MCP endpoint: a page when none of these organizations lets the user in."""
+    refusals = [member_refusal(member_facts(request.user, org), timezone.localdate()) for org in organizations]
+    if not refusals or any(r is None for r in refusals):
+        return None
+    message = refusals[0].message  # type: ignore[union-attr]
+    return render(request, "insights/refused.html", {"message": message[0].upper() + message[1:] + "."}, status=403)
 
 
 @login_required
 def dataset_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """A dataset of one of the user's organizations (others are 404)."""
     dataset = selectors.dataset_for_member(request.user, code)
+    organizations = list(dataset.organizations.filter(memberships__user=request.user))
+    if refused := _refused(request, organizations):
+        return refused
     return render(request, "insights/dataset.html", {"dataset": dataset})
 
 
@@ -22,6 +37,8 @@ def insight_detail(request: AuthenticatedRequest, insight_id: str) -> HttpRespon
     """An insight of one of the user's organizations, with every number behind it (others are 404)."""
     record = selectors.insight_for_member(request.user, insight_id)
     organization = record.organization
+    if refused := _refused(request, [organization]):
+        return refused
     caller = chat.Caller(
         organization_id=organization.pk,
         user_id=request.user.pk,

@@ -26,6 +26,10 @@ from insights.results import ChatResult, ExploreResult
 from insights.store import DataNotBuilt
 from mcp_api.auth import Principal
 
+# Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
+ID_LENGTH = 64
+Id = Annotated[str, Field(max_length=ID_LENGTH)]
+
 
 class ToolError(Exception):
     """A failure the assistant can act on; returned as a tool result with `isError`."""
@@ -185,10 +189,10 @@ LIST_DATASETS = ToolSpec(
 # -- chat_gwi and explore_insight_gwi -----------------------------------------------------------
 class ChatArguments(Arguments):
     prompt: str = Field(min_length=2, max_length=2000, description="The question in natural language.")
-    chat_id: str | SkipJsonSchema[None] = Field(
+    chat_id: Annotated[str, Field(max_length=ID_LENGTH)] | SkipJsonSchema[None] = Field(
         default=None, description="A chat_id from an earlier answer, to follow up."
     )
-    docked_audiences: Annotated[list[str], Field(max_length=5)] | SkipJsonSchema[None] = Field(
+    docked_audiences: Annotated[list[Id], Field(max_length=5)] | SkipJsonSchema[None] = Field(
         default=None, description="IDs of saved audiences shared in your organization (aud_…)."
     )
 
@@ -221,7 +225,7 @@ CHAT_GWI = ToolSpec(
 
 
 class ExploreArguments(Arguments):
-    insight_id: str = Field(description="An insight ID (ins_…) from chat_gwi.")
+    insight_id: str = Field(max_length=ID_LENGTH, description="An insight ID (ins_…) from chat_gwi.")
 
 
 def _explore(principal: Principal, arguments: ExploreArguments) -> ExploreResult:
@@ -245,7 +249,7 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
 
 # -- search and fetch (ChatGPT's connector contract, on /openai/mcp) ------------------------------
 class SearchArguments(Arguments):
-    query: str = Field(min_length=1, description="Keywords to search for.")
+    query: str = Field(min_length=1, max_length=500, description="Keywords to search for.")
 
 
 class SearchHit(BaseModel):
@@ -296,7 +300,7 @@ SEARCH = ToolSpec(
 
 
 class FetchArguments(Arguments):
-    id: str = Field(min_length=1, description="A result id from search.")
+    id: str = Field(min_length=1, max_length=ID_LENGTH, description="A result id from search.")
 
 
 class Document(ToolResult):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
+from oauth2_provider.models import Application
 
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 
@@ -38,3 +40,13 @@ class OrganizationClientAdmin(admin.ModelAdmin):
     list_display = ["application", "organization", "created_by", "created_at"]
     list_select_related = ["application", "organization", "created_by"]
     readonly_fields = ["application", "organization", "created_by", "created_at"]
+
+
+# django-oauth-toolkit's application admin links "View on site" to a page this server does not
+# serve (its application-management views are not mounted): the admin keeps everything else.
+admin.site.unregister(Application)
+
+
+@admin.register(Application)
+class ApplicationAdmin(DOTApplicationAdmin):
+    view_on_site = False

@@ -21,6 +21,8 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.forms import AllowForm
@@ -136,6 +138,7 @@ def _organization_choices(user: User) -> list[Organization]:
     return [m.organization for m in Membership.objects.filter(user=user).select_related("organization")]
 
 
+@method_decorator(never_cache, name="dispatch")  # the consent page and its refusals are never stored
 class AuthorizeView(AuthorizationView):
     """Authorization code + PKCE (S256) with consent, gated before the consent page is shown."""
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Spark Portal needs on a fresh Debian machine (idempotent).
 #   scripts/setup.sh           runtime only: Python virtualenv with the pinned requirements
-#   scripts/setup.sh --dev     + test tools: Chromium, PostgreSQL, wrk (apt), Node 22, the MCP
+#   scripts/setup.sh --dev     + test tools: Chromium, PostgreSQL, wrk, nginx, openssl (apt), Node 22, the MCP
 #                              Inspector CLI and the MCP conformance suite (npm, in tools/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ apt_install() {
 PY=${PYTHON:-python3}
 "$PY" -c "import venv, ensurepip" 2>/dev/null || apt_install python3-venv
 if ((DEV)); then
-  apt_install chromium postgresql wrk
+  apt_install chromium postgresql wrk nginx openssl
 fi
 
 if [[ ! -x .venv/bin/python ]]; then

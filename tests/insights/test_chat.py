@@ -185,3 +185,17 @@ def test_insight_page_is_for_the_organization_only(client: Client, world: World,
     assert page.status_code == 200 and "Netflix" in page.content.decode()
     client.force_login(world.outsider)
     assert client.get(f"/insights/{insight['id']}/").status_code == 404
+
+
+def test_insight_and_dataset_pages_follow_the_organizations_access(client: Client, world: World, acme: Caller) -> None:
+    from accounts.models import AccessStatus
+
+    insight = ask(caller=acme, prompt="streaming in the UK")["insights"][0]
+    client.force_login(world.member)
+    assert client.get(f"/insights/{insight['id']}/").status_code == 200
+    assert client.get("/datasets/ds-core/").status_code == 200
+    world.acme.access_status = AccessStatus.ENDED
+    world.acme.save()
+    for path in (f"/insights/{insight['id']}/", "/datasets/ds-core/"):
+        page = client.get(path)
+        assert page.status_code == 403 and "access has ended" in page.content.decode(), path

@@ -73,3 +73,25 @@ def test_organization_names_refuse_control_characters(db: None) -> None:
     organization = Organization(name="Acme\nInc", slug="acme-inc")
     with pytest.raises(ValidationError, match="line breaks"):
         organization.full_clean()
+
+
+def test_every_tool_argument_is_bounded(client: Client, token: str) -> None:
+    for path, tool, arguments in (
+        ("/openai/mcp", "search", {"query": "streaming " * 60_000}),
+        ("/openai/mcp", "fetch", {"id": "ins_" + "0" * 10_000}),
+        ("/mcp", "chat_gwi", {"prompt": "x" * 2001}),
+        ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "chat_id": "c" * 65}),
+        ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "docked_audiences": ["a" * 65]}),
+        ("/mcp", "explore_insight_gwi", {"insight_id": "i" * 65}),
+    ):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+        response = client.post(
+            path,
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_ACCEPT=JSON_ACCEPT,
+            HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+        )
+        result = response.json()["result"]
+        assert result["isError"] is True and "at most" in result["content"][0]["text"], (tool, arguments.keys())

@@ -185,3 +185,19 @@ def test_a_tampered_client_id_on_the_consent_form_is_refused_cleanly(browser: Cl
     response = browser.post(flow.authorize_url(), data=fields)
     assert response.status_code in (400, 403)
     assert not ConnectedApp.objects.exists()
+
+
+def test_consent_and_refusal_pages_are_never_stored(browser: Client, published: World) -> None:
+    flow, _ = _registered_flow()
+    page = browser.get(flow.authorize_url())
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    outsider = Client()
+    outsider.force_login(published.outsider)  # Globex publishes nothing: the refusal page
+    refused = outsider.get(flow.authorize_url())
+    assert refused.status_code == 403 and "no-store" in refused["Cache-Control"]
+
+
+def test_pages_carry_a_content_security_policy(browser: Client, published: World) -> None:
+    policy = browser.get("/settings/tokens/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
