@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -8,4 +9,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and organizations"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the access-epoch receivers)
+        # Late imports: models exist only once the app registry is ready.
+        from accounts import watch
+        from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
+        from catalog.models import Dataset
+
+        watch.watch(User, benign=("last_login",))  # signing in changes nothing about access
+        watch.watch(Organization)  # with its datasets (many-to-many)
+        watch.watch(EmailDomain)
+        watch.watch(Membership)
+        watch.watch(PersonalAccessToken, benign=("last_used_at",), on_insert=False)
+        watch.watch(Dataset)  # bearer checks cache the dataset rows a token may see
+        post_migrate.connect(watch.install_after_migrate, sender=self, dispatch_uid="spark-epoch-triggers")

@@ -11,4 +11,14 @@ class OAuthServerConfig(AppConfig):
     verbose_name = "OAuth for assistants"
 
     def ready(self) -> None:
-        from oauth_server import signals  # noqa: F401  (connects the access-epoch receivers)
+        # Late imports: models exist only once the app registry is ready.
+        from oauth2_provider.models import AccessToken, Application
+
+        from accounts.watch import watch
+        from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
+
+        watch(ConnectorPublication)
+        watch(ConnectedApp, benign=("last_used_at",))
+        watch(OrganizationClient)
+        watch(Application, on_insert=False)  # a new registration takes nothing away
+        watch(AccessToken, on_insert=False)  # nor does a new token; changing or deleting one can

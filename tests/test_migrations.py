@@ -16,6 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import Organization
+from accounts.watch import install_triggers
 from audit.models import AuditEvent
 from audit.selectors import audit_events
 from catalog.models import Dataset
@@ -62,6 +63,7 @@ def test_previous_schema_with_data_migrates_forward() -> None:
 
     executor = MigrationExecutor(connection)  # a fresh loader sees what is applied now
     executor.migrate(executor.loader.graph.leaf_nodes())
+    install_triggers(connection)  # what `migrate` does after its last migration (post_migrate)
 
     org = Organization.objects.get(slug="acme")
     assert list(org.datasets.values_list("code", flat=True)) == ["ds-core"]
