@@ -6,8 +6,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 
 from accounts.views import admin_login
 
@@ -16,6 +18,8 @@ admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", lambda request: redirect("accounts:settings"), name="home"),
+    # Browsers ask for /favicon.ico on pages that name no icon (and before reading the page).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("settings/", include("accounts.urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
