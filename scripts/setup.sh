@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything Spark Portal needs on a fresh Debian machine (idempotent).
 #   scripts/setup.sh           runtime only: Python virtualenv with the pinned requirements
-#   scripts/setup.sh --dev     + test tools: Chromium, PostgreSQL, wrk, nginx, openssl (apt), Node 22, the MCP
-#                              Inspector CLI and the MCP conformance suite (npm, in tools/)
+#   scripts/setup.sh --dev     + test tools: Chromium, PostgreSQL, wrk, nginx, openssl (apt),
+#                              Node 22, the MCP Inspector CLI and the MCP conformance suite (npm,
+#                              in tools/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,0 +1,25 @@
+"""gunicorn settings for one Spark Portal app server (read by deploy/spark-portal.service).
+
+The same flags as scripts/run.sh. Values that differ per host come from the environment file
+(deploy/spark-portal.env.example): SPARK_BIND, WEB_CONCURRENCY, FORWARDED_ALLOW_IPS.
+"""
+
+import os
+
+wsgi_app = "spark_portal.wsgi:application"
+# The address nginx connects to: a private address, or 127.0.0.1 when nginx runs on this host.
+bind = os.environ.get("SPARK_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"  # nginx buffers requests and responses, so slow clients never hold a worker
+timeout = 30
+graceful_timeout = 30
+# Only the front may say the client used https (X-Forwarded-Proto): nginx's address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# To the journal. Query strings are left out (%(U)s, not %(r)s): a client that puts a token in the
+# URL is refused, and its token must not end up in the log either.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+# gunicorn's control socket, in the unit's RuntimeDirectory (one per instance).
+if os.environ.get("RUNTIME_DIRECTORY"):
+    control_socket = os.path.join(os.environ["RUNTIME_DIRECTORY"].split(":")[0], "gunicorn.ctl")
