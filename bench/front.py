@@ -37,17 +37,9 @@ import httpx2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.mcp_endpoint import LUA  # noqa: E402
 from tests.e2e.front import FRONT_HOST, Front, topology  # noqa: E402 (after the path is set)
 
-LUA = """
-wrk.method = "POST"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
-wrk.headers["Authorization"] = "Bearer {token}"
-{extra}
-"""
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets", "arguments": {}}}
 # Straight to a host, a request must look as nginx makes it: the public host name.
 DIRECT_HEADERS = f'wrk.headers["Host"] = "{FRONT_HOST}"\nwrk.headers["X-Forwarded-Proto"] = "https"'
@@ -92,8 +84,9 @@ def measure(front: Front, token: str, folder: Path, args: argparse.Namespace) ->
     check_answers(front, token)
     body = json.dumps(CALL)
     direct_lua, front_lua = folder / "direct.lua", folder / "front.lua"
-    direct_lua.write_text(LUA.format(body=body, token=token, extra=DIRECT_HEADERS))
-    front_lua.write_text(LUA.format(body=body, token=token, extra=""))
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"'
+    direct_lua.write_text(LUA.format(body=body, auth=auth + "\n" + DIRECT_HEADERS))
+    front_lua.write_text(LUA.format(body=body, auth=auth))
     direct_pass(front, direct_lua, 1, args.connections)  # warm both paths
     front_pass(front, front_lua, 1, args.connections)
     direct, through = [], []

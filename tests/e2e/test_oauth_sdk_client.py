@@ -65,10 +65,17 @@ class Wire:
 
 
 def _provider(server: LiveServer, browser: Browser, client_metadata_url: str | None = None) -> OAuthClientProvider:
+    return oauth_provider(server.mcp_url, browser, client_metadata_url=client_metadata_url)
+
+
+def oauth_provider(
+    mcp_url: str, browser: Browser, client_name: str = "Spark e2e agent", client_metadata_url: str | None = None
+) -> OAuthClientProvider:
+    """The official SDK's OAuth client, signing in and consenting through `browser`."""
     return OAuthClientProvider(
-        server_url=server.mcp_url,
+        server_url=mcp_url,
         client_metadata=OAuthClientMetadata(
-            client_name="Spark e2e agent",
+            client_name=client_name,
             redirect_uris=[CALLBACK],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],

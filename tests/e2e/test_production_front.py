@@ -28,14 +28,12 @@ from pathlib import Path
 import httpx2
 import pytest
 from mcp import Client
-from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientMetadata
 
 from tests.e2e.conftest import DEMO_PASSWORD, require_tool
 from tests.e2e.front import DEPLOY, FRONT_HOST, NGINX, OPENSSL, Front, Host, log_tail, loopback_addresses, topology
 from tests.e2e.oauth_browser import Browser
-from tests.e2e.test_oauth_sdk_client import MemoryStorage, Wire
+from tests.e2e.test_oauth_sdk_client import Wire, oauth_provider
 
 pytestmark = pytest.mark.e2e
 CALLBACK = "http://127.0.0.1:33418/callback"
@@ -115,19 +113,7 @@ def member_token(front: Front) -> str:
 
 async def _oauth_session(front: Front, browser: Browser, source: str, client_name: str) -> tuple[list[str], Wire]:
     wire = Wire()
-    provider = OAuthClientProvider(
-        server_url=f"{front.url}/mcp",
-        client_metadata=OAuthClientMetadata(
-            client_name=client_name,
-            redirect_uris=[CALLBACK],
-            grant_types=["authorization_code", "refresh_token"],
-            response_types=["code"],
-            token_endpoint_auth_method="none",
-        ),
-        storage=MemoryStorage(),
-        redirect_handler=browser.redirect_handler,
-        callback_handler=browser.callback_handler,
-    )
+    provider = oauth_provider(f"{front.url}/mcp", browser, client_name)
     http = front.async_client(source, auth=provider, event_hooks={"response": [wire]})
     async with Client(streamable_http_client(f"{front.url}/mcp", http_client=http)) as client:
         result = await client.call_tool("list_datasets", {})
