@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import mcp_types as types
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from accounts.scopes import TOOLS_SCOPE
@@ -28,7 +28,16 @@ from mcp_api.auth import Principal
 
 # Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
 ID_LENGTH = 64
-Id = Annotated[str, Field(max_length=ID_LENGTH)]
+
+
+def _no_nul(value: str) -> str:
+    # IDs are looked up in the database, and PostgreSQL refuses a NUL in a query's text (DataError: a 500).
+    if "\x00" in value:
+        raise ValueError("an ID never contains a NUL character")
+    return value
+
+
+Id = Annotated[str, Field(max_length=ID_LENGTH), AfterValidator(_no_nul)]
 
 
 class ToolError(Exception):
@@ -189,7 +198,7 @@ LIST_DATASETS = ToolSpec(
 # -- chat_gwi and explore_insight_gwi -----------------------------------------------------------
 class ChatArguments(Arguments):
     prompt: str = Field(min_length=2, max_length=2000, description="The question in natural language.")
-    chat_id: Annotated[str, Field(max_length=ID_LENGTH)] | SkipJsonSchema[None] = Field(
+    chat_id: Id | SkipJsonSchema[None] = Field(
         default=None, description="A chat_id from an earlier answer, to follow up."
     )
     docked_audiences: Annotated[list[Id], Field(max_length=5)] | SkipJsonSchema[None] = Field(
@@ -225,7 +234,7 @@ CHAT_GWI = ToolSpec(
 
 
 class ExploreArguments(Arguments):
-    insight_id: str = Field(max_length=ID_LENGTH, description="An insight ID (ins_…) from chat_gwi.")
+    insight_id: Id = Field(description="An insight ID (ins_…) from chat_gwi.")
 
 
 def _explore(principal: Principal, arguments: ExploreArguments) -> ExploreResult:
@@ -300,7 +309,7 @@ SEARCH = ToolSpec(
 
 
 class FetchArguments(Arguments):
-    id: str = Field(min_length=1, max_length=ID_LENGTH, description="A result id from search.")
+    id: Id = Field(min_length=1, description="A result id from search.")
 
 
 class Document(ToolResult):

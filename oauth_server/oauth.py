@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -65,7 +65,14 @@ def _audit_replay(action: str, what: str, user_id: int, client: Application) -> 
 
 
 class SparkOAuth2Validator(OAuth2Validator):
+    # No client ID or code holds a NUL, and PostgreSQL cannot even compare one: psycopg 3 raises DataError
+    # (a 500) where DOT only expects psycopg2's ValueError. Such a lookup is answered "unknown" up front.
+    def _load_application(self, client_id: str, request: Any) -> Application | None:
+        return None if client_id and "\x00" in client_id else super()._load_application(client_id, request)
+
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        if code and "\x00" in code:
+            return False
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
             return self._grant_usable(request.user, client)
         replayed = RedeemedCode.objects.filter(code_digest=_digest(code), application=client).first()
@@ -158,7 +165,10 @@ class AuthorizeView(AuthorizationView):
         return super().get(request, *args, **kwargs)
 
     def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], dict[str, Any]]:
-        scopes, credentials = super().validate_authorization_request(request)
+        try:
+            scopes, credentials = super().validate_authorization_request(request)
+        except ValueError:  # oauthlib's answer to a query string that is not URL encoding ("%zz")
+            raise _not_url_encoding() from None
         redirect_uri, state = credentials.get("redirect_uri"), credentials.get("state")
         # DOT refuses `plain` only when the code is created, after the user clicked Allow. Refuse
         # before the consent page instead, back to the (already validated) redirect URI.
@@ -177,6 +187,14 @@ class AuthorizeView(AuthorizationView):
                 error="invalid_target",
             )
         return scopes, credentials
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> tuple[str, dict[str, str], str, int]:
+        try:
+            return super().create_authorization_response(request, scopes, credentials, allow)
+        except ValueError:  # the consent form posted back to a URL whose query is not URL encoding
+            raise _not_url_encoding() from None
 
     @staticmethod
     def _refuse(description: str, redirect_uri: str | None, state: str | None, error: str = "") -> OAuthToolkitError:
@@ -291,6 +309,12 @@ class AuthorizeView(AuthorizationView):
                 detail={"client_id": application.client_id},
             )
         return super().form_valid(form)
+
+
+def _not_url_encoding() -> FatalClientError:
+    """Fatal: the error page, not a redirect back to the client."""
+    error = oauth_errors.InvalidRequestFatalError(description="the query string is not valid URL encoding")
+    return FatalClientError(error=error)
 
 
 def _sentence(words: str) -> str:

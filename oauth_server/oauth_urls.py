@@ -7,6 +7,7 @@ from oauth2_provider import views as dot
 
 from oauth_server.oauth import AuthorizeView
 from oauth_server.registration import RegistrationManagementView, RegistrationView
+from oauth_server.token_endpoints import RevokeTokenView, TokenView
 
 app_name = "oauth2_provider"
 
@@ -17,8 +18,8 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path("oauth/authorize/", AuthorizeView.as_view(), name="authorize"),
-    path("oauth/token/", dot.TokenView.as_view(), name="token"),
-    path("oauth/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
+    path("oauth/token/", TokenView.as_view(), name="token"),
+    path("oauth/revoke/", RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/register/", RegistrationView.as_view(), name="dcr-register"),
     path(
         "oauth/register/<str:client_id>/",

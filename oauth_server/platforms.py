@@ -52,6 +52,10 @@ def platform_for_redirect_uri(uri: str) -> Platform | None:
     """The platform a redirect URI belongs to, or None when it belongs to none we accept."""
     if "#" in uri:
         return None  # RFC 6749 §3.1.2: no fragments
+    try:
+        urlsplit(uri).port  # noqa: B018 (parses the whole authority: "http://[::1" or port 99999 raise)
+    except ValueError:
+        return None
     if uri in _EXACT:
         return _EXACT[uri]
     for prefix, platform in _PREFIXES:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,7 @@ MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2_000
 MAX_NAME_LENGTH = 200
 MAX_LIST_ITEMS = 10
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL) and lone surrogates (any database)
 GRANT_TYPES = {"authorization_code", "refresh_token"}
 RESPONSE_TYPES = {"code"}
 
@@ -67,6 +69,8 @@ def parse_metadata(request: HttpRequest) -> dict[str, Any]:
 
 
 def _check_value(key: str, value: Any) -> None:
+    if key == "client_name" and not isinstance(value, str):  # DOT stores it as given (null: NOT NULL fails)
+        raise Refused("client_name must be a string")
     if isinstance(value, list):
         if len(value) > (MAX_REDIRECT_URIS if key == "redirect_uris" else MAX_LIST_ITEMS):
             raise Refused(
@@ -80,6 +84,8 @@ def _check_value(key: str, value: Any) -> None:
         limit = MAX_NAME_LENGTH if key == "client_name" else MAX_URI_LENGTH
         if len(value) > limit:
             raise Refused(f"{key} is longer than {limit} characters")
+        if _UNSTORABLE.search(value):  # JSON parses "\u0000" and "\ud800"; stored, they were a 500
+            raise Refused(f"{key} has a character no client metadata may hold (NUL or a lone surrogate)")
     elif value is not None and not isinstance(value, bool | int | float):
         raise Refused(f"{key} must be a string, a number, a boolean or a list of strings")
 
@@ -100,6 +106,8 @@ def check_policy(data: dict[str, Any]) -> Platform:
         asked = data.get(key)
         if asked is None:
             continue
+        if not isinstance(asked, str | list):
+            raise Refused(f"{key} must be a string or a list of strings")
         outside = sorted({asked} if isinstance(asked, str) else set(asked)) if asked else []
         if unsupported := [a for a in outside if a not in allowed]:
             raise Refused(

@@ -74,6 +74,7 @@ class LiveServer:
     url: str
     port: int
     env: dict[str, str]
+    log_path: Path | None = None  # the gunicorn log (tests look for tracebacks in it)
 
     @property
     def mcp_url(self) -> str:
@@ -139,9 +140,11 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         "SPARK_CIMD_METADATA_FETCHER": "tests.e2e.cimd_fetcher.LoopbackFetcher",
         "SPARK_TEST_CIMD_PORT": str(cimd.server_address[1]),
         "SPARK_INSIGHTS_DIR": str(data / "insights"),
+        # Many tests (and the fuzz) register clients from this one address.
+        "SPARK_DCR_RATE_LIMIT_PER_HOUR": "100000",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")
     server.manage("migrate", "--noinput")
     server.manage("seed_demo", "--password", DEMO_PASSWORD)
     server.manage("build_insights", "--respondents", "30000")

@@ -95,3 +95,24 @@ def test_every_tool_argument_is_bounded(client: Client, token: str) -> None:
         )
         result = response.json()["result"]
         assert result["isError"] is True and "at most" in result["content"][0]["text"], (tool, arguments.keys())
+
+
+def test_an_id_argument_with_a_nul_is_refused_before_any_lookup(client: Client, token: str) -> None:
+    # Found by the fuzz on PostgreSQL, which cannot compare a NUL: the lookup raised DataError (a 500).
+    for path, tool, arguments in (
+        ("/mcp", "explore_insight_gwi", {"insight_id": "ins_\x00"}),
+        ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "chat_id": "chat_\x00"}),
+        ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "docked_audiences": ["aud_\x00"]}),
+        ("/openai/mcp", "fetch", {"id": "ins_\x00"}),
+    ):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+        response = client.post(
+            path,
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_ACCEPT=JSON_ACCEPT,
+            HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+        )
+        result = response.json()["result"]
+        assert result["isError"] is True and "NUL" in result["content"][0]["text"], (tool, arguments.keys())

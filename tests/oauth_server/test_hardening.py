@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from oauth2_provider.models import Application
+from oauth2_provider.models import Application, Grant
 
 from accounts.services import access_epoch_bump
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
@@ -17,6 +17,7 @@ from tests.factories import World
 from tests.mcp_api.helpers import call_tool, challenge
 from tests.oauth_server.oauth_helpers import (
     CLAUDE,
+    HIDDEN,
     LOOPBACK,
     Flow,
     code_from,
@@ -201,3 +202,106 @@ def test_pages_carry_a_content_security_policy(browser: Client, published: World
     policy = browser.get("/settings/tokens/")["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+# -- Found by the fuzz (tests/e2e/test_fuzz.py): each was a 500 -------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"client_name": None}, "client_name must be a string"),  # DOT stored None: NOT NULL failed
+        ({"grant_types": 1}, "grant_types must be a string or a list of strings"),  # set(1): TypeError
+        ({"response_types": True}, "response_types must be a string or a list of strings"),
+        ({"token_endpoint_auth_method": 0.5}, "token_endpoint_auth_method must be a string or a list of strings"),
+        ({"client_name": "Agent \ud800"}, "lone surrogate"),  # sent as a \ud800 escape; no database stores it
+        ({"client_name": "Agent \x00"}, "NUL"),  # PostgreSQL stores no NUL (DataError)
+        ({"redirect_uris": [LOOPBACK + "\x00"]}, "NUL"),
+    ],
+)
+def test_fuzzed_registration_metadata_is_refused_cleanly(published: World, extra: dict[str, Any], words: str) -> None:
+    body = {"redirect_uris": [LOOPBACK], "client_name": "Test agent", "token_endpoint_auth_method": "none", **extra}
+    response = Client().post("/oauth/register/", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and words in response.json()["error_description"]
+    _, registration = _registered_flow()
+    update = Client().put(
+        registration["registration_client_uri"],
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {registration['registration_access_token']}",
+    )
+    assert update.status_code == 400 and words in update.json()["error_description"]
+    assert Application.objects.get().name == "Test agent"
+
+
+def test_a_redirect_uri_with_a_lone_surrogate_in_raw_bytes_is_refused_cleanly(db: None) -> None:
+    # json.loads reads bytes with "surrogatepass": these three bytes become "\ud800".
+    raw = b'{"redirect_uris": ["http://127.0.0.1:8765/\xed\xa0\x80"], "token_endpoint_auth_method": "none"}'
+    response = Client().post("/oauth/register/", data=raw, content_type="application/json")
+    assert response.status_code == 400 and "lone surrogate" in response.json()["error_description"]
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize("junk", ["a=%zz", "state=%G0", "resource=%4x"])
+def test_an_authorization_query_that_is_not_url_encoding_is_a_clean_error(
+    browser: Client, published: World, junk: str
+) -> None:
+    flow, _ = _registered_flow()
+    response = browser.get(f"{flow.authorize_url()}&{junk}")  # oauthlib raised a bare ValueError here
+    assert response.status_code == 400
+    assert b"not valid URL encoding" in response.content
+    assert not ConnectedApp.objects.exists()
+
+
+def test_a_consent_posted_back_to_a_query_that_is_not_url_encoding_is_a_clean_error(
+    browser: Client, published: World
+) -> None:
+    flow, _ = _registered_flow()
+    page = browser.get(flow.authorize_url())
+    fields = dict(HIDDEN.findall(page.content.decode()))
+    fields["allow"] = "Authorize"
+    response = browser.post(f"{flow.authorize_url()}&a=%zz", data=fields)
+    assert response.status_code == 400 and b"not valid URL encoding" in response.content
+    assert not Grant.objects.exists()  # no authorization code was issued
+
+
+def test_a_client_id_or_code_with_a_nul_is_unknown_not_a_database_error(browser: Client, published: World) -> None:
+    # Found by the fuzz on PostgreSQL: psycopg 3 raises DataError for a NUL, DOT catches only psycopg2's ValueError.
+    flow, _ = _registered_flow()
+    page = browser.get(flow.authorize_url(client_id="x\x00"))
+    assert page.status_code == 400
+    for data in (
+        {"grant_type": "refresh_token", "refresh_token": "r", "client_id": "x\x00"},
+        {"grant_type": "client_credentials"},  # no client_id at all: DOT asks for None
+        {
+            "grant_type": "authorization_code",
+            "code": "c\x00",
+            "client_id": flow.client_id,
+            "code_verifier": flow.verifier,
+        },
+    ):
+        response = Client().post("/oauth/token/", data={**data, "redirect_uri": flow.redirect_uri})
+        assert response.status_code in (400, 401) and json.loads(response.content)["error"], data
+    revoked = Client().post("/oauth/revoke/", data={"token": "t", "client_id": "x\x00"})
+    assert revoked.status_code in (400, 401)
+
+
+# -- Found by the fuzz.
+def test_a_redirect_uri_urlsplit_cannot_parse_is_refused_cleanly(db: None) -> None:
+    response = register_anonymously(["http://[::1"])
+    assert response.status_code == 400
+
+
+def test_a_device_code_grant_without_a_device_code_is_refused_cleanly(db: None) -> None:
+    response = Client().post("/oauth/token/", data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke/"])
+def test_a_token_request_whose_query_is_not_url_encoding_is_refused_cleanly(db: None, path: str) -> None:
+    response = Client().post(f"{path}?a=%zz", data={"grant_type": "refresh_token", "refresh_token": "x", "token": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke/"])
+def test_a_multipart_body_without_its_boundary_is_refused_cleanly(db: None, path: str) -> None:
+    response = Client().post(path, data=b"x", content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
