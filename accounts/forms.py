@@ -47,3 +47,7 @@ class TokenCreateForm(forms.Form):
             if outside:
                 self.add_error("scopes", f"{org.name} cannot grant: {', '.join(outside)}.")
         return data
+
+
+class EmailDomainForm(forms.Form):
+    domain = forms.CharField(max_length=253, help_text="The part after @ in your people's addresses, e.g. acme.com.")

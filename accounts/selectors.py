@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Membership, Organization, PersonalAccessToken, Role, User
+from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -33,3 +33,10 @@ def admin_organizations(user: User) -> QuerySet[Organization]:
 def organization_for_admin(user: User, slug: str) -> Organization:
     """An organization the user administers, or 404 (a non-admin cannot tell it exists)."""
     return get_object_or_404(admin_organizations(user), slug=slug)
+
+
+def organization_domains(organization: Organization) -> list[tuple[EmailDomain, int]]:
+    """The organization's email domains, each with how many of its members have an address there."""
+    emails = list(Membership.objects.filter(organization=organization).values_list("user__email", flat=True))
+    domains = EmailDomain.objects.filter(organization=organization).order_by("domain")
+    return [(d, sum(e.lower().endswith(f"@{d.domain}") for e in emails)) for d in domains]

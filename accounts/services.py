@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import epoch, tokens
-from accounts.models import AccessStatus, Membership, Organization, PersonalAccessToken, User
+from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken, User
 from accounts.scopes import organization_scopes
 from audit.services import Origin, audit_record
 
@@ -138,3 +139,78 @@ def organization_access_set(
             detail={"from": before, "to": status},
         )
     return organization
+
+
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _domain_clash(domain: str, organization: Organization) -> str | None:
+    """Why `domain` cannot be enabled for `organization`: one organization holds an enabled domain."""
+    if EmailDomain.objects.filter(domain=domain, enabled=True).exclude(organization=organization).exists():
+        return f"{domain} is already enabled for another organization; if it is yours, ask Spark's staff to move it"
+    return None
+
+
+@transaction.atomic
+def domain_add(*, organization: Organization, domain: str, actor: User, origin: Origin | None) -> EmailDomain:
+    """Enable an email domain for the organization: its people may then use Spark MCP for it."""
+    name = domain.strip().lower().lstrip("@")
+    if not _DOMAIN.match(name):
+        raise ValidationError(f"{domain.strip() or 'That'} is not an email domain (e.g. example.com).")
+    if EmailDomain.objects.filter(organization=organization, domain=name).exists():
+        raise ValidationError(f"{name} is already one of {organization.name}'s domains.")
+    if clash := _domain_clash(name, organization):
+        raise ValidationError(clash[0].upper() + clash[1:] + ".")
+    added = EmailDomain.objects.create(organization=organization, domain=name, enabled=True)
+    audit_record(
+        action="domain.added",
+        summary=f"{actor.email} added the email domain {name}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"domain": name},
+    )
+    return added
+
+
+@transaction.atomic
+def domain_set_enabled(*, domain: EmailDomain, enabled: bool, actor: User, origin: Origin | None) -> EmailDomain:
+    """Enable or disable a domain; disabling stops its members' tokens and assistants on their next request."""
+    if enabled and (clash := _domain_clash(domain.domain, domain.organization)):
+        raise ValidationError(clash[0].upper() + clash[1:] + ".")
+    if domain.enabled != enabled:
+        domain.enabled = enabled
+        domain.save(update_fields=["enabled"])
+        verb = "enabled" if enabled else "disabled"
+        audit_record(
+            action=f"domain.{verb}",
+            summary=f"{actor.email} {verb} the email domain {domain.domain}",
+            organization=domain.organization,
+            actor=actor,
+            origin=origin,
+            detail={"domain": domain.domain, "members": domain_member_count(domain)},
+        )
+    return domain
+
+
+@transaction.atomic
+def domain_remove(*, domain: EmailDomain, actor: User, origin: Origin | None) -> int:
+    """Remove a domain from the organization; returns how many members it affected."""
+    affected = domain_member_count(domain)
+    audit_record(
+        action="domain.removed",
+        summary=f"{actor.email} removed the email domain {domain.domain} ({affected} member(s) affected)",
+        organization=domain.organization,
+        actor=actor,
+        origin=origin,
+        detail={"domain": domain.domain, "members": affected},
+    )
+    domain.delete()
+    return affected
+
+
+def domain_member_count(domain: EmailDomain) -> int:
+    """Members of the domain's organization whose email address is at that domain."""
+    return Membership.objects.filter(
+        organization_id=domain.organization_id, user__email__iendswith=f"@{domain.domain}"
+    ).count()

@@ -16,4 +16,8 @@ urlpatterns = [
     path("org/<slug:slug>/clients/<int:client_id>/delete/", views.client_delete, name="client-delete"),
     path("org/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("org/<slug:slug>/audiences/", views.audiences, name="audiences"),
+    path("org/<slug:slug>/domains/", views.domains, name="domains"),
+    path("org/<slug:slug>/domains/<int:domain_id>/enable/", views.domain_enable, name="domain-enable"),
+    path("org/<slug:slug>/domains/<int:domain_id>/disable/", views.domain_disable, name="domain-disable"),
+    path("org/<slug:slug>/domains/<int:domain_id>/remove/", views.domain_remove, name="domain-remove"),
 ]

@@ -1,4 +1,5 @@
-"""The organization admin console: connectors, access, confidential clients, saved audiences, audit.
+"""The organization admin console: connectors, access, email domains, confidential clients, saved
+audiences, audit trail.
 
 Each page composes the services of the app that owns the concept; every change is a POST to its
 own URL and is audited by that service.
@@ -14,9 +15,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.forms import EmailDomainForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import AccessStatus, Organization
-from accounts.services import organization_access_set
+from accounts.models import AccessStatus, EmailDomain, Organization
+from accounts.selectors import organization_domains
+from accounts.services import (
+    domain_add,
+    domain_member_count,
+    domain_set_enabled,
+    organization_access_set,
+)
+from accounts.services import domain_remove as remove_domain
 from audit.selectors import audit_events
 from audit.services import Origin
 from insights.forms import SavedAudienceForm
@@ -162,3 +171,66 @@ def audiences(request: AuthenticatedRequest, organization: Organization) -> Http
     status = 400 if request.method == "POST" else 200
     context = {"organization": organization, "form": form, "saved": saved_audiences(organization)}
     return render(request, "orgadmin/audiences.html", context, status=status)
+
+
+@org_admin_required
+def domains(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """The organization's email domains, and a form to add one."""
+    form = EmailDomainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = domain_add(
+                organization=organization,
+                domain=form.cleaned_data["domain"],
+                actor=request.user,
+                origin=Origin.of(request),
+            )
+        except ValidationError as exc:
+            form.add_error("domain", exc)
+        else:
+            messages.success(
+                request, f"{added.domain} is enabled: its people can use Spark MCP for {organization.name}."
+            )
+            return redirect("orgadmin:domains", slug=organization.slug)
+    context = {"organization": organization, "form": form, "domains": organization_domains(organization)}
+    return render(request, "orgadmin/domains.html", context, status=400 if form.errors else 200)
+
+
+def _domain_switch(
+    request: AuthenticatedRequest, organization: Organization, domain_id: int, enabled: bool
+) -> HttpResponse:
+    domain = get_object_or_404(EmailDomain, pk=domain_id, organization=organization)
+    try:
+        domain_set_enabled(domain=domain, enabled=enabled, actor=request.user, origin=Origin.of(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        state = "enabled" if enabled else "disabled; its members' tokens and assistants stopped at once"
+        messages.success(request, f"{domain.domain} is {state}.")
+    return redirect("orgadmin:domains", slug=organization.slug)
+
+
+@org_admin_required
+@require_POST
+def domain_enable(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
+    return _domain_switch(request, organization, domain_id, enabled=True)
+
+
+@org_admin_required
+@require_POST
+def domain_disable(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
+    return _domain_switch(request, organization, domain_id, enabled=False)
+
+
+@org_admin_required
+def domain_remove(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
+    """GET asks for confirmation, naming how many members it affects; POST removes."""
+    domain = get_object_or_404(EmailDomain, pk=domain_id, organization=organization)
+    if request.method != "POST":
+        context = {"organization": organization, "domain": domain, "affected": domain_member_count(domain)}
+        return render(request, "orgadmin/domain_remove.html", context)
+    affected = remove_domain(domain=domain, actor=request.user, origin=Origin.of(request))
+    messages.success(
+        request, f"Removed {domain.domain}. {affected} member(s) at that domain lost Spark MCP access at once."
+    )
+    return redirect("orgadmin:domains", slug=organization.slug)

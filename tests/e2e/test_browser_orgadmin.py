@@ -1,0 +1,37 @@
+"""The organization console in Chromium: email domains, at desktop and phone widths."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+
+pytestmark = pytest.mark.e2e
+
+
+def test_email_domains_page(browser: Browser, spark_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    page.fill("#id_login", "admin@acme.example")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{spark_server.url}/settings/")
+    page.goto(f"{spark_server.url}/org/acme/domains/")
+    page.fill("#id_domain", "acme-labs.example")
+    page.click("text=Add domain")
+    page.wait_for_selector("tr[data-domain='acme-labs.example']")
+    assert "acme-labs.example is enabled" in page.inner_text("main")
+    shot(page, "22-org-domains")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{spark_server.url}/org/acme/domains/")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    shot(page, "23-org-domains-390")
+    page.click("tr[data-domain='acme-labs.example'] >> text=Remove")
+    assert "0 members of Acme Research have an address at acme-labs.example" in page.inner_text("#remove-impact")
+    shot(page, "24-org-domain-remove")
+    page.click("button:has-text('Remove acme-labs.example')")
+    page.wait_for_selector("text=Removed acme-labs.example")
+    assert overflow <= 0, f"{overflow} px of horizontal scroll at 390 px"
+    context.close()
