@@ -33,6 +33,11 @@ class MemberFacts:
     access_ends_on: dt.date | None
 
 
+def sentence(words: str) -> str:
+    """Refusal words (written to continue a header or a clause) as a sentence for a page."""
+    return words[0].upper() + words[1:] + "."
+
+
 def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> str | None:
     """The access window rule: why an organization cannot use Spark MCP today, or None."""
     if status == AccessStatus.ENDED:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import epoch, tokens
+from accounts.gates import sentence
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken, User
 from accounts.scopes import organization_scopes
 from audit.services import Origin, audit_record
@@ -160,7 +161,7 @@ def domain_add(*, organization: Organization, domain: str, actor: User, origin: 
     if EmailDomain.objects.filter(organization=organization, domain=name).exists():
         raise ValidationError(f"{name} is already one of {organization.name}'s domains.")
     if clash := _domain_clash(name, organization):
-        raise ValidationError(clash[0].upper() + clash[1:] + ".")
+        raise ValidationError(sentence(clash))
     added = EmailDomain.objects.create(organization=organization, domain=name, enabled=True)
     audit_record(
         action="domain.added",
@@ -177,7 +178,7 @@ def domain_add(*, organization: Organization, domain: str, actor: User, origin: 
 def domain_set_enabled(*, domain: EmailDomain, enabled: bool, actor: User, origin: Origin | None) -> EmailDomain:
     """Enable or disable a domain; disabling stops its members' tokens and assistants on their next request."""
     if enabled and (clash := _domain_clash(domain.domain, domain.organization)):
-        raise ValidationError(clash[0].upper() + clash[1:] + ".")
+        raise ValidationError(sentence(clash))
     if domain.enabled != enabled:
         domain.enabled = enabled
         domain.save(update_fields=["enabled"])

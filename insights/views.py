@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.gates import member_facts, member_refusal
+from accounts.gates import member_facts, member_refusal, sentence
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
 from insights import chat, selectors
@@ -18,8 +18,8 @@ def _refused(request: AuthenticatedRequest, organizations: list[Organization]) -
     refusals = [member_refusal(member_facts(request.user, org), timezone.localdate()) for org in organizations]
     if not refusals or any(r is None for r in refusals):
         return None
-    message = refusals[0].message  # type: ignore[union-attr]
-    return render(request, "insights/refused.html", {"message": message[0].upper() + message[1:] + "."}, status=403)
+    message = sentence(refusals[0].message)  # type: ignore[union-attr]
+    return render(request, "insights/refused.html", {"message": message}, status=403)
 
 
 @login_required

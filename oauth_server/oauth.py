@@ -31,7 +31,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from accounts.gates import member_facts, member_refusal
+from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import Membership, Organization, User
 from accounts.scopes import all_scopes, organization_scopes
 from audit.services import Origin, audit_record
@@ -216,15 +216,15 @@ class AuthorizeView(AuthorizationView):
             }
         refusal = member_refusal(member_facts(user, organization), timezone.localdate())
         if refusal is not None:
-            return {"title": "Access denied", "message": _sentence(refusal.message), "fix": ""}
+            return {"title": "Access denied", "message": sentence(refusal.message), "fix": ""}
         if refused := client_organization_refusal(application, organization):
-            return {"title": "Access denied", "message": _sentence(refused), "fix": ""}
+            return {"title": "Access denied", "message": sentence(refused), "fix": ""}
         refused = connector_refusal(organization, platform)
         if refused:
             label = Platform(platform).label if platform else "This"
             return {
                 "title": f"{label} isn't published for {organization.name}",
-                "message": _sentence(refused),
+                "message": sentence(refused),
                 "fix": "",
             }
         return None
@@ -315,10 +315,6 @@ def _not_url_encoding() -> FatalClientError:
     """Fatal: the error page, not a redirect back to the client."""
     error = oauth_errors.InvalidRequestFatalError(description="the query string is not valid URL encoding")
     return FatalClientError(error=error)
-
-
-def _sentence(words: str) -> str:
-    return words[0].upper() + words[1:] + "."
 
 
 def _host(uri: str) -> str:

@@ -17,9 +17,9 @@ def token(world: World) -> str:
     return issue(world.member, world.acme).secret
 
 
-def _post(client: Client, token: str, raw: bytes | str):  # type: ignore[no-untyped-def]
+def _post(client: Client, token: str, raw: bytes | str, path: str = "/mcp"):  # type: ignore[no-untyped-def]
     return client.post(
-        "/mcp",
+        path,
         data=raw,
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -75,6 +75,11 @@ def test_organization_names_refuse_control_characters(db: None) -> None:
         organization.full_clean()
 
 
+def _tool_result(client: Client, token: str, path: str, tool: str, arguments: dict) -> dict:  # type: ignore[type-arg]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+    return _post(client, token, json.dumps(body), path=path).json()["result"]  # type: ignore[no-any-return]
+
+
 def test_every_tool_argument_is_bounded(client: Client, token: str) -> None:
     for path, tool, arguments in (
         ("/openai/mcp", "search", {"query": "streaming " * 60_000}),
@@ -84,16 +89,7 @@ def test_every_tool_argument_is_bounded(client: Client, token: str) -> None:
         ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "docked_audiences": ["a" * 65]}),
         ("/mcp", "explore_insight_gwi", {"insight_id": "i" * 65}),
     ):
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
-        response = client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-            HTTP_ACCEPT=JSON_ACCEPT,
-            HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
-        )
-        result = response.json()["result"]
+        result = _tool_result(client, token, path, tool, arguments)
         assert result["isError"] is True and "at most" in result["content"][0]["text"], (tool, arguments.keys())
 
 
@@ -105,14 +101,5 @@ def test_an_id_argument_with_a_nul_is_refused_before_any_lookup(client: Client, 
         ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "docked_audiences": ["aud_\x00"]}),
         ("/openai/mcp", "fetch", {"id": "ins_\x00"}),
     ):
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
-        response = client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-            HTTP_ACCEPT=JSON_ACCEPT,
-            HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
-        )
-        result = response.json()["result"]
+        result = _tool_result(client, token, path, tool, arguments)
         assert result["isError"] is True and "NUL" in result["content"][0]["text"], (tool, arguments.keys())
