@@ -34,4 +34,8 @@ def test_email_domains_page(browser: Browser, spark_server: LiveServer) -> None:
     page.click("button:has-text('Remove acme-labs.example')")
     page.wait_for_selector("text=Removed acme-labs.example")
     assert overflow <= 0, f"{overflow} px of horizontal scroll at 390 px"
+    for path in ("/settings/", "/settings/tokens/", "/settings/connected-apps/", "/org/acme/", "/org/acme/audit/"):
+        page.goto(spark_server.url + path)
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 0, f"{path}: {wide} px of horizontal scroll at 390 px"
     context.close()
