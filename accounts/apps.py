@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -18,6 +18,9 @@ class AccountsConfig(AppConfig):
         watch.watch(Organization)  # with its datasets (many-to-many)
         watch.watch(EmailDomain)
         watch.watch(Membership)
-        watch.watch(PersonalAccessToken, benign=("last_used_at",), on_insert=False)
+        # Recording use (and warning of expiry) grants nothing.
+        use = ("last_used_at", "last_used_address", "last_used_agent", "expiry_warned_at")
+        watch.watch(PersonalAccessToken, benign=use, on_insert=False)
         watch.watch(Dataset)  # bearer checks cache the dataset rows a token may see
+        pre_migrate.connect(watch.drop_before_migrate, sender=self, dispatch_uid="spark-epoch-triggers-off")
         post_migrate.connect(watch.install_after_migrate, sender=self, dispatch_uid="spark-epoch-triggers")

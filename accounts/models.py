@@ -99,6 +99,16 @@ class Organization(models.Model):
     access_starts_on = models.DateField(default=timezone.localdate)
     access_ends_on = models.DateField(null=True, blank=True, help_text="Last day of access; empty = open-ended.")
     datasets = models.ManyToManyField("catalog.Dataset", blank=True, related_name="organizations")
+    status_before_end = models.CharField(
+        max_length=10,
+        choices=AccessStatus.choices,
+        blank=True,
+        help_text="The status access had when it was ended; restoring brings it back.",
+    )
+    contact_email = models.EmailField(
+        blank=True,
+        help_text="Where members are sent when Spark MCP refuses them; empty = the organization's admins.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -169,6 +179,10 @@ class PersonalAccessToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
+    last_used_agent = models.CharField(max_length=200, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True, help_text="When the secret was last replaced.")
+    expiry_warned_at = models.DateTimeField(null=True, blank=True, help_text="When its owner was told it expires soon.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -205,6 +219,55 @@ class PersonalAccessToken(models.Model):
         if self.is_expired():
             return "expired"
         return "active"
+
+
+class RetiredTokenPrefix(models.Model):
+    """The lookup prefix of a secret that rotation replaced: presenting it is refused as "rotated"."""
+
+    token = models.ForeignKey(PersonalAccessToken, on_delete=models.CASCADE, related_name="retired_prefixes")
+    prefix = models.CharField(max_length=16, unique=True)
+    retired_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"spk_{self.prefix}… (rotated {self.retired_at:%Y-%m-%d})"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization, sent by email; only a digest of its link's key is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_accepted"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if (now or timezone.now()) >= self.expires_at:
+            return "expired"
+        return "pending"
 
 
 class AccessEpoch(models.Model):

@@ -133,6 +133,31 @@ def install_triggers(connection: BaseDatabaseWrapper) -> int:
     return len(statements)
 
 
+def drop_triggers(connection: BaseDatabaseWrapper) -> int:
+    """Drop every epoch trigger: a migration may drop or rename a column a trigger names (they are
+    created again, for the new shape, after the migration)."""
+    queries = {
+        "sqlite": "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'spark_epoch_%'",
+        "postgresql": "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE t.tgname LIKE 'spark_epoch_%' AND NOT t.tgisinternal",
+    }
+    if connection.vendor not in queries:
+        return 0
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(queries[connection.vendor])
+        found = cursor.fetchall()
+        for name, table in found:
+            on = f" ON {quote(table)}" if connection.vendor == "postgresql" else ""
+            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}{on}")
+    return len(found)
+
+
+def drop_before_migrate(using: str = "default", **kwargs: Any) -> None:
+    """pre_migrate receiver."""
+    drop_triggers(connections[using])
+
+
 def install_after_migrate(using: str = "default", **kwargs: Any) -> None:
     """post_migrate receiver: the tables exist now, in their latest shape."""
     install_triggers(connections[using])

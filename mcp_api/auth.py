@@ -83,6 +83,8 @@ class Principal:
     """Datasets the call may use: the token's dataset scopes within the organization's datasets."""
     base_url: str = ""
     """This deployment's public base URL, for links in tool results."""
+    credential_id: int = 0
+    """What usage is counted against: the personal access token, or the connected app (OAuth)."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -264,6 +266,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         scopes=facts.scopes,
         datasets=facts.allowed_datasets(),
         base_url=public_base_url(request),
+        credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mcp_types as types
+from django.utils import timezone
 from mcp.shared.inbound import (
     ERROR_CODE_HTTP_STATUS,
     InboundLadderRejection,
@@ -35,6 +36,8 @@ from pydantic import ValidationError
 
 from mcp_api.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
+from usage.models import Credential
+from usage.services import UsageKey, usage_record
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,16 @@ def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> 
 
 
 def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
+    usage_record(
+        UsageKey(
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            credential=Credential.ASSISTANT if principal.kind == "oauth" else Credential.TOKEN,
+            credential_id=principal.credential_id,
+            tool=tool.name,
+            day=timezone.now().date(),
+        )
+    )
     outcome = tool.call(principal, arguments)
     if outcome.is_error:
         return _tool_error(outcome.text)

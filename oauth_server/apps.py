@@ -18,7 +18,7 @@ class OAuthServerConfig(AppConfig):
         from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 
         watch(ConnectorPublication)
-        watch(ConnectedApp, benign=("last_used_at",))
+        watch(ConnectedApp, benign=("last_used_at", "last_used_address", "last_used_agent"))
         watch(OrganizationClient)
         watch(Application, on_insert=False)  # a new registration takes nothing away
         watch(AccessToken, on_insert=False)  # nor does a new token; changing or deleting one can

@@ -42,10 +42,22 @@ class ConnectedApp(models.Model):
     first_authorized_at = models.DateTimeField(default=timezone.now)
     last_authorized_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
+    last_used_agent = models.CharField(max_length=200, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Kept as history once revoked.")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["platform", "-last_authorized_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "application"], name="connected_app_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "application"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="connected_app_unique_live",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.application.name or self.application.client_id} for {self.user}"

@@ -8,6 +8,7 @@ handling and the same security headers; everything else goes through the full st
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import cast
 
@@ -40,6 +41,9 @@ class SparkWSGIHandler(WSGIHandler):
 
 def get_application() -> SparkWSGIHandler:
     django.setup(set_prefix=False)
+    from usage.services import usage_flush
+
+    atexit.register(usage_flush)  # a worker writes its pending tool-call counts as it exits
     return SparkWSGIHandler()
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from mcp_api.auth import reset_cache
 from tests.factories import World, make_world
 from tests.oauth_server.oauth_helpers import publish
+from usage.services import recorder as usage_recorder
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,14 @@ def _fresh_bearer_cache() -> Iterator[None]:
     reset_cache()
     yield
     reset_cache()
+
+
+@pytest.fixture(autouse=True)
+def _no_usage_left_over() -> Iterator[None]:
+    # Tool-call counts wait in memory for the next batch: none may land in another test's database.
+    usage_recorder.discard()
+    yield
+    usage_recorder.discard()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import Organization
-from accounts.watch import install_triggers
+from accounts.watch import drop_triggers, install_triggers
 from audit.models import AuditEvent
 from audit.selectors import audit_events
 from catalog.models import Dataset
@@ -58,6 +58,7 @@ def _seed_old_schema(apps) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_previous_schema_with_data_migrates_forward() -> None:
     executor = MigrationExecutor(connection)
+    drop_triggers(connection)  # what `migrate` does before its first migration (pre_migrate)
     executor.migrate(BEFORE)
     _seed_old_schema(executor.loader.project_state(BEFORE).apps)
 
