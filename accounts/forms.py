@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.models import Organization, Role, User
 from accounts.scopes import organization_scopes
 from accounts.selectors import user_organizations
 
@@ -23,8 +26,9 @@ class TokenCreateForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, choices=())
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, now: dt.datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["days"]).choices = expiry_choices(now or timezone.now())
         orgs = user_organizations(user)
         organization = cast(forms.ModelChoiceField, self.fields["organization"])
         organization.queryset = orgs
@@ -49,5 +53,44 @@ class TokenCreateForm(forms.Form):
         return data
 
 
+def expiry_choices(now: dt.datetime) -> list[tuple[int, str]]:
+    """Each offered lifetime with the date a token created now would expire, e.g. "30 days (until 2026-12-28)"."""
+    return [
+        (days, f"{days} days (until {timezone.localtime(now + dt.timedelta(days=days)):%Y-%m-%d})")
+        for days in settings.PAT_EXPIRY_CHOICES_DAYS
+    ]
+
+
 class EmailDomainForm(forms.Form):
     domain = forms.CharField(max_length=253, help_text="The part after @ in your people's addresses, e.g. acme.com.")
+
+
+class InvitedAccountForm(forms.Form):
+    """The account an invitation creates: a name and a password (checked by the password validators)."""
+
+    full_name = forms.CharField(max_length=150, required=False, label="Your name")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            try:
+                validate_password(first, User(email=self.email, full_name=data.get("full_name", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

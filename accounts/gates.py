@@ -83,3 +83,18 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         access_starts_on=organization.access_starts_on,
         access_ends_on=organization.access_ends_on,
     )
+
+
+ADMIN_FIXES: dict[str, str] = {
+    "user_inactive": "Ask them to reactivate your account.",
+    "not_member": "Ask them to add you to the organization again.",
+    "domain_not_enabled": "Ask them to enable your email domain under Email domains in Spark Portal.",
+    "access_ended": "Ask them to restore the organization's Spark MCP access.",
+    "access_not_started": "Ask them when the organization's Spark MCP access starts.",
+}
+"""What to ask the Spark organization admin for, by refusal reason (words for a page, not a header)."""
+
+
+def admin_fix(reason: str) -> str:
+    """What to ask the Spark organization admin to do about a refusal, or "" when there is nothing to add."""
+    return ADMIN_FIXES.get(reason, "")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import F, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
+
+EXPIRY_WARNING = dt.timedelta(days=7)
+"""Tokens expiring within this are flagged on the tokens page and their owners emailed."""
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -25,6 +35,91 @@ def token_for_user(user: User, token_id: int) -> PersonalAccessToken:
     return get_object_or_404(tokens_for_user(user), pk=token_id)
 
 
+@dataclass(frozen=True)
+class TokenRow:
+    """A token as its owner sees it: its state today and how long it has left."""
+
+    token: PersonalAccessToken
+    state: str
+    """active | expired | revoked | paused (otherwise active, but a gate refuses it right now)."""
+    days_left: int
+    """Calendar days until it expires; negative once it has expired."""
+    expired: bool
+    expiring_soon: bool
+    """Still usable, and expires within EXPIRY_WARNING."""
+    refusal: str | None = None
+    """Why a paused token is refused, as a sentence naming who can fix it."""
+    last_used_ago: str = ""
+    """e.g. "3 hours ago", "just now"; empty if never used."""
+
+    @property
+    def expiry_words(self) -> str:
+        days = abs(self.days_left)
+        unit = "day" if days == 1 else "days"
+        if self.expired:
+            return "expired today" if self.days_left >= 0 else f"expired {days} {unit} ago"
+        return "expires today" if self.days_left <= 0 else f"expires in {days} {unit}"
+
+
+def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
+    """The user's tokens with their state; paused ones say which gate refuses them today."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    refusals: dict[int, str | None] = {}
+    rows = []
+    for token in tokens_for_user(user):
+        days_left = (timezone.localdate(token.expires_at) - today).days
+        state, refusal = _state(token, now), None
+        if state == "active":
+            if token.organization_id not in refusals:
+                found = member_refusal(member_facts(user, token.organization), today)
+                refusals[token.organization_id] = sentence(found.message) if found else None
+            refusal = refusals[token.organization_id]
+            state = "paused" if refusal else "active"
+        soon = state in {"active", "paused"} and token.expires_at - now <= EXPIRY_WARNING
+        ago = _ago(token.last_used_at, now)
+        rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago))
+    return rows
+
+
+def _ago(when: dt.datetime | None, now: dt.datetime) -> str:
+    if when is None:
+        return ""
+    return "just now" if now - when < dt.timedelta(minutes=1) else f"{timesince(when, now)} ago"
+
+
+def _state(token: PersonalAccessToken, now: dt.datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.is_expired(now) else "active"
+
+
+def token_lifetime_days(token: PersonalAccessToken) -> int:
+    """The offered lifetime closest to the one the token was given (at creation or its last rotation)."""
+    start = token.rotated_at or token.created_at
+    days = max(1, round((token.expires_at - start) / dt.timedelta(days=1)))
+    return min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
+
+
+def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessToken]:
+    """Usable tokens expiring within EXPIRY_WARNING whose owners have not been told yet.
+
+    Owners who are deactivated or no longer members are not written to: they could not rotate it."""
+    now = now or timezone.now()
+    return (
+        PersonalAccessToken.objects.filter(
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + EXPIRY_WARNING,
+            expiry_warned_at__isnull=True,
+            user__is_active=True,
+            user__memberships__organization=F("organization"),
+        )
+        .select_related("user", "organization")
+        .order_by("expires_at", "pk")
+    )
+
+
 def admin_organizations(user: User) -> QuerySet[Organization]:
     """Organizations the user administers."""
     return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).order_by("name")
@@ -40,3 +135,15 @@ def organization_domains(organization: Organization) -> list[tuple[EmailDomain, 
     emails = list(Membership.objects.filter(organization=organization).values_list("user__email", flat=True))
     domains = EmailDomain.objects.filter(organization=organization).order_by("domain")
     return [(d, sum(e.lower().endswith(f"@{d.domain}") for e in emails)) for d in domains]
+
+
+def organization_contacts(organization: Organization) -> list[str]:
+    """Who a refused member should write to: the organization's contact address if it set one, else
+    the email addresses of its active admins."""
+    if organization.contact_email:
+        return [organization.contact_email]
+    return list(
+        Membership.objects.filter(organization=organization, role=Role.ADMIN, user__is_active=True)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )

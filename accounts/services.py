@@ -9,13 +9,26 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import epoch, tokens
 from accounts.gates import sentence
-from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken, User
+from accounts.models import (
+    AccessStatus,
+    EmailDomain,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    RetiredTokenPrefix,
+    User,
+    no_control_characters,
+)
 from accounts.scopes import organization_scopes
+from accounts.selectors import token_lifetime_days
 from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
@@ -34,16 +47,13 @@ class IssuedToken:
     secret: str
 
 
-def token_create(
-    *,
-    user: User,
-    organization: Organization,
-    name: str,
-    days: int,
-    scopes: list[str],
-    now: dt.datetime | None = None,
-) -> IssuedToken:
-    """Issue a personal access token; the secret is returned once and never stored."""
+def _by(actor: User | None) -> str:
+    """Who did it, for an audit summary: a person, or an operator (management command, Django admin)."""
+    return actor.email if actor is not None else "an operator"
+
+
+def _check_token_request(*, user: User, organization: Organization, name: str, days: int, scopes: list[str]) -> str:
+    """The cleaned name of a token that may be issued, or ValidationError saying why not."""
     if days not in settings.PAT_EXPIRY_CHOICES_DAYS:
         raise ValidationError(f"Expiry must be one of {settings.PAT_EXPIRY_CHOICES_DAYS} days.")
     if not Membership.objects.filter(user=user, organization=organization).exists():
@@ -56,6 +66,26 @@ def token_create(
     name = name.strip()
     if not name:
         raise ValidationError("Give the token a name.")
+    no_control_characters(name)
+    return name
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    organization: Organization,
+    name: str,
+    days: int,
+    scopes: list[str],
+    actor: User | None = None,
+    origin: Origin | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """Issue a personal access token; the secret is returned once and never stored.
+
+    `actor` is whoever asked (the owner in the portal; None for an operator's command)."""
+    name = _check_token_request(user=user, organization=organization, name=name, days=days, scopes=scopes)
     now = now or timezone.now()
     secret, prefix = tokens.generate()
     token = PersonalAccessToken.objects.create(
@@ -68,68 +98,163 @@ def token_create(
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
     )
+    audit_record(
+        action="token.created",
+        summary=f"{_by(actor)} created the access token “{name}” ({token.display_prefix}…) for {user.email}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail=_token_detail(token),
+    )
     logger.info("access token %s created for user %s", token.display_prefix, user.pk)
     return IssuedToken(token=token, secret=secret)
 
 
+def _token_detail(token: PersonalAccessToken) -> dict[str, object]:
+    """What the audit trail keeps about a token: never its secret or digest."""
+    return {
+        "token": token.pk,
+        "prefix": token.display_prefix,
+        "name": token.name,
+        "owner": token.user.email,
+        "scopes": list(token.scopes),
+        "expires_at": token.expires_at.isoformat(),
+    }
+
+
 @transaction.atomic
-def token_revoke(*, token: PersonalAccessToken, now: dt.datetime | None = None) -> PersonalAccessToken:
+def token_revoke(
+    *,
+    token: PersonalAccessToken,
+    actor: User | None = None,
+    origin: Origin | None = None,
+    now: dt.datetime | None = None,
+) -> PersonalAccessToken:
     """Revoke a token; the very next request with it is refused on every worker."""
     if token.revoked_at is None:
         token.revoked_at = now or timezone.now()
         token.save(update_fields=["revoked_at"])
         access_epoch_bump()
+        audit_record(
+            action="token.revoked",
+            summary=f"{_by(actor)} revoked the access token “{token.name}” ({token.display_prefix}…) "
+            f"of {token.user.email}",
+            organization=token.organization,
+            actor=actor,
+            origin=origin,
+            detail=_token_detail(token),
+        )
         logger.info("access token %s revoked", token.display_prefix)
     return token
 
 
 @transaction.atomic
-def token_rotate(*, token: PersonalAccessToken, now: dt.datetime | None = None) -> IssuedToken:
-    """Replace a token with a new secret of the same name, scopes and lifetime; the old one dies at once."""
-    if token.revoked_at is not None:
+def token_rotate(
+    *,
+    token: PersonalAccessToken,
+    actor: User | None = None,
+    origin: Origin | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """Give the same token a new secret and a renewed lifetime; the old secret dies at once.
+
+    One row per token: its prefix and digest change, the old prefix is kept as retired (so the
+    old secret is refused as "rotated"), and the expiry warning may be sent again."""
+    row = PersonalAccessToken.objects.select_for_update().select_related("user", "organization").get(pk=token.pk)
+    if row.revoked_at is not None:
         raise ValidationError("A revoked token cannot be rotated; create a new one.")
+    if not Membership.objects.filter(user_id=row.user_id, organization_id=row.organization_id).exists():
+        raise ValidationError(f"{row.user.email} is no longer a member of {row.organization.name}.")
     now = now or timezone.now()
-    lifetime_days = max(1, round((token.expires_at - token.created_at) / dt.timedelta(days=1)))
-    if lifetime_days not in settings.PAT_EXPIRY_CHOICES_DAYS:
-        lifetime_days = min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - lifetime_days))
-    token_revoke(token=token, now=now)
-    issued = token_create(
-        user=token.user,
-        organization=token.organization,
-        name=token.name,
-        days=lifetime_days,
-        scopes=list(token.scopes),
-        now=now,
+    days = token_lifetime_days(row)
+    old_prefix = row.display_prefix
+    RetiredTokenPrefix.objects.create(token=row, prefix=row.prefix, retired_at=now)
+    secret, row.prefix = tokens.generate()
+    row.digest = tokens.digest(secret)
+    row.expires_at = now + dt.timedelta(days=days)
+    row.rotated_at = now
+    row.expiry_warned_at = None
+    row.save(update_fields=["prefix", "digest", "expires_at", "rotated_at", "expiry_warned_at"])
+    access_epoch_bump()
+    audit_record(
+        action="token.rotated",
+        summary=f"{_by(actor)} rotated the access token “{row.name}” ({old_prefix}… → {row.display_prefix}…) "
+        f"of {row.user.email}",
+        organization=row.organization,
+        actor=actor,
+        origin=origin,
+        detail={**_token_detail(row), "retired_prefix": old_prefix},
     )
-    logger.info(
-        "access token %s rotated to %s",
-        token.display_prefix,
-        issued.token.display_prefix,
-    )
-    return issued
+    logger.info("access token %s rotated to %s", old_prefix, row.display_prefix)
+    return IssuedToken(token=row, secret=secret)
 
 
-def token_touch(*, token_id: int, now: dt.datetime) -> None:
-    """Record use. A plain UPDATE: it must not bump the access epoch (that would empty caches)."""
-    PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
+def token_touch(*, token_id: int, now: dt.datetime, address: str | None = None, agent: str = "") -> None:
+    """Record use: when, from which address, with which client. A plain UPDATE of columns that grant
+    nothing: it must not bump the access epoch (that would empty caches)."""
+    PersonalAccessToken.objects.filter(pk=token_id).update(
+        last_used_at=now, last_used_address=address, last_used_agent=agent[:200]
+    )
+
+
+def token_expiry_warn(*, token: PersonalAccessToken, now: dt.datetime | None = None) -> bool:
+    """Email the owner that the token expires soon, once (until a rotation renews it).
+
+    Claims the token first (sets `expiry_warned_at` only where it is still empty), so two runs
+    never send two emails; a failed send gives the claim back for the next run. No secret is sent."""
+    now = now or timezone.now()
+    if not PersonalAccessToken.objects.filter(pk=token.pk, expiry_warned_at__isnull=True).update(expiry_warned_at=now):
+        return False
+    context = {
+        "token": token,
+        "user": token.user,
+        "expires_on": timezone.localtime(token.expires_at).date(),
+        "days_left": max(0, (timezone.localtime(token.expires_at).date() - timezone.localdate(now)).days),
+        "tokens_url": settings.SPARK_PUBLIC_URL + reverse("accounts:tokens"),
+    }
+    subject = " ".join(f"Your Spark access token “{token.name}” expires on {context['expires_on']:%Y-%m-%d}".split())
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string("accounts/token_expiry_email.txt", context),
+            from_email=None,
+            recipient_list=[token.user.email],
+        )
+    except Exception:
+        PersonalAccessToken.objects.filter(pk=token.pk).update(expiry_warned_at=None)
+        raise
+    token.expiry_warned_at = now
+    logger.info("expiry warning for access token %s sent to user %s", token.display_prefix, token.user_id)
+    return True
 
 
 @transaction.atomic
 def organization_access_set(
-    *, organization: Organization, status: str, actor: User, origin: Origin | None
+    *, organization: Organization, status: str | None = None, actor: User, origin: Origin | None
 ) -> Organization:
-    """End (status `ended`) or restore (trial/contract) an organization's Spark MCP access."""
+    """End (status `ended`) or restore an organization's Spark MCP access.
+
+    Ending remembers the status access had (`status_before_end`). Restoring with `status=None`
+    brings that status back (trial when it is unknown); `trial` or `contract` restores to that one.
+    `status=None` on access that has not ended changes nothing.
+    """
+    previous = status is None
+    if status is None:
+        if organization.access_status != AccessStatus.ENDED:
+            return organization
+        remembered = organization.status_before_end
+        status = remembered if remembered in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else AccessStatus.TRIAL
     if status not in AccessStatus.values:
         raise ValueError(f"unknown access status {status!r}")
     before = organization.access_status
     if before != status:
         organization.access_status = status
-        if (
-            status != AccessStatus.ENDED
-            and organization.access_ends_on
-            and organization.access_ends_on < timezone.localdate()
-        ):
-            organization.access_ends_on = None  # restoring must not leave a past end date in force
+        if status == AccessStatus.ENDED:
+            organization.status_before_end = before
+        else:
+            organization.status_before_end = ""
+            if organization.access_ends_on and organization.access_ends_on < timezone.localdate():
+                organization.access_ends_on = None  # restoring must not leave a past end date in force
         organization.save()
         audit_record(
             action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
@@ -137,7 +262,7 @@ def organization_access_set(
             organization=organization,
             actor=actor,
             origin=origin,
-            detail={"from": before, "to": status},
+            detail={"from": before, "to": status, **({"restored_previous": True} if previous else {})},
         )
     return organization
 

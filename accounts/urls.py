@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.account_settings, name="settings"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/new/", views.token_create, name="token-create"),
+    path("tokens/<int:token_id>/created/", views.token_created, name="token-created"),
     path("tokens/<int:token_id>/rotate/", views.token_rotate, name="token-rotate"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,14 +12,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import TokenCreateForm
 from accounts.http import AuthenticatedRequest
+from accounts.models import PersonalAccessToken
 from accounts.services import IssuedToken
+from audit.services import Origin
 from spark_portal.public_url import mcp_resource_url
 
 
@@ -33,29 +38,53 @@ def account_settings(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+PENDING_SECRET = "accounts.token_secret"
+"""Session key holding just-issued secrets (by token ID) until their show-once pages take them out."""
+
+
 @login_required
 def token_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = TokenCreateForm(user=request.user)
-    return _token_list(request, form)
+    # A secret whose page was never opened does not wait in the session: it is dropped here.
+    request.session.pop(PENDING_SECRET, None)
+    return _token_list(request, TokenCreateForm(user=request.user))
 
 
 def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: int = 200) -> HttpResponse:
+    rows = selectors.token_rows(request.user)
     context = {
-        "tokens": selectors.tokens_for_user(request.user),
+        "rows": rows,
+        "expiring": [row for row in rows if row.expiring_soon],
+        "warning_days": selectors.EXPIRY_WARNING.days,
         "form": form,
         "mcp_url": mcp_resource_url(request),
     }
     return render(request, "accounts/tokens.html", context, status=status)
 
 
-def _show_secret(request: AuthenticatedRequest, issued: IssuedToken, *, rotated: bool) -> HttpResponse:
-    # Rendered in the POST response itself, never stored or redirected through: shown once.
-    context = {
-        "issued": issued.token,
-        "secret": issued.secret,
-        "rotated": rotated,
-        "mcp_url": mcp_resource_url(request),
-    }
+def _hand_over(request: AuthenticatedRequest, issued: IssuedToken, *, rotated: bool) -> HttpResponse:
+    """POST → redirect → GET: the secret goes into the session once, and its page takes it out."""
+    pending = request.session.get(PENDING_SECRET)
+    pending = pending if isinstance(pending, dict) else {}  # another tab's secret still waits for its page
+    pending[str(issued.token.pk)] = {"secret": issued.secret, "rotated": rotated}
+    request.session[PENDING_SECRET] = pending
+    return redirect("accounts:token-created", token_id=issued.token.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def token_created(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
+    """Shows a new secret once; reloading says it was already shown (and creates nothing)."""
+    token = selectors.token_for_user(request.user, token_id)
+    pending = request.session.get(PENDING_SECRET)
+    secret, rotated = None, token.rotated_at is not None
+    if isinstance(pending, dict) and (mine := pending.pop(str(token.pk), None)):
+        if pending:
+            request.session[PENDING_SECRET] = pending
+        else:
+            del request.session[PENDING_SECRET]
+        secret, rotated = str(mine["secret"]), bool(mine["rotated"])
+    context = {"issued": token, "secret": secret, "rotated": rotated, "mcp_url": mcp_resource_url(request)}
     response = render(request, "accounts/token_created.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -75,31 +104,54 @@ def token_create(request: AuthenticatedRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             days=form.cleaned_data["days"],
             scopes=form.cleaned_data["scopes"],
+            actor=request.user,
+            origin=Origin.of(request),
         )
     except ValidationError as exc:
         form.add_error(None, exc)
         return _token_list(request, form, status=400)
-    return _show_secret(request, issued, rotated=False)
+    return _hand_over(request, issued, rotated=False)
+
+
+def _live_token(request: AuthenticatedRequest, token_id: int, verb: str) -> PersonalAccessToken | None:
+    """The user's token, unless it is revoked (then a message says so and None is returned)."""
+    token = selectors.token_for_user(request.user, token_id)
+    if token.revoked_at is not None:
+        messages.error(request, f"Token “{token.name}” ({token.display_prefix}…) is revoked; it cannot be {verb}.")
+        return None
+    return token
 
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_rotate(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
-    token = selectors.token_for_user(request.user, token_id)
+    """GET asks for confirmation, naming the token and its renewed expiry; POST rotates."""
+    token = _live_token(request, token_id, "rotated")
+    if token is None:
+        return redirect("accounts:tokens")
+    if request.method != "POST":
+        days = selectors.token_lifetime_days(token)
+        context = {"token": token, "days": days, "renewed_until": timezone.now() + dt.timedelta(days=days)}
+        return render(request, "accounts/token_rotate.html", context)
     try:
-        issued = services.token_rotate(token=token)
+        issued = services.token_rotate(token=token, actor=request.user, origin=Origin.of(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("accounts:tokens")
-    return _show_secret(request, issued, rotated=True)
+    return _hand_over(request, issued, rotated=True)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
-    token = selectors.token_for_user(request.user, token_id)
-    services.token_revoke(token=token)
+    """GET asks for confirmation, naming the token; POST revokes it."""
+    token = _live_token(request, token_id, "revoked again")
+    if token is None:
+        return redirect("accounts:tokens")
+    if request.method != "POST":
+        return render(request, "accounts/token_revoke.html", {"token": token})
+    services.token_revoke(token=token, actor=request.user, origin=Origin.of(request))
     messages.success(
         request,
         f"Token “{token.name}” ({token.display_prefix}…) is revoked. It stopped working at once.",

@@ -7,9 +7,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.gates import member_facts, member_refusal, sentence
+from accounts.gates import admin_fix, member_facts, member_refusal, sentence
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
+from accounts.selectors import admin_organizations, organization_contacts
 from insights import chat, selectors
 
 
@@ -18,8 +19,17 @@ def _refused(request: AuthenticatedRequest, organizations: list[Organization]) -
     refusals = [member_refusal(member_facts(request.user, org), timezone.localdate()) for org in organizations]
     if not refusals or any(r is None for r in refusals):
         return None
-    message = sentence(refusals[0].message)  # type: ignore[union-attr]
-    return render(request, "insights/refused.html", {"message": message}, status=403)
+    refusal, organization = refusals[0], organizations[0]
+    if refusal is None:  # pragma: no cover (excluded above; narrows the type)
+        return None
+    context = {
+        "message": sentence(refusal.message),
+        "organization": organization,
+        "contacts": organization_contacts(organization),
+        "fix": admin_fix(refusal.reason),
+        "you_admin": admin_organizations(request.user).filter(pk=organization.pk).exists(),
+    }
+    return render(request, "insights/refused.html", context, status=403)
 
 
 @login_required

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,11 +27,12 @@ from django.utils import timezone
 from accounts import epoch as access_epoch
 from accounts import tokens
 from accounts.gates import MemberFacts, member_facts, member_refusal
-from accounts.models import PersonalAccessToken
+from accounts.models import PersonalAccessToken, RetiredTokenPrefix
 from accounts.scopes import dataset_codes
 from accounts.services import token_touch
 from oauth_server.selectors import connection_for_token
 from oauth_server.services import connection_touch
+from spark_portal.client_address import client_address
 from spark_portal.public_url import public_base_url, resource_urls_for_path
 
 # Refusals that are not organization gates, with the words sent in `error_description`.
@@ -42,12 +45,15 @@ REASONS: dict[str, str] = {
     "expired": "token expired; create a new one in account settings",
     "expired_oauth": "access token expired; refresh it or reconnect the assistant",
     "revoked": "token revoked; create a new one in account settings",
+    "rotated": "this token was rotated; use the new secret or rotate it again in account settings",
     "wrong_audience": "this access token was issued for another resource; reconnect to this URL",
     "insufficient_scope": "this token lacks the scope this tool needs; create a token with that scope",
 }
 
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 CACHE_SIZE = 10_000
+AGENT_LENGTH = 200  # PersonalAccessToken/ConnectedApp.last_used_agent
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class AuthError(Exception):
@@ -220,7 +226,9 @@ def _facts_for(raw: str) -> _Facts:
         if facts is None:
             facts = _load_pat_facts(parsed.prefix, epoch)
             if facts is None:
-                raise AuthError("unknown")
+                # Only an unknown prefix costs this second lookup: a secret that rotation replaced.
+                retired = RetiredTokenPrefix.objects.filter(prefix=parsed.prefix).exists()
+                raise AuthError("rotated" if retired else "unknown")
             _cache.put(key, facts)
         if not tokens.matches(raw, facts.secret_digest):
             raise AuthError("unknown")
@@ -257,7 +265,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
             raise AuthError("wrong_audience")
     if facts.touched_at is None or now - facts.touched_at >= TOUCH_INTERVAL:
         facts.touched_at = now
-        _touch(facts, now)
+        _touch(facts, now, request)
     return Principal(
         kind=facts.kind,
         user_id=facts.user_id,
@@ -270,11 +278,29 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     )
 
 
-def _touch(facts: _Facts, now: dt.datetime) -> None:
+def _touch(facts: _Facts, now: dt.datetime, request: HttpRequest) -> None:
+    """Record when, from where and with what the credential was last used (at most once per TOUCH_INTERVAL)."""
+    address, agent = used_address(request), used_agent(request)
     if facts.kind == "oauth":
-        connection_touch(connection_id=facts.connection_id, now=now)  # type: ignore[arg-type]
+        connection_touch(connection_id=facts.connection_id, now=now, address=address, agent=agent)  # type: ignore[arg-type]
     else:
-        token_touch(token_id=facts.token_id, now=now)
+        token_touch(token_id=facts.token_id, now=now, address=address, agent=agent)
+
+
+def used_address(request: HttpRequest) -> str | None:
+    """The client's address (through trusted proxies only), if it is an IP address the column can hold."""
+    address = client_address(request)
+    if not address:
+        return None
+    try:
+        return str(ipaddress.ip_address(address.split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
+def used_agent(request: HttpRequest) -> str:
+    """The User-Agent as shown on account pages: control characters stripped, at most 200 characters."""
+    return _CONTROL.sub("", request.META.get("HTTP_USER_AGENT", "")).strip()[:AGENT_LENGTH]
 
 
 def reset_cache() -> None:

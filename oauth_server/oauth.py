@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -31,9 +32,10 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from accounts.gates import member_facts, member_refusal, sentence
+from accounts.gates import admin_fix, member_facts, member_refusal, sentence
 from accounts.models import Membership, Organization, User
 from accounts.scopes import all_scopes, organization_scopes
+from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp, RedeemedCode
 from oauth_server.platforms import VERIFIED, Platform, redirect_policy_problem
@@ -42,6 +44,7 @@ from oauth_server.selectors import (
     client_organization_refusal,
     connector_refusal,
     grant_refusal,
+    live_connection,
 )
 from oauth_server.services import connection_record, tokens_revoke
 from spark_portal.public_url import all_resource_urls, mcp_resource_url
@@ -55,7 +58,12 @@ def _digest(value: str) -> str:
 
 def _audit_replay(action: str, what: str, user_id: int, client: Application) -> None:
     """Record a replayed code or refresh token against the organization the grant belongs to."""
-    connection = ConnectedApp.objects.filter(user_id=user_id, application=client).first()
+    connection = (
+        ConnectedApp.objects.filter(user_id=user_id, application=client)
+        .order_by(F("revoked_at").desc(nulls_first=True), "-last_authorized_at")
+        .select_related("organization")
+        .first()
+    )  # the live grant, else the one revoked last: the organization the replay belongs to
     audit_record(
         action=action,
         summary=f"{what} of {client.name or client.client_id} was replayed; the tokens it led to were revoked",
@@ -110,11 +118,7 @@ class SparkOAuth2Validator(OAuth2Validator):
     @staticmethod
     def _grant_usable(user: User, client: Application) -> bool:
         """The member gates and the grant's own (recorded platform published, client's organization)."""
-        connection = (
-            ConnectedApp.objects.select_related("organization", "user", "application")
-            .filter(user=user, application=client)
-            .first()
-        )
+        connection = live_connection(user, client)
         if connection is None:
             return False
         if member_refusal(member_facts(connection.user, connection.organization), timezone.localdate()) is not None:
@@ -212,26 +216,44 @@ class AuthorizeView(AuthorizationView):
             return {
                 "title": "Your account isn't part of an organization using Spark",
                 "message": "Spark MCP is available to members of organizations enabled for it.",
-                "fix": "Ask your organization admin to add you.",
+                "fix": "Ask the person who manages Spark at your company to add you to their organization.",
             }
         refusal = member_refusal(member_facts(user, organization), timezone.localdate())
         if refusal is not None:
-            return {"title": "Access denied", "message": sentence(refusal.message), "fix": ""}
+            return {"title": "Access denied", "message": sentence(refusal.message), "fix": admin_fix(refusal.reason)}
         if refused := client_organization_refusal(application, organization):
-            return {"title": "Access denied", "message": sentence(refused), "fix": ""}
+            return {"title": "Access denied", "message": sentence(refused), "fix": _CLIENT_FIX}
         refused = connector_refusal(organization, platform)
         if refused:
             label = Platform(platform).label if platform else "This"
             return {
                 "title": f"{label} isn't published for {organization.name}",
                 "message": sentence(refused),
-                "fix": "",
+                "fix": _PUBLISH_FIX.format(label=label) if platform else "",
+                "unpublished": "yes",
             }
         return None
 
-    def _refused(self, words: dict[str, str], application: Application, status: int = 403) -> HttpResponse:
+    def _refused(
+        self,
+        words: dict[str, str],
+        application: Application,
+        organization: Organization | None = None,
+        status: int = 403,
+    ) -> HttpResponse:
         """The page that says what is wrong and who can fix it, instead of the consent page."""
-        return render(self.request, "oauth_server/refused.html", {**words, "application": application}, status=status)
+        platform = application_platform(application)
+        context = {
+            **words,
+            "application": application,
+            "organization": organization,
+            "contacts": organization_contacts(organization) if organization else [],
+            "you_admin": organization is not None
+            and admin_organizations(self.request.user).filter(pk=organization.pk).exists(),
+            "platform": Platform(platform) if platform else None,
+            "assistant_platform": platform in VERIFIED,
+        }
+        return render(self.request, "oauth_server/refused.html", context, status=status)
 
     def _chosen_organization(self, organizations: list[Organization]) -> Organization | None:
         wanted = self.request.POST.get("organization") or self.request.GET.get("organization")
@@ -248,7 +270,7 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return self._refused(refusal, application)
+            return self._refused(refusal, application, organization)
         platform = application_platform(application)
         granted = organization_scopes(organization)
         requested = context.get("scopes") or []
@@ -261,6 +283,8 @@ class AuthorizeView(AuthorizationView):
             scope_rows=[(s, granted[s]) for s in requested if s in granted],
             scope_dropped=[s for s in requested if s not in granted],
             all_scope_words=all_scopes(),
+            already_connected=live_connection(self.request.user, application),
+            authorize_path=self.request.get_full_path(),
         )
         return super().render_to_response(context, **kwargs)
 
@@ -273,13 +297,13 @@ class AuthorizeView(AuthorizationView):
         organization = self._chosen_organization(organizations)
         refusal = self._gate(application, organization)
         if refusal is not None:
-            return self._refused(refusal, application)
+            return self._refused(refusal, application, organization)
         assert organization is not None
         resources = (form.cleaned_data.get("resource") or "").split()
         if not resources or any(r not in all_resource_urls(self.request) for r in resources):
             # The hidden field came back altered: the GET already refused any other resource.
             words = {"title": "Invalid request", "fix": "", "message": "The requested resource is not this server's."}
-            return self._refused(words, application, status=400)
+            return self._refused(words, application, organization, status=400)
         granted = organization_scopes(organization)
         scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
         if form.cleaned_data.get("allow") and not scopes:
@@ -288,7 +312,7 @@ class AuthorizeView(AuthorizationView):
                 "fix": "",
                 "message": f"None of the access this assistant asks for is available to {organization.name}.",
             }
-            return self._refused(words, application)
+            return self._refused(words, application, organization)
         form.cleaned_data["scope"] = " ".join(scopes)
         if form.cleaned_data.get("allow") and scopes:
             connection_record(
@@ -309,6 +333,13 @@ class AuthorizeView(AuthorizationView):
                 detail={"client_id": application.client_id},
             )
         return super().form_valid(form)
+
+
+_PUBLISH_FIX = "Ask them to publish the {label} connector under Connectors in Spark Portal."
+_CLIENT_FIX = (
+    "This client was set up by another organization's admin. Ask your own organization admin "
+    "to create a client for you, or connect through your assistant's own Spark connector."
+)
 
 
 def _not_url_encoding() -> FatalClientError:

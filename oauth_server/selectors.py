@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.settings import oauth2_settings
 
+from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import Organization, User
+from accounts.scopes import all_scopes
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
-from oauth_server.platforms import Platform, platform_for_redirect_uris
+from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris
 
 
 def application_platform(application: Application) -> Platform | None:
@@ -27,7 +34,7 @@ def connector_refusal(organization: Organization, platform: Platform | None) -> 
         return None
     return (
         f"the {Platform(platform).label} connector is not published for {organization.name}; "
-        "ask your workspace admin to publish it in Spark Portal"
+        f"ask your {organization.name} admin to publish it in Spark Portal"
     )
 
 
@@ -59,7 +66,8 @@ def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str 
     if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
         return None  # a client-registration management token is no key to the MCP endpoints
     connection = (
-        ConnectedApp.objects.select_related("user", "organization", "application")
+        live_connections()
+        .select_related("user", "organization", "application")
         .filter(user_id=token.user_id, application_id=token.application_id)
         .first()
     )
@@ -68,13 +76,119 @@ def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str 
     return token, connection, grant_refusal(connection)
 
 
+def live_connections() -> QuerySet[ConnectedApp]:
+    """Connected apps not revoked: the only ones that ever grant access (revoked ones are history)."""
+    return ConnectedApp.objects.filter(revoked_at__isnull=True)
+
+
+def live_connection(user: User, application: Application) -> ConnectedApp | None:
+    """The user's live grant to this client, if any."""
+    return (
+        live_connections()
+        .select_related("user", "organization", "application")
+        .filter(user=user, application=application)
+        .first()
+    )
+
+
 def connected_apps_for_user(user: User) -> QuerySet[ConnectedApp]:
-    return ConnectedApp.objects.filter(user=user).select_related("application", "organization")
+    """The user's live connected apps."""
+    return live_connections().filter(user=user).select_related("application", "organization")
+
+
+def revoked_apps_for_user(user: User) -> QuerySet[ConnectedApp]:
+    """The user's revoked connected apps, most recently revoked first."""
+    return (
+        ConnectedApp.objects.filter(user=user, revoked_at__isnull=False)
+        .select_related("application", "organization", "revoked_by")
+        .order_by("-revoked_at")
+    )
 
 
 def connected_app_for_user(user: User, connection_id: int) -> ConnectedApp:
-    """The user's own connected app, or 404."""
+    """The user's own live connected app, or 404 (another user's, or a revoked one, is indistinguishable
+    from none)."""
     return get_object_or_404(connected_apps_for_user(user), pk=connection_id)
+
+
+def organization_connections(organization: Organization) -> QuerySet[ConnectedApp]:
+    """Every connected app of the organization's members, live ones first, then history (newest first)."""
+    return (
+        ConnectedApp.objects.filter(organization=organization)
+        .select_related("user", "organization", "application", "revoked_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-last_authorized_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    """A connected app as its owner sees it: its access in words, and why it is paused (if it is)."""
+
+    connection: ConnectedApp
+    scope_words: list[str]
+    paused_because: str | None
+    """Why a gate refuses it right now, as a sentence naming who can fix it; None when it is active."""
+
+    @property
+    def state(self) -> str:
+        return "paused" if self.paused_because else "active"
+
+
+def scope_words(scopes: list[str], vocabulary: dict[str, str]) -> list[str]:
+    """Each scope in plain words; one the vocabulary no longer knows is shown as its code."""
+    return [vocabulary.get(scope, scope) for scope in scopes]
+
+
+def connection_refusal(connection: ConnectedApp, today: dt.date) -> str | None:
+    """Why this grant would be refused right now (member gates, then the grant's own), or None."""
+    refusal = member_refusal(member_facts(connection.user, connection.organization), today)
+    if refusal is not None:
+        return refusal.message
+    return grant_refusal(connection)
+
+
+def connection_rows(user: User, today: dt.date) -> list[ConnectionRow]:
+    """The user's live connected apps for the Connected apps page."""
+    vocabulary = all_scopes()
+    connections = connected_apps_for_user(user).select_related("user")
+    rows = []
+    for connection in connections:
+        refusal = connection_refusal(connection, today)
+        words = scope_words(connection.scopes, vocabulary)
+        rows.append(ConnectionRow(connection, words, sentence(refusal) if refusal else None))
+    return rows
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The client an authorization request names, as the sign-in page may describe it."""
+
+    name: str
+    """Self-declared by whoever registered the client."""
+    platform: Platform | None
+    verified: bool
+    """The platform is proven by the client's redirect host (Claude, ChatGPT, Copilot Studio)."""
+
+
+def authorize_requester(next_url: str | None) -> Requester | None:
+    """The client asking, when the sign-in page's `next` is this server's authorize URL; else None.
+
+    Only a relative URL to /oauth/authorize/ with exactly one client_id is looked at; anything
+    else (another path, another host, an unknown client) says nothing.
+    """
+    if not next_url or len(next_url) > 8192:
+        return None
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
+        return None
+    client_ids = parse_qs(parts.query).get("client_id", [])
+    if len(client_ids) != 1 or not client_ids[0] or "\x00" in client_ids[0] or len(client_ids[0]) > 255:
+        return None
+    application = Application.objects.filter(client_id=client_ids[0]).first()
+    if application is None:
+        return None
+    platform = application_platform(application)
+    return Requester(name=application.name, platform=platform, verified=platform in VERIFIED)
 
 
 def publications(organization: Organization) -> list[tuple[Platform, ConnectorPublication | None]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
@@ -60,11 +60,15 @@ def connection_record(
     scope: str,
     origin: Origin | None,
 ) -> ConnectedApp:
-    """Record the user's consent for an assistant client (called when they click Allow)."""
+    """Record the user's consent for an assistant client (called when they click Allow).
+
+    A live grant is renewed; after a revoke a new row is created, so the revoked one stays history.
+    """
     now = timezone.now()
     connection, created = ConnectedApp.objects.update_or_create(
         user=user,
         application=application,
+        revoked_at=None,
         defaults={
             "organization": organization,
             "platform": platform,
@@ -83,8 +87,12 @@ def connection_record(
     return connection
 
 
-def connection_touch(*, connection_id: int, now: dt.datetime) -> None:
-    ConnectedApp.objects.filter(pk=connection_id).update(last_used_at=now)
+def connection_touch(*, connection_id: int, now: dt.datetime, address: str | None = None, agent: str = "") -> None:
+    """Record use: when, from which address, with which client. A plain UPDATE of columns that grant
+    nothing (they do not move the access epoch)."""
+    ConnectedApp.objects.filter(pk=connection_id).update(
+        last_used_at=now, last_used_address=address, last_used_agent=agent[:200]
+    )
 
 
 def tokens_revoke(*, user_id: int, application_id: int) -> int:
@@ -100,18 +108,37 @@ def tokens_revoke(*, user_id: int, application_id: int) -> int:
 
 
 @transaction.atomic
-def connection_revoke(*, connection: ConnectedApp, actor: User, origin: Origin | None) -> None:
-    """Revoke an assistant: its tokens die at once and the next connect asks for consent again."""
-    tokens_revoke(user_id=connection.user_id, application_id=connection.application_id)
+def connection_revoke(
+    *, connection: ConnectedApp, actor: User, origin: Origin | None, now: dt.datetime | None = None
+) -> ConnectedApp:
+    """Revoke an assistant: its tokens die at once and the next connect asks for consent again.
+
+    The row stays, marked revoked (when, by whom), as history; revoking it again changes nothing.
+    """
+    at = now or timezone.now()
+    # One conditional UPDATE: of two concurrent revokes, exactly one marks the row (and is audited).
+    marked = ConnectedApp.objects.filter(pk=connection.pk, revoked_at__isnull=True).update(
+        revoked_at=at, revoked_by=actor
+    )
+    if not marked:
+        connection.refresh_from_db(fields=["revoked_at", "revoked_by"])
+        return connection
+    tokens_revoke(user_id=connection.user_id, application_id=connection.application_id)  # bumps the epoch
+    connection.revoked_at, connection.revoked_by = at, actor
     audit_record(
         action="grant.revoked",
         summary=f"{actor.email} revoked {connection.application.name or 'an unnamed client'}",
         organization=connection.organization,
         actor=actor,
         origin=origin,
-        detail={"client_id": connection.application.client_id, "platform": connection.platform},
+        detail={
+            "client_id": connection.application.client_id,
+            "platform": connection.platform,
+            "connection": connection.pk,
+            "user": connection.user.email,
+        },
     )
-    connection.delete()
+    return connection
 
 
 @dataclass(frozen=True)
@@ -167,14 +194,18 @@ def organization_client_delete(*, client: OrganizationClient, actor: User, origi
 
 
 def clients_cleanup(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
-    """Delete self-registered clients (DCR/CIMD) older than `older_than` that were never used."""
+    """Delete self-registered clients (DCR/CIMD) older than `older_than` that were never used.
+
+    A client with any connected app, live or revoked, was used and is kept: deleting it would
+    cascade to the revoked rows, the history its users and their admins read.
+    """
     cutoff = (now or timezone.now()) - older_than
     unused = (
         Application.objects.filter(
             registration_source__in=[Application.RegistrationSource.DCR, Application.RegistrationSource.CIMD],
             created__lt=cutoff,
-            connections__isnull=True,
         )
+        .exclude(Exists(ConnectedApp.objects.filter(application=OuterRef("pk"))))
         .exclude(Q(accesstoken__user__isnull=False) | Q(refreshtoken__isnull=False) | Q(grant__isnull=False))
         .distinct()
     )

@@ -1,32 +1,37 @@
-"""Connected apps in account settings: the assistants a person allowed, and revoking them."""
+"""Connected apps in account settings: the assistants a person allowed, their history, and revoking them."""
 
 from __future__ import annotations
-
-from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthenticatedRequest
 from audit.services import Origin
 from oauth_server import selectors, services
-from oauth_server.platforms import Platform
+from oauth_server.platforms import VERIFIED
 
 
 @login_required
 def connected_apps(request: AuthenticatedRequest) -> HttpResponse:
-    apps = list(selectors.connected_apps_for_user(request.user))
-    groups = [(Platform(p), list(items)) for p, items in groupby(apps, key=lambda a: a.platform)]
-    return render(request, "oauth_server/connected_apps.html", {"groups": groups})
+    context = {
+        "rows": selectors.connection_rows(request.user, timezone.localdate()),
+        "history": selectors.revoked_apps_for_user(request.user),
+        "verified": VERIFIED,
+    }
+    return render(request, "oauth_server/connected_apps.html", context)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def connected_app_revoke(request: AuthenticatedRequest, connection_id: int) -> HttpResponse:
+    """GET: a page naming the assistant and what revoking does; POST: revoke it."""
     connection = selectors.connected_app_for_user(request.user, connection_id)
+    if request.method == "GET":
+        return render(request, "oauth_server/connected_app_revoke.html", {"connection": connection})
     name = connection.application.name or "the assistant"
     services.connection_revoke(connection=connection, actor=request.user, origin=Origin.of(request))
     messages.success(request, f"Revoked {name}. Its access stopped at once; connecting again asks for consent.")

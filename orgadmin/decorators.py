@@ -5,12 +5,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 
 from accounts.http import AuthenticatedRequest
 from accounts.selectors import organization_for_admin
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def org_admin_required(view: View) -> View:
@@ -18,7 +18,7 @@ def org_admin_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: AuthenticatedRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         organization = organization_for_admin(request.user, slug)
         return view(request, organization, *args, **kwargs)
 

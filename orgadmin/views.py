@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailDomainForm
 from accounts.http import AuthenticatedRequest
+from accounts.members import organization_contact_set
 from accounts.models import AccessStatus, EmailDomain, Organization
 from accounts.selectors import organization_domains
 from accounts.services import (
@@ -36,6 +36,8 @@ from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
 from oauth_server.platforms import Platform
 from orgadmin.decorators import org_admin_required
+from orgadmin.services import connector_remove as remove_connector
+from orgadmin.services import organization_impact, platform_impact
 from spark_portal.public_url import mcp_resource_url, public_base_url
 
 
@@ -43,50 +45,99 @@ from spark_portal.public_url import mcp_resource_url, public_base_url
 def home(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     context = {
         "organization": organization,
-        "publications": oauth_selectors.publications(organization),
+        "publications": [
+            (platform, publication, platform_impact(organization, platform))
+            for platform, publication in oauth_selectors.publications(organization)
+        ],
         "clients": oauth_selectors.organization_clients(organization),
         "recent_events": audit_events(organization)[:8],
         "mcp_url": mcp_resource_url(request),
         "base_url": public_base_url(request),
         "access_choices": [AccessStatus.TRIAL, AccessStatus.CONTRACT],
+        "access_impact": organization_impact(organization),
     }
     return render(request, "orgadmin/home.html", context)
 
 
-def _publication(
-    request: AuthenticatedRequest, organization: Organization, platform: str, published: bool
-) -> HttpResponse:
+@org_admin_required
+@require_POST
+def contact_set(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """Where refusal pages send the organization's members for help."""
+    try:
+        organization_contact_set(
+            organization=organization,
+            contact_email=request.POST.get("contact_email", "")[:254],
+            actor=request.user,
+            origin=Origin.of(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        who = organization.contact_email or f"{organization.name}'s admins"
+        messages.success(request, f"Members refused access are now sent to {who}.")
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+def _platform(platform: str) -> Platform:
     if platform not in Platform.values:
         raise Http404("No such platform")
-    chosen = Platform(platform)
-    oauth_services.publication_set(
-        organization=organization, platform=chosen, published=published, actor=request.user, origin=Origin.of(request)
-    )
-    if published:
-        messages.success(request, f"The {chosen.label} connector is published for {organization.name}.")
-    else:
-        messages.success(
-            request,
-            f"The {chosen.label} connector is unpublished for {organization.name}; its assistants lost access at once.",
-        )
-    return redirect("orgadmin:home", slug=organization.slug)
+    return Platform(platform)
 
 
 @org_admin_required
 @require_POST
 def connector_publish(request: AuthenticatedRequest, organization: Organization, platform: str) -> HttpResponse:
-    return _publication(request, organization, platform, published=True)
+    chosen = _platform(platform)
+    oauth_services.publication_set(
+        organization=organization, platform=chosen, published=True, actor=request.user, origin=Origin.of(request)
+    )
+    messages.success(request, f"The {chosen.label} connector is published for {organization.name}.")
+    return redirect("orgadmin:home", slug=organization.slug)
 
 
 @org_admin_required
-@require_POST
 def connector_unpublish(request: AuthenticatedRequest, organization: Organization, platform: str) -> HttpResponse:
-    return _publication(request, organization, platform, published=False)
+    """Pause a platform: GET says whom it affects; POST unpublishes (grants are kept, and work again on
+    republishing)."""
+    chosen = _platform(platform)
+    impact = platform_impact(organization, chosen)
+    if request.method != "POST":
+        context = {"organization": organization, "platform": chosen, "impact": impact, "remove": False}
+        return render(request, "orgadmin/connector_confirm.html", context)
+    oauth_services.publication_set(
+        organization=organization, platform=chosen, published=False, actor=request.user, origin=Origin.of(request)
+    )
+    messages.success(
+        request,
+        f"Unpublished the {chosen.label} connector: {impact.assistants} connected assistant(s) of "
+        f"{impact.people} people are paused until you publish it again.",
+    )
+    return redirect("orgadmin:home", slug=organization.slug)
 
 
 @org_admin_required
-@require_POST
+def connector_remove(request: AuthenticatedRequest, organization: Organization, platform: str) -> HttpResponse:
+    """Remove a platform: GET says whom it affects; POST unpublishes and revokes every grant of it."""
+    chosen = _platform(platform)
+    if request.method != "POST":
+        impact = platform_impact(organization, chosen)
+        context = {"organization": organization, "platform": chosen, "impact": impact, "remove": True}
+        return render(request, "orgadmin/connector_confirm.html", context)
+    impact = remove_connector(organization=organization, platform=chosen, actor=request.user, origin=Origin.of(request))
+    messages.success(
+        request,
+        f"Removed the {chosen.label} connector: revoked {impact.assistants} connected assistant(s) of "
+        f"{impact.people} people; each must connect and consent again once it is published.",
+    )
+    return redirect("orgadmin:home", slug=organization.slug)
+
+
+@org_admin_required
 def access_end(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """GET says what ending access stops; POST ends it."""
+    if request.method != "POST":
+        context = {"organization": organization, "impact": organization_impact(organization)}
+        return render(request, "orgadmin/access_end.html", context)
     organization_access_set(
         organization=organization, status=AccessStatus.ENDED, actor=request.user, origin=Origin.of(request)
     )
@@ -97,11 +148,12 @@ def access_end(request: AuthenticatedRequest, organization: Organization) -> Htt
 @org_admin_required
 @require_POST
 def access_restore(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    status = request.POST.get("status", AccessStatus.CONTRACT)
-    if status not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
-        status = AccessStatus.CONTRACT
+    """Restore access with the status it had before it ended, unless the admin chose one."""
+    chosen = request.POST.get("status", "")
+    status = chosen if chosen in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else None
     organization_access_set(organization=organization, status=status, actor=request.user, origin=Origin.of(request))
-    messages.success(request, f"Spark MCP access for {organization.name} is restored ({status}).")
+    label = organization.get_access_status_display().lower()
+    messages.success(request, f"Spark MCP access for {organization.name} is restored ({label}).")
     return redirect("orgadmin:home", slug=organization.slug)
 
 
@@ -135,19 +187,17 @@ def client_create(request: AuthenticatedRequest, organization: Organization) -> 
 
 
 @org_admin_required
-@require_POST
 def client_delete(request: AuthenticatedRequest, organization: Organization, client_id: int) -> HttpResponse:
+    """GET names the client and how many people connected through it; POST deletes it."""
     client = get_object_or_404(oauth_selectors.organization_clients(organization), pk=client_id)
+    if request.method != "POST":
+        people = client.application.connections.filter(revoked_at__isnull=True).count()
+        context = {"organization": organization, "client": client, "people": people}
+        return render(request, "orgadmin/client_delete.html", context)
     name = client.application.name
     oauth_services.organization_client_delete(client=client, actor=request.user, origin=Origin.of(request))
     messages.success(request, f"Deleted the client {name}; its tokens stopped working.")
     return redirect("orgadmin:home", slug=organization.slug)
-
-
-@org_admin_required
-def audit_log(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    page = Paginator(audit_events(organization), 50).get_page(request.GET.get("page"))
-    return render(request, "orgadmin/audit.html", {"organization": organization, "page": page})
 
 
 @org_admin_required

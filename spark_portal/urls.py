@@ -21,6 +21,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (and before reading the page).
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("settings/", include("accounts.urls")),
+    path("invitations/", include("accounts.invitation_urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("mcp_api.urls")),

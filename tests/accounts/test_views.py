@@ -62,10 +62,12 @@ def test_create_shows_the_secret_once(member_client: Client, world: World) -> No
             "scopes": ["insights:read", "dataset:ds-core"],
         },
     )
-    assert response.status_code == 200
-    assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
-    secret = re.search(r'value="(spk_[0-9A-Za-z]+)"', response.content.decode()).group(1)
     row = PersonalAccessToken.objects.get(user=world.member)
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:token-created", args=[row.pk])
+    assert b"spk_" not in response.content  # the POST response never carries the secret
+    page = member_client.get(response["Location"])
+    assert "no-store" in page["Cache-Control"]
+    secret = re.search(r'value="(spk_[0-9A-Za-z]+)"', page.content.decode()).group(1)  # type: ignore[union-attr]
     assert tokens.matches(secret, row.digest) and row.scopes == ["dataset:ds-core", "insights:read"]
     listing = member_client.get(reverse("accounts:tokens")).content.decode()
     assert secret not in listing and row.display_prefix in listing and "agent" in listing
@@ -97,13 +99,15 @@ def test_create_refuses_an_organization_the_user_is_not_in(member_client: Client
     assert response.status_code == 400 and not PersonalAccessToken.objects.exists()
 
 
-def test_revoke_and_rotate_are_post_only(member_client: Client, world: World) -> None:
+def test_create_is_post_only_and_rotate_revoke_ask_first(member_client: Client, world: World) -> None:
+    assert member_client.get(reverse("accounts:token-create")).status_code == 405
     token = issue(world.member, world.acme).token
-    for name in ("accounts:token-revoke", "accounts:token-rotate", "accounts:token-create"):
-        kwargs = {} if name.endswith("create") else {"token_id": token.pk}
-        assert member_client.get(reverse(name, kwargs=kwargs)).status_code == 405
+    for name in ("accounts:token-revoke", "accounts:token-rotate"):
+        page = member_client.get(reverse(name, args=[token.pk]))
+        assert page.status_code == 200 and "“test token”" in page.content.decode()
+        assert token.display_prefix in page.content.decode()
     token.refresh_from_db()
-    assert token.revoked_at is None
+    assert token.revoked_at is None and token.rotated_at is None
 
 
 def test_revoke(member_client: Client, world: World) -> None:
@@ -114,16 +118,17 @@ def test_revoke(member_client: Client, world: World) -> None:
     assert token.revoked_at is not None
 
 
-def test_rotate_shows_new_secret_and_revokes_old(member_client: Client, world: World) -> None:
+def test_rotate_shows_new_secret_once_and_the_old_one_dies(member_client: Client, world: World) -> None:
     old = issue(world.member, world.acme)
     response = member_client.post(reverse("accounts:token-rotate", args=[old.token.pk]))
-    assert response.status_code == 200
-    secret = re.search(r'value="(spk_[0-9A-Za-z]+)"', response.content.decode()).group(1)
+    assert response.status_code == 302 and b"spk_" not in response.content
+    page = member_client.get(response["Location"]).content.decode()
+    assert "Token rotated" in page
+    secret = re.search(r'value="(spk_[0-9A-Za-z]+)"', page).group(1)  # type: ignore[union-attr]
     assert secret != old.secret
-    old.token.refresh_from_db()
-    assert old.token.revoked_at is not None
-    new = PersonalAccessToken.objects.get(revoked_at__isnull=True)
-    assert tokens.matches(secret, new.digest)
+    row = PersonalAccessToken.objects.get()  # one row per token
+    assert row.pk == old.token.pk and row.revoked_at is None and row.rotated_at is not None
+    assert tokens.matches(secret, row.digest) and not tokens.matches(old.secret, row.digest)
 
 
 @pytest.mark.parametrize("action", ["accounts:token-revoke", "accounts:token-rotate"])
@@ -133,6 +138,7 @@ def test_another_users_token_is_404(client: Client, world: World, action: str) -
     client.force_login(world.member)
     for token in (theirs, same_org):
         assert client.post(reverse(action, args=[token.pk])).status_code == 404
+        assert client.get(reverse(action, args=[token.pk])).status_code == 404
         token.refresh_from_db()
         assert token.revoked_at is None
     assert client.post(reverse(action, args=[999999])).status_code == 404

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,6 +96,25 @@ class LiveServer:
     def create_token(self, email: str = "member@acme.example", name: str = "e2e") -> str:
         return self.manage("create_access_token", "--email", email, "--name", name).strip().splitlines()[-1]
 
+    def call_tool(self, token: str, name: str) -> int:
+        """Call a tool with a bearer token; returns the HTTP status."""
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": {}}}
+        request = urllib.request.Request(
+            self.mcp_url,
+            data=json.dumps(body).encode(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "MCP-Protocol-Version": "2025-11-25",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
@@ -142,6 +162,10 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         "SPARK_INSIGHTS_DIR": str(data / "insights"),
         # Many tests (and the fuzz) register clients from this one address.
         "SPARK_DCR_RATE_LIMIT_PER_HOUR": "100000",
+        # Mail lands in files the tests read (invitation links); usage counts are written at once.
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(data / "mail"),
+        "SPARK_USAGE_FLUSH_SECONDS": "0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 
 
-def _register(server: LiveServer) -> str:
-    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"})
+def _register(server: LiveServer, name: str = "Claude") -> str:
+    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": name, "token_endpoint_auth_method": "none"})
     request = urllib.request.Request(
         f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
     )
@@ -28,8 +28,8 @@ def _register(server: LiveServer) -> str:
         return str(json.loads(response.read())["client_id"])
 
 
-def _authorize_url(server: LiveServer, client_id: str) -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
+def _authorize_url(server: LiveServer, client_id: str, verifier: str | None = None) -> tuple[str, str]:
+    verifier = verifier or secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(8)
     query = urlencode(
@@ -68,10 +68,13 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
     page.route("https://claude.ai/**", claude_callback)
     url, state = _authorize_url(spark_server, _register(spark_server))
     page.goto(url)
+    page.wait_for_selector("#oauth-requester")
+    assert "Claude (verified)" in page.inner_text("#oauth-requester")
     _sign_in(page, "member@acme.example", screenshot="10-oauth-sign-in")
     page.wait_for_selector("#consent-form")
     text = page.inner_text("main")
     assert "Allow Claude to use Spark?" in text and "verified" in text and "claude.ai" in text
+    assert page.inner_text("#signed-in-as") == "member@acme.example" and page.locator("#not-you").is_visible()
     assert "Acme Research" in text and "Ask Spark MCP for audience insights" in text
     shot(page, "11-consent")
     page.click("#allow")
@@ -92,9 +95,15 @@ def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_s
     page.goto(url)
     _sign_in(page, "analyst@globex.example")
     page.wait_for_selector("#refusal-message")
-    assert "ask your workspace admin to publish it" in page.inner_text("#refusal-message")
+    assert "ask your Globex admin to publish it in Spark Portal" in page.inner_text("#refusal-message")
     assert page.locator("#consent-form").count() == 0
+    who = page.inner_text("#who-can-fix")
+    assert "Your Spark organization admin" in who and "Not your Claude workspace admin" in who
+    assert page.locator("#who-can-fix a.contact").count() >= 1
     shot(page, "13-not-published")
+    page.set_viewport_size({"width": 390, "height": 800})
+    _assert_no_horizontal_scroll(page, "refusal page")
+    shot(page, "13-not-published-390")
     context.close()
 
 
@@ -105,8 +114,10 @@ def test_admin_page_publish_controls(browser: Browser, spark_server: LiveServer)
     _sign_in(page, "admin@acme.example")
     page.wait_for_selector("text=Connectors")
     row = page.locator("tr[data-platform=chatgpt]")
-    row.locator("button", has_text="Unpublish").click()
-    page.wait_for_selector("text=is unpublished for Acme Research")
+    row.locator("text=Unpublish").click()  # asks first, naming whom it pauses
+    page.wait_for_selector("#connector-impact")
+    page.click("button:has-text('Unpublish ChatGPT')")
+    page.wait_for_selector("text=Unpublished the ChatGPT connector")
     assert "not published" in page.locator("tr[data-platform=chatgpt]").inner_text()
     shot(page, "14-org-admin")
     page.locator("tr[data-platform=chatgpt]").locator("button", has_text="Publish").click()
@@ -160,4 +171,121 @@ def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server
     page.wait_for_selector("text=Members can dock it in chat_gwi")
     assert "Young women gamers" in page.inner_text("main")
     shot(page, "17-saved-audiences")
+    context.close()
+
+
+_OVERFLOWING = """() => {
+  const limit = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
+}"""
+
+
+def _assert_no_horizontal_scroll(page: Page, what: str) -> None:
+    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
+    assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
+
+
+def _tokens(server: LiveServer, client_id: str, code: str, verifier: str) -> dict[str, str]:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": CALLBACK,
+        "client_id": client_id,
+        "resource": server.mcp_url,
+    }
+    request = urllib.request.Request(f"{server.url}/oauth/token/", data=urlencode(form).encode())
+    with urllib.request.urlopen(request) as response:
+        return dict(json.loads(response.read()))
+
+
+def _use(server: LiveServer, access_token: str, agent: str) -> None:
+    """One MCP call as the assistant would make it, so the page has a last use to show."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {access_token}",
+        "MCP-Protocol-Version": "2025-11-25",
+        "User-Agent": agent,
+    }
+    request = urllib.request.Request(server.mcp_url, data=body.encode(), headers=headers)
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
+    browser: Browser, spark_server: LiveServer, width: int
+) -> None:
+    """Sign in, consent, use, see the row, revoke after the confirmation page, see the history: at a
+    desktop and a phone width, none of these pages scrolls sideways."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    landed: list[str] = []
+
+    def claude_callback(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
+
+    page.route("https://claude.ai/**", claude_callback)
+    name = f"Claude research desk {width}"
+    client_id, verifier = _register(spark_server, name), secrets.token_urlsafe(48)
+    url, _ = _authorize_url(spark_server, client_id, verifier)
+    page.goto(url)
+    page.wait_for_selector("#oauth-requester")
+    assert name in page.inner_text("#oauth-requester")
+    _assert_no_horizontal_scroll(page, "sign-in")
+    shot(page, f"60-sign-in-for-assistant-{width}")
+    _sign_in(page, "member@acme.example")
+    page.wait_for_selector("#consent-form")
+    _assert_no_horizontal_scroll(page, "consent")
+    shot(page, f"61-consent-{width}")
+    page.click("#allow")
+    page.wait_for_selector("text=Back in Claude")
+    code = parse_qs(urlsplit(landed[-1]).query)["code"][0]
+    _use(spark_server, _tokens(spark_server, client_id, code, verifier)["access_token"], f"e2e-assistant/{width}")
+
+    page.goto(f"{spark_server.url}/settings/connected-apps/")
+    row = page.locator(f"#connected tr[data-client-id='{client_id}']")
+    text = row.inner_text()
+    assert name in text and "Claude (verified)" in text and "Ask Spark MCP for audience insights" in text
+    assert "127.0.0.1" in text and f"e2e-assistant/{width}" in text and "active" in text
+    _assert_no_horizontal_scroll(page, "connected apps")
+    shot(page, f"62-connected-apps-{width}")
+
+    row.locator("text=Revoke").click()
+    page.wait_for_selector("#revoke-impact")
+    assert f"Revoke {name}?" in page.inner_text("h1") and "Acme Research" in page.inner_text("#revoke-impact")
+    _assert_no_horizontal_scroll(page, "revoke confirmation")
+    shot(page, f"63-connected-app-revoke-{width}")
+    page.click("#confirm-revoke")
+    page.wait_for_selector(f"text=Revoked {name}.")
+    assert page.locator(f"#connected tr[data-client-id='{client_id}']").count() == 0
+    history = page.locator(f"#history tr[data-client-id='{client_id}']").inner_text()
+    assert name in history and "you" in history
+    _assert_no_horizontal_scroll(page, "connected apps with history")
+    shot(page, f"64-connected-apps-history-{width}")
+    context.close()
+
+
+def test_not_you_signs_out_and_comes_back_to_the_same_request(browser: Browser, spark_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    url, _ = _authorize_url(spark_server, _register(spark_server, "Claude shared laptop"))
+    page.goto(url)
+    _sign_in(page, "member@acme.example")
+    page.wait_for_selector("#consent-form")
+    page.click("#not-you")
+    page.wait_for_selector("#oauth-requester")
+    assert "Claude shared laptop" in page.inner_text("#oauth-requester")
+    _sign_in(page, "admin@acme.example")
+    page.wait_for_selector("#consent-form")
+    assert page.inner_text("#signed-in-as") == "admin@acme.example"
+    assert page.url == url
+    shot(page, "65-consent-after-not-you")
     context.close()

@@ -176,7 +176,7 @@ def test_dcr_flow_refresh_revoke_unpublish(spark_server: LiveServer) -> None:
     first_mcp = next((s, d) for m, p, s, d in out["unpublish"] if p == "/mcp")
     assert first_mcp[0] == 401 and "not published" in first_mcp[1]
     status, page = out["unpublish_page"]
-    assert status == 403 and "ask your workspace admin to publish it" in page
+    assert status == 403 and "to publish it in Spark Portal" in page
 
 
 async def _cimd_flow(server: LiveServer) -> tuple[list[str], Wire, Browser]:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import AccessStatus, EmailDomain, Membership
-from accounts.services import token_revoke
+from accounts.models import AccessStatus, EmailDomain, Membership, PersonalAccessToken
+from accounts.services import token_revoke, token_rotate
+from mcp_api.auth import TOUCH_INTERVAL, AuthError, authenticate
+from oauth_server.models import ConnectedApp
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool, challenge, rpc
+from tests.oauth_server.oauth_helpers import connect, new_flow
 
 
 def _refused(response, reason_words: str, status: int = 401) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -185,3 +190,81 @@ def test_reference_path_is_served_with_its_own_metadata(client: Client, world: W
     assert ok.status_code == 200
     refused = rpc(client, "tools/list", {}, token=None, path="/v1/spark-api/mcp")
     assert challenge(refused)["resource_metadata"].endswith("/.well-known/oauth-protected-resource/v1/spark-api/mcp")
+
+
+def test_a_rotated_secret_is_refused_as_rotated(client: Client, world: World) -> None:
+    old = issue(world.member, world.acme)
+    assert call_tool(client, old.secret, "list_datasets").status_code == 200  # now cached
+    new = token_rotate(token=old.token)
+    _refused(
+        call_tool(client, old.secret, "list_datasets"),
+        "this token was rotated; use the new secret or rotate it again in account settings",
+    )
+    assert call_tool(client, new.secret, "list_datasets").status_code == 200
+    request = RequestFactory().post("/mcp", HTTP_AUTHORIZATION=f"Bearer {old.secret}")
+    with pytest.raises(AuthError) as refused:
+        authenticate(request)
+    assert refused.value.reason == "rotated" and refused.value.status == 401
+
+
+def test_the_retired_prefixes_are_read_only_for_unknown_prefixes(client: Client, world: World) -> None:
+    from accounts import tokens
+
+    token = issue(world.member, world.acme)
+    assert call_tool(client, token.secret, "list_datasets").status_code == 200
+    request = RequestFactory().post("/mcp", HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    with CaptureQueriesContext(connection) as known:
+        authenticate(request)
+    assert not any("retiredtokenprefix" in q["sql"] for q in known.captured_queries)
+    raw, _ = tokens.generate()
+    unknown = RequestFactory().post("/mcp", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    with CaptureQueriesContext(connection) as looked_up, pytest.raises(AuthError) as refused:
+        authenticate(unknown)
+    assert refused.value.reason == "unknown"
+    assert sum("retiredtokenprefix" in q["sql"] for q in looked_up.captured_queries) == 1
+
+
+def test_last_use_records_address_and_agent(client: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+    token = issue(world.member, world.acme)
+    agent = "agent/1.0\r\nX-Evil: 1\x00\x1b[31m" + "y" * 300
+    response = rpc(
+        client,
+        "tools/list",
+        {},
+        token=token.secret,
+        headers={"User-Agent": agent, "X-Forwarded-For": "198.51.100.7, 10.1.2.3"},
+    )
+    assert response.status_code == 200
+    row = PersonalAccessToken.objects.get()
+    assert row.last_used_address == "198.51.100.7"  # through the trusted proxies, not the proxy itself
+    assert row.last_used_agent.startswith("agent/1.0X-Evil: 1[31myyy") and len(row.last_used_agent) == 200
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in row.last_used_agent)
+
+
+def test_last_use_is_written_at_most_once_per_interval(client: Client, world: World) -> None:
+    token = issue(world.member, world.acme)
+    rpc(client, "tools/list", {}, token=token.secret, headers={"User-Agent": "first"})
+    rpc(client, "tools/list", {}, token=token.secret, headers={"User-Agent": "second"})
+    row = PersonalAccessToken.objects.get()
+    assert row.last_used_agent == "first"
+    later = timezone.now() + TOUCH_INTERVAL + dt.timedelta(seconds=1)
+    request = RequestFactory().post("/mcp", HTTP_AUTHORIZATION=f"Bearer {token.secret}", HTTP_USER_AGENT="third")
+    authenticate(request, now=later)
+    row.refresh_from_db()
+    assert row.last_used_agent == "third" and row.last_used_at == later
+
+
+def test_an_untrusted_forwarded_header_is_not_believed(client: Client, world: World) -> None:
+    token = issue(world.member, world.acme)
+    rpc(client, "tools/list", {}, token=token.secret, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert PersonalAccessToken.objects.get().last_used_address == "127.0.0.1"
+
+
+def test_a_connected_apps_last_use_records_address_and_agent(browser: Client, published: World) -> None:
+    access = connect(browser, new_flow(browser))["access_token"]
+    response = rpc(Client(), "tools/list", {}, token=access, headers={"User-Agent": "Claude-User\t(test)"})
+    assert response.status_code == 200
+    app = ConnectedApp.objects.get()
+    assert app.last_used_at is not None and app.last_used_address == "127.0.0.1"
+    assert app.last_used_agent == "Claude-User(test)"

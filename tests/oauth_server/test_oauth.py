@@ -203,7 +203,7 @@ def test_anonymous_authorize_goes_to_sign_in_and_back(client: Client, published:
     [
         ("domain", "email domain acme.example is not enabled for Acme"),
         ("ended", "Spark MCP access has ended"),
-        ("unpublished", "ask your workspace admin to publish it"),
+        ("unpublished", "ask your Acme admin to publish it in Spark Portal"),
     ],
 )
 def test_gates_refuse_before_consent_with_who_can_fix_it(

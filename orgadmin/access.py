@@ -1,0 +1,137 @@
+"""People's access: every personal access token and connected assistant of an organization, as rows
+an admin can read and act on, each in one state (active, paused, expired, revoked) with its reason.
+
+"Paused" means the credential itself is fine but a gate refuses it right now (access ended, domain
+disabled, platform unpublished, no longer a member): it works again when the gate opens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.gates import MemberFacts, member_facts, member_refusal, sentence
+from accounts.models import Organization, PersonalAccessToken, User
+from accounts.scopes import all_scopes
+from oauth_server.models import ConnectedApp
+from oauth_server.selectors import grant_refusal
+
+TOKEN = "token"
+STATES = ("active", "paused", "expired", "revoked")
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    kind: str  # TOKEN or a platform value
+    kind_label: str
+    pk: int
+    owner: User
+    name: str
+    reference: str  # token prefix or client id
+    scopes: tuple[str, ...]  # in words
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    last_used_address: str | None
+    last_used_agent: str
+    state: str
+    reason: str  # why paused (empty otherwise)
+
+    @property
+    def key(self) -> str:
+        """What the revoke URL names: `token-<pk>` or `assistant-<pk>`."""
+        return f"{'token' if self.kind == TOKEN else 'assistant'}-{self.pk}"
+
+
+class _Gates:
+    """Member gates per person, read once per page."""
+
+    def __init__(self, organization: Organization) -> None:
+        self.organization = organization
+        self.today = timezone.localdate()
+        self._facts: dict[int, MemberFacts] = {}
+
+    def refusal(self, user: User) -> str:
+        if user.pk not in self._facts:
+            self._facts[user.pk] = member_facts(user, self.organization)
+        refused = member_refusal(self._facts[user.pk], self.today)
+        return sentence(refused.message) if refused else ""
+
+
+def _words(scopes: list[str], vocabulary: dict[str, str]) -> tuple[str, ...]:
+    return tuple(vocabulary.get(s, s) for s in scopes)
+
+
+def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, str], now: dt.datetime) -> AccessRow:
+    reason = ""
+    if token.revoked_at:
+        state = "revoked"
+    elif token.is_expired(now):
+        state = "expired"
+    else:
+        reason = gates.refusal(token.user)
+        state = "paused" if reason else "active"
+    return AccessRow(
+        kind=TOKEN,
+        kind_label="Personal access token",
+        pk=token.pk,
+        owner=token.user,
+        name=token.name,
+        reference=token.display_prefix,
+        scopes=_words(token.scopes, vocabulary),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        last_used_address=token.last_used_address,
+        last_used_agent=token.last_used_agent,
+        state=state,
+        reason=reason,
+    )
+
+
+def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str, str]) -> AccessRow:
+    reason = ""
+    if connection.revoked_at:
+        state = "revoked"
+    else:
+        refused = grant_refusal(connection)
+        reason = gates.refusal(connection.user) or (sentence(refused) if refused else "")
+        state = "paused" if reason else "active"
+    return AccessRow(
+        kind=connection.platform,
+        kind_label=connection.get_platform_display(),
+        pk=connection.pk,
+        owner=connection.user,
+        name=connection.application.name or "Unnamed client",
+        reference=connection.application.client_id,
+        scopes=_words(connection.scopes, vocabulary),
+        created_at=connection.first_authorized_at,
+        expires_at=None,
+        last_used_at=connection.last_used_at,
+        last_used_address=connection.last_used_address,
+        last_used_agent=connection.last_used_agent,
+        state=state,
+        reason=reason,
+    )
+
+
+def access_rows(
+    organization: Organization, *, person: int | None = None, kind: str = "", state: str = ""
+) -> list[AccessRow]:
+    """Every credential of the organization, newest first, filtered by person, kind and state."""
+    tokens = PersonalAccessToken.objects.filter(organization=organization).select_related("user")
+    connections = ConnectedApp.objects.filter(organization=organization).select_related("user", "application")
+    if person:
+        tokens, connections = tokens.filter(user_id=person), connections.filter(user_id=person)
+    if kind == TOKEN:
+        connections = connections.none()
+    elif kind:
+        tokens, connections = tokens.none(), connections.filter(platform=kind)
+    gates, vocabulary, now = _Gates(organization), all_scopes(), timezone.now()
+    rows = [_token_row(t, gates, vocabulary, now) for t in tokens]
+    rows += [_assistant_row(c, gates, vocabulary) for c in connections]
+    if state in STATES:
+        rows = [r for r in rows if r.state == state]
+    return sorted(rows, key=lambda r: r.created_at, reverse=True)

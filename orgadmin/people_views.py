@@ -1,0 +1,233 @@
+"""The console's people pages: members and invitations, people's access, the connection doctor."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.forms import InvitationForm
+from accounts.http import AuthenticatedRequest
+from accounts.members import (
+    SentInvitation,
+    invitation_revoke,
+    member_invite,
+    member_role_set,
+    member_rows,
+    members,
+    pending_invitations,
+)
+from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
+from audit.services import Origin
+from oauth_server.platforms import Platform
+from oauth_server.services import connection_revoke
+from orgadmin.access import STATES, TOKEN, access_rows
+from orgadmin.decorators import org_admin_required
+from orgadmin.doctor import diagnose
+from orgadmin.services import (
+    admin_token_revoke,
+    live_connections,
+    member_impact,
+    member_remove_everywhere,
+    person_access_revoke,
+)
+from spark_portal.public_url import public_base_url
+
+
+def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> None:
+    invitation = sent.invitation
+    if sent.emailed:
+        messages.success(request, f"Invited {invitation.email}: the link works until {invitation.expires_at:%Y-%m-%d}.")
+    else:
+        messages.error(
+            request,
+            f"The invitation to {invitation.email} is saved, but the email could not be sent. Try Resend later.",
+        )
+
+
+@org_admin_required
+def member_list(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """Members (searchable by email or name, filterable by role), pending invitations, and the invite form."""
+    query, role = request.GET.get("q", "").strip()[:100], request.GET.get("role", "")
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = member_invite(
+                organization=organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=request.user,
+                origin=Origin.of(request),
+                base_url=public_base_url(request),
+            )
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            _invited_message(request, sent)
+            return redirect("orgadmin:members", slug=organization.slug)
+    page = Paginator(members(organization, query=query, role=role), 50).get_page(request.GET.get("page"))
+    assistants = _assistant_counts(organization)
+    context = {
+        "organization": organization,
+        "form": form,
+        "rows": [(row, assistants.get(row.membership.user_id, 0)) for row in member_rows(page.object_list)],
+        "invitation_days": settings.SPARK_INVITATION_DAYS,
+        "page": page,
+        "query": query,
+        "role": role,
+        "roles": Role.choices,
+        "invitations": pending_invitations(organization),
+    }
+    return render(request, "orgadmin/members.html", context, status=400 if form.errors else 200)
+
+
+def _assistant_counts(organization: Organization) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for user_id in live_connections(organization).values_list("user_id", flat=True):
+        counts[user_id] = counts.get(user_id, 0) + 1
+    return counts
+
+
+@org_admin_required
+@require_POST
+def invitation_resend(request: AuthenticatedRequest, organization: Organization, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(pending_invitations(organization), pk=invitation_id)
+    sent = member_invite(
+        organization=organization,
+        email=invitation.email,
+        role=invitation.role,
+        actor=request.user,
+        origin=Origin.of(request),
+        base_url=public_base_url(request),
+    )
+    _invited_message(request, sent)
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+@require_POST
+def invitation_withdraw(request: AuthenticatedRequest, organization: Organization, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organization=organization)
+    invitation_revoke(invitation=invitation, actor=request.user, origin=Origin.of(request))
+    messages.success(request, f"Withdrew the invitation to {invitation.email}; its link no longer works.")
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+@require_POST
+def member_role(request: AuthenticatedRequest, organization: Organization, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, organization=organization
+    )
+    try:
+        member_role_set(
+            membership=membership, role=request.POST.get("role", ""), actor=request.user, origin=Origin.of(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+def member_remove(request: AuthenticatedRequest, organization: Organization, membership_id: int) -> HttpResponse:
+    """GET names what removal ends (tokens, assistants); POST removes."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, organization=organization
+    )
+    if request.method != "POST":
+        context = {"organization": organization, "membership": membership, "impact": member_impact(membership)}
+        return render(request, "orgadmin/member_remove.html", context)
+    email = membership.user.email
+    try:
+        impact = member_remove_everywhere(membership=membership, actor=request.user, origin=Origin.of(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"Removed {email}: {impact.tokens} token(s) and {impact.assistants} assistant(s) stopped working.",
+        )
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+def people_access(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """Every token and connected assistant in the organization, filtered by person, kind and state."""
+    person = request.GET.get("person", "")
+    kind, state = request.GET.get("kind", ""), request.GET.get("state", "")
+    person_id = int(person) if person.isdigit() else None
+    rows = access_rows(organization, person=person_id, kind=kind, state=state)
+    context = {
+        "organization": organization,
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "people": members(organization),
+        "kinds": [(TOKEN, "Personal access tokens"), *Platform.choices],
+        "states": STATES,
+        "person": person_id,
+        "kind": kind,
+        "state": state,
+    }
+    return render(request, "orgadmin/people_access.html", context)
+
+
+def _credential(organization: Organization, key: str) -> PersonalAccessToken | object:
+    kind, _, pk = key.partition("-")
+    if not pk.isdigit():
+        raise Http404("No such credential")
+    if kind == "token":
+        return get_object_or_404(
+            PersonalAccessToken.objects.select_related("user", "organization"), pk=pk, organization=organization
+        )
+    if kind == "assistant":
+        return get_object_or_404(live_connections(organization), pk=pk)
+    raise Http404("No such credential")
+
+
+@org_admin_required
+def credential_revoke(request: AuthenticatedRequest, organization: Organization, key: str) -> HttpResponse:
+    """GET names the token or assistant and its owner; POST revokes it."""
+    credential = _credential(organization, key)
+    if request.method != "POST":
+        context = {"organization": organization, "credential": credential, "key": key}
+        return render(request, "orgadmin/credential_revoke.html", context)
+    origin = Origin.of(request)
+    if isinstance(credential, PersonalAccessToken):
+        admin_token_revoke(token=credential, actor=request.user, origin=origin)
+        what = f"{credential.user.email}'s token {credential.name}"
+    else:
+        connection_revoke(connection=credential, actor=request.user, origin=origin)  # type: ignore[arg-type]
+        what = f"{credential.user.email}'s assistant {credential.application.name or 'unnamed'}"  # type: ignore[attr-defined]
+    messages.success(request, f"Revoked {what}; it stopped working at once.")
+    return redirect("orgadmin:people-access", slug=organization.slug)
+
+
+@org_admin_required
+def person_revoke(request: AuthenticatedRequest, organization: Organization, user_id: int) -> HttpResponse:
+    """GET names everything the person holds here; POST revokes all of it."""
+    person = get_object_or_404(User, pk=user_id, memberships__organization=organization)
+    rows = [r for r in access_rows(organization, person=person.pk) if r.state in ("active", "paused")]
+    if request.method != "POST":
+        context = {"organization": organization, "person": person, "rows": rows}
+        return render(request, "orgadmin/person_revoke.html", context)
+    impact = person_access_revoke(organization=organization, user=person, actor=request.user, origin=Origin.of(request))
+    messages.success(
+        request,
+        f"Revoked everything {person.email} held: {impact.tokens} token(s), {impact.assistants} assistant(s).",
+    )
+    return redirect("orgadmin:people-access", slug=organization.slug)
+
+
+@org_admin_required
+def doctor(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """Which gate would refuse a member, token or client right now, and the fix."""
+    subject = request.GET.get("subject", "").strip()[:254]
+    diagnosis = diagnose(organization, subject, timezone.localdate()) if subject else None
+    context = {"organization": organization, "subject": subject, "diagnosis": diagnosis}
+    return render(request, "orgadmin/doctor.html", context)

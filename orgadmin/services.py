@@ -1,0 +1,107 @@
+"""Console actions that span apps: removing a member (their tokens and assistants), removing a
+platform's connector (every grant of it), revoking people's credentials. Each says what it did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.members import member_remove, member_tokens
+from accounts.models import Membership, Organization, PersonalAccessToken, User
+from accounts.services import token_revoke
+from audit.services import Origin, audit_record
+from oauth_server.models import ConnectedApp
+from oauth_server.platforms import Platform
+from oauth_server.services import connection_revoke, publication_set
+
+
+@dataclass(frozen=True)
+class Impact:
+    people: int
+    tokens: int
+    assistants: int
+
+
+def live_connections(organization: Organization) -> QuerySet[ConnectedApp]:
+    return ConnectedApp.objects.filter(organization=organization, revoked_at__isnull=True).select_related(
+        "application", "organization", "user"
+    )
+
+
+def member_impact(membership: Membership) -> Impact:
+    assistants = live_connections(membership.organization).filter(user_id=membership.user_id).count()
+    return Impact(people=1, tokens=member_tokens(membership).count(), assistants=assistants)
+
+
+@transaction.atomic
+def member_remove_everywhere(*, membership: Membership, actor: User, origin: Origin | None) -> Impact:
+    """Remove the member, revoke their tokens for this organization and their connected assistants."""
+    connections = list(live_connections(membership.organization).filter(user_id=membership.user_id))
+    tokens = member_remove(membership=membership, actor=actor, origin=origin)
+    for connection in connections:
+        connection_revoke(connection=connection, actor=actor, origin=origin)
+    return Impact(people=1, tokens=tokens, assistants=len(connections))
+
+
+def platform_impact(organization: Organization, platform: Platform) -> Impact:
+    """Who a platform's connector reaches: its live connected assistants and their people."""
+    connections = live_connections(organization).filter(platform=platform)
+    return Impact(
+        people=connections.values("user_id").distinct().count(),
+        tokens=0,
+        assistants=connections.count(),
+    )
+
+
+@transaction.atomic
+def connector_remove(*, organization: Organization, platform: Platform, actor: User, origin: Origin | None) -> Impact:
+    """Unpublish a platform and revoke every grant of it: reconnecting asks each person for consent again."""
+    impact = platform_impact(organization, platform)
+    publication_set(organization=organization, platform=platform, published=False, actor=actor, origin=origin)
+    for connection in live_connections(organization).filter(platform=platform):
+        connection_revoke(connection=connection, actor=actor, origin=origin)
+    audit_record(
+        action="connector.removed",
+        summary=(
+            f"{actor.email} removed the {Platform(platform).label} connector: "
+            f"{impact.assistants} assistant(s) of {impact.people} people revoked"
+        ),
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"platform": platform, "people": impact.people, "assistants": impact.assistants},
+    )
+    return impact
+
+
+def admin_token_revoke(*, token: PersonalAccessToken, actor: User, origin: Origin | None) -> None:
+    """An admin revokes a member's personal access token (audited with the admin as actor)."""
+    token_revoke(token=token, actor=actor, origin=origin)
+
+
+@transaction.atomic
+def person_access_revoke(*, organization: Organization, user: User, actor: User, origin: Origin | None) -> Impact:
+    """Revoke every token and connected assistant a person holds for the organization."""
+    tokens = list(
+        PersonalAccessToken.objects.filter(
+            organization=organization, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).select_related("user", "organization")
+    )
+    connections = list(live_connections(organization).filter(user=user))
+    for token in tokens:
+        admin_token_revoke(token=token, actor=actor, origin=origin)
+    for connection in connections:
+        connection_revoke(connection=connection, actor=actor, origin=origin)
+    return Impact(people=1, tokens=len(tokens), assistants=len(connections))
+
+
+def organization_impact(organization: Organization) -> Impact:
+    """Everyone and everything ending the organization's access stops."""
+    now = timezone.now()
+    tokens = PersonalAccessToken.objects.filter(organization=organization, revoked_at__isnull=True, expires_at__gt=now)
+    connections = live_connections(organization)
+    people = set(tokens.values_list("user_id", flat=True)) | set(connections.values_list("user_id", flat=True))
+    return Impact(people=len(people), tokens=tokens.count(), assistants=connections.count())

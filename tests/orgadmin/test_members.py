@@ -1,0 +1,139 @@
+"""Members and invitations in the organization console."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, PersonalAccessToken, Role, User
+from audit.models import AuditEvent
+from oauth_server.models import ConnectedApp
+from tests.factories import PASSWORD, World, issue
+from tests.mcp_api.helpers import call_tool
+from tests.orgadmin.conftest import connect_assistant
+
+LINK = re.compile(r"http://testserver(/invitations/[^/\s]+/)")
+
+
+def _invite(admin: Client, email: str, role: str = Role.MEMBER) -> str:
+    response = admin.post("/org/acme/members/", {"email": email, "role": role})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return LINK.findall(mail.outbox[-1].body)[-1]
+
+
+def test_an_invited_newcomer_sets_a_password_and_joins(org_admin: Client, world: World) -> None:
+    link = _invite(org_admin, "New.Person@acme.example", Role.ADMIN)
+    assert mail.outbox[-1].to == ["new.person@acme.example"]
+    assert Invitation.objects.get().digest not in mail.outbox[-1].body  # only the key travels
+    stranger = Client()
+    page = stranger.get(link)
+    assert page.status_code == 200 and "Create account and join" in page.content.decode()
+    weak = stranger.post(link, {"full_name": "New", "password1": "short", "password2": "short"})
+    assert weak.status_code == 400 and not User.objects.filter(email="new.person@acme.example").exists()
+    joined = stranger.post(link, {"full_name": "New Person", "password1": PASSWORD, "password2": PASSWORD})
+    assert joined.status_code == 302
+    user = User.objects.get(email="new.person@acme.example")
+    assert Membership.objects.get(user=user, organization=world.acme).role == Role.ADMIN
+    assert stranger.get("/settings/").status_code == 200  # signed in
+    assert Client().get(link).status_code == 410  # works once
+    actions = set(AuditEvent.objects.filter(organization=world.acme).values_list("action", flat=True))
+    assert {"member.invited", "member.joined"} <= actions
+
+
+def test_an_existing_account_signs_in_to_accept_and_only_its_own_address_can(org_admin: Client, world: World) -> None:
+    link = _invite(org_admin, world.outsider.email)
+    assert "Sign in to accept" in Client().get(link).content.decode()
+    wrong = Client()
+    wrong.force_login(world.member)
+    refused = wrong.get(link)
+    assert refused.status_code == 403 and "is for outsider@globex.example" in refused.content.decode()
+    assert wrong.post(link).status_code == 403
+    right = Client()
+    right.force_login(world.outsider)
+    assert "Join Acme" in right.get(link).content.decode()
+    assert right.post(link).status_code == 302
+    assert Membership.objects.filter(user=world.outsider, organization=world.acme, role=Role.MEMBER).exists()
+
+
+def test_members_and_bad_links_are_refused(org_admin: Client, world: World) -> None:
+    response = org_admin.post("/org/acme/members/", {"email": world.member.email, "role": Role.MEMBER})
+    assert response.status_code == 400 and "already a member" in response.content.decode()
+    assert Client().get("/invitations/not-a-key/").status_code == 404
+
+
+def test_expired_withdrawn_and_replaced_invitations_stop_working(org_admin: Client, world: World) -> None:
+    first = _invite(org_admin, "late@acme.example")
+    second = _invite(org_admin, "late@acme.example")  # a resend replaces the first link
+    assert Client().get(first).status_code == 410
+    assert Client().get(second).status_code == 200
+    Invitation.objects.filter(revoked_at__isnull=True).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    expired = Client().get(second)
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
+    third = _invite(org_admin, "late@acme.example")
+    pending = Invitation.objects.get(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+    assert org_admin.post(f"/org/acme/invitations/{pending.pk}/withdraw/").status_code == 302
+    assert "withdrawn" in Client().get(third).content.decode()
+
+
+def test_an_invitation_survives_a_mail_server_that_is_down(org_admin: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    response = org_admin.post("/org/acme/members/", {"email": "offline@acme.example", "role": Role.MEMBER}, follow=True)
+    assert "could not be sent" in response.content.decode()
+    pending = Invitation.objects.get(email="offline@acme.example")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert org_admin.post(f"/org/acme/invitations/{pending.pk}/resend/").status_code == 302
+    assert LINK.findall(mail.outbox[-1].body)
+
+
+def test_roles_change_but_the_last_admin_stays(org_admin: Client, world: World) -> None:
+    member = Membership.objects.get(user=world.member)
+    assert org_admin.post(f"/org/acme/members/{member.pk}/role/", {"role": Role.ADMIN}).status_code == 302
+    member.refresh_from_db()
+    assert member.role == Role.ADMIN
+    assert AuditEvent.objects.filter(action="member.role_changed").exists()
+    own = Membership.objects.get(user=world.admin)
+    org_admin.post(f"/org/acme/members/{member.pk}/role/", {"role": Role.MEMBER})
+    page = org_admin.post(f"/org/acme/members/{own.pk}/role/", {"role": Role.MEMBER}, follow=True).content.decode()
+    assert "the last admin" in page
+    assert Membership.objects.get(pk=own.pk).role == Role.ADMIN
+
+
+def test_removing_a_member_says_what_ends_and_ends_it(org_admin: Client, browser: Client, world: World) -> None:
+    token = issue(world.member, world.acme).secret
+    assistant = connect_assistant(browser)
+    membership = Membership.objects.get(user=world.member)
+    confirm = org_admin.get(f"/org/acme/members/{membership.pk}/remove/").content.decode()
+    assert "1 personal access token" in confirm and "1 connected assistant" in confirm
+    assert org_admin.post(f"/org/acme/members/{membership.pk}/remove/").status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert call_tool(Client(), token, "list_datasets").status_code == 401
+    assert call_tool(Client(), assistant, "list_datasets").status_code == 401
+    assert PersonalAccessToken.objects.get(user=world.member).revoked_at is not None
+    assert (
+        ConnectedApp.objects.get(user=world.member).revoked_at is not None
+        or not ConnectedApp.objects.filter(user=world.member, revoked_at__isnull=True).exists()
+    )
+    event = AuditEvent.objects.get(action="member.removed")
+    assert event.detail == {"email": world.member.email, "tokens_revoked": 1}
+
+
+def test_the_last_admin_cannot_be_removed(org_admin: Client, world: World) -> None:
+    own = Membership.objects.get(user=world.admin)
+    page = org_admin.post(f"/org/acme/members/{own.pk}/remove/", follow=True).content.decode()
+    assert "the last admin" in page and Membership.objects.filter(pk=own.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"), [("q=member", "member@", "admin@"), ("role=admin", "admin@", "member@")]
+)
+def test_members_can_be_searched_and_filtered(
+    org_admin: Client, world: World, query: str, shown: str, hidden: str
+) -> None:
+    page = org_admin.get(f"/org/acme/members/?{query}").content.decode()
+    assert f'data-member="{shown}acme.example"' in page and f'data-member="{hidden}acme.example"' not in page

@@ -1,0 +1,93 @@
+"""People's access: every token and assistant of the organization, its state, and revoking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import EmailDomain, PersonalAccessToken
+from audit.models import AuditEvent
+from oauth_server.models import ConnectedApp
+from tests.factories import World, issue
+from tests.mcp_api.helpers import call_tool
+from tests.orgadmin.conftest import connect_assistant
+
+
+def _row(page: str, key: str) -> str:
+    start = page.index(f'data-credential="{key}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_every_credential_is_listed_with_its_state(org_admin: Client, browser: Client, world: World) -> None:
+    active = issue(world.member, world.acme).token
+    expired = issue(world.member, world.acme, now=timezone.now() - dt.timedelta(days=31)).token
+    revoked = issue(world.admin, world.acme).token
+    org_admin.post(f"/org/acme/people-access/token-{revoked.pk}/revoke/")
+    connect_assistant(browser)
+    assistant = ConnectedApp.objects.get(user=world.member)
+    issue(world.outsider, world.globex)  # another organization's: never listed
+    page = org_admin.get("/org/acme/people-access/").content.decode()
+    assert "badge active" in _row(page, f"token-{active.pk}")
+    assert "badge expired" in _row(page, f"token-{expired.pk}")
+    assert "badge revoked" in _row(page, f"token-{revoked.pk}")
+    assert "badge active" in _row(page, f"assistant-{assistant.pk}")
+    assert "Ask Spark MCP for audience insights" in _row(page, f"token-{active.pk}")  # scopes in words
+    assert "outsider@globex.example" not in page
+
+
+def test_a_closed_gate_shows_as_paused_with_its_reason(org_admin: Client, world: World) -> None:
+    token = issue(world.member, world.acme).token
+    EmailDomain.objects.filter(domain="acme.example").update(enabled=False)
+    row = _row(org_admin.get("/org/acme/people-access/").content.decode(), f"token-{token.pk}")
+    assert "badge paused" in row and "acme.example is not enabled for Acme" in row
+    assert f"token-{token.pk}" in org_admin.get("/org/acme/people-access/?state=paused").content.decode()
+    assert f"token-{token.pk}" not in org_admin.get("/org/acme/people-access/?state=active").content.decode()
+
+
+def test_filters_by_person_and_kind(org_admin: Client, browser: Client, world: World) -> None:
+    mine, theirs = issue(world.admin, world.acme).token, issue(world.member, world.acme).token
+    connect_assistant(browser)
+    by_person = org_admin.get(f"/org/acme/people-access/?person={world.admin.pk}").content.decode()
+    assert f"token-{mine.pk}" in by_person and f"token-{theirs.pk}" not in by_person
+    assistants = org_admin.get("/org/acme/people-access/?kind=custom").content.decode()
+    assert "assistant-" in assistants and "token-" not in assistants.replace("csrfmiddlewaretoken", "")
+
+
+def test_revoking_a_token_asks_first_then_stops_it(org_admin: Client, world: World) -> None:
+    issued = issue(world.member, world.acme)
+    url = f"/org/acme/people-access/token-{issued.token.pk}/revoke/"
+    confirm = org_admin.get(url).content.decode()
+    assert "member@acme.example" in confirm and issued.token.display_prefix in confirm
+    assert call_tool(Client(), issued.secret, "list_datasets").status_code == 200
+    assert org_admin.post(url).status_code == 302
+    assert call_tool(Client(), issued.secret, "list_datasets").status_code == 401
+    assert AuditEvent.objects.get(action="token.revoked", actor=world.admin).detail["owner"] == world.member.email
+
+
+def test_revoking_an_assistant_stops_it(org_admin: Client, browser: Client, world: World) -> None:
+    token = connect_assistant(browser)
+    connection = ConnectedApp.objects.get(user=world.member)
+    assert org_admin.post(f"/org/acme/people-access/assistant-{connection.pk}/revoke/").status_code == 302
+    assert call_tool(Client(), token, "list_datasets").status_code == 401
+
+
+def test_revoking_everything_a_person_holds(org_admin: Client, browser: Client, world: World) -> None:
+    first, second = issue(world.member, world.acme), issue(world.member, world.acme)
+    assistant = connect_assistant(browser)
+    url = f"/org/acme/people/{world.member.pk}/revoke/"
+    assert "Revoke 3 credentials" in org_admin.get(url).content.decode()
+    assert org_admin.post(url).status_code == 302
+    for secret in (first.secret, second.secret, assistant):
+        assert call_tool(Client(), secret, "list_datasets").status_code == 401
+    assert not PersonalAccessToken.objects.filter(user=world.member, revoked_at__isnull=True).exists()
+
+
+def test_another_organizations_credentials_cannot_be_touched(org_admin: Client, world: World) -> None:
+    theirs = issue(world.outsider, world.globex)
+    assert org_admin.get(f"/org/acme/people-access/token-{theirs.token.pk}/revoke/").status_code == 404
+    assert org_admin.post(f"/org/acme/people-access/token-{theirs.token.pk}/revoke/").status_code == 404
+    assert org_admin.post(f"/org/acme/people/{world.outsider.pk}/revoke/").status_code == 404
+    assert org_admin.get("/org/acme/people-access/bogus-1/revoke/").status_code == 404
+    assert call_tool(Client(), theirs.secret, "list_datasets").status_code == 200
