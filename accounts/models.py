@@ -109,6 +109,12 @@ class Organization(models.Model):
         blank=True,
         help_text="Where members are sent when Spark MCP refuses them; empty = the organization's admins.",
     )
+    require_sso = models.BooleanField(
+        default=False, help_text="People of its email domains must sign in through its identity provider."
+    )
+    require_mfa = models.BooleanField(
+        default=False, help_text="People who sign in with a password must also give a second factor."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,13 +14,13 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.decorators import org_admin_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization, PersonalAccessToken
 from audit.models import AuditEvent
 from audit.selectors import audit_actions, audit_search
 from oauth_server.models import ConnectedApp
 from orgadmin.charts import bar_chart
-from orgadmin.decorators import org_admin_required
 from usage.models import Credential
 from usage.selectors import CredentialUsage, calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush

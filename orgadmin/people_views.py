@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import org_admin_required
 from accounts.forms import InvitationForm
 from accounts.http import AuthenticatedRequest
 from accounts.members import (
@@ -27,7 +28,6 @@ from audit.services import Origin
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_revoke
 from orgadmin.access import STATES, TOKEN, access_rows
-from orgadmin.decorators import org_admin_required
 from orgadmin.doctor import diagnose
 from orgadmin.services import (
     admin_token_revoke,

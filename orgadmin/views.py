@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import org_admin_required
 from accounts.forms import EmailDomainForm
 from accounts.http import AuthenticatedRequest
 from accounts.members import organization_contact_set
@@ -35,7 +36,6 @@ from oauth_server import selectors as oauth_selectors
 from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
 from oauth_server.platforms import Platform
-from orgadmin.decorators import org_admin_required
 from orgadmin.services import connector_remove as remove_connector
 from orgadmin.services import organization_impact, platform_impact
 from spark_portal.public_url import mcp_resource_url, public_base_url

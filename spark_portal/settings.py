@@ -94,16 +94,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.mfa",
     "oauth2_provider",
     # Bottom to top (docs/architecture.md): each app imports only apps listed above it here.
     "catalog",
     "audit",
     "accounts",
     "usage",
+    "identity",
     "oauth_server",
     "insights",
     "mcp_api",
     "orgadmin",
+    "scim",
     "demo",
 ]
 

@@ -1,0 +1,3 @@
+"""An organization's identity provider connections (OIDC, SAML), built on allauth's social apps."""
+
+from __future__ import annotations

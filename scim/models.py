@@ -1,0 +1,3 @@
+"""SCIM 2.0 provisioning: organization SCIM tokens."""
+
+from __future__ import annotations
