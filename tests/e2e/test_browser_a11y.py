@@ -50,7 +50,6 @@ PAGES = (
     "/settings/tokens/",
     "/settings/connected-apps/",
     "/auth/password/change/",
-    "/auth/2fa/",
     "/org/acme/",
     "/org/acme/domains/",
     "/org/acme/audit/",
