@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -198,14 +198,16 @@ def member_role_set(*, membership: Membership, role: str, actor: User, origin: O
     return membership
 
 
-def member_tokens(membership: Membership) -> QuerySet[PersonalAccessToken]:
-    """The member's personal access tokens for this organization that still work (or would, but for a gate)."""
+def working_tokens(organization_id: int) -> QuerySet[PersonalAccessToken]:
+    """The organization's personal access tokens that still work (or would, but for a gate)."""
     return PersonalAccessToken.objects.filter(
-        user_id=membership.user_id,
-        organization_id=membership.organization_id,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
+        organization_id=organization_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
     )
+
+
+def member_tokens(membership: Membership) -> QuerySet[PersonalAccessToken]:
+    """The member's working tokens for this organization."""
+    return working_tokens(membership.organization_id).filter(user_id=membership.user_id)
 
 
 @transaction.atomic
@@ -274,22 +276,29 @@ class MemberRow:
 
 
 def member_rows(memberships: Iterable[Membership]) -> list[MemberRow]:
-    """Each member with how they sign in, when they were last active and their working tokens."""
-    now = timezone.now()
+    """Each member with how they sign in, when they were last active and their working tokens
+    (one query for the tokens of the whole page)."""
+    memberships = list(memberships)
+    if not memberships:
+        return []
+    usage: dict[int, tuple[int, dt.datetime | None]] = {
+        row["user_id"]: (row["count"], row["used"])
+        for row in working_tokens(memberships[0].organization_id)
+        .filter(user_id__in=[m.user_id for m in memberships])
+        .values("user_id")
+        .annotate(count=Count("pk"), used=Max("last_used_at"))
+    }
     rows = []
     for membership in memberships:
         user = membership.user
-        tokens = PersonalAccessToken.objects.filter(
-            user=user, organization_id=membership.organization_id, revoked_at__isnull=True, expires_at__gt=now
-        )
-        used = max((t.last_used_at for t in tokens if t.last_used_at), default=None)
+        count, used = usage.get(membership.user_id, (0, None))
         seen = [d for d in (user.last_login, used) if d]
         rows.append(
             MemberRow(
                 membership=membership,
                 sign_in="Password" if user.has_usable_password() else "No password yet",
                 last_active=max(seen) if seen else None,
-                tokens=len(tokens),
+                tokens=count,
             )
         )
     return rows

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from accounts.members import member_remove, member_tokens
+from accounts.members import member_remove, member_tokens, working_tokens
 from accounts.models import Membership, Organization, PersonalAccessToken, User
 from accounts.services import token_revoke
 from audit.services import Origin, audit_record
+from oauth_server import selectors as oauth_selectors
 from oauth_server.models import ConnectedApp
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_revoke, publication_set
@@ -26,8 +26,11 @@ class Impact:
 
 
 def live_connections(organization: Organization) -> QuerySet[ConnectedApp]:
-    return ConnectedApp.objects.filter(organization=organization, revoked_at__isnull=True).select_related(
-        "application", "organization", "user"
+    """The organization's connected apps that are not revoked."""
+    return (
+        oauth_selectors.live_connections()
+        .filter(organization=organization)
+        .select_related("application", "organization", "user")
     )
 
 
@@ -85,11 +88,7 @@ def admin_token_revoke(*, token: PersonalAccessToken, actor: User, origin: Origi
 @transaction.atomic
 def person_access_revoke(*, organization: Organization, user: User, actor: User, origin: Origin | None) -> Impact:
     """Revoke every token and connected assistant a person holds for the organization."""
-    tokens = list(
-        PersonalAccessToken.objects.filter(
-            organization=organization, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).select_related("user", "organization")
-    )
+    tokens = list(working_tokens(organization.pk).filter(user=user).select_related("user", "organization"))
     connections = list(live_connections(organization).filter(user=user))
     for token in tokens:
         admin_token_revoke(token=token, actor=actor, origin=origin)
@@ -100,8 +99,7 @@ def person_access_revoke(*, organization: Organization, user: User, actor: User,
 
 def organization_impact(organization: Organization) -> Impact:
     """Everyone and everything ending the organization's access stops."""
-    now = timezone.now()
-    tokens = PersonalAccessToken.objects.filter(organization=organization, revoked_at__isnull=True, expires_at__gt=now)
+    tokens = working_tokens(organization.pk)
     connections = live_connections(organization)
     people = set(tokens.values_list("user_id", flat=True)) | set(connections.values_list("user_id", flat=True))
     return Impact(people=len(people), tokens=tokens.count(), assistants=connections.count())
