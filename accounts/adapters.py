@@ -1,22 +1,71 @@
-"""django-allauth adapter: organizations add people; nobody signs themselves up."""
+"""django-allauth adapter: organizations add people; nobody signs themselves up. Organizations that
+require single sign-on get no password sign-in (or password reset) for their email domains."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.http import HttpRequest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from accounts.models import EmailDomain, Organization, User
 from spark_portal.client_address import client_address
 
 logger = logging.getLogger(__name__)
 
 
+def sso_required_organization(email: str) -> Organization | None:
+    """The organization that requires SSO for this email's domain, if any.
+
+    Spark staff accounts are exempt: an organization's identity provider never signs them in."""
+    domain = email.strip().lower().rpartition("@")[2]
+    if not domain:
+        return None
+    found = EmailDomain.objects.filter(domain=domain, enabled=True, organization__require_sso=True).first()
+    if found is None or User.objects.filter(email__iexact=email.strip(), is_staff=True).exists():
+        return None
+    return found.organization
+
+
+def sso_required_message(organization: Organization, email: str) -> str:
+    domain = email.strip().lower().rpartition("@")[2]
+    return (
+        f"{organization.name} requires single sign-on for {domain}: there is no password to use here. "
+        "Choose Continue with SSO on the sign-in page."
+    )
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """A password sign-in for a domain whose organization requires SSO is refused, saying so."""
+        email = str(credentials.get("email") or "")
+        if email and (organization := sso_required_organization(email)):
+            raise ValidationError(sso_required_message(organization, email), code="sso_required")
+        super().pre_authenticate(request, **credentials)
+
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        """Never a reset link for a domain that requires SSO (the reset form already says why)."""
+        if sso_required_organization(email):
+            logger.info("password reset mail not sent: the address's organization requires SSO")
+            return
+        super().send_password_reset_mail(user, email, context)
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
+        """A session started by single sign-on ends after SPARK_SSO_SESSION_SECONDS, sending the person
+        back through their identity provider (which is where losing access there takes effect)."""
+        if (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None:
+            ends = timezone.now() + dt.timedelta(seconds=settings.SPARK_SSO_SESSION_SECONDS)
+            request.session.set_expiry(ends)
+        return super().post_login(request, user, **kwargs)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """A mail server that is down is logged (never the message: it may hold a reset link), and

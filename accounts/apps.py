@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Late imports: models exist only once the app registry is ready.
-        from accounts import watch
+        from accounts import mfa, watch  # noqa: F401 (mfa: its audit listeners connect on import)
         from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
         from catalog.models import Dataset
 

@@ -14,6 +14,10 @@ NAV_SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("accounts", "token", "tokens"),
     ("oauth_server", "connected-app", "connected-apps"),
     ("orgadmin", "", "org"),
+    ("identity", "sso", "org"),
+    ("identity", "connection", "org"),
+    ("identity", "require", "org"),
+    ("scim", "", "org"),
 )
 
 

@@ -93,3 +93,33 @@ class RedeemedCode(models.Model):
 
     def __str__(self) -> str:
         return f"code {self.code_digest[:8]}… redeemed {self.redeemed_at:%Y-%m-%d %H:%M}"
+
+
+class UsedAssertion(models.Model):
+    """An identity assertion grant (ID-JAG) already exchanged, by issuer and `jti`, kept until it
+    expires: presenting it again is a replay and is refused."""
+
+    issuer = models.CharField(max_length=255)
+    jti_digest = models.CharField(max_length=64, help_text="SHA-256 of the assertion's jti.")
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "jti_digest"], name="used_assertion_unique_jti")]
+
+    def __str__(self) -> str:
+        return f"assertion {self.jti_digest[:8]}… from {self.issuer}"
+
+
+class IdJagToken(models.Model):
+    """An access token issued for an identity assertion grant, and the identity provider connection
+    that vouched for it: turning the connection (or its ID-JAG permission) off, or removing it,
+    ends these tokens at once (`oauth_server.apps`)."""
+
+    access_token = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="id_jag"
+    )
+    connection = models.ForeignKey("identity.IdentityConnection", on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"token {self.access_token_id} via connection {self.connection_id}"

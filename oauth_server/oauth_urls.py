@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.urls import path
-from oauth2_provider import views as dot
 
 from oauth_server.oauth import AuthorizeView
 from oauth_server.registration import RegistrationManagementView, RegistrationView
-from oauth_server.token_endpoints import RevokeTokenView, TokenView
+from oauth_server.token_endpoints import RevokeTokenView, ServerMetadataView, TokenView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path(
         ".well-known/oauth-authorization-server",
-        dot.OAuthServerMetadataView.as_view(),
+        ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path("oauth/authorize/", AuthorizeView.as_view(), name="authorize"),

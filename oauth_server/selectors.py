@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from oauth2_provider.models import AccessToken, Application
@@ -15,6 +15,7 @@ from oauth2_provider.settings import oauth2_settings
 from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import Organization, User
 from accounts.scopes import all_scopes
+from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris
 
@@ -198,3 +199,32 @@ def publications(organization: Organization) -> list[tuple[Platform, ConnectorPu
 
 def organization_clients(organization: Organization) -> QuerySet[OrganizationClient]:
     return OrganizationClient.objects.filter(organization=organization).select_related("application", "created_by")
+
+
+@dataclass(frozen=True)
+class IdJagClient:
+    """A client that got access through identity assertion grants (ID-JAG) for an organization."""
+
+    client_id: str
+    name: str
+    grants: int
+    last_at: dt.datetime
+
+
+def id_jag_clients(organization: Organization) -> list[IdJagClient]:
+    """Which clients use the organization's identity assertion grants, how often, last when."""
+    rows = (
+        AuditEvent.objects.filter(organization=organization, action="grant.id_jag")
+        .values("detail__client_id")
+        .annotate(grants=Count("pk"), last_at=Max("created_at"))
+        .order_by("-last_at")
+    )
+    names = dict(
+        Application.objects.filter(client_id__in=[r["detail__client_id"] for r in rows]).values_list(
+            "client_id", "name"
+        )
+    )
+    return [
+        IdJagClient(r["detail__client_id"], names.get(r["detail__client_id"], ""), r["grants"], r["last_at"])
+        for r in rows
+    ]

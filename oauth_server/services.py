@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken, set_token_value
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import generate_token
 
 from accounts.models import Organization, User
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
-from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
+from identity.models import IdentityConnection
+from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
 from oauth_server.platforms import Platform, redirect_policy_problem
 
 logger = logging.getLogger(__name__)
@@ -216,4 +220,113 @@ def clients_cleanup(*, older_than: dt.timedelta, now: dt.datetime | None = None)
         count += 1
     if count:
         audit_record(action="client.cleanup", summary=f"Deleted {count} unused self-registered client(s)")
+    return count
+
+
+def assertion_use(*, issuer: str, jti: str, expires_at: dt.datetime, now: dt.datetime | None = None) -> bool:
+    """Remember an identity assertion grant's `jti` until it expires; False when it was used before
+    (a replay). Expired entries are forgotten on the way (an expired assertion is refused anyway)."""
+    at = now or timezone.now()
+    UsedAssertion.objects.filter(expires_at__lt=at - dt.timedelta(minutes=5)).delete()
+    digest = hashlib.sha256(jti.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            UsedAssertion.objects.create(issuer=issuer, jti_digest=digest, expires_at=expires_at, used_at=at)
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class IssuedAccess:
+    token: str
+    """The raw access token (returned to the client once, stored hashed)."""
+    expires_in: int
+    scope: str
+    connection: ConnectedApp
+
+
+@transaction.atomic
+def id_jag_grant_issue(
+    *,
+    user: User,
+    organization: Organization,
+    application: Application,
+    platform: Platform,
+    scope: str,
+    resources: list[str],
+    via: IdentityConnection,
+    origin: Origin | None,
+) -> IssuedAccess:
+    """Issue an access token for an identity assertion grant (no consent screen, no refresh token):
+    the grant is recorded as a connected app, so the MCP endpoint's gates and the person's and
+    admin's pages see it like any other; `via` names the identity provider connection."""
+    now = timezone.now()
+    connection, created = ConnectedApp.objects.update_or_create(
+        user=user,
+        application=application,
+        revoked_at=None,
+        defaults={"organization": organization, "platform": platform, "scope": scope, "last_authorized_at": now},
+    )
+    raw = generate_token()
+    seconds = int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+    token = AccessToken(
+        user=user,
+        application=application,
+        scope=scope,
+        expires=now + dt.timedelta(seconds=seconds),
+        resource=resources,
+    )
+    set_token_value(token, raw)
+    token.save()
+    IdJagToken.objects.create(access_token=token, connection=via)
+    audit_record(
+        action="grant.id_jag",
+        summary=(
+            f"{application.name or 'an unnamed client'} got access for {user.email} with an identity assertion "
+            f"from {via.name} ({Platform(platform).label})"
+        ),
+        organization=organization,
+        actor=user,
+        origin=origin,
+        detail={
+            "client_id": application.client_id,
+            "platform": platform,
+            "scope": scope,
+            "connection": via.name,
+            "new_grant": created,
+        },
+    )
+    return IssuedAccess(token=raw, expires_in=seconds, scope=scope, connection=connection)
+
+
+def id_jag_refusal_record(
+    *, organization: Organization, via: str, application: Application, reason: str, origin: Origin | None
+) -> None:
+    """Audit a refused identity assertion grant against the organization whose identity provider
+    issued it, so its admins see what failed and for which client."""
+    audit_record(
+        action="grant.id_jag_refused",
+        summary=f"An identity assertion from {via} for {application.name or 'an unnamed client'} was refused: {reason}",
+        organization=organization,
+        origin=origin,
+        detail={"client_id": application.client_id, "connection": via, "reason": reason[:300]},
+    )
+
+
+def id_jag_tokens_end(*, connection: IdentityConnection, why: str) -> int:
+    """End every access token an identity provider connection vouched for (it was turned off, lost
+    its ID-JAG permission, or is being removed); returns how many."""
+    tokens = AccessToken.objects.filter(id_jag__connection=connection)
+    count = tokens.count()
+    if not count:
+        return 0
+    tokens.delete()
+    access_epoch_bump()
+    audit_record(
+        action="grant.id_jag_ended",
+        summary=f"{count} access token(s) from identity assertions of {connection.name} ended: {why}",
+        organization=connection.organization,
+        detail={"connection": connection.name, "tokens": count},
+    )
     return count

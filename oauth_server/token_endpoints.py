@@ -4,10 +4,13 @@
   without its boundary) is an `invalid_request` (oauthlib or Django would raise on it).
 - A grant type this server does not advertise is `unsupported_grant_type` before DOT reads the
   fields of that grant (its device-code branch reads a field it never checked for).
+- The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
+  answers it, and the metadata view advertises it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +18,10 @@ from django.http.multipartparser import MultiPartParserError
 from oauth2_provider import views as dot
 from oauthlib.common import urldecode
 
-GRANT_TYPES = {"authorization_code", "refresh_token"}
+from identity.id_jag import PROFILE
+from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
+
+GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
 
 
 def _malformed(request: HttpRequest) -> JsonResponse | None:
@@ -36,6 +42,8 @@ class TokenView(dot.TokenView):
         if refused := _malformed(request):
             return refused
         grant = request.POST.get("grant_type")
+        if grant == JWT_BEARER:
+            return jwt_bearer_response(request)
         if grant is not None and grant not in GRANT_TYPES:
             return JsonResponse(
                 {
@@ -50,3 +58,17 @@ class TokenView(dot.TokenView):
 class RevokeTokenView(dot.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _malformed(request) or super().post(request, *args, **kwargs)
+
+
+class ServerMetadataView(dot.OAuthServerMetadataView):
+    """RFC 8414 metadata, plus the jwt-bearer grant and the ID-JAG grant profile it accepts."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        if JWT_BEARER not in data["grant_types_supported"]:
+            data["grant_types_supported"].append(JWT_BEARER)
+        data["authorization_grant_profiles_supported"] = [PROFILE]
+        extended = JsonResponse(data)
+        extended["Access-Control-Allow-Origin"] = "*"
+        return extended

@@ -109,12 +109,18 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _machine_actor(event: AuditEvent) -> str:
+    """Who acted when no person did: a SCIM token (by name), else nobody."""
+    name = event.detail.get("scim_token_name") if isinstance(event.detail, dict) else None
+    return f"SCIM token {name}" if name else ""
+
+
 def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(["time (UTC)", "actor", "action", "summary", "address", "user agent", "detail"])
     for e in events.iterator(chunk_size=500):
         when = e.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        actor = e.actor.email if e.actor else ""
+        actor = e.actor.email if e.actor else _machine_actor(e)
         detail = json.dumps(e.detail, sort_keys=True, ensure_ascii=False)
         yield writer.writerow(
             [_cell(v) for v in (when, actor, e.action, e.summary, e.ip_address, e.user_agent, detail)]

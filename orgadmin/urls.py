@@ -9,6 +9,7 @@ app_name = "orgadmin"
 urlpatterns = [
     path("org/<slug:slug>/", views.home, name="home"),
     path("org/<slug:slug>/contact/", views.contact_set, name="contact"),
+    path("org/<slug:slug>/mfa/", views.mfa_requirement, name="mfa"),
     path("org/<slug:slug>/connectors/<str:platform>/publish/", views.connector_publish, name="connector-publish"),
     path("org/<slug:slug>/connectors/<str:platform>/unpublish/", views.connector_unpublish, name="connector-unpublish"),
     path("org/<slug:slug>/connectors/<str:platform>/remove/", views.connector_remove, name="connector-remove"),

@@ -18,6 +18,7 @@ from accounts.decorators import org_admin_required
 from accounts.forms import EmailDomainForm
 from accounts.http import AuthenticatedRequest
 from accounts.members import organization_contact_set
+from accounts.mfa import organization_mfa_require
 from accounts.models import AccessStatus, EmailDomain, Organization
 from accounts.selectors import organization_domains
 from accounts.services import (
@@ -57,6 +58,24 @@ def home(request: AuthenticatedRequest, organization: Organization) -> HttpRespo
         "access_impact": organization_impact(organization),
     }
     return render(request, "orgadmin/home.html", context)
+
+
+@org_admin_required
+@require_POST
+def mfa_requirement(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """Require (or stop requiring) a second factor for members' password sign-ins."""
+    required = request.POST.get("required") == "1"
+    organization_mfa_require(
+        organization=organization, required=required, actor=request.user, origin=Origin.of(request)
+    )
+    if required:
+        messages.success(
+            request,
+            f"{organization.name} requires two-factor authentication: members without it enrol on their next page.",
+        )
+    else:
+        messages.success(request, f"{organization.name} no longer requires two-factor authentication.")
+    return redirect("orgadmin:home", slug=organization.slug)
 
 
 @org_admin_required

@@ -365,3 +365,40 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 
 if env_bool("SPARK_TESTING", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- Two-factor authentication (allauth.mfa; accounts/mfa.py, docs/mfa.md) ----------------------
+# Authenticator apps (TOTP) with recovery codes. Secrets are stored encrypted with a key derived
+# from SECRET_KEY (keep the old key in SECRET_KEY_FALLBACKS when rotating it).
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Spark Portal")
+MFA_TOTP_TOLERANCE = 1  # one 30-second step either side, for phones whose clock drifts
+MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown (and downloadable) once, right after they are made
+# Organizations that require MFA send their password-signed-in members without one to enrol. Last
+# in the stack: it needs the session, the signed-in user and messages, and answers before any view.
+MIDDLEWARE += ["accounts.mfa.RequireMFAMiddleware"]
+
+# --- Single sign-on per organization (identity/, docs/sso.md) ------------------------------------
+# allauth's OpenID Connect and SAML providers; each organization's connections are SocialApp rows
+# owned by identity.IdentityConnection (no provider is configured here).
+INSTALLED_APPS += [
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+]
+SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True  # never a sign-up form: the adapter provisions people just in time
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a login attaches to an account only by the adapter's rules
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False  # the IdP's tokens are not kept
+SOCIALACCOUNT_LOGIN_ON_GET = False  # sign-in starts with a POST (the sign-in page's "Continue with SSO")
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SPARK_SSO_REQUESTS_TIMEOUT", 10)
+# Password reset refuses the domains of organizations that require SSO (identity/forms.py).
+ACCOUNT_FORMS = {**globals().get("ACCOUNT_FORMS", {}), "reset_password": "identity.forms.ResetPasswordForm"}
+# A session started by SSO lasts this long; then the person goes back through their identity
+# provider, which is where someone who lost access there is stopped.
+SPARK_SSO_SESSION_SECONDS = env_int("SPARK_SSO_SESSION_SECONDS", 8 * 3600)
+# Identity providers on plain http or on private, loopback or link-local addresses: refused unless
+# this is on (local runs and tests; never in production).
+SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", DEBUG)
+# The callback and ACS URLs allauth gives identity providers (and reset links) are https in production.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"

@@ -23,11 +23,13 @@ urlpatterns = [
     path("settings/", include("accounts.urls")),
     path("invitations/", include("accounts.invitation_urls")),
     path("auth/", include("allauth.urls")),
+    path("", include("identity.urls")),  # single sign-on: email-first sign-in, the console's SSO pages
     path("admin/", admin.site.urls),
     path("", include("mcp_api.urls")),
     path("", include("oauth_server.urls")),
     path("", include("orgadmin.urls")),
     path("", include("insights.urls")),
+    path("", include("scim.urls")),
     path("", include("oauth_server.oauth_urls")),
 ]
 

@@ -50,6 +50,7 @@ PAGES = (
     "/settings/tokens/",
     "/settings/connected-apps/",
     "/auth/password/change/",
+    "/auth/2fa/",
     "/org/acme/",
     "/org/acme/domains/",
     "/org/acme/audit/",

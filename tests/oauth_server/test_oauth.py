@@ -26,7 +26,12 @@ from tests.oauth_server.oauth_helpers import (
 def test_authorization_server_metadata_is_exact(client: Client, world: World) -> None:
     meta = client.get("/.well-known/oauth-authorization-server").json()
     assert meta["issuer"] == "http://testserver"
-    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert meta["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    ]
+    assert meta["authorization_grant_profiles_supported"] == ["urn:ietf:params:oauth:grant-profile:id-jag"]
     assert meta["response_types_supported"] == ["code"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert "none" in meta["token_endpoint_auth_methods_supported"]

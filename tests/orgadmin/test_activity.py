@@ -79,3 +79,13 @@ def test_the_audit_trail_exports_the_filtered_rows_as_csv(org_admin: Client, wor
     assert rows[0][:3] == ["time (UTC)", "actor", "action"]
     assert [r[2] for r in rows[1:]] == ["token.created"]
     assert rows[1][3] == '\'=HYPERLINK("x")'  # a spreadsheet does not run it
+
+
+def test_an_identity_providers_changes_name_its_scim_token(org_admin: Client, world: World) -> None:
+    AuditEvent.objects.create(
+        organization=world.acme, action="scim.user_deactivated", summary="deactivated",
+        detail={"scim_token_name": "Okta", "email": world.member.email},
+    )  # fmt: skip
+    assert "SCIM token “Okta”" in org_admin.get("/org/acme/audit/").content.decode()
+    rows = list(csv.reader(io.StringIO(b"".join(org_admin.get("/org/acme/audit.csv").streaming_content).decode())))
+    assert rows[1][1] == "SCIM token Okta"

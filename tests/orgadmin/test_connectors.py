@@ -7,7 +7,7 @@ from django.test import Client
 from accounts.models import AccessStatus
 from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp
-from tests.factories import World, issue
+from tests.factories import PASSWORD, World, issue
 from tests.mcp_api.helpers import call_tool
 from tests.orgadmin.conftest import connect_assistant
 
@@ -73,3 +73,18 @@ def test_restoring_access_brings_back_the_status_it_had(org_admin: Client, world
     org_admin.post("/org/acme/access/restore/", {"status": "contract"})
     world.acme.refresh_from_db()
     assert world.acme.access_status == AccessStatus.CONTRACT
+
+
+def test_an_admin_requires_two_factor_and_members_are_sent_to_enrol(org_admin: Client, world: World) -> None:
+    org_admin.post("/org/acme/mfa/", {"required": "1"})
+    world.acme.refresh_from_db()
+    assert world.acme.require_mfa
+    assert AuditEvent.objects.filter(organization=world.acme, action="organization.mfa_required").exists()
+    member = Client()
+    member.post("/auth/login/", {"login": world.member.email, "password": PASSWORD})
+    sent = member.get("/settings/tokens/")
+    assert sent.status_code == 302 and "/auth/2fa/" in sent["Location"]
+    # The admin is a member too: enrolling comes first for them as well.
+    assert "/auth/2fa/" in org_admin.post("/org/acme/mfa/", {"required": "0"})["Location"]
+    world.acme.refresh_from_db()
+    assert world.acme.require_mfa

@@ -1,0 +1,137 @@
+"""Reads: which connection signs an email in, an organization's connections, their public URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.socialaccount.models import SocialAccount
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from accounts.models import EmailDomain, Membership, Organization, User
+from audit.models import AuditEvent
+from identity.models import ConnectionKind, IdentityConnection
+from spark_portal.public_url import public_base_url
+
+
+def email_domain(email: str) -> str:
+    return email.strip().lower().rpartition("@")[2]
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organization holding the email's domain as an enabled domain (one at most)."""
+    if "@" not in email:
+        return None
+    found = EmailDomain.objects.filter(domain=email_domain(email), enabled=True).select_related("organization")
+    domain = found.first()
+    return domain.organization if domain else None
+
+
+def sso_connection_for_email(email: str) -> IdentityConnection | None:
+    """The enabled connection that signs this email in: its domain's organization's first one."""
+    organization = organization_for_email(email)
+    if organization is None:
+        return None
+    return enabled_connections(organization).first()
+
+
+def enabled_connections(organization: Organization) -> QuerySet[IdentityConnection]:
+    return organization_connections(organization).filter(enabled=True)
+
+
+def organization_connections(organization: Organization) -> QuerySet[IdentityConnection]:
+    return IdentityConnection.objects.filter(organization=organization).select_related("app", "organization")
+
+
+def connection_for_admin(organization: Organization, connection_id: int) -> IdentityConnection:
+    """One of the organization's connections, or 404 (another organization's is indistinguishable)."""
+    return get_object_or_404(organization_connections(organization), pk=connection_id)
+
+
+def connection_for_provider(provider_id: str) -> IdentityConnection | None:
+    """The connection behind a social account's `provider` (its app's provider_id)."""
+    return IdentityConnection.objects.select_related("organization", "app").filter(provider_id=provider_id).first()
+
+
+def linked_people(connection: IdentityConnection) -> int:
+    """How many people have signed in through the connection (each has a link to it)."""
+    return SocialAccount.objects.filter(provider=connection.provider_id).count()
+
+
+def domain_enabled(organization: Organization, email: str) -> bool:
+    return EmailDomain.objects.filter(organization=organization, domain=email_domain(email), enabled=True).exists()
+
+
+def is_member(user: User, organization: Organization) -> bool:
+    return Membership.objects.filter(user=user, organization=organization).exists()
+
+
+def require_sso_impact(organization: Organization) -> int:
+    """Members whose address is at one of the organization's enabled domains: who would lose
+    password sign-in if it required SSO."""
+    domains = list(EmailDomain.objects.filter(organization=organization, enabled=True).values_list("domain", flat=True))
+    emails = Membership.objects.filter(organization=organization).values_list("user__email", flat=True)
+    return sum(1 for e in emails if email_domain(e) in domains)
+
+
+@dataclass(frozen=True)
+class ConnectionUrls:
+    """What an admin pastes into the identity provider for a connection."""
+
+    login: str
+    """Where sign-in through this connection starts (IdP-initiated bookmarks, tiles)."""
+    redirect_uri: str = ""
+    """OIDC: the redirect (callback) URI to register at the IdP."""
+    metadata: str = ""
+    """SAML: Spark's service provider metadata."""
+    acs: str = ""
+    """SAML: the assertion consumer service (reply) URL."""
+    entity_id: str = ""
+    """SAML: Spark's entity ID (audience) for this connection."""
+
+
+def connection_urls(base_url: str, kind: str, provider_id: str) -> ConnectionUrls:
+    """The URLs of a connection with this provider ID (also before it exists: the OIDC form shows
+    the redirect URI to register first)."""
+    if kind == ConnectionKind.OIDC:
+        return ConnectionUrls(
+            login=base_url + reverse("openid_connect_login", kwargs={"provider_id": provider_id}),
+            redirect_uri=base_url + reverse("openid_connect_callback", kwargs={"provider_id": provider_id}),
+        )
+    metadata = base_url + reverse("saml_metadata", kwargs={"organization_slug": provider_id})
+    return ConnectionUrls(
+        login=base_url + reverse("saml_login", kwargs={"organization_slug": provider_id}),
+        metadata=metadata,
+        acs=base_url + reverse("saml_acs", kwargs={"organization_slug": provider_id}),
+        entity_id=metadata,
+    )
+
+
+def request_base_url(request: HttpRequest) -> str:
+    """The base URL allauth builds these URLs from (the request's own origin) unless the
+    deployment's public URL is set."""
+    return public_base_url(request)
+
+
+def next_provider_id(organization: Organization, kind: str) -> str:
+    """The provider ID a new connection of this kind gets: `<slug>-<kind>`, then `-2`, `-3`…"""
+    base = f"{organization.slug}-{kind}"[:55]
+    taken = set(IdentityConnection.objects.filter(provider_id__startswith=base).values_list("provider_id", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def sso_refusals(organization: Organization, *, email: str = "") -> QuerySet[AuditEvent]:
+    """The organization's refused SSO sign-ins, newest first (optionally of one address): what the
+    connection doctor shows. Each event's `detail` has `reason` (identity.refusals.MESSAGES) and
+    `email`."""
+    events = AuditEvent.objects.filter(organization=organization, action="sso.refused")
+    if email:
+        events = events.filter(detail__email__iexact=email.strip())
+    return events.order_by("-created_at", "-pk")

@@ -1,0 +1,504 @@
+"""Writes: identity provider connections, "Require SSO", and admitting a person who signed in
+through one (just-in-time provisioning). Each write is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import EmailDomain, Membership, Organization, Role, User, no_control_characters
+from accounts.services import access_epoch_bump
+from audit.services import Origin, audit_record
+from identity import idp
+from identity.models import ConnectionKind, IdentityConnection
+from identity.refusals import Facts, SsoRefused, refusal
+from identity.sealing import MAX_SECRET_LENGTH, seal
+from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id
+
+SAML_ATTRIBUTES: dict[str, list[str]] = {
+    "uid": [
+        "urn:oasis:names:tc:SAML:attribute:subject-id",
+        "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    ],
+    "email": [
+        "urn:oid:0.9.2342.19200300.100.1.3",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "email",
+        "mail",
+        "Email",
+    ],
+    "first_name": [
+        "urn:oid:2.5.4.42",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "firstName",
+        "given_name",
+    ],
+    "last_name": [
+        "urn:oid:2.5.4.4",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+        "lastName",
+        "family_name",
+    ],
+    "name": ["http://schemas.microsoft.com/identity/claims/displayname", "displayName", "name"],
+}
+"""Attributes read from a SAML assertion (Entra ID, Okta and Google Workspace names included); the
+subject's NameID is the user ID when no ID attribute comes, and the email when no email attribute
+does."""
+
+SAML_SECURITY: dict[str, Any] = {
+    "strict": True,  # audience, destination, recipient, validity period, InResponseTo
+    "want_assertion_signed": True,  # an unsigned assertion is refused
+    "reject_idp_initiated_sso": True,  # only answers to a sign-in Spark started
+    "reject_deprecated_algorithm": True,
+}
+
+
+def _by(actor: User | None) -> str:
+    return actor.email if actor is not None else "an operator"
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 40:
+        raise ValidationError("Give the connection a name of at most 40 characters (people see it when signing in).")
+    no_control_characters(name)
+    return name
+
+
+def _clean_client(client_id: str, client_secret: str, *, secret_required: bool) -> tuple[str, str]:
+    client_id, client_secret = client_id.strip(), client_secret.strip()
+    if not client_id or len(client_id) > 191:
+        raise ValidationError("Enter the client ID the identity provider gave Spark's application.")
+    no_control_characters(client_id)
+    if secret_required and not client_secret:
+        raise ValidationError("Enter the client secret the identity provider gave Spark's application.")
+    if len(client_secret) > MAX_SECRET_LENGTH:
+        raise ValidationError(f"A client secret of at most {MAX_SECRET_LENGTH} characters, please.")
+    return client_id, client_secret
+
+
+def _record(
+    action: str,
+    summary: str,
+    connection: IdentityConnection,
+    actor: User | None,
+    origin: Origin | None,
+    **detail: object,
+) -> None:
+    audit_record(
+        action=action,
+        summary=summary,
+        organization=connection.organization,
+        actor=actor,
+        origin=origin,
+        detail={"connection": connection.provider_id, "kind": connection.kind, **detail},
+    )
+
+
+@transaction.atomic
+def connection_create_oidc(
+    *,
+    organization: Organization,
+    name: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    actor: User | None,
+    origin: Origin | None,
+) -> IdentityConnection:
+    """Connect an OpenID Connect identity provider (its discovery document is read and checked)."""
+    name = _clean_name(name)
+    client_id, client_secret = _clean_client(client_id, client_secret, secret_required=True)
+    discovery = idp.oidc_discover(issuer)
+    provider_id = next_provider_id(organization, ConnectionKind.OIDC)
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id=provider_id,
+        name=name,
+        client_id=client_id,
+        secret=seal(client_secret),
+        settings={"server_url": discovery.issuer.rstrip("/"), "oauth_pkce_enabled": True},
+    )
+    connection = IdentityConnection.objects.create(
+        organization=organization,
+        kind=ConnectionKind.OIDC,
+        name=name,
+        provider_id=provider_id,
+        app=app,
+        created_by=actor,
+    )
+    _record(
+        "sso.connection_added",
+        f"{_by(actor)} connected the OpenID Connect identity provider {name}",
+        connection,
+        actor,
+        origin,
+        issuer=discovery.issuer,
+        client_id=client_id,
+    )
+    return connection
+
+
+def _saml_idp(metadata_url: str, metadata_xml: str) -> dict[str, str]:
+    if bool(metadata_url.strip()) == bool(metadata_xml.strip()):
+        raise ValidationError("Give either the IdP metadata URL or the metadata XML (one of them).")
+    xml = idp.saml_metadata_fetch(metadata_url) if metadata_url.strip() else metadata_xml
+    return idp.saml_idp_settings(xml)
+
+
+def _saml_settings(idp_settings: dict[str, str]) -> dict[str, Any]:
+    return {
+        "idp": idp_settings,
+        "attribute_mapping": SAML_ATTRIBUTES,
+        "use_nameid_for_email": True,
+        "advanced": SAML_SECURITY,
+    }
+
+
+@transaction.atomic
+def connection_create_saml(
+    *,
+    organization: Organization,
+    name: str,
+    metadata_url: str = "",
+    metadata_xml: str = "",
+    actor: User | None,
+    origin: Origin | None,
+) -> IdentityConnection:
+    """Connect a SAML 2.0 identity provider from its metadata (fetched now from the URL, or pasted)."""
+    name = _clean_name(name)
+    idp_settings = _saml_idp(metadata_url, metadata_xml)
+    provider_id = next_provider_id(organization, ConnectionKind.SAML)
+    app = SocialApp.objects.create(
+        provider="saml",
+        provider_id=provider_id,
+        name=name,
+        client_id=provider_id,
+        settings=_saml_settings(idp_settings),
+    )
+    connection = IdentityConnection.objects.create(
+        organization=organization,
+        kind=ConnectionKind.SAML,
+        name=name,
+        provider_id=provider_id,
+        app=app,
+        metadata_url=metadata_url.strip(),
+        created_by=actor,
+    )
+    _record(
+        "sso.connection_added",
+        f"{_by(actor)} connected the SAML identity provider {name}",
+        connection,
+        actor,
+        origin,
+        idp_entity_id=idp_settings["entity_id"],
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_update_oidc(
+    *,
+    connection: IdentityConnection,
+    name: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str = "",
+    actor: User | None,
+    origin: Origin | None,
+) -> IdentityConnection:
+    """Change an OIDC connection; an empty `client_secret` keeps the one stored (it is never shown)."""
+    name = _clean_name(name)
+    client_id, client_secret = _clean_client(client_id, client_secret, secret_required=False)
+    discovery = idp.oidc_discover(issuer)
+    app = connection.app
+    app.name, app.client_id = name, client_id
+    app.settings = {**app.settings, "server_url": discovery.issuer.rstrip("/")}
+    if client_secret:
+        app.secret = seal(client_secret)
+    app.save()
+    connection.name = name
+    connection.save(update_fields=["name", "updated_at"])
+    _record(
+        "sso.connection_changed",
+        f"{_by(actor)} changed the identity provider connection {name}",
+        connection,
+        actor,
+        origin,
+        issuer=discovery.issuer,
+        client_id=client_id,
+        secret_replaced=bool(client_secret),
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_update_saml(
+    *,
+    connection: IdentityConnection,
+    name: str,
+    metadata_url: str = "",
+    metadata_xml: str = "",
+    actor: User | None,
+    origin: Origin | None,
+) -> IdentityConnection:
+    """Change a SAML connection's name and read its IdP metadata again (new certificate, new URL)."""
+    name = _clean_name(name)
+    idp_settings = _saml_idp(metadata_url, metadata_xml)
+    app = connection.app
+    app.name = name
+    app.settings = {**app.settings, **_saml_settings(idp_settings)}
+    app.save()
+    connection.name, connection.metadata_url = name, metadata_url.strip()
+    connection.save(update_fields=["name", "metadata_url", "updated_at"])
+    _record(
+        "sso.connection_changed",
+        f"{_by(actor)} changed the identity provider connection {name}",
+        connection,
+        actor,
+        origin,
+        idp_entity_id=idp_settings["entity_id"],
+    )
+    return connection
+
+
+def _last_enabled(connection: IdentityConnection) -> bool:
+    return not enabled_connections(connection.organization).exclude(pk=connection.pk).exists()
+
+
+def _refuse_if_required(connection: IdentityConnection, verb: str) -> None:
+    if connection.organization.require_sso and connection.enabled and _last_enabled(connection):
+        org = connection.organization.name
+        raise ValidationError(
+            f"{org} requires SSO and {connection.name} is its only connection turned on: {verb} it would leave "
+            f"{org}'s people no way to sign in. Turn off “Require SSO” first."
+        )
+
+
+@transaction.atomic
+def connection_set_enabled(
+    *, connection: IdentityConnection, enabled: bool, actor: User | None, origin: Origin | None
+) -> IdentityConnection:
+    if connection.enabled == enabled:
+        return connection
+    if not enabled:
+        _refuse_if_required(connection, "turning off")
+    connection.enabled = enabled
+    connection.save(update_fields=["enabled", "updated_at"])
+    verb = "turned on" if enabled else "turned off"
+    _record(
+        f"sso.connection_{'enabled' if enabled else 'disabled'}",
+        f"{_by(actor)} {verb} single sign-on through {connection.name}",
+        connection,
+        actor,
+        origin,
+    )
+    access_epoch_bump()
+    return connection
+
+
+@transaction.atomic
+def connection_set_id_jag(
+    *, connection: IdentityConnection, enabled: bool, actor: User | None, origin: Origin | None
+) -> IdentityConnection:
+    """Let (or stop) this IdP issue identity assertion grants for Spark (enterprise-managed authorization)."""
+    if connection.id_jag_enabled == enabled:
+        return connection
+    connection.id_jag_enabled = enabled
+    connection.save(update_fields=["id_jag_enabled", "updated_at"])
+    verb = "allowed" if enabled else "stopped"
+    _record(
+        "sso.id_jag_" + ("enabled" if enabled else "disabled"),
+        f"{_by(actor)} {verb} identity assertion grants from {connection.name}",
+        connection,
+        actor,
+        origin,
+    )
+    if not enabled:
+        access_epoch_bump()
+    return connection
+
+
+@transaction.atomic
+def connection_delete(*, connection: IdentityConnection, actor: User | None, origin: Origin | None) -> int:
+    """Remove a connection and the sign-in links it made; returns how many people it had signed in.
+
+    The people keep their accounts and memberships; they sign in another way from now on."""
+    _refuse_if_required(connection, "removing")
+    accounts = SocialAccount.objects.filter(provider=connection.provider_id)
+    linked = accounts.count()
+    _record(
+        "sso.connection_removed",
+        f"{_by(actor)} removed the identity provider connection {connection.name} ({linked} linked people)",
+        connection,
+        actor,
+        origin,
+        linked=linked,
+    )
+    accounts.delete()
+    connection.app.delete()  # and the connection with it
+    access_epoch_bump()
+    return linked
+
+
+@transaction.atomic
+def organization_require_sso_set(
+    *,
+    organization: Organization,
+    required: bool,
+    actor: User | None,
+    origin: Origin | None,
+    require_proven: bool = True,
+) -> Organization:
+    """Require (or stop requiring) SSO for the organization's domains: password sign-in and password
+    reset are refused for them while it is on.
+
+    Turning it on needs a connection that is on and, unless `require_proven` is False (operators),
+    that has signed someone in already, so a misconfigured one cannot lock everybody out."""
+    if organization.require_sso == required:
+        return organization
+    if required:
+        usable = enabled_connections(organization)
+        if not usable.exists():
+            raise ValidationError(f"Connect an identity provider for {organization.name} before requiring SSO.")
+        if require_proven and not usable.filter(last_sign_in_at__isnull=False).exists():
+            raise ValidationError(
+                "Sign in once through the connection first (any member can), so Spark knows it works before "
+                "password sign-in is turned off."
+            )
+    organization.require_sso = required
+    organization.save(update_fields=["require_sso"])
+    audit_record(
+        action="sso.required" if required else "sso.not_required",
+        summary=f"{_by(actor)} {'required' if required else 'stopped requiring'} SSO for {organization.name}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"require_sso": required},
+    )
+    return organization
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the identity provider says signed in."""
+
+    email: str
+    full_name: str = ""
+
+
+def _facts(connection: IdentityConnection, email: str = "") -> Facts:
+    org = connection.organization
+    domains = EmailDomain.objects.filter(organization=org, enabled=True).values_list("domain", flat=True)
+    return Facts(org.name, connection.name, email, ", ".join(domains) or "none enabled")
+
+
+def _check_person(connection: IdentityConnection, user: User, email: str) -> None:
+    if user.is_staff or user.is_superuser:
+        raise SsoRefused(refusal("staff_account", _facts(connection, email)))
+    if not user.is_active:
+        raise SsoRefused(refusal("user_inactive", _facts(connection, email)))
+    if not is_member(user, connection.organization):
+        raise SsoRefused(refusal("not_member", _facts(connection, email)))
+
+
+def _provision(connection: IdentityConnection, who: Identity, origin: Origin | None) -> User:
+    """Just in time: the first sign-in of someone at one of the organization's domains makes their
+    account and membership (as a member)."""
+    user = User.objects.create_user(email=who.email, password=None, full_name=who.full_name[:150])
+    Membership.objects.create(user=user, organization=connection.organization, role=Role.MEMBER)
+    _record(
+        "sso.user_created",
+        f"{user.email} joined {connection.organization.name} through {connection.name}",
+        connection,
+        user,
+        origin,
+        email=user.email,
+    )
+    return user
+
+
+def _update(connection: IdentityConnection, user: User, who: Identity, origin: Origin | None) -> None:
+    """Each sign-in brings the IdP's name (and a changed address at the organization's domains)."""
+    changed = []
+    if who.full_name and user.full_name != who.full_name[:150]:
+        user.full_name = who.full_name[:150]
+        changed.append("full_name")
+    if user.email != who.email:
+        if User.objects.filter(email__iexact=who.email).exclude(pk=user.pk).exists():
+            raise SsoRefused(refusal("email_in_use", _facts(connection, who.email)))
+        _record(
+            "sso.email_changed",
+            f"{connection.name} changed {user.email}'s address to {who.email}",
+            connection,
+            user,
+            origin,
+            previous=user.email,
+            email=who.email,
+        )
+        user.email = who.email
+        changed.append("email")
+    if changed:
+        user.save(update_fields=changed)
+
+
+@transaction.atomic
+def sso_admit(
+    *, connection: IdentityConnection, linked_user: User | None, who: Identity, origin: Origin | None
+) -> tuple[User, bool]:
+    """The person to sign in for an identity the IdP vouched for, or SsoRefused saying why not.
+
+    `linked_user` is the account this IdP identity signed in before (None the first time). Returns
+    (user, whether the sign-in must be linked to that user now)."""
+    email = who.email.strip().lower()
+    who = Identity(email, who.full_name.strip())
+    if not connection.enabled:
+        raise SsoRefused(refusal("connection_disabled", _facts(connection, email)))
+    if not email:
+        raise SsoRefused(refusal("no_email", _facts(connection)))
+    if not domain_enabled(connection.organization, email):
+        raise SsoRefused(refusal("domain_outside", _facts(connection, email)))
+    user = linked_user or User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = _provision(connection, who, origin)
+    else:
+        _check_person(connection, user, email)
+        _update(connection, user, who, origin)
+        if linked_user is None:
+            _record(
+                "sso.account_linked",
+                f"{user.email} now signs in through {connection.name}",
+                connection,
+                user,
+                origin,
+                email=user.email,
+            )
+    connection.last_sign_in_at = timezone.now()
+    connection.save(update_fields=["last_sign_in_at"])
+    _record(
+        "sso.signed_in", f"{user.email} signed in through {connection.name}", connection, user, origin, email=user.email
+    )
+    return user, linked_user is None
+
+
+def sso_refusal_record(
+    *, connection: IdentityConnection | None, reason: str, email: str, origin: Origin | None, detail: str = ""
+) -> None:
+    """Audit a refused SSO sign-in (for the organization's admins and the connection doctor)."""
+    if connection is None:
+        return
+    _record(
+        "sso.refused",
+        f"Single sign-on through {connection.name} refused {email or 'someone'}: {reason}",
+        connection,
+        None,
+        origin,
+        reason=reason,
+        email=email,
+        **({"why": detail[:200]} if detail else {}),
+    )

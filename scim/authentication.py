@@ -1,0 +1,50 @@
+"""Who is calling /scim/v2: the organization SCIM token in `Authorization: Bearer …`, or nobody.
+
+Every request reads the token's row (SCIM traffic is a sync every few minutes, not a hot path),
+so a revoked token is refused on its very next request, on every worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+from scim2_models import UnauthorizedException
+
+from scim import tokens
+from scim.models import ScimToken
+from scim.services import scim_token_touch
+
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+REASONS = {
+    "missing": "Send the organization's SCIM token as 'Authorization: Bearer spkscim_…'.",
+    "malformed": "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
+    "unknown": "Unknown SCIM token; check you copied the whole token, or create a new one in the organization console.",
+    "revoked": "This SCIM token was revoked; create a new one in the organization console.",
+}
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise UnauthorizedException(detail=REASONS["missing"])
+    return credentials.strip()
+
+
+def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> ScimToken:
+    """The SCIM token of the request (its organization is the one provisioned), or 401."""
+    raw = _bearer(request)
+    parsed = tokens.parse(raw)
+    if parsed is None:
+        raise UnauthorizedException(detail=REASONS["malformed"])
+    token = ScimToken.objects.select_related("organization").filter(prefix=parsed.prefix).first()
+    if token is None or not tokens.matches(raw, token.digest):
+        raise UnauthorizedException(detail=REASONS["unknown"])
+    if token.revoked_at is not None:
+        raise UnauthorizedException(detail=REASONS["revoked"])
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        scim_token_touch(token_id=token.pk, now=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,414 @@
+"""Single sign-on in Chromium against a real OpenID Connect identity provider (npm `oidc-provider`,
+tests/e2e/idp/oidc_idp.mjs) run on 127.0.0.1: email-first sign-in, just-in-time provisioning, an
+assistant's OAuth authorization through SSO with consent and a tool call, the refusals (outside the
+organization's domains, unverified email, wrong client secret, cancelled), the console, and
+"Require SSO"."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+from tests.e2e.conftest import DEMO_PASSWORD, TOOLS_BIN, LiveServer, free_port, require_tool, shot
+
+pytestmark = pytest.mark.e2e
+IDP_SCRIPT = "tests/e2e/idp/oidc_idp.mjs"
+CALLBACK = "https://claude.ai/api/mcp/auth_callback"
+NEW_PERSON = "ana.sso@acme.example"
+
+
+@dataclass
+class Idp:
+    issuer: str
+    client_id: str
+    secret: str
+    provider_id: str
+    process: subprocess.Popen[str]
+
+
+def _start_idp(redirect_uri: str, client_id: str, secret: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {
+        "OIDC_IDP_PORT": str(port),
+        "OIDC_IDP_CLIENT_ID": client_id,
+        "OIDC_IDP_CLIENT_SECRET": secret,
+        "OIDC_IDP_REDIRECT_URIS": redirect_uri,
+        "PATH": str(TOOLS_BIN),
+    }
+    process = subprocess.Popen(
+        [str(TOOLS_BIN / "node"), IDP_SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("ready "), f"the test IdP did not start: {line!r}"
+    return process, line.split()[1]
+
+
+@pytest.fixture(scope="module")
+def idp(spark_server: LiveServer) -> Iterator[Idp]:
+    """The IdP, and an OIDC connection for Acme made by the operator command (removed afterwards, so
+    the other tests sharing the server see Acme as before)."""
+    require_tool(TOOLS_BIN / "node", "Node 22")
+    require_tool(TOOLS_BIN.parent / "oidc-provider" / "package.json", "npm oidc-provider")
+    urls = spark_server.manage("sso_connection", "urls", "--org", "acme", "--oidc", "--base-url", spark_server.url)
+    redirect_uri = re.search(r"Redirect URI: (\S+)", urls).group(1)  # type: ignore[union-attr]
+    client_id, secret = "spark-acme", secrets.token_urlsafe(24)
+    process, issuer = _start_idp(redirect_uri, client_id, secret)
+    provider_id = ""
+    try:
+        added = spark_server.manage(
+            "sso_connection", "add", "--org", "acme", "--oidc", "--name", "Acme IdP", "--issuer", issuer,
+            "--client-id", client_id, "--client-secret", secret, "--base-url", spark_server.url,
+        )  # fmt: skip
+        provider_id = added.strip().splitlines()[-1]
+        assert redirect_uri in added and redirect_uri.endswith(f"/auth/oidc/{provider_id}/login/callback/")
+        yield Idp(issuer, client_id, secret, provider_id, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if provider_id:
+            # Turned off first: even if removing failed, Acme's people would sign in with passwords again.
+            spark_server.manage("sso_connection", "require", "--org", "acme", "--off")
+            spark_server.manage("sso_connection", "disable", provider_id)
+            spark_server.manage("sso_connection", "remove", provider_id)
+
+
+_OVERFLOWING = """() => {
+  const limit = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
+}"""
+
+
+def _fits(page: Page, what: str) -> None:
+    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
+    assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
+
+
+def _continue_with_sso(page: Page, email: str) -> None:
+    """On Spark's sign-in page: type the email, and take the SSO way the page offers."""
+    page.wait_for_selector("#id_login")
+    page.fill("#id_login", email)
+    page.wait_for_selector("#continue-sso", state="visible")
+    assert page.locator("#password-step").is_hidden()
+    page.click("#continue-sso")
+
+
+def _idp_sign_in(page: Page, idp: Idp, login: str | None = None) -> None:
+    """At the IdP's own sign-in form (its built-in one): the login comes prefilled from login_hint."""
+    page.wait_for_url(re.compile(re.escape(idp.issuer) + r"/interaction/"))
+    if login:
+        page.fill("input[name=login]", login)
+    page.fill("input[name=password]", "anything")
+    page.click("button.login-submit")
+
+
+def _context(browser: Browser, width: int = 1280) -> BrowserContext:
+    return browser.new_context(viewport={"width": width, "height": 900})
+
+
+def test_sign_in_with_sso_creates_the_person_just_in_time(browser: Browser, spark_server: LiveServer, idp: Idp) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    assert page.locator("#password-step").is_hidden() and page.locator("#continue").is_visible()
+    shot(page, "sso-01-email-first")
+    page.fill("#id_login", NEW_PERSON)
+    page.wait_for_selector("#continue-sso", state="visible")
+    assert "signs you in with its identity provider" in page.inner_text("#sso-words")
+    assert page.locator("#use-password").is_visible()  # Acme does not require SSO (yet)
+    shot(page, "sso-02-continue-with-sso")
+    page.click("#continue-sso")
+    page.wait_for_url(re.compile(re.escape(idp.issuer)))
+    assert page.input_value("input[name=login]") == NEW_PERSON  # login_hint reached the IdP
+    shot(page, "sso-03-idp-sign-in")
+    _idp_sign_in(page, idp)
+    page.wait_for_url(f"{spark_server.url}/settings/")
+    assert NEW_PERSON in page.inner_text("header")
+    assert "Acme Research" in page.inner_text("main")  # the membership made just in time
+    shot(page, "sso-04-signed-in")
+    # The session started by SSO ends with the SSO session lifetime (8 hours by default), not at
+    # browser close and not after two weeks.
+    session = next(c for c in context.cookies() if c["name"] == "sessionid")
+    assert 7.5 * 3600 < session["expires"] - time.time() <= 8 * 3600
+    context.close()
+
+    # A password member of a domain with SSO can still choose the password (SSO is not required).
+    context = _context(browser, 390)
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    page.fill("#id_login", "member@acme.example")
+    page.wait_for_selector("#use-password", state="visible")
+    _fits(page, "sign-in with SSO at 390 px")
+    shot(page, "sso-05-continue-with-sso-390")
+    page.click("#use-password")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{spark_server.url}/settings/")
+    context.close()
+
+
+def _register(server: LiveServer, name: str) -> str:
+    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": name, "token_endpoint_auth_method": "none"})
+    request = urllib.request.Request(
+        f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        return str(json.loads(response.read())["client_id"])
+
+
+def _authorize_url(server: LiveServer, client_id: str, verifier: str) -> str:
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": server.mcp_url,
+        "scope": "insights:read dataset:ds-core",
+    }
+    return f"{server.url}/oauth/authorize/?{urlencode(query)}"
+
+
+def _token(server: LiveServer, client_id: str, code: str, verifier: str) -> str:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": CALLBACK,
+        "client_id": client_id,
+        "resource": server.mcp_url,
+    }
+    request = urllib.request.Request(f"{server.url}/oauth/token/", data=urlencode(form).encode())
+    with urllib.request.urlopen(request) as response:
+        return str(json.loads(response.read())["access_token"])
+
+
+def _call_tool(server: LiveServer, access_token: str) -> dict[str, object]:
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "list_datasets", "arguments": {}}}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {access_token}",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    request = urllib.request.Request(server.mcp_url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request) as response:
+        return dict(json.loads(response.read()))
+
+
+def test_assistant_authorization_through_sso_then_consent_and_a_tool_call(
+    browser: Browser, spark_server: LiveServer, idp: Idp
+) -> None:
+    """The assistant opens the authorize URL in a browser that is signed in nowhere: sign-in with
+    SSO keeps `next`, so the person lands on the consent page, allows, and the token calls a tool."""
+    context = _context(browser)
+    page = context.new_page()
+    landed: list[str] = []
+
+    def claude_callback(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
+
+    page.route("https://claude.ai/**", claude_callback)
+    client_id, verifier = _register(spark_server, "Claude via SSO"), secrets.token_urlsafe(48)
+    page.goto(_authorize_url(spark_server, client_id, verifier))
+    page.wait_for_selector("#oauth-requester")
+    assert "Claude via SSO" in page.inner_text("#oauth-requester")
+    _continue_with_sso(page, NEW_PERSON)
+    _idp_sign_in(page, idp)
+    page.wait_for_selector("#consent-form")
+    assert page.inner_text("#signed-in-as") == NEW_PERSON
+    shot(page, "sso-06-consent-after-sso")
+    page.click("#allow")
+    page.wait_for_selector("text=Back in Claude")
+    code = parse_qs(urlsplit(landed[-1]).query)["code"][0]
+    result = _call_tool(spark_server, _token(spark_server, client_id, code, verifier))
+    assert "result" in result and not result["result"].get("isError"), result  # type: ignore[union-attr]
+    assert "ds-core" in json.dumps(result)
+    context.close()
+
+
+def _refused(page: Page, reason: str) -> str:
+    page.wait_for_selector("#refusal-message")
+    assert page.get_attribute("#refusal-message", "data-reason") == reason
+    return page.inner_text("#refusal-message")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_idp_user_outside_the_organizations_domains_is_refused_with_the_reason(
+    browser: Browser, spark_server: LiveServer, idp: Idp, width: int
+) -> None:
+    context = _context(browser, width)
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    _continue_with_sso(page, NEW_PERSON)
+    _idp_sign_in(page, idp, login="eve@outside.example")  # a contractor in Acme's IdP, with her own address
+    text = _refused(page, "domain_outside")
+    assert "eve@outside.example is not at one of Acme Research's email domains (acme.example)" in text
+    assert "Acme Research" in page.inner_text("#who-can-fix")
+    _fits(page, "refusal page")
+    shot(page, f"sso-07-refused-outside-domain-{width}")
+    page.goto(f"{spark_server.url}/settings/")
+    assert "/auth/login/" in page.url  # not signed in
+    context.close()
+
+
+def test_an_unverified_email_and_a_cancelled_sign_in_are_refused(
+    browser: Browser, spark_server: LiveServer, idp: Idp
+) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    _continue_with_sso(page, NEW_PERSON)
+    _idp_sign_in(page, idp, login="unverified@acme.example")
+    assert "says your email address unverified@acme.example is not verified" in _refused(page, "email_unverified")
+
+    page.click("#back-to-sign-in")  # the IdP session remembers her: straight back, refused again
+    _continue_with_sso(page, NEW_PERSON)
+    _refused(page, "email_unverified")
+    context.close()
+
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    _continue_with_sso(page, NEW_PERSON)
+    page.wait_for_url(re.compile(re.escape(idp.issuer) + r"/interaction/"))
+    page.click("text=[ Cancel ]")
+    assert "was cancelled or refused by the identity provider" in _refused(page, "cancelled")
+    context.close()
+
+
+def _admin_password_sign_in(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/auth/login/")
+    page.fill("#id_login", "admin@acme.example")
+    page.wait_for_selector("#use-password", state="visible")
+    page.click("#use-password")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/settings/")
+
+
+def _set_secret(page: Page, server: LiveServer, idp: Idp, secret: str) -> None:
+    page.goto(f"{server.url}/org/acme/sso/")
+    page.click(f"tr[data-connection='{idp.provider_id}'] a:has-text('Acme IdP')")
+    page.fill("#id_client_secret", secret)
+    page.click("#connection-form button[type=submit]")
+    page.wait_for_selector("text=Saved Acme IdP.")
+
+
+def test_the_console_and_a_wrong_client_secret(browser: Browser, spark_server: LiveServer, idp: Idp) -> None:
+    """The admin's SSO page lists the connection with the URLs for the IdP; a wrong client secret
+    makes the IdP refuse Spark at the token endpoint, and the person sees why."""
+    admin = _context(browser)
+    page = admin.new_page()
+    _admin_password_sign_in(page, spark_server)
+    page.goto(f"{spark_server.url}/org/acme/sso/")
+    row = page.locator(f"tr[data-connection='{idp.provider_id}']").inner_text()
+    assert "Acme IdP" in row and "OpenID Connect" in row and "on" in row
+    shot(page, "sso-08-console")
+    page.click(f"tr[data-connection='{idp.provider_id}'] a:has-text('Acme IdP')")
+    assert page.inner_text("#url-redirect").endswith(f"/auth/oidc/{idp.provider_id}/login/callback/")
+    assert idp.secret not in page.content()  # write-only
+    shot(page, "sso-09-connection")
+    page.set_viewport_size({"width": 390, "height": 900})
+    _fits(page, "connection page")
+    shot(page, "sso-09-connection-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _set_secret(page, spark_server, idp, "not-the-secret")
+
+    person = _context(browser)
+    visitor = person.new_page()
+    visitor.goto(f"{spark_server.url}/auth/login/")
+    _continue_with_sso(visitor, NEW_PERSON)
+    _idp_sign_in(visitor, idp)
+    assert "did not accept Spark's client credentials" in _refused(visitor, "idp_rejected_client")
+    shot(visitor, "sso-10-refused-wrong-secret")
+    person.close()
+
+    _set_secret(page, spark_server, idp, idp.secret)
+    _sso_sign_in(browser, spark_server, idp)  # the right secret works again
+    page.goto(f"{spark_server.url}/org/acme/audit/?action=sso.")
+    trail = page.inner_text("main")
+    assert "sso.refused" in trail and "idp_rejected_client" in trail and "sso.signed_in" in trail
+    assert "sso.connection_changed" in trail
+    admin.close()
+
+
+def _sso_sign_in(browser: Browser, server: LiveServer, idp: Idp) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(f"{server.url}/auth/login/")
+    _continue_with_sso(page, NEW_PERSON)
+    _idp_sign_in(page, idp)
+    page.wait_for_url(f"{server.url}/settings/")
+    context.close()
+
+
+def _post_login(server: LiveServer, email: str, password: str) -> str:
+    """A password sign-in as a script would make it (no JavaScript): the page it answers with."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{server.url}/auth/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = urlencode({"csrfmiddlewaretoken": token, "login": email, "password": password}).encode()
+    try:
+        return str(opener.open(f"{server.url}/auth/login/", data=form).read().decode())
+    except urllib.error.HTTPError as error:
+        return str(error.read().decode())
+
+
+def test_require_sso_refuses_password_sign_in_and_reset(browser: Browser, spark_server: LiveServer, idp: Idp) -> None:
+    _sso_sign_in(browser, spark_server, idp)  # requiring SSO needs a connection that has signed someone in
+    admin = _context(browser)
+    page = admin.new_page()
+    _admin_password_sign_in(page, spark_server)
+    page.goto(f"{spark_server.url}/org/acme/sso/")
+    page.click("text=Require SSO…")
+    assert "password sign-in and password reset are refused" in page.inner_text("#require-impact")
+    shot(page, "sso-11-require-confirm")
+    page.click("button:has-text('Require SSO')")
+    page.wait_for_selector("text=requires single sign-on")
+    try:
+        answer = _post_login(spark_server, "member@acme.example", DEMO_PASSWORD)
+        assert "Acme Research requires single sign-on for acme.example" in answer
+        assert "sessionid" not in answer
+
+        person = _context(browser)
+        visitor = person.new_page()
+        visitor.goto(f"{spark_server.url}/auth/login/")
+        visitor.fill("#id_login", "member@acme.example")
+        visitor.wait_for_selector("#continue-sso", state="visible")
+        assert visitor.locator("#use-password").is_hidden()  # no password way offered
+        shot(visitor, "sso-12-required")
+        visitor.goto(f"{spark_server.url}/auth/password/reset/")
+        visitor.fill("#id_email", "member@acme.example")
+        visitor.click("button[type=submit]")
+        visitor.wait_for_selector("text=requires single sign-on for acme.example")
+        shot(visitor, "sso-13-reset-refused")
+        person.close()
+    finally:
+        page.goto(f"{spark_server.url}/org/acme/sso/")
+        page.click("button:has-text('Stop requiring SSO')")
+        page.wait_for_selector("text=no longer requires single sign-on")
+    assert "requires single sign-on" not in _post_login(spark_server, "member@acme.example", "wrong password 1")
+    admin.close()

@@ -1,0 +1,260 @@
+"""The social account adapter's rules, through the whole OIDC sign-in (Spark's views, allauth's
+callback, the stand-in IdP): who is let in, who is made just in time, and who is refused, why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Membership, Role, User
+from audit.models import AuditEvent
+from identity.models import IdentityConnection
+from identity.refusals import explain
+from identity.sealing import seal
+from identity.selectors import sso_refusals
+from identity.services import connection_set_enabled
+from tests.factories import World, make_user
+from tests.identity.conftest import FakeIdp, sso_sign_in
+
+
+def _signed_in(client: Client) -> User | None:
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.get(pk=user_id) if user_id else None
+
+
+def _refused(response, reason: str) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 403, response.content[:800]
+    page = response.content.decode()
+    assert f'data-reason="{reason}"' in page, page[:2000]
+    return page
+
+
+def test_the_first_sign_in_makes_the_person_and_membership(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    client = Client()
+    response = sso_sign_in(client, fake_idp, typed="New.Person@acme.example", name="New Person")
+    assert response.status_code == 302 and response["Location"] == "/settings/"
+    user = _signed_in(client)
+    assert user is not None and user.email == "new.person@acme.example" and user.full_name == "New Person"
+    assert not user.has_usable_password()
+    assert Membership.objects.get(user=user, organization=world.acme).role == Role.MEMBER
+    assert SocialAccount.objects.get(user=user).provider == connection.provider_id
+    actions = set(AuditEvent.objects.filter(organization=world.acme).values_list("action", flat=True))
+    assert {"sso.user_created", "sso.signed_in"} <= actions
+    connection.refresh_from_db()
+    assert connection.last_sign_in_at is not None
+    # The session lasts the SSO session lifetime (8 hours by default), then back through the IdP.
+    left = client.session.get_expiry_date() - timezone.now()
+    assert dt.timedelta(hours=7, minutes=59) < left <= dt.timedelta(hours=8)
+
+
+def test_each_sign_in_brings_the_idps_name_and_never_duplicates(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp, name="New Person")
+    client = Client()
+    sso_sign_in(client, fake_idp, name="New Married-Name")
+    user = _signed_in(client)
+    assert user is not None and user.full_name == "New Married-Name"
+    assert User.objects.filter(email="new.person@acme.example").count() == 1
+    assert SocialAccount.objects.count() == 1 and Membership.objects.filter(user=user).count() == 1
+
+
+def test_next_is_kept_through_the_identity_provider(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    response = sso_sign_in(Client(), fake_idp, next_url="/oauth/authorize/?client_id=abc&state=xyz")
+    assert response.status_code == 302 and response["Location"] == "/oauth/authorize/?client_id=abc&state=xyz"
+    outside = sso_sign_in(Client(), fake_idp, next_url="https://evil.example/steal")
+    assert outside["Location"] == "/settings/"  # an unsafe next is dropped
+
+
+def test_an_existing_member_is_linked_and_keeps_their_account(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    client = Client()
+    response = sso_sign_in(client, fake_idp, typed="member@acme.example", name="Max Member")
+    assert response.status_code == 302
+    assert _signed_in(client) == world.member
+    assert world.member.socialaccount_set.get().provider == connection.provider_id  # type: ignore[attr-defined]
+    assert AuditEvent.objects.filter(action="sso.account_linked", actor=world.member).exists()
+    world.member.refresh_from_db()
+    assert world.member.has_usable_password()  # the password stays (SSO is not required)
+
+
+def test_an_account_that_is_not_a_member_of_the_organization_is_never_taken_over(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """Someone with an acme.example address who belongs to Globex only (e.g. a consultant)."""
+    consultant = make_user("consultant@acme.example", world.globex)
+    client = Client()
+    page = _refused(sso_sign_in(client, fake_idp, typed="consultant@acme.example"), "not_member")
+    assert "Spark already has an account for consultant@acme.example, and it is not a member of Acme" in page
+    assert "Ask your Acme admin to invite consultant@acme.example" in page
+    assert _signed_in(client) is None
+    assert not SocialAccount.objects.filter(user=consultant).exists()
+    assert not Membership.objects.filter(user=consultant, organization=world.acme).exists()
+    refused = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
+    assert refused.detail["reason"] == "not_member" and refused.detail["email"] == "consultant@acme.example"
+
+
+def test_a_member_removed_from_the_organization_is_refused_on_the_next_sign_in(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp)
+    Membership.objects.filter(user__email="new.person@acme.example").delete()
+    _refused(sso_sign_in(Client(), fake_idp), "not_member")
+
+
+def test_an_email_outside_the_organizations_domains_is_refused_with_the_reason(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    client = Client()
+    page = _refused(
+        sso_sign_in(client, fake_idp, email="eve@else.example"),
+        "domain_outside",
+    )
+    assert "eve@else.example is not at one of Acme&#x27;s email domains (acme.example)" in page
+    assert _signed_in(client) is None and not User.objects.filter(email="eve@else.example").exists()
+    # another organization's domain is outside too
+    _refused(
+        sso_sign_in(Client(), fake_idp, email="x@globex.example"),
+        "domain_outside",
+    )
+
+
+def test_a_disabled_domain_is_outside(world: World, connection: IdentityConnection, fake_idp: FakeIdp) -> None:
+    client = Client()
+    fake_idp.claims = {"sub": "idp-1", "email": "new.person@acme.example"}
+    started = client.post("/auth/sso/start/", {"login": "new.person@acme.example"})
+    world.acme.email_domains.update(enabled=False)  # while the person is at the IdP
+    state = started["Location"].split("state=")[1].split("&")[0]
+    callback = f"/auth/oidc/{connection.provider_id}/login/callback/"
+    _refused(client.get(callback, {"code": "c", "state": state}), "domain_outside")
+    again = Client().post("/auth/sso/start/", {"login": "new.person@acme.example"})
+    assert again.status_code == 302 and again["Location"].startswith("/auth/login/")  # no SSO offered now
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"is_staff": True}, "staff_account"),
+        ({"is_superuser": True}, "staff_account"),
+        ({"is_active": False}, "user_inactive"),
+    ],
+)
+def test_staff_and_deactivated_accounts_are_refused(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp, change: dict[str, bool], reason: str
+) -> None:
+    User.objects.filter(pk=world.member.pk).update(**change)
+    client = Client()
+    _refused(sso_sign_in(client, fake_idp, typed="member@acme.example"), reason)
+    assert _signed_in(client) is None and not SocialAccount.objects.exists()
+
+
+def test_an_unverified_email_is_refused(world: World, connection: IdentityConnection, fake_idp: FakeIdp) -> None:
+    _refused(sso_sign_in(Client(), fake_idp, email_verified=False), "email_unverified")
+    assert not User.objects.filter(email="new.person@acme.example").exists()
+
+
+def test_no_email_is_refused(world: World, connection: IdentityConnection, fake_idp: FakeIdp) -> None:
+    _refused(sso_sign_in(Client(), fake_idp, email=None), "no_email")
+
+
+def test_a_second_idp_identity_cannot_take_over_an_address(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """The IdP lets someone else set their email to a colleague's: the colleague's account stays theirs."""
+    sso_sign_in(Client(), fake_idp, sub="colleague")
+    client = Client()
+    _refused(sso_sign_in(client, fake_idp, sub="impostor"), "identity_mismatch")
+    assert _signed_in(client) is None
+
+
+def test_a_changed_address_at_the_organizations_domains_follows_the_idp(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp, sub="p1")
+    client = Client()
+    sso_sign_in(client, fake_idp, sub="p1", email="renamed@acme.example")
+    user = _signed_in(client)
+    assert user is not None and user.email == "renamed@acme.example"
+    assert AuditEvent.objects.filter(action="sso.email_changed").exists()
+    # ...unless another account has that address
+    _refused(sso_sign_in(Client(), fake_idp, sub="p1", email="member@acme.example"), "email_in_use")
+
+
+def test_a_connection_turned_off_meanwhile_refuses(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    client = Client()
+    fake_idp.claims = {"sub": "idp-1", "email": "new.person@acme.example"}
+    started = client.post("/auth/sso/start/", {"login": "new.person@acme.example"})
+    connection_set_enabled(connection=connection, enabled=False, actor=world.admin, origin=None)
+    state = started["Location"].split("state=")[1].split("&")[0]
+    callback = f"/auth/oidc/{connection.provider_id}/login/callback/"
+    _refused(client.get(callback, {"code": "c", "state": state}), "connection_disabled")
+
+
+def test_the_idp_refusing_sparks_client_secret_is_explained(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    app = connection.app
+    app.secret = seal("a wrong secret")
+    app.save()
+    page = _refused(sso_sign_in(Client(), fake_idp), "idp_rejected_client")
+    assert "did not accept Spark&#x27;s client credentials" in page
+    assert AuditEvent.objects.filter(action="sso.refused", detail__reason="idp_rejected_client").exists()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"token_issuer": "https://impostor.test"}, {"token_audience": "someone-else"}, {"token_seconds": -120}],
+    ids=["wrong issuer", "wrong audience", "expired"],
+)
+def test_an_id_token_failing_the_checks_is_refused(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp, bad: dict[str, object]
+) -> None:
+    for name, value in bad.items():
+        setattr(fake_idp, name, value)
+    client = Client()
+    page = _refused(sso_sign_in(client, fake_idp), "invalid_id_token")
+    assert "failed Spark&#x27;s checks" in page
+    assert _signed_in(client) is None and not User.objects.filter(email="new.person@acme.example").exists()
+
+
+def test_connecting_sso_to_a_signed_in_account_is_refused(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    client = Client()
+    client.force_login(world.member)
+    page = client.get(f"/auth/oidc/{connection.provider_id}/login/?process=connect")
+    assert page.status_code == 200 and "cannot be attached" in page.content.decode()
+    # and posting it anyway goes to the IdP and comes back refused
+    started = client.post(f"/auth/oidc/{connection.provider_id}/login/", {"process": "connect"})
+    state = started["Location"].split("state=")[1].split("&")[0]
+    fake_idp.claims = {"sub": "idp-9", "email": "member@acme.example"}
+    _refused(
+        client.get(f"/auth/oidc/{connection.provider_id}/login/callback/", {"code": "c", "state": state}),
+        "not_a_sign_in",
+    )
+    assert not SocialAccount.objects.exists()
+
+
+def test_refusals_are_there_for_the_connection_doctor(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    _refused(sso_sign_in(Client(), fake_idp, email="eve@else.example"), "domain_outside")
+    _refused(sso_sign_in(Client(), fake_idp, email_verified=False), "email_unverified")
+    found = list(sso_refusals(world.acme))
+    assert [e.detail["reason"] for e in found] == ["email_unverified", "domain_outside"]
+    assert [e.detail["reason"] for e in sso_refusals(world.acme, email="EVE@else.example")] == ["domain_outside"]
+    assert not sso_refusals(world.globex).exists()
+    words = explain("domain_outside", "Acme", "Acme IdP", "eve@else.example")
+    assert words is not None and "eve@else.example is not at one of Acme's email domains" in words.message
+    assert explain("no-such-reason", "Acme", "Acme IdP") is None
