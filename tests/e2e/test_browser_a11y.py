@@ -28,7 +28,7 @@ from django.views import defaults
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import DEMO_PASSWORD, ROOT, LiveServer, shot
+from tests.e2e.conftest import ROOT, LiveServer, password_sign_in, shot
 from tests.e2e.test_browser_consent import _authorize_url, _chat_insight_id, _register
 
 pytestmark = pytest.mark.e2e
@@ -104,11 +104,9 @@ def _context(browser: Browser, server: LiveServer) -> BrowserContext:
 def signed_in(browser: Browser, spark_server: LiveServer) -> Iterator[Page]:
     context = _context(browser, spark_server)
     page = context.new_page()
-    page.goto(f"{spark_server.url}/auth/login/")
-    page.fill("#id_login", "admin@acme.example")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{spark_server.url}/settings/")
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
     yield page
     context.close()
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+from tests.e2e.conftest import LiveServer, password_sign_in, shot
 
 pytestmark = pytest.mark.e2e
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
@@ -47,15 +47,6 @@ def _authorize_url(server: LiveServer, client_id: str, verifier: str | None = No
     return f"{server.url}/oauth/authorize/?{query}", state
 
 
-def _sign_in(page: Page, email: str, screenshot: str | None = None) -> None:
-    page.wait_for_selector("#id_login")
-    if screenshot:
-        shot(page, screenshot)
-    page.fill("#id_login", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-
-
 def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
@@ -70,7 +61,7 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
     page.goto(url)
     page.wait_for_selector("#oauth-requester")
     assert "Claude (verified)" in page.inner_text("#oauth-requester")
-    _sign_in(page, "member@acme.example", screenshot="10-oauth-sign-in")
+    password_sign_in(page, "member@acme.example", screenshot="10-oauth-sign-in")
     page.wait_for_selector("#consent-form")
     text = page.inner_text("main")
     assert "Allow Claude to use Spark?" in text and "verified" in text and "claude.ai" in text
@@ -93,7 +84,7 @@ def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_s
     page = context.new_page()
     url, _ = _authorize_url(spark_server, _register(spark_server))
     page.goto(url)
-    _sign_in(page, "analyst@globex.example")
+    password_sign_in(page, "analyst@globex.example")
     page.wait_for_selector("#refusal-message")
     assert "ask your Globex admin to publish it in Spark Portal" in page.inner_text("#refusal-message")
     assert page.locator("#consent-form").count() == 0
@@ -111,7 +102,7 @@ def test_admin_page_publish_controls(browser: Browser, spark_server: LiveServer)
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.goto(f"{spark_server.url}/org/acme/")
-    _sign_in(page, "admin@acme.example")
+    password_sign_in(page, "admin@acme.example")
     page.wait_for_selector("text=Connectors")
     row = page.locator("tr[data-platform=chatgpt]")
     row.locator("text=Unpublish").click()  # asks first, naming whom it pauses
@@ -156,7 +147,7 @@ def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.goto(f"{spark_server.url}/insights/{insight_id}/")
-    _sign_in(page, "admin@acme.example")
+    password_sign_in(page, "admin@acme.example")
     page.wait_for_selector("text=Streaming services used in the last month")
     assert "Netflix" in page.inner_text("main")
     shot(page, "16-insight")
@@ -241,7 +232,7 @@ def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
     assert name in page.inner_text("#oauth-requester")
     _assert_no_horizontal_scroll(page, "sign-in")
     shot(page, f"60-sign-in-for-assistant-{width}")
-    _sign_in(page, "member@acme.example")
+    password_sign_in(page, "member@acme.example")
     page.wait_for_selector("#consent-form")
     _assert_no_horizontal_scroll(page, "consent")
     shot(page, f"61-consent-{width}")
@@ -278,12 +269,12 @@ def test_not_you_signs_out_and_comes_back_to_the_same_request(browser: Browser, 
     page = context.new_page()
     url, _ = _authorize_url(spark_server, _register(spark_server, "Claude shared laptop"))
     page.goto(url)
-    _sign_in(page, "member@acme.example")
+    password_sign_in(page, "member@acme.example")
     page.wait_for_selector("#consent-form")
     page.click("#not-you")
     page.wait_for_selector("#oauth-requester")
     assert "Claude shared laptop" in page.inner_text("#oauth-requester")
-    _sign_in(page, "admin@acme.example")
+    password_sign_in(page, "admin@acme.example")
     page.wait_for_selector("#consent-form")
     assert page.inner_text("#signed-in-as") == "admin@acme.example"
     assert page.url == url

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, password_sign_in, shot
 
 pytestmark = pytest.mark.e2e
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/invitations/[^/\s]+/)")
@@ -19,11 +19,7 @@ PAGES = ("members", "people-access", "usage", "doctor?subject=member%40acme.exam
 
 
 def _sign_in(page: Page, server: LiveServer, email: str = "admin@acme.example") -> None:
-    page.goto(f"{server.url}/auth/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/settings/")
+    password_sign_in(page, email, at=f"{server.url}/auth/login/", then=f"{server.url}/settings/")
 
 
 def _overflow(page: Page) -> int:

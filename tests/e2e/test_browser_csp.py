@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+from tests.e2e.conftest import LiveServer, password_sign_in, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,14 +35,6 @@ def _watch(page: Page) -> list[str]:
     return problems
 
 
-def _sign_in(page: Page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/auth/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/settings/")
-
-
 def test_pages_pass_the_content_security_policy(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
@@ -55,7 +47,9 @@ def test_pages_pass_the_content_security_policy(browser: Browser, spark_server: 
     page.click("button[type=submit]")
     page.wait_for_selector("text=Check your email")
     shot(page, "21-password-reset-sent")
-    _sign_in(page, spark_server, "admin@acme.example")
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
     for path in SIGNED_IN_PAGES:
         response = page.goto(spark_server.url + path)
         assert response is not None and response.status == 200, path
@@ -76,7 +70,9 @@ def test_refusal_pages(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 700})
     page = context.new_page()
     problems = _watch(page)
-    _sign_in(page, spark_server, "member@acme.example")
+    password_sign_in(
+        page, "member@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
     page.goto(f"{spark_server.url}/admin/")
     assert "not a platform staff account" in page.inner_text("main")
     shot(page, "18-admin-not-staff")

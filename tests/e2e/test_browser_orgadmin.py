@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+from tests.e2e.conftest import LiveServer, password_sign_in, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -13,11 +13,9 @@ pytestmark = pytest.mark.e2e
 def test_email_domains_page(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.goto(f"{spark_server.url}/auth/login/")
-    page.fill("#id_login", "admin@acme.example")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{spark_server.url}/settings/")
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
     page.goto(f"{spark_server.url}/org/acme/domains/")
     page.fill("#id_domain", "acme-labs.example")
     page.click("text=Add domain")

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
+from tests.e2e.conftest import LiveServer, password_sign_in, shot
 from tests.e2e.mcp_client import run_session
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +20,7 @@ pytestmark = pytest.mark.e2e
 def _sign_in(page: Page, server: LiveServer, email: str, *, name: str = "01-sign-in") -> None:
     page.goto(f"{server.url}/settings/tokens/")
     assert "/auth/login/" in page.url
-    shot(page, name)
-    page.fill("#id_login", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/settings/tokens/$"))
+    password_sign_in(page, email, screenshot=name, then=re.compile(r"/settings/tokens/$"))
 
 
 def _fits(page: Page, width: int) -> None:

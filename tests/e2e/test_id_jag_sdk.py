@@ -126,9 +126,13 @@ def idps() -> Iterator[Idps]:
 
 
 @pytest.fixture(scope="module")
-def client_id(spark_server: LiveServer, idps: Idps) -> str:
+def client_id(spark_server: LiveServer, idps: Idps) -> Iterator[str]:
+    """The trusted connections and the agent's client; the connections go afterwards, or every later
+    test would find Acme signing in with SSO."""
     script = SETUP.format(issuers=[("acme", idps.urls["acme"]), ("globex", idps.urls["globex"])], secret=SECRET)
-    return spark_server.manage("shell", "-c", script).strip().splitlines()[-1]
+    yield spark_server.manage("shell", "-c", script).strip().splitlines()[-1]
+    for slug in ("acme", "globex"):
+        spark_server.manage("sso_connection", "remove", f"{slug}-idjag-e2e")
 
 
 def mint(idps: Idps, client_id: str, audience: str, resource: str, idp: str = "acme", **claims: Any) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, LiveServer, require_tool, shot
+from tests.e2e.conftest import ARTIFACTS, LiveServer, password_sign_in, require_tool, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -114,11 +114,9 @@ def test_console_token_provisions_and_deprovisioning_reaches_every_worker(
     workers from the very next request; the admin then revokes the SCIM token (after confirming)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.goto(f"{spark_server.url}/auth/login/")
-    page.fill("#id_login", "admin@acme.example")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{spark_server.url}/settings/")
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
     page.goto(f"{spark_server.url}/org/acme/scim/")
     shot(page, "60-org-scim")
     page.fill("#id_name", "Okta (e2e)")
