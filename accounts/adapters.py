@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounts.mfa import STAGE, STAGE_REPLACED
 from accounts.models import EmailDomain, Organization, User
 from spark_portal.client_address import client_address
 
@@ -44,6 +45,10 @@ def sso_required_message(organization: Organization, email: str) -> str:
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with its second-factor step limited to password sign-ins (accounts.mfa)."""
+        return [STAGE if stage == STAGE_REPLACED else stage for stage in super().get_login_stages()]
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """A password sign-in for a domain whose organization requires SSO is refused, saying so."""

@@ -25,6 +25,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa import signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.stages import AuthenticateStage
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
@@ -186,6 +187,21 @@ class MFAAdapter(DefaultMFAAdapter):
 
 
 # --- The organization requirement -------------------------------------------------------------
+
+
+class PasswordSignInAuthenticateStage(AuthenticateStage):
+    """allauth's second-factor step, for password sign-ins only. A sign-in through an organization's
+    identity provider is that provider's to secure (its own MFA policy), so someone who also enrolled
+    an authenticator app here is not asked for a code after it."""
+
+    def _should_handle(self, request: HttpRequest) -> bool:
+        if (self.login.signal_kwargs or {}).get("sociallogin") is not None:
+            return False
+        return super()._should_handle(request)
+
+
+STAGE_REPLACED = f"{AuthenticateStage.__module__}.{AuthenticateStage.__qualname__}"
+STAGE = f"{PasswordSignInAuthenticateStage.__module__}.{PasswordSignInAuthenticateStage.__qualname__}"
 
 
 @cache

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from allauth.socialaccount.models import SocialAccount
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from oauth2_provider.models import Application
 
 from accounts.models import EmailDomain, Membership, Organization, User
 from audit.models import AuditEvent
@@ -135,3 +137,47 @@ def sso_refusals(organization: Organization, *, email: str = "") -> QuerySet[Aud
     if email:
         events = events.filter(detail__email__iexact=email.strip())
     return events.order_by("-created_at", "-pk")
+
+
+def person_connections(organization: Organization, user: User) -> list[IdentityConnection]:
+    """The organization's connections this person has signed in through."""
+    providers = SocialAccount.objects.filter(user=user).values_list("provider", flat=True)
+    return list(organization_connections(organization).filter(provider_id__in=providers))
+
+
+def standing_sso_refusal(organization: Organization, email: str, since: dt.datetime | None) -> AuditEvent | None:
+    """The newest refused SSO sign-in of this address, unless they have signed in since."""
+    event = sso_refusals(organization, email=email).first()
+    if event is None or (since is not None and event.created_at <= since):
+        return None
+    return event
+
+
+@dataclass(frozen=True)
+class IdJagClient:
+    """A client that got access through identity assertion grants (ID-JAG) for an organization."""
+
+    client_id: str
+    name: str
+    grants: int
+    last_at: dt.datetime
+
+
+def id_jag_clients(organization: Organization) -> list[IdJagClient]:
+    """Which clients use the organization's identity assertion grants, how often, last when (the
+    console's Single sign-on page)."""
+    rows = (
+        AuditEvent.objects.filter(organization=organization, action="grant.id_jag")
+        .values("detail__client_id")
+        .annotate(grants=Count("pk"), last_at=Max("created_at"))
+        .order_by("-last_at")
+    )
+    names = dict(
+        Application.objects.filter(client_id__in=[r["detail__client_id"] for r in rows]).values_list(
+            "client_id", "name"
+        )
+    )
+    return [
+        IdJagClient(r["detail__client_id"], names.get(r["detail__client_id"], ""), r["grants"], r["last_at"])
+        for r in rows
+    ]

@@ -31,6 +31,7 @@ from identity.selectors import (
     connection_for_admin,
     connection_urls,
     email_domain,
+    id_jag_clients,
     linked_people,
     next_provider_id,
     organization_connections,
@@ -103,6 +104,8 @@ def sso_settings(request: AuthenticatedRequest, organization: Organization) -> H
         "rows": rows,
         "any_enabled": any(c.enabled for c, _ in rows),
         "domains": organization.email_domains.filter(enabled=True),
+        "id_jag_on": any(c.id_jag_enabled for c, _ in rows),
+        "id_jag_clients": id_jag_clients(organization),
     }
     return render(request, "identity/sso.html", context)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from oauth2_provider.models import AccessToken, Application
@@ -201,30 +201,8 @@ def organization_clients(organization: Organization) -> QuerySet[OrganizationCli
     return OrganizationClient.objects.filter(organization=organization).select_related("application", "created_by")
 
 
-@dataclass(frozen=True)
-class IdJagClient:
-    """A client that got access through identity assertion grants (ID-JAG) for an organization."""
-
-    client_id: str
-    name: str
-    grants: int
-    last_at: dt.datetime
-
-
-def id_jag_clients(organization: Organization) -> list[IdJagClient]:
-    """Which clients use the organization's identity assertion grants, how often, last when."""
-    rows = (
-        AuditEvent.objects.filter(organization=organization, action="grant.id_jag")
-        .values("detail__client_id")
-        .annotate(grants=Count("pk"), last_at=Max("created_at"))
-        .order_by("-last_at")
-    )
-    names = dict(
-        Application.objects.filter(client_id__in=[r["detail__client_id"] for r in rows]).values_list(
-            "client_id", "name"
-        )
-    )
-    return [
-        IdJagClient(r["detail__client_id"], names.get(r["detail__client_id"], ""), r["grants"], r["last_at"])
-        for r in rows
-    ]
+def standing_id_jag_refusal(organization: Organization, client_id: str) -> AuditEvent | None:
+    """The newest refused identity assertion grant of this client, unless one succeeded since."""
+    events = AuditEvent.objects.filter(organization=organization, detail__client_id=client_id)
+    latest = events.filter(action__in=["grant.id_jag", "grant.id_jag_refused"]).order_by("-created_at", "-pk").first()
+    return latest if latest is not None and latest.action == "grant.id_jag_refused" else None

@@ -2,7 +2,9 @@
 right now, why, the fix, and who can make it.
 
 The verdict is the very check the MCP endpoint runs (`accounts.gates.member_refusal` and
-`oauth_server.selectors.grant_refusal`); the checklist around it explains each gate in turn.
+`oauth_server.selectors.grant_refusal`); the checklist around it explains each gate in turn,
+including enterprise identity's: a refused single sign-on, a SCIM deactivation, an organization's
+two-factor requirement, a refused identity assertion grant (ID-JAG), and SCIM tokens (`spkscim_…`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from accounts.gates import access_problem, member_facts, member_refusal, sentence
+from accounts.mfa import mfa_enabled
 from accounts.models import (
     AccessStatus,
     EmailDomain,
@@ -21,11 +24,37 @@ from accounts.models import (
     User,
 )
 from accounts.scopes import TOOLS_SCOPE
+from accounts.tokens import PREFIX_LEN
+from identity.refusals import explain
+from identity.selectors import (
+    connection_for_provider,
+    enabled_connections,
+    person_connections,
+    standing_sso_refusal,
+)
 from oauth_server.models import ConnectedApp, ConnectorPublication
 from oauth_server.platforms import Platform
-from oauth_server.selectors import grant_refusal
+from oauth_server.selectors import grant_refusal, standing_id_jag_refusal
+from scim.selectors import scim_token_by_prefix, standing_deactivation
+from scim.tokens import MARKER as SCIM_MARKER
 
 ADMIN, STAFF, PERSON = "An organization admin (you)", "Spark's staff", "The person themselves"
+IDP_ADMIN = "Your identity provider's admin"
+CLIENT_OR_IDP = "The client's developer, or your identity provider's admin"
+
+SSO_FIXED_BY = {
+    "connection_disabled": ADMIN,
+    "domain_outside": ADMIN,
+    "not_member": ADMIN,
+    "idp_rejected_client": ADMIN,
+    "email_in_use": ADMIN,
+    "user_inactive": STAFF,
+    "staff_account": PERSON,
+    "cancelled": PERSON,
+    "not_a_sign_in": PERSON,
+    "connection_unknown": PERSON,
+}
+"""Who fixes a refused single sign-on, by its reason; the rest are the identity provider's."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,87 @@ def member_checks(organization: Organization, user: User, today: dt.date) -> lis
     ]
 
 
+def sso_check(organization: Organization, email: str, user: User | None) -> Check | None:
+    """A single sign-on refused since the person last signed in, or how they sign in (None: no SSO)."""
+    refused = standing_sso_refusal(organization, email, user.last_login if user else None)
+    if refused is not None:
+        reason = str(refused.detail.get("reason", ""))
+        connection = connection_for_provider(str(refused.detail.get("connection", "")))
+        name = connection.name if connection else "the identity provider"
+        words = explain(reason, organization.name, name, email)
+        if words is not None:
+            finding = f"Refused on {refused.created_at:%Y-%m-%d %H:%M}: {words.message}"
+            return Check("Single sign-on", False, finding, words.fix, SSO_FIXED_BY.get(reason, IDP_ADMIN))
+    connections = list(enabled_connections(organization))
+    if not connections:
+        return None
+    theirs = [c for c in person_connections(organization, user) if c.enabled] if user else []
+    names = ", ".join(c.name for c in theirs or connections)
+    finding = f"Signs in through {names}." if theirs else f"Can sign in through {names}."
+    if organization.require_sso:
+        finding += f" {organization.name} requires single sign-on: password sign-in and reset are refused."
+    return Check("Single sign-on", True, finding)
+
+
+def provisioning_check(organization: Organization, email: str) -> Check | None:
+    """The identity provider's standing deactivation (SCIM) of someone who is no longer a member."""
+    deactivation = standing_deactivation(organization, email)
+    if deactivation is None:
+        return None
+    finding = (
+        f"Deactivated by {deactivation.by} on {deactivation.at:%Y-%m-%d %H:%M}: the membership ended, and "
+        "their tokens, assistants and sessions in this organization with it."
+    )
+    fix = "Assign them to Spark in the identity provider again: that re-activates them (they make new tokens)."
+    return Check("Provisioning (SCIM)", False, finding, fix, IDP_ADMIN)
+
+
+def mfa_check(organization: Organization, user: User) -> Check | None:
+    """The organization's two-factor requirement, for this person (None: not required)."""
+    if not organization.require_mfa:
+        return None
+    if mfa_enabled(user):
+        return Check("Two-factor", True, f"Has an authenticator, which {organization.name} requires.")
+    if person_connections(organization, user):
+        finding = (
+            "Signs in through single sign-on, where the identity provider handles two-factor; a password "
+            "sign-in would first ask them to set up an authenticator app."
+        )
+        return Check("Two-factor", True, finding)
+    finding = (
+        f"Has no authenticator app, and {organization.name} requires one for password sign-ins: Spark Portal "
+        "asks them to set one up before anything else (connecting an assistant included)."
+    )
+    return Check("Two-factor", False, finding, "Set up an authenticator app at the next sign-in.", PERSON)
+
+
+def id_jag_check(organization: Organization, client_id: str) -> Check | None:
+    """An identity assertion grant (ID-JAG) of this client refused since the last one issued."""
+    refused = standing_id_jag_refusal(organization, client_id)
+    if refused is None:
+        return None
+    through = refused.detail.get("connection", "the identity provider")
+    reason = refused.detail.get("reason")
+    finding = f"Refused on {refused.created_at:%Y-%m-%d %H:%M} (assertion from {through}): {reason}."
+    fix = (
+        "The identity provider issues the assertion and the client presents it: fix the side the reason "
+        "names (Single sign-on lists the connection's issuer; the ID-JAG guide lists every check)."
+    )
+    return Check("Identity assertion grant", False, finding, fix, CLIENT_OR_IDP)
+
+
+def scim_token_check(organization: Organization, prefix: str) -> Check | None:
+    token = scim_token_by_prefix(organization, prefix)
+    if token is None:
+        return None
+    gate = f"SCIM token {token.name} ({token.display_prefix}…)"
+    if token.revoked_at:
+        finding = f"Revoked on {token.revoked_at:%Y-%m-%d}: the identity provider's calls are refused (401)."
+        return Check(gate, False, finding, "Create a new SCIM token and paste it into the identity provider.", ADMIN)
+    used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used yet"
+    return Check(gate, True, f"Active, {used}.")
+
+
 def connector_checks(organization: Organization) -> list[Check]:
     published = set(
         ConnectorPublication.objects.filter(organization=organization, published=True).values_list(
@@ -167,7 +277,9 @@ def diagnose_person(
                 "application", "organization"
             )
         )
-    checks = member_checks(organization, user, today) + connector_checks(organization)
+    checks = member_checks(organization, user, today)
+    checks += [c for c in (sso_check(organization, user.email, user), mfa_check(organization, user)) if c]
+    checks += connector_checks(organization)
     checks += [token_check(t) for t in tokens] + [assistant_check(c) for c in connections]
     return Diagnosis(subject=user.email, verdict=sentence(refused.message) if refused else "", checks=checks)
 
@@ -180,24 +292,44 @@ def diagnose(organization: Organization, subject: str, today: dt.date) -> Diagno
     """
     subject = subject.strip()
     if subject.lower().startswith("spk_"):
-        return _diagnose_token(organization, subject[4:20], today)
+        return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], today)
+    if subject.startswith(SCIM_MARKER):
+        check = scim_token_check(organization, subject[len(SCIM_MARKER) : len(SCIM_MARKER) + PREFIX_LEN])
+        return Diagnosis(subject=subject, verdict="", checks=[check] if check else [], found=check is not None)
     if "@" in subject:
         user = User.objects.filter(email__iexact=subject, memberships__organization=organization).first()
         if user is None:
-            finding = f"{subject} is not a member of {organization.name}."
-            check = Check("Membership", False, finding, f"Invite {subject} on the Members page.", ADMIN)
-            return Diagnosis(subject=subject, verdict=finding, checks=[check], found=False)
+            return _diagnose_outsider(organization, subject)
         return diagnose_person(organization, user, today)
     connections = list(
         ConnectedApp.objects.filter(organization=organization, application__client_id=subject).select_related(
             "application", "organization", "user"
         )
     )
+    grant = id_jag_check(organization, subject)
     if not connections:
-        return Diagnosis(subject=subject, verdict="", found=False)
+        return Diagnosis(subject=subject, verdict="", checks=[grant] if grant else [], found=grant is not None)
     first = connections[0]
     own = [c for c in connections if c.user_id == first.user_id]
-    return diagnose_person(organization, first.user, today, tokens=[], connections=own)
+    diagnosis = diagnose_person(organization, first.user, today, tokens=[], connections=own)
+    diagnosis.checks += [grant] if grant else []
+    return diagnosis
+
+
+def _diagnose_outsider(organization: Organization, email: str) -> Diagnosis:
+    """Someone who is not a member: say so, and why, where the organization's own records know
+    (its identity provider deactivated them, or refused their single sign-on). An address the
+    organization has no record of gets nothing more: the doctor does not describe other
+    organizations' people."""
+    finding = f"{email} is not a member of {organization.name}."
+    deactivated = provisioning_check(organization, email)
+    if deactivated is not None:
+        membership = Check("Membership", False, finding, "Re-activate them from the identity provider.", IDP_ADMIN)
+    else:
+        membership = Check("Membership", False, finding, f"Invite {email} on the Members page.", ADMIN)
+    refused = sso_check(organization, email, None)
+    checks = [membership, *(c for c in (deactivated, refused) if c is not None and not c.ok)]
+    return Diagnosis(subject=email, verdict=finding, checks=checks, found=False)
 
 
 def _diagnose_token(organization: Organization, prefix: str, today: dt.date) -> Diagnosis:

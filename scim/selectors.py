@@ -6,6 +6,7 @@ provisioned there (deactivated ones included). Nobody else: another organization
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from django.db.models import Q, QuerySet
 from scim2_models import Meta, SearchRequest
 
 from accounts.models import Membership, Organization, User
+from audit.models import AuditEvent
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
 
@@ -38,6 +40,37 @@ class Provisioned:
         if self.link is not None and self.link.active is None:
             return None
         return self.membership is not None
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    """The identity provider's standing `active: false` (or DELETE) for one person."""
+
+    at: dt.datetime
+    by: str
+    """The SCIM token that did it, as the audit trail names it."""
+
+
+def standing_deactivation(organization: Organization, email: str) -> Deactivation | None:
+    """Whether the organization's identity provider deactivated this address and has not re-activated it."""
+    link = (
+        ScimUser.objects.filter(organization=organization, user__email__iexact=email, deprovisioned_at__isnull=False)
+        .order_by("-deprovisioned_at")
+        .first()
+    )
+    if link is None or link.deprovisioned_at is None:
+        return None
+    event = (
+        AuditEvent.objects.filter(organization=organization, action="scim.user_deactivated", detail__user=link.user_id)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    name = event.detail.get("scim_token_name") if event else None
+    return Deactivation(link.deprovisioned_at, f"SCIM token “{name}”" if name else "a SCIM token")
+
+
+def scim_token_by_prefix(organization: Organization, prefix: str) -> ScimToken | None:
+    return ScimToken.objects.filter(organization=organization, prefix=prefix).first()
 
 
 def organization_scim_tokens(organization: Organization) -> QuerySet[ScimToken]:

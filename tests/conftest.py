@@ -13,6 +13,10 @@ from tests.factories import World, make_world
 from tests.oauth_server.oauth_helpers import publish
 from usage.services import recorder as usage_recorder
 
+# The stand-in identity providers' fixtures (`fake_idp`, `connection`, `saml_keys`…), for every
+# package that signs someone in through single sign-on.
+pytest_plugins = ["tests.fake_idp"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings) -> None:  # type: ignore[no-untyped-def]

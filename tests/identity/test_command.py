@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from identity.models import IdentityConnection
 from identity.sealing import is_sealed
 from tests.factories import World
-from tests.identity.conftest import CLIENT_ID, ISSUER, SECRET, FakeIdp
+from tests.fake_idp import CLIENT_ID, ISSUER, SECRET, FakeIdp
 
 
 def _run(*args: str) -> str:

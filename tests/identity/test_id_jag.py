@@ -22,10 +22,10 @@ from accounts.models import EmailDomain, Membership, User
 from audit.models import AuditEvent
 from identity import id_jag
 from identity.models import ConnectionKind, IdentityConnection
+from identity.selectors import id_jag_clients
 from identity.services import connection_delete, connection_set_enabled, connection_set_id_jag
 from oauth_server.models import ConnectedApp, OrganizationClient
 from oauth_server.platforms import Platform
-from oauth_server.selectors import id_jag_clients
 from tests.factories import World
 from tests.mcp_api.helpers import call_tool
 from tests.oauth_server.oauth_helpers import LOOPBACK, MCP, publish
@@ -312,6 +312,11 @@ def test_refusals_are_audited_for_the_issuing_organization_and_admins_see_the_cl
     (row,) = id_jag_clients(setup.world.acme)
     assert (row.client_id, row.name, row.grants) == (setup.client.client_id, "Acme agent", 2)
     assert id_jag_clients(setup.world.globex) == []
+    admin = Client()
+    admin.force_login(setup.world.admin)
+    page = admin.get("/org/acme/sso/").content.decode()
+    listed = page[page.index(f'data-client="{setup.client.client_id}"') :]
+    assert "Acme agent" in listed[:400] and "<td data-label=\"Grants\">2</td>" in listed[:600]
 
 
 @pytest.mark.parametrize("how", ["id_jag_off", "connection_off", "connection_removed"])

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from identity import idp
 from identity.sealing import is_sealed, seal, unseal
-from tests.identity.conftest import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
+from tests.fake_idp import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from accounts.models import User
 from identity.models import IdentityConnection
 from identity.services import connection_set_enabled, organization_require_sso_set
 from tests.factories import PASSWORD, World
-from tests.identity.conftest import ISSUER
+from tests.fake_idp import ISSUER
 
 
 def _discover(email: str) -> dict[str, bool]:

@@ -20,7 +20,7 @@ from accounts.models import Membership, User
 from identity.models import IdentityConnection
 from identity.services import connection_create_saml
 from tests.factories import World
-from tests.identity.conftest import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
+from tests.fake_idp import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
 
 SP = "http://localhost/auth/saml/acme-saml"  # python3-saml refuses single-label hosts like "testserver"
 

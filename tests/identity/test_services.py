@@ -21,7 +21,7 @@ from identity.services import (
     organization_require_sso_set,
 )
 from tests.factories import World
-from tests.identity.conftest import CLIENT_ID, ISSUER, SECRET, FakeIdp, sso_sign_in
+from tests.fake_idp import CLIENT_ID, ISSUER, SECRET, FakeIdp, sso_sign_in
 
 
 def test_an_oidc_connection_owns_one_app_with_its_secret_sealed(connection: IdentityConnection, world: World) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -17,8 +19,8 @@ from identity.refusals import explain
 from identity.sealing import seal
 from identity.selectors import sso_refusals
 from identity.services import connection_set_enabled
-from tests.factories import World, make_user
-from tests.identity.conftest import FakeIdp, sso_sign_in
+from tests.factories import PASSWORD, World, make_user
+from tests.fake_idp import FakeIdp, sso_sign_in
 
 
 def _signed_in(client: Client) -> User | None:
@@ -258,3 +260,16 @@ def test_refusals_are_there_for_the_connection_doctor(
     words = explain("domain_outside", "Acme", "Acme IdP", "eve@else.example")
     assert words is not None and "eve@else.example is not at one of Acme's email domains" in words.message
     assert explain("no-such-reason", "Acme", "Acme IdP") is None
+
+
+def test_a_person_with_an_authenticator_app_is_not_asked_for_a_code_after_sso(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """The identity provider secures its own sign-ins; the password sign-in still asks for the code."""
+    Authenticator.objects.create(user=world.member, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    client = Client()
+    response = sso_sign_in(client, fake_idp, typed="member@acme.example")
+    assert response.status_code == 302 and response["Location"] == "/settings/"
+    assert _signed_in(client) == world.member
+    by_password = Client().post("/auth/login/", {"login": "member@acme.example", "password": PASSWORD})
+    assert by_password["Location"] == reverse("mfa_authenticate")

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from identity import urls as identity_urls
 from identity.models import IdentityConnection
 from tests.factories import World
-from tests.identity.conftest import CLIENT_ID, ISSUER, SECRET, FakeIdp, sso_sign_in
+from tests.fake_idp import CLIENT_ID, ISSUER, SECRET, FakeIdp, sso_sign_in
 
 CONSOLE = [p for p in identity_urls.urlpatterns if isinstance(p, URLPattern) and "slug" in p.pattern.converters]
 

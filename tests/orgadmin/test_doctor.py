@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from django.test import Client
+import html
 
+from allauth.mfa.models import Authenticator
+from django.test import Client
+from oauth2_provider.models import Application
+
+from accounts.mfa import organization_mfa_require
 from accounts.models import AccessStatus, EmailDomain
+from identity.models import IdentityConnection
 from oauth_server.models import ConnectorPublication
 from oauth_server.platforms import Platform
+from oauth_server.services import id_jag_refusal_record
+from scim.services import scim_token_revoke
 from tests.factories import World, issue
+from tests.fake_idp import FakeIdp, sso_sign_in
 from tests.mcp_api.helpers import call_tool
+from tests.scim.conftest import issue_scim
 
 
 def _gate(page: str, gate: str) -> str:
     start = page.index(f'data-gate="{gate}')
     return page[start : page.index("</tr>", start)]
+
+
+def _doctor(client: Client, subject: str) -> str:
+    return client.get("/org/acme/doctor/", {"subject": subject}).content.decode()
 
 
 def test_a_member_whose_domain_is_disabled_gets_the_right_answer(org_admin: Client, world: World) -> None:
@@ -56,3 +70,62 @@ def test_people_of_other_organizations_are_not_described(org_admin: Client, worl
     assert (
         "Nothing by that name" in org_admin.get(f"/org/acme/doctor/?subject={theirs.display_prefix}").content.decode()
     )
+
+
+def test_a_refused_single_sign_on_is_named_until_the_person_signs_in(
+    org_admin: Client, world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp, typed="member@acme.example", email_verified=False)
+    sso_sign_in(Client(), fake_idp, email="eve@else.example")
+    sso = _gate(_doctor(org_admin, "member@acme.example"), "Single sign-on")
+    assert "refuses" in sso and "says your email address member@acme.example is not verified" in sso
+    assert "Your identity provider&#x27;s admin" in sso
+    outsider = _doctor(org_admin, "eve@else.example")
+    assert "is not a member of Acme" in outsider
+    assert "is not at one of Acme&#x27;s email domains" in _gate(outsider, "Single sign-on")
+    assert "An organization admin (you)" in _gate(outsider, "Single sign-on")
+    assert sso_sign_in(Client(), fake_idp, typed="member@acme.example")["Location"] == "/settings/"
+    sso = _gate(_doctor(org_admin, "member@acme.example"), "Single sign-on")
+    assert "passes" in sso and "Signs in through Acme IdP." in sso
+
+
+def test_a_scim_deactivation_and_scim_tokens_are_explained(org_admin: Client, world: World) -> None:
+    scim = issue_scim(world)
+    scim.patch(f"/Users/{world.member.pk}", {"op": "replace", "path": "active", "value": "False"})
+    page = _doctor(org_admin, "member@acme.example")
+    provisioning = _gate(page, "Provisioning (SCIM)")
+    assert "Deactivated by SCIM token “Acme IdP”" in html.unescape(provisioning)
+    assert "Assign them to Spark in the identity provider again" in provisioning
+    assert "Re-activate them from the identity provider" in _gate(page, "Membership")
+    token = _gate(_doctor(org_admin, scim.token.display_prefix), "SCIM token")
+    assert "passes" in token and "Active, last used" in token
+    scim_token_revoke(token=scim.token, actor=world.admin, origin=None)
+    token = _gate(_doctor(org_admin, scim.token.display_prefix), "SCIM token")
+    assert "refuses" in token and "Create a new SCIM token" in token
+    other = issue_scim(world, "globex").token.display_prefix
+    assert "Nothing by that name" in _doctor(org_admin, other)
+
+
+def test_a_required_second_factor_is_named(org_admin: Client, world: World) -> None:
+    Authenticator.objects.create(user=world.admin, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    organization_mfa_require(organization=world.acme, required=True, actor=world.admin, origin=None)
+    factor = _gate(_doctor(org_admin, "member@acme.example"), "Two-factor")
+    assert "refuses" in factor and "Has no authenticator app" in factor and "The person themselves" in factor
+    Authenticator.objects.create(user=world.member, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    assert "passes" in _gate(_doctor(org_admin, "member@acme.example"), "Two-factor")
+
+
+def test_a_refused_identity_assertion_grant_is_named_until_one_is_issued(org_admin: Client, world: World) -> None:
+    client = Application.objects.create(
+        name="Agent", client_type="confidential", authorization_grant_type="authorization-code"
+    )
+    id_jag_refusal_record(
+        organization=world.acme,
+        via="Acme IdP",
+        application=client,
+        reason="the assertion expired 9 seconds ago",
+        origin=None,
+    )
+    grant = _gate(_doctor(org_admin, client.client_id), "Identity assertion grant")
+    assert "refuses" in grant and "the assertion expired 9 seconds ago" in grant and "Acme IdP" in grant
+    assert "Nothing by that name" in _doctor(org_admin, "no-such-client")

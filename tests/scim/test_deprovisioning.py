@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import PersonalAccessToken
+from accounts.models import Membership, PersonalAccessToken
 from audit.models import AuditEvent
+from identity.models import IdentityConnection
 from oauth_server.models import ConnectedApp
 from tests.factories import World, issue
+from tests.fake_idp import FakeIdp, sso_sign_in
 from tests.mcp_api.helpers import call_tool
 from tests.orgadmin.conftest import connect_assistant
 from tests.scim.conftest import Scim
@@ -87,3 +89,19 @@ def test_other_organizations_keep_the_person(scim: Scim, world: World) -> None:
     scim.patch(f"/Users/{world.outsider.pk}", DEACTIVATE)
     assert call_tool(Client(), globex_token, "list_datasets").status_code == 200
     assert world.outsider.memberships.filter(organization=world.globex).exists()
+
+
+def test_single_sign_on_does_not_bring_back_someone_scim_deactivated(
+    scim: Scim, world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """Just-in-time provisioning makes new people only: the identity provider's `active: false`
+    holds until the identity provider itself re-activates them."""
+    person = scim.create("new.person@acme.example")
+    path = f"/Users/{person['id']}"
+    assert sso_sign_in(Client(), fake_idp)["Location"] == "/settings/"
+    scim.patch(path, DEACTIVATE)
+    refused = sso_sign_in(Client(), fake_idp)
+    assert refused.status_code == 403 and 'data-reason="not_member"' in refused.content.decode()
+    assert not Membership.objects.filter(user__email="new.person@acme.example").exists()
+    scim.patch(path, {"op": "replace", "path": "active", "value": True})
+    assert sso_sign_in(Client(), fake_idp)["Location"] == "/settings/"

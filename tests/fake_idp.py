@@ -1,6 +1,7 @@
-"""A stand-in OpenID Connect identity provider at https://idp.test, answering the requests Spark
-makes (discovery, token, userinfo) through the adapter's requests session, and a helper that walks
-the whole sign-in through Spark's views: "Continue with SSO", then the IdP's callback."""
+"""Stand-in identity providers, as fixtures every test package can use (tests/conftest.py loads
+them). An OpenID Connect one at https://idp.test answers the requests Spark makes (discovery,
+token, userinfo) through the adapter's requests session; a helper walks the whole sign-in through
+Spark's views: "Continue with SSO", then the IdP's callback. SAML IdP keys and metadata too."""
 
 from __future__ import annotations
 
