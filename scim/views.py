@@ -7,7 +7,7 @@ SCIM error. The token's organization is the only one a request can see or change
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -90,36 +90,43 @@ def service_provider_config(request: HttpRequest, token: ScimToken) -> HttpRespo
     return respond(_located(CONFIG, "ServiceProviderConfig", f"{_base(request)}/ServiceProviderConfig"))
 
 
+def _listing(request: HttpRequest, items: Sequence[Any], kind: str, folder: str) -> HttpResponse:
+    """A discovery collection (ResourceTypes, Schemas), each item located at `folder`/<id>."""
+    _no_filter(request)
+    found = [_located(item, kind, f"{_base(request)}/{folder}/{item.id}") for item in items]
+    return protocol.list_response(len(found), 1, found)
+
+
+def _one(
+    request: HttpRequest, items: Sequence[Any], kind: str, folder: str, item_id: str, missing: str
+) -> HttpResponse:
+    """One discovery item by its id, or 404 saying `missing`."""
+    _no_filter(request)
+    for item in items:
+        if item.id == item_id:
+            return respond(_located(item, kind, f"{_base(request)}/{folder}/{item.id}"))
+    raise NotFoundException(detail=missing)
+
+
 @scim_endpoint("GET")
 def resource_types(request: HttpRequest, token: ScimToken) -> HttpResponse:
-    _no_filter(request)
-    found = [_located(rt, "ResourceType", f"{_base(request)}/ResourceTypes/{rt.id}") for rt in RESOURCE_TYPES]
-    return protocol.list_response(len(found), 1, found)
+    return _listing(request, RESOURCE_TYPES, "ResourceType", "ResourceTypes")
 
 
 @scim_endpoint("GET")
 def resource_type(request: HttpRequest, token: ScimToken, type_id: str) -> HttpResponse:
-    _no_filter(request)
-    for rt in RESOURCE_TYPES:
-        if rt.id == type_id:
-            return respond(_located(rt, "ResourceType", f"{_base(request)}/ResourceTypes/{rt.id}"))
-    raise NotFoundException(detail=f"No resource type {type_id!r}: this service has User only.")
+    missing = f"No resource type {type_id!r}: this service has User only."
+    return _one(request, RESOURCE_TYPES, "ResourceType", "ResourceTypes", type_id, missing)
 
 
 @scim_endpoint("GET")
 def schemas(request: HttpRequest, token: ScimToken) -> HttpResponse:
-    _no_filter(request)
-    found = [_located(schema, "Schema", f"{_base(request)}/Schemas/{schema.id}") for schema in SCHEMAS]
-    return protocol.list_response(len(found), 1, found)
+    return _listing(request, SCHEMAS, "Schema", "Schemas")
 
 
 @scim_endpoint("GET")
 def schema(request: HttpRequest, token: ScimToken, schema_id: str) -> HttpResponse:
-    _no_filter(request)
-    for item in SCHEMAS:
-        if item.id == schema_id:
-            return respond(_located(item, "Schema", f"{_base(request)}/Schemas/{item.id}"))
-    raise NotFoundException(detail=f"No schema {schema_id!r}.")
+    return _one(request, SCHEMAS, "Schema", "Schemas", schema_id, f"No schema {schema_id!r}.")
 
 
 @scim_endpoint("GET", "POST", "PUT", "PATCH", "DELETE")

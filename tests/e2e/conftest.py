@@ -134,6 +134,22 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+_OVERFLOWING = """() => {
+  const limit = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
+}"""
+
+
+def assert_fits(page: Page, what: str) -> None:
+    """No horizontal scroll; on failure, name the first elements that stick out."""
+    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
+    assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
+
+
 def password_sign_in(
     page: Page,
     email: str,

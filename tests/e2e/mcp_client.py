@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 
 @dataclass
@@ -54,3 +55,23 @@ def run_session(url: str, token: str, mode: str = "auto") -> tuple[Session | Bas
             return pool.submit(target).result(timeout=60), recorder
         except BaseException as exc:  # the refused case: what the client raised, plus what it saw
             return exc, recorder
+
+
+class MemoryStorage:
+    """The SDK OAuth client's token storage, in memory (one per client under test)."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info

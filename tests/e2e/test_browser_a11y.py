@@ -28,8 +28,9 @@ from django.views import defaults
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.e2e.assistant import authorize_url, register
 from tests.e2e.conftest import ROOT, LiveServer, password_sign_in, shot
-from tests.e2e.test_browser_consent import _authorize_url, _chat_insight_id, _register
+from tests.e2e.test_browser_consent import _chat_insight_id
 
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +144,7 @@ def insight_path(spark_server: LiveServer) -> str:
 
 def _open(page: Page, server: LiveServer, name: str, insight_path: str) -> None:
     if name == "{consent}":
-        url, _ = _authorize_url(server, _register(server))
+        url, _ = authorize_url(server, register(server))
         page.goto(url)
         page.wait_for_selector("#consent-form")
         return

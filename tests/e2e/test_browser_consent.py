@@ -3,61 +3,24 @@ assistant connects; plus the pages where they and their admin stay in control.""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import urllib.request
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LiveServer, password_sign_in, shot
+from tests.e2e.assistant import BackInClaude, authorize_url, exchange, mcp_request, register
+from tests.e2e.conftest import LiveServer, assert_fits, password_sign_in, shot
 
 pytestmark = pytest.mark.e2e
-CALLBACK = "https://claude.ai/api/mcp/auth_callback"
-
-
-def _register(server: LiveServer, name: str = "Claude") -> str:
-    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": name, "token_endpoint_auth_method": "none"})
-    request = urllib.request.Request(
-        f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return str(json.loads(response.read())["client_id"])
-
-
-def _authorize_url(server: LiveServer, client_id: str, verifier: str | None = None) -> tuple[str, str]:
-    verifier = verifier or secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    state = secrets.token_urlsafe(8)
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": CALLBACK,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": server.mcp_url,
-            "scope": "insights:read dataset:ds-core dataset:ds-usa-deep",
-        }
-    )
-    return f"{server.url}/oauth/authorize/?{query}", state
 
 
 def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
-    landed: list[str] = []
-
-    def claude_callback(route: Route) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
-
-    page.route("https://claude.ai/**", claude_callback)
-    url, state = _authorize_url(spark_server, _register(spark_server))
+    claude = BackInClaude(page)
+    url, state = authorize_url(spark_server, register(spark_server))
     page.goto(url)
     page.wait_for_selector("#oauth-requester")
     assert "Claude (verified)" in page.inner_text("#oauth-requester")
@@ -70,7 +33,7 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
     shot(page, "11-consent")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
-    query = parse_qs(urlsplit(landed[-1]).query)
+    query = claude.query()
     assert query["state"] == [state] and query["code"][0] and query["iss"] == [spark_server.url]
 
     page.goto(f"{spark_server.url}/settings/connected-apps/")
@@ -82,7 +45,7 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
 def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     page = context.new_page()
-    url, _ = _authorize_url(spark_server, _register(spark_server))
+    url, _ = authorize_url(spark_server, register(spark_server))
     page.goto(url)
     password_sign_in(page, "analyst@globex.example")
     page.wait_for_selector("#refusal-message")
@@ -93,7 +56,7 @@ def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_s
     assert page.locator("#who-can-fix a.contact").count() >= 1
     shot(page, "13-not-published")
     page.set_viewport_size({"width": 390, "height": 800})
-    _assert_no_horizontal_scroll(page, "refusal page")
+    assert_fits(page, "refusal page")
     shot(page, "13-not-published-390")
     context.close()
 
@@ -165,50 +128,6 @@ def test_insight_dataset_and_saved_audience_pages(browser: Browser, spark_server
     context.close()
 
 
-_OVERFLOWING = """() => {
-  const limit = document.documentElement.clientWidth;
-  return [...document.querySelectorAll("body *")]
-    .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
-    .slice(0, 5)
-    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
-}"""
-
-
-def _assert_no_horizontal_scroll(page: Page, what: str) -> None:
-    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
-    assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
-
-
-def _tokens(server: LiveServer, client_id: str, code: str, verifier: str) -> dict[str, str]:
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": CALLBACK,
-        "client_id": client_id,
-        "resource": server.mcp_url,
-    }
-    request = urllib.request.Request(f"{server.url}/oauth/token/", data=urlencode(form).encode())
-    with urllib.request.urlopen(request) as response:
-        return dict(json.loads(response.read()))
-
-
-def _use(server: LiveServer, access_token: str, agent: str) -> None:
-    """One MCP call as the assistant would make it, so the page has a last use to show."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "application/json, text/event-stream",
-        "Authorization": f"Bearer {access_token}",
-        "MCP-Protocol-Version": "2025-11-25",
-        "User-Agent": agent,
-    }
-    request = urllib.request.Request(server.mcp_url, data=body.encode(), headers=headers)
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 200
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
     browser: Browser, spark_server: LiveServer, width: int
@@ -217,49 +136,45 @@ def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
     desktop and a phone width, none of these pages scrolls sideways."""
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    landed: list[str] = []
-
-    def claude_callback(route: Route) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
-
-    page.route("https://claude.ai/**", claude_callback)
+    claude = BackInClaude(page)
     name = f"Claude research desk {width}"
-    client_id, verifier = _register(spark_server, name), secrets.token_urlsafe(48)
-    url, _ = _authorize_url(spark_server, client_id, verifier)
+    client_id, verifier = register(spark_server, name), secrets.token_urlsafe(48)
+    url, _ = authorize_url(spark_server, client_id, verifier)
     page.goto(url)
     page.wait_for_selector("#oauth-requester")
     assert name in page.inner_text("#oauth-requester")
-    _assert_no_horizontal_scroll(page, "sign-in")
+    assert_fits(page, "sign-in")
     shot(page, f"60-sign-in-for-assistant-{width}")
     password_sign_in(page, "member@acme.example")
     page.wait_for_selector("#consent-form")
-    _assert_no_horizontal_scroll(page, "consent")
+    assert_fits(page, "consent")
     shot(page, f"61-consent-{width}")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
-    code = parse_qs(urlsplit(landed[-1]).query)["code"][0]
-    _use(spark_server, _tokens(spark_server, client_id, code, verifier)["access_token"], f"e2e-assistant/{width}")
+    access_token = exchange(spark_server, client_id, claude.code(), verifier)["access_token"]
+    assert (
+        "tools" in mcp_request(spark_server, access_token, "tools/list", {}, agent=f"e2e-assistant/{width}")["result"]
+    )
 
     page.goto(f"{spark_server.url}/settings/connected-apps/")
     row = page.locator(f"#connected tr[data-client-id='{client_id}']")
     text = row.inner_text()
     assert name in text and "Claude (verified)" in text and "Ask Spark MCP for audience insights" in text
     assert "127.0.0.1" in text and f"e2e-assistant/{width}" in text and "active" in text
-    _assert_no_horizontal_scroll(page, "connected apps")
+    assert_fits(page, "connected apps")
     shot(page, f"62-connected-apps-{width}")
 
     row.locator("text=Revoke").click()
     page.wait_for_selector("#revoke-impact")
     assert f"Revoke {name}?" in page.inner_text("h1") and "Acme Research" in page.inner_text("#revoke-impact")
-    _assert_no_horizontal_scroll(page, "revoke confirmation")
+    assert_fits(page, "revoke confirmation")
     shot(page, f"63-connected-app-revoke-{width}")
     page.click("#confirm-revoke")
     page.wait_for_selector(f"text=Revoked {name}.")
     assert page.locator(f"#connected tr[data-client-id='{client_id}']").count() == 0
     history = page.locator(f"#history tr[data-client-id='{client_id}']").inner_text()
     assert name in history and "you" in history
-    _assert_no_horizontal_scroll(page, "connected apps with history")
+    assert_fits(page, "connected apps with history")
     shot(page, f"64-connected-apps-history-{width}")
     context.close()
 
@@ -267,7 +182,7 @@ def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
 def test_not_you_signs_out_and_comes_back_to_the_same_request(browser: Browser, spark_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    url, _ = _authorize_url(spark_server, _register(spark_server, "Claude shared laptop"))
+    url, _ = authorize_url(spark_server, register(spark_server, "Claude shared laptop"))
     page.goto(url)
     password_sign_in(page, "member@acme.example")
     page.wait_for_selector("#consent-form")

@@ -10,24 +10,18 @@ browser tests share never get a second factor: the server is shared by the whole
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
-import secrets
 import time
-import urllib.request
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.e2e.assistant import BackInClaude, authorize_url, register
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, shot
 from tests.e2e.test_browser_a11y import AXE_PATH, _serve_axe, axe_violations, describe
 
 pytestmark = pytest.mark.e2e
-CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 
 SETUP = """
 from accounts.mfa import organization_mfa_require
@@ -145,48 +139,11 @@ def _second_factor(page: Page, code: str) -> None:
     page.click("#mfa-authenticate-form button[type=submit]")
 
 
-def _register(server: LiveServer, name: str) -> str:
-    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": name, "token_endpoint_auth_method": "none"})
-    request = urllib.request.Request(
-        f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return str(json.loads(response.read())["client_id"])
-
-
-def _authorize_url(server: LiveServer, client_id: str) -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    state = secrets.token_urlsafe(8)
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "state": state,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": server.mcp_url,
-        "scope": "insights:read dataset:ds-core dataset:ds-usa-deep",
-    }
-    return f"{server.url}/oauth/authorize/?{urlencode(query)}", state
-
-
-def _catch_callback(page: Page) -> list[str]:
-    landed: list[str] = []
-
-    def claude(route: Route) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
-
-    page.route("https://claude.ai/**", claude)
-    return landed
-
-
-def _allow(page: Page, landed: list[str], state: str) -> None:
+def _allow(page: Page, claude: BackInClaude, state: str) -> None:
     page.wait_for_selector("#consent-form")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
-    query = parse_qs(urlsplit(landed[-1]).query)
+    query = claude.query()
     assert query["state"] == [state] and query["code"][0]
 
 
@@ -243,8 +200,8 @@ def test_required_mfa_enrols_on_the_way_to_consent_then_asks_for_the_code(
     (asked before any other page), then straight on to the consent page; next time, the code."""
     email = _person(spark_server, f"vandelay{width}", required=True)
     context, page, problems = _context(browser, spark_server, width)
-    landed = _catch_callback(page)
-    url, state = _authorize_url(spark_server, _register(spark_server, f"Claude MFA {width}"))
+    claude = BackInClaude(page)
+    url, state = authorize_url(spark_server, register(spark_server, f"Claude MFA {width}"))
     page.goto(url)
     page.wait_for_selector("#oauth-requester")
     _password(page, email)
@@ -258,10 +215,10 @@ def test_required_mfa_enrols_on_the_way_to_consent_then_asks_for_the_code(
     assert "/auth/2fa/totp/activate/" in page.url
     phone, _ = _enrol(page, spark_server, width)
     page.click("#mfa-continue")  # back to where they were going: the consent page
-    _allow(page, landed, state)
+    _allow(page, claude, state)
 
     _sign_out_via_settings(page, spark_server)
-    url, state = _authorize_url(spark_server, _register(spark_server, f"Claude MFA again {width}"))
+    url, state = authorize_url(spark_server, register(spark_server, f"Claude MFA again {width}"))
     page.goto(url)
     _password(page, email)
     page.wait_for_selector("#mfa-authenticate-form")
@@ -269,7 +226,7 @@ def test_required_mfa_enrols_on_the_way_to_consent_then_asks_for_the_code(
     _second_factor(page, phone.code())
     page.wait_for_selector("#consent-form")
     _check(page, spark_server, "consent-after-code", width)
-    _allow(page, landed, state)
+    _allow(page, claude, state)
     assert not [p for p in problems if "Content Security Policy" in p], problems
     context.close()
 

@@ -6,8 +6,6 @@ organization's domains, unverified email, wrong client secret, cancelled), the c
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 import secrets
@@ -18,16 +16,16 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.conftest import DEMO_PASSWORD, TOOLS_BIN, LiveServer, free_port, require_tool, shot
+from tests.e2e.assistant import BackInClaude, authorize_url, call_list_datasets, exchange, register
+from tests.e2e.conftest import DEMO_PASSWORD, TOOLS_BIN, LiveServer, assert_fits, free_port, require_tool, shot
 
 pytestmark = pytest.mark.e2e
 IDP_SCRIPT = "tests/e2e/idp/oidc_idp.mjs"
-CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 NEW_PERSON = "ana.sso@acme.example"
 
 
@@ -87,21 +85,6 @@ def idp(spark_server: LiveServer) -> Iterator[Idp]:
             spark_server.manage("sso_connection", "remove", provider_id)
 
 
-_OVERFLOWING = """() => {
-  const limit = document.documentElement.clientWidth;
-  return [...document.querySelectorAll("body *")]
-    .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
-    .slice(0, 5)
-    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
-}"""
-
-
-def _fits(page: Page, what: str) -> None:
-    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
-    assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
-
-
 def _continue_with_sso(page: Page, email: str) -> None:
     """On Spark's sign-in page: type the email, and take the SSO way the page offers."""
     page.wait_for_selector("#id_login")
@@ -156,64 +139,13 @@ def test_sign_in_with_sso_creates_the_person_just_in_time(browser: Browser, spar
     page.goto(f"{spark_server.url}/auth/login/")
     page.fill("#id_login", "member@acme.example")
     page.wait_for_selector("#use-password", state="visible")
-    _fits(page, "sign-in with SSO at 390 px")
+    assert_fits(page, "sign-in with SSO at 390 px")
     shot(page, "sso-05-continue-with-sso-390")
     page.click("#use-password")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("#sign-in")
     page.wait_for_url(f"{spark_server.url}/settings/")
     context.close()
-
-
-def _register(server: LiveServer, name: str) -> str:
-    body = json.dumps({"redirect_uris": [CALLBACK], "client_name": name, "token_endpoint_auth_method": "none"})
-    request = urllib.request.Request(
-        f"{server.url}/oauth/register/", data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return str(json.loads(response.read())["client_id"])
-
-
-def _authorize_url(server: LiveServer, client_id: str, verifier: str) -> str:
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "state": secrets.token_urlsafe(8),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": server.mcp_url,
-        "scope": "insights:read dataset:ds-core",
-    }
-    return f"{server.url}/oauth/authorize/?{urlencode(query)}"
-
-
-def _token(server: LiveServer, client_id: str, code: str, verifier: str) -> str:
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": CALLBACK,
-        "client_id": client_id,
-        "resource": server.mcp_url,
-    }
-    request = urllib.request.Request(f"{server.url}/oauth/token/", data=urlencode(form).encode())
-    with urllib.request.urlopen(request) as response:
-        return str(json.loads(response.read())["access_token"])
-
-
-def _call_tool(server: LiveServer, access_token: str) -> dict[str, object]:
-    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "list_datasets", "arguments": {}}}
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "application/json, text/event-stream",
-        "Authorization": f"Bearer {access_token}",
-        "MCP-Protocol-Version": "2025-11-25",
-    }
-    request = urllib.request.Request(server.mcp_url, data=json.dumps(body).encode(), headers=headers)
-    with urllib.request.urlopen(request) as response:
-        return dict(json.loads(response.read()))
 
 
 def test_assistant_authorization_through_sso_then_consent_and_a_tool_call(
@@ -223,15 +155,9 @@ def test_assistant_authorization_through_sso_then_consent_and_a_tool_call(
     SSO keeps `next`, so the person lands on the consent page, allows, and the token calls a tool."""
     context = _context(browser)
     page = context.new_page()
-    landed: list[str] = []
-
-    def claude_callback(route: Route) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
-
-    page.route("https://claude.ai/**", claude_callback)
-    client_id, verifier = _register(spark_server, "Claude via SSO"), secrets.token_urlsafe(48)
-    page.goto(_authorize_url(spark_server, client_id, verifier))
+    claude = BackInClaude(page)
+    client_id, verifier = register(spark_server, "Claude via SSO"), secrets.token_urlsafe(48)
+    page.goto(authorize_url(spark_server, client_id, verifier, scope="insights:read dataset:ds-core")[0])
     page.wait_for_selector("#oauth-requester")
     assert "Claude via SSO" in page.inner_text("#oauth-requester")
     _continue_with_sso(page, NEW_PERSON)
@@ -241,8 +167,9 @@ def test_assistant_authorization_through_sso_then_consent_and_a_tool_call(
     shot(page, "sso-06-consent-after-sso")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
-    code = parse_qs(urlsplit(landed[-1]).query)["code"][0]
-    result = _call_tool(spark_server, _token(spark_server, client_id, code, verifier))
+    result = call_list_datasets(
+        spark_server, exchange(spark_server, client_id, claude.code(), verifier)["access_token"]
+    )
     assert "result" in result and not result["result"].get("isError"), result  # type: ignore[union-attr]
     assert "ds-core" in json.dumps(result)
     context.close()
@@ -266,7 +193,7 @@ def test_an_idp_user_outside_the_organizations_domains_is_refused_with_the_reaso
     text = _refused(page, "domain_outside")
     assert "eve@outside.example is not at one of Acme Research's email domains (acme.example)" in text
     assert "Acme Research" in page.inner_text("#who-can-fix")
-    _fits(page, "refusal page")
+    assert_fits(page, "refusal page")
     shot(page, f"sso-07-refused-outside-domain-{width}")
     page.goto(f"{spark_server.url}/settings/")
     assert "/auth/login/" in page.url  # not signed in
@@ -331,7 +258,7 @@ def test_the_console_and_a_wrong_client_secret(browser: Browser, spark_server: L
     assert idp.secret not in page.content()  # write-only
     shot(page, "sso-09-connection")
     page.set_viewport_size({"width": 390, "height": 900})
-    _fits(page, "connection page")
+    assert_fits(page, "connection page")
     shot(page, "sso-09-connection-390")
     page.set_viewport_size({"width": 1280, "height": 900})
     _set_secret(page, spark_server, idp, "not-the-secret")

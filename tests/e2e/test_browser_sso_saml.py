@@ -13,17 +13,16 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import TOOLS_BIN, LiveServer, free_port, require_tool, shot
-from tests.e2e.test_browser_sso import _authorize_url, _call_tool, _fits, _register, _token
+from tests.e2e.assistant import BackInClaude, authorize_url, call_list_datasets, exchange, register
+from tests.e2e.conftest import TOOLS_BIN, LiveServer, assert_fits, free_port, require_tool, shot
 
 pytestmark = pytest.mark.e2e
 PERSON = "sam.lee@acme.example"
@@ -110,15 +109,9 @@ def test_a_signed_assertion_signs_in_then_the_assistant_is_authorized(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    landed: list[str] = []
-
-    def claude_callback(route: Route) -> None:
-        landed.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Back in Claude</h1>")
-
-    page.route("https://claude.ai/**", claude_callback)
-    client_id, verifier = _register(spark_server, "Claude via SAML"), secrets.token_urlsafe(48)
-    page.goto(_authorize_url(spark_server, client_id, verifier))
+    claude = BackInClaude(page)
+    client_id, verifier = register(spark_server, "Claude via SAML"), secrets.token_urlsafe(48)
+    page.goto(authorize_url(spark_server, client_id, verifier, scope="insights:read dataset:ds-core")[0])
     page.wait_for_selector("#oauth-requester")
     page.fill("#id_login", PERSON)
     page.wait_for_selector("#continue-sso", state="visible")
@@ -131,8 +124,9 @@ def test_a_signed_assertion_signs_in_then_the_assistant_is_authorized(
     assert page.inner_text("#signed-in-as") == PERSON
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
-    code = parse_qs(urlsplit(landed[-1]).query)["code"][0]
-    result = _call_tool(spark_server, _token(spark_server, client_id, code, verifier))
+    result = call_list_datasets(
+        spark_server, exchange(spark_server, client_id, claude.code(), verifier)["access_token"]
+    )
     assert "result" in result and not result["result"].get("isError"), result  # type: ignore[union-attr]
     page.goto(f"{spark_server.url}/settings/")
     assert PERSON in page.inner_text("header") and "Acme Research" in page.inner_text("main")
@@ -160,7 +154,7 @@ def test_refused_assertions_say_why(
     assert page.get_attribute("#refusal-message", "data-reason") == reason
     text = page.inner_text("main")
     assert words.lower() in text.lower(), text
-    _fits(page, f"SAML refusal ({scenario})")
+    assert_fits(page, f"SAML refusal ({scenario})")
     shot(page, f"sso-22-saml-refused-{scenario}-390")
     page.goto(f"{spark_server.url}/settings/")
     assert "/auth/login/" in page.url

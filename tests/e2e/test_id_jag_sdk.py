@@ -25,9 +25,9 @@ from jwcrypto.jwt import JWT
 from mcp import Client
 from mcp.client.auth.extensions.identity_assertion import IdentityAssertionOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.mcp_client import MemoryStorage
 
 pytestmark = pytest.mark.e2e
 SECRET = "id-jag-e2e-client-secret"
@@ -53,24 +53,6 @@ client = Application.objects.create(
 )
 print(client.client_id)
 """
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
 
 
 @dataclass
