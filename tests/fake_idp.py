@@ -149,10 +149,10 @@ class SamlIdpKeys:
         return "".join(self.cert_pem.decode().strip().splitlines()[1:-1])
 
 
-@pytest.fixture(scope="session")
-def saml_keys() -> SamlIdpKeys:
+def self_signed(common_name: str, days: int) -> SamlIdpKeys:
+    """A fresh RSA key and a self-signed certificate for it (an identity provider's signing pair)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -161,13 +161,18 @@ def saml_keys() -> SamlIdpKeys:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_after(now + dt.timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return SamlIdpKeys(key_pem, cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture(scope="session")
+def saml_keys() -> SamlIdpKeys:
+    return self_signed("idp.example", days=365)
 
 
 SAML_IDP_ENTITY = "https://idp.example/saml/metadata"

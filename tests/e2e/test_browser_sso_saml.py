@@ -6,7 +6,6 @@ domains are refused with the reason."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 import subprocess
@@ -15,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.assistant import BackInClaude, authorize_url, call_list_datasets, exchange, register
 from tests.e2e.conftest import TOOLS_BIN, LiveServer, assert_fits, free_port, require_tool, shot
+from tests.fake_idp import self_signed
 
 pytestmark = pytest.mark.e2e
 PERSON = "sam.lee@acme.example"
@@ -35,24 +31,10 @@ class SamlIdp:
 
 
 def _keys(folder: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "saml-idp.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    pair = self_signed("saml-idp.test", days=30)
     key_path, cert_path = folder / "idp-key.pem", folder / "idp-cert.pem"
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(pair.key_pem)
+    cert_path.write_bytes(pair.cert_pem)
     return key_path, cert_path
 
 

@@ -316,7 +316,7 @@ def test_refusals_are_audited_for_the_issuing_organization_and_admins_see_the_cl
     admin.force_login(setup.world.admin)
     page = admin.get("/org/acme/sso/").content.decode()
     listed = page[page.index(f'data-client="{setup.client.client_id}"') :]
-    assert "Acme agent" in listed[:400] and "<td data-label=\"Grants\">2</td>" in listed[:600]
+    assert "Acme agent" in listed[:400] and '<td data-label="Grants">2</td>' in listed[:600]
 
 
 @pytest.mark.parametrize("how", ["id_jag_off", "connection_off", "connection_removed"])

@@ -65,28 +65,23 @@ def test_provider_ids_are_unique_per_connection(
 
 
 def test_the_issuer_must_be_the_one_its_discovery_document_names(world: World, fake_idp: FakeIdp) -> None:
+    def create() -> None:
+        connection_create_oidc(
+            organization=world.acme,
+            name="Acme",
+            issuer=ISSUER,
+            client_id="x",
+            client_secret="y",
+            actor=world.admin,
+            origin=None,
+        )
+
     fake_idp.issuer = "https://other.test"
     with pytest.raises(ValidationError, match="names the issuer"):
-        connection_create_oidc(
-            organization=world.acme,
-            name="Acme",
-            issuer=ISSUER,
-            client_id="x",
-            client_secret="y",
-            actor=world.admin,
-            origin=None,
-        )
+        create()
     fake_idp.issuer, fake_idp.discovery_status = ISSUER, 404
     with pytest.raises(ValidationError, match="answered HTTP 404"):
-        connection_create_oidc(
-            organization=world.acme,
-            name="Acme",
-            issuer=ISSUER,
-            client_id="x",
-            client_secret="y",
-            actor=world.admin,
-            origin=None,
-        )
+        create()
     assert not SocialApp.objects.exists() and not IdentityConnection.objects.exists()
 
 
