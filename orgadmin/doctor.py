@@ -193,8 +193,8 @@ def id_jag_check(organization: Organization, client_id: str) -> Check | None:
     reason = refused.detail.get("reason")
     finding = f"Refused on {refused.created_at:%Y-%m-%d %H:%M} (assertion from {through}): {reason}."
     fix = (
-        "The identity provider issues the assertion and the client presents it: fix the side the reason "
-        "names (Single sign-on lists the connection's issuer; the ID-JAG guide lists every check)."
+        "The reason names the side to fix: the identity provider's admin for what it signs (audience, "
+        "email, expiry, keys), the client's developer for what it sends (client ID, resource, replays)."
     )
     return Check("Identity assertion grant", False, finding, fix, CLIENT_OR_IDP)
 

@@ -159,15 +159,18 @@ def password_sign_in(
     screenshot: str | None = None,
 ) -> None:
     """Sign in with the demo password on the email-first page: open it (`at`) or find it already
-    showing, type the email, wait for the password field the page offers for it, and submit; then
-    wait for the page landed on (`then`). A domain with SSO would show "Continue with SSO" instead,
-    and this fails: tests that want that path say so themselves."""
+    showing, type the email, and take the password field the page offers for it (for a domain with
+    single sign-on, through "Sign in with a password instead"); then wait for the page landed on
+    (`then`)."""
     if at:
         page.goto(at)
     page.wait_for_selector("#id_login")
     if screenshot:
         shot(page, screenshot)
     page.fill("#id_login", email)
+    page.wait_for_selector("#id_password:visible, #use-password:visible")
+    if page.is_visible("#use-password"):
+        page.click("#use-password")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("#sign-in")
     if then is not None:

@@ -25,8 +25,9 @@ from jwcrypto.jwt import JWT
 from mcp import Client
 from mcp.client.auth.extensions.identity_assertion import IdentityAssertionOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, password_sign_in, shot
 from tests.e2e.mcp_client import MemoryStorage
 
 pytestmark = pytest.mark.e2e
@@ -202,3 +203,23 @@ def test_an_id_jag_gets_a_token_and_the_tool_call_succeeds_and_refusals(
     for name, (assertion, words) in cases.items():
         answer = refusal(spark_server, client_id, assertion)
         assert "invalid_grant" in answer and words in answer, (name, answer)
+
+
+def test_the_admin_sees_the_client_and_its_last_refusal(
+    browser: Browser, spark_server: LiveServer, idps: Idps, client_id: str
+) -> None:
+    """After the grants above: Acme's Single sign-on page lists the agent, and the connection doctor
+    explains its newest refusal (an outside-domain user) in the identity provider's words."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
+    page.goto(f"{spark_server.url}/org/acme/sso/")
+    row = page.inner_text(f"tr[data-client='{client_id}']")
+    assert "ID-JAG e2e agent" in row
+    shot(page, "sso-30-id-jag-clients")
+    page.click(f"tr[data-client='{client_id}'] >> text=Check")
+    grant = page.inner_text("tr[data-gate='Identity assertion grant']")
+    assert "refuses" in grant and "not at an email domain enabled for Acme" in grant, grant
+    shot(page, "sso-31-doctor-id-jag-refused")
+    page.context.close()

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.conftest import ARTIFACTS, LiveServer, password_sign_in, require_tool, shot
+from tests.e2e.conftest import ARTIFACTS, LiveServer, assert_fits, password_sign_in, require_tool, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -156,12 +156,15 @@ def test_console_token_provisions_and_deprovisioning_reaches_every_worker(
 
     page.goto(f"{spark_server.url}/org/acme/audit/")
     assert "SCIM token “Okta (e2e)” deactivated scim-e2e@acme.example" in page.inner_text("main")
+    page.goto(f"{spark_server.url}/org/acme/doctor/?subject=scim-e2e%40acme.example")
+    provisioning = page.inner_text("tr[data-gate='Provisioning (SCIM)']")
+    assert "Deactivated by SCIM token “Okta (e2e)”" in provisioning and "identity provider" in provisioning
+    shot(page, "64-org-doctor-scim-deactivated")
     page.goto(f"{spark_server.url}/org/acme/scim/")
     page.set_viewport_size({"width": 390, "height": 800})
     page.reload()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert_fits(page, "SCIM page at 390 px")
     shot(page, "62-org-scim-390")
-    assert overflow <= 0, f"{overflow} px of horizontal scroll at 390 px"
     page.click("tr:has-text('Okta (e2e)') >> text=Revoke")
     assert "stops working at once" in page.inner_text("#revoke-impact")
     shot(page, "63-org-scim-revoke")
