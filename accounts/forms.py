@@ -9,8 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 
 from accounts.models import Organization, Role, User
-from accounts.scopes import organization_scopes
-from accounts.selectors import user_organizations
+from accounts.scopes import MANAGEMENT_SCOPES, organization_scopes, token_scopes
+from accounts.selectors import admin_organizations, user_organizations
 
 
 class TokenCreateForm(forms.Form):
@@ -28,6 +28,7 @@ class TokenCreateForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, now: dt.datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         cast(forms.TypedChoiceField, self.fields["days"]).choices = expiry_choices(now or timezone.now())
         orgs = user_organizations(user)
         organization = cast(forms.ModelChoiceField, self.fields["organization"])
@@ -35,9 +36,10 @@ class TokenCreateForm(forms.Form):
         choices: dict[str, str] = {}
         for org in orgs:
             choices.update(organization_scopes(org))
+        self.management = set(MANAGEMENT_SCOPES) if admin_organizations(user).exists() else set()
         scopes = cast(forms.MultipleChoiceField, self.fields["scopes"])
-        scopes.choices = list(choices.items())
-        scopes.initial = list(choices)
+        scopes.choices = list(choices.items()) + [(s, MANAGEMENT_SCOPES[s]) for s in sorted(self.management)]
+        scopes.initial = list(choices)  # the management API's scopes are asked for, never given by default
         if len(orgs) == 1:
             organization.initial = orgs[0]
             organization.widget = forms.HiddenInput()
@@ -47,7 +49,9 @@ class TokenCreateForm(forms.Form):
         data = self.cleaned_data
         org, scopes = data.get("organization"), data.get("scopes")
         if org and scopes:
-            outside = sorted(set(scopes) - set(organization_scopes(org)))
+            outside = sorted(
+                set(scopes) - set(token_scopes(org, admin=admin_organizations(self.user).filter(pk=org.pk).exists()))
+            )
             if outside:
                 self.add_error("scopes", f"{org.name} cannot grant: {', '.join(outside)}.")
         return data

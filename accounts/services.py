@@ -24,10 +24,11 @@ from accounts.models import (
     Organization,
     PersonalAccessToken,
     RetiredTokenPrefix,
+    Role,
     User,
     no_control_characters,
 )
-from accounts.scopes import organization_scopes
+from accounts.scopes import MANAGEMENT_SCOPES, token_scopes
 from accounts.selectors import token_lifetime_days
 from audit.services import Origin, audit_record
 
@@ -56,12 +57,15 @@ def _check_token_request(*, user: User, organization: Organization, name: str, d
     """The cleaned name of a token that may be issued, or ValidationError saying why not."""
     if days not in settings.PAT_EXPIRY_CHOICES_DAYS:
         raise ValidationError(f"Expiry must be one of {settings.PAT_EXPIRY_CHOICES_DAYS} days.")
-    if not Membership.objects.filter(user=user, organization=organization).exists():
+    membership = Membership.objects.filter(user=user, organization=organization).first()
+    if membership is None:
         raise ValidationError(f"{user.email} is not a member of {organization.name}.")
-    allowed = organization_scopes(organization)
     if not scopes:
         raise ValidationError("Choose at least one scope.")
-    if unknown := sorted(set(scopes) - set(allowed)):
+    admin = membership.role == Role.ADMIN
+    if admin_only := sorted(set(scopes) & set(MANAGEMENT_SCOPES) - set(token_scopes(organization, admin=admin))):
+        raise ValidationError(f"Only {organization.name}'s admins can hold: {', '.join(admin_only)}.")
+    if unknown := sorted(set(scopes) - set(token_scopes(organization, admin=True))):
         raise ValidationError(f"{organization.name} cannot grant: {', '.join(unknown)}.")
     name = name.strip()
     if not name:

@@ -105,10 +105,14 @@ INSTALLED_APPS = [
     "identity",
     "oauth_server",
     "insights",
+    "scim",
     "mcp_api",
     "orgadmin",
-    "scim",
     "demo",
+    "api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from here, not a CDN (the CSP allows only self)
 ]
 
 MIDDLEWARE = [
@@ -402,3 +406,39 @@ SPARK_SSO_SESSION_SECONDS = env_int("SPARK_SSO_SESSION_SECONDS", 8 * 3600)
 SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", DEBUG)
 # The callback and ACS URLs allauth gives identity providers (and reset links) are https in production.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+
+
+# --- The management API (/api/v1/, docs/api.md) --------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalAccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the portal's own pages (CSRF enforced)
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ManagementScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.problem_response",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.PerCaller"],
+    "DEFAULT_THROTTLE_RATES": {"caller": env_str("SPARK_API_RATE", "600/min")},
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Spark Portal management API",
+    "DESCRIPTION": (
+        "Manage organizations, members, email domains, connectors, tokens and assistants, and read "
+        "the audit trail. Authenticate with a personal access token of an organization admin that "
+        "holds `org:read` (reads) or `org:admin` (changes): `Authorization: Bearer spk_…`. "
+        "Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+}

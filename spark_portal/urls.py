@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("orgadmin.urls")),
     path("", include("insights.urls")),
     path("", include("scim.urls")),
+    path("api/", include("api.urls")),  # the management API (docs/api.md)
     path("", include("oauth_server.oauth_urls")),
 ]
 

@@ -6,6 +6,7 @@ Tests talk to it only over HTTP (and through `manage.py` against the same databa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -187,16 +188,14 @@ def require_tool(path: Path, what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data = tmp_path_factory.mktemp("live")
+@contextlib.contextmanager
+def live_server(data: Path, *, database_url: str, insights: bool = True) -> Iterator[LiveServer]:
+    """A migrated, seeded Spark on gunicorn (2 workers) on a free 127.0.0.1 port, stopped afterwards."""
     port = free_port()
     cimd = _start_cimd_server()
-    # SPARK_E2E_USE_DATABASE_URL=1 runs the server on the DATABASE_URL given (scripts/test.sh: PostgreSQL).
-    use_given = os.environ.get("SPARK_E2E_USE_DATABASE_URL") == "1" and os.environ.get("DATABASE_URL")
     env = {
         **os.environ,
-        "DATABASE_URL": os.environ["DATABASE_URL"] if use_given else f"sqlite:///{data / 'e2e.sqlite3'}",
+        "DATABASE_URL": database_url,
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
         "OAUTH_ACCESS_TOKEN_SECONDS": str(ACCESS_TOKEN_SECONDS),
@@ -215,7 +214,8 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")
     server.manage("migrate", "--noinput")
     server.manage("seed_demo", "--password", DEMO_PASSWORD)
-    server.manage("build_insights", "--respondents", "30000")
+    if insights:
+        server.manage("build_insights", "--respondents", "30000")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [
@@ -256,4 +256,14 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         log.close()
         if os.environ.get("CI"):
             ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(data / "gunicorn.log", ARTIFACTS / "gunicorn.log")
+            shutil.copy(data / "gunicorn.log", ARTIFACTS / f"gunicorn-{data.name}.log")
+
+
+@pytest.fixture(scope="session")
+def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("live")
+    # SPARK_E2E_USE_DATABASE_URL=1 runs the server on the DATABASE_URL given (scripts/test.sh: PostgreSQL).
+    use_given = os.environ.get("SPARK_E2E_USE_DATABASE_URL") == "1" and os.environ.get("DATABASE_URL")
+    database_url = os.environ["DATABASE_URL"] if use_given else f"sqlite:///{data / 'e2e.sqlite3'}"
+    with live_server(data, database_url=database_url) as server:
+        yield server

@@ -1,0 +1,65 @@
+"""The OpenAPI schema's shared parts: every operation may answer with an RFC 9457 problem (400 for
+invalid input where it takes any, 401, 403, 404, 429), described once as `Problem`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `detail` is the sentence to show, `code` a stable reason.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Forbidden"},
+        "status": {"type": "integer", "example": 403},
+        "detail": {"type": "string", "example": "this token lacks the org:admin scope"},
+        "code": {"type": "string", "example": "insufficient_scope"},
+        "errors": {
+            "type": "object",
+            "description": "Per field, what is wrong with it (invalid input only).",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "spk_…",
+    "description": "A personal access token of an organization admin with org:read (reads) or org:admin.",
+}
+ERRORS = {
+    "400": "Invalid input: `errors` says, per field, what is wrong.",
+    "401": "No token, or the token is unknown, expired, revoked or its person lost access.",
+    "403": "The token lacks the scope, or the caller is not an admin of the organization.",
+    "404": "Nothing by that name among the caller's organizations.",
+    "409": "A rule of the portal refuses it in the current state (the last admin, already a member…).",
+    "429": "Too many requests for this token; retry after the Retry-After seconds.",
+}
+
+
+def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the Problem component and the error answers."""
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    # Scripts authenticate with a token; the session (the portal's own pages) is not part of the contract.
+    components["securitySchemes"] = {"PersonalAccessToken": BEARER}
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation["security"] = [{"PersonalAccessToken": []}]
+            for status, description in ERRORS.items():
+                operation["responses"].setdefault(status, {"description": description, "content": problem})
+    return result
+
+
+class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):
+    """Tells drf-spectacular how `api.authentication.PersonalAccessTokenAuthentication` authenticates."""
+
+    target_class = "api.authentication.PersonalAccessTokenAuthentication"
+    name = "PersonalAccessToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return BEARER

@@ -1,0 +1,53 @@
+"""Which organization, member, token or assistant a caller may reach. Another organization's
+things are "not found" (404): the API says nothing about organizations the caller does not run."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from accounts.models import Membership, Organization, PersonalAccessToken, Role, User
+from api.authentication import token_principal
+
+
+def caller(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # ManagementScope let only signed-in callers through
+    return user
+
+
+def organization_for_caller(request: Request, slug: str) -> Organization:
+    """The organization a caller manages: one they administer now (a demoted admin's token stops
+    at once), and for a token only the token's own organization. A member who is not an admin gets
+    403 saying so; anyone else 404."""
+    principal = token_principal(request)
+    organization = get_object_or_404(Organization, slug=slug)
+    if principal is not None and principal.organization_id != organization.pk:
+        raise exceptions.NotFound("no organization by that name for this token")
+    membership = Membership.objects.filter(organization=organization, user=caller(request)).first()
+    if membership is None:
+        raise exceptions.NotFound("no organization by that name among yours")
+    if membership.role != Role.ADMIN:
+        raise exceptions.PermissionDenied(
+            f"only {organization.name}'s admins manage it; ask one of them", code="not_an_admin"
+        )
+    return organization
+
+
+def administered(request: Request) -> list[Organization]:
+    """The organizations a caller runs (for a token: its organization, if they still run it)."""
+    principal = token_principal(request)
+    rows = Membership.objects.filter(user=caller(request), role=Role.ADMIN).select_related("organization")
+    if principal is not None:
+        rows = rows.filter(organization_id=principal.organization_id)
+    return [m.organization for m in rows.order_by("organization__name")]
+
+
+def own_tokens(request: Request) -> list[PersonalAccessToken]:
+    """The caller's tokens (for a token caller: those of the token's organization)."""
+    principal = token_principal(request)
+    tokens = PersonalAccessToken.objects.filter(user=caller(request)).select_related("organization", "user")
+    if principal is not None:
+        tokens = tokens.filter(organization_id=principal.organization_id)
+    return list(tokens.order_by("-created_at"))

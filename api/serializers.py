@@ -1,0 +1,153 @@
+"""What the management API sends and accepts. Output serializers read model rows; input ones only
+check shape: every rule (who may, what is valid) is the service's, as in the portal."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models import Role
+from oauth_server.platforms import Platform
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField(source="full_name")
+    organizations = OrganizationRefSerializer(many=True)
+
+
+class OrganizationSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    access_status = serializers.CharField()
+    access_starts_on = serializers.DateField(allow_null=True)
+    access_ends_on = serializers.DateField(allow_null=True)
+    require_sso = serializers.BooleanField()
+    require_mfa = serializers.BooleanField()
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.pk")
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.full_name")
+    role = serializers.ChoiceField(choices=Role.choices)
+    joined_at = serializers.DateTimeField(source="created_at")
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="invitation.pk")
+    email = serializers.EmailField(source="invitation.email")
+    role = serializers.CharField(source="invitation.role")
+    expires_at = serializers.DateTimeField(source="invitation.expires_at")
+    emailed = serializers.BooleanField(help_text="False when the mail server refused it: send it again later.")
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class ImpactSerializer(serializers.Serializer):
+    people = serializers.IntegerField()
+    tokens = serializers.IntegerField(help_text="Personal access tokens revoked.")
+    assistants = serializers.IntegerField(help_text="Connected assistants revoked.")
+
+
+class ConnectorSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    label = serializers.CharField()
+    published = serializers.BooleanField()
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (DRF's BooleanField also takes 0, 1, "yes"…, which the schema does not promise)."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
+
+
+class PublishSerializer(serializers.Serializer):
+    published = StrictBooleanField()
+
+
+class TokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    prefix = serializers.CharField(source="display_prefix", help_text="The public start of the token (spk_…).")
+    owner = serializers.EmailField(source="user.email")
+    organization = serializers.SlugField(source="organization.slug")
+    scopes = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class IssuedTokenSerializer(TokenSerializer):
+    secret = serializers.CharField(help_text="The whole token. Shown this once: Spark keeps only a digest.")
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    days = serializers.ChoiceField(choices=settings.PAT_EXPIRY_CHOICES_DAYS, default=30)
+    scopes = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1, max_length=50)
+
+
+class ConnectedAppSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="application.name")
+    client_id = serializers.CharField(source="application.client_id")
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    owner = serializers.EmailField(source="user.email")
+    organization = serializers.SlugField(source="organization.slug")
+    scope = serializers.CharField()
+    first_authorized_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.EmailField(source="actor.email", allow_null=True, default=None)
+    summary = serializers.CharField()
+    detail = serializers.DictField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+
+
+class AuditEventPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = AuditEventSerializer(many=True)
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
+    action = serializers.CharField(
+        required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
+    )
+    since = serializers.DateField(required=False, help_text="First day, inclusive.")
+    until = serializers.DateField(required=False, help_text="Last day, inclusive.")
+    cursor = serializers.CharField(required=False, max_length=500, help_text="From the previous page's `next`.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="Events per page.")
+
+
+class MemberFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=254, help_text="Part of an email address or name.")
+    role = serializers.ChoiceField(choices=Role.choices, required=False)

@@ -1,0 +1,34 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import views
+
+app_name = "api"
+
+ORG = "v1/organizations/<slug:slug>"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/me", views.Me.as_view(), name="me"),
+    path("v1/me/tokens", views.OwnTokens.as_view(), name="own-tokens"),
+    path("v1/me/tokens/<int:token_id>", views.OwnTokenDetail.as_view(), name="own-token"),
+    path("v1/me/tokens/<int:token_id>/rotate", views.OwnTokenRotate.as_view(), name="own-token-rotate"),
+    path("v1/me/connected-apps", views.OwnConnectedApps.as_view(), name="own-connected-apps"),
+    path("v1/me/connected-apps/<int:connection_id>", views.OwnConnectedAppDetail.as_view(), name="own-connected-app"),
+    path("v1/organizations", views.Organizations.as_view(), name="organizations"),
+    path(ORG, views.OrganizationDetail.as_view(), name="organization"),
+    path(f"{ORG}/members", views.Members.as_view(), name="members"),
+    path(f"{ORG}/members/<int:user_id>", views.MemberDetail.as_view(), name="member"),
+    path(f"{ORG}/connectors", views.Connectors.as_view(), name="connectors"),
+    path(f"{ORG}/connectors/<str:platform>", views.ConnectorDetail.as_view(), name="connector"),
+    path(f"{ORG}/tokens", views.OrganizationTokens.as_view(), name="tokens"),
+    path(f"{ORG}/tokens/<int:token_id>", views.OrganizationTokenDetail.as_view(), name="token"),
+    path(f"{ORG}/connected-apps", views.OrganizationConnectedApps.as_view(), name="connected-apps"),
+    path(
+        f"{ORG}/connected-apps/<int:connection_id>",
+        views.OrganizationConnectedAppDetail.as_view(),
+        name="connected-app",
+    ),
+    path(f"{ORG}/audit-events", views.AuditEvents.as_view(), name="audit-events"),
+    re_path(r"^(?P<rest>.*)$", views.not_found),
+]

@@ -1,0 +1,359 @@
+"""The management API's endpoints: thin edges over the services the portal's pages call, so every
+rule and every audit record is the portal's own (docs/api.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, NoReturn
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.members import member_invite, member_role_set, members
+from accounts.models import Membership, Organization, PersonalAccessToken
+from accounts.services import token_create, token_revoke, token_rotate
+from api import serializers as s
+from api.authentication import token_principal
+from api.problems import PROBLEM
+from api.selectors import administered, caller, organization_for_caller, own_tokens
+from audit.selectors import audit_search
+from audit.services import Origin
+from oauth_server.models import ConnectedApp
+from oauth_server.platforms import Platform
+from oauth_server.selectors import connected_apps_for_user, organization_connections, publications
+from oauth_server.services import connection_revoke, publication_set
+from orgadmin.services import admin_token_revoke, connector_remove, member_remove_everywhere
+from spark_portal.public_url import public_base_url
+
+
+def _origin(request: Request) -> Origin:
+    return Origin.of(request._request)
+
+
+class Me(APIView):
+    @extend_schema(responses=s.MeSerializer, summary="Who is calling, and their organizations")
+    def get(self, request: Request) -> Response:
+        user = caller(request)
+        rows = Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+        organizations = [{"slug": m.organization.slug, "name": m.organization.name, "role": m.role} for m in rows]
+        data = {"id": user.pk, "email": user.email, "full_name": user.full_name, "organizations": organizations}
+        return Response(s.MeSerializer(data).data)
+
+
+class Organizations(APIView):
+    @extend_schema(responses=s.OrganizationSerializer(many=True), summary="The organizations you administer")
+    def get(self, request: Request) -> Response:
+        return Response(s.OrganizationSerializer(administered(request), many=True).data)
+
+
+class OrganizationDetail(APIView):
+    @extend_schema(responses=s.OrganizationSerializer, summary="One organization you administer")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(s.OrganizationSerializer(organization_for_caller(request, slug)).data)
+
+
+# --- Members ---------------------------------------------------------------------------------------
+
+
+class Members(APIView):
+    @extend_schema(
+        responses=s.MemberSerializer(many=True), parameters=[s.MemberFilterSerializer], summary="The members"
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.MemberFilterSerializer(data=request.query_params.dict())
+        given.is_valid(raise_exception=True)
+        query, role = given.validated_data.get("q", ""), given.validated_data.get("role", "")
+        return Response(s.MemberSerializer(members(organization, query=query, role=role), many=True).data)
+
+    @extend_schema(request=s.InviteSerializer, responses={201: s.InvitationSerializer}, summary="Invite by email")
+    def post(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.InviteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        sent = member_invite(
+            organization=organization,
+            email=given.validated_data["email"],
+            role=given.validated_data["role"],
+            actor=caller(request),
+            origin=_origin(request),
+            base_url=public_base_url(request._request),
+        )
+        return Response(s.InvitationSerializer(sent).data, status=status.HTTP_201_CREATED)
+
+
+def _membership(organization: Organization, user_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organization"), organization=organization, user_id=user_id
+    )
+
+
+class MemberDetail(APIView):
+    @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer, summary="Change a member's role")
+    def patch(self, request: Request, slug: str, user_id: int) -> Response:
+        membership = _membership(organization_for_caller(request, slug), user_id)
+        given = s.RoleSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        if "role" in given.validated_data:  # a PATCH without it changes nothing
+            role = given.validated_data["role"]
+            membership = member_role_set(
+                membership=membership, role=role, actor=caller(request), origin=_origin(request)
+            )
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ImpactSerializer},
+        summary="Remove a member: their tokens and assistants in this organization are revoked",
+    )
+    def delete(self, request: Request, slug: str, user_id: int) -> Response:
+        membership = _membership(organization_for_caller(request, slug), user_id)
+        impact = member_remove_everywhere(membership=membership, actor=caller(request), origin=_origin(request))
+        return Response(s.ImpactSerializer(asdict(impact)).data)
+
+
+# --- Connectors ------------------------------------------------------------------------------------
+
+
+def _connector(platform: Platform, publication: Any) -> dict[str, Any]:
+    return {
+        "platform": platform.value,
+        "label": platform.label,
+        "published": bool(publication and publication.published),
+        "changed_at": publication.changed_at if publication else None,
+    }
+
+
+def _platform(value: str) -> Platform:
+    if value not in Platform.values:
+        raise_not_found(f"no platform {value!r}; one of {', '.join(Platform.values)}")
+    return Platform(value)
+
+
+def raise_not_found(detail: str) -> NoReturn:
+    raise NotFound(detail)
+
+
+class Connectors(APIView):
+    @extend_schema(responses=s.ConnectorSerializer(many=True), summary="Connector publication per assistant platform")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        rows = [_connector(platform, publication) for platform, publication in publications(organization)]
+        return Response(s.ConnectorSerializer(rows, many=True).data)
+
+
+class ConnectorDetail(APIView):
+    @extend_schema(
+        request=s.PublishSerializer,
+        responses=s.ConnectorSerializer,
+        summary="Publish or unpublish: unpublished, its assistants are paused until it is published again",
+    )
+    def put(self, request: Request, slug: str, platform: str) -> Response:
+        organization, chosen = organization_for_caller(request, slug), _platform(platform)
+        given = s.PublishSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        publication = publication_set(
+            organization=organization,
+            platform=chosen,
+            published=given.validated_data["published"],
+            actor=caller(request),
+            origin=_origin(request),
+        )
+        return Response(s.ConnectorSerializer(_connector(chosen, publication)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ImpactSerializer},
+        summary="Remove: unpublish and revoke every assistant of the platform (publishing again brings none back)",
+    )
+    def delete(self, request: Request, slug: str, platform: str) -> Response:
+        organization, chosen = organization_for_caller(request, slug), _platform(platform)
+        impact = connector_remove(
+            organization=organization, platform=chosen, actor=caller(request), origin=_origin(request)
+        )
+        return Response(s.ImpactSerializer(asdict(impact)).data)
+
+
+# --- Personal access tokens ------------------------------------------------------------------------
+
+
+class OwnTokens(APIView):
+    @extend_schema(responses=s.TokenSerializer(many=True), summary="Your personal access tokens")
+    def get(self, request: Request) -> Response:
+        return Response(s.TokenSerializer(own_tokens(request), many=True).data)
+
+    @extend_schema(
+        request=s.TokenCreateSerializer,
+        responses={201: s.IssuedTokenSerializer},
+        parameters=[OpenApiParameter("organization", str, description="Slug; default: the token's, or your only one.")],
+        summary="Create a token (its secret is in this answer only)",
+    )
+    def post(self, request: Request) -> Response:
+        given = s.TokenCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        organization = _token_organization(request)
+        issued = token_create(
+            user=caller(request),
+            organization=organization,
+            name=given.validated_data["name"],
+            days=given.validated_data["days"],
+            scopes=given.validated_data["scopes"],
+            actor=caller(request),
+            origin=_origin(request),
+        )
+        body = {**s.TokenSerializer(issued.token).data, "secret": issued.secret}
+        response = Response(body, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _token_organization(request: Request) -> Organization:
+    principal = token_principal(request)
+    memberships = Membership.objects.filter(user=caller(request)).select_related("organization")
+    if principal is not None:
+        memberships = memberships.filter(organization_id=principal.organization_id)
+    if slug := request.query_params.get("organization"):
+        memberships = memberships.filter(organization__slug=slug)
+    found = [m.organization for m in memberships]
+    if len(found) != 1:
+        raise_not_found(
+            "say which organization the token is for (?organization=<slug>)"
+            if found
+            else "no such organization among yours"
+        )
+    return found[0]
+
+
+def _own_token(request: Request, token_id: int) -> PersonalAccessToken:
+    for token in own_tokens(request):
+        if token.pk == token_id:
+            return token
+    raise_not_found("no such token among yours")
+
+
+class OwnTokenDetail(APIView):
+    @extend_schema(request=None, responses={200: s.TokenSerializer}, summary="Revoke one of your tokens")
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = token_revoke(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
+        return Response(s.TokenSerializer(token).data)
+
+
+class OwnTokenRotate(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.IssuedTokenSerializer},
+        summary="Rotate: a new secret and lifetime; the old secret stops at once",
+    )
+    def post(self, request: Request, token_id: int) -> Response:
+        issued = token_rotate(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
+        response = Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class OrganizationTokens(APIView):
+    @extend_schema(responses=s.TokenSerializer(many=True), summary="Every personal access token of the organization")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        rows = PersonalAccessToken.objects.filter(organization=organization).select_related("user", "organization")
+        return Response(s.TokenSerializer(rows.order_by("-created_at"), many=True).data)
+
+
+class OrganizationTokenDetail(APIView):
+    @extend_schema(request=None, responses={200: s.TokenSerializer}, summary="Revoke a member's token")
+    def delete(self, request: Request, slug: str, token_id: int) -> Response:
+        organization = organization_for_caller(request, slug)
+        token = get_object_or_404(
+            PersonalAccessToken.objects.select_related("user", "organization"), organization=organization, pk=token_id
+        )
+        admin_token_revoke(token=token, actor=caller(request), origin=_origin(request))
+        token.refresh_from_db()
+        return Response(s.TokenSerializer(token).data)
+
+
+# --- Connected assistants --------------------------------------------------------------------------
+
+
+class OwnConnectedApps(APIView):
+    @extend_schema(responses=s.ConnectedAppSerializer(many=True), summary="Your connected assistants")
+    def get(self, request: Request) -> Response:
+        rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
+        principal = token_principal(request)
+        if principal is not None:
+            rows = rows.filter(organization_id=principal.organization_id)
+        return Response(s.ConnectedAppSerializer(rows, many=True).data)
+
+
+def _revoke(request: Request, connection: ConnectedApp) -> Response:
+    revoked = connection_revoke(connection=connection, actor=caller(request), origin=_origin(request))
+    return Response(s.ConnectedAppSerializer(revoked).data)
+
+
+class OwnConnectedAppDetail(APIView):
+    @extend_schema(request=None, responses={200: s.ConnectedAppSerializer}, summary="Revoke one of your assistants")
+    def delete(self, request: Request, connection_id: int) -> Response:
+        rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
+        return _revoke(request, get_object_or_404(rows, pk=connection_id))
+
+
+class OrganizationConnectedApps(APIView):
+    @extend_schema(responses=s.ConnectedAppSerializer(many=True), summary="Every connected assistant (and its history)")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        return Response(s.ConnectedAppSerializer(organization_connections(organization), many=True).data)
+
+
+class OrganizationConnectedAppDetail(APIView):
+    @extend_schema(request=None, responses={200: s.ConnectedAppSerializer}, summary="Revoke a member's assistant")
+    def delete(self, request: Request, slug: str, connection_id: int) -> Response:
+        organization = organization_for_caller(request, slug)
+        rows = organization_connections(organization).filter(revoked_at__isnull=True)
+        return _revoke(request, get_object_or_404(rows, pk=connection_id))
+
+
+# --- Audit trail -----------------------------------------------------------------------------------
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class AuditEvents(APIView):
+    @extend_schema(
+        responses=s.AuditEventPageSerializer,
+        parameters=[s.AuditFilterSerializer],
+        summary="The organization's audit trail, newest first, in pages",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.AuditFilterSerializer(data=request.query_params.dict())
+        given.is_valid(raise_exception=True)
+        filters = {k: v for k, v in given.validated_data.items() if k not in ("cursor", "limit")}
+        events = audit_search(organization, **filters)
+        pages = NewestFirst()
+        page = pages.paginate_queryset(events, request, view=self)
+        return pages.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Anything under /api/ that is no endpoint: a problem, like every other error here."""
+    body = {
+        "type": "about:blank",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no such endpoint",
+        "code": "not_found",
+    }
+    return JsonResponse(body, status=404, content_type=PROBLEM)

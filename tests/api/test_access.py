@@ -1,0 +1,92 @@
+"""Who gets in: personal access tokens with the management scopes, of admins, for their own
+organization; the MCP scopes open nothing here and the management scopes nothing at MCP."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from accounts.models import Membership, Role
+from accounts.scopes import ORG_ADMIN_SCOPE, ORG_READ_SCOPE
+from accounts.services import token_create
+from tests.api.conftest import Api, api_for, problem
+from tests.factories import World, make_user
+from tests.mcp_api.helpers import call_tool
+
+
+def test_no_token_and_a_bad_token_are_401_problems(published: World) -> None:
+    body = problem(Client().get("/api/v1/me"), 401)
+    assert "org:read or org:admin" in body["detail"]
+    bad = problem(Client().get("/api/v1/me", HTTP_AUTHORIZATION="Bearer spk_nope"), 401)
+    assert bad["code"] == "malformed"
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION="Bearer spk_x")["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_mcp_scopes_do_not_open_the_api_and_management_scopes_do_not_open_mcp(
+    published: World, mcp_only_api: Api, admin_api: Api
+) -> None:
+    assert problem(mcp_only_api.get("/me"), 403)["code"] == "insufficient_scope"
+    assert call_tool(Client(), mcp_only_api.secret, "list_datasets").status_code == 200
+    assert admin_api.get("/me").status_code == 200
+    refused = call_tool(Client(), admin_api.secret, "list_datasets")
+    assert refused.status_code == 403 and "insufficient_scope" in refused["WWW-Authenticate"]
+
+
+def test_read_scope_reads_but_does_not_change(reader_api: Api, published: World) -> None:
+    assert reader_api.get("/organizations/acme/members").status_code == 200
+    body = problem(reader_api.call("PUT", "/organizations/acme/connectors/claude", {"published": False}), 403)
+    assert "lacks the org:admin scope" in body["detail"]
+
+
+def test_only_admins_can_hold_management_scopes(published: World) -> None:
+    with pytest.raises(ValidationError, match="Only Acme's admins can hold: org:admin"):
+        token_create(user=published.member, organization=published.acme, name="x", days=30, scopes=[ORG_ADMIN_SCOPE])
+
+
+def test_a_demoted_admin_is_refused_at_once_and_other_organizations_are_not_found(
+    admin_api: Api, published: World
+) -> None:
+    assert admin_api.get("/organizations/acme").status_code == 200
+    assert problem(admin_api.get("/organizations/globex"), 404)
+    second = make_user("second.admin@acme.example", published.acme, Role.ADMIN)
+    Membership.objects.filter(user=published.admin, organization=published.acme).update(role=Role.MEMBER)
+    body = problem(admin_api.get("/organizations/acme/members"), 403)
+    assert body["code"] == "not_an_admin" and "only Acme's admins" in body["detail"]
+    assert admin_api.get("/organizations").json() == []
+    other = api_for(second, published.acme, ORG_READ_SCOPE)
+    assert other.get("/organizations/acme/members").status_code == 200
+
+
+def test_an_admin_of_another_organization_cannot_reach_acme(published: World) -> None:
+    boss = make_user("boss@globex.example", published.globex, Role.ADMIN)
+    theirs = api_for(boss, published.globex, ORG_ADMIN_SCOPE)
+    assert problem(theirs.get("/organizations/acme/members"), 404)
+    assert problem(theirs.call("DELETE", f"/organizations/acme/members/{published.member.pk}"), 404)
+    assert Membership.objects.filter(user=published.member, organization=published.acme).exists()
+
+
+def test_the_portal_session_works_with_csrf(published: World) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(published.admin)
+    assert browser.get("/api/v1/organizations/acme/connectors").status_code == 200
+    refused = browser.put(
+        "/api/v1/organizations/acme/connectors/claude", {"published": False}, content_type="application/json"
+    )
+    assert problem(refused, 403)["detail"].startswith("CSRF Failed")
+
+
+def test_the_schema_describes_every_endpoint(published: World) -> None:
+    schema = Client().get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/api/v1/me",
+        "/api/v1/me/tokens",
+        "/api/v1/organizations/{slug}/members",
+        "/api/v1/organizations/{slug}/connectors/{platform}",
+        "/api/v1/organizations/{slug}/connected-apps/{connection_id}",
+        "/api/v1/organizations/{slug}/audit-events",
+    ):
+        assert path in paths, sorted(paths)
+    assert Client().get("/api/docs/").status_code == 200

@@ -1,0 +1,130 @@
+"""The user stories and the org-admin tasks through the API alone, each audited as in the portal."""
+
+from __future__ import annotations
+
+from django.core import mail
+from django.test import Client
+
+from accounts.models import Membership, PersonalAccessToken, Role
+from audit.models import AuditEvent
+from oauth_server.models import ConnectedApp, ConnectorPublication
+from oauth_server.platforms import Platform
+from tests.api.conftest import Api, problem
+from tests.factories import World, issue
+from tests.mcp_api.helpers import call_tool
+from tests.orgadmin.conftest import connect_assistant
+
+
+def _signed_in(world: World, who: str = "member") -> Client:
+    browser = Client()
+    browser.force_login(getattr(world, who))
+    return browser
+
+
+def test_create_rotate_and_revoke_a_token(admin_api: Api, published: World) -> None:
+    made = admin_api.call(
+        "POST", "/me/tokens", {"name": "nightly", "days": 30, "scopes": ["insights:read", "dataset:ds-core"]}
+    )
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    token = made.json()
+    assert token["secret"].startswith("spk_") and token["prefix"] in token["secret"]
+    assert call_tool(Client(), token["secret"], "list_datasets").status_code == 200
+    assert AuditEvent.objects.filter(action="token.created", actor=published.admin, detail__token=token["id"]).exists()
+    listed = admin_api.get("/me/tokens").json()
+    assert token["id"] in [t["id"] for t in listed] and all("secret" not in t for t in listed)
+    rotated = admin_api.call("POST", f"/me/tokens/{token['id']}/rotate").json()
+    assert rotated["secret"] != token["secret"]
+    assert call_tool(Client(), token["secret"], "list_datasets").status_code == 401
+    assert admin_api.call("DELETE", f"/me/tokens/{token['id']}").json()["revoked_at"]
+    assert call_tool(Client(), rotated["secret"], "list_datasets").status_code == 401
+    assert AuditEvent.objects.filter(action="token.revoked", actor=published.admin).exists()
+
+
+def test_token_validation_says_why(admin_api: Api) -> None:
+    body = problem(admin_api.call("POST", "/me/tokens", {"name": "x", "days": 7, "scopes": ["dataset:ds-gaming"]}), 409)
+    assert body["detail"] == "Acme cannot grant: dataset:ds-gaming."
+    empty = problem(admin_api.call("POST", "/me/tokens", {"name": "x", "days": 7, "scopes": []}), 400)
+    assert "scopes" in empty["errors"]
+    assert problem(admin_api.call("POST", "/me/tokens/999999/rotate"), 404)
+
+
+def test_publish_and_unpublish_a_connector(admin_api: Api, published: World) -> None:
+    assistant = connect_assistant(_signed_in(published))
+    answer = admin_api.call("PUT", "/organizations/acme/connectors/custom", {"published": False})
+    assert answer.status_code == 200 and answer.json()["published"] is False
+    assert call_tool(Client(), assistant, "list_datasets").status_code == 401
+    assert AuditEvent.objects.filter(action="connector.unpublished", actor=published.admin).exists()
+    admin_api.call("PUT", "/organizations/acme/connectors/custom", {"published": True})
+    assert call_tool(Client(), assistant, "list_datasets").status_code == 200
+    listed = {c["platform"]: c["published"] for c in admin_api.get("/organizations/acme/connectors").json()}
+    assert listed == {p.value: True for p in Platform}
+    assert problem(admin_api.call("PUT", "/organizations/acme/connectors/myspace", {"published": True}), 404)
+
+
+def test_removing_a_connector_revokes_its_assistants(admin_api: Api, published: World) -> None:
+    assistant = connect_assistant(_signed_in(published))
+    impact = admin_api.call("DELETE", "/organizations/acme/connectors/custom").json()
+    assert impact == {"people": 1, "tokens": 0, "assistants": 1}
+    admin_api.call("PUT", "/organizations/acme/connectors/custom", {"published": True})
+    assert call_tool(Client(), assistant, "list_datasets").status_code == 401
+    assert ConnectorPublication.objects.get(organization=published.acme, platform="custom").published is True
+
+
+def test_revoke_an_assistant_own_and_as_admin(admin_api: Api, published: World) -> None:
+    mine = connect_assistant(_signed_in(published, "admin"))
+    (row,) = admin_api.get("/me/connected-apps").json()
+    assert admin_api.call("DELETE", f"/me/connected-apps/{row['id']}").json()["revoked_at"]
+    assert call_tool(Client(), mine, "list_datasets").status_code == 401
+    theirs = connect_assistant(_signed_in(published))
+    live = [c for c in admin_api.get("/organizations/acme/connected-apps").json() if c["revoked_at"] is None]
+    (member_row,) = [c for c in live if c["owner"] == published.member.email]
+    admin_api.call("DELETE", f"/organizations/acme/connected-apps/{member_row['id']}")
+    assert call_tool(Client(), theirs, "list_datasets").status_code == 401
+    revoked = ConnectedApp.objects.get(pk=member_row["id"])
+    assert revoked.revoked_by == published.admin
+    assert problem(admin_api.call("DELETE", f"/me/connected-apps/{member_row['id']}"), 404)
+
+
+def test_invite_change_role_and_remove_members(admin_api: Api, published: World) -> None:
+    sent = admin_api.call("POST", "/organizations/acme/members", {"email": "New@Acme.example", "role": "member"})
+    assert sent.status_code == 201 and sent.json()["email"] == "new@acme.example" and sent.json()["emailed"]
+    assert "new@acme.example" in mail.outbox[-1].to
+    again = problem(admin_api.call("POST", "/organizations/acme/members", {"email": "member@acme.example"}), 409)
+    assert "already a member of Acme" in again["detail"]
+    member = published.member.pk
+    assert admin_api.call("PATCH", f"/organizations/acme/members/{member}", {"role": "admin"}).json()["role"] == "admin"
+    token = issue(published.member, published.acme).secret
+    impact = admin_api.call("DELETE", f"/organizations/acme/members/{member}").json()
+    assert impact == {"people": 1, "tokens": 1, "assistants": 0}
+    assert not Membership.objects.filter(user_id=member, organization=published.acme).exists()
+    assert call_tool(Client(), token, "list_datasets").status_code == 401
+    actions = set(AuditEvent.objects.filter(actor=published.admin).values_list("action", flat=True))
+    assert {"member.invited", "member.role_changed", "member.removed"} <= actions
+    last = problem(
+        admin_api.call("PATCH", f"/organizations/acme/members/{published.admin.pk}", {"role": "member"}), 409
+    )
+    assert "admin" in last["detail"]
+    assert Membership.objects.get(user=published.admin, organization=published.acme).role == Role.ADMIN
+
+
+def test_members_tokens_and_revoking_a_members_token(admin_api: Api, published: World) -> None:
+    issued = issue(published.member, published.acme)
+    people = admin_api.get("/organizations/acme/members", q="member@").json()
+    assert [p["email"] for p in people] == ["member@acme.example"]
+    tokens = admin_api.get("/organizations/acme/tokens").json()
+    assert issued.token.pk in [t["id"] for t in tokens]
+    admin_api.call("DELETE", f"/organizations/acme/tokens/{issued.token.pk}")
+    assert PersonalAccessToken.objects.get(pk=issued.token.pk).revoked_at is not None
+    assert call_tool(Client(), issued.secret, "list_datasets").status_code == 401
+
+
+def test_the_audit_trail_in_pages_with_filters(admin_api: Api, published: World) -> None:
+    for n in range(5):
+        admin_api.call("PUT", "/organizations/acme/connectors/claude", {"published": n % 2 == 0})
+    first = admin_api.get("/organizations/acme/audit-events", action="connector.", limit=2).json()
+    assert len(first["results"]) == 2 and first["next"]
+    assert all(e["action"].startswith("connector.") and e["actor"] == "admin@acme.example" for e in first["results"])
+    second = admin_api.client.get(first["next"], HTTP_AUTHORIZATION=f"Bearer {admin_api.secret}").json()
+    assert {e["id"] for e in second["results"]}.isdisjoint({e["id"] for e in first["results"]})
+    bad = problem(admin_api.get("/organizations/acme/audit-events", since="yesterday"), 400)
+    assert "since" in bad["errors"]

@@ -1,0 +1,59 @@
+"""Schemathesis (not written here) generates requests from the management API's OpenAPI schema and
+sends them to a real gunicorn server with an org admin's token: no answer may be a 5xx, and every
+answer must match the schema (status codes, content types, bodies, headers).
+
+It runs on a server of its own (its writes would disturb the other end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from accounts.tokens import PREFIX_LEN
+from tests.e2e.conftest import ARTIFACTS, ROOT, LiveServer, live_server, require_tool
+
+pytestmark = pytest.mark.e2e
+SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"
+ADMIN = "admin@acme.example"
+EXAMPLES = 30  # per operation and phase
+OWN_IDS = """
+from accounts.models import PersonalAccessToken
+token = PersonalAccessToken.objects.get(prefix="{prefix}")
+print(token.pk, token.user_id)
+"""
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("api")
+    with live_server(data, database_url=f"sqlite:///{data / 'api.sqlite3'}", insights=False) as server:
+        yield server
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: LiveServer, tmp_path: Path) -> None:
+    require_tool(SCHEMATHESIS, "schemathesis")
+    scopes = ("--scope", "org:admin", "--scope", "org:read")
+    made = api_server.manage("create_access_token", "--email", ADMIN, "--org", "acme", "--name", "fuzz", *scopes)
+    token = made.strip().splitlines()[-1]
+    own = api_server.manage("shell", "-c", OWN_IDS.format(prefix=token[4 : 4 + PREFIX_LEN]))
+    token_id, user_id = own.strip().splitlines()[-1].split()
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("schemathesis_hooks.py")),
+        "SPARK_SCHEMATHESIS_TOKEN_ID": token_id,
+        "SPARK_SCHEMATHESIS_USER_ID": user_id,
+    }
+    command = [str(SCHEMATHESIS), "run", f"{api_server.url}/api/schema/?format=json"]
+    command += ["--header", f"Authorization: Bearer {token}", "--checks", "all", "--max-examples", str(EXAMPLES)]
+    command += ["--seed", "20261128", "--workers", "1", "--no-color"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "schemathesis.txt").write_text(result.stdout + result.stderr)
+    summary = [line for line in result.stdout.splitlines() if re.search(r"test cases|passed|failed", line)]
+    print("\n".join(summary[-6:]))
+    assert result.returncode == 0, result.stdout[-8000:]
