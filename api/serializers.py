@@ -148,6 +148,19 @@ class AuditFilterSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="Events per page.")
 
 
+class AuditExportSerializer(serializers.Serializer):
+    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
+    action = serializers.CharField(
+        required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
+    )
+    since = serializers.DateField(required=False, help_text="First day, inclusive.")
+    until = serializers.DateField(required=False, help_text="Last day, inclusive.")
+    # "as", a Python keyword, so set by name; not "format", which DRF reads to choose a renderer.
+    locals()["as"] = serializers.ChoiceField(
+        choices=["jsonl", "csv"], default="jsonl", help_text="JSON Lines (for a SIEM) or CSV (for a spreadsheet)."
+    )
+
+
 class MemberFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=254, help_text="Part of an email address or name.")
     role = serializers.ChoiceField(choices=Role.choices, required=False)

@@ -30,5 +30,6 @@ urlpatterns = [
         name="connected-app",
     ),
     path(f"{ORG}/audit-events", views.AuditEvents.as_view(), name="audit-events"),
+    path(f"{ORG}/audit-events/export", views.AuditExport.as_view(), name="audit-export"),
     re_path(r"^(?P<rest>.*)$", views.not_found),
 ]

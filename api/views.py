@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, NoReturn
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -24,6 +25,7 @@ from api import serializers as s
 from api.authentication import token_principal
 from api.problems import PROBLEM
 from api.selectors import administered, caller, organization_for_caller, own_tokens
+from audit.exports import export_response
 from audit.selectors import audit_search
 from audit.services import Origin
 from oauth_server.models import ConnectedApp
@@ -357,3 +359,22 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
         "code": "not_found",
     }
     return JsonResponse(body, status=404, content_type=PROBLEM)
+
+
+class AuditExport(APIView):
+    @extend_schema(
+        parameters=[s.AuditExportSerializer],
+        responses={
+            (200, "application/jsonl"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+        summary="The whole filtered audit trail as one file: JSON Lines or CSV, streamed",
+    )
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
+        organization = organization_for_caller(request, slug)
+        given = s.AuditExportSerializer(data=request.query_params.dict())
+        given.is_valid(raise_exception=True)
+        filters = {k: v for k, v in given.validated_data.items() if k != "as"}
+        return export_response(
+            audit_search(organization, **filters), slug=organization.slug, kind=given.validated_data["as"]
+        )

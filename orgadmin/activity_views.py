@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -17,6 +14,7 @@ from django.utils import timezone
 from accounts.decorators import org_admin_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization, PersonalAccessToken
+from audit.exports import export_response
 from audit.models import AuditEvent
 from audit.selectors import audit_actions, audit_search
 from oauth_server.models import ConnectedApp
@@ -98,41 +96,8 @@ def audit_log(request: AuthenticatedRequest, organization: Organization) -> Http
     return render(request, "orgadmin/audit.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula (CSV injection): such cells get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _machine_actor(event: AuditEvent) -> str:
-    """Who acted when no person did: a SCIM token (by name), else nobody."""
-    name = event.detail.get("scim_token_name") if isinstance(event.detail, dict) else None
-    return f"SCIM token {name}" if name else ""
-
-
-def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["time (UTC)", "actor", "action", "summary", "address", "user agent", "detail"])
-    for e in events.iterator(chunk_size=500):
-        when = e.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        actor = e.actor.email if e.actor else _machine_actor(e)
-        detail = json.dumps(e.detail, sort_keys=True, ensure_ascii=False)
-        yield writer.writerow(
-            [_cell(v) for v in (when, actor, e.action, e.summary, e.ip_address, e.user_agent, detail)]
-        )
-
-
 @org_admin_required
 def audit_export(request: AuthenticatedRequest, organization: Organization) -> StreamingHttpResponse:
     """The filtered trail as CSV (all of it, not one page)."""
     events, _ = _filtered(request, organization)
-    response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{organization.slug}-audit-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return export_response(events, slug=organization.slug)

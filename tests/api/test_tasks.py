@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core import mail
 from django.test import Client
 
@@ -128,3 +130,17 @@ def test_the_audit_trail_in_pages_with_filters(admin_api: Api, published: World)
     assert {e["id"] for e in second["results"]}.isdisjoint({e["id"] for e in first["results"]})
     bad = problem(admin_api.get("/organizations/acme/audit-events", since="yesterday"), 400)
     assert "since" in bad["errors"]
+
+
+def test_the_audit_trail_exports_as_json_lines_and_csv(admin_api: Api, published: World) -> None:
+    admin_api.call("PUT", "/organizations/acme/connectors/claude", {"published": False})
+    admin_api.call("POST", "/organizations/acme/members", {"email": "=cmd@acme.example"})
+    lines = b"".join(admin_api.get("/organizations/acme/audit-events/export", action="connector.").streaming_content)
+    (record,) = [json.loads(line) for line in lines.decode().splitlines()]
+    assert record["action"] == "connector.unpublished" and record["actor"] == "admin@acme.example"
+    assert record["created_at"].endswith("Z") and record["detail"] == {"platform": "claude"}
+    answer = admin_api.get("/organizations/acme/audit-events/export", **{"as": "csv"})
+    assert answer["Content-Type"].startswith("text/csv") and answer["Cache-Control"] == "no-store"
+    text = b"".join(answer.streaming_content).decode()
+    assert text.startswith("time (UTC),actor,action") and "invited =cmd@acme.example" in text
+    assert problem(admin_api.get("/organizations/acme/audit-events/export", **{"as": "xml"}), 400)["errors"]["as"]

@@ -6,9 +6,11 @@ It runs on a server of its own (its writes would disturb the other end-to-end te
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from tests.e2e.conftest import ARTIFACTS, ROOT, LiveServer, live_server, require
 
 pytestmark = pytest.mark.e2e
 SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"
+EXAMPLE = ROOT / "docs" / "examples" / "onboard_and_export.py"
 ADMIN = "admin@acme.example"
 EXAMPLES = 30  # per operation and phase
 OWN_IDS = """
@@ -35,11 +38,34 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
         yield server
 
 
+def test_the_example_script_onboards_creates_a_token_and_exports(api_server: LiveServer, tmp_path: Path) -> None:
+    """docs/examples/onboard_and_export.py, run as a reader of docs/api.md would run it."""
+    token = _admin_token(api_server, "example script")
+    out = tmp_path / "audit.jsonl"
+    command = [sys.executable, str(EXAMPLE), "--url", api_server.url, "--org", "acme"]
+    command += ["--invite", "new.hire@acme.example", "--job", "weekly report", "--out", str(out)]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, "SPARK_TOKEN": token}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "Invited new.hire@acme.example (emailed)" in result.stdout
+    secret = lines[lines.index(next(line for line in lines if line.startswith("Created token"))) + 1]
+    assert secret.startswith("spk_") and api_server.call_tool(secret, "list_datasets") == 200
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"member.invited", "token.created"} <= {e["action"] for e in events}
+    assert f"Wrote {len(events)} audit events" in result.stdout
+
+
+def _admin_token(server: LiveServer, name: str) -> str:
+    scopes = ("--scope", "org:admin", "--scope", "org:read")
+    made = server.manage("create_access_token", "--email", ADMIN, "--org", "acme", "--name", name, *scopes)
+    return made.strip().splitlines()[-1]
+
+
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: LiveServer, tmp_path: Path) -> None:
     require_tool(SCHEMATHESIS, "schemathesis")
-    scopes = ("--scope", "org:admin", "--scope", "org:read")
-    made = api_server.manage("create_access_token", "--email", ADMIN, "--org", "acme", "--name", "fuzz", *scopes)
-    token = made.strip().splitlines()[-1]
+    token = _admin_token(api_server, "fuzz")
     own = api_server.manage("shell", "-c", OWN_IDS.format(prefix=token[4 : 4 + PREFIX_LEN]))
     token_id, user_id = own.strip().splitlines()[-1].split()
     env = {
