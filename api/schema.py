@@ -30,6 +30,23 @@ BEARER = {
     "bearerFormat": "spk_…",
     "description": "A personal access token of an organization admin with org:read (reads) or org:admin.",
 }
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag you read: the change is refused (412) if someone changed it since.",
+}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    "description": "Any unique string (a UUID): a retry with the same key replays the first answer "
+    "instead of creating twice (for 24 hours; answers that carried a secret are not replayed).",
+}
+TOO_LONG = "The request line is too long: the HTTP server (gunicorn, a proxy) refuses it before Spark sees it."
+PRECONDITION = "If-Match no longer matches: someone changed it since you read it; nothing was changed."
 ERRORS = {
     "400": "Invalid input: `errors` says, per field, what is wrong.",
     "401": "No token, or the token is unknown, expired, revoked or its person lost access.",
@@ -48,8 +65,14 @@ def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, 
     components["securitySchemes"] = {"PersonalAccessToken": BEARER}
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             operation["security"] = [{"PersonalAccessToken": []}]
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            if method in ("put", "patch"):
+                operation.setdefault("parameters", []).append(IF_MATCH)
+                operation["responses"]["412"] = {"description": PRECONDITION, "content": problem}
+            operation["responses"].setdefault("414", {"description": TOO_LONG})
             for status, description in ERRORS.items():
                 operation["responses"].setdefault(status, {"description": description, "content": problem})
     return result

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from oauth_server.platforms import Platform
+from usage.models import Credential
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -47,7 +48,7 @@ class InviteSerializer(serializers.Serializer):
 
 
 class InvitationSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="invitation.pk")
+    invitation_id = serializers.IntegerField(source="invitation.pk", help_text="An invitation, not yet a member.")
     email = serializers.EmailField(source="invitation.email")
     role = serializers.CharField(source="invitation.role")
     expires_at = serializers.DateTimeField(source="invitation.expires_at")
@@ -164,3 +165,94 @@ class AuditExportSerializer(serializers.Serializer):
 class MemberFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=254, help_text="Part of an email address or name.")
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+
+class DomainSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    enabled = serializers.BooleanField()
+    members = serializers.IntegerField(help_text="Members with an address at this domain.")
+
+
+class DomainCreateSerializer(serializers.Serializer):
+    domain = serializers.CharField(max_length=253, help_text="The part after @, e.g. acme.com.")
+
+
+class DomainChangeSerializer(serializers.Serializer):
+    enabled = StrictBooleanField()
+
+
+class AccessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["ended", "restored", "trial", "contract"],
+        help_text="`ended` ends Spark MCP access at once; `restored` brings back the status it had; "
+        "`trial` or `contract` restore to that one (only while access is ended: staff change them otherwise).",
+    )
+
+
+class DailyCallsSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    calls = serializers.IntegerField()
+
+
+class CredentialCallsSerializer(serializers.Serializer):
+    credential = serializers.ChoiceField(choices=Credential.choices, help_text="pat: a token; oauth: an assistant.")
+    credential_id = serializers.IntegerField()
+    owner = serializers.EmailField(source="user_email", allow_blank=True)
+    calls = serializers.IntegerField()
+    last_day = serializers.DateField()
+
+
+class ToolCallsSerializer(serializers.Serializer):
+    tool = serializers.CharField()
+    calls = serializers.IntegerField()
+
+
+class UsageSerializer(serializers.Serializer):
+    days = DailyCallsSerializer(many=True)
+    credentials = CredentialCallsSerializer(many=True)
+    tools = ToolCallsSerializer(many=True)
+
+
+class UsageQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90, default=30)
+
+
+class CheckSerializer(serializers.Serializer):
+    gate = serializers.CharField()
+    ok = serializers.BooleanField()
+    finding = serializers.CharField()
+    fix = serializers.CharField(allow_blank=True)
+    who = serializers.CharField(allow_blank=True, help_text="Who can make the fix.")
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    found = serializers.BooleanField()
+    verdict = serializers.CharField(allow_blank=True, help_text="What Spark MCP says to them now; empty when open.")
+    checks = CheckSerializer(many=True)
+
+
+class DoctorQuerySerializer(serializers.Serializer):
+    subject = serializers.CharField(
+        max_length=254,
+        trim_whitespace=False,  # the doctor trims; blank finds nothing
+        help_text="An email address, a token prefix (spk_…), a client ID or a SCIM token prefix.",
+    )
+
+
+class ClientSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="application.name")
+    client_id = serializers.CharField(source="application.client_id")
+    redirect_uri = serializers.CharField(source="application.redirect_uris")
+    created_at = serializers.DateTimeField()
+
+
+class IssuedClientSerializer(ClientSerializer):
+    client_secret = serializers.CharField(help_text="Shown this once: Spark keeps only a hash.")
+
+
+class ClientCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    # Checked by the redirect policy the console applies (https, a public host…), refused with its words.
+    redirect_uri = serializers.CharField(max_length=500, help_text="e.g. Copilot Studio's callback URL (https).")

@@ -1,9 +1,24 @@
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import views
 
 app_name = "api"
+
+
+class IdConverter:
+    """A row ID: 1 to 18 digits, so it fits any database's 64-bit integer (a longer one is no route: 404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 ORG = "v1/organizations/<slug:slug>"
 urlpatterns = [
@@ -11,25 +26,32 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("v1/me", views.Me.as_view(), name="me"),
     path("v1/me/tokens", views.OwnTokens.as_view(), name="own-tokens"),
-    path("v1/me/tokens/<int:token_id>", views.OwnTokenDetail.as_view(), name="own-token"),
-    path("v1/me/tokens/<int:token_id>/rotate", views.OwnTokenRotate.as_view(), name="own-token-rotate"),
+    path("v1/me/tokens/<id:token_id>", views.OwnTokenDetail.as_view(), name="own-token"),
+    path("v1/me/tokens/<id:token_id>/rotate", views.OwnTokenRotate.as_view(), name="own-token-rotate"),
     path("v1/me/connected-apps", views.OwnConnectedApps.as_view(), name="own-connected-apps"),
-    path("v1/me/connected-apps/<int:connection_id>", views.OwnConnectedAppDetail.as_view(), name="own-connected-app"),
+    path("v1/me/connected-apps/<id:connection_id>", views.OwnConnectedAppDetail.as_view(), name="own-connected-app"),
     path("v1/organizations", views.Organizations.as_view(), name="organizations"),
     path(ORG, views.OrganizationDetail.as_view(), name="organization"),
     path(f"{ORG}/members", views.Members.as_view(), name="members"),
-    path(f"{ORG}/members/<int:user_id>", views.MemberDetail.as_view(), name="member"),
+    path(f"{ORG}/members/<id:user_id>", views.MemberDetail.as_view(), name="member"),
     path(f"{ORG}/connectors", views.Connectors.as_view(), name="connectors"),
     path(f"{ORG}/connectors/<str:platform>", views.ConnectorDetail.as_view(), name="connector"),
     path(f"{ORG}/tokens", views.OrganizationTokens.as_view(), name="tokens"),
-    path(f"{ORG}/tokens/<int:token_id>", views.OrganizationTokenDetail.as_view(), name="token"),
+    path(f"{ORG}/tokens/<id:token_id>", views.OrganizationTokenDetail.as_view(), name="token"),
     path(f"{ORG}/connected-apps", views.OrganizationConnectedApps.as_view(), name="connected-apps"),
     path(
-        f"{ORG}/connected-apps/<int:connection_id>",
+        f"{ORG}/connected-apps/<id:connection_id>",
         views.OrganizationConnectedAppDetail.as_view(),
         name="connected-app",
     ),
+    path(f"{ORG}/domains", views.Domains.as_view(), name="domains"),
+    path(f"{ORG}/domains/<str:domain>", views.DomainDetail.as_view(), name="domain"),
+    path(f"{ORG}/access", views.Access.as_view(), name="access"),
+    path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
+    path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
+    path(f"{ORG}/clients", views.Clients.as_view(), name="clients"),
+    path(f"{ORG}/clients/<id:client_id>", views.ClientDetail.as_view(), name="client"),
     path(f"{ORG}/audit-events", views.AuditEvents.as_view(), name="audit-events"),
     path(f"{ORG}/audit-events/export", views.AuditExport.as_view(), name="audit-export"),
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found),  # newlines too,
 ]

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,21 +20,41 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.members import member_invite, member_role_set, members
-from accounts.models import Membership, Organization, PersonalAccessToken
-from accounts.services import token_create, token_revoke, token_rotate
+from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken
+from accounts.selectors import organization_domains
+from accounts.services import (
+    domain_add,
+    domain_member_count,
+    domain_remove,
+    domain_set_enabled,
+    organization_access_set,
+    token_create,
+    token_revoke,
+    token_rotate,
+)
 from api import serializers as s
 from api.authentication import token_principal
-from api.problems import PROBLEM
+from api.idempotency import idempotent
+from api.preconditions import check_if_match, tagged
+from api.problems import PROBLEM, Refused
 from api.selectors import administered, caller, organization_for_caller, own_tokens
 from audit.exports import export_response
 from audit.selectors import audit_search
 from audit.services import Origin
 from oauth_server.models import ConnectedApp
 from oauth_server.platforms import Platform
-from oauth_server.selectors import connected_apps_for_user, organization_connections, publications
-from oauth_server.services import connection_revoke, publication_set
+from oauth_server.selectors import connected_apps_for_user, organization_clients, organization_connections, publications
+from oauth_server.services import (
+    connection_revoke,
+    organization_client_create,
+    organization_client_delete,
+    publication_set,
+)
+from orgadmin.doctor import diagnose
 from orgadmin.services import admin_token_revoke, connector_remove, member_remove_everywhere
 from spark_portal.public_url import public_base_url
+from usage.selectors import calls_by_credential, calls_by_tool, daily_calls
+from usage.services import usage_flush
 
 
 def _origin(request: Request) -> Origin:
@@ -57,9 +78,9 @@ class Organizations(APIView):
 
 
 class OrganizationDetail(APIView):
-    @extend_schema(responses=s.OrganizationSerializer, summary="One organization you administer")
+    @extend_schema(responses=s.OrganizationSerializer, summary="One organization you administer (with its ETag)")
     def get(self, request: Request, slug: str) -> Response:
-        return Response(s.OrganizationSerializer(organization_for_caller(request, slug)).data)
+        return tagged(s.OrganizationSerializer(organization_for_caller(request, slug)).data)
 
 
 # --- Members ---------------------------------------------------------------------------------------
@@ -77,6 +98,7 @@ class Members(APIView):
         return Response(s.MemberSerializer(members(organization, query=query, role=role), many=True).data)
 
     @extend_schema(request=s.InviteSerializer, responses={201: s.InvitationSerializer}, summary="Invite by email")
+    @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
         given = s.InviteSerializer(data=request.data)
@@ -99,17 +121,22 @@ def _membership(organization: Organization, user_id: int) -> Membership:
 
 
 class MemberDetail(APIView):
+    @extend_schema(responses=s.MemberSerializer, summary="One member (with its ETag, for If-Match)")
+    def get(self, request: Request, slug: str, user_id: int) -> Response:
+        return tagged(s.MemberSerializer(_membership(organization_for_caller(request, slug), user_id)).data)
+
     @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer, summary="Change a member's role")
     def patch(self, request: Request, slug: str, user_id: int) -> Response:
         membership = _membership(organization_for_caller(request, slug), user_id)
         given = s.RoleSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
+        check_if_match(request, s.MemberSerializer(membership).data)
         if "role" in given.validated_data:  # a PATCH without it changes nothing
             role = given.validated_data["role"]
             membership = member_role_set(
                 membership=membership, role=role, actor=caller(request), origin=_origin(request)
             )
-        return Response(s.MemberSerializer(membership).data)
+        return tagged(s.MemberSerializer(membership).data)
 
     @extend_schema(
         request=None,
@@ -152,7 +179,17 @@ class Connectors(APIView):
         return Response(s.ConnectorSerializer(rows, many=True).data)
 
 
+def _publication_row(organization: Organization, platform: Platform) -> dict[str, Any]:
+    rows = dict(publications(organization))
+    return _connector(platform, rows.get(platform))
+
+
 class ConnectorDetail(APIView):
+    @extend_schema(responses=s.ConnectorSerializer, summary="One platform's connector (with its ETag)")
+    def get(self, request: Request, slug: str, platform: str) -> Response:
+        organization, chosen = organization_for_caller(request, slug), _platform(platform)
+        return tagged(s.ConnectorSerializer(_publication_row(organization, chosen)).data)
+
     @extend_schema(
         request=s.PublishSerializer,
         responses=s.ConnectorSerializer,
@@ -162,6 +199,7 @@ class ConnectorDetail(APIView):
         organization, chosen = organization_for_caller(request, slug), _platform(platform)
         given = s.PublishSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        check_if_match(request, s.ConnectorSerializer(_publication_row(organization, chosen)).data)
         publication = publication_set(
             organization=organization,
             platform=chosen,
@@ -169,7 +207,7 @@ class ConnectorDetail(APIView):
             actor=caller(request),
             origin=_origin(request),
         )
-        return Response(s.ConnectorSerializer(_connector(chosen, publication)).data)
+        return tagged(s.ConnectorSerializer(_connector(chosen, publication)).data)
 
     @extend_schema(
         request=None,
@@ -198,6 +236,7 @@ class OwnTokens(APIView):
         parameters=[OpenApiParameter("organization", str, description="Slug; default: the token's, or your only one.")],
         summary="Create a token (its secret is in this answer only)",
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         given = s.TokenCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -254,6 +293,7 @@ class OwnTokenRotate(APIView):
         responses={200: s.IssuedTokenSerializer},
         summary="Rotate: a new secret and lifetime; the old secret stops at once",
     )
+    @idempotent
     def post(self, request: Request, token_id: int) -> Response:
         issued = token_rotate(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
         response = Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret})
@@ -378,3 +418,158 @@ class AuditExport(APIView):
         return export_response(
             audit_search(organization, **filters), slug=organization.slug, kind=given.validated_data["as"]
         )
+
+
+# --- Email domains ---------------------------------------------------------------------------------
+
+
+def _domain_rows(organization: Organization) -> list[dict[str, Any]]:
+    return [{"domain": d.domain, "enabled": d.enabled, "members": n} for d, n in organization_domains(organization)]
+
+
+def _domain(organization: Organization, name: str) -> EmailDomain:
+    return get_object_or_404(EmailDomain, organization=organization, domain=name.lower())
+
+
+class Domains(APIView):
+    @extend_schema(responses=s.DomainSerializer(many=True), summary="The email domains whose people may use Spark")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(s.DomainSerializer(_domain_rows(organization_for_caller(request, slug)), many=True).data)
+
+    @extend_schema(request=s.DomainCreateSerializer, responses={201: s.DomainSerializer}, summary="Add a domain")
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.DomainCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        added = domain_add(
+            organization=organization,
+            domain=given.validated_data["domain"],
+            actor=caller(request),
+            origin=_origin(request),
+        )
+        return tagged(s.DomainSerializer(_domain_row(added)).data, status=status.HTTP_201_CREATED)
+
+
+def _domain_row(found: EmailDomain) -> dict[str, Any]:
+    return {"domain": found.domain, "enabled": found.enabled, "members": domain_member_count(found)}
+
+
+class DomainDetail(APIView):
+    @extend_schema(responses=s.DomainSerializer, summary="One domain (with its ETag)")
+    def get(self, request: Request, slug: str, domain: str) -> Response:
+        return tagged(s.DomainSerializer(_domain_row(_domain(organization_for_caller(request, slug), domain))).data)
+
+    @extend_schema(request=s.DomainChangeSerializer, responses=s.DomainSerializer, summary="Enable or disable")
+    def patch(self, request: Request, slug: str, domain: str) -> Response:
+        found = _domain(organization_for_caller(request, slug), domain)
+        given = s.DomainChangeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        check_if_match(request, s.DomainSerializer(_domain_row(found)).data)
+        changed = domain_set_enabled(
+            domain=found, enabled=given.validated_data["enabled"], actor=caller(request), origin=_origin(request)
+        )
+        return tagged(s.DomainSerializer(_domain_row(changed)).data)
+
+    @extend_schema(request=None, responses={200: s.DomainSerializer}, summary="Remove a domain")
+    def delete(self, request: Request, slug: str, domain: str) -> Response:
+        found = _domain(organization_for_caller(request, slug), domain)
+        row = {"domain": found.domain, "enabled": False, "members": domain_member_count(found)}
+        domain_remove(domain=found, actor=caller(request), origin=_origin(request))
+        return Response(s.DomainSerializer(row).data)
+
+
+# --- Access, usage, the connection doctor ----------------------------------------------------------
+
+
+class Access(APIView):
+    @extend_schema(request=s.AccessSerializer, responses=s.OrganizationSerializer, summary="End or restore access")
+    def put(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.AccessSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        check_if_match(request, s.OrganizationSerializer(organization).data)
+        wanted = given.validated_data["status"]
+        if wanted in ("trial", "contract") and organization.access_status != AccessStatus.ENDED:
+            raise Refused(f"{organization.name}'s access is {organization.access_status}; Spark's staff change it")
+        chosen = {"ended": AccessStatus.ENDED, "restored": None}.get(wanted, wanted)
+        changed = organization_access_set(
+            organization=organization, status=chosen, actor=caller(request), origin=_origin(request)
+        )
+        return tagged(s.OrganizationSerializer(changed).data)
+
+
+class Usage(APIView):
+    @extend_schema(
+        parameters=[s.UsageQuerySerializer],
+        responses=s.UsageSerializer,
+        summary="Tool calls per day, per token or assistant, and per tool",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.UsageQuerySerializer(data=request.query_params.dict())
+        given.is_valid(raise_exception=True)
+        days, today = given.validated_data["days"], timezone.localdate()
+        usage_flush()
+        body = {
+            "days": [{"day": day, "calls": calls} for day, calls in daily_calls(organization, days=days, today=today)],
+            "credentials": calls_by_credential(organization, days=days, today=today),
+            "tools": [{"tool": t, "calls": n} for t, n in calls_by_tool(organization, days=days, today=today)],
+        }
+        return Response(s.UsageSerializer(body).data)
+
+
+class Doctor(APIView):
+    @extend_schema(
+        parameters=[s.DoctorQuerySerializer],
+        responses=s.DiagnosisSerializer,
+        summary="The connection doctor: which gate refuses someone, the fix, who can make it",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.DoctorQuerySerializer(data=request.query_params.dict())
+        given.is_valid(raise_exception=True)
+        found = diagnose(organization, given.validated_data["subject"], timezone.localdate())
+        return Response(s.DiagnosisSerializer(found).data)
+
+
+# --- Confidential clients --------------------------------------------------------------------------
+
+
+class Clients(APIView):
+    @extend_schema(responses=s.ClientSerializer(many=True), summary="Confidential clients (e.g. Copilot Studio)")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        return Response(s.ClientSerializer(organization_clients(organization), many=True).data)
+
+    @extend_schema(
+        request=s.ClientCreateSerializer,
+        responses={201: s.IssuedClientSerializer},
+        summary="Create a confidential client; its secret is in this answer only",
+    )
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = s.ClientCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        issued = organization_client_create(
+            organization=organization,
+            name=given.validated_data["name"],
+            redirect_uri=given.validated_data["redirect_uri"],
+            actor=caller(request),
+            origin=_origin(request),
+        )
+        body = {**s.ClientSerializer(issued.client).data, "client_secret": issued.secret}
+        response = Response(body, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ClientDetail(APIView):
+    @extend_schema(request=None, responses={200: s.ClientSerializer}, summary="Delete a confidential client")
+    def delete(self, request: Request, slug: str, client_id: int) -> Response:
+        organization = organization_for_caller(request, slug)
+        client = get_object_or_404(organization_clients(organization), pk=client_id)
+        body = s.ClientSerializer(client).data
+        organization_client_delete(client=client, actor=caller(request), origin=_origin(request))
+        return Response(body)

@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.models import Membership, Role
 from accounts.scopes import ORG_ADMIN_SCOPE, ORG_READ_SCOPE
 from accounts.services import token_create
+from api.throttles import PerCaller
 from tests.api.conftest import Api, api_for, problem
 from tests.factories import World, make_user
 from tests.mcp_api.helpers import call_tool
@@ -90,3 +91,22 @@ def test_the_schema_describes_every_endpoint(published: World) -> None:
     ):
         assert path in paths, sorted(paths)
     assert Client().get("/api/docs/").status_code == 200
+
+
+def test_the_rate_limit_is_per_token_and_says_when_to_retry(
+    admin_api: Api, reader_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(PerCaller, "THROTTLE_RATES", {"caller": "3/min"})
+    assert [admin_api.get("/me").status_code for _ in range(3)] == [200, 200, 200]
+    limited = admin_api.get("/me")
+    assert problem(limited, 429)["code"] == "throttled" and int(limited["Retry-After"]) > 0
+    assert reader_api.get("/me").status_code == 200  # another token has its own budget
+
+
+def test_ids_beyond_any_database_integer_are_not_found(admin_api: Api, published: World) -> None:
+    """Found by Schemathesis: a 27-digit ID overflowed SQLite's integer (500); now no route matches."""
+    body = problem(admin_api.call("DELETE", "/organizations/acme/members/208320069582849579675549696"), 404)
+    assert body["detail"] == "no such endpoint"
+    schema = Client().get("/api/schema/?format=json").json()
+    (token_id,) = schema["paths"]["/api/v1/me/tokens/{token_id}"]["delete"]["parameters"]
+    assert token_id["schema"] == {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}

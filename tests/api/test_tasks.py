@@ -144,3 +144,42 @@ def test_the_audit_trail_exports_as_json_lines_and_csv(admin_api: Api, published
     text = b"".join(answer.streaming_content).decode()
     assert text.startswith("time (UTC),actor,action") and "invited =cmd@acme.example" in text
     assert problem(admin_api.get("/organizations/acme/audit-events/export", **{"as": "xml"}), 400)["errors"]["as"]
+
+
+def test_if_match_stops_the_second_of_two_admins(admin_api: Api, published: World) -> None:
+    read = admin_api.get("/organizations/acme/connectors/claude")
+    tag = read["ETag"]
+    first = admin_api.call("PUT", "/organizations/acme/connectors/claude", {"published": False}, **{"If-Match": tag})
+    assert first.status_code == 200 and first["ETag"] != tag
+    late = admin_api.call("PUT", "/organizations/acme/connectors/claude", {"published": True}, **{"If-Match": tag})
+    assert problem(late, 412)["code"] == "precondition_failed"
+    assert ConnectorPublication.objects.get(organization=published.acme, platform="claude").published is False
+    member = admin_api.get(f"/organizations/acme/members/{published.member.pk}")
+    stale = member["ETag"]
+    admin_api.call(
+        "PATCH", f"/organizations/acme/members/{published.member.pk}", {"role": "admin"}, **{"If-Match": stale}
+    )
+    refused = admin_api.call(
+        "PATCH", f"/organizations/acme/members/{published.member.pk}", {"role": "member"}, **{"If-Match": stale}
+    )
+    assert problem(refused, 412) and Membership.objects.get(user=published.member).role == Role.ADMIN
+    domain = admin_api.get("/organizations/acme/domains/acme.example")
+    assert domain.json() == {"domain": "acme.example", "enabled": True, "members": 2} and domain["ETag"]
+
+
+def test_an_idempotency_key_creates_once(admin_api: Api, published: World) -> None:
+    invite = {"email": "once@acme.example", "role": "member"}
+    first = admin_api.call("POST", "/organizations/acme/members", invite, **{"Idempotency-Key": "k-1"})
+    again = admin_api.call("POST", "/organizations/acme/members", invite, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert AuditEvent.objects.filter(action="member.invited", detail__email="once@acme.example").count() == 1
+    other = {"email": "other@acme.example", "role": "member"}
+    reused = admin_api.call("POST", "/organizations/acme/members", other, **{"Idempotency-Key": "k-1"})
+    assert problem(reused, 409)["code"] == "idempotency_key_reused"
+    body = {"name": "job", "days": 30, "scopes": ["insights:read"]}
+    made = admin_api.call("POST", "/me/tokens", body, **{"Idempotency-Key": "k-2"}).json()
+    retried = problem(admin_api.call("POST", "/me/tokens", body, **{"Idempotency-Key": "k-2"}), 409)
+    assert retried["code"] == "already_created" and made["prefix"] in retried["detail"]
+    assert made["secret"] not in retried["detail"]
+    assert PersonalAccessToken.objects.filter(name="job").count() == 1

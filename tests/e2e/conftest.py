@@ -189,7 +189,9 @@ def require_tool(path: Path, what: str) -> None:
 
 
 @contextlib.contextmanager
-def live_server(data: Path, *, database_url: str, insights: bool = True) -> Iterator[LiveServer]:
+def live_server(
+    data: Path, *, database_url: str, insights: bool = True, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """A migrated, seeded Spark on gunicorn (2 workers) on a free 127.0.0.1 port, stopped afterwards."""
     port = free_port()
     cimd = _start_cimd_server()
@@ -209,6 +211,7 @@ def live_server(data: Path, *, database_url: str, insights: bool = True) -> Iter
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(data / "mail"),
         "SPARK_USAGE_FLUSH_SECONDS": "0",
+        **(extra_env or {}),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")

@@ -1,8 +1,9 @@
 """Schemathesis hooks for tests/e2e/test_api_schemathesis.py (loaded through SCHEMATHESIS_HOOKS).
 
-The run must not cut the branch it sits on: revoking or rotating the very token it calls with, or
-removing or demoting its own person, would make every later answer a 401 and the rest of the run
-meaningless. Every other ID is fair game."""
+The run must not cut the branch it sits on: revoking or rotating the very token it calls with,
+removing or demoting its own person, turning off or removing the email domain its person signs in
+with, or ending the organization's access would make every later answer a 401 and the rest of the
+run meaningless (the unit tests cover those paths). Every other ID and value is fair game."""
 
 from __future__ import annotations
 
@@ -14,10 +15,26 @@ import schemathesis
 OWN = {
     "token_id": os.environ["SPARK_SCHEMATHESIS_TOKEN_ID"],
     "user_id": os.environ["SPARK_SCHEMATHESIS_USER_ID"],
+    "domain": os.environ["SPARK_SCHEMATHESIS_DOMAIN"],
 }
+ELSEWHERE = {"token_id": 999999, "user_id": 999999, "domain": "not-ours.example"}
 
 
 @schemathesis.hook
-def filter_path_parameters(context: Any, path_parameters: dict[str, Any]) -> bool:
-    given = path_parameters or {}  # None for an operation without path parameters
-    return all(str(given.get(name)) != value for name, value in OWN.items())
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Every call (generated, or followed from a link in the stateful phase) that would aim at the
+    run's own token, person or domain is aimed at one that does not exist (a 404); ending access
+    becomes restoring it (which changes nothing while it is active)."""
+    parameters = case.path_parameters or {}
+    for name, value in OWN.items():
+        if str(parameters.get(name, "")).lower() == value:
+            parameters[name] = ELSEWHERE[name]
+    if case.path.endswith("/access") and isinstance(case.body, dict) and case.body.get("status") == "ended":
+        case.body["status"] = "restored"
+
+
+@schemathesis.hook
+def filter_headers(context: Any, headers: dict[str, Any] | None) -> bool:
+    """No generated If-Match: a random tag is refused with 412 by design (tests/api covers If-Match),
+    and the fuzz should reach the change behind it."""
+    return not headers or "If-Match" not in headers

@@ -1,0 +1,77 @@
+"""The rest of the org-admin tasks through the API: domains, access, usage, the connection doctor,
+confidential clients."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from accounts.models import AccessStatus, EmailDomain
+from audit.models import AuditEvent
+from oauth_server.models import OrganizationClient
+from tests.api.conftest import Api, problem
+from tests.factories import World, issue, make_user
+from tests.mcp_api.helpers import call_tool
+
+
+def test_domains_add_disable_and_remove(admin_api: Api, published: World) -> None:
+    added = admin_api.call("POST", "/organizations/acme/domains", {"domain": "Acme-Labs.example"})
+    assert added.status_code == 201 and added.json() == {"domain": "acme-labs.example", "enabled": True, "members": 0}
+    taken = problem(admin_api.call("POST", "/organizations/acme/domains", {"domain": "globex.example"}), 409)
+    assert "already enabled for another organization" in taken["detail"]
+    token = issue(make_user("lab@acme-labs.example", published.acme), published.acme).secret
+    off = admin_api.call("PATCH", "/organizations/acme/domains/acme-labs.example", {"enabled": False}).json()
+    assert off == {"domain": "acme-labs.example", "enabled": False, "members": 1}
+    assert call_tool(Client(), token, "list_datasets").status_code == 401
+    admin_api.call("PATCH", "/organizations/acme/domains/acme-labs.example", {"enabled": True})
+    assert call_tool(Client(), token, "list_datasets").status_code == 200
+    admin_api.call("DELETE", "/organizations/acme/domains/acme-labs.example")
+    assert not EmailDomain.objects.filter(domain="acme-labs.example").exists()
+    assert {"domain.added", "domain.disabled", "domain.removed"} <= set(
+        AuditEvent.objects.filter(actor=published.admin).values_list("action", flat=True)
+    )
+
+
+def test_access_ends_and_is_restored_but_not_upgraded(admin_api: Api, published: World) -> None:
+    token = issue(published.member, published.acme).secret
+    assert problem(admin_api.call("PUT", "/organizations/acme/access", {"status": "trial"}), 409)
+    ended = admin_api.call("PUT", "/organizations/acme/access", {"status": "ended"}).json()
+    assert ended["access_status"] == "ended"
+    assert call_tool(Client(), token, "list_datasets").status_code == 401
+    # The admin's own token passes the same gates: with access ended, Spark refuses it too.
+    assert admin_api.get("/me").status_code == 401
+    published.acme.refresh_from_db()
+    assert published.acme.access_status == AccessStatus.ENDED
+
+
+def test_usage_and_the_connection_doctor(admin_api: Api, published: World) -> None:
+    token = issue(published.member, published.acme).secret
+    assert call_tool(Client(), token, "list_datasets").status_code == 200
+    usage = admin_api.get("/organizations/acme/usage", days=7).json()
+    assert len(usage["days"]) == 7 and usage["days"][-1]["calls"] == 1
+    assert usage["tools"] == [{"tool": "list_datasets", "calls": 1}]
+    assert usage["credentials"][0]["owner"] == "member@acme.example"
+    EmailDomain.objects.filter(domain="acme.example").update(enabled=False)
+    diagnosis = admin_api.get("/organizations/acme/doctor", subject="member@acme.example").json()
+    assert diagnosis["found"] and "acme.example is not enabled for Acme" in diagnosis["verdict"]
+    (domain,) = [c for c in diagnosis["checks"] if c["gate"] == "Email domain"]
+    assert not domain["ok"] and domain["who"] == "An organization admin (you)"
+    outsider = admin_api.get("/organizations/acme/doctor", subject="outsider@globex.example").json()
+    assert not outsider["found"] and [c["gate"] for c in outsider["checks"]] == ["Membership"]
+
+
+def test_confidential_clients(admin_api: Api, published: World) -> None:
+    made = admin_api.call(
+        "POST",
+        "/organizations/acme/clients",
+        {"name": "Copilot Studio", "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme"},
+    )
+    assert made.status_code == 201 and made.json()["client_secret"] and made["Cache-Control"] == "no-store"
+    listed = admin_api.get("/organizations/acme/clients").json()
+    assert [c["name"] for c in listed] == ["Copilot Studio"] and "client_secret" not in listed[0]
+    bad = problem(
+        admin_api.call("POST", "/organizations/acme/clients", {"name": "x", "redirect_uri": "https://evil.example/cb"}),
+        409,
+    )
+    assert bad["detail"]
+    admin_api.call("DELETE", f"/organizations/acme/clients/{listed[0]['id']}")
+    assert not OrganizationClient.objects.exists()
