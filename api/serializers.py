@@ -138,24 +138,23 @@ class AuditEventPageSerializer(serializers.Serializer):
     results = AuditEventSerializer(many=True)
 
 
-class AuditFilterSerializer(serializers.Serializer):
+class AuditQuerySerializer(serializers.Serializer):
+    """The audit trail's filters (the console's: who, what, which days)."""
+
     actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
     action = serializers.CharField(
         required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
     )
     since = serializers.DateField(required=False, help_text="First day, inclusive.")
     until = serializers.DateField(required=False, help_text="Last day, inclusive.")
+
+
+class AuditFilterSerializer(AuditQuerySerializer):
     cursor = serializers.CharField(required=False, max_length=500, help_text="From the previous page's `next`.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="Events per page.")
 
 
-class AuditExportSerializer(serializers.Serializer):
-    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
-    action = serializers.CharField(
-        required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
-    )
-    since = serializers.DateField(required=False, help_text="First day, inclusive.")
-    until = serializers.DateField(required=False, help_text="Last day, inclusive.")
+class AuditExportSerializer(AuditQuerySerializer):
     # "as", a Python keyword, so set by name; not "format", which DRF reads to choose a renderer.
     locals()["as"] = serializers.ChoiceField(
         choices=["jsonl", "csv"], default="jsonl", help_text="JSON Lines (for a SIEM) or CSV (for a spreadsheet)."

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -61,6 +61,13 @@ def _origin(request: Request) -> Origin:
     return Origin.of(request._request)
 
 
+def _valid(serializer: type[serializers.Serializer], data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """The input checked against its serializer (400 with each field's messages), as a dict."""
+    checked = serializer(data=data, partial=partial)
+    checked.is_valid(raise_exception=True)
+    return dict(checked.validated_data)
+
+
 class Me(APIView):
     @extend_schema(responses=s.MeSerializer, summary="Who is calling, and their organizations")
     def get(self, request: Request) -> Response:
@@ -92,21 +99,19 @@ class Members(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.MemberFilterSerializer(data=request.query_params.dict())
-        given.is_valid(raise_exception=True)
-        query, role = given.validated_data.get("q", ""), given.validated_data.get("role", "")
+        given = _valid(s.MemberFilterSerializer, request.query_params.dict())
+        query, role = given.get("q", ""), given.get("role", "")
         return Response(s.MemberSerializer(members(organization, query=query, role=role), many=True).data)
 
     @extend_schema(request=s.InviteSerializer, responses={201: s.InvitationSerializer}, summary="Invite by email")
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.InviteSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.InviteSerializer, request.data)
         sent = member_invite(
             organization=organization,
-            email=given.validated_data["email"],
-            role=given.validated_data["role"],
+            email=given["email"],
+            role=given["role"],
             actor=caller(request),
             origin=_origin(request),
             base_url=public_base_url(request._request),
@@ -128,11 +133,10 @@ class MemberDetail(APIView):
     @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer, summary="Change a member's role")
     def patch(self, request: Request, slug: str, user_id: int) -> Response:
         membership = _membership(organization_for_caller(request, slug), user_id)
-        given = s.RoleSerializer(data=request.data, partial=True)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.RoleSerializer, request.data, partial=True)
         check_if_match(request, s.MemberSerializer(membership).data)
-        if "role" in given.validated_data:  # a PATCH without it changes nothing
-            role = given.validated_data["role"]
+        if "role" in given:  # a PATCH without it changes nothing
+            role = given["role"]
             membership = member_role_set(
                 membership=membership, role=role, actor=caller(request), origin=_origin(request)
             )
@@ -197,13 +201,12 @@ class ConnectorDetail(APIView):
     )
     def put(self, request: Request, slug: str, platform: str) -> Response:
         organization, chosen = organization_for_caller(request, slug), _platform(platform)
-        given = s.PublishSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.PublishSerializer, request.data)
         check_if_match(request, s.ConnectorSerializer(_publication_row(organization, chosen)).data)
         publication = publication_set(
             organization=organization,
             platform=chosen,
-            published=given.validated_data["published"],
+            published=given["published"],
             actor=caller(request),
             origin=_origin(request),
         )
@@ -238,15 +241,14 @@ class OwnTokens(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        given = s.TokenCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.TokenCreateSerializer, request.data)
         organization = _token_organization(request)
         issued = token_create(
             user=caller(request),
             organization=organization,
-            name=given.validated_data["name"],
-            days=given.validated_data["days"],
-            scopes=given.validated_data["scopes"],
+            name=given["name"],
+            days=given["days"],
+            scopes=given["scopes"],
             actor=caller(request),
             origin=_origin(request),
         )
@@ -379,9 +381,8 @@ class AuditEvents(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.AuditFilterSerializer(data=request.query_params.dict())
-        given.is_valid(raise_exception=True)
-        filters = {k: v for k, v in given.validated_data.items() if k not in ("cursor", "limit")}
+        given = _valid(s.AuditFilterSerializer, request.query_params.dict())
+        filters = {k: v for k, v in given.items() if k not in ("cursor", "limit")}
         events = audit_search(organization, **filters)
         pages = NewestFirst()
         page = pages.paginate_queryset(events, request, view=self)
@@ -412,12 +413,9 @@ class AuditExport(APIView):
     )
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         organization = organization_for_caller(request, slug)
-        given = s.AuditExportSerializer(data=request.query_params.dict())
-        given.is_valid(raise_exception=True)
-        filters = {k: v for k, v in given.validated_data.items() if k != "as"}
-        return export_response(
-            audit_search(organization, **filters), slug=organization.slug, kind=given.validated_data["as"]
-        )
+        given = _valid(s.AuditExportSerializer, request.query_params.dict())
+        filters = {k: v for k, v in given.items() if k != "as"}
+        return export_response(audit_search(organization, **filters), slug=organization.slug, kind=given["as"])
 
 
 # --- Email domains ---------------------------------------------------------------------------------
@@ -440,11 +438,10 @@ class Domains(APIView):
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.DomainCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.DomainCreateSerializer, request.data)
         added = domain_add(
             organization=organization,
-            domain=given.validated_data["domain"],
+            domain=given["domain"],
             actor=caller(request),
             origin=_origin(request),
         )
@@ -463,11 +460,10 @@ class DomainDetail(APIView):
     @extend_schema(request=s.DomainChangeSerializer, responses=s.DomainSerializer, summary="Enable or disable")
     def patch(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
-        given = s.DomainChangeSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.DomainChangeSerializer, request.data)
         check_if_match(request, s.DomainSerializer(_domain_row(found)).data)
         changed = domain_set_enabled(
-            domain=found, enabled=given.validated_data["enabled"], actor=caller(request), origin=_origin(request)
+            domain=found, enabled=given["enabled"], actor=caller(request), origin=_origin(request)
         )
         return tagged(s.DomainSerializer(_domain_row(changed)).data)
 
@@ -486,10 +482,9 @@ class Access(APIView):
     @extend_schema(request=s.AccessSerializer, responses=s.OrganizationSerializer, summary="End or restore access")
     def put(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.AccessSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.AccessSerializer, request.data)
         check_if_match(request, s.OrganizationSerializer(organization).data)
-        wanted = given.validated_data["status"]
+        wanted = given["status"]
         if wanted in ("trial", "contract") and organization.access_status != AccessStatus.ENDED:
             raise Refused(f"{organization.name}'s access is {organization.access_status}; Spark's staff change it")
         chosen = {"ended": AccessStatus.ENDED, "restored": None}.get(wanted, wanted)
@@ -507,9 +502,8 @@ class Usage(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.UsageQuerySerializer(data=request.query_params.dict())
-        given.is_valid(raise_exception=True)
-        days, today = given.validated_data["days"], timezone.localdate()
+        given = _valid(s.UsageQuerySerializer, request.query_params.dict())
+        days, today = given["days"], timezone.localdate()
         usage_flush()
         body = {
             "days": [{"day": day, "calls": calls} for day, calls in daily_calls(organization, days=days, today=today)],
@@ -527,9 +521,8 @@ class Doctor(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.DoctorQuerySerializer(data=request.query_params.dict())
-        given.is_valid(raise_exception=True)
-        found = diagnose(organization, given.validated_data["subject"], timezone.localdate())
+        given = _valid(s.DoctorQuerySerializer, request.query_params.dict())
+        found = diagnose(organization, given["subject"], timezone.localdate())
         return Response(s.DiagnosisSerializer(found).data)
 
 
@@ -550,12 +543,11 @@ class Clients(APIView):
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = s.ClientCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = _valid(s.ClientCreateSerializer, request.data)
         issued = organization_client_create(
             organization=organization,
-            name=given.validated_data["name"],
-            redirect_uri=given.validated_data["redirect_uri"],
+            name=given["name"],
+            redirect_uri=given["redirect_uri"],
             actor=caller(request),
             origin=_origin(request),
         )

@@ -50,9 +50,10 @@ def test_usage_and_the_connection_doctor(admin_api: Api, published: World) -> No
     assert len(usage["days"]) == 7 and usage["days"][-1]["calls"] == 1
     assert usage["tools"] == [{"tool": "list_datasets", "calls": 1}]
     assert usage["credentials"][0]["owner"] == "member@acme.example"
-    EmailDomain.objects.filter(domain="acme.example").update(enabled=False)
-    diagnosis = admin_api.get("/organizations/acme/doctor", subject="member@acme.example").json()
-    assert diagnosis["found"] and "acme.example is not enabled for Acme" in diagnosis["verdict"]
+    EmailDomain.objects.create(organization=published.acme, domain="acme-labs.example", enabled=False)
+    make_user("lab@acme-labs.example", published.acme)
+    diagnosis = admin_api.get("/organizations/acme/doctor", subject="lab@acme-labs.example").json()
+    assert diagnosis["found"] and "acme-labs.example is not enabled for Acme" in diagnosis["verdict"]
     (domain,) = [c for c in diagnosis["checks"] if c["gate"] == "Email domain"]
     assert not domain["ok"] and domain["who"] == "An organization admin (you)"
     outsider = admin_api.get("/organizations/acme/doctor", subject="outsider@globex.example").json()
