@@ -255,3 +255,22 @@ class ClientCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     # Checked by the redirect policy the console applies (https, a public host…), refused with its words.
     redirect_uri = serializers.CharField(max_length=500, help_text="e.g. Copilot Studio's callback URL (https).")
+
+
+class AudienceSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="What members pass to chat_gwi to dock it.")
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    dataset = serializers.CharField(source="dataset.code")
+    expression = serializers.JSONField()
+    created_by = serializers.EmailField(source="created_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+
+
+class AudienceCreateSerializer(serializers.Serializer):
+    dataset = serializers.CharField(max_length=64, help_text="One of the organization's dataset codes.")
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    expression = serializers.DictField(
+        help_text='e.g. {"and": [{"audience": "gen_z"}, {"datapoint": "interests.gaming"}]}'
+    )

@@ -49,6 +49,7 @@ urlpatterns = [
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
+    path(f"{ORG}/audiences", views.Audiences.as_view(), name="audiences"),
     path(f"{ORG}/clients", views.Clients.as_view(), name="clients"),
     path(f"{ORG}/clients/<id:client_id>", views.ClientDetail.as_view(), name="client"),
     path(f"{ORG}/audit-events", views.AuditEvents.as_view(), name="audit-events"),

@@ -41,6 +41,8 @@ from api.selectors import administered, caller, organization_for_caller, own_tok
 from audit.exports import export_response
 from audit.selectors import audit_search
 from audit.services import Origin
+from insights.selectors import saved_audiences
+from insights.services import saved_audience_create
 from oauth_server.models import ConnectedApp
 from oauth_server.platforms import Platform
 from oauth_server.selectors import connected_apps_for_user, organization_clients, organization_connections, publications
@@ -565,3 +567,32 @@ class ClientDetail(APIView):
         body = s.ClientSerializer(client).data
         organization_client_delete(client=client, actor=caller(request), origin=_origin(request))
         return Response(body)
+
+
+# --- Saved audiences -------------------------------------------------------------------------------
+
+
+class Audiences(APIView):
+    @extend_schema(responses=s.AudienceSerializer(many=True), summary="Saved audiences members dock in chat_gwi")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        return Response(s.AudienceSerializer(saved_audiences(organization).order_by("-created_at"), many=True).data)
+
+    @extend_schema(request=s.AudienceCreateSerializer, responses={201: s.AudienceSerializer}, summary="Save one")
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = _valid(s.AudienceCreateSerializer, request.data)
+        dataset = organization.datasets.filter(code=given["dataset"]).first()
+        if dataset is None:
+            raise Refused(f"{organization.name} has no dataset {given['dataset']!r}", code="unknown_dataset")
+        audience = saved_audience_create(
+            organization=organization,
+            dataset=dataset,
+            name=given["name"],
+            description=given["description"],
+            expression=given["expression"],
+            actor=caller(request),
+            origin=_origin(request),
+        )
+        return Response(s.AudienceSerializer(audience).data, status=status.HTTP_201_CREATED)

@@ -7,8 +7,9 @@ from django import forms
 
 from accounts.models import Organization
 from catalog.models import Dataset
+from insights.services import audience_expression_check
 from survey.catalog import DATASETS_BY_CODE
-from survey.expressions import ExpressionError, conjunction, validate
+from survey.expressions import conjunction
 
 
 class SavedAudienceForm(forms.Form):
@@ -64,9 +65,6 @@ class SavedAudienceForm(forms.Form):
             )
         if expression is None:
             raise forms.ValidationError("Choose at least one condition, or paste an expression.")
-        try:
-            validate(expression, DATASETS_BY_CODE[dataset.code])
-        except ExpressionError as exc:
-            raise forms.ValidationError(f"{exc}.") from None
+        audience_expression_check(dataset, expression)  # its ValidationError is the form's
         data["built_expression"] = expression
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +12,20 @@ from accounts.models import Organization, User
 from audit.services import Origin, audit_record
 from catalog.models import Dataset
 from insights.models import ChatRecord, InsightRecord, SavedAudience
+from survey.catalog import DATASETS_BY_CODE
+from survey.expressions import ExpressionError, validate
+
+
+def audience_expression_check(dataset: Dataset, expression: Any) -> None:
+    """ValidationError saying what is wrong with an audience expression for this dataset, if anything
+    (the console's form and the management API both ask here)."""
+    spec = DATASETS_BY_CODE.get(dataset.code)
+    if spec is None:
+        raise ValidationError(f"The dataset {dataset.code} has no survey definition.")
+    try:
+        validate(expression, spec)
+    except ExpressionError as exc:
+        raise ValidationError(f"{exc}.") from None
 
 
 def saved_audience_create(
@@ -24,6 +39,7 @@ def saved_audience_create(
     origin: Origin | None = None,
 ) -> SavedAudience:
     """Save an audience for the organization (its members dock it in chat_gwi by ID)."""
+    audience_expression_check(dataset, expression)
     audience = SavedAudience.objects.create(
         organization=organization,
         dataset=dataset,

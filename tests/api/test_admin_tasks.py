@@ -76,3 +76,17 @@ def test_confidential_clients(admin_api: Api, published: World) -> None:
     assert bad["detail"]
     admin_api.call("DELETE", f"/organizations/acme/clients/{listed[0]['id']}")
     assert not OrganizationClient.objects.exists()
+
+
+def test_saved_audiences(admin_api: Api, published: World) -> None:
+    expression = {"and": [{"gender": "female"}, {"age": [18, 34]}]}
+    made = admin_api.call(
+        "POST", "/organizations/acme/audiences", {"dataset": "ds-core", "name": "Young women", "expression": expression}
+    )
+    assert made.status_code == 201 and made.json()["expression"] == expression
+    assert [a["name"] for a in admin_api.get("/organizations/acme/audiences").json()] == ["Young women"]
+    assert AuditEvent.objects.filter(action="audience.created", actor=published.admin).exists()
+    wrong = {"dataset": "ds-core", "name": "x", "expression": {"datapoint": "nope.nothing"}}
+    assert problem(admin_api.call("POST", "/organizations/acme/audiences", wrong), 409)["detail"]
+    theirs = {"dataset": "ds-gaming", "name": "x", "expression": {"gender": "male"}}
+    assert problem(admin_api.call("POST", "/organizations/acme/audiences", theirs), 409)["code"] == "unknown_dataset"
