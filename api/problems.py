@@ -29,10 +29,19 @@ TITLES = {
 }
 
 
+def _messages(value: Any, where: str = "") -> list[str]:
+    """Every message in a DRF error tree, flat; an item of a list says which (`[3] …`)."""
+    if isinstance(value, dict):
+        return [m for key, inner in value.items() for m in _messages(inner, f"{where}[{key}] ")]
+    if isinstance(value, list):
+        return [m for inner in value for m in _messages(inner, where)]
+    return [f"{where}{value}"]
+
+
 def _detail(data: Any) -> tuple[str, dict[str, Any]]:
     """The sentence for `detail`, and the per-field messages for `errors`."""
     if isinstance(data, dict):
-        errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in data.items()}
+        errors = {k: _messages(v) for k, v in data.items()}
         general = errors.pop("non_field_errors", []) + errors.pop("detail", [])
         first = general or [f"{k}: {v[0]}" for k, v in errors.items() if v]
         return (" ".join(general) or (first[0] if first else "invalid request")), errors

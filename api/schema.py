@@ -57,10 +57,25 @@ ERRORS = {
 }
 
 
+NO_NUL = "^[^\\x00]*$"
+
+
+def _no_null_characters(schema: dict[str, Any]) -> None:
+    """Say what the server enforces: no text it accepts may hold a NUL character (PostgreSQL cannot
+    store one)."""
+    for prop in schema.get("properties", {}).values():
+        target = prop.get("items", prop) if prop.get("type") == "array" else prop
+        if target.get("type") == "string" and not {"format", "enum", "pattern"} & target.keys():
+            target["pattern"] = NO_NUL
+
+
 def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: the Problem component and the error answers."""
     components = result.setdefault("components", {})
-    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for name, schema in components.setdefault("schemas", {}).items():
+        if name.endswith("Request"):
+            _no_null_characters(schema)
+    components["schemas"]["Problem"] = PROBLEM_SCHEMA
     # Scripts authenticate with a token; the session (the portal's own pages) is not part of the contract.
     components["securitySchemes"] = {"PersonalAccessToken": BEARER}
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

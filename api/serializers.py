@@ -3,12 +3,40 @@ check shape: every rule (who may, what is valid) is the service's, as in the por
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import Role
 from oauth_server.platforms import Platform
 from usage.models import Credential
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only (DRF's CharField also turns numbers into text, which the schema does not
+    promise), taken as sent: the service trims and says what is wrong with it, in the portal's words
+    (so a blank name is the portal's refusal, not a surprise the schema did not announce)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (DRF's BooleanField also takes 0, 1, "yes"…, which the schema does not promise)."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -42,6 +70,13 @@ class MemberSerializer(serializers.Serializer):
     joined_at = serializers.DateTimeField(source="created_at")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Invite a member", value={"email": "new.person@acme.example", "role": "member"}, request_only=True
+        )
+    ]
+)
 class InviteSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
@@ -55,6 +90,7 @@ class InvitationSerializer(serializers.Serializer):
     emailed = serializers.BooleanField(help_text="False when the mail server refused it: send it again later.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Make them an admin", value={"role": "admin"}, request_only=True)])
 class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -72,16 +108,9 @@ class ConnectorSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField(allow_null=True)
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true or false only (DRF's BooleanField also takes 0, 1, "yes"…, which the schema does not promise)."""
-
-    def to_internal_value(self, data: object) -> bool:
-        if isinstance(data, bool):
-            return data
-        self.fail("invalid", input=data)
-        raise AssertionError  # fail() raises
-
-
+@extend_schema_serializer(
+    examples=[OpenApiExample("Pause the connector", value={"published": False}, request_only=True)]
+)
 class PublishSerializer(serializers.Serializer):
     published = StrictBooleanField()
 
@@ -103,10 +132,19 @@ class IssuedTokenSerializer(TokenSerializer):
     secret = serializers.CharField(help_text="The whole token. Shown this once: Spark keeps only a digest.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A token for a reporting job",
+            value={"name": "weekly report", "days": 30, "scopes": ["insights:read", "dataset:ds-core"]},
+            request_only=True,
+        )
+    ]
+)
 class TokenCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     days = serializers.ChoiceField(choices=settings.PAT_EXPIRY_CHOICES_DAYS, default=30)
-    scopes = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1, max_length=50)
+    scopes = serializers.ListField(child=StrictCharField(max_length=100), min_length=1, max_length=50)
 
 
 class ConnectedAppSerializer(serializers.Serializer):
@@ -172,14 +210,19 @@ class DomainSerializer(serializers.Serializer):
     members = serializers.IntegerField(help_text="Members with an address at this domain.")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Add a domain", value={"domain": "acme-labs.example"}, request_only=True)]
+)
 class DomainCreateSerializer(serializers.Serializer):
-    domain = serializers.CharField(max_length=253, help_text="The part after @, e.g. acme.com.")
+    domain = StrictCharField(max_length=253, help_text="The part after @, e.g. acme.com.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Disable it", value={"enabled": False}, request_only=True)])
 class DomainChangeSerializer(serializers.Serializer):
     enabled = StrictBooleanField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("End access now", value={"status": "ended"}, request_only=True)])
 class AccessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["ended", "restored", "trial", "contract"],
@@ -251,10 +294,22 @@ class IssuedClientSerializer(ClientSerializer):
     client_secret = serializers.CharField(help_text="Shown this once: Spark keeps only a hash.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Copilot Studio",
+            value={
+                "name": "Copilot Studio",
+                "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ClientCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     # Checked by the redirect policy the console applies (https, a public host…), refused with its words.
-    redirect_uri = serializers.CharField(max_length=500, help_text="e.g. Copilot Studio's callback URL (https).")
+    redirect_uri = StrictCharField(max_length=500, help_text="e.g. Copilot Studio's callback URL (https).")
 
 
 class AudienceSerializer(serializers.Serializer):
@@ -267,10 +322,23 @@ class AudienceSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Young women gamers",
+            value={
+                "dataset": "ds-core",
+                "name": "Young women gamers",
+                "expression": {"and": [{"gender": "female"}, {"age": [18, 34]}, {"datapoint": "interests.gaming"}]},
+            },
+            request_only=True,
+        )
+    ]
+)
 class AudienceCreateSerializer(serializers.Serializer):
-    dataset = serializers.CharField(max_length=64, help_text="One of the organization's dataset codes.")
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    dataset = StrictCharField(max_length=64, help_text="One of the organization's dataset codes.")
+    name = StrictCharField(max_length=120)
+    description = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
     expression = serializers.DictField(
         help_text='e.g. {"and": [{"audience": "gen_z"}, {"datapoint": "interests.gaming"}]}'
     )

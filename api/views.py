@@ -462,11 +462,13 @@ class DomainDetail(APIView):
     @extend_schema(request=s.DomainChangeSerializer, responses=s.DomainSerializer, summary="Enable or disable")
     def patch(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
-        given = _valid(s.DomainChangeSerializer, request.data)
+        given = _valid(s.DomainChangeSerializer, request.data, partial=True)
         check_if_match(request, s.DomainSerializer(_domain_row(found)).data)
-        changed = domain_set_enabled(
-            domain=found, enabled=given["enabled"], actor=caller(request), origin=_origin(request)
-        )
+        changed = found
+        if "enabled" in given:  # a PATCH without it changes nothing
+            changed = domain_set_enabled(
+                domain=found, enabled=given["enabled"], actor=caller(request), origin=_origin(request)
+            )
         return tagged(s.DomainSerializer(_domain_row(changed)).data)
 
     @extend_schema(request=None, responses={200: s.DomainSerializer}, summary="Remove a domain")

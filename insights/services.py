@@ -39,6 +39,8 @@ def saved_audience_create(
     origin: Origin | None = None,
 ) -> SavedAudience:
     """Save an audience for the organization (its members dock it in chat_gwi by ID)."""
+    if not name.strip():
+        raise ValidationError("Give the audience a name.")
     audience_expression_check(dataset, expression)
     audience = SavedAudience.objects.create(
         organization=organization,

@@ -156,6 +156,8 @@ def organization_client_create(
     *, organization: Organization, name: str, redirect_uri: str, actor: User, origin: Origin | None
 ) -> IssuedClient:
     """A confidential client (e.g. for Copilot Studio); its secret is returned once, stored hashed."""
+    if not name.strip():
+        raise ValidationError("Give the client a name (e.g. Copilot Studio).")
     problem = redirect_policy_problem([redirect_uri])
     if problem:
         raise ValidationError(problem)

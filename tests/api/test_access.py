@@ -110,3 +110,27 @@ def test_ids_beyond_any_database_integer_are_not_found(admin_api: Api, published
     schema = Client().get("/api/schema/?format=json").json()
     (token_id,) = schema["paths"]["/api/v1/me/tokens/{token_id}"]["delete"]["parameters"]
     assert token_id["schema"] == {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+
+
+def test_every_change_in_the_schema_comes_with_an_example(published: World) -> None:
+    schema = Client().get("/api/schema/?format=json").json()
+    bodies = [
+        (path, method, operation["requestBody"]["content"]["application/json"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert len(bodies) >= 9
+    assert [(path, method) for path, method, content in bodies if not content.get("examples")] == []
+
+
+def test_input_is_exactly_what_the_schema_says(admin_api: Api, published: World) -> None:
+    """Found by Schemathesis: numbers taken as names, NUL characters, a PATCH without the field."""
+    number = problem(admin_api.call("POST", "/me/tokens", {"name": 0, "days": 30, "scopes": ["insights:read"]}), 400)
+    assert number["errors"]["name"] == ["Not a valid string."]
+    nul = problem(admin_api.call("POST", "/me/tokens", {"name": "x", "days": 30, "scopes": ["a", "b\u0000"]}), 400)
+    assert nul["errors"]["scopes"] == ["[1] Null characters are not allowed."]
+    unchanged = admin_api.call("PATCH", "/organizations/acme/domains/acme.example", {})
+    assert unchanged.status_code == 200 and unchanged.json()["enabled"] is True
+    schema = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["TokenCreateRequest"]["properties"]["scopes"]["items"]["pattern"] == "^[^\\x00]*$"

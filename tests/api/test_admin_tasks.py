@@ -90,3 +90,17 @@ def test_saved_audiences(admin_api: Api, published: World) -> None:
     assert problem(admin_api.call("POST", "/organizations/acme/audiences", wrong), 409)["detail"]
     theirs = {"dataset": "ds-gaming", "name": "x", "expression": {"gender": "male"}}
     assert problem(admin_api.call("POST", "/organizations/acme/audiences", theirs), 409)["code"] == "unknown_dataset"
+
+
+def test_blank_names_are_refused_in_the_portals_words(admin_api: Api, published: World) -> None:
+    audience = {"dataset": "ds-core", "name": "  ", "expression": {"gender": "female"}}
+    assert problem(admin_api.call("POST", "/organizations/acme/audiences", audience), 409)["detail"] == (
+        "Give the audience a name."
+    )
+    client = {"name": " ", "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme"}
+    assert (
+        "Give the client a name"
+        in problem(admin_api.call("POST", "/organizations/acme/clients", client), 409)["detail"]
+    )
+    token = {"name": "\n", "days": 30, "scopes": ["insights:read"]}
+    assert problem(admin_api.call("POST", "/me/tokens", token), 409)["detail"] == "Give the token a name."
