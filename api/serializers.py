@@ -45,6 +45,20 @@ class OrganizationRefSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Ada, admin of Acme",
+            value={
+                "id": 1,
+                "email": "admin@acme.example",
+                "name": "Ada Admin",
+                "organizations": [{"slug": "acme", "name": "Acme Research", "role": "admin"}],
+            },
+            response_only=True,
+        )
+    ]
+)
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
@@ -52,6 +66,23 @@ class MeSerializer(serializers.Serializer):
     organizations = OrganizationRefSerializer(many=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Acme under contract",
+            value={
+                "slug": "acme",
+                "name": "Acme Research",
+                "access_status": "contract",
+                "access_starts_on": "2026-01-01",
+                "access_ends_on": None,
+                "require_sso": False,
+                "require_mfa": True,
+            },
+            response_only=True,
+        )
+    ]
+)
 class OrganizationSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -62,6 +93,21 @@ class OrganizationSerializer(serializers.Serializer):
     require_mfa = serializers.BooleanField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A member",
+            value={
+                "id": 2,
+                "email": "member@acme.example",
+                "name": "Max Member",
+                "role": "member",
+                "joined_at": "2026-11-28T09:30:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="user.pk")
     email = serializers.EmailField(source="user.email")
@@ -82,6 +128,21 @@ class InviteSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Invited and mailed",
+            value={
+                "invitation_id": 7,
+                "email": "new.person@acme.example",
+                "role": "member",
+                "expires_at": "2026-12-05T09:30:00Z",
+                "emailed": True,
+            },
+            response_only=True,
+        )
+    ]
+)
 class InvitationSerializer(serializers.Serializer):
     invitation_id = serializers.IntegerField(source="invitation.pk", help_text="An invitation, not yet a member.")
     email = serializers.EmailField(source="invitation.email")
@@ -95,12 +156,26 @@ class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("What a removal ended", value={"people": 1, "tokens": 2, "assistants": 1}, response_only=True)
+    ]
+)
 class ImpactSerializer(serializers.Serializer):
     people = serializers.IntegerField()
     tokens = serializers.IntegerField(help_text="Personal access tokens revoked.")
     assistants = serializers.IntegerField(help_text="Connected assistants revoked.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Claude, published",
+            value={"platform": "claude", "label": "Claude", "published": True, "changed_at": "2026-11-28T09:30:00Z"},
+            response_only=True,
+        )
+    ]
+)
 class ConnectorSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
     label = serializers.CharField()
@@ -115,6 +190,26 @@ class PublishSerializer(serializers.Serializer):
     published = StrictBooleanField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A token",
+            value={
+                "id": 12,
+                "name": "weekly report",
+                "prefix": "spk_Ab3dE5gH7j",
+                "owner": "admin@acme.example",
+                "organization": "acme",
+                "scopes": ["dataset:ds-core", "insights:read"],
+                "created_at": "2026-11-28T09:30:00Z",
+                "expires_at": "2026-12-28T09:30:00Z",
+                "last_used_at": None,
+                "revoked_at": None,
+            },
+            response_only=True,
+        )
+    ]
+)
 class TokenSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
@@ -128,6 +223,27 @@ class TokenSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Created: the secret, once",
+            value={
+                "id": 12,
+                "name": "weekly report",
+                "prefix": "spk_Ab3dE5gH7j",
+                "owner": "admin@acme.example",
+                "organization": "acme",
+                "scopes": ["dataset:ds-core", "insights:read"],
+                "created_at": "2026-11-28T09:30:00Z",
+                "expires_at": "2026-12-28T09:30:00Z",
+                "last_used_at": None,
+                "revoked_at": None,
+                "secret": "spk_Ab3dE5gH7j…(shown once)",
+            },
+            response_only=True,
+        )
+    ]
+)
 class IssuedTokenSerializer(TokenSerializer):
     secret = serializers.CharField(help_text="The whole token. Shown this once: Spark keeps only a digest.")
 
@@ -147,6 +263,26 @@ class TokenCreateSerializer(serializers.Serializer):
     scopes = serializers.ListField(child=StrictCharField(max_length=100), min_length=1, max_length=50)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Claude, connected",
+            value={
+                "id": 5,
+                "name": "Claude",
+                "client_id": "Yp3kq0ZbW8…",
+                "platform": "claude",
+                "owner": "member@acme.example",
+                "organization": "acme",
+                "scope": "insights:read dataset:ds-core",
+                "first_authorized_at": "2026-11-28T09:30:00Z",
+                "last_used_at": "2026-11-28T09:30:00Z",
+                "revoked_at": None,
+            },
+            response_only=True,
+        )
+    ]
+)
 class ConnectedAppSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField(source="application.name")
@@ -160,6 +296,23 @@ class ConnectedAppSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A connector paused",
+            value={
+                "id": 301,
+                "created_at": "2026-11-28T09:30:00Z",
+                "action": "connector.unpublished",
+                "actor": "admin@acme.example",
+                "summary": "admin@acme.example unpublished the ChatGPT connector",
+                "detail": {"platform": "chatgpt"},
+                "ip_address": "203.0.113.7",
+            },
+            response_only=True,
+        )
+    ]
+)
 class AuditEventSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     created_at = serializers.DateTimeField()
@@ -170,6 +323,29 @@ class AuditEventSerializer(serializers.Serializer):
     ip_address = serializers.IPAddressField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A page",
+            value={
+                "next": "https://spark.example.com/api/v1/organizations/acme/audit-events?cursor=cD0yMDI2",
+                "previous": None,
+                "results": [
+                    {
+                        "id": 301,
+                        "created_at": "2026-11-28T09:30:00Z",
+                        "action": "connector.unpublished",
+                        "actor": "admin@acme.example",
+                        "summary": "admin@acme.example unpublished the ChatGPT connector",
+                        "detail": {"platform": "chatgpt"},
+                        "ip_address": "203.0.113.7",
+                    }
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class AuditEventPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null at the end.")
     previous = serializers.URLField(allow_null=True)
@@ -204,6 +380,13 @@ class MemberFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An enabled domain", value={"domain": "acme.example", "enabled": True, "members": 42}, response_only=True
+        )
+    ]
+)
 class DomainSerializer(serializers.Serializer):
     domain = serializers.CharField()
     enabled = serializers.BooleanField()
@@ -249,6 +432,27 @@ class ToolCallsSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Two days",
+            value={
+                "days": [{"day": "2026-11-27", "calls": 18}, {"day": "2026-11-28", "calls": 25}],
+                "credentials": [
+                    {
+                        "credential": "oauth",
+                        "credential_id": 5,
+                        "owner": "member@acme.example",
+                        "calls": 30,
+                        "last_day": "2026-11-28",
+                    }
+                ],
+                "tools": [{"tool": "chat_gwi", "calls": 31}, {"tool": "list_datasets", "calls": 12}],
+            },
+            response_only=True,
+        )
+    ]
+)
 class UsageSerializer(serializers.Serializer):
     days = DailyCallsSerializer(many=True)
     credentials = CredentialCallsSerializer(many=True)
@@ -267,6 +471,29 @@ class CheckSerializer(serializers.Serializer):
     who = serializers.CharField(allow_blank=True, help_text="Who can make the fix.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A disabled domain",
+            value={
+                "subject": "lab@acme-labs.example",
+                "found": True,
+                "verdict": "Your email domain acme-labs.example is not enabled for Acme Research; "
+                "ask your Acme Research admin.",
+                "checks": [
+                    {
+                        "gate": "Email domain",
+                        "ok": False,
+                        "finding": "acme-labs.example is disabled for Acme Research.",
+                        "fix": "Enable acme-labs.example on the Email domains page.",
+                        "who": "An organization admin (you)",
+                    }
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class DiagnosisSerializer(serializers.Serializer):
     subject = serializers.CharField()
     found = serializers.BooleanField()
@@ -282,6 +509,21 @@ class DoctorQuerySerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Copilot Studio",
+            value={
+                "id": 3,
+                "name": "Copilot Studio",
+                "client_id": "kq9Zb…",
+                "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
+                "created_at": "2026-11-28T09:30:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
 class ClientSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField(source="application.name")
@@ -290,6 +532,22 @@ class ClientSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Created: the secret, once",
+            value={
+                "id": 3,
+                "name": "Copilot Studio",
+                "client_id": "kq9Zb…",
+                "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
+                "created_at": "2026-11-28T09:30:00Z",
+                "client_secret": "…(shown once)",
+            },
+            response_only=True,
+        )
+    ]
+)
 class IssuedClientSerializer(ClientSerializer):
     client_secret = serializers.CharField(help_text="Shown this once: Spark keeps only a hash.")
 
@@ -312,6 +570,23 @@ class ClientCreateSerializer(serializers.Serializer):
     redirect_uri = StrictCharField(max_length=500, help_text="e.g. Copilot Studio's callback URL (https).")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Young women gamers",
+            value={
+                "id": "aud_7Qm2x",
+                "name": "Young women gamers",
+                "description": "",
+                "dataset": "ds-core",
+                "expression": {"and": [{"gender": "female"}, {"age": [18, 34]}]},
+                "created_by": "admin@acme.example",
+                "created_at": "2026-11-28T09:30:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
 class AudienceSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="What members pass to chat_gwi to dock it.")
     name = serializers.CharField()

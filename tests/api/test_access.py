@@ -134,3 +134,16 @@ def test_input_is_exactly_what_the_schema_says(admin_api: Api, published: World)
     assert unchanged.status_code == 200 and unchanged.json()["enabled"] is True
     schema = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
     assert schema["TokenCreateRequest"]["properties"]["scopes"]["items"]["pattern"] == "^[^\\x00]*$"
+
+
+def test_every_answer_in_the_schema_comes_with_an_example(published: World) -> None:
+    schema = Client().get("/api/schema/?format=json").json()
+    missing = [
+        (method, path, status)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and "application/json" in response.get("content", {})
+        if not response["content"]["application/json"].get("examples")
+    ]
+    assert missing == []
