@@ -3,6 +3,7 @@ things are "not found" (404): the API says nothing about organizations the calle
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -44,10 +45,10 @@ def administered(request: Request) -> list[Organization]:
     return [m.organization for m in rows.order_by("organization__name")]
 
 
-def own_tokens(request: Request) -> list[PersonalAccessToken]:
+def own_tokens(request: Request) -> QuerySet[PersonalAccessToken]:
     """The caller's tokens (for a token caller: those of the token's organization)."""
     principal = token_principal(request)
     tokens = PersonalAccessToken.objects.filter(user=caller(request)).select_related("organization", "user")
     if principal is not None:
         tokens = tokens.filter(organization_id=principal.organization_id)
-    return list(tokens.order_by("-created_at"))
+    return tokens

@@ -13,6 +13,37 @@ from accounts.models import Role
 from oauth_server.platforms import Platform
 from usage.models import Credential
 
+TOKEN_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "name": "weekly report",
+    "prefix": "spk_Ab3dE5gH7j",
+    "owner": "admin@acme.example",
+    "organization": "acme",
+    "scopes": ["dataset:ds-core", "insights:read"],
+    "created_at": "2026-11-28T09:30:00Z",
+    "expires_at": "2026-12-28T09:30:00Z",
+    "last_used_at": None,
+    "revoked_at": None,
+}
+
+AUDIT_EVENT_EXAMPLE: dict[str, Any] = {
+    "id": 301,
+    "created_at": "2026-11-28T09:30:00Z",
+    "action": "connector.unpublished",
+    "actor": "admin@acme.example",
+    "summary": "admin@acme.example unpublished the ChatGPT connector",
+    "detail": {"platform": "chatgpt"},
+    "ip_address": "203.0.113.7",
+}
+CLIENT_EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "name": "Copilot Studio",
+    "client_id": "kq9Zb…",
+    "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
+    "created_at": "2026-11-28T09:30:00Z",
+}
+"""Answers' examples shared by a resource and its variants (with a secret, in a page)."""
+
 
 class StrictCharField(serializers.CharField):
     """A JSON string only (DRF's CharField also turns numbers into text, which the schema does not
@@ -194,18 +225,7 @@ class PublishSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "A token",
-            value={
-                "id": 12,
-                "name": "weekly report",
-                "prefix": "spk_Ab3dE5gH7j",
-                "owner": "admin@acme.example",
-                "organization": "acme",
-                "scopes": ["dataset:ds-core", "insights:read"],
-                "created_at": "2026-11-28T09:30:00Z",
-                "expires_at": "2026-12-28T09:30:00Z",
-                "last_used_at": None,
-                "revoked_at": None,
-            },
+            value=TOKEN_EXAMPLE,
             response_only=True,
         )
     ]
@@ -227,19 +247,7 @@ class TokenSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Created: the secret, once",
-            value={
-                "id": 12,
-                "name": "weekly report",
-                "prefix": "spk_Ab3dE5gH7j",
-                "owner": "admin@acme.example",
-                "organization": "acme",
-                "scopes": ["dataset:ds-core", "insights:read"],
-                "created_at": "2026-11-28T09:30:00Z",
-                "expires_at": "2026-12-28T09:30:00Z",
-                "last_used_at": None,
-                "revoked_at": None,
-                "secret": "spk_Ab3dE5gH7j…(shown once)",
-            },
+            value={**TOKEN_EXAMPLE, "secret": "spk_Ab3dE5gH7j…(shown once)"},
             response_only=True,
         )
     ]
@@ -300,15 +308,7 @@ class ConnectedAppSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "A connector paused",
-            value={
-                "id": 301,
-                "created_at": "2026-11-28T09:30:00Z",
-                "action": "connector.unpublished",
-                "actor": "admin@acme.example",
-                "summary": "admin@acme.example unpublished the ChatGPT connector",
-                "detail": {"platform": "chatgpt"},
-                "ip_address": "203.0.113.7",
-            },
+            value=AUDIT_EVENT_EXAMPLE,
             response_only=True,
         )
     ]
@@ -330,17 +330,7 @@ class AuditEventSerializer(serializers.Serializer):
             value={
                 "next": "https://spark.example.com/api/v1/organizations/acme/audit-events?cursor=cD0yMDI2",
                 "previous": None,
-                "results": [
-                    {
-                        "id": 301,
-                        "created_at": "2026-11-28T09:30:00Z",
-                        "action": "connector.unpublished",
-                        "actor": "admin@acme.example",
-                        "summary": "admin@acme.example unpublished the ChatGPT connector",
-                        "detail": {"platform": "chatgpt"},
-                        "ip_address": "203.0.113.7",
-                    }
-                ],
+                "results": [AUDIT_EVENT_EXAMPLE],
             },
             response_only=True,
         )
@@ -513,13 +503,7 @@ class DoctorQuerySerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Copilot Studio",
-            value={
-                "id": 3,
-                "name": "Copilot Studio",
-                "client_id": "kq9Zb…",
-                "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
-                "created_at": "2026-11-28T09:30:00Z",
-            },
+            value=CLIENT_EXAMPLE,
             response_only=True,
         )
     ]
@@ -536,14 +520,7 @@ class ClientSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Created: the secret, once",
-            value={
-                "id": 3,
-                "name": "Copilot Studio",
-                "client_id": "kq9Zb…",
-                "redirect_uri": "https://global.consent.azure-apim.net/redirect/spark-acme",
-                "created_at": "2026-11-28T09:30:00Z",
-                "client_secret": "…(shown once)",
-            },
+            value={**CLIENT_EXAMPLE, "client_secret": "…(shown once)"},
             response_only=True,
         )
     ]

@@ -233,7 +233,7 @@ class ConnectorDetail(APIView):
 class OwnTokens(APIView):
     @extend_schema(responses=s.TokenSerializer(many=True), summary="Your personal access tokens")
     def get(self, request: Request) -> Response:
-        return Response(s.TokenSerializer(own_tokens(request), many=True).data)
+        return Response(s.TokenSerializer(own_tokens(request).order_by("-created_at"), many=True).data)
 
     @extend_schema(
         request=s.TokenCreateSerializer,
@@ -278,10 +278,10 @@ def _token_organization(request: Request) -> Organization:
 
 
 def _own_token(request: Request, token_id: int) -> PersonalAccessToken:
-    for token in own_tokens(request):
-        if token.pk == token_id:
-            return token
-    raise_not_found("no such token among yours")
+    token = own_tokens(request).filter(pk=token_id).first()
+    if token is None:
+        raise_not_found("no such token among yours")
+    return token
 
 
 class OwnTokenDetail(APIView):

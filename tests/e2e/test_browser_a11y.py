@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.assistant import authorize_url, register
-from tests.e2e.conftest import ROOT, LiveServer, password_sign_in, shot
+from tests.e2e.conftest import ROOT, LiveServer, assert_fits, password_sign_in, shot
 from tests.e2e.test_browser_consent import _chat_insight_id
 
 pytestmark = pytest.mark.e2e
@@ -61,6 +61,8 @@ PAGES = (
     "/org/acme/people-access/",
     "/org/acme/usage/",
     "/org/acme/doctor/?subject=member%40acme.example",
+    "/org/acme/sso/",
+    "/org/acme/scim/",
     "/org/acme/connectors/claude/remove/",
     "/org/acme/access/end/",
     "/datasets/ds-core/",
@@ -72,6 +74,11 @@ PAGES = (
     "{error:403}",
     "{error:500}",
 )
+IDENTITY_PAGES = {
+    "sso": "/org/acme/sso/",
+    "scim": "/org/acme/scim/",
+    "doctor": "/org/acme/doctor/?subject=member%40acme.example",
+}
 SIGNED_OUT = {"/auth/login/", "/auth/password/reset/", "{error:404}", "{error:403}", "{error:500}"}
 
 # Violations in pages whose templates are being changed by others, with the fix each needs:
@@ -254,4 +261,20 @@ def test_header_marks_the_current_page_and_section(signed_in: Page, spark_server
         assert current.evaluate("e => getComputedStyle(e).fontWeight") == "600"
         current.focus()
         shot(signed_in, f"a11y-header-current-{width}")
+    signed_in.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_identity_console_pages_fit_and_pass_axe_at_both_widths(
+    signed_in: Page, spark_server: LiveServer, width: int
+) -> None:
+    """The pages enterprise identity changed, at a desktop and a phone width: no sideways scroll,
+    no serious axe violation, and a screenshot of each to look at."""
+    signed_in.set_viewport_size({"width": width, "height": 900})
+    for name, path in IDENTITY_PAGES.items():
+        signed_in.goto(spark_server.url + path)
+        assert_fits(signed_in, f"{path} at {width} px")
+        violations = axe_violations(signed_in, spark_server)
+        assert not violations, f"{path} at {width} px:\n" + "\n".join(map(describe, violations))
+        shot(signed_in, f"a11y-{name}-{width}")
     signed_in.set_viewport_size({"width": 1280, "height": 900})
