@@ -29,6 +29,41 @@ from accounts.models import PersonalAccessToken
 token = PersonalAccessToken.objects.get(prefix="{prefix}")
 print(token.pk, token.user_id)
 """
+# Two assistants to revoke (the admin's own and a member's), as if each had clicked Allow: without
+# them every DELETE of a connected app could only answer 404 and never reach the revoke.
+CONNECTIONS = """
+from accounts.models import Organization, User
+from oauth2_provider.models import Application
+from oauth_server.platforms import Platform
+from oauth_server.services import connection_record
+acme = Organization.objects.get(slug="acme")
+ids = []
+for email in ("{admin}", "member@acme.example"):
+    client = Application.objects.create(
+        name=f"Claude for {{email}}", client_type="public", authorization_grant_type="authorization-code",
+        redirect_uris="https://claude.ai/api/mcp/auth_callback",
+    )
+    user = User.objects.get(email=email)
+    made = connection_record(
+        user=user, organization=acme, application=client, platform=Platform.CLAUDE, scope="insights:read", origin=None
+    )
+    ids.append(made.pk)
+print(*ids)
+"""
+# Schemathesis's own settings: the seeded IDs for the two routes nothing in the schema creates, and
+# its warnings (an operation only ever answering 404, a schema that is hard to satisfy...) fail the run.
+CONFIG = """
+[warnings]
+fail-on = true
+
+[[operations]]
+include-name = "DELETE /api/v1/me/connected-apps/{{connection_id}}"
+parameters = {{ connection_id = {own} }}
+
+[[operations]]
+include-name = "DELETE /api/v1/organizations/{{slug}}/connected-apps/{{connection_id}}"
+parameters = {{ connection_id = {member} }}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +107,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: 
     token = _admin_token(api_server, "fuzz")
     own = api_server.manage("shell", "-c", OWN_IDS.format(prefix=token[4 : 4 + PREFIX_LEN]))
     token_id, user_id = own.strip().splitlines()[-1].split()
+    made = api_server.manage("shell", "-c", CONNECTIONS.format(admin=ADMIN))
+    own_app, member_app = made.strip().splitlines()[-1].split()
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG.format(own=own_app, member=member_app))
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("schemathesis_hooks.py")),
@@ -79,7 +118,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: 
         "SPARK_SCHEMATHESIS_USER_ID": user_id,
         "SPARK_SCHEMATHESIS_DOMAIN": ADMIN.partition("@")[2],
     }
-    command = [str(SCHEMATHESIS), "run", f"{api_server.url}/api/schema/?format=json"]
+    command = [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{api_server.url}/api/schema/?format=json"]
     command += ["--header", f"Authorization: Bearer {token}", "--checks", "all", "--max-examples", str(EXAMPLES)]
     command += ["--seed", "20261128", "--workers", "1", "--no-color"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env)
