@@ -33,6 +33,7 @@ from insights.results import (
     Sources,
 )
 from survey.catalog import DATASETS, DATASETS_BY_CODE, DatasetSpec, Question
+from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics, crosstab
 from survey.expressions import ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
@@ -78,7 +79,7 @@ def chat(
         user_id=caller.user_id,
         chat_id=chat_id,
         context=question.context().to_json(),
-        stated=[(s.text, s.spec, asdict(s.metrics)) for s in stated],
+        stated=[(s.text, {**s.spec, "data_version": data.version}, asdict(s.metrics)) for s in stated],
     )
     return ChatResult(
         chat_id=chat_id,
@@ -220,7 +221,7 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     question = spec.question(s["question"])
     locations, waves = [spec.location(c) for c in s["locations"]], [spec.wave(c) for c in s["waves"]]
     table = crosstab(
-        store.get(spec.code),
+        _data_of(record.id, spec, s.get("data_version")),
         question.code,
         s["audience"],
         [spec.locations.index(loc) for loc in locations],
@@ -238,6 +239,21 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
         calculations=[_calculation(question, table.base_sample, table.base_size, table.rows)],
         low_confidence_threshold=LOW_CONFIDENCE_SAMPLE,
     )
+
+
+def _data_of(insight_id: str, spec: DatasetSpec, version: str | None) -> SurveyData:
+    """The data version the insight was computed from, while it exists (insights from before data
+    versions were recorded use the current one)."""
+    if not version:
+        return store.get(spec.code)
+    try:
+        return store.get_version(spec.code, version)
+    except store.VersionMissing:
+        raise InsightError(
+            f"Insight {insight_id} was computed from an earlier version of the {spec.code} survey data, which "
+            f"has since been updated (version {version} is no longer kept). Ask chat_gwi again for "
+            "numbers from the current data."
+        ) from None
 
 
 def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict[str, Any]) -> list[OriginAudience]:

@@ -5,9 +5,13 @@ Layout (one folder per dataset, memory-mapped read-only so every worker shares t
     q__<question>.npy: single choice → int8 datapoint index (-1 = none); multiple choice → uint32 bitmask,
     cell_offsets.npy int64 [cells + 1]: respondents of cell (l, w) are rows offsets[c]:offsets[c+1],
         with c = l * n_waves + w,
+    cells__weight.npy, cells__count.npy: each cell's weight total and respondent count,
+    cells_w__<question>.npy, cells_n__<question>.npy: each cell's weighted and unweighted count of
+        every datapoint (cells x datapoints),
     meta.json: dataset code, seed, respondent count, format version.
-Per-cell aggregates (weighted and unweighted datapoint totals) are computed once at load, so
-base and datapoint sizes never scan respondents.
+The per-cell aggregates are computed once when the data is built (`prepare`) and stored with it, so
+base and datapoint sizes never scan respondents and a new process maps them instead of computing
+them (no cold start). A folder is one immutable data version (`survey.versions`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question
+from survey.versions import is_version_id
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -34,6 +39,8 @@ class SurveyData:
     answers: dict[str, np.ndarray]
     cell_offsets: np.ndarray
     seed: int = 0
+    version: str = ""
+    """The data version these columns belong to (`survey.versions`; empty when never stored)."""
     # filled by `prepare()`
     cell_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cell_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -80,6 +87,11 @@ class SurveyData:
             np.save(folder / f"{name}.npy", getattr(self, name))
         for code, column in self.answers.items():
             np.save(folder / f"q__{code}.npy", column)
+        np.save(folder / "cells__weight.npy", self.cell_weight)
+        np.save(folder / "cells__count.npy", self.cell_count)
+        for code in self.answers:
+            np.save(folder / f"cells_w__{code}.npy", self.cell_dp_weight[code])
+            np.save(folder / f"cells_n__{code}.npy", self.cell_dp_count[code])
         meta = {"dataset": self.spec.code, "seed": self.seed, "respondents": self.n, "format": FORMAT_VERSION}
         (folder / "meta.json").write_text(json.dumps(meta))
 
@@ -124,10 +136,15 @@ def datapoint_hits(question: Question, column: np.ndarray, index: int) -> np.nda
     return ((column >> np.uint32(index)) & np.uint32(1)).astype(bool)
 
 
+class DataFormatError(ValueError):
+    """A folder holds survey data this version of Spark cannot read (rebuild or re-import it)."""
+
+
 def load(folder: Path) -> SurveyData:
+    """Map a stored data version: every column and aggregate read-only from the page cache."""
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{folder} holds survey data format {meta.get('format')}; rebuild it")
+        raise DataFormatError(f"{folder} holds survey data format {meta.get('format')}; rebuild it")
     spec = DATASETS_BY_CODE[meta["dataset"]]
 
     def arr(name: str) -> np.ndarray:
@@ -143,5 +160,12 @@ def load(folder: Path) -> SurveyData:
         answers={q.code: arr(f"q__{q.code}") for q in spec.questions},
         cell_offsets=np.load(folder / "cell_offsets.npy"),
         seed=int(meta["seed"]),
+        version=folder.name if is_version_id(folder.name) else "",
+        cell_weight=arr("cells__weight"),
+        cell_count=arr("cells__count"),
+        cell_dp_weight={q.code: arr(f"cells_w__{q.code}") for q in spec.questions},
+        cell_dp_count={q.code: arr(f"cells_n__{q.code}") for q in spec.questions},
     )
-    return data.prepare()
+    if data.n != int(meta["respondents"]) or len(data.cell_offsets) != len(data.cell_count) + 1:
+        raise DataFormatError(f"{folder} is incomplete: its files disagree with meta.json; rebuild it")
+    return data

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -190,9 +192,14 @@ def require_tool(path: Path, what: str) -> None:
 
 @contextlib.contextmanager
 def live_server(
-    data: Path, *, database_url: str, insights: bool = True, extra_env: dict[str, str] | None = None
+    data: Path,
+    *,
+    database_url: str,
+    insights: bool = True,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 2,
 ) -> Iterator[LiveServer]:
-    """A migrated, seeded Spark on gunicorn (2 workers) on a free 127.0.0.1 port, stopped afterwards."""
+    """A migrated, seeded Spark on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards."""
     port = free_port()
     cimd = _start_cimd_server()
     env = {
@@ -229,7 +236,7 @@ def live_server(
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "2",
+            str(workers),
             "--timeout",
             "60",
         ],
@@ -260,6 +267,18 @@ def live_server(
         if os.environ.get("CI"):
             ARTIFACTS.mkdir(exist_ok=True)
             shutil.copy(data / "gunicorn.log", ARTIFACTS / f"gunicorn-{data.name}.log")
+
+
+def own_database_url(data: Path, name: str) -> str:
+    """A database of the test's own: a new PostgreSQL database on the server scripts/test.sh started
+    (SPARK_E2E_USE_DATABASE_URL=1), otherwise an SQLite file in `data`."""
+    given = os.environ.get("DATABASE_URL", "")
+    if os.environ.get("SPARK_E2E_USE_DATABASE_URL") != "1" or not given.startswith("postgres"):
+        return f"sqlite:///{data / f'{name}.sqlite3'}"
+    database = f"{name}_{secrets.token_hex(4)}"
+    with psycopg.connect(given, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+    return given.rsplit("/", 1)[0] + f"/{database}"
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,9 @@ from survey.catalog import DATASETS_BY_CODE
 class Command(BaseCommand):
     help = (
         "Generate the respondent-level survey data for the catalog's datasets, deterministically from "
-        "a seed, into SPARK_INSIGHTS_DIR. The data is never committed; the run and test scripts call this."
+        "a seed, into SPARK_INSIGHTS_DIR. Each build is a new data version, published whole when complete: "
+        "running servers switch to it on their next request and never mix two versions. The data is never "
+        "committed; the run and test scripts call this."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,4 +34,5 @@ class Command(BaseCommand):
                 continue
             started = time.perf_counter()
             data = store.build(code, options["respondents"], options["seed"])
-            self.stdout.write(f"{code}: {data.n:,} respondents in {time.perf_counter() - started:.1f}s")
+            took = time.perf_counter() - started
+            self.stdout.write(f"{code}: {data.n:,} respondents in {took:.1f}s, data version {data.version}")

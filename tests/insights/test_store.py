@@ -1,0 +1,129 @@
+"""The data store: stored aggregates, switching to a new data version, answers from one version only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from insights import store
+from insights.chat import Caller, InsightError, chat, explore
+from survey import versions
+from survey.catalog import DATASETS_BY_CODE
+from survey.data import SurveyData, load
+from survey.generator import generate
+from tests.factories import World
+
+PROMPT = "What share of Gen Z in Germany use TikTok weekly?"
+
+
+@pytest.fixture
+def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A data folder of this test's own, so its rebuilds touch no other test's data."""
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path)
+    store.forget()
+    yield tmp_path
+    store.forget()
+
+
+@pytest.fixture
+def acme(world: World) -> Caller:
+    return Caller(world.acme.pk, world.member.pk, frozenset({"ds-core"}))
+
+
+def _same(a: SurveyData, b: SurveyData) -> None:
+    assert np.array_equal(a.cell_weight, b.cell_weight) and np.array_equal(a.cell_count, b.cell_count)
+    for code in a.answers:
+        assert np.array_equal(a.cell_dp_weight[code], b.cell_dp_weight[code])
+        assert np.array_equal(a.cell_dp_count[code], b.cell_dp_count[code])
+
+
+def test_the_stored_aggregates_are_the_computed_ones_and_loading_computes_nothing(
+    own_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = store.build("ds-gaming", 3_000, seed=5)
+    monkeypatch.setattr(SurveyData, "prepare", lambda self: pytest.fail("a load recomputed the aggregates"))
+    loaded = load(versions.path(store.folder("ds-gaming"), built.version))
+    assert loaded.version == built.version and loaded.n == 3_000
+    monkeypatch.undo()
+    _same(loaded, generate(DATASETS_BY_CODE["ds-gaming"], 3_000, 5))
+    assert isinstance(loaded.cell_dp_weight["g_platforms"], np.memmap)  # shared pages, not copies
+
+
+def test_a_process_switches_to_a_new_version_whole_and_old_holders_keep_the_old_numbers(own_data: Path) -> None:
+    first = store.build("ds-gaming", 3_000, seed=1)
+    held = store.get("ds-gaming")
+    assert held.version == first.version and store.get("ds-gaming") is held  # cached per version
+    second = store.build("ds-gaming", 2_000, seed=2)  # fewer rows: the old mapping must still be whole
+    now = store.get("ds-gaming")
+    assert now.version == second.version and now.n == 2_000
+    assert held.n == 3_000 and float(held.weight[-1]) == float(first.weight[-1])  # still readable
+    _same(held, first)
+    _same(now, second)
+
+
+def test_an_insight_records_its_data_version_and_explore_answers_from_it(own_data: Path, acme: Caller) -> None:
+    store.build("ds-core", 20_000, seed=1)
+    answer = chat(caller=acme, prompt=PROMPT)
+    insight = answer.insights[0]
+    store.build("ds-core", 20_000, seed=2)
+    explored = explore(caller=acme, insight_id=insight.id)
+    metrics = {dp.key: dp.metrics for calculation in explored.calculations for dp in calculation.datapoints}[
+        insight.attribute.key
+    ]
+    assert metrics == insight.metrics  # the old version's numbers, not the new one's
+    assert chat(caller=acme, prompt=PROMPT).insights[0].metrics != insight.metrics  # the new data differs
+
+
+def test_explore_says_the_data_was_updated_once_the_old_version_is_gone(own_data: Path, acme: Caller, settings) -> None:  # type: ignore[no-untyped-def]
+    store.build("ds-core", 20_000, seed=1)
+    insight = chat(caller=acme, prompt=PROMPT).insights[0]
+    settings.SPARK_DATA_GRACE_SECONDS = 0
+    store.forget()  # this process no longer maps it either
+    store.build("ds-core", 20_000, seed=2)  # so publishing the next prunes it at once
+    assert len(versions.listing(store.folder("ds-core"))) == 1
+    with pytest.raises(InsightError, match="has since been updated .* Ask chat_gwi again"):
+        explore(caller=acme, insight_id=insight.id)
+
+
+def test_the_commands_name_the_versions(own_data: Path, capsys: pytest.CaptureFixture[str], settings) -> None:  # type: ignore[no-untyped-def]
+    call_command("build_insights", dataset=["ds-gaming"], respondents=1_000)
+    call_command("build_insights", dataset=["ds-gaming"], respondents=1_000, seed=3)
+    built = capsys.readouterr().out
+    old, new = (v.id for v in versions.listing(store.folder("ds-gaming")))
+    assert f"data version {old}" in built and f"data version {new}" in built
+    call_command("data_versions", dataset=["ds-gaming"])
+    listed = capsys.readouterr().out
+    assert f"ds-gaming: {new} (current)" in listed
+    assert f"ds-gaming: {old} (retired, retired less than the grace period ago)" in listed
+    settings.SPARK_DATA_GRACE_SECONDS = 0
+    call_command("data_versions", dataset=["ds-gaming"], prune=True)
+    assert f"ds-gaming: removed {old}" in capsys.readouterr().out
+
+
+def test_the_layout_before_data_versions_is_rebuilt_not_read(own_data: Path) -> None:
+    legacy = own_data / "ds-gaming"
+    legacy.mkdir()
+    (legacy / "meta.json").write_text('{"format": 1}')
+    (legacy / "weight.npy").write_bytes(b"old")
+    assert not store.is_built("ds-gaming")
+    with pytest.raises(store.DataNotBuilt):
+        store.get("ds-gaming")
+    store.build("ds-gaming", 1_000)
+    assert sorted(p.name for p in legacy.iterdir()) == ["current", "versions"]
+    assert store.get("ds-gaming").n == 1_000
+
+
+def test_a_retired_version_stays_while_this_process_maps_it(own_data: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    store.build("ds-gaming", 1_000, seed=1)
+    held = store.get("ds-gaming")
+    settings.SPARK_DATA_GRACE_SECONDS = 0
+    store.build("ds-gaming", 1_000, seed=2)
+    assert [v.id for v in versions.listing(store.folder("ds-gaming"))][0] == held.version  # mapped here
+    store.get("ds-gaming")  # this process moves to the new version ...
+    del held
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert versions.prune(store.folder("ds-gaming"), dt.timedelta(0), now=later)  # ... and the old one can go
