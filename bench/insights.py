@@ -120,12 +120,15 @@ def duckdb_crosstab(con, k, loc_idx, wave_idx):  # type: ignore[no-untyped-def]
             f"count(*) FILTER (WHERE {aud} AND {hit})",
         ]
     sql = (
-        f"SELECT sum(weight) FILTER (WHERE {aud}), {', '.join(parts)} FROM respondents "
+        f"SELECT count(DISTINCT wave), sum(weight) FILTER (WHERE {aud}), {', '.join(parts)} FROM respondents "
         f"WHERE location IN ({', '.join(map(str, loc_idx))}) AND wave IN ({', '.join(map(str, wave_idx))})"
     )
-    row = con.execute(sql).fetchone()
-    audience = row[0] or 0.0
-    return np.array([[row[1 + 3 * j] or 0.0, audience, row[2 + 3 * j] or 0.0, row[3 + 3 * j]] for j in range(k)])
+    waves, *row = con.execute(sql).fetchone()
+    waves = waves or 1  # sizes are averaged over the base's waves
+    audience = (row[0] or 0.0) / waves
+    return np.array(
+        [[(row[1 + 3 * j] or 0.0) / waves, audience, (row[2 + 3 * j] or 0.0) / waves, row[3 + 3 * j]] for j in range(k)]
+    )
 
 
 def pandas_crosstab(frame, question, loc_idx, wave_idx):  # type: ignore[no-untyped-def]
@@ -139,7 +142,9 @@ def pandas_crosstab(frame, question, loc_idx, wave_idx):  # type: ignore[no-unty
     counts = hits.groupby(audience).sum()
     aud_size = base["weight"].groupby(audience).sum().get(True, 0.0)
     positive = sizes.loc[True] if True in sizes.index else 0.0 * sizes.sum()
-    return np.column_stack([positive, np.full(len(positive), aud_size), sizes.sum(), counts.loc[True]])
+    waves = base["wave"].nunique() or 1  # sizes are averaged over the base's waves
+    sizes_by_dp = [positive / waves, np.full(len(positive), aud_size / waves), sizes.sum() / waves]
+    return np.column_stack([*sizes_by_dp, counts.loc[True]])
 
 
 def run(size: int, repeat: int, caller: Caller, compare: bool) -> dict[str, float]:

@@ -8,6 +8,10 @@ The metrics, where the base is everyone in the chosen locations and waves:
     datapoint_percentage = positive_size / datapoint_size * 100
     audience_index       = audience_percentage / (datapoint_size / base_size * 100) * 100
 Percentages and index come from weighted sizes only. A ratio with a zero denominator is None.
+Sizes are people, not person-waves: weights sum in each market and wave to its internet
+population, so a base over several waves states the average universe over its waves, every
+size divided by the number of waves in the base that have respondents (the industry convention;
+percentages and index are unaffected). Samples are respondents, counted over every wave.
 A result whose positive_sample is below LOW_CONFIDENCE_SAMPLE is flagged low-confidence.
 
 Plain NumPy, no Django. Respondents are stored sorted by (location, wave), so the base is a set
@@ -135,6 +139,11 @@ def _row_ranges(data: SurveyData, cells: Sequence[int]) -> list[tuple[int, int]]
     return ranges
 
 
+def _waves_with_respondents(data: SurveyData, cells: Sequence[int]) -> int:
+    """How many waves the base's sizes are averaged over (at least 1)."""
+    return max(1, len({cell % data.n_waves for cell in cells if data.cell_count[cell]}))
+
+
 def cells_for(data: SurveyData, location_indexes: Sequence[int], wave_indexes: Sequence[int]) -> list[int]:
     return [data.cell(loc, wave) for loc in location_indexes for wave in wave_indexes]
 
@@ -178,6 +187,8 @@ def crosstab(
                 hits = datapoint_matrix(question, answers)
                 pos_size += weights @ hits
                 pos_sample += hits.sum(axis=0, dtype=np.int64)
+    waves = _waves_with_respondents(data, cells)
+    base_size, aud_size, pos_size, dp_size = base_size / waves, aud_size / waves, pos_size / waves, dp_size / waves
     rows = tuple(
         metrics(pos_sample[j], pos_size[j], aud_sample, aud_size, dp_sample[j], dp_size[j], base_size) for j in range(k)
     )

@@ -85,7 +85,7 @@ def test_explore_says_the_data_was_updated_once_the_old_version_is_gone(own_data
     store.forget()  # this process no longer maps it either
     store.build("ds-core", 20_000, seed=2)  # so publishing the next prunes it at once
     assert len(versions.listing(store.folder("ds-core"))) == 1
-    with pytest.raises(InsightError, match="has since been updated .* Ask chat_gwi again"):
+    with pytest.raises(InsightError, match=r"has since been updated .* Ask chat_gwi again"):
         explore(caller=acme, insight_id=insight.id)
 
 
@@ -122,7 +122,7 @@ def test_a_retired_version_stays_while_this_process_maps_it(own_data: Path, sett
     held = store.get("ds-gaming")
     settings.SPARK_DATA_GRACE_SECONDS = 0
     store.build("ds-gaming", 1_000, seed=2)
-    assert [v.id for v in versions.listing(store.folder("ds-gaming"))][0] == held.version  # mapped here
+    assert next(v.id for v in versions.listing(store.folder("ds-gaming"))) == held.version  # mapped here
     store.get("ds-gaming")  # this process moves to the new version ...
     del held
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)

@@ -62,16 +62,17 @@ def crosstab(
         if r["location"] in locs and r["wave"] in waves
     ]
     in_audience = [r for r in base if audience is None or matches_row(audience, spec, r)]
-    base_size = sum(r["weight"] for r in base)
+    waves = len({r["wave"] for r in base}) or 1  # sizes: the average universe over the base's waves
+    base_size = sum(r["weight"] for r in base) / waves
     out = []
     for dp in q.datapoints:
         key = f"{question}.{dp.code}"
         pos = [r for r in in_audience if key in r["datapoints"]]
         dps = [r for r in base if key in r["datapoints"]]
         pos_size, aud_size, dp_size = (
-            sum(r["weight"] for r in pos),
-            sum(r["weight"] for r in in_audience),
-            sum(r["weight"] for r in dps),
+            sum(r["weight"] for r in pos) / waves,
+            sum(r["weight"] for r in in_audience) / waves,
+            sum(r["weight"] for r in dps) / waves,
         )
         aud_pct = pos_size / aud_size * 100 if aud_size else None
         dp_pct = pos_size / dp_size * 100 if dp_size else None

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.catalog import Audience, Datapoint, DatasetSpec, Location, Question, Wave
+from survey.catalog import DATASETS_BY_CODE, Audience, Datapoint, DatasetSpec, Location, Question, Wave
 from survey.data import from_rows
 from survey.engine import crosstab, metrics
+from survey.generator import generate
 from tests.survey import naive
 
 SPEC = DatasetSpec(
@@ -119,3 +120,21 @@ def test_metric_formulas_by_hand() -> None:
     assert m.low_confidence is True  # 23 < 30
     empty = metrics(0, 0.0, 0, 0.0, 0, 0.0, 0.0)
     assert empty.audience_percentage is None and empty.audience_index is None and empty.datapoint_percentage is None
+
+
+def test_sizes_are_the_average_universe_over_the_waves_of_the_base() -> None:
+    """Weights sum in each market and wave to its internet population, so Germany over four waves is
+    Germany's population once (not four times it); percentages do not depend on how many waves."""
+    spec = DATASETS_BY_CODE["ds-core"]
+    data = generate(spec, 20_000, 7)
+    germany = [i for i, loc in enumerate(spec.locations) if loc.code == "s2_49"]
+    four = list(range(len(spec.waves)))[-4:]
+    over_four = crosstab(data, "social_weekly", {"gender": "female"}, germany, four)
+    over_one = crosstab(data, "social_weekly", {"gender": "female"}, germany, four[-1:])
+    assert over_four.base_size == pytest.approx(58_000_000)
+    assert over_one.base_size == pytest.approx(58_000_000)
+    assert over_four.base_sample > 3 * over_one.base_sample  # samples still count every respondent
+    women_over_four = (
+        sum(crosstab(data, "social_weekly", {"gender": "female"}, germany, [w]).rows[0].audience_size for w in four) / 4
+    )
+    assert over_four.rows[0].audience_size == pytest.approx(women_over_four)
