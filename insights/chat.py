@@ -174,11 +174,7 @@ def _notes(f: Frame) -> list[str]:
 
 
 def _sources(f: Frame) -> Sources:
-    audiences = [AudienceSource(id=a.id, name=a.name, description=a.description) for a in f.spec.audiences]
-    chosen = [a for a in audiences if a.id in f.audience_ids]
-    chosen += [AudienceSource(id=d.id, name=d.name, description=d.description) for d in f.docked]
-    if f.audience is not None and not chosen:
-        chosen.append(AudienceSource(id="custom", name=f.label, description=f"Respondents: {f.label}"))
+    chosen = [AudienceSource(id=p.id, name=p.name, description=p.description) for p in f.parts]
     return Sources(
         topics=[CodeName(code=q.code, name=q.name) for q in f.questions],
         audiences=chosen,
@@ -257,6 +253,10 @@ def _data_of(insight_id: str, spec: DatasetSpec, version: str | None) -> SurveyD
 
 
 def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict[str, Any]) -> list[OriginAudience]:
+    """The audience's parts as computed (their `and` is the audience); insights stored before the
+    parts were recorded fall back to the predefined and saved audiences they name."""
+    if "parts" in s:
+        return [OriginAudience(**part) for part in s["parts"]]
     found = [(a.id, a.name, a.description, a.expression) for a in spec.audiences if a.id in s.get("audience_ids", [])]
     saved = selectors.saved_audiences_by_id(organization_id=caller.organization_id, ids=s.get("docked", []))
     found += [(a.id, a.name, a.description, a.expression) for a in saved]

@@ -11,7 +11,7 @@ from typing import Any
 
 from survey.catalog import DatasetSpec, Location, Question, Wave
 from survey.engine import Metrics
-from survey.expressions import Expression, conjunction
+from survey.expressions import Expression, conjunction, describe, expand, terms
 from survey.phrasing import location_phrase, sentence
 from survey.ranking import Candidate
 from survey.understanding import Understanding, audience_label
@@ -65,6 +65,14 @@ class Frame:
     @property
     def audience(self) -> Expression | None:
         return conjunction(self.base_audience, *[d.expression for d in self.docked])
+
+    @property
+    def parts(self) -> list[Docked]:
+        """Every part the audience is the `and` of, each with its expression: the audiences, age
+        range or other terms the prompt named, then the docked saved audiences. Their `and` is
+        `audience`, so the numbers can be recomputed from the parts alone."""
+        named = [Docked(*describe(term, self.spec), expand(term, self.spec)) for term in terms(self.base_audience)]
+        return named + list(self.docked)
 
     @property
     def label(self) -> str:
@@ -168,6 +176,7 @@ def state(f: Frame, c: Candidate) -> Stated:
         "audience": f.audience,
         "audience_label": f.label,
         "audience_ids": f.audience_ids,
+        "parts": [asdict(part) for part in f.parts],
         "docked": [d.id for d in f.docked],
         "locations": [loc.code for loc in f.locations],
         "waves": [w.code for w in f.waves],

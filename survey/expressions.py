@@ -68,3 +68,45 @@ def conjunction(*parts: Expression | None) -> Expression | None:
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else {"and": terms}
+
+
+def terms(expr: Expression | None) -> list[Expression]:
+    """The parts an audience is the `and` of (nested `and`s flattened); [] for everyone."""
+    if expr is None:
+        return []
+    ((key, value),) = expr.items()
+    if key == "and":
+        return [part for item in value for part in terms(item)]
+    return [expr]
+
+
+def expand(term: Expression, spec: DatasetSpec) -> Expression:
+    """A predefined audience's own expression in place of its ID (any other term as it is), so the
+    term can be recomputed without the catalog's audience list."""
+    ((key, value),) = term.items()
+    if key == "audience":
+        audience = next((a for a in spec.audiences if a.id == value), None)
+        if audience is not None:
+            return audience.expression
+    return term
+
+
+def describe(term: Expression, spec: DatasetSpec) -> tuple[str, str, str]:
+    """An ID, a name and a description for one part of an audience, so that the parts listed in an
+    answer's sources name everything its numbers were computed for."""
+    ((key, value),) = term.items()
+    if key == "audience":
+        audience = next((a for a in spec.audiences if a.id == value), None)
+        if audience is not None:
+            return audience.id, audience.name, audience.description
+    if key == "age":
+        return f"age:{value[0]}-{value[1]}", f"Aged {value[0]}-{value[1]}", f"Respondents aged {value[0]} to {value[1]}"
+    if key == "gender":
+        name = "Women" if value == "female" else "Men"
+        return f"gender:{value}", name, f"Respondents who are {name.lower()}"
+    if key == "datapoint":
+        question_code, dp_code = value.split(".", 1)
+        question = spec.question(question_code)
+        datapoint = next(d for d in question.datapoints if d.code == dp_code)
+        return f"datapoint:{value}", f"{question.name}: {datapoint.name}", f"Respondents who answered {datapoint.name}"
+    return "custom", "Custom audience", "Respondents matching the expression"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from catalog.models import Dataset
+from insights import store
 from insights.chat import Caller, InsightError, chat, explore
 from insights.models import ChatRecord, InsightRecord, SavedAudience
-from survey.engine import LOW_CONFIDENCE_SAMPLE
+from survey.catalog import DATASETS_BY_CODE
+from survey.engine import LOW_CONFIDENCE_SAMPLE, crosstab
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
@@ -100,8 +104,6 @@ def test_only_datasets_the_caller_may_use(world: World) -> None:
 
 
 def test_saved_audiences_are_docked_and_scoped(acme: Caller, globex: Caller, world: World) -> None:
-    from catalog.models import Dataset
-
     saved = SavedAudience.objects.create(
         organization=world.acme,
         dataset=Dataset.objects.get(code="ds-core"),
@@ -199,3 +201,34 @@ def test_insight_and_dataset_pages_follow_the_organizations_access(client: Clien
     for path in (f"/insights/{insight['id']}/", "/datasets/ds-core/"):
         page = client.get(path)
         assert page.status_code == 403 and "access has ended" in page.content.decode(), path
+
+
+def test_every_part_of_a_combined_audience_is_in_sources_and_origins_and_recomputes_the_numbers(
+    acme: Caller, world: World
+) -> None:
+    """An age range with two predefined audiences and a docked saved audience: all four parts are
+    named, and the numbers come back from the origins alone (their `and`, the locations and waves)."""
+    saved = SavedAudience.objects.create(
+        organization=world.acme,
+        dataset=Dataset.objects.get(code="ds-core"),
+        name="Sports fans",
+        expression={"datapoint": "interests.sports"},
+    )
+    answer = ask(
+        caller=acme,
+        prompt="Which streaming services do women gamers aged 25-44 in the UK use?",
+        docked_audiences=[saved.id],
+    )
+    assert [a["id"] for a in answer["sources"]["audiences"]] == ["gamers", "women", "age:25-44", saved.id]
+    spec = DATASETS_BY_CODE["ds-core"]
+    for insight in answer["insights"]:
+        origins = look(caller=acme, insight_id=insight["id"])["origins"]
+        assert [a["id"] for a in origins["audiences"]] == ["gamers", "women", "age:25-44", saved.id]
+        audience = {"and": [a["expression"] for a in origins["audiences"]]}
+        locations = [spec.locations.index(spec.location(loc["code"])) for loc in origins["locations"]]
+        waves = [spec.waves.index(spec.wave(w["code"])) for w in origins["waves"]]
+        attribute = origins["attributes"][0]
+        table = crosstab(store.get("ds-core"), attribute["question"], audience, locations, waves)
+        question = spec.question(attribute["question"])
+        row = table.rows[[d.code for d in question.datapoints].index(attribute["datapoint"])]
+        assert asdict(row) == insight["metrics"]
