@@ -15,3 +15,9 @@ def catalog_load() -> list[Dataset]:
         )
         datasets.append(dataset)
     return datasets
+
+
+def dataset_register(*, code: str, name: str, description: str) -> Dataset:
+    """Create or refresh the row of a dataset defined outside the shipped catalog (an import)."""
+    dataset, _ = Dataset.objects.update_or_create(code=code, defaults={"name": name, "description": description})
+    return dataset

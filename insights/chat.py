@@ -32,15 +32,13 @@ from insights.results import (
     QuestionInfo,
     Sources,
 )
-from survey.catalog import DATASETS, DATASETS_BY_CODE, DatasetSpec, Question
+from survey.catalog import DatasetSpec, Question
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics, crosstab
 from survey.expressions import ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
 from survey.ranking import rank
 from survey.understanding import Interpreter, Understanding, suggestions
-
-PREFERENCE = [d.code for d in DATASETS]
 
 
 class InsightError(Exception):
@@ -72,6 +70,8 @@ def chat(
         raise InsightError(_not_understood(prompt, understood, spec))
     locations, waves = question.indexes()
     data = store.get(spec.code)
+    if data.spec is not spec:  # an imported dataset was re-imported between reading the prompt and now
+        raise InsightError(f"The {spec.code} survey data was updated just now; please ask again.")
     tables = [crosstab(data, q.code, question.audience, locations, waves) for q in question.questions]
     stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
     chat_id, insight_ids = services.chat_save(
@@ -104,7 +104,8 @@ def _previous(caller: Caller, chat_id: str) -> Context:
 
 
 def _specs(caller: Caller) -> list[DatasetSpec]:
-    specs = [DATASETS_BY_CODE[c] for c in PREFERENCE if c in caller.dataset_codes and store.is_built(c)]
+    found = (store.spec(c) for c in store.codes() if c in caller.dataset_codes and store.is_built(c))
+    specs = [spec for spec in found if spec is not None]
     if not specs:
         raise InsightError(
             "No survey dataset is available to this token. Call list_datasets to see what your organization "
@@ -118,9 +119,10 @@ def _understand(
 ) -> tuple[DatasetSpec, Understanding]:
     """The dataset that answers best, and the prompt as understood against it (one reading)."""
     specs = _specs(caller)
-    key = tuple(s.code for s in specs)
+    key = tuple(f"{s.code}@{id(s)}" for s in specs)  # an imported dataset's definition changes with its version
     interpreter = _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
-    start = DATASETS_BY_CODE[previous.dataset] if previous and previous.dataset in caller.dataset_codes else specs[0]
+    chosen = {s.code: s for s in specs}
+    start = chosen.get(previous.dataset, specs[0]) if previous else specs[0]
     return interpreter.understand(prompt, start, today)
 
 
@@ -213,11 +215,12 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     s = record.spec
     if s["dataset"] not in caller.dataset_codes:
         raise InsightError(f"Insight {insight_id} uses {s['dataset']}, which this token may not use.")
-    spec = DATASETS_BY_CODE[s["dataset"]]
+    data = _data_of(record.id, s["dataset"], s.get("data_version"))
+    spec = data.spec  # the definition of that version (an imported dataset's may change between versions)
     question = spec.question(s["question"])
     locations, waves = [spec.location(c) for c in s["locations"]], [spec.wave(c) for c in s["waves"]]
     table = crosstab(
-        _data_of(record.id, spec, s.get("data_version")),
+        data,
         question.code,
         s["audience"],
         [spec.locations.index(loc) for loc in locations],
@@ -237,16 +240,16 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     )
 
 
-def _data_of(insight_id: str, spec: DatasetSpec, version: str | None) -> SurveyData:
+def _data_of(insight_id: str, code: str, version: str | None) -> SurveyData:
     """The data version the insight was computed from, while it exists (insights from before data
     versions were recorded use the current one)."""
-    if not version:
-        return store.get(spec.code)
     try:
-        return store.get_version(spec.code, version)
+        return store.get_version(code, version) if version else store.get(code)
+    except store.DataNotBuilt:
+        raise InsightError(f"Insight {insight_id} uses {code}, whose data is not on this server any more.") from None
     except store.VersionMissing:
         raise InsightError(
-            f"Insight {insight_id} was computed from an earlier version of the {spec.code} survey data, which "
+            f"Insight {insight_id} was computed from an earlier version of the {code} survey data, which "
             f"has since been updated (version {version} is no longer kept). Ask chat_gwi again for "
             "numbers from the current data."
         ) from None

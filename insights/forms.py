@@ -7,8 +7,8 @@ from django import forms
 
 from accounts.models import Organization
 from catalog.models import Dataset
+from insights import store
 from insights.services import audience_expression_check
-from survey.catalog import DATASETS_BY_CODE
 from survey.expressions import conjunction
 
 
@@ -30,9 +30,8 @@ class SavedAudienceForm(forms.Form):
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["dataset"]).queryset = organization.datasets.all()
-        specs = [
-            DATASETS_BY_CODE[c] for c in organization.datasets.values_list("code", flat=True) if c in DATASETS_BY_CODE
-        ]
+        found = (store.spec(c) for c in organization.datasets.values_list("code", flat=True))
+        specs = [spec for spec in found if spec is not None]
         predefined = sorted({(a.id, a.name) for spec in specs for a in spec.audiences}, key=lambda c: c[1])
         cast(forms.ChoiceField, self.fields["predefined"]).choices = [("", "Everyone"), *predefined]
         cast(forms.ChoiceField, self.fields["datapoint"]).choices = [("", "Anything")] + [

@@ -11,15 +11,15 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from audit.services import Origin, audit_record
 from catalog.models import Dataset
+from insights import store
 from insights.models import ChatRecord, InsightRecord, SavedAudience
-from survey.catalog import DATASETS_BY_CODE
 from survey.expressions import ExpressionError, validate
 
 
 def audience_expression_check(dataset: Dataset, expression: Any) -> None:
     """ValidationError saying what is wrong with an audience expression for this dataset, if anything
     (the console's form and the management API both ask here)."""
-    spec = DATASETS_BY_CODE.get(dataset.code)
+    spec = store.spec(dataset.code)
     if spec is None:
         raise ValidationError(f"The dataset {dataset.code} has no survey definition.")
     try:

@@ -10,19 +10,36 @@ from one version. Old versions stay readable for `explore_insight_gwi` until `pr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from survey import versions
-from survey.catalog import DATASETS_BY_CODE
-from survey.data import SurveyData, load
+from survey.catalog import DATASETS_BY_CODE, DatasetSpec
+from survey.data import DEFINITION, SurveyData, load
 from survey.generator import generate
 from survey.versions import VersionMissing
 
-__all__ = ["DataNotBuilt", "VersionMissing", "build", "folder", "forget", "get", "get_version", "is_built"]
+if TYPE_CHECKING:  # the importer (and pyreadstat) load only in the import command
+    from survey.importer import Imported
+
+__all__ = [
+    "DataNotBuilt",
+    "VersionMissing",
+    "build",
+    "codes",
+    "folder",
+    "forget",
+    "get",
+    "get_version",
+    "is_built",
+    "publish_import",
+    "spec",
+]
 
 
 class DataNotBuilt(RuntimeError):
@@ -102,6 +119,39 @@ def build(code: str, respondents: int | None = None, seed: int = 2024) -> Survey
     _remove_unversioned(where)
     prune(code)
     return data
+
+
+def publish_import(imported: Imported) -> SurveyData:
+    """Store an imported survey as a new data version of its dataset, its definition alongside."""
+    definition = json.dumps(imported.definition, ensure_ascii=False, indent=1)
+
+    def save(folder: Path) -> None:
+        imported.data.save(folder)
+        (folder / DEFINITION).write_text(definition)
+
+    imported.data.version = versions.write(folder(imported.spec.code), save)
+    prune(imported.spec.code)
+    return imported.data
+
+
+def spec(code: str) -> DatasetSpec | None:
+    """A dataset's definition: the shipped one, or an imported dataset's (from its current version)."""
+    shipped = DATASETS_BY_CODE.get(code)
+    if shipped is not None or not is_built(code):
+        return shipped
+    return get(code).spec
+
+
+def codes() -> list[str]:
+    """Every dataset this server can answer from or has built: the shipped ones in catalog order,
+    then the imported ones by code."""
+    where = root()
+    imported = (
+        sorted(p.name for p in where.iterdir() if p.name not in DATASETS_BY_CODE and is_built(p.name))
+        if where.is_dir()
+        else []
+    )
+    return [*DATASETS_BY_CODE, *imported]
 
 
 def prune(code: str) -> list[str]:

@@ -392,6 +392,15 @@ def _check_vocabulary_references(vocabulary: Table, datasets: tuple[DatasetSpec,
                         questions.fail(f"question {question_code!r} has no datapoint {dp_code!r}")
 
 
+def dataset_from_definition(definition: dict[str, Any], where: str = "dataset.json") -> DatasetSpec:
+    """A dataset defined outside the shipped catalog (an imported survey: its definition is stored
+    with its data), read and checked exactly as a shipped `datasets/<code>.toml` is. Its markets
+    are the shipped ones; it has no prompt vocabulary beyond its own names."""
+    file = Table(Path(where), definition)
+    code = file.string("code")
+    return _dataset(file, code, {loc.code: loc for loc in LOCATIONS}, Table(Path(where), {}))
+
+
 _SHIPPED = load_catalog()
 LOCATIONS: tuple[Location, ...] = _SHIPPED.locations
 DATASETS: tuple[DatasetSpec, ...] = _SHIPPED.datasets

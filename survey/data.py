@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question
+from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question, dataset_from_definition
 from survey.versions import is_version_id
 
 FORMAT_VERSION = 2
@@ -99,22 +99,45 @@ class SurveyData:
 def from_rows(spec: DatasetSpec, rows: list[dict[str, object]], seed: int = 0) -> SurveyData:
     """Build (and sort) data from respondent dicts: location, wave (indexes), age, gender ('female' or
     'male'), weight, and per question either a datapoint index (single, -1 = none) or a bitmask."""
+    return from_columns(
+        spec,
+        location=np.array([r["location"] for r in rows], dtype=np.int16),
+        wave=np.array([r["wave"] for r in rows], dtype=np.int16),
+        age=np.array([r["age"] for r in rows], dtype=np.int8),
+        gender=np.array([1 if r["gender"] == "female" else 0 for r in rows], dtype=np.int8),
+        weight=np.array([r["weight"] for r in rows], dtype=np.float64),
+        answers={
+            q.code: np.array([r[q.code] for r in rows], dtype=np.int8 if q.kind == "single" else np.uint32)
+            for q in spec.questions
+        },
+        seed=seed,
+    )
+
+
+def from_columns(
+    spec: DatasetSpec,
+    location: np.ndarray,
+    wave: np.ndarray,
+    age: np.ndarray,
+    gender: np.ndarray,
+    weight: np.ndarray,
+    answers: dict[str, np.ndarray],
+    seed: int = 0,
+) -> SurveyData:
+    """Data from one array per column (respondents in any order): sorted by (location, wave), with
+    the cell offsets and the per-cell aggregates. Gender: 1 women, 0 men, -1 neither; age -1 unknown."""
     n_waves = len(spec.waves)
-    ordered = sorted(rows, key=lambda r: (int(r["location"]), int(r["wave"])))  # type: ignore[call-overload]
-    cells = [int(r["location"]) * n_waves + int(r["wave"]) for r in ordered]  # type: ignore[call-overload]
-    counts = np.bincount(np.array(cells, dtype=np.int64), minlength=len(spec.locations) * n_waves)
-    answers = {}
-    for q in spec.questions:
-        dtype = np.int8 if q.kind == "single" else np.uint32
-        answers[q.code] = np.array([r[q.code] for r in ordered], dtype=dtype)
+    cell = location.astype(np.int64) * n_waves + wave.astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    counts = np.bincount(cell, minlength=len(spec.locations) * n_waves)
     data = SurveyData(
         spec=spec,
-        weight=np.array([r["weight"] for r in ordered], dtype=np.float64),
-        location=np.array([r["location"] for r in ordered], dtype=np.int16),
-        wave=np.array([r["wave"] for r in ordered], dtype=np.int16),
-        age=np.array([r["age"] for r in ordered], dtype=np.int8),
-        gender=np.array([1 if r["gender"] == "female" else 0 for r in ordered], dtype=np.int8),
-        answers=answers,
+        weight=weight[order].astype(np.float64),
+        location=location[order].astype(np.int16),
+        wave=wave[order].astype(np.int16),
+        age=age[order].astype(np.int8),
+        gender=gender[order].astype(np.int8),
+        answers={code: column[order] for code, column in answers.items()},
         cell_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         seed=seed,
     )
@@ -136,6 +159,18 @@ def datapoint_hits(question: Question, column: np.ndarray, index: int) -> np.nda
     return ((column >> np.uint32(index)) & np.uint32(1)).astype(bool)
 
 
+DEFINITION = "dataset.json"
+"""An imported dataset's definition, stored with each of its data versions (shipped datasets have
+theirs in survey/definitions/)."""
+
+
+def stored_spec(folder: Path) -> DatasetSpec | None:
+    path = folder / DEFINITION
+    if not path.is_file():
+        return None
+    return dataset_from_definition(json.loads(path.read_text()), str(path))
+
+
 class DataFormatError(ValueError):
     """A folder holds survey data this version of Spark cannot read (rebuild or re-import it)."""
 
@@ -145,7 +180,7 @@ def load(folder: Path) -> SurveyData:
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("format") != FORMAT_VERSION:
         raise DataFormatError(f"{folder} holds survey data format {meta.get('format')}; rebuild it")
-    spec = DATASETS_BY_CODE[meta["dataset"]]
+    spec = stored_spec(folder) or DATASETS_BY_CODE[meta["dataset"]]
 
     def arr(name: str) -> np.ndarray:
         return np.load(folder / f"{name}.npy", mmap_mode="r")

@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from insights import store
 from survey import versions
-from survey.catalog import DATASETS_BY_CODE
 
 
 class Command(BaseCommand):
@@ -20,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--prune", action="store_true", help="Remove the versions nothing needs any more.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for code in options["dataset"] or list(DATASETS_BY_CODE):
+        for code in options["dataset"] or store.codes():
             if options["prune"]:
                 for removed in store.prune(code):
                     self.stdout.write(f"{code}: removed {removed}")

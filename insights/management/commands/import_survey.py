@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import Organization
+from audit.services import audit_record
+from catalog.services import dataset_register
+from insights import store
+from survey.catalog import DATASETS_BY_CODE
+from survey.importer import ImportProblem, Structure, assemble, read_csv, read_sav
+
+
+class Command(BaseCommand):
+    help = (
+        "Import respondent-level survey data (an SPSS .sav file, or a CSV file with a codebook) as a new "
+        "dataset, or as a new data version of a dataset imported before. Nothing is kept from a file "
+        "that fails: the error names the variable and row. See docs/import.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="The .sav or .csv file.")
+        parser.add_argument("--codebook", type=Path, help="CSV only: the codebook (TOML) that describes it.")
+        parser.add_argument("--code", help="Dataset code, e.g. ds-anes-1996 (.sav: required).")
+        parser.add_argument("--name", help="Dataset name shown to people (.sav: required).")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--wave", help='The fieldwork period: "1996", "Q4 2025" (.sav: required).')
+        parser.add_argument("--location", default="", help="The market of every respondent (code or name).")
+        parser.add_argument("--location-variable", default="", help="A variable whose labels name markets.")
+        parser.add_argument("--weight", default="", help="The weight variable (default: all weigh the same).")
+        parser.add_argument("--age", default="", help="The age variable (in years).")
+        parser.add_argument("--gender", default="", help="The gender variable.")
+        parser.add_argument("--female", type=float, help="The gender variable's value for women.")
+        parser.add_argument("--male", type=float, help="Its value for men (default: any other answer).")
+        parser.add_argument("--population", type=float, help="Millions the weights sum to (one market).")
+        parser.add_argument("--assign-to", action="append", default=[], help="Organization slug to give it to.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            if path.suffix.lower() == ".csv":
+                if options["codebook"] is None:
+                    raise CommandError("a CSV file needs --codebook (docs/import.md shows one)")
+                structure, source = read_csv(path, options["codebook"])
+            else:
+                structure = _structure(options)
+                source = read_sav(path, structure)
+            if structure.code in DATASETS_BY_CODE:
+                raise CommandError(f"{structure.code} is a dataset Spark ships; choose another code")
+            imported = assemble(source, structure)
+        except ImportProblem as problem:
+            raise CommandError(f"{path.name}: {problem}") from None
+        organizations = list(Organization.objects.filter(slug__in=options["assign_to"]))
+        if missing := sorted(set(options["assign_to"]) - {o.slug for o in organizations}):
+            raise CommandError(f"no organization {', '.join(missing)}")
+        data = store.publish_import(imported)
+        with transaction.atomic():
+            dataset = dataset_register(
+                code=imported.spec.code, name=imported.spec.name, description=imported.spec.description
+            )
+            for organization in organizations:
+                organization.datasets.add(dataset)
+                audit_record(
+                    action="dataset.assigned",
+                    summary=f"{dataset.code} imported and given to {organization.name}",
+                    organization=organization,
+                    detail={"dataset": dataset.code, "data_version": data.version},
+                )
+        spec = imported.spec
+        datapoints = sum(len(q.datapoints) for q in spec.questions)
+        self.stdout.write(
+            f"{spec.code}: {data.n:,} respondents, {len(spec.questions)} questions, {datapoints} datapoints, "
+            f"{len(spec.locations)} market(s), data version {data.version}"
+        )
+        for skipped in imported.skipped:
+            self.stdout.write(f"  left out: {skipped}")
+        for organization in organizations:
+            self.stdout.write(f"  given to {organization.slug}")
+
+
+def _structure(options: dict[str, Any]) -> Structure:
+    for required in ("code", "name", "wave"):
+        if not options[required]:
+            raise CommandError(f"a .sav file needs --{required}")
+    return Structure(
+        code=options["code"],
+        name=options["name"],
+        description=options["description"],
+        wave_name=options["wave"],
+        location=options["location"],
+        location_variable=options["location_variable"],
+        weight=options["weight"],
+        age=options["age"],
+        gender=options["gender"],
+        female=options["female"],
+        male=options["male"],
+        population_m=options["population"],
+    )

@@ -1,0 +1,231 @@
+"""import_survey on a real public survey nobody here wrote: the American National Election Studies
+1996 extract that statsmodels ships (944 respondents), written to SPSS .sav with the value labels
+its documentation gives. chat_gwi is then asked about it through the MCP endpoint, and every number
+is checked against a direct computation on the original table. Bad files name the variable and
+row and leave nothing behind."""
+
+from __future__ import annotations
+
+import math
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyreadstat
+import pytest
+import statsmodels.api as sm
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from accounts.models import Organization
+from audit.models import AuditEvent
+from catalog.models import Dataset
+from insights import store
+from survey import versions
+from tests.factories import World, issue
+from tests.mcp_api.helpers import call_tool
+
+# The labels as statsmodels documents them (statsmodels.datasets.anes96, NOTE).
+LEANING = {1: "Extremely liberal", 2: "Liberal", 3: "Slightly liberal", 4: "Moderate",
+           5: "Slightly conservative", 6: "Conservative", 7: "Extremely conservative"}  # fmt: skip
+VALUE_LABELS: dict[str, dict[int | float, str]] = {
+    "PID": {
+        0: "Strong Democrat",
+        1: "Weak Democrat",
+        2: "Independent-Democrat",
+        3: "Independent-Independent",
+        4: "Independent-Republican",
+        5: "Weak Republican",
+        6: "Strong Republican",
+    },
+    "educ": {
+        1: "1-8 grades",
+        2: "Some high school",
+        3: "High school graduate",
+        4: "Some college",
+        5: "College degree",
+        6: "Master's degree",
+        7: "PhD",
+    },
+    "vote": {0: "Clinton", 1: "Dole"},
+    "selfLR": LEANING,
+    "ClinLR": LEANING,
+    "DoleLR": LEANING,
+}
+COLUMN_LABELS = {
+    "popul": "Census place population in 1000s",
+    "TVnews": "Times per week watching TV news",
+    "selfLR": "Own political leaning",
+    "ClinLR": "Bill Clinton's political leaning",
+    "DoleLR": "Bob Dole's political leaning",
+    "PID": "Party identification",
+    "age": "Age of respondent",
+    "educ": "Education level",
+    "income": "Household income",
+    "vote": "Expected vote in the presidential election",
+    "logpopul": "log(popul + .1)",
+}
+CODE = "ds-anes-1996"
+
+
+@pytest.fixture
+def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "insights")
+    store.forget()
+    yield tmp_path
+    store.forget()
+
+
+@pytest.fixture
+def anes() -> pd.DataFrame:
+    return sm.datasets.anes96.load_pandas().data
+
+
+@pytest.fixture
+def anes_sav(anes: pd.DataFrame, tmp_path: Path) -> Path:
+    path = tmp_path / "anes96.sav"
+    labels = [COLUMN_LABELS[c] for c in anes.columns]
+    pyreadstat.write_sav(anes, str(path), column_labels=labels, variable_value_labels=VALUE_LABELS)
+    return path
+
+
+def _import(path: Path, *extra: str) -> str:
+    out = StringIO()
+    args = ["--code", CODE, "--name", "ANES 1996", "--wave", "1996", "--location", "United States", "--age", "age"]
+    call_command("import_survey", str(path), *args, *extra, stdout=out)
+    return out.getvalue()
+
+
+def test_the_anes_1996_file_imports_with_its_labels(own_data: Path, anes_sav: Path, world: World) -> None:
+    printed = _import(anes_sav, "--assign-to", "acme")
+    assert f"{CODE}: 944 respondents, 6 questions" in printed  # PID, educ, vote and the three leanings
+    assert "left out: popul (no value labels)" in printed and "given to acme" in printed
+    spec = store.spec(CODE)
+    assert spec is not None and spec.age_range == (19, 91)
+    assert [q.name for q in spec.questions][:2] == ["Own political leaning", "Bill Clinton's political leaning"]
+    pid = spec.question("pid")
+    assert pid.datapoints[0].name == "Strong Democrat"
+    assert Organization.objects.get(slug="acme").datasets.filter(code=CODE).exists()
+    assert Dataset.objects.get(code=CODE).name == "ANES 1996"
+    assert AuditEvent.objects.filter(action="dataset.assigned", organization=world.acme).exists()
+    data = store.get(CODE)
+    assert data.n == 944 and math.isclose(float(data.weight.sum()), 215e6)  # the US internet population
+
+
+def _share(frame: pd.DataFrame, column: str, value: float) -> float:
+    return float((frame[column] == value).sum() / frame[column].notna().sum() * 100) if len(frame) else math.nan
+
+
+def test_chat_gwi_answers_about_it_and_every_number_matches_a_direct_computation(
+    own_data: Path, anes_sav: Path, anes: pd.DataFrame, world: World
+) -> None:
+    _import(anes_sav, "--assign-to", "acme")
+    token = issue(world.member, world.acme).secret
+    client = Client()
+    answer = call_tool(client, token, "chat_gwi", {"prompt": "What is the party identification of people aged 19-35?"})
+    result = answer.json()["result"]
+    assert not result.get("isError"), result["content"][0]["text"]
+    structured = result["structuredContent"]
+    assert structured["sources"]["datasets"] == [{"code": CODE, "name": "ANES 1996"}]
+    young = anes[(anes["age"] >= 19) & (anes["age"] <= 35)]
+    labels = {label: value for value, label in VALUE_LABELS["PID"].items()}
+    assert structured["insights"]
+    for insight in structured["insights"]:
+        metrics = insight["metrics"]
+        label = next(lab for lab in labels if f"“{lab}”" in insight["text"])
+        # Everyone weighs the same (no weight variable): shares are counts over respondents who answered.
+        assert metrics["audience_percentage"] == pytest.approx(_share(young, "PID", labels[label]))
+        assert metrics["datapoint_percentage"] == pytest.approx(
+            ((young["PID"] == labels[label]).sum()) / (anes["PID"] == labels[label]).sum() * 100
+        )
+        assert metrics["positive_sample"] == int((young["PID"] == labels[label]).sum())
+        explored = call_tool(client, token, "explore_insight_gwi", {"insight_id": insight["id"]}).json()["result"]
+        rows = explored["structuredContent"]["calculations"][0]["datapoints"]
+        assert next(r for r in rows if r["key"] == insight["attribute"]["key"])["metrics"] == metrics
+
+
+def _refused(path: Path, *extra: str) -> str:
+    with pytest.raises(CommandError) as raised:
+        _import(path, *extra)
+    return str(raised.value)
+
+
+def test_bad_files_name_the_variable_and_row_and_leave_nothing(
+    own_data: Path, anes: pd.DataFrame, world: World
+) -> None:
+    unlabelled = anes.copy()
+    unlabelled.loc[41, "PID"] = 9  # a code the labels do not have
+    path = own_data / "unlabelled.sav"
+    pyreadstat.write_sav(unlabelled, str(path), variable_value_labels=VALUE_LABELS)
+    assert "variable PID, row 42: value 9 has no label" in _refused(path)
+
+    weighted = anes.assign(wt=1.0)
+    weighted.loc[9, "wt"] = -2.0
+    path = own_data / "weights.sav"
+    pyreadstat.write_sav(weighted, str(path), variable_value_labels=VALUE_LABELS)
+    assert "variable wt, row 10: weight -2 (must be above 0)" in _refused(path, "--weight", "wt")
+    assert "variable nope: not in the file" in _refused(path, "--gender", "nope", "--female", "1")
+
+    (own_data / "broken.sav").write_bytes(b"not spss at all")
+    assert "not a readable SPSS file" in _refused(own_data / "broken.sav")
+    assert not store.is_built(CODE) and not Dataset.objects.filter(code=CODE).exists()
+    assert not (own_data / "insights" / CODE).exists() or not list((own_data / "insights" / CODE).iterdir())
+
+
+CODEBOOK = """
+code = "ds-brand-pulse"
+name = "Brand pulse"
+wave = "Q2 2025"
+location_variable = "country"
+weight = "wt"
+age = "age"
+gender = "sex"
+female = 2
+
+[[questions]]
+code = "fav"
+column = "fav"
+name = "Favourite snack brand"
+values = { 1 = "Crunchy Co", 2 = "Salty Ltd" }
+
+[[questions]]
+code = "bought"
+name = "Snack brands bought last month"
+columns = { b_crunchy = "Crunchy Co", b_salty = "Salty Ltd" }
+"""
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    header = "country,wt,age,sex,fav,b_crunchy,b_salty"
+    return "\n".join([header, *(",".join(str(v) for v in row) for row in rows)]) + "\n"
+
+
+def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_data: Path, world: World) -> None:
+    rows = [["United Kingdom", 1.0, 30, 2, 1, 1, 0], ["Germany", 2.0, 40, 1, 2, 1, 1], ["Germany", 1.0, 22, 2, 1, 0, 1]]
+    (own_data / "pulse.csv").write_text(_csv(rows))
+    (own_data / "pulse.toml").write_text(CODEBOOK)
+    out = StringIO()
+    call_command("import_survey", str(own_data / "pulse.csv"), "--codebook", str(own_data / "pulse.toml"), stdout=out)
+    assert "ds-brand-pulse: 3 respondents, 2 questions, 4 datapoints, 2 market(s)" in out.getvalue()
+    spec = store.spec("ds-brand-pulse")
+    assert spec is not None and [loc.name for loc in spec.locations] == ["United Kingdom", "Germany"]
+    assert spec.question("bought").kind == "multi" and spec.waves[0].quarter == 2
+    data = store.get("ds-brand-pulse")
+    germany = spec.locations.index(spec.location("s2_49"))
+    cell = data.cell(germany, 0)
+    assert data.cell_count[cell] == 2 and math.isclose(float(data.cell_weight[cell]), 58e6)  # Germany's people
+    assert list(data.cell_dp_count["bought"][cell]) == [1, 2]
+
+    rows[1][4] = "two"
+    (own_data / "bad.csv").write_text(_csv(rows))
+    with pytest.raises(CommandError, match="column fav, row 3: 'two' is not a number"):
+        call_command("import_survey", str(own_data / "bad.csv"), "--codebook", str(own_data / "pulse.toml"))
+    assert len(versions.listing(store.folder("ds-brand-pulse"))) == 1  # the good import is untouched
+
+
+def test_a_shipped_dataset_code_is_refused(own_data: Path, anes_sav: Path) -> None:
+    with pytest.raises(CommandError, match="ds-core is a dataset Spark ships"):
+        call_command(
+            "import_survey", str(anes_sav), "--code", "ds-core", "--name", "x", "--wave", "1996", "--location", "s2_1"
+        )
