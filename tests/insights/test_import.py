@@ -24,6 +24,7 @@ from catalog.models import Dataset
 from insights import store
 from survey import versions
 from tests.factories import World, issue
+from tests.insights.sav import add_dichotomy_sets
 from tests.mcp_api.helpers import call_tool
 
 # The labels as statsmodels documents them (statsmodels.datasets.anes96, NOTE).
@@ -229,3 +230,32 @@ def test_a_shipped_dataset_code_is_refused(own_data: Path, anes_sav: Path) -> No
         call_command(
             "import_survey", str(anes_sav), "--code", "ds-core", "--name", "x", "--wave", "1996", "--location", "s2_1"
         )
+
+
+def test_a_multiple_response_set_in_a_sav_file_becomes_one_question(own_data: Path, world: World) -> None:
+    frame = pd.DataFrame(
+        {
+            "b_crunchy": [1.0, 0, 1, 1],
+            "b_salty": [0.0, 1, 1, 0],
+            "b_other": [2.0, 2, 1, 2],  # counted value 1; 2 = not chosen
+            "fav": [1.0, 2, 1, float("nan")],
+            "age": [20.0, 30, 40, 50],
+        }
+    )
+    path = own_data / "snacks.sav"
+    labels = ["Crunchy Co", "Salty Ltd", "Another brand", "Favourite brand", "Age"]
+    pyreadstat.write_sav(
+        frame, str(path), column_labels=labels, variable_value_labels={"fav": {1: "Crunchy Co", 2: "Salty Ltd"}}
+    )
+    add_dichotomy_sets(path, {"bought": ("Snack brands bought", 1, ["b_crunchy", "b_salty", "b_other"])})
+    printed = _import(path)
+    assert f"{CODE}: 4 respondents, 2 questions, 5 datapoints" in printed
+    spec = store.spec(CODE)
+    assert spec is not None
+    bought = spec.question("bought")
+    assert (bought.kind, bought.name) == ("multi", "Snack brands bought")
+    assert [d.name for d in bought.datapoints] == ["Crunchy Co", "Salty Ltd", "Another brand"]
+    assert [q.code for q in spec.questions] == ["bought", "fav"]  # where the set's first variable is
+    data = store.get(CODE)
+    assert list(data.cell_dp_count["bought"][0]) == [3, 2, 1]
+    assert list(data.cell_dp_count["fav"][0]) == [2, 1]  # the missing answer is no answer
