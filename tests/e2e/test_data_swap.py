@@ -1,15 +1,17 @@
-"""Survey data is rebuilt while four gunicorn workers answer chat_gwi: every answer must be the
-answer a fresh process gives on one whole data version (the old or the new), never a mixture;
-no 5xx; no worker restarts.
+"""Survey data is rebuilt and re-imported while four gunicorn workers answer chat_gwi: every answer
+must be the answer a fresh process gives on one whole data version (the old or the new), never a
+mixture; no 5xx; no worker restarts.
 
-The two versions differ in seed and in size (the second has fewer respondents, so a worker still
-reading the first version's columns after the switch would read past their end). References come
+Each round rebuilds ds-core and imports a survey file (CSV and codebook) into an imported dataset.
+The two versions of each differ in seed and in size (the second has fewer respondents, so a
+worker still reading the first version's columns after the switch would read past their end). References come
 from fresh processes (`manage.py shell`) on copies of each version, through the same tool adapter
 the endpoint calls. Under scripts/test.sh it runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import threading
 import time
@@ -29,9 +31,25 @@ PROMPTS = [
     "What share of Gen Z in Germany use TikTok weekly?",
     "Which social platforms do millennial women in the UK use?",
     "How many people in Brazil use Instagram?",
+    "Which snack brands did women buy last month?",  # the imported dataset
 ]
 VERSIONS = {"A": ("2024", "30000"), "B": ("99", "20000")}  # seed, respondents
-REBUILDS = 4  # B, A, B, A while the clients ask
+CODEBOOK = """
+code = "ds-snack-pulse"
+name = "Snack pulse"
+wave = "Q2 2025"
+location = "Germany"
+weight = "wt"
+age = "age"
+gender = "sex"
+female = 2
+
+[[questions]]
+code = "bought"
+name = "Snack brands bought last month"
+columns = { crunchy = "Crunchy Co", salty = "Salty Ltd", sweet = "Sweet & Co" }
+"""
+REBUILDS = 2  # B, then A again, while the clients ask
 CLIENTS = 4
 REFERENCE = """
 import json, os
@@ -54,13 +72,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
-def _build(server: LiveServer, version: str, insights_dir: str | None = None) -> None:
+def _survey_file(folder: Path, version: str) -> Path:
+    """A respondent file for the import, different per version (seeded, B smaller than A)."""
     seed, respondents = VERSIONS[version]
-    args = ("build_insights", "--dataset", "ds-core", "--seed", seed, "--respondents", respondents)
-    if insights_dir is None:
-        server.manage(*args)
-    else:
-        LiveServer(server.url, server.port, {**server.env, "SPARK_INSIGHTS_DIR": insights_dir}).manage(*args)
+    rng = random.Random(int(seed))
+    path = folder / f"snacks-{version}.csv"
+    rows = ["wt,age,sex,crunchy,salty,sweet"]
+    for _ in range(int(respondents) // 20):
+        women = rng.random() < 0.5
+        rows.append(
+            f"{rng.uniform(0.5, 2):.3f},{rng.randint(16, 64)},{2 if women else 1},"
+            f"{int(rng.random() < 0.6)},{int(rng.random() < (0.3 if women else 0.5))},{int(rng.random() < 0.4)}"
+        )
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _build(server: LiveServer, version: str, insights_dir: str | None = None) -> None:
+    """Rebuild ds-core and re-import the survey file as `version`, into the server's data or a copy."""
+    seed, respondents = VERSIONS[version]
+    env = server.env if insights_dir is None else {**server.env, "SPARK_INSIGHTS_DIR": insights_dir}
+    manage = LiveServer(server.url, server.port, env).manage
+    manage("build_insights", "--dataset", "ds-core", "--seed", seed, "--respondents", respondents)
+    folder = Path(server.env["SPARK_INSIGHTS_DIR"]).parent
+    (folder / "snacks.toml").write_text(CODEBOOK)
+    csv = _survey_file(folder, version)
+    manage("import_survey", str(csv), "--codebook", str(folder / "snacks.toml"), "--assign-to", "acme")
 
 
 def _comparable(answer: dict[str, Any]) -> str:
@@ -83,6 +120,7 @@ def _references(server: LiveServer, token: str, tmp: Path) -> dict[str, dict[str
         answers = json.loads(printed.strip().splitlines()[-1])
         references[version] = {prompt: _comparable(answer) for prompt, answer in answers.items()}
     assert references["A"] != references["B"], "the two versions must give different numbers"
+    assert '"ds-snack-pulse"' in references["A"][PROMPTS[-1]], "the last prompt is about the imported dataset"
     return references
 
 
@@ -108,6 +146,7 @@ def _ask(server: LiveServer, token: str, prompt: str) -> tuple[int, dict[str, An
 
 
 def test_answers_come_from_one_whole_version_while_data_is_rebuilt(server: LiveServer, tmp_path: Path) -> None:
+    _build(server, "A")  # the imported dataset exists (and Acme has it) before the token is made
     token = server.create_token(name="swap")
     references = _references(server, token, tmp_path)
     answers: list[tuple[str, int, dict[str, Any]]] = []
@@ -154,5 +193,6 @@ def test_answers_come_from_one_whole_version_while_data_is_rebuilt(server: LiveS
     assert log.count("Booting worker") == 4, log[-4000:]
     assert "WORKER TIMEOUT" not in log and "Traceback" not in log, log[-4000:]
     # Retired versions were pruned while the workers ran (grace 2 s), never the one being served.
-    kept = sorted(p.name for p in (Path(server.env["SPARK_INSIGHTS_DIR"]) / "ds-core" / "versions").iterdir())
-    assert len(kept) < REBUILDS + 1, kept
+    for code in ("ds-core", "ds-snack-pulse"):
+        kept = sorted(p.name for p in (Path(server.env["SPARK_INSIGHTS_DIR"]) / code / "versions").iterdir())
+        assert len(kept) < REBUILDS + 1, (code, kept)
