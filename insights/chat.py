@@ -63,6 +63,8 @@ def chat(
     """Answer a prompt with ranked insights (the result of chat_gwi)."""
     previous = _previous(caller, chat_id) if chat_id else None
     spec, understood = _understand(prompt, caller, previous, today or timezone.localdate())
+    if understood.outside:  # never answered for everyone (or another year) instead
+        raise InsightError(" ".join(understood.outside) + " Ask about people and periods the survey covers.")
     same = previous is not None and previous.dataset == spec.code
     docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
     question = frame(spec, understood, previous, docked)

@@ -88,6 +88,8 @@ def expand(term: Expression, spec: DatasetSpec) -> Expression:
         audience = next((a for a in spec.audiences if a.id == value), None)
         if audience is not None:
             return audience.expression
+    if key == "not":
+        return {"not": expand(value, spec)}
     return term
 
 
@@ -109,4 +111,7 @@ def describe(term: Expression, spec: DatasetSpec) -> tuple[str, str, str]:
         question = spec.question(question_code)
         datapoint = next(d for d in question.datapoints if d.code == dp_code)
         return f"datapoint:{value}", f"{question.name}: {datapoint.name}", f"Respondents who answered {datapoint.name}"
+    if key == "not":
+        inner_id, inner_name, _ = describe(value, spec)
+        return f"not:{inner_id}", f"Not {inner_name.lower()}", f"Respondents who are not {inner_name.lower()}"
     return "custom", "Custom audience", "Respondents matching the expression"

@@ -174,6 +174,9 @@ class Understanding:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    """Who or when the prompt asks about that the data does not cover (an age group outside the
+    survey, a year without waves), in plain words: such a prompt is not answered for everyone."""
 
     @property
     def topic_family(self) -> str | None:
@@ -222,8 +225,15 @@ AGE_PATTERNS = [
     (r"\b(\d\d)\s*(?:-|to)\s*(\d\d)[- ]?(?:year[- ]olds?|yo|yr olds?)\b", "range"),
     (r"\bbetween (?:the ages of )?(\d\d) and (\d\d)\b", "range"),
     (r"\b(\d\d)\s*-\s*(\d\d)s?\b", "range"),
-    (r"\b(?:over|older than|above|aged (\d\d)\+?|(\d\d)\+)\s*(\d\d)?\b", "over"),
-    (r"\b(?:under|younger than|below)\s+(\d\d)\b", "under"),
+    (r"\b(?:over|older than|above|aged (\d\d)\+?|(\d\d)\+)\s*(\d\d)?s?\b", "over"),
+    (r"\b(?:under|younger than|below)\s+(\d\d)s?\b", "under"),
+]
+# Groups named by age, as (youngest, oldest): the survey's own range decides what is covered.
+AGE_GROUPS = [
+    (r"\b(?:gen(?:eration)? alpha|gen-alpha)\b", (0, 15)),
+    (r"\b(?:children|kids|under-?16s)\b", (0, 15)),
+    (r"\b(?:teenagers|teens|teenage(?:rs)?|adolescents)\b", (13, 19)),
+    (r"\b(?:pensioners|seniors|over-?65s|elderly)\b", (65, 99)),
 ]
 
 
@@ -247,7 +257,9 @@ class Reading:
 
     time: Time = field(default_factory=Time)
     age: tuple[int | None, int | None] | None = None  # None bound: the dataset's youngest / oldest
+    age_phrase: str = ""  # the words that named the age ("over 70", "teenagers")
     audiences: list[tuple[str, ...]] = field(default_factory=list)  # per audience phrase, the ids it names
+    negated: list[tuple[str, ...]] = field(default_factory=list)  # those named as "non-…", "not …"
     locations: list[Location] = field(default_factory=list)
     topics: list[TopicMatch] = field(default_factory=list)  # across every dataset, best first
     understood: list[str] = field(default_factory=list)  # locations and topics
@@ -277,7 +289,7 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading)
 def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
     """Whether `spec` has a predefined audience for every audience phrase of the prompt."""
     ids = {a.id for a in spec.audiences}
-    return all(ids.intersection(named) for named in reading.audiences)
+    return all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
 
 
 class Interpreter:
@@ -338,7 +350,11 @@ class Interpreter:
             return text, Time(year=int(years[-1].group(1)))
         return text, Time(latest=bool(latest))
 
-    def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None]:
+    def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None, str]:
+        for pattern, group in AGE_GROUPS:
+            match = re.search(pattern, text)
+            if match:
+                return text[: match.start()] + " " + text[match.end() :], group, match.group(0)
         for pattern, kind in AGE_PATTERNS:
             match = re.search(pattern, text)
             if not match:
@@ -355,18 +371,24 @@ class Interpreter:
                 bounds = (None, numbers[0] - 1)
             else:
                 continue
-            return text[: match.start()] + " " + text[match.end() :], bounds
-        return text, None
+            return text[: match.start()] + " " + text[match.end() :], bounds, match.group(0).strip()
+        return text, None, ""
 
-    def _audiences(self, text: str) -> tuple[str, list[tuple[str, ...]]]:
-        found: list[tuple[str, ...]] = []
+    def _audiences(self, text: str, reading: Reading) -> str:
+        """Audience phrases, each with the ids it names; "non-gamers", "not gamers" and "people who
+        aren't gamers" name the audience negated."""
         for phrase, ids in self.audience_phrases.items():
+            negated = r"\b(?:non-|non |not |aren't |are not |isn't |is not )" + re.escape(phrase) + r"\b"
+            if re.search(negated, text):
+                text = re.sub(negated, " ", text)
+                if ids not in reading.negated:
+                    reading.negated.append(ids)
             pattern = r"\b" + re.escape(phrase) + r"\b"
             if re.search(pattern, text):
                 text = re.sub(pattern, " ", text)
-                if ids not in found:
-                    found.append(ids)
-        return text, found
+                if ids not in reading.audiences:
+                    reading.audiences.append(ids)
+        return text
 
     def _locations(self, original: str, text: str, result: Reading) -> tuple[str, list[Location]]:
         found: list[Location] = []
@@ -433,8 +455,8 @@ class Interpreter:
         reading = Reading()
         text = _normalise(prompt)
         text, reading.time = self._time(text)
-        text, reading.age = self._age(text)
-        text, reading.audiences = self._audiences(text)
+        text, reading.age, reading.age_phrase = self._age(text)
+        text = self._audiences(text, reading)
         text, reading.locations = self._locations(prompt, text, reading)
         _, reading.topics = self._topics(text, reading)
         return reading
@@ -444,8 +466,9 @@ class Interpreter:
         """The reading against `spec`: its waves, age range, predefined audiences and markets."""
         result = Understanding()
         _waves(reading.time, list(spec.waves), today, result)
-        age_expr, age_label = _age_range(reading.age, spec, result)
+        age_expr, age_label = _age_range(reading.age, reading.age_phrase, spec, result)
         predefined = self._predefined(reading.audiences, spec, result)
+        excluded = self._predefined(reading.negated, spec, result, negated=True)
         result.understood += reading.understood
         result.not_understood = list(reading.not_understood)
         result.mentioned_locations = list(reading.locations)
@@ -454,15 +477,19 @@ class Interpreter:
         if outside:
             result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
         result.topics = [t for t in reading.topics if t.question in spec.questions]
-        result.audiences = predefined
+        result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
+        terms += [{"not": {"audience": a.id}} for a in excluded]
         if age_expr is not None:
             terms.append(age_expr)
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
-        result.audience_label = audience_label([a.name for a in predefined], age_label)
+        names = [a.name for a in predefined] + [f"non-{a.name.lower()}" for a in excluded]
+        result.audience_label = audience_label(names, age_label)
         return result
 
-    def _predefined(self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding) -> list[Audience]:
+    def _predefined(
+        self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding, negated: bool = False
+    ) -> list[Audience]:
         found: list[Audience] = []
         for ids in named:
             # The dataset's own order decides a phrase two of its audiences share, as it always has.
@@ -472,7 +499,7 @@ class Interpreter:
                 result.notes.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience; it is left out.")
             elif audience not in found:
                 found.append(audience)
-                result.understood.append(f"audience: {audience.name}")
+                result.understood.append(f"audience: {'not ' if negated else ''}{audience.name}")
         return found
 
     # -- whole prompt --------------------------------------------------------------------------
@@ -491,18 +518,24 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
         missing = [f"Q{q} {y}" for q, y in time.quarters if not any(w.quarter == q and w.year == y for w in waves)]
         result.waves = chosen
         result.understood += [f"time: {w.name}" for w in chosen]
-        if missing:
+        if missing and chosen:
             result.notes.append(
                 f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
+            )
+        elif missing:
+            result.outside.append(
+                f"The survey has no data for {', '.join(missing)}: its waves run from {waves[0].name} to "
+                f"{waves[-1].name}."
             )
         return
     year = today.year - time.years_ago if time.years_ago is not None else time.year
     if year is not None:
         chosen = [w for w in waves if w.year == year]
         if not chosen:
-            latest_year = waves[-1].year
-            result.notes.append(f"No survey waves for {year}; using {latest_year}, the latest available.")
-            chosen, year = [w for w in waves if w.year == latest_year], latest_year
+            years = sorted({w.year for w in waves})
+            span = str(years[0]) if len(years) == 1 else f"{years[0]} to {years[-1]}"
+            result.outside.append(f"The survey has no data for {year}: its waves cover {span}.")
+            return
         result.waves = chosen
         result.understood.append(f"time: {year} ({len(chosen)} waves)")
     elif time.latest:
@@ -511,16 +544,22 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
 
 
 def _age_range(
-    bounds: tuple[int | None, int | None] | None, spec: DatasetSpec, result: Understanding
+    bounds: tuple[int | None, int | None] | None, phrase: str, spec: DatasetSpec, result: Understanding
 ) -> tuple[Expression | None, str]:
-    """The age range named, clipped to the ages the dataset surveys (an open bound is its limit)."""
+    """The age range named, clipped to the ages the dataset surveys (an open bound is its limit).
+    A range wholly outside them is not answered: the prompt asked about people the survey did not."""
     if bounds is None:
         return None, ""
     lo_limit, hi_limit = spec.age_range
     lo, hi = (lo_limit if bounds[0] is None else bounds[0]), (hi_limit if bounds[1] is None else bounds[1])
     clipped = (max(lo, lo_limit), min(hi, hi_limit))
     if clipped[0] > clipped[1]:
-        result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; ages {lo}-{hi} are outside it.")
+        worded = phrase and not re.match(r"(\d|over|under|older|younger|above|below|aged|ages|between)", phrase)
+        asked = phrase if worded else f"people {phrase or f'aged {lo}-{hi}'}"
+        result.outside.append(
+            f"{spec.name} surveys people aged {lo_limit}-{hi_limit}; {asked} are outside it, so it has no "
+            "answer for them."
+        )
         return None, ""
     if clipped != (lo, hi):
         result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")

@@ -232,3 +232,29 @@ def test_every_part_of_a_combined_audience_is_in_sources_and_origins_and_recompu
         question = spec.question(attribute["question"])
         row = table.rows[[d.code for d in question.datapoints].index(attribute["datapoint"])]
         assert asdict(row) == insight["metrics"]
+
+
+def test_an_audience_outside_the_survey_is_refused_not_answered_for_everyone(acme: Caller) -> None:
+    with pytest.raises(InsightError, match="people over 70 are outside it, so it has no answer for them"):
+        chat(caller=acme, prompt="Which social platforms do people over 70 in Germany use?")
+    with pytest.raises(InsightError, match="The survey has no data for 2019"):
+        chat(caller=acme, prompt="TikTok in France in 2019")
+
+
+def test_non_gamers_are_the_people_who_are_not_gamers(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="Which streaming services do non-gamers in the UK use?")
+    assert answer["sources"]["audiences"] == [
+        {"id": "not:gamers", "name": "Not gamers", "description": "Respondents who are not gamers"}
+    ]
+    assert "non-gamers in the United Kingdom" in answer["response"]
+    gamers = ask(caller=acme, prompt="Which streaming services do gamers in the UK use?")
+    spec = DATASETS_BY_CODE["ds-core"]
+    uk = [spec.locations.index(spec.location("s2_44"))]
+    waves = [i for i, w in enumerate(spec.waves) if w.year == spec.waves[-1].year]
+    everyone = crosstab(store.get("ds-core"), "streaming", None, uk, waves)
+    non = next(i for i in answer["insights"] if i["attribute"]["question"] == "streaming")
+    row = [d.code for d in spec.question("streaming").datapoints].index(non["attribute"]["datapoint"])
+    # The two audiences split the base: their samples add up to everyone's.
+    gamer_metrics = crosstab(store.get("ds-core"), "streaming", {"audience": "gamers"}, uk, waves).rows[row]
+    assert non["metrics"]["audience_sample"] + gamer_metrics.audience_sample == everyone.base_sample
+    assert gamers["insights"]

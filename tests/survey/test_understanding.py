@@ -139,6 +139,22 @@ PROMPTS = [
 ]
 
 
+# Negation, and ages named in words or outside the survey's range (which is clipped).
+NEGATION_AND_AGES = [
+    ("TikTok use among non-gamers in Germany", {"s2_49"}, {"not": {"audience": "gamers"}}, "social_weekly", None),
+    (
+        "streaming services among women who are not gamers in Spain",
+        {"s2_34"},
+        {"and": [{"audience": "women"}, {"not": {"audience": "gamers"}}]},
+        "streaming",
+        None,
+    ),
+    ("Which streaming services do over 55s in the UK use?", {"s2_44"}, {"age": [56, 64]}, "streaming", None),
+    ("Which social platforms do teenagers in France use weekly?", {"s2_33"}, {"age": [16, 19]}, "social_weekly", None),
+]
+PROMPTS += NEGATION_AND_AGES
+
+
 @pytest.fixture(scope="module")
 def interpreter() -> Interpreter:
     return Interpreter([CORE])
@@ -162,6 +178,19 @@ def test_prompt_understanding(
     assert [w.code for w in u.waves] == (waves or []), u.understood
 
 
+def test_groups_outside_the_surveys_ages_are_said_and_never_answered_for_everyone(interpreter: Interpreter) -> None:
+    for prompt, asked in [
+        ("TikTok among over 70s in France", "people over 70s"),
+        ("What do people older than 70 in Spain stream?", "people older than 70"),
+        ("Which social platforms does Gen Alpha use in the UK?", "gen alpha"),
+        ("streaming among kids in Germany", "kids"),
+    ]:
+        _, u = interpreter.understand(prompt, CORE, TODAY)
+        assert u.audience is None and u.outside == [
+            f"Core global survey surveys people aged 16-64; {asked} are outside it, so it has no answer for them."
+        ], (prompt, u.outside)
+
+
 def test_there_are_at_least_thirty_prompts() -> None:
     assert len(PROMPTS) >= 30
 
@@ -177,9 +206,11 @@ def test_what_is_not_understood_is_reported(interpreter: Interpreter) -> None:
     assert u.topics == [] and set(u.not_understood) == {"blorf", "zanzibar", "frobnicate"}
 
 
-def test_years_without_data_say_so(interpreter: Interpreter) -> None:
+def test_years_without_data_are_said_and_not_answered_with_another_year(interpreter: Interpreter) -> None:
     _, u = interpreter.understand("TikTok in France in 2019", CORE, TODAY)
-    assert [w.year for w in u.waves] == [2025] * 4 and "No survey waves for 2019" in u.notes[0]
+    assert u.waves == [] and u.outside == ["The survey has no data for 2019: its waves cover 2024 to 2025."]
+    _, u = interpreter.understand("TikTok in France in Q3 2019 and Q1 2025", CORE, TODAY)
+    assert [w.code for w in u.waves] == ["q1_2025"] and u.outside == [] and "No survey wave for Q3 2019" in u.notes[0]
 
 
 def test_ages_outside_the_survey_are_clipped_with_a_note(interpreter: Interpreter) -> None:
@@ -193,8 +224,8 @@ def every_dataset() -> Interpreter:
     return Interpreter(list(DATASETS))
 
 
-# Health behaviours are asked only in ds-usa-deep, which surveys ages 18-64 and has no 2024 waves.
-USA_ONLY = "health apps among Gen Z women aged 16-24 in the US and Germany in 2024"
+# Health behaviours are asked only in ds-usa-deep, which surveys ages 18-64 (and has no 2024 waves).
+USA_ONLY = "health apps among Gen Z women aged 16-24 in the US and Germany in 2025"
 
 
 @pytest.mark.parametrize("start", DATASETS, ids=lambda s: s.code)
@@ -209,7 +240,6 @@ def test_the_chosen_dataset_resolves_waves_ages_audiences_and_markets(
     assert [loc.code for loc in u.locations] == ["s2_1"]
     assert {loc.code for loc in u.mentioned_locations} == {"s2_1", "s2_49"}
     assert u.notes == [
-        "No survey waves for 2024; using 2025, the latest available.",
         "The survey covers ages 18-64; using 18-24.",
         "USA deep-dive does not cover Germany.",
     ]
