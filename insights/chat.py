@@ -125,7 +125,21 @@ def _understand(
     interpreter = _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
     chosen = {s.code: s for s in specs}
     start = chosen.get(previous.dataset, specs[0]) if previous else specs[0]
-    return interpreter.understand(prompt, start, today)
+    spec, understood = interpreter.understand(prompt, start, today)
+    if previous and previous.topics and not understood.topics and spec is not start and previous.dataset in chosen:
+        # A follow-up moved to another dataset ("and in Canada?" after a US-only one): the chat's topic
+        # comes along, found in that dataset by its words, or the answer says it is not asked there.
+        words = " ".join(start.question(code).name for code in previous.topics)
+        spec, understood = interpreter.understand(f"{prompt} {words}", spec, today)
+        if not understood.topics:
+            where = ", ".join(loc.name for loc in understood.locations) or "those markets"
+            raise InsightError(
+                f"{words} is asked only in {start.name}, which does not cover {where}; {spec.name} covers "
+                f"{where} but does not ask it."
+            )
+        understood.notes.append(f"{start.name} does not cover {', '.join(loc.name for loc in understood.locations)}; "
+                                f"answered from {spec.name}.")  # fmt: skip
+    return spec, understood
 
 
 def _docked(caller: Caller, ids: list[str], spec: DatasetSpec) -> list[Docked]:

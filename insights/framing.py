@@ -107,10 +107,14 @@ class Frame:
 def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked: list[Docked]) -> Frame | None:
     """The question to compute, or None when neither a topic nor an audience was found."""
     same = previous if previous is not None and previous.dataset == spec.code else None
-    if u.audience is not None or same is None:
+    kept: list[str] = []
+    if same is None:
         audience, label, ids = u.audience, u.audience_label, [a.id for a in u.audiences]
-    else:
+    elif u.audience is None:
         audience, label, ids = same.audience, same.audience_label, same.audience_ids
+    else:  # a follow-up that restates part of the audience changes that part only
+        audience, kept = restate(spec, same.audience, u.audience)
+        label, ids = label_of(spec, audience)
     questions, focus = topic_questions(u), {f"{t.question.code}.{t.datapoint.code}" for t in u.topics if t.datapoint}
     if not questions and same is not None:
         questions, focus = [spec.question(c) for c in same.topics], set(same.focus)
@@ -131,8 +135,50 @@ def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked:
         questions=questions or list(spec.questions),
         focus=focus,
         profile=not questions,
-        inherited=_inherited(u) if previous is not None else [],
+        inherited=(_inherited(u) + kept) if previous is not None else [],
     )
+
+
+def _dimension(term: Expression, spec: DatasetSpec) -> str:
+    """What a part of an audience is about: "gender", "age" (a generation or an age range) or "other"."""
+    ((key, value),) = term.items()
+    if key == "not":
+        return _dimension(value, spec)
+    if key == "audience":
+        expanded = expand(term, spec)
+        return _dimension(expanded, spec) if expanded != term else "other"
+    return key if key in ("gender", "age") else "other"
+
+
+def restate(spec: DatasetSpec, before: Expression | None, now: Expression) -> tuple[Expression | None, list[str]]:
+    """The chat's audience with the parts `now` restates replaced: after "Gen Z women in Germany",
+    "what about men?" is Gen Z men. Returns the audience and the words for the parts kept."""
+    new = terms(now)
+    restated = {_dimension(t, spec) for t in new}
+    kept = [t for t in terms(before) if _dimension(t, spec) not in restated]
+    kept_words = [describe(t, spec)[1] for t in kept]
+    # Named audiences first, an age range last, as a prompt's own audience is ordered.
+    merged = sorted([*kept, *new], key=lambda t: "age" in t)
+    return conjunction(*merged), ([f"audience ({', '.join(kept_words)})"] if kept else [])
+
+
+def label_of(spec: DatasetSpec, audience: Expression | None) -> tuple[str, list[str]]:
+    """The label and predefined audience IDs of an audience made of predefined audiences, negated
+    ones and an age range (as the understanding words them)."""
+    names, ids, age_label = [], [], ""
+    for term in terms(audience):
+        ((key, value),) = term.items()
+        if key == "audience":
+            names.append(describe(term, spec)[1])
+            ids.append(value)
+        elif key == "not" and "audience" in value:
+            names.append(f"non-{describe(value, spec)[1].lower()}")
+            ids.append(value["audience"])
+        elif key == "age":
+            age_label = f"people aged {value[0]}-{value[1]}"
+        else:
+            names.append(describe(term, spec)[1])
+    return audience_label(names, age_label), ids
 
 
 def _inherited(u: Understanding) -> list[str]:

@@ -270,11 +270,14 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading)
     """The dataset that answers best: topic match, weighted by the share of named markets it covers
     and halved if it lacks a named audience; the dataset the chat is on wins ties (x1.05)."""
     if not reading.topics:
-        # Nothing to weigh but the audiences: a follow-up stays on the chat's dataset unless that lacks
-        # an audience the prompt names ("gamers in Japan" on the gaming panel), then the first that has all.
-        if _has_audiences(start, reading):
-            return start
-        return next((s for s in specs if _has_audiences(s, reading)), start)
+        # Nothing to weigh but audiences and markets: a follow-up stays on the chat's dataset unless
+        # that lacks an audience the prompt names ("gamers in Japan" on the gaming panel) or every
+        # market it names ("and in Canada?" on the US deep-dive), then the first that has them.
+        def fits(spec: DatasetSpec) -> bool:
+            covered = not reading.locations or any(loc in spec.locations for loc in reading.locations)
+            return covered and _has_audiences(spec, reading)
+
+        return start if fits(start) else next((s for s in specs if fits(s)), start)
 
     def fit(spec: DatasetSpec) -> float:
         topic = max((t.score for t in reading.topics if t.question in spec.questions), default=0.0)

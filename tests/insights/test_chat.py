@@ -76,7 +76,8 @@ def test_follow_up_keeps_audience_and_topic_and_changes_location(acme: Caller) -
     assert any("Kept from earlier" in note for note in second["notes"])
     third = ask(caller=acme, prompt="what about women?", chat_id=first["chat_id"])
     assert third["sources"]["locations"] == second["sources"]["locations"]
-    assert third["sources"]["audiences"][0]["id"] == "women"
+    # Only the gender is restated: the age range is kept (women aged 25-34, not all women).
+    assert [a["id"] for a in third["sources"]["audiences"]] == ["women", "age:25-34"]
 
 
 def test_follow_up_can_change_time_only(acme: Caller) -> None:
@@ -258,3 +259,31 @@ def test_non_gamers_are_the_people_who_are_not_gamers(acme: Caller) -> None:
     gamer_metrics = crosstab(store.get("ds-core"), "streaming", {"audience": "gamers"}, uk, waves).rows[row]
     assert non["metrics"]["audience_sample"] + gamer_metrics.audience_sample == everyone.base_sample
     assert gamers["insights"]
+
+
+def test_a_follow_up_restating_part_of_the_audience_changes_that_part_only(acme: Caller) -> None:
+    first = ask(caller=acme, prompt="Which social platforms do Gen Z women in Germany use weekly?")
+    men = ask(caller=acme, prompt="what about men?", chat_id=first["chat_id"])
+    assert [a["id"] for a in men["sources"]["audiences"]] == ["gen_z", "men"]
+    assert men["sources"]["locations"] == first["sources"]["locations"]
+    assert men["sources"]["topics"] == first["sources"]["topics"]
+    assert any("audience (Gen Z)" in note for note in men["notes"])
+    older = ask(caller=acme, prompt="and millennials?", chat_id=men["chat_id"])
+    assert [a["id"] for a in older["sources"]["audiences"]] == ["men", "millennials"]
+    gamers = ask(caller=acme, prompt="and non-gamers?", chat_id=older["chat_id"])
+    assert [a["id"] for a in gamers["sources"]["audiences"]] == ["men", "millennials", "not:gamers"]
+
+
+def test_a_follow_up_naming_a_market_the_chats_dataset_lacks_moves_to_one_that_has_it(acme: Caller) -> None:
+    first = ask(caller=acme, prompt="Which streaming subscriptions do Americans have?")
+    assert first["sources"]["datasets"][0]["code"] == "ds-usa-deep"
+    canada = ask(caller=acme, prompt="and in Canada?", chat_id=first["chat_id"])
+    assert canada["sources"]["datasets"][0]["code"] == "ds-core"  # the topic came along, by its words
+    assert canada["sources"]["locations"] == [{"code": "s2_124", "name": "Canada"}]
+    assert canada["sources"]["topics"] == [{"code": "streaming", "name": "Streaming services used in the last month"}]
+    assert "USA deep-dive does not cover Canada; answered from Core global survey." in canada["notes"]
+    health = ask(caller=acme, prompt="What health behaviours do Americans have?")
+    with pytest.raises(
+        InsightError, match="Health behaviours is asked only in USA deep-dive, which does not cover Canada"
+    ):
+        chat(caller=acme, prompt="and in Canada?", chat_id=health["chat_id"])

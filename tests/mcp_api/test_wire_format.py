@@ -41,6 +41,7 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("/mcp", "chat_gwi", {"prompt": "streaming in the UK", "docked_audiences": ["$audience"]}),
     ("/mcp", "explore_insight_gwi", {"insight_id": "$insight:-1"}),
     ("/mcp", "chat_gwi", {"prompt": "streaming subscriptions in the US in Q2 2024"}),
+    ("/mcp", "chat_gwi", {"prompt": "streaming subscriptions in the US in Q2 2025"}),
     ("/mcp", "chat_gwi", {"prompt": "blorf zanzibar in Germany"}),
     ("/mcp", "explore_insight_gwi", {"insight_id": "ins_0000000000000000"}),
     ("/mcp", "chat_gwi", {}),
