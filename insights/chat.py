@@ -38,7 +38,7 @@ from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics, crosstab
 from survey.expressions import ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
 from survey.ranking import rank
-from survey.understanding import Interpreter, Understanding, suggestions
+from survey.understanding import Interpreter, Reading, Understanding, suggestions
 
 
 class InsightError(Exception):
@@ -116,13 +116,69 @@ def _specs(caller: Caller) -> list[DatasetSpec]:
     return specs
 
 
+def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
+    key = tuple(f"{s.code}@{id(s)}" for s in specs)  # an imported dataset's definition changes with its version
+    return _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
+
+
+def _weak(u: Understanding | Reading) -> bool:
+    """A topic matched by a few generic words while more of the prompt's words are unknown to every
+    topic is a neighbour of what was asked, not an answer to it ("car brands" → attitudes)."""
+    best = u.topics[0] if u.topics else None
+    return best is None or (best.datapoint is None and len(u.not_understood) > len(u.topic_words))
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"“{w}”" for w in words)
+
+
 def _understand(
     prompt: str, caller: Caller, previous: Context | None, today: dt.date
 ) -> tuple[DatasetSpec, Understanding]:
     """The dataset that answers best, and the prompt as understood against it (one reading)."""
     specs = _specs(caller)
-    key = tuple(f"{s.code}@{id(s)}" for s in specs)  # an imported dataset's definition changes with its version
-    interpreter = _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
+    spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
+    _unlicensed_topic(prompt, specs, understood)
+    if understood.topics and _weak(understood):
+        closest = ", ".join(t.question.name for t in understood.topics[:3])
+        raise InsightError(
+            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. The closest topics it "
+            f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers."
+        )
+    return spec, understood
+
+
+def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Understanding) -> None:
+    """InsightError when the topic asked about is only in a dataset the caller may not use (rather
+    than answering with a neighbouring topic of the datasets it may use)."""
+    built = (store.spec(c) for c in store.codes() if store.is_built(c))
+    everything = [s for s in built if s is not None]
+    others = [s for s in everything if s.code not in {m.code for m in specs}]
+    if not others:
+        return
+    reading = _interpreter(everything).read(prompt)
+    best = reading.topics[0] if reading.topics else None
+    owner = next((s for s in others if best is not None and best.question in s.questions), None)
+    if best is None or owner is None or _weak(reading):
+        return
+    mine = understood.topics[0] if understood.topics else None
+    # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
+    # it matches far better than the caller's closest topic.
+    knows_more = len(reading.not_understood) < len(understood.not_understood)
+    named = best.datapoint is not None and mine is None
+    if (_weak(understood) and (knows_more or named)) or (
+        best.datapoint is None and mine and best.score > 2 * mine.score
+    ):
+        raise InsightError(
+            f"{best.question.name} is in the {owner.name} dataset ({owner.code}), which is not in your "
+            "organization's datasets. Your organization admin can ask Spark's staff for it; call list_datasets "
+            "to see the datasets you may use."
+        )
+
+
+def _follow(
+    prompt: str, interpreter: Interpreter, specs: list[DatasetSpec], previous: Context | None, today: dt.date
+) -> tuple[DatasetSpec, Understanding]:
     chosen = {s.code: s for s in specs}
     start = chosen.get(previous.dataset, specs[0]) if previous else specs[0]
     spec, understood = interpreter.understand(prompt, start, today)
@@ -161,6 +217,8 @@ def _docked(caller: Caller, ids: list[str], spec: DatasetSpec) -> list[Docked]:
 
 def _not_understood(prompt: str, u: Understanding, spec: DatasetSpec) -> str:
     lines = [f"I could not find a topic or an audience in “{prompt}”."]
+    if u.not_understood:
+        lines.append(f"Spark's survey data does not cover {_quoted(u.not_understood)}.")
     if u.understood:
         lines.append("Understood: " + "; ".join(u.understood) + ".")
     if u.not_understood:

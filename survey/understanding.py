@@ -171,6 +171,7 @@ class Understanding:
     audiences: list[Audience] = field(default_factory=list)  # predefined ones used, for sources
     waves: list[Wave] = field(default_factory=list)
     topics: list[TopicMatch] = field(default_factory=list)
+    topic_words: list[str] = field(default_factory=list)
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -262,6 +263,7 @@ class Reading:
     negated: list[tuple[str, ...]] = field(default_factory=list)  # those named as "non-…", "not …"
     locations: list[Location] = field(default_factory=list)
     topics: list[TopicMatch] = field(default_factory=list)  # across every dataset, best first
+    topic_words: list[str] = field(default_factory=list)  # words of the prompt some topic knows
     understood: list[str] = field(default_factory=list)  # locations and topics
     not_understood: list[str] = field(default_factory=list)
 
@@ -444,6 +446,7 @@ class Interpreter:
             if not any(m.question.code == question.code for m in matches):
                 matches.append(TopicMatch(question, score))
         vocabulary = self.index.vocabulary()
+        result.topic_words = [t for t in query if t in vocabulary]
         leftovers = [
             w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary
         ]
@@ -480,6 +483,7 @@ class Interpreter:
         if outside:
             result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
         result.topics = [t for t in reading.topics if t.question in spec.questions]
+        result.topic_words = list(reading.topic_words)
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]

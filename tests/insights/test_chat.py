@@ -287,3 +287,28 @@ def test_a_follow_up_naming_a_market_the_chats_dataset_lacks_moves_to_one_that_h
         InsightError, match="Health behaviours is asked only in USA deep-dive, which does not cover Canada"
     ):
         chat(caller=acme, prompt="and in Canada?", chat_id=health["chat_id"])
+
+
+def test_a_topic_only_in_a_dataset_the_organization_lacks_says_so(acme: Caller, globex: Caller) -> None:
+    for prompt, topic, dataset in [
+        ("Which streaming services do people in the UK use?", "Streaming services used in the last month", "ds-core"),
+        ("How many people in Germany use TikTok weekly?", "Social platforms used weekly", "ds-core"),
+    ]:
+        with pytest.raises(
+            InsightError, match=rf"{topic} is in the .* \({dataset}\), which is not in your organization's"
+        ):
+            chat(caller=globex, prompt=prompt)
+    with pytest.raises(InsightError, match=r"Esports engagement is in the Gaming panel dataset \(ds-gaming\)"):
+        chat(caller=acme, prompt="esports engagement in Japan")
+    # What the organization's own datasets answer is answered.
+    assert ask(caller=globex, prompt="gaming platforms")["sources"]["topics"][0]["code"] == "g_platforms"
+    assert ask(caller=globex, prompt="esports engagement in Japan")["insights"]
+
+
+def test_a_topic_the_catalog_lacks_is_not_covered_and_never_a_neighbours_numbers(acme: Caller) -> None:
+    with pytest.raises(InsightError, match=r"does not cover “car”, “prefer”\. The closest topics it has: Attitudes"):
+        chat(caller=acme, prompt="What car brands do Germans prefer?")
+    with pytest.raises(InsightError, match=r"does not cover “favourite”, “fast”, “food”, “chains”"):
+        chat(caller=acme, prompt="favourite fast food chains in Brazil")
+    # A prompt whose topic is known, with a word or two beside it, is still answered.
+    assert ask(caller=acme, prompt="attitudes to privacy in Germany")["sources"]["topics"][0]["code"] == "attitudes"
