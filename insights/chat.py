@@ -9,7 +9,7 @@ audiences of another organization are "not found".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django.utils import timezone
@@ -34,11 +34,11 @@ from insights.results import (
 )
 from survey.catalog import DatasetSpec, Question
 from survey.data import SurveyData
-from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics, crosstab
+from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
 from survey.expressions import ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
-from survey.ranking import rank
-from survey.understanding import Interpreter, Reading, Understanding, suggestions
+from survey.ranking import Candidate, defining, rank
+from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
 
 
 class InsightError(Exception):
@@ -62,20 +62,33 @@ def chat(
 ) -> ChatResult:
     """Answer a prompt with ranked insights (the result of chat_gwi)."""
     previous = _previous(caller, chat_id) if chat_id else None
-    spec, understood = _understand(prompt, caller, previous, today or timezone.localdate())
-    if understood.outside:  # never answered for everyone (or another year) instead
-        raise InsightError(" ".join(understood.outside) + " Ask about people and periods the survey covers.")
+    today = today or timezone.localdate()
+    spec, understood = _understand(prompt, caller, previous, today)
+    comparison = _interpreter(_specs(caller)).comparison(prompt, spec, today)
+    outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
+    if outside:  # never answered for everyone (or another year) instead
+        raise InsightError(" ".join(outside) + " Ask about people and periods the survey covers.")
     same = previous is not None and previous.dataset == spec.code
     docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
-    question = frame(spec, understood, previous, docked)
+    question = frame(spec, understood, None if comparison else previous, docked)
     if question is None:
         raise InsightError(_not_understood(prompt, understood, spec))
-    locations, waves = question.indexes()
     data = store.get(spec.code)
     if data.spec is not spec:  # an imported dataset was re-imported between reading the prompt and now
         raise InsightError(f"The {spec.code} survey data was updated just now; please ask again.")
+    if comparison is not None:
+        return _compare(caller, chat_id, data, question, comparison)
+    locations, waves = question.indexes()
     tables = [crosstab(data, q.code, question.audience, locations, waves) for q in question.questions]
     stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
+    return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
+
+
+def _answer(
+    caller: Caller, chat_id: str | None, data: SurveyData, question: Frame, stated: list[Stated], response: str,
+    sources: Sources, notes: list[str] | None = None,
+) -> ChatResult:  # fmt: skip
+    """Store the chat and its stated insights (each with the data version it came from) and shape the answer."""
     chat_id, insight_ids = services.chat_save(
         organization_id=caller.organization_id,
         user_id=caller.user_id,
@@ -85,13 +98,92 @@ def chat(
     )
     return ChatResult(
         chat_id=chat_id,
-        response=_response(question, stated),
+        response=response,
         insights=[_summary(insight_id, question.spec, s) for insight_id, s in zip(insight_ids, stated, strict=True)],
-        understood=understood.understood,
-        not_understood=understood.not_understood,
-        notes=_notes(question),
-        sources=_sources(question),
+        understood=question.understood.understood,
+        not_understood=question.understood.not_understood,
+        notes=_notes(question) + (notes or []),
+        sources=sources,
     )
+
+
+# -- comparisons --------------------------------------------------------------------------------
+COMPARED_PAIRS = 3
+
+
+def _compare(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, c: Comparison) -> ChatResult:
+    """Each side computed on its own and stated (so each number can be explored), then the
+    differences in points and the index of one side against the other."""
+    if base.profile:
+        raise InsightError("Name a topic to compare on, e.g. “TikTok among Gen Z vs millennials in Germany”.")
+    sides = [_side(base, side, c.dimension) for side in c.sides]
+    tables = [[crosstab(data, q.code, f.audience, *f.indexes()) for q in base.questions] for f in sides]
+    names = [_side_name(f, c.dimension) for f in sides]
+    shared = {
+        "audience": f"in {base.place} ({wave_phrase(base.waves)})",
+        "location": f"for {object_(base.label)} ({wave_phrase(base.waves)})",
+        "time": f"for {object_(base.label)} in {base.place}",
+    }[c.dimension]
+    stated: list[Stated] = []
+    topic = "; ".join(q.name for q in base.questions)
+    lines = [f"Comparing {names[0].split(' ', 1)[1]} with {names[1].split(' ', 1)[1]} {shared}, {topic}:"]
+    for question, j, a, b in _differences(base, sides, tables):
+        stated += [state(f, Candidate(question, j, m, "percentage", 0.0)) for f, m in zip(sides, (a, b), strict=True)]
+        lines.append(_difference_line(question.datapoints[j].name, names, a, b))
+    if len(lines) == 1:
+        lines[0] += " no answer has samples large enough on both sides to compare."
+    sources = _sources(sides[0])
+    second = _sources(sides[1])
+    sources.audiences += [a for a in second.audiences if a not in sources.audiences]
+    sources.locations += [loc for loc in second.locations if loc not in sources.locations]
+    sources.waves += [w for w in second.waves if w not in sources.waves]
+    note = (
+        f"Compared by {c.dimension}: each side is computed on its own, and every number above is an insight to explore."
+    )
+    return _answer(caller, chat_id, data, sides[0], stated, "\n".join(lines), sources, [note])
+
+
+def _side(base: Frame, side: Understanding, dimension: str) -> Frame:
+    if dimension == "audience":
+        return replace(base, base_audience=side.audience, base_label=side.audience_label,
+                       audience_ids=[a.id for a in side.audiences])  # fmt: skip
+    if dimension == "location":
+        return replace(base, locations=side.locations or base.locations)
+    return replace(base, waves=side.waves or base.waves)
+
+
+def _differences(
+    base: Frame, sides: list[Frame], tables: list[list[Crosstab]]
+) -> list[tuple[Question, int, Metrics, Metrics]]:
+    """The answers that differ most between the sides (weighted by the smaller side's support)."""
+    excluded = defining(sides[0].audience, base.spec) | defining(sides[1].audience, base.spec)
+    found = []
+    for question, left, right in zip(base.questions, tables[0], tables[1], strict=True):
+        for j, (a, b) in enumerate(zip(left.rows, right.rows, strict=True)):
+            key = f"{question.code}.{question.datapoints[j].code}"
+            if a.audience_percentage is None or b.audience_percentage is None or key in excluded:
+                continue
+            if (a.low_confidence or b.low_confidence) and key not in base.focus:
+                continue
+            support = min(1.0, a.positive_sample / 200, b.positive_sample / 200) if key not in base.focus else 1000.0
+            found.append((abs(a.audience_percentage - b.audience_percentage) * support, question, j, a, b))
+    found.sort(key=lambda f: -f[0])
+    return [(q, j, a, b) for _, q, j, a, b in found[:COMPARED_PAIRS]]
+
+
+def _side_name(f: Frame, dimension: str) -> str:
+    """How a side is named after a percentage: "of Gen Z", "in the United Kingdom", "in Q1 2024"."""
+    if dimension == "audience":
+        return f"of {object_(f.label)}"
+    return f"in {f.place}" if dimension == "location" else f"in {wave_phrase(f.waves)}"
+
+
+def _difference_line(answer: str, names: list[str], a: Metrics, b: Metrics) -> str:
+    """ "TikTok: 87% of Gen Z vs 59% of millennials (+27.6 points; index 147)": the difference from the
+    exact percentages, the index of the first side against the second (100 = the same)."""
+    pa, pb = a.audience_percentage or 0.0, b.audience_percentage or 0.0
+    index = f"; index {pa / pb * 100:.0f}" if pb else ""
+    return f"- {answer}: {pa:.0f}% {names[0]} vs {pb:.0f}% {names[1]} ({pa - pb:+.1f} points{index})"
 
 
 # -- understanding, with what the caller may use and the chat so far ---------------------------

@@ -268,6 +268,30 @@ class Reading:
     not_understood: list[str] = field(default_factory=list)
 
 
+COMPARE = r"\b(?:vs\.?|versus|compared (?:to|with)|in comparison (?:to|with)|against)(?=\s|$)"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a comparison prompt sets side by side: "audience", "location" or "time", and each side's
+    own understanding (only that dimension of it is used; the rest comes from the whole prompt)."""
+
+    dimension: str
+    sides: tuple[Understanding, Understanding]
+
+
+def _names_audience(r: Reading) -> bool:
+    return bool(r.audiences or r.negated or r.age)
+
+
+def _names_location(r: Reading) -> bool:
+    return bool(r.locations)
+
+
+def _names_time(r: Reading) -> bool:
+    return bool(r.time.quarters or r.time.year or r.time.years_ago is not None)
+
+
 def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading) -> DatasetSpec:
     """The dataset that answers best: topic match, weighted by the share of named markets it covers
     and halved if it lacks a named audience; the dataset the chat is on wins ties (x1.05)."""
@@ -508,6 +532,21 @@ class Interpreter:
                 found.append(audience)
                 result.understood.append(f"audience: {'not ' if negated else ''}{audience.name}")
         return found
+
+    # -- comparisons ---------------------------------------------------------------------------
+    def comparison(self, prompt: str, spec: DatasetSpec, today: dt.date) -> Comparison | None:
+        """The two sides of "A vs B", "A compared to B", "A versus B" when they differ in the audience,
+        the market or the period (each side read and resolved against `spec` on its own); None when
+        the prompt compares nothing."""
+        match = re.search(COMPARE, prompt, re.IGNORECASE)
+        if match is None:
+            return None
+        left, right = self.read(prompt[: match.start()]), self.read(prompt[match.end() :])
+        for dimension, named in (("audience", _names_audience), ("location", _names_location), ("time", _names_time)):
+            if named(left) and named(right):
+                sides = (self.resolve(left, spec, today), self.resolve(right, spec, today))
+                return Comparison(dimension, sides)
+        return None
 
     # -- whole prompt --------------------------------------------------------------------------
     def understand(self, prompt: str, start: DatasetSpec, today: dt.date) -> tuple[DatasetSpec, Understanding]:

@@ -312,3 +312,47 @@ def test_a_topic_the_catalog_lacks_is_not_covered_and_never_a_neighbours_numbers
         chat(caller=acme, prompt="favourite fast food chains in Brazil")
     # A prompt whose topic is known, with a word or two beside it, is still answered.
     assert ask(caller=acme, prompt="attitudes to privacy in Germany")["sources"]["topics"][0]["code"] == "attitudes"
+
+
+def _percentage_of(answer: dict, datapoint: str) -> float:
+    insight = next(i for i in answer["insights"] if i["attribute"]["datapoint"] == datapoint)
+    return float(insight["metrics"]["audience_percentage"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "one", "other", "side_ids"),
+    [
+        (
+            "TikTok weekly among Gen Z vs millennials in Germany",
+            "What share of Gen Z in Germany use TikTok weekly?",
+            "What share of millennials in Germany use TikTok weekly?",
+            ["gen_z", "millennials"],
+        ),
+        ("Netflix in the UK vs the US", "Netflix in the UK", "Netflix in the US", []),
+        (
+            "TikTok in Germany in Q1 2024 compared to Q4 2025",
+            "TikTok in Germany in Q1 2024",
+            "TikTok in Germany in Q4 2025",
+            [],
+        ),
+    ],
+)
+def test_a_comparison_computes_each_side_and_states_the_difference(
+    acme: Caller, prompt: str, one: str, other: str, side_ids: list[str]
+) -> None:
+    """Not one intersected audience or one pooled market: each side is the number its own question
+    gives, and the line states the difference in points and the index of one against the other."""
+    answer = ask(caller=acme, prompt=prompt)
+    left, right = ask(caller=acme, prompt=one), ask(caller=acme, prompt=other)
+    expected = (_percentage_of(left, "tiktok" if "TikTok" in prompt else "netflix"),)
+    expected += (_percentage_of(right, "tiktok" if "TikTok" in prompt else "netflix"),)
+    compared = [i for i in answer["insights"] if i["attribute"]["datapoint"] in ("tiktok", "netflix")]
+    assert [i["metrics"]["audience_percentage"] for i in compared] == list(expected)
+    line = next(line for line in answer["response"].splitlines() if line.startswith(("- TikTok", "- Netflix")))
+    a, b = expected
+    assert f"{a:.0f}%" in line and f"{b:.0f}%" in line and f"({a - b:+.1f} points; index {a / b * 100:.0f})" in line
+    assert answer["response"].startswith("Comparing ")
+    assert [a["id"] for a in answer["sources"]["audiences"]] == side_ids
+    for insight in compared:  # each side's number can be explored and recomputed
+        explored = look(caller=acme, insight_id=insight["id"])
+        assert _metrics_of(explored, insight["attribute"]["key"]) == insight["metrics"]

@@ -299,3 +299,33 @@ def test_a_phrase_two_audiences_share_goes_to_the_answering_datasets_own(every_d
     assert interpreter.audience_phrases["superfans"] == ("stans", "devotees")
     assert interpreter.resolve(reading, one, TODAY).audience == {"audience": "stans"}
     assert interpreter.resolve(reading, two, TODAY).audience == {"audience": "devotees"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "dimension", "sides"),
+    [
+        ("TikTok among Gen Z vs millennials", "audience", [{"audience": "gen_z"}, {"audience": "millennials"}]),
+        ("streaming: women compared to men", "audience", [{"audience": "women"}, {"audience": "men"}]),
+        (
+            "gamers versus non-gamers on Instagram",
+            "audience",
+            [{"audience": "gamers"}, {"not": {"audience": "gamers"}}],
+        ),
+        ("Netflix in the UK vs the US", "location", [["s2_44"], ["s2_1"]]),
+        ("TikTok in Q1 2024 compared with Q4 2025", "time", [["q1_2024"], ["q4_2025"]]),
+    ],
+)
+def test_comparisons_are_read_side_by_side(interpreter: Interpreter, prompt: str, dimension: str, sides: list) -> None:
+    found = interpreter.comparison(prompt, CORE, TODAY)
+    assert found is not None and found.dimension == dimension
+    if dimension == "audience":
+        assert [s.audience for s in found.sides] == sides
+    elif dimension == "location":
+        assert [[loc.code for loc in s.locations] for s in found.sides] == sides
+    else:
+        assert [[w.code for w in s.waves] for s in found.sides] == sides
+
+
+def test_a_prompt_without_two_sides_is_no_comparison(interpreter: Interpreter) -> None:
+    assert interpreter.comparison("streaming in Spain", CORE, TODAY) is None
+    assert interpreter.comparison("Gen Z vs the average person on TikTok", CORE, TODAY) is None
