@@ -32,7 +32,7 @@ from insights.results import (
     QuestionInfo,
     Sources,
 )
-from survey.catalog import DatasetSpec, Question
+from survey.catalog import DatasetSpec, Question, Wave
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
 from survey.expressions import ExpressionError, validate
@@ -78,6 +78,8 @@ def chat(
         raise InsightError(f"The {spec.code} survey data was updated just now; please ask again.")
     if comparison is not None:
         return _compare(caller, chat_id, data, question, comparison)
+    if understood.trend:
+        return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
     tables = [crosstab(data, q.code, question.audience, locations, waves) for q in question.questions]
     stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
@@ -105,6 +107,76 @@ def _answer(
         notes=_notes(question) + (notes or []),
         sources=sources,
     )
+
+
+# -- trends -------------------------------------------------------------------------------------
+TREND_ANSWERS = 3
+FASTEST_ANSWERS = 5
+
+
+def _trend_waves(spec: DatasetSpec, u: Understanding, prompt: str) -> list[Wave]:
+    """The waves a trend runs over: from the first period named to the last (to the latest wave
+    after "since"), or every wave of the dataset when none is named."""
+    if not u.waves:
+        return list(spec.waves)
+    first, last = spec.waves.index(u.waves[0]), spec.waves.index(u.waves[-1])
+    if "since" in prompt.lower() or first == last:
+        last = len(spec.waves) - 1
+    return list(spec.waves[first : last + 1])
+
+
+def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -> ChatResult:
+    """Each answer's share wave by wave, the change from the first wave to the last, and (for
+    "fastest growing") the answers ranked by that change. The first and last waves' numbers are
+    stated as insights, so each can be explored."""
+    if base.profile:
+        raise InsightError("Name a topic to follow over time, e.g. “How has TikTok use in Germany changed?”.")
+    if len(base.waves) < 2:
+        raise InsightError(f"{base.spec.name} has one wave for that period; a trend needs two or more.")
+    locations, _ = base.indexes()
+    waves = [[base.spec.waves.index(w)] for w in base.waves]
+    by_wave = [[crosstab(data, q.code, base.audience, locations, w) for q in base.questions] for w in waves]
+    fastest = base.understood.trend == "fastest"
+    series = _series(base, by_wave)
+    series.sort(key=lambda s: -(s[0] if fastest else abs(s[0])) - (1000 if s[3] and not fastest else 0))
+    first, last = replace(base, waves=base.waves[:1]), replace(base, waves=base.waves[-1:])
+    stated: list[Stated] = []
+    period = f"{base.waves[0].name} to {base.waves[-1].name}"
+    topic = "; ".join(q.name[0].lower() + q.name[1:] for q in base.questions)
+    lines = [
+        f"How {topic} {'grew fastest' if fastest else 'changed'} for {object_(base.label)} in {base.place}, {period}:"
+    ]
+    for change, question, j, _, points in series[: FASTEST_ANSWERS if fastest else TREND_ANSWERS]:
+        ends = (points[0][1], points[-1][1])
+        stated += [
+            state(f, Candidate(question, j, m, "percentage", 0.0)) for f, m in zip((first, last), ends, strict=True)
+        ]
+        values = ", ".join(f"{w.name} {m.audience_percentage:.0f}%" for w, m in points)
+        lines.append(f"- {question.datapoints[j].name}: {values} ({change:+.1f} points)")
+    note = "Each wave is computed on its own; the first and last waves' numbers are insights to explore."
+    return _answer(caller, chat_id, data, base, stated, "\n".join(lines), _sources(base), [note])
+
+
+Series = list[tuple[float, Question, int, bool, list[tuple[Wave, Metrics]]]]
+
+
+def _series(base: Frame, by_wave: list[list[Crosstab]]) -> Series:
+    """Per answer: its change in points from the first wave to the last, whether the prompt named it,
+    and its metrics wave by wave (answers too thin to trust at either end are left out)."""
+    excluded = defining(base.audience, base.spec)
+    found: Series = []
+    for i, question in enumerate(base.questions):
+        for j, dp in enumerate(question.datapoints):
+            key = f"{question.code}.{dp.code}"
+            points = [(w, tables[i].rows[j]) for w, tables in zip(base.waves, by_wave, strict=True)]
+            a, b = points[0][1], points[-1][1]
+            named = key in base.focus
+            if key in excluded or a.audience_percentage is None or b.audience_percentage is None:
+                continue
+            if (a.low_confidence or b.low_confidence) and not named:
+                continue
+            found.append((b.audience_percentage - a.audience_percentage, question, j, named, points))
+    return found
 
 
 # -- comparisons --------------------------------------------------------------------------------

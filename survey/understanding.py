@@ -175,6 +175,7 @@ class Understanding:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    trend: str = ""  # "" | "trend" (how something changed over the waves) | "fastest" (what grew most)
     outside: list[str] = field(default_factory=list)
     """Who or when the prompt asks about that the data does not cover (an age group outside the
     survey, a year without waves), in plain words: such a prompt is not answered for everyone."""
@@ -264,10 +265,22 @@ class Reading:
     locations: list[Location] = field(default_factory=list)
     topics: list[TopicMatch] = field(default_factory=list)  # across every dataset, best first
     topic_words: list[str] = field(default_factory=list)  # words of the prompt some topic knows
+    trend: str = ""  # see Understanding.trend
     understood: list[str] = field(default_factory=list)  # locations and topics
     not_understood: list[str] = field(default_factory=list)
 
 
+# "How did … change", "the trend of …", "from Q1 2024 to Q4 2025": a series over the waves.
+TREND = (
+    r"\b(?:trends?|over time|changed?|changing|evolv(?:e|ed|ing)|since|wave on wave|year on year|growth|grew"
+    r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell)\b"
+    r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
+)
+# "Which … are growing fastest": the answers ranked by how much they grew.
+FASTEST = (
+    r"\b(?:fastest|most|biggest|quickest)[- ](?:growing|growth|gains?|risers?|rising|increase)\b"
+    r"|\bgrowing (?:the )?(?:fastest|most)\b"
+)
 COMPARE = r"\b(?:vs\.?|versus|compared (?:to|with)|in comparison (?:to|with)|against)(?=\s|$)"
 
 
@@ -484,6 +497,7 @@ class Interpreter:
         """Read the prompt once: each recogniser removes what it understood before the next looks."""
         reading = Reading()
         text = _normalise(prompt)
+        reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
         text, reading.time = self._time(text)
         text, reading.age, reading.age_phrase = self._age(text)
         text = self._audiences(text, reading)
@@ -508,6 +522,7 @@ class Interpreter:
             result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
         result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.topic_words = list(reading.topic_words)
+        result.trend = reading.trend
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]

@@ -356,3 +356,32 @@ def test_a_comparison_computes_each_side_and_states_the_difference(
     for insight in compared:  # each side's number can be explored and recomputed
         explored = look(caller=acme, insight_id=insight["id"])
         assert _metrics_of(explored, insight["attribute"]["key"]) == insight["metrics"]
+
+
+def test_a_trend_gives_each_wave_on_its_own_and_the_change_from_first_to_last(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="How did TikTok use in Germany change from Q1 2024 to Q4 2025?")
+    line = next(line for line in answer["response"].splitlines() if line.startswith("- TikTok:"))
+    spec = DATASETS_BY_CODE["ds-core"]
+    waves = spec.waves[spec.waves.index(spec.wave("q1_2024")) : spec.waves.index(spec.wave("q4_2025")) + 1]
+    germany = [spec.locations.index(spec.location("s2_49"))]
+    tiktok = [d.code for d in spec.question("social_weekly").datapoints].index("tiktok")
+    shares = [
+        crosstab(store.get("ds-core"), "social_weekly", None, germany, [spec.waves.index(w)])
+        .rows[tiktok]
+        .audience_percentage
+        for w in waves
+    ]  # each wave alone, not pooled
+    assert line == "- TikTok: " + ", ".join(f"{w.name} {p:.0f}%" for w, p in zip(waves, shares, strict=True)) + (
+        f" ({shares[-1] - shares[0]:+.1f} points)"
+    )
+    first, last = (i for i in answer["insights"] if i["attribute"]["datapoint"] == "tiktok")
+    assert (first["metrics"]["audience_percentage"], last["metrics"]["audience_percentage"]) == (shares[0], shares[-1])
+    assert look(caller=acme, insight_id=last["id"])["origins"]["waves"] == [{"code": "q4_2025", "name": "Q4 2025"}]
+
+
+def test_growing_fastest_ranks_the_answers_by_their_change(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="Which payment methods are growing fastest in Brazil?")
+    lines = [line for line in answer["response"].splitlines() if line.startswith("- ")]
+    changes = [float(line.rsplit("(", 1)[1].split(" ")[0]) for line in lines]
+    assert len(lines) >= 3 and changes == sorted(changes, reverse=True)
+    assert answer["response"].startswith("How payment methods used grew fastest for people in Brazil")

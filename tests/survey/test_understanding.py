@@ -329,3 +329,20 @@ def test_comparisons_are_read_side_by_side(interpreter: Interpreter, prompt: str
 def test_a_prompt_without_two_sides_is_no_comparison(interpreter: Interpreter) -> None:
     assert interpreter.comparison("streaming in Spain", CORE, TODAY) is None
     assert interpreter.comparison("Gen Z vs the average person on TikTok", CORE, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "trend"),
+    [
+        ("How did TikTok use in Germany change from Q1 2024 to Q4 2025?", "trend"),
+        ("streaming trends among Gen Z in the UK", "trend"),
+        ("Has Netflix grown in Spain since 2024?", "trend"),
+        ("Which payment methods are growing fastest in Brazil?", "fastest"),
+        ("the fastest-growing social platforms in India", "fastest"),
+        ("Which streaming services do Americans use?", ""),
+        ("Where do people shop from home?", ""),
+    ],
+)
+def test_trends_are_recognised(interpreter: Interpreter, prompt: str, trend: str) -> None:
+    _, u = interpreter.understand(prompt, CORE, TODAY)
+    assert u.trend == trend
