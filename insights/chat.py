@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from insights import selectors, services, store
-from insights.framing import Context, Docked, Frame, Stated, frame, state
+from insights.framing import Context, Docked, Frame, Stated, frame, label_of, restate, state
 from insights.results import (
     Attribute,
     AudienceSource,
@@ -35,7 +35,7 @@ from insights.results import (
 from survey.catalog import DatasetSpec, Question, Wave
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
-from survey.expressions import ExpressionError, validate
+from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
 from survey.ranking import Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
@@ -78,6 +78,8 @@ def chat(
         raise InsightError(f"The {spec.code} survey data was updated just now; please ask again.")
     if comparison is not None:
         return _compare(caller, chat_id, data, question, comparison)
+    if understood.breakdown:
+        return _breakdown(caller, chat_id, data, question)
     if understood.trend:
         return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
@@ -184,35 +186,84 @@ COMPARED_PAIRS = 3
 
 
 def _compare(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, c: Comparison) -> ChatResult:
-    """Each side computed on its own and stated (so each number can be explored), then the
+    """Two sides, each computed on its own and stated (so each number can be explored), then the
     differences in points and the index of one side against the other."""
     if base.profile:
         raise InsightError("Name a topic to compare on, e.g. “TikTok among Gen Z vs millennials in Germany”.")
     sides = [_side(base, side, c.dimension) for side in c.sides]
-    tables = [[crosstab(data, q.code, f.audience, *f.indexes()) for q in base.questions] for f in sides]
     names = [_side_name(f, c.dimension) for f in sides]
-    shared = {
+    header = f"Comparing {names[0].split(' ', 1)[1]} with {names[1].split(' ', 1)[1]} {_shared(base, c.dimension)}"
+    return _side_by_side(caller, chat_id, data, base, sides, c.dimension, header)
+
+
+def _side_by_side(
+    caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, sides: list[Frame], dimension: str, header: str
+) -> ChatResult:
+    """Sides computed one by one; the answers that differ most between them, each side's number
+    stated as an insight; two sides get the difference in points and the index of one against the
+    other, more sides the spread between the highest and the lowest."""
+    tables = [[crosstab(data, q.code, f.audience, *f.indexes()) for q in base.questions] for f in sides]
+    names = [_side_name(f, dimension) for f in sides]
+    stated: list[Stated] = []
+    lines = [f"{header}, {'; '.join(q.name[0].lower() + q.name[1:] for q in base.questions)}:"]
+    for question, j, rows in _differences(base, sides, tables):
+        stated += [state(f, Candidate(question, j, m, "percentage", 0.0)) for f, m in zip(sides, rows, strict=True)]
+        lines.append(_difference_line(question.datapoints[j].name, names, rows))
+    if len(lines) == 1:
+        lines[0] += " no answer has samples large enough on every side to compare."
+    sources = _sources(sides[0])
+    for other in (_sources(f) for f in sides[1:]):
+        sources.audiences += [a for a in other.audiences if a not in sources.audiences]
+        sources.locations += [loc for loc in other.locations if loc not in sources.locations]
+        sources.waves += [w for w in other.waves if w not in sources.waves]
+    note = (
+        f"Compared by {dimension}: each side is computed on its own, and every number above is an insight to explore."
+    )
+    return _answer(caller, chat_id, data, sides[0], stated, "\n".join(lines), sources, [note])
+
+
+MAX_SIDES = 12
+
+
+def _breakdown(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -> ChatResult:
+    """One side per generation, gender, market or region of the question's base."""
+    if base.profile:
+        raise InsightError("Name a topic to break down, e.g. “TikTok use in Germany by age group”.")
+    kind, spec = base.understood.breakdown, base.spec
+    if kind in ("generation", "gender"):
+        wanted = "age" if kind == "generation" else "gender"
+        groups = [a for a in spec.audiences if set(a.expression) == {wanted}]
+        if len(groups) < 2:
+            raise InsightError(f"{spec.name} has no {kind} groups to break down by.")
+        sides = [_with_part(base, {"audience": a.id}) for a in groups]
+        dimension = "audience"
+    else:
+        markets = base.locations if len(base.locations) > 1 else list(spec.locations)
+        if kind == "region":
+            regions = list(dict.fromkeys(loc.region for loc in markets))
+            sides = [replace(base, locations=[loc for loc in markets if loc.region == r]) for r in regions]
+        else:
+            sides = [replace(base, locations=[loc]) for loc in markets[:MAX_SIDES]]
+        dimension = "location"
+    if len(sides) < 2:
+        raise InsightError(f"There is only one {kind} in {base.place} to break down by.")
+    return _side_by_side(caller, chat_id, data, base, sides, dimension, f"By {kind} {_shared(base, dimension)}")
+
+
+def _with_part(base: Frame, part: Expression) -> Frame:
+    """The base's audience with one part restated (a generation or a gender), the rest kept."""
+    audience, _ = restate(base.spec, base.base_audience, part)
+    label, ids = label_of(base.spec, audience)
+    return replace(base, base_audience=audience, base_label=label, audience_ids=ids)
+
+
+def _shared(base: Frame, dimension: str) -> str:
+    """What the sides have in common, for the header."""
+    return {
         "audience": f"in {base.place} ({wave_phrase(base.waves)})",
         "location": f"for {object_(base.label)} ({wave_phrase(base.waves)})",
         "time": f"for {object_(base.label)} in {base.place}",
-    }[c.dimension]
-    stated: list[Stated] = []
-    topic = "; ".join(q.name for q in base.questions)
-    lines = [f"Comparing {names[0].split(' ', 1)[1]} with {names[1].split(' ', 1)[1]} {shared}, {topic}:"]
-    for question, j, a, b in _differences(base, sides, tables):
-        stated += [state(f, Candidate(question, j, m, "percentage", 0.0)) for f, m in zip(sides, (a, b), strict=True)]
-        lines.append(_difference_line(question.datapoints[j].name, names, a, b))
-    if len(lines) == 1:
-        lines[0] += " no answer has samples large enough on both sides to compare."
-    sources = _sources(sides[0])
-    second = _sources(sides[1])
-    sources.audiences += [a for a in second.audiences if a not in sources.audiences]
-    sources.locations += [loc for loc in second.locations if loc not in sources.locations]
-    sources.waves += [w for w in second.waves if w not in sources.waves]
-    note = (
-        f"Compared by {c.dimension}: each side is computed on its own, and every number above is an insight to explore."
-    )
-    return _answer(caller, chat_id, data, sides[0], stated, "\n".join(lines), sources, [note])
+    }[dimension]
 
 
 def _side(base: Frame, side: Understanding, dimension: str) -> Frame:
@@ -226,21 +277,24 @@ def _side(base: Frame, side: Understanding, dimension: str) -> Frame:
 
 def _differences(
     base: Frame, sides: list[Frame], tables: list[list[Crosstab]]
-) -> list[tuple[Question, int, Metrics, Metrics]]:
-    """The answers that differ most between the sides (weighted by the smaller side's support)."""
-    excluded = defining(sides[0].audience, base.spec) | defining(sides[1].audience, base.spec)
+) -> list[tuple[Question, int, list[Metrics]]]:
+    """The answers that differ most between the sides (weighted by the thinnest side's support)."""
+    excluded = set().union(*(defining(f.audience, base.spec) for f in sides))
     found = []
-    for question, left, right in zip(base.questions, tables[0], tables[1], strict=True):
-        for j, (a, b) in enumerate(zip(left.rows, right.rows, strict=True)):
-            key = f"{question.code}.{question.datapoints[j].code}"
-            if a.audience_percentage is None or b.audience_percentage is None or key in excluded:
+    for i, question in enumerate(base.questions):
+        for j, dp in enumerate(question.datapoints):
+            key = f"{question.code}.{dp.code}"
+            rows = [side_tables[i].rows[j] for side_tables in tables]
+            shares = [m.audience_percentage for m in rows]
+            if key in excluded or any(p is None for p in shares):
                 continue
-            if (a.low_confidence or b.low_confidence) and key not in base.focus:
+            if any(m.low_confidence for m in rows) and key not in base.focus:
                 continue
-            support = min(1.0, a.positive_sample / 200, b.positive_sample / 200) if key not in base.focus else 1000.0
-            found.append((abs(a.audience_percentage - b.audience_percentage) * support, question, j, a, b))
+            support = min(1.0, *(m.positive_sample / 200 for m in rows)) if key not in base.focus else 1000.0
+            spread = max(p or 0.0 for p in shares) - min(p or 0.0 for p in shares)
+            found.append((spread * support, question, j, rows))
     found.sort(key=lambda f: -f[0])
-    return [(q, j, a, b) for _, q, j, a, b in found[:COMPARED_PAIRS]]
+    return [(q, j, rows) for _, q, j, rows in found[:COMPARED_PAIRS]]
 
 
 def _side_name(f: Frame, dimension: str) -> str:
@@ -250,12 +304,17 @@ def _side_name(f: Frame, dimension: str) -> str:
     return f"in {f.place}" if dimension == "location" else f"in {wave_phrase(f.waves)}"
 
 
-def _difference_line(answer: str, names: list[str], a: Metrics, b: Metrics) -> str:
+def _difference_line(answer: str, names: list[str], rows: list[Metrics]) -> str:
     """ "TikTok: 87% of Gen Z vs 59% of millennials (+27.6 points; index 147)": the difference from the
-    exact percentages, the index of the first side against the second (100 = the same)."""
-    pa, pb = a.audience_percentage or 0.0, b.audience_percentage or 0.0
-    index = f"; index {pa / pb * 100:.0f}" if pb else ""
-    return f"- {answer}: {pa:.0f}% {names[0]} vs {pb:.0f}% {names[1]} ({pa - pb:+.1f} points{index})"
+    exact percentages and the index of the first side against the second (100 = the same); with more
+    sides, each side's share and the spread between the highest and the lowest."""
+    shares = [m.audience_percentage or 0.0 for m in rows]
+    if len(rows) == 2:
+        pa, pb = shares
+        index = f"; index {pa / pb * 100:.0f}" if pb else ""
+        return f"- {answer}: {pa:.0f}% {names[0]} vs {pb:.0f}% {names[1]} ({pa - pb:+.1f} points{index})"
+    each = ", ".join(f"{p:.0f}% {name}" for p, name in zip(shares, names, strict=True))
+    return f"- {answer}: {each} (spread {max(shares) - min(shares):.1f} points)"
 
 
 # -- understanding, with what the caller may use and the chat so far ---------------------------

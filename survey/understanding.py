@@ -176,6 +176,7 @@ class Understanding:
     not_understood: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     trend: str = ""  # "" | "trend" (how something changed over the waves) | "fastest" (what grew most)
+    breakdown: str = ""  # "" | "generation" | "gender" | "market" | "region": one answer per group
     outside: list[str] = field(default_factory=list)
     """Who or when the prompt asks about that the data does not cover (an age group outside the
     survey, a year without waves), in plain words: such a prompt is not answered for everyone."""
@@ -266,6 +267,7 @@ class Reading:
     topics: list[TopicMatch] = field(default_factory=list)  # across every dataset, best first
     topic_words: list[str] = field(default_factory=list)  # words of the prompt some topic knows
     trend: str = ""  # see Understanding.trend
+    breakdown: str = ""  # see Understanding.breakdown
     understood: list[str] = field(default_factory=list)  # locations and topics
     not_understood: list[str] = field(default_factory=list)
 
@@ -276,6 +278,13 @@ TREND = (
     r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell)\b"
     r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
 )
+# "… by age group", "across countries", "split by gender": one side per generation, gender, market or region.
+BREAKDOWN = (
+    r"\b(?:broken down by|split by|by|across|per|for each|in each)\s+"
+    r"(age(?: groups?| bands?)?|generations?|genders?|sex|countr(?:y|ies)|markets?|regions?)\b"
+)
+BREAKDOWN_KIND = {"age": "generation", "generation": "generation", "gender": "gender", "sex": "gender",
+                  "countr": "market", "market": "market", "region": "region"}  # fmt: skip
 # "Which … are growing fastest": the answers ranked by how much they grew.
 FASTEST = (
     r"\b(?:fastest|most|biggest|quickest)[- ](?:growing|growth|gains?|risers?|rising|increase)\b"
@@ -498,6 +507,10 @@ class Interpreter:
         reading = Reading()
         text = _normalise(prompt)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
+        if match := re.search(BREAKDOWN, text):
+            reading.breakdown = next(v for k, v in BREAKDOWN_KIND.items() if match.group(1).startswith(k))
+            reading.understood.append(f"breakdown: by {reading.breakdown}")
+            text = text[: match.start()] + " " + text[match.end() :]
         text, reading.time = self._time(text)
         text, reading.age, reading.age_phrase = self._age(text)
         text = self._audiences(text, reading)
@@ -523,6 +536,7 @@ class Interpreter:
         result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.topic_words = list(reading.topic_words)
         result.trend = reading.trend
+        result.breakdown = reading.breakdown
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]

@@ -385,3 +385,30 @@ def test_growing_fastest_ranks_the_answers_by_their_change(acme: Caller) -> None
     changes = [float(line.rsplit("(", 1)[1].split(" ")[0]) for line in lines]
     assert len(lines) >= 3 and changes == sorted(changes, reverse=True)
     assert answer["response"].startswith("How payment methods used grew fastest for people in Brazil")
+
+
+def test_a_breakdown_by_generation_gives_each_generation_its_own_number(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="TikTok use in Germany by age group")
+    assert answer["response"].startswith("By generation in Germany (2025), social platforms used weekly:")
+    generations = ["gen_z", "millennials", "gen_x", "boomers"]
+    assert [a["id"] for a in answer["sources"]["audiences"]] == generations
+    tiktok = [i for i in answer["insights"] if i["attribute"]["datapoint"] == "tiktok"]
+    for insight, generation in zip(tiktok, generations, strict=True):
+        alone = ask(caller=acme, prompt=f"What share of {generation.replace('_', ' ')} in Germany use TikTok weekly?")
+        assert (
+            insight["metrics"]
+            == next(i for i in alone["insights"] if i["attribute"]["datapoint"] == "tiktok")["metrics"]
+        )
+
+
+def test_a_breakdown_by_country_or_region_and_by_gender(acme: Caller) -> None:
+    by_country = ask(caller=acme, prompt="streaming in Europe by country")
+    europe = [loc["code"] for loc in ask(caller=acme, prompt="streaming in Europe")["sources"]["locations"]]
+    assert [loc["code"] for loc in by_country["sources"]["locations"]] == europe and len(europe) > 2
+    line = by_country["response"].splitlines()[1]
+    assert line.count("% in ") == len(europe) and "spread" in line
+    by_gender = ask(caller=acme, prompt="Netflix by gender in the UK")
+    assert [a["id"] for a in by_gender["sources"]["audiences"]] == ["women", "men"]
+    assert "of women vs" in by_gender["response"] and "index" in by_gender["response"]
+    regions = ask(caller=acme, prompt="social platforms across regions")
+    assert regions["response"].startswith("By region") and "in Europe" in regions["response"]

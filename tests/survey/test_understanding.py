@@ -346,3 +346,20 @@ def test_a_prompt_without_two_sides_is_no_comparison(interpreter: Interpreter) -
 def test_trends_are_recognised(interpreter: Interpreter, prompt: str, trend: str) -> None:
     _, u = interpreter.understand(prompt, CORE, TODAY)
     assert u.trend == trend
+
+
+@pytest.mark.parametrize(
+    ("prompt", "breakdown", "topic"),
+    [
+        ("TikTok use in Germany by age group", "generation", "social_weekly"),
+        ("streaming in Europe by country", "market", "streaming"),
+        ("Netflix broken down by gender in the UK", "gender", "streaming"),
+        ("social platforms across regions", "region", "social_weekly"),
+        ("Which streaming services do Americans use?", "", "streaming"),
+    ],
+)
+def test_breakdowns_are_recognised_and_their_words_are_not_topics(
+    interpreter: Interpreter, prompt: str, breakdown: str, topic: str
+) -> None:
+    _, u = interpreter.understand(prompt, CORE, TODAY)
+    assert (u.breakdown, u.topic_family, u.not_understood) == (breakdown, topic, [])
