@@ -168,7 +168,7 @@ def test_tools_over_mcp(client: Client, world: World) -> None:
     assert structured["chat_id"] in text and structured["insights"][0]["id"] in text and "Sources:" in text
     explored = call_tool(client, token, "explore_insight_gwi", {"insight_id": structured["insights"][0]["id"]})
     calcs = explored.json()["result"]["structuredContent"]["calculations"]
-    assert calcs[0]["question"]["code"] == "devices" and len(calcs[0]["datapoints"]) == 7
+    assert calcs[0]["question"]["code"] == "devices" and len(calcs[0]["datapoints"]) == 12
 
     refused = call_tool(client, token, "chat_gwi", {"prompt": "qwxz vbnm"}).json()["result"]
     assert refused["isError"] is True and "Try phrasings like" in refused["content"][0]["text"]
