@@ -197,8 +197,9 @@ def _compare(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame,
 
 
 def _side_by_side(
-    caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, sides: list[Frame], dimension: str, header: str
-) -> ChatResult:
+    caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, sides: list[Frame], dimension: str, header: str,
+    notes: list[str] | None = None,
+) -> ChatResult:  # fmt: skip
     """Sides computed one by one; the answers that differ most between them, each side's number
     stated as an insight; two sides get the difference in points and the index of one against the
     other, more sides the spread between the highest and the lowest."""
@@ -219,7 +220,7 @@ def _side_by_side(
     note = (
         f"Compared by {dimension}: each side is computed on its own, and every number above is an insight to explore."
     )
-    return _answer(caller, chat_id, data, sides[0], stated, "\n".join(lines), sources, [note])
+    return _answer(caller, chat_id, data, sides[0], stated, "\n".join(lines), sources, [note, *(notes or [])])
 
 
 MAX_SIDES = 12
@@ -230,6 +231,7 @@ def _breakdown(caller: Caller, chat_id: str | None, data: SurveyData, base: Fram
     if base.profile:
         raise InsightError("Name a topic to break down, e.g. “TikTok use in Germany by age group”.")
     kind, spec = base.understood.breakdown, base.spec
+    notes: list[str] = []
     if kind in ("generation", "gender"):
         wanted = "age" if kind == "generation" else "gender"
         groups = [a for a in spec.audiences if set(a.expression) == {wanted}]
@@ -244,10 +246,15 @@ def _breakdown(caller: Caller, chat_id: str | None, data: SurveyData, base: Fram
             sides = [replace(base, locations=[loc for loc in markets if loc.region == r]) for r in regions]
         else:
             sides = [replace(base, locations=[loc]) for loc in markets[:MAX_SIDES]]
+            if len(markets) > MAX_SIDES:
+                left_out = ", ".join(loc.name for loc in markets[MAX_SIDES:])
+                notes.append(
+                    f"The first {MAX_SIDES} of {len(markets)} markets, in the dataset's order; not shown: {left_out}."
+                )
         dimension = "location"
     if len(sides) < 2:
         raise InsightError(f"There is only one {kind} in {base.place} to break down by.")
-    return _side_by_side(caller, chat_id, data, base, sides, dimension, f"By {kind} {_shared(base, dimension)}")
+    return _side_by_side(caller, chat_id, data, base, sides, dimension, f"By {kind} {_shared(base, dimension)}", notes)
 
 
 def _with_part(base: Frame, part: Expression) -> Frame:
@@ -345,8 +352,9 @@ def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
 
 
 def _weak(u: Understanding | Reading) -> bool:
-    """A topic matched by a few generic words while more of the prompt's words are unknown to every
-    topic is a neighbour of what was asked, not an answer to it ("car brands" → attitudes)."""
+    """A topic matched by words that do not tell topics apart ("brands"), or by fewer distinctive words
+    than the prompt has words no topic knows, is a neighbour of what was asked, not an answer to it
+    ("yacht brands" → views on brand activism)."""
     best = u.topics[0] if u.topics else None
     return best is None or (best.datapoint is None and len(u.not_understood) > len(u.topic_words))
 

@@ -123,6 +123,14 @@ STOPWORDS = frozenset(
         "users",
         "adults",
         "respondents",
+        # verbs of preference say nothing about the topic ("which car brands do Germans prefer?")
+        "prefer",
+        "prefers",
+        "preferred",
+        "love",
+        "loves",
+        "like",
+        "likes",
     ]
 )
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
@@ -343,6 +351,9 @@ def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
     return all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
 
 
+GENERIC_IDF = 2.0  # a word in so many questions' documents that it names no topic by itself
+
+
 class Interpreter:
     """Understands prompts against one or more datasets' catalogs."""
 
@@ -492,7 +503,8 @@ class Interpreter:
             if not any(m.question.code == question.code for m in matches):
                 matches.append(TopicMatch(question, score))
         vocabulary = self.index.vocabulary()
-        result.topic_words = [t for t in query if t in vocabulary]
+        # Words that tell topics apart: "brand" is in too many questions to say which one is meant.
+        result.topic_words = [t for t in query if t in vocabulary and self.index.idf[t] >= GENERIC_IDF]
         leftovers = [
             w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary
         ]

@@ -32,7 +32,7 @@ def insights_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     folder = str(tmp_path_factory.mktemp("insights"))
     with override_settings(SPARK_INSIGHTS_DIR=folder):
-        for code, size in (("ds-core", 40_000), ("ds-usa-deep", 8_000), ("ds-gaming", 8_000)):
+        for code, size in (("ds-core", 60_000), ("ds-usa-deep", 8_000), ("ds-gaming", 8_000)):
             store.build(code, size)
     return folder
 

@@ -16,7 +16,8 @@ from survey.generator import MODEL, load_model
 def test_the_shipped_catalog_loads() -> None:
     assert [d.code for d in DATASETS] == ["ds-core", "ds-usa-deep", "ds-gaming"]
     core = DATASETS_BY_CODE["ds-core"]
-    assert len(core.locations) == 20 and len(core.waves) == 8 and len(core.questions) == 10
+    assert len(core.locations) == 50 and len(core.waves) == 12 and len(core.questions) == 66
+    assert sum(len(q.datapoints) for q in core.questions) == 805 and core.waves[0].code == "q1_2023"
     assert core.location("s2_1").aliases[:2] == ("us", "usa")
     assert core.question("social_weekly").datapoint("x_twitter").synonyms == ("twitter", "x")
     assert core.question("social_weekly").suffix == "weekly" and core.question("social_time").suffix is None
@@ -28,11 +29,27 @@ def test_the_shipped_catalog_loads() -> None:
         "boomers",
         "women",
         "men",
+        "core_gamers",
+        "big_spenders",
+        "pc_gamers",
+        "console_gamers",
+        "mobile_gamers",
     ]
     assert REGION_ALIASES["Oceania"] == ("oceania",)
     # Markets are shared between datasets, not copied.
     assert DATASETS_BY_CODE["ds-usa-deep"].locations[0] is core.location("s2_1")
-    assert [t.name for t in MODEL.traits] == ["tech", "social", "eco", "sport", "thrift"]
+    assert [t.name for t in MODEL.traits] == [
+        "tech",
+        "social",
+        "eco",
+        "sport",
+        "thrift",
+        "affluence",
+        "family",
+        "urban",
+        "health",
+        "study",
+    ]
     assert MODEL.boost("s2_86", "wechat") == 5.5 and MODEL.boost("s2_86", "cricket") == 0.0
 
 
