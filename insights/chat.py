@@ -62,7 +62,26 @@ def chat(
 ) -> ChatResult:
     """Answer a prompt with ranked insights (the result of chat_gwi)."""
     previous = _previous(caller, chat_id) if chat_id else None
-    today = today or timezone.localdate()
+    for _ in range(3):
+        try:
+            return _chat(caller, prompt, chat_id, previous, docked_audiences, today or timezone.localdate())
+        except _DataUpdated:  # read again, against the definition of the data that will answer
+            continue
+    raise InsightError("The survey data is being updated right now; please ask again in a moment.")
+
+
+class _DataUpdated(Exception):
+    """An imported dataset got a new definition between reading the prompt and computing the answer."""
+
+
+def _chat(
+    caller: Caller,
+    prompt: str,
+    chat_id: str | None,
+    previous: Context | None,
+    docked_audiences: list[str] | None,
+    today: dt.date,
+) -> ChatResult:
     spec, understood = _understand(prompt, caller, previous, today)
     comparison = _interpreter(_specs(caller)).comparison(prompt, spec, today)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
@@ -74,8 +93,8 @@ def chat(
     if question is None:
         raise InsightError(_not_understood(prompt, understood, spec))
     data = store.get(spec.code)
-    if data.spec is not spec:  # an imported dataset was re-imported between reading the prompt and now
-        raise InsightError(f"The {spec.code} survey data was updated just now; please ask again.")
+    if data.spec is not spec and data.spec != spec:
+        raise _DataUpdated(spec.code)
     if comparison is not None:
         return _compare(caller, chat_id, data, question, comparison)
     if understood.breakdown:

@@ -31,7 +31,7 @@ PROMPTS = [
     "What share of Gen Z in Germany use TikTok weekly?",
     "Which social platforms do millennial women in the UK use?",
     "How many people in Brazil use Instagram?",
-    "Which snack brands did women buy last month?",  # the imported dataset
+    "How many women bought Crunchy Co last month?",  # the imported dataset (its brand names it)
 ]
 VERSIONS = {"A": ("2024", "30000"), "B": ("99", "20000")}  # seed, respondents
 CODEBOOK = """

@@ -15,6 +15,7 @@ from survey import versions
 from survey.catalog import DATASETS_BY_CODE
 from survey.data import SurveyData, load
 from survey.generator import generate
+from survey.importer import Question, Source, Structure, assemble
 from tests.factories import World
 
 PROMPT = "What share of Gen Z in Germany use TikTok weekly?"
@@ -127,3 +128,22 @@ def test_a_retired_version_stays_while_this_process_maps_it(own_data: Path, sett
     del held
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     assert versions.prune(store.folder("ds-gaming"), dt.timedelta(0), now=later)  # ... and the old one can go
+
+
+def test_a_re_import_with_the_same_definition_is_the_same_dataset(own_data: Path) -> None:
+    """Each data version of an imported dataset loads its own definition; an unchanged definition is
+    equal (so an answer that read the prompt against one version may use the next)."""
+
+    def imported(seed: int) -> SurveyData:
+        rows = np.random.default_rng(seed).integers(0, 2, size=50).astype(float)
+        source = Source(
+            {"q": rows},
+            {"q": {0.0: "No", 1.0: "Yes"}},
+            [Question("q", "Owns a bike", "single", ["q"], [(0.0, "No"), (1.0, "Yes")])],
+        )
+        return store.publish_import(assemble(source, Structure("ds-bikes", "Bikes", "", "2025", location="s2_31")))
+
+    first, second = imported(1), imported(2)
+    loaded = [load(versions.path(store.folder("ds-bikes"), d.version)) for d in (first, second)]
+    assert loaded[0].spec is not loaded[1].spec and loaded[0].spec == loaded[1].spec
+    assert not np.array_equal(loaded[0].cell_dp_count["q"], loaded[1].cell_dp_count["q"])
