@@ -82,8 +82,9 @@ def _chat(
     docked_audiences: list[str] | None,
     today: dt.date,
 ) -> ChatResult:
-    spec, understood = _understand(prompt, caller, previous, today)
-    comparison = _interpreter(_specs(caller)).comparison(prompt, spec, today)
+    specs = _specs(caller)  # once per answer: it lists the data folder and reads each pointer
+    spec, understood = _understand(prompt, specs, previous, today)
+    comparison = _interpreter(specs).comparison(prompt, spec, today)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
         raise InsightError(" ".join(outside) + " Ask about people and periods the survey covers.")
@@ -383,10 +384,10 @@ def _quoted(words: list[str]) -> str:
 
 
 def _understand(
-    prompt: str, caller: Caller, previous: Context | None, today: dt.date
+    prompt: str, specs: list[DatasetSpec], previous: Context | None, today: dt.date
 ) -> tuple[DatasetSpec, Understanding]:
-    """The dataset that answers best, and the prompt as understood against it (one reading)."""
-    specs = _specs(caller)
+    """The dataset that answers best among those the caller may use, and the prompt as understood
+    against it (one reading)."""
     spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
     _unlicensed_topic(prompt, specs, understood)
     if understood.topics and _weak(understood):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,10 +115,8 @@ def build(code: str, respondents: int | None = None, seed: int = 2024) -> Survey
     version, publish it, and prune the versions no process needs any more."""
     spec = DATASETS_BY_CODE[code]
     data = generate(spec, respondents or spec.default_respondents, seed)
-    where = folder(code)
-    data.version = versions.write(where, data.save)
-    _remove_unversioned(where)
-    prune(code)
+    data.version = _publish(code, data.save)
+    _remove_unversioned(folder(code))
     return data
 
 
@@ -129,9 +128,15 @@ def publish_import(imported: Imported) -> SurveyData:
         imported.data.save(folder)
         (folder / DEFINITION).write_text(definition)
 
-    imported.data.version = versions.write(folder(imported.spec.code), save)
-    prune(imported.spec.code)
+    imported.data.version = _publish(imported.spec.code, save)
     return imported.data
+
+
+def _publish(code: str, save: Callable[[Path], None]) -> str:
+    """Write a new version of the dataset with `save`, switch to it, and prune what nothing needs."""
+    version = versions.write(folder(code), save)
+    prune(code)
+    return version
 
 
 def spec(code: str) -> DatasetSpec | None:
