@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "orgadmin",
     "demo",
     "api",
+    "ops",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files served from here, not a CDN (the CSP allows only self)
