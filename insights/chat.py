@@ -9,7 +9,9 @@ audiences of another organization are "not found".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -36,7 +38,7 @@ from survey.catalog import DatasetSpec, Question, Wave
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
 from survey.expressions import Expression, ExpressionError, validate
-from survey.phrasing import object_, wave_phrase
+from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
 
@@ -544,6 +546,7 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     spec = data.spec  # the definition of that version (an imported dataset's may change between versions)
     question = spec.question(s["question"])
     locations, waves = [spec.location(c) for c in s["locations"]], [spec.wave(c) for c in s["waves"]]
+    place = location_phrase(spec, locations)
     table = crosstab(
         data,
         question.code,
@@ -560,7 +563,8 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
             waves=[CodeName(code=w.code, name=w.name) for w in waves],
             datasets=[CodeName(code=spec.code, name=spec.name)],
         ),
-        calculations=[_calculation(question, table.base_sample, table.base_size, table.rows)],
+        calculations=[_calculation(question, table, partial(sentence, s["kind"], s["audience_label"], place))],
+        metric_priority=metric_priority(s["kind"]),
         low_confidence_threshold=LOW_CONFIDENCE_SAMPLE,
     )
 
@@ -593,7 +597,25 @@ def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict[str, Any]) -> l
     return [OriginAudience(id=i, name=n, description=d, expression=e) for i, n, d, e in found]
 
 
-def _calculation(question: Question, base_sample: int, base_size: float, rows: tuple[Metrics, ...]) -> Calculation:
+METRICS = [f.name for f in fields(Metrics) if f.name != "low_confidence"]
+
+
+def metric_priority(kind: str) -> list[str]:
+    """The nine metrics in the order to read them: the insight's own measure first."""
+    lead = "audience_index" if kind == "index" else "audience_percentage"
+    after = [
+        "audience_percentage",
+        "audience_index",
+        "datapoint_percentage",
+        "positive_size",
+        "audience_size",
+        "datapoint_size",
+    ]
+    return list(dict.fromkeys([lead, *after, *METRICS]))
+
+
+def _calculation(question: Question, table: Crosstab, phrase: Callable[[str, Metrics], str]) -> Calculation:
+    """Every datapoint's metrics, each with its sentence (`phrase(datapoint phrase, metrics)`)."""
     return Calculation(
         question=QuestionInfo(
             namespace=question.namespace,
@@ -603,9 +625,15 @@ def _calculation(question: Question, base_sample: int, base_size: float, rows: t
             kind=question.kind,
             suffix=question.suffix,
         ),
-        base=Base(sample=base_sample, size=base_size),
+        base=Base(sample=table.base_sample, size=table.base_size),
         datapoints=[
-            DatapointMetrics(code=dp.code, name=dp.name, **_attribute(question, dp.code).model_dump(), metrics=m)
-            for dp, m in zip(question.datapoints, rows, strict=True)
+            DatapointMetrics(
+                code=dp.code,
+                name=dp.name,
+                **_attribute(question, dp.code).model_dump(),
+                metrics=m,
+                generated_text=phrase(dp.phrase, m),
+            )
+            for dp, m in zip(question.datapoints, table.rows, strict=True)
         ],
     )

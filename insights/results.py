@@ -115,6 +115,9 @@ class DatapointMetrics(Attribute):
     code: str
     name: str
     metrics: Metrics
+    generated_text: str = Field(
+        description="This datapoint's number as a sentence, in the insight's own form (its share or its index)"
+    )
 
 
 class Calculation(BaseModel):
@@ -129,6 +132,10 @@ class ExploreResult(BaseModel):
     insight: InsightText
     origins: Origins
     calculations: list[Calculation]
+    metric_priority: list[str] = Field(
+        description="The metrics in the order to read them: the insight's own measure first "
+        "(audience_percentage for a share, audience_index for an index), then the rest"
+    )
     low_confidence_threshold: int
 
     def text(self) -> str:
@@ -144,16 +151,21 @@ class ExploreResult(BaseModel):
                 f"Question {calc.question.code}: {calc.question.name} (base: {calc.base.sample} "
                 f"respondents, {calc.base.size:,.0f} people)"
             )
-            lines += [_metrics_line(dp) for dp in calc.datapoints]
+            lines += [_metrics_line(dp, self.metric_priority) for dp in calc.datapoints]
         return "\n".join(lines)
 
 
-def _metrics_line(dp: DatapointMetrics) -> str:
+def _metrics_line(dp: DatapointMetrics, priority: list[str]) -> str:
+    """A datapoint's headline metrics, in the order of `metric_priority`, then its sentence."""
     m = dp.metrics
-    pct = "n/a" if m.audience_percentage is None else f"{m.audience_percentage:.1f}%"
-    index = "n/a" if m.audience_index is None else f"{m.audience_index:.0f}"
+    shown = {
+        "audience_percentage": "audience % "
+        + ("n/a" if m.audience_percentage is None else f"{m.audience_percentage:.1f}%"),
+        "audience_index": "index " + ("n/a" if m.audience_index is None else f"{m.audience_index:.0f}"),
+    }
+    headline = [shown[name] for name in priority if name in shown]
     flag = " (low sample)" if m.low_confidence else ""
     return (
-        f"  {dp.name}: audience % {pct}, index {index}, positive sample {m.positive_sample}, "
-        f"audience sample {m.audience_sample}{flag}"
+        f"  {dp.name}: {', '.join(headline)}, positive sample {m.positive_sample}, "
+        f"audience sample {m.audience_sample}{flag}: {dp.generated_text}"
     )

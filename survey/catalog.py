@@ -127,10 +127,21 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
+class MarketGroup:
+    """Markets people name together across regions ("the Nordics", "DACH", "EU5"): a prompt naming
+    the group means each of its markets that the answering dataset surveys."""
+
+    name: str
+    codes: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalog:
     locations: tuple[Location, ...]  # every market locations.toml defines
     datasets: tuple[DatasetSpec, ...]
     region_aliases: dict[str, tuple[str, ...]]
+    market_groups: tuple[MarketGroup, ...] = ()
 
     @property
     def by_code(self) -> dict[str, DatasetSpec]:
@@ -237,7 +248,15 @@ def load_catalog(folder: Path = DEFINITIONS) -> Catalog:
     folder = Path(folder)
     vocabulary = Table.read(folder / "vocabulary.toml")
     vocabulary.keys(
-        [], ["region_aliases", "location_names", "audience_synonyms", "question_keywords", "datapoint_synonyms"]
+        [],
+        [
+            "region_aliases",
+            "market_groups",
+            "location_names",
+            "audience_synonyms",
+            "question_keywords",
+            "datapoint_synonyms",
+        ],
     )
     locations = _locations(Table.read(folder / "locations.toml"), vocabulary.table("location_names"))
     manifest = Table.read(folder / "catalog.toml")
@@ -257,7 +276,23 @@ def load_catalog(folder: Path = DEFINITIONS) -> Catalog:
             regions.fail(f"no location is in region {region!r}")
     region_aliases = {region: regions.strings(region, lower=True) for region in regions.data}
     _check_vocabulary_references(vocabulary, datasets)
-    return Catalog(tuple(locations.values()), datasets, region_aliases)
+    groups = _market_groups(vocabulary.table("market_groups"), locations)
+    return Catalog(tuple(locations.values()), datasets, region_aliases, groups)
+
+
+def _market_groups(groups: Table, locations: dict[str, Location]) -> tuple[MarketGroup, ...]:
+    found = []
+    for name, group in groups.items():
+        group.keys(["markets", "phrases"])
+        codes = group.strings("markets")
+        group.unique(codes, "market")
+        for code in codes:
+            if code not in locations:
+                group.fail(f"market {code!r} is not in locations.toml")
+        if not group.strings("phrases", lower=True):
+            group.fail("needs at least one phrase")
+        found.append(MarketGroup(name, codes, group.strings("phrases", lower=True)))
+    return tuple(found)
 
 
 def _locations(file: Table, names: Table) -> dict[str, Location]:
@@ -406,3 +441,4 @@ LOCATIONS: tuple[Location, ...] = _SHIPPED.locations
 DATASETS: tuple[DatasetSpec, ...] = _SHIPPED.datasets
 DATASETS_BY_CODE: dict[str, DatasetSpec] = _SHIPPED.by_code
 REGION_ALIASES: dict[str, tuple[str, ...]] = _SHIPPED.region_aliases
+MARKET_GROUPS: tuple[MarketGroup, ...] = _SHIPPED.market_groups

@@ -74,8 +74,12 @@ def index_sentence(label: str, where: str, phrase: str, m: Metrics) -> str:
 
 
 def sentence(kind: str, label: str, where: str, phrase: str, m: Metrics) -> str:
-    """The insight sentence of `kind` ("percentage" or "index"), flagged when its sample is small."""
-    build = percentage_sentence if kind == "percentage" else index_sentence
+    """The insight sentence of `kind` ("percentage" or "index"), flagged when its sample is small.
+    With nobody in the audience there is no share to state; with nobody in the base giving the
+    answer there is no index, and the share is stated instead."""
+    if m.audience_percentage is None:
+        return f"No respondents of {object_(label)} in {where}: there is no share to state"
+    build = index_sentence if kind == "index" and m.audience_index is not None else percentage_sentence
     text = build(label, where, phrase, m)
     if m.low_confidence:
         text += f" (low sample: {m.positive_sample} respondents; treat as indicative)"

@@ -14,7 +14,17 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from survey.catalog import REGION_ALIASES, Audience, Datapoint, DatasetSpec, Location, Question, Wave
+from survey.catalog import (
+    MARKET_GROUPS,
+    REGION_ALIASES,
+    Audience,
+    Datapoint,
+    DatasetSpec,
+    Location,
+    MarketGroup,
+    Question,
+    Wave,
+)
 from survey.expressions import Expression
 
 STOPWORDS = frozenset(
@@ -310,6 +320,14 @@ class Comparison:
     sides: tuple[Understanding, Understanding]
 
 
+def _group_understood(group: MarketGroup, members: list[Location]) -> str:
+    """ "location: Nordics (4 markets)", or which of the group's markets the dataset lacks."""
+    if len(members) == len(group.codes):
+        return f"location: {group.name} ({len(members)} markets)"
+    surveyed = ", ".join(loc.name for loc in members) or "none"
+    return f"location: {group.name} ({len(members)} of its {len(group.codes)} markets surveyed here: {surveyed})"
+
+
 def _names_audience(r: Reading) -> bool:
     return bool(r.audiences or r.negated or r.age)
 
@@ -456,10 +474,11 @@ class Interpreter:
         found: list[Location] = []
         # Countries and regions together, longest phrase first: "south african" before "african",
         # "north america" before "america".
-        phrases: list[tuple[str, Location | str]] = [
+        phrases: list[tuple[str, Location | str | MarketGroup]] = [
             (name, loc) for loc in self.locations for name in (loc.name.lower(), *loc.aliases, *loc.demonyms)
         ]
         phrases += [(alias, region) for region, aliases in REGION_ALIASES.items() for alias in aliases]
+        phrases += [(phrase, group) for group in MARKET_GROUPS for phrase in group.phrases]
         for name, target in sorted(phrases, key=lambda x: -len(x[0])):
             if name == "us":  # the pronoun: only "US" / "U.S." written in capitals names the country
                 if not re.search(r"\bU\.?S\.?\b(?!\w)", original):
@@ -474,6 +493,10 @@ class Interpreter:
                 members = [loc for loc in self.locations if loc.region == target]
                 found += [loc for loc in members if loc not in found]
                 result.understood.append(f"location: {target} ({len(members)} markets)")
+            elif isinstance(target, MarketGroup):
+                members = [loc for loc in self.locations if loc.code in target.codes]
+                found += [loc for loc in members if loc not in found]
+                result.understood.append(_group_understood(target, members))
             elif target not in found:
                 found.append(target)
                 result.understood.append(f"location: {target.name}")

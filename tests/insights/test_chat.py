@@ -66,6 +66,28 @@ def test_every_insight_agrees_with_its_exploration(acme: Caller) -> None:
     assert [w["code"] for w in answer["sources"]["waves"]] == ["q1_2025", "q2_2025", "q3_2025", "q4_2025"]
 
 
+def test_explore_orders_the_metrics_by_the_insights_measure_and_phrases_every_datapoint(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="Which social platforms do Gen Z in Germany use weekly?")
+    kinds = {i["kind"] for i in answer["insights"]}
+    assert kinds == {"percentage", "index"}, kinds  # both forms are stated, so both are checked
+    for insight in answer["insights"]:
+        explored = look(caller=acme, insight_id=insight["id"])
+        lead = "audience_index" if insight["kind"] == "index" else "audience_percentage"
+        assert explored["metric_priority"][0] == lead
+        assert sorted(explored["metric_priority"]) == sorted(k for k in insight["metrics"] if k != "low_confidence")
+        datapoints = explored["calculations"][0]["datapoints"]
+        own = next(dp for dp in datapoints if dp["key"] == insight["attribute"]["key"])
+        # The insight's own datapoint reads exactly as the insight; every other one in the same form.
+        assert own["generated_text"] == insight["text"]
+        for dp in datapoints:
+            m = dp["metrics"]
+            if insight["kind"] == "percentage" or m["audience_index"] is None:
+                assert dp["generated_text"].startswith(f"{m['audience_percentage']:.0f}% of Gen Z in Germany")
+            else:
+                assert f"{abs(m['audience_index'] - 100):.0f}% " in dp["generated_text"]
+                assert dp["generated_text"].startswith("Gen Z in Germany are ")
+
+
 def test_follow_up_keeps_audience_and_topic_and_changes_location(acme: Caller) -> None:
     first = ask(caller=acme, prompt="social media use while watching TV among people aged 25-34 in Germany")
     second = ask(caller=acme, prompt="and in France?", chat_id=first["chat_id"])

@@ -394,3 +394,15 @@ def test_breakdowns_are_recognised_and_their_words_are_not_topics(
 ) -> None:
     _, u = interpreter.understand(prompt, CORE, TODAY)
     assert (u.breakdown, u.topic_family, u.not_understood) == (breakdown, topic, [])
+
+
+def test_market_groups_name_their_markets_and_say_which_a_dataset_lacks(every_dataset: Interpreter) -> None:
+    spec, u = every_dataset.understand("TikTok use in the Nordics", CORE, TODAY)
+    assert spec is CORE and [loc.name for loc in u.locations] == ["Sweden", "Norway", "Denmark", "Finland"]
+    assert "location: Nordics (4 markets)" in u.understood
+    _, u = every_dataset.understand("streaming in DACH vs Benelux", CORE, TODAY)
+    assert {loc.name for loc in u.locations} == {"Germany", "Austria", "Switzerland", "Netherlands", "Belgium"}
+    gaming = Interpreter([GAMING])
+    u = gaming.resolve(gaming.read("mobile gaming in the Nordics"), GAMING, TODAY)
+    assert [loc.name for loc in u.locations] == ["Sweden"]
+    assert "location: Nordics (1 of its 4 markets surveyed here: Sweden)" in u.understood
