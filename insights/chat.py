@@ -92,14 +92,15 @@ def _chat(
         raise InsightError(" ".join(outside) + " Ask about people and periods the survey covers.")
     same = previous is not None and previous.dataset == spec.code
     docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
-    question = frame(spec, understood, None if comparison else previous, docked)
+    question = frame(spec, understood, previous, docked)  # a follow-up keeps what it does not restate
     if question is None:
         raise InsightError(_not_understood(prompt, understood, spec))
     data = store.get(spec.code)
     if data.spec is not spec and data.spec != spec:
         raise _DataUpdated(spec.code)
     if comparison is not None:
-        return _compare(caller, chat_id, data, question, comparison)
+        kept = previous.audience if same and previous else None
+        return _compare(caller, chat_id, data, question, comparison, kept)
     if understood.breakdown:
         return _breakdown(caller, chat_id, data, question)
     if understood.trend:
@@ -207,12 +208,15 @@ def _series(base: Frame, by_wave: list[list[Crosstab]]) -> Series:
 COMPARED_PAIRS = 3
 
 
-def _compare(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, c: Comparison) -> ChatResult:
+def _compare(
+    caller: Caller, chat_id: str | None, data: SurveyData, base: Frame, c: Comparison, kept: Expression | None
+) -> ChatResult:
     """Two sides, each computed on its own and stated (so each number can be explored), then the
-    differences in points and the index of one side against the other."""
+    differences in points and the index of one side against the other. In a follow-up, each side's
+    audience restates the chat's (`kept`): "Gen Z vs millennials?" after women keeps women."""
     if base.profile:
         raise InsightError("Name a topic to compare on, e.g. “TikTok among Gen Z vs millennials in Germany”.")
-    sides = [_side(base, side, c.dimension) for side in c.sides]
+    sides = [_side(base, side, c.dimension, kept) for side in c.sides]
     names = [_side_name(f, c.dimension) for f in sides]
     header = f"Comparing {names[0].split(' ', 1)[1]} with {names[1].split(' ', 1)[1]} {_shared(base, c.dimension)}"
     return _side_by_side(caller, chat_id, data, base, sides, c.dimension, header)
@@ -295,7 +299,9 @@ def _shared(base: Frame, dimension: str) -> str:
     }[dimension]
 
 
-def _side(base: Frame, side: Understanding, dimension: str) -> Frame:
+def _side(base: Frame, side: Understanding, dimension: str, kept: Expression | None) -> Frame:
+    if dimension == "audience" and kept is not None and side.audience is not None:
+        return _with_part(replace(base, base_audience=kept), side.audience)
     if dimension == "audience":
         return replace(base, base_audience=side.audience, base_label=side.audience_label,
                        audience_ids=[a.id for a in side.audiences])  # fmt: skip
@@ -378,7 +384,7 @@ def _weak(u: Understanding | Reading) -> bool:
     than the prompt has words no topic knows, is a neighbour of what was asked, not an answer to it
     ("yacht brands" → views on brand activism)."""
     best = u.topics[0] if u.topics else None
-    return best is None or (best.datapoint is None and len(u.not_understood) > len(u.topic_words))
+    return best is None or (not best.outright and len(u.not_understood) > len(u.topic_words))
 
 
 def _quoted(words: list[str]) -> str:
@@ -417,10 +423,20 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     mine = understood.topics[0] if understood.topics else None
     # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
     # it matches far better than the caller's closest topic.
+    # A question named by its own phrase ("gaming subscriptions") outranks a match by loose words or by
+    # one of the phrase's words ("gaming", an interest).
     knows_more = len(reading.not_understood) < len(understood.not_understood)
-    named = best.datapoint is not None and mine is None
-    if (_weak(understood) and (knows_more or named)) or (
-        best.datapoint is None and mine and best.score > 2 * mine.score
+    named = best.outright and mine is None
+    phrase = (
+        best.outright
+        and best.datapoint is None
+        and mine is not None
+        and (not mine.outright or mine.datapoint is not None)
+    )
+    if (
+        (_weak(understood) and (knows_more or named))
+        or (not best.outright and mine and best.score > 2 * mine.score)
+        or phrase
     ):
         raise InsightError(
             f"{best.question.name} is in the {owner.name} dataset ({owner.code}), which is not in your "

@@ -14,7 +14,7 @@ from survey.engine import Metrics
 from survey.expressions import Expression, conjunction, describe, expand, terms
 from survey.phrasing import location_phrase, sentence
 from survey.ranking import Candidate
-from survey.understanding import Understanding, audience_label
+from survey.understanding import Understanding, audience_label, negated_name
 
 
 @dataclass
@@ -172,7 +172,7 @@ def label_of(spec: DatasetSpec, audience: Expression | None) -> tuple[str, list[
             names.append(describe(term, spec)[1])
             ids.append(value)
         elif key == "not" and "audience" in value:
-            names.append(f"non-{describe(value, spec)[1].lower()}")
+            names.append(negated_name(describe(value, spec)[1]))
             ids.append(value["audience"])
         elif key == "age":
             age_label = f"people aged {value[0]}-{value[1]}"

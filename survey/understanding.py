@@ -178,6 +178,7 @@ class TopicMatch:
     question: Question
     score: float
     datapoint: Datapoint | None = None
+    outright: bool = False  # named by a datapoint's name ("TikTok") or a question's phrase ("beer brands")
 
 
 @dataclass
@@ -291,11 +292,11 @@ class Reading:
 
 
 # "How did … change", "the trend of …", "from Q1 2024 to Q4 2025": a series over the waves.
-TREND = (
+TREND_WORDS = (
     r"\b(?:trends?|over time|changed?|changing|evolv(?:e|ed|ing)|since|wave on wave|year on year|growth|grew"
     r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell)\b"
-    r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
 )
+TREND = TREND_WORDS + r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
 # "… by age group", "across countries", "split by gender": one side per generation, gender, market or region.
 BREAKDOWN = (
     r"\b(?:broken down by|split by|by|across|per|for each|in each)\s+"
@@ -389,7 +390,17 @@ class Interpreter:
                     key = _normalise(name).strip()
                     if len(key) > 2 or key in {"x"}:
                         names.setdefault(key, (spec, q, dp))
-        self.datapoint_names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+        # ... and a question's phrases that contain another question's answer ("beer brands", not
+        # the interest "beer"; "gaming subscriptions", not the interest "gaming")
+        outright: dict[str, tuple[Question, Datapoint | None]] = {k: (q, dp) for k, (_, q, dp) in names.items()}
+        for _, q in self.questions:
+            for keyword in (_normalise(k).strip() for k in q.keywords):
+                words = keyword.split()
+                parts = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+                parts.discard(keyword)
+                if len(words) > 1 and any(names[p][1] is not q for p in parts if p in names):
+                    outright.setdefault(keyword, (q, None))
+        self.topic_phrases = dict(sorted(outright.items(), key=lambda kv: -len(kv[0])))
         locations = {loc.code: loc for s in specs for loc in s.locations}
         self.locations = list(locations.values())
         # Audience phrases of every dataset, longest first, each with the audience ids it names. The
@@ -459,6 +470,8 @@ class Interpreter:
         aren't gamers" name the audience negated."""
         for phrase, ids in self.audience_phrases.items():
             negated = r"\b(?:non-|non |not |aren't |are not |isn't |is not )" + re.escape(phrase) + r"\b"
+            if phrase.startswith("who "):  # "who shop online" → "who don't shop online", "who never game"
+                negated += r"|\bwho (?:don't|do not|doesn't|does not|never) " + re.escape(phrase[4:]) + r"\b"
             if re.search(negated, text):
                 text = re.sub(negated, " ", text)
                 if ids not in reading.negated:
@@ -509,16 +522,26 @@ class Interpreter:
 
     def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
-        for name, (_, question, dp) in self.datapoint_names.items():
+        before = self.index.scores(_tokens(text))  # with the names still in: what the whole prompt is about
+        for name, (question, dp) in self.topic_phrases.items():
             pattern = r"\b" + re.escape(name) + r"\b"
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"
-            if re.search(pattern, text):
-                text = re.sub(pattern, " ", text)
-                if not any(m.datapoint == dp for m in named):
-                    named.append(TopicMatch(question, 100.0, dp))
+            if not re.search(pattern, text):
+                continue
+            text = re.sub(pattern, " ", text)
+            leader = question if dp is None else self._leading_question(before, question, name)
+            if leader is not None and not any(m.question is leader and m.datapoint is None for m in named):
+                named.append(TopicMatch(leader, 100.0, outright=True))
+            if dp is not None and not any(m.datapoint == dp for m in named):
+                named.append(TopicMatch(question, 100.0, dp, outright=True))
         query = _tokens(text)
         scores = self.index.scores(query)
+        if not re.search(r"\b(local|regional)\b", text):  # "Local retailers" only when local ones are asked for
+            scores = [
+                s * (0.5 if q.name.startswith(("Local ", "Regional ")) else 1)
+                for s, (_, q) in zip(scores, self.questions, strict=True)
+            ]
         ranked = sorted(((s, i) for i, s in enumerate(scores) if s > 0), reverse=True)
         matches = list(named)
         for score, i in ranked[:3]:
@@ -537,11 +560,27 @@ class Interpreter:
             result.understood.append(f"topic: {label}")
         return text, matches
 
+    def _leading_question(self, scores: list[float], question: Question, name: str) -> Question | None:
+        """The question a named answer belongs under when the prompt's other words point elsewhere:
+        "fashion" is an interest, but "fashion brands" and "luxury fashion habits" are questions of
+        their own. That question must know the name too and match the whole prompt at least twice as
+        well as the answer's own question; otherwise None."""
+        best = max(range(len(scores)), key=scores.__getitem__)
+        leader = self.questions[best][1]
+        own = max(s for i, s in enumerate(scores) if self.questions[i][1] is question)
+        words = _tokens(name)
+        if leader is question or not words or any(w not in self.index.documents[best] for w in words):
+            return None
+        return leader if scores[best] >= 2 * own and scores[best] > 0 else None
+
     def read(self, prompt: str) -> Reading:
         """Read the prompt once: each recogniser removes what it understood before the next looks."""
         reading = Reading()
         text = _normalise(prompt)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
+        if reading.trend:  # the words that ask for a trend are not topic words (a period stays for _time)
+            text = re.sub(FASTEST, " ", text)
+            text = re.sub(TREND_WORDS + r"|\b(?:has|have|had|been)\b", " ", text)
         if match := re.search(BREAKDOWN, text):
             reading.breakdown = next(v for k, v in BREAKDOWN_KIND.items() if match.group(1).startswith(k))
             reading.understood.append(f"breakdown: by {reading.breakdown}")
@@ -578,7 +617,7 @@ class Interpreter:
         if age_expr is not None:
             terms.append(age_expr)
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
-        names = [a.name for a in predefined] + [f"non-{a.name.lower()}" for a in excluded]
+        names = [a.name for a in predefined] + [negated_name(a.name) for a in excluded]
         result.audience_label = audience_label(names, age_label)
         return result
 
@@ -675,6 +714,12 @@ def _age_range(
         result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
     result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
     return {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
+
+
+def negated_name(name: str) -> str:
+    """ "non-gamers"; a name of several words reads wrongly with "non-" ("non-frequent online shoppers"
+    sounds like infrequent ones), so it becomes "people who are not frequent online shoppers"."""
+    return f"non-{name.lower()}" if " " not in name.strip() else f"people who are not {name.lower()}"
 
 
 def audience_label(names: list[str], age_label: str = "") -> str:

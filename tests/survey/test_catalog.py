@@ -161,7 +161,12 @@ BROKEN_CATALOG = [
     ),
     ("vocabulary.toml", 'Oceania = ["oceania"]', 'Oceania = ["Oceania"]', r"'Oceania' must be lower case"),
     ("vocabulary.toml", '"s2_358"], phrases', '"s2_999"], phrases', r"market_groups\.Nordics: market 's2_999' is not"),
-    ("vocabulary.toml", 'phrases = ["dach", ', 'phrases = ["DACH", ', r"market_groups\.DACH: 'DACH' must be lower case"),
+    (
+        "vocabulary.toml",
+        'phrases = ["dach", ',
+        'phrases = ["DACH", ',
+        r"market_groups\.DACH: 'DACH' must be lower case",
+    ),
     ("vocabulary.toml", "s2_966 = {", "s2_967 = {", r"location_names: no location 's2_967'"),
     ("vocabulary.toml", 'ksa"]', 'KSA"]', r"location_names\.s2_966: 'KSA' must be lower case"),
     (
