@@ -35,6 +35,7 @@ from insights.results import (
     Sources,
 )
 from survey.catalog import DatasetSpec, Question, Wave
+from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
 from survey.expressions import Expression, ExpressionError, validate
@@ -158,11 +159,10 @@ def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -
         raise InsightError("Name a topic to follow over time, e.g. “How has TikTok use in Germany changed?”.")
     if len(base.waves) < 2:
         raise InsightError(f"{base.spec.name} has one wave for that period; a trend needs two or more.")
-    locations, _ = base.indexes()
-    waves = [[base.spec.waves.index(w)] for w in base.waves]
-    by_wave = [[crosstab(data, q.code, base.audience, locations, w) for q in base.questions] for w in waves]
+    locations, waves = base.indexes()
+    tables = [by_wave(data, q.code, base.audience, locations, waves) for q in base.questions]
     fastest = base.understood.trend == "fastest"
-    series = _series(base, by_wave)
+    series = _series(base, tables)
     series.sort(key=lambda s: -(s[0] if fastest else abs(s[0])) - (1000 if s[3] and not fastest else 0))
     first, last = replace(base, waves=base.waves[:1]), replace(base, waves=base.waves[-1:])
     stated: list[Stated] = []
@@ -171,36 +171,41 @@ def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -
     lines = [
         f"How {topic} {'grew fastest' if fastest else 'changed'} for {object_(base.label)} in {base.place}, {period}:"
     ]
-    for change, question, j, _, points in series[: FASTEST_ANSWERS if fastest else TREND_ANSWERS]:
+    for moved, question, j, _, points in series[: FASTEST_ANSWERS if fastest else TREND_ANSWERS]:
         ends = (points[0][1], points[-1][1])
         stated += [
             state(f, Candidate(question, j, m, "percentage", 0.0)) for f, m in zip((first, last), ends, strict=True)
         ]
-        values = ", ".join(f"{w.name} {m.audience_percentage:.0f}%" for w, m in points)
-        lines.append(f"- {question.datapoints[j].name}: {values} ({change:+.1f} points)")
+        values = ", ".join(f"{w.name} {_share(m)}" for w, m in points)
+        lines.append(f"- {question.datapoints[j].name}: {values} ({moved:+.1f} points)")
     note = "Each wave is computed on its own; the first and last waves' numbers are insights to explore."
     return _answer(caller, chat_id, data, base, stated, "\n".join(lines), _sources(base), [note])
+
+
+def _share(m: Metrics) -> str:
+    return "no respondents" if m.audience_percentage is None else f"{m.audience_percentage:.0f}%"
 
 
 Series = list[tuple[float, Question, int, bool, list[tuple[Wave, Metrics]]]]
 
 
-def _series(base: Frame, by_wave: list[list[Crosstab]]) -> Series:
+def _series(base: Frame, tables: list[list[Crosstab]]) -> Series:
     """Per answer: its change in points from the first wave to the last, whether the prompt named it,
-    and its metrics wave by wave (answers too thin to trust at either end are left out)."""
+    and its metrics wave by wave (answers too thin to trust at either end are left out). `tables`:
+    per question, its crosstab wave by wave."""
     excluded = defining(base.audience, base.spec)
     found: Series = []
     for i, question in enumerate(base.questions):
         for j, dp in enumerate(question.datapoints):
             key = f"{question.code}.{dp.code}"
-            points = [(w, tables[i].rows[j]) for w, tables in zip(base.waves, by_wave, strict=True)]
+            points = [(w, table.rows[j]) for w, table in zip(base.waves, tables[i], strict=True)]
             a, b = points[0][1], points[-1][1]
-            named = key in base.focus
-            if key in excluded or a.audience_percentage is None or b.audience_percentage is None:
+            named, moved = key in base.focus, change([a, b])
+            if key in excluded or moved is None:
                 continue
             if (a.low_confidence or b.low_confidence) and not named:
                 continue
-            found.append((b.audience_percentage - a.audience_percentage, question, j, named, points))
+            found.append((moved, question, j, named, points))
     return found
 
 
@@ -229,7 +234,8 @@ def _side_by_side(
     """Sides computed one by one; the answers that differ most between them, each side's number
     stated as an insight; two sides get the difference in points and the index of one against the
     other, more sides the spread between the highest and the lowest."""
-    tables = [[crosstab(data, q.code, f.audience, *f.indexes()) for q in base.questions] for f in sides]
+    bases = [Side(f.audience, *(tuple(i) for i in f.indexes())) for f in sides]
+    tables = [side_by_side(data, q.code, bases) for q in base.questions]
     names = [_side_name(f, dimension) for f in sides]
     stated: list[Stated] = []
     lines = [f"{header}, {'; '.join(q.name[0].lower() + q.name[1:] for q in base.questions)}:"]
@@ -313,21 +319,21 @@ def _side(base: Frame, side: Understanding, dimension: str, kept: Expression | N
 def _differences(
     base: Frame, sides: list[Frame], tables: list[list[Crosstab]]
 ) -> list[tuple[Question, int, list[Metrics]]]:
-    """The answers that differ most between the sides (weighted by the thinnest side's support)."""
+    """The answers that differ most between the sides (weighted by the thinnest side's support).
+    `tables`: per question, its crosstab side by side."""
     excluded = set().union(*(defining(f.audience, base.spec) for f in sides))
     found = []
     for i, question in enumerate(base.questions):
         for j, dp in enumerate(question.datapoints):
             key = f"{question.code}.{dp.code}"
-            rows = [side_tables[i].rows[j] for side_tables in tables]
-            shares = [m.audience_percentage for m in rows]
-            if key in excluded or any(p is None for p in shares):
+            rows = [table.rows[j] for table in tables[i]]
+            differ = difference(rows)
+            if key in excluded or differ is None:
                 continue
             if any(m.low_confidence for m in rows) and key not in base.focus:
                 continue
             support = min(1.0, *(m.positive_sample / 200 for m in rows)) if key not in base.focus else 1000.0
-            spread = max(p or 0.0 for p in shares) - min(p or 0.0 for p in shares)
-            found.append((spread * support, question, j, rows))
+            found.append((abs(differ.points) * support, question, j, rows))
     found.sort(key=lambda f: -f[0])
     return [(q, j, rows) for _, q, j, rows in found[:COMPARED_PAIRS]]
 
@@ -344,12 +350,14 @@ def _difference_line(answer: str, names: list[str], rows: list[Metrics]) -> str:
     exact percentages and the index of the first side against the second (100 = the same); with more
     sides, each side's share and the spread between the highest and the lowest."""
     shares = [m.audience_percentage or 0.0 for m in rows]
+    differ = difference(rows)
+    assert differ is not None  # _differences keeps only answers every side has a share for
     if len(rows) == 2:
-        pa, pb = shares
-        index = f"; index {pa / pb * 100:.0f}" if pb else ""
-        return f"- {answer}: {pa:.0f}% {names[0]} vs {pb:.0f}% {names[1]} ({pa - pb:+.1f} points{index})"
+        index = "" if differ.index is None else f"; index {differ.index:.0f}"
+        pair = f"{shares[0]:.0f}% {names[0]} vs {shares[1]:.0f}% {names[1]}"
+        return f"- {answer}: {pair} ({differ.points:+.1f} points{index})"
     each = ", ".join(f"{p:.0f}% {name}" for p, name in zip(shares, names, strict=True))
-    return f"- {answer}: {each} (spread {max(shares) - min(shares):.1f} points)"
+    return f"- {answer}: {each} (spread {differ.points:.1f} points)"
 
 
 # -- understanding, with what the caller may use and the chat so far ---------------------------

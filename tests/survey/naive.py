@@ -92,3 +92,40 @@ def crosstab(
             }
         )
     return out
+
+
+def share(row: dict[str, Any]) -> float | None:
+    return row["audience_percentage"]
+
+
+def compare(spec: DatasetSpec, rows: list[dict[str, Any]], question: str, sides: list[dict[str, Any]]) -> list[dict]:
+    """Per datapoint: each side's metrics (each side's crosstab on its own rows), and what they differ
+    by: two sides, first minus second and the first's share over the second's x 100; more, the
+    highest minus the lowest. None when a side has no share."""
+    tables = [crosstab(spec, rows, question, s["audience"], s["locations"], s["waves"]) for s in sides]
+    out = []
+    for j in range(len(tables[0])):
+        per_side = [table[j] for table in tables]
+        shares = [share(r) for r in per_side]
+        points = index = None
+        if all(p is not None for p in shares) and len(shares) == 2:
+            points = shares[0] - shares[1]
+            index = shares[0] / shares[1] * 100 if shares[1] else None
+        elif all(p is not None for p in shares):
+            points = max(shares) - min(shares)
+        out.append({"sides": per_side, "points": points, "index": index})
+    return out
+
+
+def trend(
+    spec: DatasetSpec, rows: list[dict[str, Any]], question: str, audience: Expression | None, locs: list[int],
+    waves: list[int],
+) -> list[dict]:  # fmt: skip
+    """Per datapoint: its metrics wave by wave (each wave alone) and the change from the first to the last."""
+    tables = [crosstab(spec, rows, question, audience, locs, [w]) for w in waves]
+    out = []
+    for j in range(len(tables[0])):
+        series = [table[j] for table in tables]
+        first, last = share(series[0]), share(series[-1])
+        out.append({"series": series, "change": None if first is None or last is None else last - first})
+    return out

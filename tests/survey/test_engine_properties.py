@@ -1,5 +1,8 @@
 """The engine against a deliberately naive implementation, on random small datasets (hypothesis).
 
+Comparisons (each side computed on its own, the difference in points, the index, the spread) and
+trends (each wave on its own, the change from first to last) are checked against it the same way.
+
 The naive side (tests/survey/naive.py) loops over respondents one by one and applies the written
 definitions; it shares nothing with the engine. The formula for the three ratios (`metrics`) is also
 checked separately against hand-computed values.
@@ -15,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.catalog import DATASETS_BY_CODE, Audience, Datapoint, DatasetSpec, Location, Question, Wave
+from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import from_rows
-from survey.engine import crosstab, metrics
+from survey.engine import Metrics, crosstab, metrics
 from survey.generator import generate
 from tests.survey import naive
 
@@ -138,3 +142,60 @@ def test_sizes_are_the_average_universe_over_the_waves_of_the_base() -> None:
         sum(crosstab(data, "social_weekly", {"gender": "female"}, germany, [w]).rows[0].audience_size for w in four) / 4
     )
     assert over_four.rows[0].audience_size == pytest.approx(women_over_four)
+
+
+side = st.fixed_dictionaries(
+    {
+        "audience": st.one_of(st.none(), expression),
+        "locations": st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+        "waves": st.lists(st.integers(0, 1), min_size=1, max_size=2, unique=True),
+    }
+)
+
+
+def _same_metrics(got: Metrics, want: dict[str, Any]) -> None:
+    for key, value in want.items():
+        assert _same(getattr(got, key), value), (key, getattr(got, key), value)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(respondent, max_size=40),
+    question=st.sampled_from(["one", "many"]),
+    sides=st.lists(side, min_size=2, max_size=4),
+)
+def test_comparisons_equal_naive(rows: list[dict[str, Any]], question: str, sides: list[dict[str, Any]]) -> None:
+    """Each side is its own crosstab (never the sides intersected or pooled), and the difference in
+    points, the index of one side against the other and the spread are the naive ones."""
+    data = from_rows(SPEC, rows)
+    bases = [Side(s["audience"], tuple(s["locations"]), tuple(s["waves"])) for s in sides]
+    tables = side_by_side(data, question, bases)
+    expected = naive.compare(SPEC, rows, question, sides)
+    for j, want in enumerate(expected):
+        for table, want_side in zip(tables, want["sides"], strict=True):
+            _same_metrics(table.rows[j], want_side)
+        got = difference([table.rows[j] for table in tables])
+        assert (got is None) == (want["points"] is None)
+        if got is not None:
+            assert _same(got.points, want["points"]) and _same(got.index, want["index"]), (got, want)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(respondent, max_size=40),
+    question=st.sampled_from(["one", "many"]),
+    audience=st.one_of(st.none(), expression),
+    locs=st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+    waves=st.permutations([0, 1]),
+)
+def test_trends_equal_naive(
+    rows: list[dict[str, Any]], question: str, audience: Any, locs: list[int], waves: list[int]
+) -> None:
+    """Each wave is its own crosstab (never the waves pooled), and the change is last minus first."""
+    data = from_rows(SPEC, rows)
+    tables = by_wave(data, question, audience, locs, waves)
+    expected = naive.trend(SPEC, rows, question, audience, locs, waves)
+    for j, want in enumerate(expected):
+        for table, want_wave in zip(tables, want["series"], strict=True):
+            _same_metrics(table.rows[j], want_wave)
+        assert _same(change([table.rows[j] for table in tables]), want["change"])
