@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,3 +47,16 @@ def audit_record(
         ip_address=origin.ip_address,
         user_agent=origin.user_agent[:300],
     )
+
+
+def audit_events_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_size: int = 1000) -> int:
+    """Delete the events recorded before `older_than`, `batch_size` rows per statement (each batch
+    commits on its own, so a large trail is neither loaded into memory nor held in one transaction).
+    Returns how many were deleted, or with `dry_run` how many would be, deleting nothing."""
+    old = AuditEvent.objects.filter(created_at__lt=older_than)
+    if dry_run:
+        return old.count()
+    deleted = 0
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += AuditEvent.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -87,3 +89,42 @@ def chat_save(
     ]
     InsightRecord.objects.bulk_create(rows)  # ids are set client-side
     return chat.id, [row.id for row in rows]
+
+
+@dataclass(frozen=True)
+class ChatsPruned:
+    chats: int
+    insights: int
+
+
+def chats_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_size: int = 1000) -> ChatsPruned:
+    """Delete the chats last active before `older_than` with the insights they stated, and insights
+    without a chat stated before then; `batch_size` chats per transaction, so neither memory nor
+    one transaction grows with the table. With `dry_run`, count what would go and delete nothing.
+
+    A chat is judged by its last activity (`updated_at`), not its start: a conversation still in use
+    keeps its context and every insight in it. An insight is never stated after its chat's last
+    activity, so no insight newer than `older_than` is deleted. Nothing else in the database refers
+    to an insight (saved audiences are expressions, not insights), so nothing saved breaks; a link
+    to a deleted insight's page, or its ID given to explore_insight_gwi, then says "not found".
+    """
+    chats = ChatRecord.objects.filter(updated_at__lt=older_than)
+    loose = InsightRecord.objects.filter(chat__isnull=True, created_at__lt=older_than)
+    if dry_run:
+        stated = InsightRecord.objects.filter(chat__updated_at__lt=older_than).count()
+        return ChatsPruned(chats=chats.count(), insights=stated + loose.count())
+    deleted = ChatsPruned(chats=0, insights=0)
+    while ids := list(chats.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted = _chats_delete(ids, deleted)
+    while loose_ids := list(loose.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted = ChatsPruned(
+            deleted.chats, deleted.insights + InsightRecord.objects.filter(pk__in=loose_ids).delete()[0]
+        )
+    return deleted
+
+
+@transaction.atomic
+def _chats_delete(ids: list[str], so_far: ChatsPruned) -> ChatsPruned:
+    insights = InsightRecord.objects.filter(chat_id__in=ids).delete()[0]
+    chats = ChatRecord.objects.filter(pk__in=ids).delete()[0]
+    return ChatsPruned(chats=so_far.chats + chats, insights=so_far.insights + insights)

@@ -313,6 +313,19 @@ SPARK_INSIGHTS_DIR = env_str("SPARK_INSIGHTS_DIR", str(BASE_DIR / "var" / "insig
 # Each build or import is a new immutable data version; a replaced one is removed once it has been
 # retired this long and no process on this host still maps it (explore answers from it until then).
 SPARK_DATA_GRACE_SECONDS = env_int("SPARK_DATA_GRACE_SECONDS", 3600)
+# Retention (`manage.py enforce_retention`, daily): records older than this many days are deleted;
+# 0 keeps them forever. Audit events a year (the usual review period); chats and the insights they
+# stated 90 days after their last activity (they hold what people asked); usage rows 400 days (a
+# year on year comparison on the usage page).
+SPARK_RETAIN_AUDIT_DAYS = env_int("SPARK_RETAIN_AUDIT_DAYS", 365)
+SPARK_RETAIN_CHATS_DAYS = env_int("SPARK_RETAIN_CHATS_DAYS", 90)
+SPARK_RETAIN_USAGE_DAYS = env_int("SPARK_RETAIN_USAGE_DAYS", 400)
+for _name in ("SPARK_RETAIN_AUDIT_DAYS", "SPARK_RETAIN_CHATS_DAYS", "SPARK_RETAIN_USAGE_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be a number of days, or 0 to keep forever")
+# The file deploy/backup.sh touches after each complete backup: its modification time is the time of
+# the last good backup.
+SPARK_LAST_BACKUP_FILE = env_str("SPARK_LAST_BACKUP_FILE", str(BASE_DIR / "var" / "last-backup"))
 # Benchmarks only: serve a bare JSON view at /bench/bare to compare the MCP endpoint against.
 SPARK_BENCH_VIEWS = env_bool("SPARK_BENCH_VIEWS", False)
 # Personal access tokens: allowed lifetimes in days (never unlimited).

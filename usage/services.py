@@ -113,3 +113,15 @@ def usage_record(key: UsageKey) -> None:
 def usage_flush() -> int:
     """Write pending counts now (worker exit, tests, the usage page)."""
     return recorder.flush()
+
+
+def usage_days_prune(*, older_than: dt.date, dry_run: bool = False, batch_size: int = 1000) -> int:
+    """Delete the usage rows of days before `older_than`, `batch_size` rows per statement (each batch
+    commits on its own). Returns how many were deleted, or with `dry_run` how many would be."""
+    old = UsageDay.objects.filter(day__lt=older_than)
+    if dry_run:
+        return old.count()
+    deleted = 0
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += UsageDay.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -198,8 +198,10 @@ def live_server(
     insights: bool = True,
     extra_env: dict[str, str] | None = None,
     workers: int = 2,
+    seed: bool = True,
 ) -> Iterator[LiveServer]:
-    """A migrated, seeded Spark on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards."""
+    """A migrated, seeded Spark on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards.
+    With `seed=False` the database is only migrated (a restored database keeps what it holds)."""
     port = free_port()
     cimd = _start_cimd_server()
     env = {
@@ -223,7 +225,8 @@ def live_server(
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")
     server.manage("migrate", "--noinput")
-    server.manage("seed_demo", "--password", DEMO_PASSWORD)
+    if seed:
+        server.manage("seed_demo", "--password", DEMO_PASSWORD)
     if insights:
         server.manage("build_insights", "--respondents", "30000")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
