@@ -67,6 +67,9 @@ DEBUG = env_bool("DEBUG", True)
 
 _DEV_SECRET_KEY = "dev-insecure-spark-portal-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+# Earlier keys, newest first, comma-separated: after rotating SECRET_KEY they keep sealed SSO secrets,
+# MFA secrets and signed values readable (personal token digests use SECRET_KEY alone).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 _WEAK_KEY = not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
 if not DEBUG and _WEAK_KEY:
     raise ImproperlyConfigured(

@@ -62,3 +62,13 @@ def test_database_url_selects_postgres() -> None:
         DATABASE_URL="postgres://u:p@127.0.0.1:5432/spark",
     )
     assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql", result.stderr
+
+
+def test_earlier_secret_keys_come_from_the_environment() -> None:
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        SECRET_KEY_FALLBACKS="old-key-one, old-key-two",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "['old-key-one', 'old-key-two']", result.stderr
