@@ -406,6 +406,12 @@ def _understand(
     against it (one reading)."""
     spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
     _unlicensed_topic(prompt, specs, understood)
+    if not understood.topics and understood.not_understood and (understood.audience is not None or previous):
+        # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
+        raise InsightError(
+            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. Name a topic it covers "
+            "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience."
+        )
     if understood.topics and _weak(understood):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise InsightError(

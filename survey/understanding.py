@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from survey.catalog import (
     MARKET_GROUPS,
@@ -111,6 +111,12 @@ STOPWORDS = frozenset(
         "yours",
         "average",
         "percentage",
+        "many",
+        "much",
+        "differ",
+        "differs",
+        "difference",
+        "differences",
         "share",
         "proportion",
         "likely",
@@ -258,6 +264,8 @@ AGE_GROUPS = [
     (r"\b(?:pensioners|seniors|over-?65s|elderly)\b", (65, 99)),
 ]
 
+HAVING_CHILDREN = r"\b(?:of|with|have|has|having|raising)\s+(?:(?:young|small|little|school-age|their)\s+)?$"
+
 
 @dataclass(frozen=True)
 class Time:
@@ -327,6 +335,15 @@ def _group_understood(group: MarketGroup, members: list[Location]) -> str:
         return f"location: {group.name} ({len(members)} markets)"
     surveyed = ", ".join(loc.name for loc in members) or "none"
     return f"location: {group.name} ({len(members)} of its {len(group.codes)} markets surveyed here: {surveyed})"
+
+
+def _exclusive(a: Expression, b: Expression) -> bool:
+    """Whether no respondent can be in both: two genders, or two age ranges that do not overlap."""
+    if set(a) == set(b) == {"gender"}:
+        return bool(a["gender"] != b["gender"])
+    if set(a) == set(b) == {"age"}:
+        return bool(a["age"][1] < b["age"][0] or b["age"][1] < a["age"][0])
+    return False
 
 
 def _names_audience(r: Reading) -> bool:
@@ -444,6 +461,8 @@ class Interpreter:
     def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None, str]:
         for pattern, group in AGE_GROUPS:
             match = re.search(pattern, text)
+            if match and group[1] < 16 and re.search(HAVING_CHILDREN, text[: match.start()]):
+                continue  # "parents of young children", "families with kids": who they live with, not who they are
             if match:
                 return text[: match.start()] + " " + text[match.end() :], group, match.group(0)
         for pattern, kind in AGE_PATTERNS:
@@ -563,14 +582,17 @@ class Interpreter:
     def _leading_question(self, scores: list[float], question: Question, name: str) -> Question | None:
         """The question a named answer belongs under when the prompt's other words point elsewhere:
         "fashion" is an interest, but "fashion brands" and "luxury fashion habits" are questions of
-        their own. That question must know the name too and match the whole prompt at least twice as
-        well as the answer's own question; otherwise None."""
+        their own. That question must know the name too and match the whole prompt best, and either
+        have the name as one of its own keywords or match at least twice as well as the answer's own
+        question; otherwise None."""
         best = max(range(len(scores)), key=scores.__getitem__)
         leader = self.questions[best][1]
         own = max(s for i, s in enumerate(scores) if self.questions[i][1] is question)
         words = _tokens(name)
         if leader is question or not words or any(w not in self.index.documents[best] for w in words):
             return None
+        if name in (_normalise(k).strip() for k in leader.keywords):  # "sustainability": a question's own word
+            return leader
         return leader if scores[best] >= 2 * own and scores[best] > 0 else None
 
     def read(self, prompt: str) -> Reading:
@@ -643,12 +665,33 @@ class Interpreter:
         the prompt compares nothing."""
         match = re.search(COMPARE, prompt, re.IGNORECASE)
         if match is None:
-            return None
+            return self._exclusive_pair(self.read(prompt), spec, today)
         left, right = self.read(prompt[: match.start()]), self.read(prompt[match.end() :])
         for dimension, named in (("audience", _names_audience), ("location", _names_location), ("time", _names_time)):
             if named(left) and named(right):
                 sides = (self.resolve(left, spec, today), self.resolve(right, spec, today))
                 return Comparison(dimension, sides)
+        return None
+
+    def _exclusive_pair(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Comparison | None:
+        """Two audiences nobody is in at once ("Gen Z and millennials", "women or men", "gamers and
+        non-gamers"): their intersection is empty, so the prompt can only mean them side by side."""
+        found = [(ids, a) for ids in reading.audiences if (a := next((x for x in spec.audiences if x.id in ids), None))]
+        found.sort(key=lambda pair: spec.audiences.index(pair[1]))  # the dataset's order: Gen Z before millennials
+        for i, (ids, a) in enumerate(found):
+            for other_ids, b in found[i + 1 :]:
+                if _exclusive(a.expression, b.expression):
+                    rest = [x for x in reading.audiences if x not in (ids, other_ids)]
+                    sides = tuple(self.resolve(replace(reading, audiences=[*rest, one]), spec, today)
+                                  for one in (ids, other_ids))  # fmt: skip
+                    return Comparison("audience", (sides[0], sides[1]))
+        both = [ids for ids in reading.audiences if ids in reading.negated]
+        if both:
+            sides = (
+                self.resolve(replace(reading, negated=[n for n in reading.negated if n != both[0]]), spec, today),
+                self.resolve(replace(reading, audiences=[x for x in reading.audiences if x != both[0]]), spec, today),
+            )
+            return Comparison("audience", sides)
         return None
 
     # -- whole prompt --------------------------------------------------------------------------

@@ -313,6 +313,42 @@ TABLE: list[tuple[str, list[Ask]]] = [
         [Ask("Which streaming services do people in the UK use?", form="refused", says="not in your organization's")],
     ),
     ("globex", [Ask("gaming subscriptions in Germany", topic=("g_subscriptions",), dataset="ds-gaming")]),
+    # -- two audiences nobody is in at once are set side by side, not intersected ------------------
+    (
+        "acme",
+        [
+            Ask(
+                "How do Gen Z and millennials differ on sustainability in the UK?",
+                form="comparison",
+                topic=("sustainability",),
+                audiences=["gen_z", "millennials"],
+            )
+        ],
+    ),
+    (
+        "acme",
+        [Ask("Is TikTok more popular with women or men in Brazil?", form="comparison", audiences=["women", "men"])],
+    ),
+    (
+        "acme",
+        [Ask("streaming among gamers and non-gamers in the US", form="comparison", audiences=["gamers", "not:gamers"])],
+    ),
+    # -- more of what marketers ask ------------------------------------------------------------------
+    (
+        "acme",
+        [Ask("parents of young children in the US and food delivery", topic=("food_delivery",), audiences=["parents"])],
+    ),
+    ("acme", [Ask("what share of rural Indians use UPI", form="refused", says="does not cover “upi”")]),
+    ("acme", [Ask("How has Temu usage changed in the UK over the last year?", form="trend", topic=("retailers",))]),
+    ("acme", [Ask("wine drinkers in France by age group", form="breakdown", audiences=GENERATIONS)]),
+    (
+        "acme",
+        [Ask("Which AI tools are growing fastest among students in India?", form="fastest", audiences=["students"])],
+    ),
+    (
+        "acme",
+        [Ask("What do Gen Z in the Nordics think about brand activism?", topic=("activism",), locations=NORDICS)],
+    ),
     # -- follow-ups change only what they restate --------------------------------------------------
     (
         "acme",
@@ -363,6 +399,13 @@ TABLE: list[tuple[str, list[Ask]]] = [
             Ask("crypto ownership in Latin America", locations=LATIN_AMERICA),
             Ask("and in Southeast Asia?", locations=SOUTHEAST_ASIA),
             Ask("Gen Z vs millennials?", form="comparison", audiences=["gen_z", "millennials"]),
+        ],
+    ),
+    (
+        "acme",
+        [
+            Ask("mobile wallets in India", topic=("payments",)),
+            Ask("what about UPI?", form="refused", says="does not cover “upi”"),
         ],
     ),
 ]
