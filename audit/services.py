@@ -10,6 +10,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from spark_portal.batches import delete_in_batches
 from spark_portal.client_address import client_address
 
 
@@ -56,7 +57,4 @@ def audit_events_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_
     old = AuditEvent.objects.filter(created_at__lt=older_than)
     if dry_run:
         return old.count()
-    deleted = 0
-    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
-        deleted += AuditEvent.objects.filter(pk__in=ids).delete()[0]
-    return deleted
+    return delete_in_batches(old, batch_size)

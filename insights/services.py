@@ -15,6 +15,7 @@ from audit.services import Origin, audit_record
 from catalog.models import Dataset
 from insights import store
 from insights.models import ChatRecord, InsightRecord, SavedAudience
+from spark_portal.batches import delete_in_batches
 from survey.expressions import ExpressionError, validate
 
 
@@ -116,11 +117,7 @@ def chats_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_size: i
     deleted = ChatsPruned(chats=0, insights=0)
     while ids := list(chats.order_by("pk").values_list("pk", flat=True)[:batch_size]):
         deleted = _chats_delete(ids, deleted)
-    while loose_ids := list(loose.order_by("pk").values_list("pk", flat=True)[:batch_size]):
-        deleted = ChatsPruned(
-            deleted.chats, deleted.insights + InsightRecord.objects.filter(pk__in=loose_ids).delete()[0]
-        )
-    return deleted
+    return ChatsPruned(deleted.chats, deleted.insights + delete_in_batches(loose, batch_size))
 
 
 @transaction.atomic

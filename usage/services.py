@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 
+from spark_portal.batches import delete_in_batches
 from usage.models import UsageDay
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,4 @@ def usage_days_prune(*, older_than: dt.date, dry_run: bool = False, batch_size: 
     old = UsageDay.objects.filter(day__lt=older_than)
     if dry_run:
         return old.count()
-    deleted = 0
-    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
-        deleted += UsageDay.objects.filter(pk__in=ids).delete()[0]
-    return deleted
+    return delete_in_batches(old, batch_size)
