@@ -6,6 +6,10 @@ The same flags as scripts/run.sh. Values that differ per host come from the envi
 
 import os
 
+# Metrics in multiprocess mode: settles PROMETHEUS_MULTIPROC_DIR before any worker starts, and the
+# hooks that clean up after dead workers (ops/gunicorn_hooks.py).
+from ops.gunicorn_hooks import child_exit, on_exit  # noqa: F401
+
 wsgi_app = "spark_portal.wsgi:application"
 # The address nginx connects to: a private address, or 127.0.0.1 when nginx runs on this host.
 bind = os.environ.get("SPARK_BIND", "127.0.0.1:8000").split(",")
