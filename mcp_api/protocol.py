@@ -227,7 +227,8 @@ def _dispatch(
         tool = tools.get(typed.params.name)
         if tool is None:
             message = f"Unknown tool {typed.params.name!r}; tools: {', '.join(sorted(tools))}"
-            return error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+            reply = error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+            return replace(reply, method=method, tool=typed.params.name)  # counted as tool "other"
         if not principal.has_scope(tool.scope):
             raise AuthError("insufficient_scope", status=403, scope=tool.scope)
         called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)

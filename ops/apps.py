@@ -16,8 +16,10 @@ class OpsConfig(AppConfig):
         from mcp_api.auth import REASONS
         from mcp_api.tools import OPENAI_TOOLS, TOOLS
         from oauth_server.platforms import Platform
+        from ops.logs import install_record_factory
         from spark_portal import metrics
 
+        install_record_factory()
         # The label values metrics may carry: every other value is counted as "other".
         metrics.configure(
             enabled=settings.SPARK_METRICS,

@@ -1,4 +1,4 @@
-"""gunicorn hooks for metrics in multiprocess mode; also a config module of its own
+"""gunicorn hooks for metrics in multiprocess mode and an access log without the probes; also a config module of its own
 (`gunicorn -c python:ops.gunicorn_hooks`, as scripts/run.sh and bench/mcp_endpoint.py use it;
 deploy/gunicorn.conf.py imports the hooks).
 
@@ -44,7 +44,23 @@ def prepare_metrics_dir() -> Path | None:
 
 prepare_metrics_dir()
 
+from gunicorn.glogging import Logger  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402 (after the folder is chosen, as the library requires)
+
+# Load balancers call these every second or so: they stay out of the access log.
+PROBES = frozenset({"/healthz", "/readyz"})
+
+
+class ProbeQuietLogger(Logger):
+    """gunicorn's logger, with no access log line for the health and readiness probes."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if environ.get("PATH_INFO") in PROBES:
+            return
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = ProbeQuietLogger
 
 
 def child_exit(server: Any, worker: Any) -> None:

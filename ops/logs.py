@@ -32,6 +32,21 @@ def current_request_id() -> str:
     return REQUEST_ID.get()
 
 
+def install_record_factory() -> None:
+    """Give every log record the request ID when it is made, whichever handler later formats it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "spark_request_id", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = REQUEST_ID.get()
+        return record
+
+    factory.spark_request_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record (the one of the request being served, or "-")."""
 

@@ -302,6 +302,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "spark.request": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+        # The request log has a line for every answer: Django's own 4xx warnings would repeat it
+        # (with the raw path, secret keys of links included). Its 5xx errors and tracebacks stay.
+        "django.request": {"level": "ERROR"},
     },
 }
 # The request log shows at most this many characters of a chat_gwi prompt (0: none).
