@@ -90,6 +90,10 @@ class DatasetStatus:
     pending: list[Pending]
     problem: str
 
+    @property
+    def respondents_shown(self) -> str:
+        return f"{self.respondents:,}" if self.respondents is not None else "—"
+
 
 def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())

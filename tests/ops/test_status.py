@@ -49,7 +49,7 @@ def test_the_page_shows_versions_datasets_and_the_database(staff: Client, survey
     for code in ("ds-core", "ds-usa-deep", "ds-gaming"):
         assert f'data-dataset="{code}"' in body
         assert f'<span class="mono">{versions.current(store.folder(code))}</span>' in body
-    assert str(store.get("ds-core").n) in body  # respondents
+    assert f'<td data-label="Respondents">{store.get("ds-core").n:,}</td>' in body
     assert "all applied" in body and "SQLite" in body
     assert "not configured" in body
 
@@ -61,7 +61,7 @@ def test_pending_cleanup_and_size_on_disk(staff: Client, world: World, settings,
     store.forget()
     body = staff.get("/status/").content.decode()
     row = body.split('data-dataset="ds-gaming"')[1].split("</tr>")[0]
-    assert second in row and "2000" in row
+    assert second in row and '<td data-label="Respondents">2,000</td>' in row
     assert (
         f'<span class="mono">{first}</span> <span class="help">(retired less than the grace period ago)</span>' in row
     )
