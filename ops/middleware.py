@@ -67,6 +67,8 @@ def stamp_error(response: HttpResponseBase, request_id: str) -> None:
     except ValueError:
         return
     response.content = json.dumps(_stamp_json(body, request_id), ensure_ascii=False).encode()  # type: ignore[attr-defined]
+    if response.has_header("Content-Length"):  # set by CommonMiddleware for the old body
+        response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
 
 
 def _user_id(request: HttpRequest) -> int | None:
@@ -123,9 +125,8 @@ class RequestLogMiddleware:
             if request.path not in PROBES:
                 level = logging.ERROR if response.status_code >= 500 else logging.INFO
                 fields = log_fields(request, response.status_code, started)
-                logger.log(
-                    level, "%s %s %s", request.method, fields["path"], response.status_code, extra={"fields": fields}
-                )
+                # The message stays "request": method, path and status are fields of their own.
+                logger.log(level, "request", extra={"fields": fields})
         finally:
             REQUEST_ID.reset(token)
         return response

@@ -50,7 +50,7 @@ def test_the_page_shows_versions_datasets_and_the_database(staff: Client, survey
         assert f'data-dataset="{code}"' in body
         assert f'<span class="mono">{versions.current(store.folder(code))}</span>' in body
     assert f'<td data-label="Respondents">{store.get("ds-core").n:,}</td>' in body
-    assert "all applied" in body and "SQLite" in body
+    assert "all applied" in body and f"<dd>{connection.display_name} <span" in body
     assert "not configured" in body
 
 
