@@ -66,7 +66,11 @@ def stamp_error(response: HttpResponseBase, request_id: str) -> None:
         body = json.loads(content)
     except ValueError:
         return
-    response.content = json.dumps(_stamp_json(body, request_id), ensure_ascii=False).encode()  # type: ignore[attr-defined]
+    stamped = _stamp_json(body, request_id)
+    try:
+        response.content = json.dumps(stamped, ensure_ascii=False).encode()  # type: ignore[attr-defined]
+    except UnicodeEncodeError:  # a lone surrogate (say, an echoed JSON-RPC id) has no UTF-8 form: escape it
+        response.content = json.dumps(stamped).encode()  # type: ignore[attr-defined]
     if response.has_header("Content-Length"):  # set by CommonMiddleware for the old body
         response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
 

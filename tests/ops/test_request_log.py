@@ -81,6 +81,26 @@ def test_mcp_errors_carry_the_request_id(client: Client, world: World, survey_da
     assert response.status_code == 401 and response.json()["request_id"] == response["X-Request-ID"]
 
 
+def test_an_error_echoing_a_lone_surrogate_still_gets_its_id(client: Client, world: World) -> None:
+    """Found by the fuzz test: a JSON-RPC id holding a lone surrogate, echoed in a 400."""
+    token = issue(world.member, world.acme).secret
+    body = (
+        b'{"jsonrpc": "2.0", "method": "initialize", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": '
+    )
+    body += b'"2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}, "id": "\\ud800"}'
+    response = client.post(
+        "/mcp",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_MCP_PROTOCOL_VERSION="2026-07-28",
+        HTTP_MCP_METHOD="initialize",
+        HTTP_ACCEPT="application/json",
+    )
+    assert 400 <= response.status_code < 500
+    assert json.loads(response.content)["error"]["data"]["requestId"] == response["X-Request-ID"]
+
+
 def test_the_lean_mcp_path_logs_and_answers_with_the_id(world: World, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="spark.request"):
         status, headers, body = _call(SparkWSGIHandler(), token="spk_" + "B" * 48)
