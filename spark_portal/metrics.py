@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -93,6 +94,19 @@ def enabled() -> bool:
     return _enabled
 
 
+_children: dict[tuple[str, ...], Any] = {}
+
+
+def _child(metric: Counter | Histogram, *labels: str) -> Any:
+    """The metric's series for these labels, looked up once (`labels()` costs as much as `inc()`).
+    Label values are bounded, so this holds a few hundred entries at most."""
+    key = (metric._name, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def _bounded(value: str | None, allowed: frozenset[str]) -> str:
     return value if value is not None and value in allowed else OTHER
 
@@ -101,12 +115,12 @@ def mcp_request(method: str | None, tool: str | None, outcome: str) -> None:
     """One answered MCP request. `outcome`: ok, tool_error, rpc_error, refused or rejected."""
     if _enabled:
         label_tool = _bounded(tool, _tools) if tool else ""
-        MCP_REQUESTS.labels(_bounded(method, METHODS) if method else "", label_tool, outcome).inc()
+        _child(MCP_REQUESTS, _bounded(method, METHODS) if method else "", label_tool, outcome).inc()
 
 
 def mcp_refusal(reason: str) -> None:
     if _enabled:
-        MCP_REFUSALS.labels(_bounded(reason, _reasons)).inc()
+        _child(MCP_REFUSALS, _bounded(reason, _reasons)).inc()
 
 
 def tool_started() -> float:
@@ -115,25 +129,25 @@ def tool_started() -> float:
 
 def tool_finished(tool: str, started: float) -> None:
     if _enabled:
-        MCP_TOOL_SECONDS.labels(_bounded(tool, _tools)).observe(time.perf_counter() - started)
+        _child(MCP_TOOL_SECONDS, _bounded(tool, _tools)).observe(time.perf_counter() - started)
 
 
 def oauth_grant(platform: str) -> None:
     if _enabled:
-        OAUTH_GRANTS.labels(_bounded(platform, _platforms)).inc()
+        _child(OAUTH_GRANTS, _bounded(platform, _platforms)).inc()
 
 
 def oauth_registration(platform: str) -> None:
     if _enabled:
-        OAUTH_REGISTRATIONS.labels(_bounded(platform, _platforms)).inc()
+        _child(OAUTH_REGISTRATIONS, _bounded(platform, _platforms)).inc()
 
 
 def oauth_token(grant_type: str | None, status: int) -> None:
     if _enabled:
-        OAUTH_TOKENS.labels(_bounded(grant_type, GRANT_TYPES), "issued" if status == 200 else "refused").inc()
+        _child(OAUTH_TOKENS, _bounded(grant_type, GRANT_TYPES), "issued" if status == 200 else "refused").inc()
 
 
 def cache_lookup(cache: str, hit: bool) -> None:
     """`cache` is a fixed name chosen by the caller ("bearer", "data_store"), never input."""
     if _enabled:
-        CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+        _child(CACHE_LOOKUPS, cache, "hit" if hit else "miss").inc()
