@@ -17,6 +17,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer", "example": 403},
         "detail": {"type": "string", "example": "this token lacks the org:admin scope"},
         "code": {"type": "string", "example": "insufficient_scope"},
+        "request_id": {
+            "type": "string",
+            "description": "The request's ID (also in the X-Request-ID header): quote it when reporting a problem.",
+        },
         "errors": {
             "type": "object",
             "description": "Per field, what is wrong with it (invalid input only).",

@@ -1,11 +1,13 @@
-"""Throughput of the MCP endpoint against a bare Django JSON view, side by side on one server.
+"""Throughput of the MCP endpoint against a bare Django JSON view, and with metrics on against off.
 
     .venv/bin/python bench/mcp_endpoint.py [--workers 2] [--seconds 5] [--passes 3] [--connections 8]
 
-Starts gunicorn (sync workers) on a free loopback port with a fresh SQLite database, then
-alternates wrk runs against (a) a bare Django JSON view and (b) an authenticated
-`tools/call list_datasets` (bearer checked against every gate, access epoch read from the
-database on every request). Prints requests/s per pass, medians and the ratio. Finally it
+Starts two gunicorn servers (sync workers, `-c python:ops.gunicorn_hooks` as scripts/run.sh) on
+free loopback ports with one fresh SQLite database: one with metrics on (Prometheus multiprocess
+mode) and one with `SPARK_METRICS=0`. Each pass runs wrk against (a) a bare Django JSON view,
+(b) an authenticated `tools/call list_datasets` with metrics on (bearer checked against every
+gate, access epoch read on every request) and (c) the same with metrics off, one after the other.
+Prints requests/s per pass, medians and the ratios MCP / bare and metrics on / off. Finally it
 revokes the token and checks that the very next requests, on every worker, are refused.
 Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only; stops by itself.
 """
@@ -88,6 +90,57 @@ def post(url: str, token: str) -> int:
         return int(error.code)
 
 
+def start_server(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn as scripts/run.sh starts it; its output (the JSON request log) goes to `log`, as to a journal."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:ops.gunicorn_hooks", "spark_portal.wsgi:application"]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [*command, "-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_until_up(base: str, token: str) -> None:
+    for _ in range(100):
+        try:
+            if post(f"{base}/mcp", token) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+
+
+def measure(args: argparse.Namespace, bare_url: str, on_url: str, off_url: str, tmp: Path, token: str) -> None:
+    bare_lua, mcp_lua = tmp / "bare.lua", tmp / "mcp.lua"
+    body = json.dumps(CALL)
+    bare_lua.write_text(LUA.format(body=body, auth=""))
+    mcp_lua.write_text(LUA.format(body=body, auth=f'wrk.headers["Authorization"] = "Bearer {token}"'))
+    for url, script in ((on_url, mcp_lua), (off_url, mcp_lua), (bare_url, bare_lua)):
+        wrk(url, script, 1, args.connections)  # warm every path
+    bare, on, off = [], [], []
+    for n in range(args.passes):
+        bare.append(wrk(bare_url, bare_lua, args.seconds, args.connections))
+        on.append(wrk(on_url, mcp_lua, args.seconds, args.connections))
+        off.append(wrk(off_url, mcp_lua, args.seconds, args.connections))
+        print(
+            f"pass {n + 1}: bare view {bare[-1]:8.0f} req/s   MCP tools/call, metrics on {on[-1]:8.0f} req/s, "
+            f"metrics off {off[-1]:8.0f} req/s"
+        )
+    b, m, o = statistics.median(bare), statistics.median(on), statistics.median(off)
+    setup = f"gunicorn sync workers={args.workers}, wrk -t1 -c{args.connections}"
+    print(f"\n{setup}, {args.seconds}s x {args.passes}, SQLite, access epoch store: {args.epoch}")
+    print(f"median: bare Django JSON view {b:.0f} req/s, MCP tools/call list_datasets {m:.0f} req/s (metrics on)")
+    print(f"ratio MCP / bare = {m / b:.2f}x  (target >= 0.80x)")
+    paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
+    print(f"metrics: on {m:.0f} req/s, off {o:.0f} req/s; ratio on / off = {m / o:.3f}x (of medians)")
+    print(f"metrics on / off, median of the per-pass ratios (runs next to each other) = {paired:.3f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
@@ -112,54 +165,21 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "DEBUG": "1",
         "SPARK_ACCESS_EPOCH": args.epoch,
+        "SPARK_METRICS": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
     }
+    env.pop("SPARK_LOG_JSON", None)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--password", "bench-password")
     token = manage(env, "create_access_token", "--email", "member@acme.example", "--name", "bench").split()[-1]
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "spark_portal.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    off_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {"SPARK_METRICS": "0"}
+    server, base = start_server(env, args.workers, tmp / "metrics-on.log")
+    quiet, off_base = start_server(off_env, args.workers, tmp / "metrics-off.log")
     try:
-        for _ in range(100):
-            try:
-                if post(f"{base}/mcp", token) == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        bare_lua, mcp_lua = tmp / "bare.lua", tmp / "mcp.lua"
-        body = json.dumps(CALL)
-        bare_lua.write_text(LUA.format(body=body, auth=""))
-        mcp_lua.write_text(LUA.format(body=body, auth=f'wrk.headers["Authorization"] = "Bearer {token}"'))
-        wrk(f"{base}/mcp", mcp_lua, 1, args.connections)  # warm both paths
-        wrk(f"{base}/bench/bare", bare_lua, 1, args.connections)
-
-        bare, mcp = [], []
-        for n in range(args.passes):
-            bare.append(wrk(f"{base}/bench/bare", bare_lua, args.seconds, args.connections))
-            mcp.append(wrk(f"{base}/mcp", mcp_lua, args.seconds, args.connections))
-            print(f"pass {n + 1}: bare view {bare[-1]:8.0f} req/s   MCP tools/call {mcp[-1]:8.0f} req/s")
-        b, m = statistics.median(bare), statistics.median(mcp)
-        setup = f"gunicorn sync workers={args.workers}, wrk -t1 -c{args.connections}"
-        print(f"\n{setup}, {args.seconds}s x {args.passes}, SQLite, access epoch store: {args.epoch}")
-        print(f"median: bare Django JSON view {b:.0f} req/s, MCP tools/call list_datasets {m:.0f} req/s")
-        print(f"ratio MCP / bare = {m / b:.2f}x  (target >= 0.80x)")
-
+        wait_until_up(base, token)
+        wait_until_up(off_base, token)
+        measure(args, f"{base}/bench/bare", f"{base}/mcp", f"{off_base}/mcp", tmp, token)
         manage(env, "revoke_access_token", token)
         statuses = [post(f"{base}/mcp", token) for _ in range(8 * args.workers)]
         refused = sum(s == 401 for s in statuses)
@@ -167,8 +187,9 @@ def main() -> None:
         if refused != len(statuses):
             raise SystemExit("revocation did not reach every worker")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, quiet):
+            process.terminate()
+            process.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

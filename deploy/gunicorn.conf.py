@@ -5,6 +5,16 @@ The same flags as scripts/run.sh. Values that differ per host come from the envi
 """
 
 import os
+import sys
+
+# The checkout this file lives in, importable whatever directory gunicorn was started from.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Metrics in multiprocess mode: settles PROMETHEUS_MULTIPROC_DIR before any worker starts, and the
+# hooks that clean up after dead workers; an access log without /healthz and /readyz (ops/gunicorn_hooks.py).
+from ops.gunicorn_hooks import ProbeQuietLogger, child_exit, on_exit  # noqa: F401
+
+logger_class = ProbeQuietLogger
 
 wsgi_app = "spark_portal.wsgi:application"
 # The address nginx connects to: a private address, or 127.0.0.1 when nginx runs on this host.

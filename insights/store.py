@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from spark_portal import metrics
 from survey import versions
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec
 from survey.data import DEFINITION, SurveyData, load
@@ -85,7 +86,9 @@ def get(code: str) -> SurveyData:
         raise DataNotBuilt(f"survey data for {code} is not built; run manage.py build_insights")
     held = _loaded.get(code)
     if held is not None and held.root == where and held.data.version == live:
+        metrics.cache_lookup("data_store", True)
         return held.data
+    metrics.cache_lookup("data_store", False)
     with _lock:
         held = _loaded.get(code)
         if held is None or held.root != where or held.data.version != live:

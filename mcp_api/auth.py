@@ -32,6 +32,7 @@ from accounts.scopes import dataset_codes
 from accounts.services import token_touch
 from oauth_server.selectors import connection_for_token
 from oauth_server.services import connection_touch
+from spark_portal import metrics
 from spark_portal.client_address import client_address
 from spark_portal.public_url import public_base_url, resource_urls_for_path
 
@@ -223,6 +224,7 @@ def _facts_for(raw: str) -> _Facts:
             raise AuthError("malformed")
         key = "pat:" + parsed.prefix
         facts = _cache.get(key, epoch)
+        metrics.cache_lookup("bearer", facts is not None)
         if facts is None:
             facts = _load_pat_facts(parsed.prefix, epoch)
             if facts is None:
@@ -238,6 +240,7 @@ def _facts_for(raw: str) -> _Facts:
     checksum = hashlib.sha256(raw.encode()).hexdigest()
     key = "oauth:" + checksum
     facts = _cache.get(key, epoch)
+    metrics.cache_lookup("bearer", facts is not None)
     if facts is None:
         facts = _load_oauth_facts(checksum, epoch)
         if facts is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import mcp_types as types
@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from mcp_api.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
+from spark_portal import metrics
 from usage.models import Credential
 from usage.services import UsageKey, usage_record
 
@@ -57,6 +58,12 @@ class Reply:
 
     status: int
     body: dict[str, Any] | None
+    method: str = ""
+    """The JSON-RPC method answered ("" before one was read), for the metrics."""
+    tool: str = ""
+    """The tool called (tools/call only)."""
+    outcome: str = "ok"
+    """ok, tool_error (a result with isError) or rpc_error (a JSON-RPC error)."""
 
 
 def error_reply(
@@ -72,7 +79,7 @@ def error_reply(
         "id": request_id,
         "error": error.model_dump(by_alias=True, exclude_none=True),
     }
-    return Reply(status=status, body=body)
+    return Reply(status=status, body=body, outcome="rpc_error")
 
 
 def _capabilities() -> types.ServerCapabilities:
@@ -109,7 +116,9 @@ def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> 
     return shaped
 
 
-def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
+def _call_tool(
+    principal: Principal, tool: ToolSpec, arguments: dict[str, Any], request_id: str = ""
+) -> types.CallToolResult:
     usage_record(
         UsageKey(
             organization_id=principal.organization_id,
@@ -120,9 +129,11 @@ def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) 
             day=timezone.now().date(),
         )
     )
+    started = metrics.tool_started()
     outcome = tool.call(principal, arguments)
+    metrics.tool_finished(tool.name, started)
     if outcome.is_error:
-        return _tool_error(outcome.text)
+        return _tool_error(outcome.text, request_id)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=outcome.text)],
         structured_content=outcome.structured,
@@ -130,8 +141,10 @@ def _call_tool(principal: Principal, tool: ToolSpec, arguments: dict[str, Any]) 
     )
 
 
-def _tool_error(message: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+def _tool_error(message: str, request_id: str = "") -> types.CallToolResult:
+    # The request ID lets an operator find this call in the request log (`_meta`, beside the words).
+    meta = {"requestId": request_id} if request_id else None
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True, _meta=meta)
 
 
 def _header_version(headers: Mapping[str, str]) -> str | None:
@@ -146,8 +159,11 @@ def _is_modern(message: dict[str, Any], headers: Mapping[str, str]) -> bool:
     return isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta
 
 
-def handle(message: Any, headers: Mapping[str, str], principal: Principal, tools: dict[str, ToolSpec]) -> Reply:
-    """Answer one decoded JSON body with this endpoint's `tools`. `headers` are lower-cased."""
+def handle(
+    message: Any, headers: Mapping[str, str], principal: Principal, tools: dict[str, ToolSpec], request_id: str = ""
+) -> Reply:
+    """Answer one decoded JSON body with this endpoint's `tools`. `headers` are lower-cased; `request_id`
+    goes into tool errors."""
     if isinstance(message, list):
         return error_reply(
             None,
@@ -158,9 +174,9 @@ def handle(message: Any, headers: Mapping[str, str], principal: Principal, tools
     try:
         parsed = types.jsonrpc_message_adapter.validate_python(message)
     except ValidationError:
-        request_id = message.get("id") if isinstance(message, dict) else None
+        message_id = message.get("id") if isinstance(message, dict) else None
         return error_reply(
-            request_id,
+            message_id,
             types.INVALID_REQUEST,
             "Not a valid JSON-RPC 2.0 message",
             status=400,
@@ -187,10 +203,13 @@ def handle(message: Any, headers: Mapping[str, str], principal: Principal, tools
                 f"Unsupported MCP-Protocol-Version {version!r}; this server speaks {supported}",
                 status=400,
             )
-    return _dispatch(parsed, version, principal, tools)
+    reply = _dispatch(parsed, version, principal, tools, request_id)
+    return replace(reply, method=parsed.method) if not reply.method else reply
 
 
-def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal, tools: dict[str, ToolSpec]) -> Reply:
+def _dispatch(
+    request: types.JSONRPCRequest, version: str, principal: Principal, tools: dict[str, ToolSpec], request_id: str
+) -> Reply:
     modern = version in MODERN_PROTOCOL_VERSIONS
     method = request.method
     try:
@@ -208,12 +227,14 @@ def _dispatch(request: types.JSONRPCRequest, version: str, principal: Principal,
         tool = tools.get(typed.params.name)
         if tool is None:
             message = f"Unknown tool {typed.params.name!r}; tools: {', '.join(sorted(tools))}"
-            return error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+            reply = error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
+            return replace(reply, method=method, tool=typed.params.name)  # counted as tool "other"
         if not principal.has_scope(tool.scope):
             raise AuthError("insufficient_scope", status=403, scope=tool.scope)
-        result: types.Result | dict[str, Any] | None = _call_tool(principal, tool, dict(typed.params.arguments or {}))
-    else:
-        result = _session_result(typed, method, version)
+        called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)
+        body = {"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, called)}
+        return Reply(200, body, method, tool.name, "tool_error" if called.is_error else "ok")
+    result = _session_result(typed, method, version)
     if result is None:
         status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
         return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not supported: {method}", status=status)

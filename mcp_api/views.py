@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from mcp_api import protocol
-from mcp_api.auth import AuthError, authenticate
+from mcp_api.auth import AuthError, Principal, authenticate
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
+from spark_portal import metrics
 from spark_portal.public_url import (
     MCP_PATH,
     OPENAI_MCP_PATH,
@@ -73,10 +74,29 @@ def _dumps(body: dict[str, Any]) -> bytes:
 
 
 def _rpc_error(status: int, code: int, message: str) -> JsonResponse:
+    metrics.mcp_request(None, None, "rejected")
     return JsonResponse(
         {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}},
         status=status,
     )
+
+
+def request_id_of(request: HttpRequest) -> str:
+    """The request's ID, given by the request log (ops.middleware); "" when it did not run."""
+    return str(getattr(request, "request_id", ""))
+
+
+def _stamped(body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """A JSON-RPC error with the request ID in `error.data` (an object), so an operator can find the
+    request's log line; other bodies unchanged."""
+    error = body.get("error")
+    if request_id and isinstance(error, dict):
+        data = error.get("data")
+        if data is None:
+            error["data"] = {"requestId": request_id}
+        elif isinstance(data, dict):
+            error["data"] = {**data, "requestId": request_id}
+    return body
 
 
 def _accepts_json(request: HttpRequest) -> bool:
@@ -146,7 +166,7 @@ def _post(request: HttpRequest) -> HttpResponse:
     try:
         principal = authenticate(request)
     except AuthError as error:
-        return _challenge(request, error)
+        return _refused(request, error)
     if request.content_type != "application/json":
         return _rpc_error(415, -32600, "Content-Type must be application/json")
     if not _accepts_json(request):
@@ -158,10 +178,37 @@ def _post(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _rpc_error(400, -32700, "Parse error: the body is not valid JSON (or nested too deeply)")
     headers = _routing_headers(request)
+    request_id = request_id_of(request)
+    request.log_fields = _log_fields(principal, message)  # type: ignore[attr-defined]
     try:
-        reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info])
+        reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info], request_id)
     except AuthError as error:
-        return _challenge(request, error)
+        return _refused(request, error)
+    metrics.mcp_request(reply.method, reply.tool, reply.outcome)
     if reply.body is None:
         return HttpResponse(status=reply.status)
-    return HttpResponse(_dumps(reply.body), status=reply.status, content_type="application/json")
+    body = _stamped(reply.body, request_id) if reply.outcome == "rpc_error" else reply.body
+    return HttpResponse(_dumps(body), status=reply.status, content_type="application/json")
+
+
+def _log_fields(principal: Principal, message: Any) -> dict[str, Any]:
+    """What the request log (ops.middleware) says about an MCP call: who, which method and tool, and
+    the prompt (which the log shortens to SPARK_LOG_PROMPT_CHARS)."""
+    fields: dict[str, Any] = {"user_id": principal.user_id, "organization_id": principal.organization_id}
+    if not isinstance(message, dict):
+        return fields
+    fields["mcp_method"] = str(message.get("method", ""))[:64]
+    params = message.get("params")
+    if fields["mcp_method"] == "tools/call" and isinstance(params, dict):
+        fields["tool"] = str(params.get("name", ""))[:64]
+        arguments = params.get("arguments")
+        if isinstance(arguments, dict) and isinstance(arguments.get("prompt"), str):
+            fields["prompt"] = arguments["prompt"]
+    return fields
+
+
+def _refused(request: HttpRequest, error: AuthError) -> JsonResponse:
+    request.log_fields = {"refusal": error.reason}  # type: ignore[attr-defined]
+    metrics.mcp_refusal(error.reason)
+    metrics.mcp_request(None, None, "refused")
+    return _challenge(request, error)

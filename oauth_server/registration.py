@@ -31,6 +31,7 @@ from audit.selectors import recent_count
 from audit.services import Origin, audit_record
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
 from oauth_server.selectors import application_platform
+from spark_portal import metrics
 
 MAX_BODY_BYTES = 16_384
 MAX_REDIRECT_URIS = 10
@@ -145,6 +146,7 @@ class RegistrationView(DynamicClientRegistrationView):
         request.user = AnonymousUser()  # registrations belong to no user, even with a portal session
         response = super().post(request, *args, **kwargs)
         if response.status_code == 201:
+            metrics.oauth_registration(platform)
             body = json.loads(response.content)
             audit_record(
                 action="client.registered",

@@ -22,6 +22,7 @@ from audit.services import Origin, audit_record
 from identity.models import IdentityConnection
 from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
 from oauth_server.platforms import Platform, redirect_policy_problem
+from spark_portal import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def connection_record(
             "last_authorized_at": now,
         },
     )
+    metrics.oauth_grant(platform)
     audit_record(
         action="grant.created" if created else "grant.renewed",
         summary=f"{user.email} allowed {application.name or 'an unnamed client'} ({Platform(platform).label})",

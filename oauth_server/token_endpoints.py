@@ -20,6 +20,7 @@ from oauthlib.common import urldecode
 
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
+from spark_portal import metrics
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
 
@@ -42,6 +43,11 @@ class TokenView(dot.TokenView):
         if refused := _malformed(request):
             return refused
         grant = request.POST.get("grant_type")
+        response = self._answer(request, grant, *args, **kwargs)
+        metrics.oauth_token(grant, response.status_code)
+        return response
+
+    def _answer(self, request: HttpRequest, grant: str | None, *args: Any, **kwargs: Any) -> HttpResponse:
         if grant == JWT_BEARER:
             return jwt_bearer_response(request)
         if grant is not None and grant not in GRANT_TYPES:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class OpsConfig(AppConfig):
@@ -9,3 +10,20 @@ class OpsConfig(AppConfig):
 
     name = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from accounts.gates import ADMIN_FIXES
+        from mcp_api.auth import REASONS
+        from mcp_api.tools import OPENAI_TOOLS, TOOLS
+        from oauth_server.platforms import Platform
+        from ops.logs import install_record_factory
+        from spark_portal import metrics
+
+        install_record_factory()
+        # The label values metrics may carry: every other value is counted as "other".
+        metrics.configure(
+            enabled=settings.SPARK_METRICS,
+            tools=[*TOOLS, *OPENAI_TOOLS],
+            reasons=[*REASONS, *ADMIN_FIXES, "connector_unpublished"],
+            platforms=[p.value for p in Platform],
+        )

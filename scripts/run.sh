@@ -33,6 +33,8 @@ $(echo "$SEED" | grep '^demo user' | sed 's/^/    /')
 MSG
 # The access log leaves out query strings (%(U)s, not %(r)s): a client that puts a token in the URL
 # is refused, and its token must not end up in the log either.
-exec .venv/bin/gunicorn spark_portal.wsgi:application --bind "$HOST:$PORT" --workers "$WORKERS" \
+# -c python:ops.gunicorn_hooks: metrics in gunicorn's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, or a
+# private temporary folder) and the hook that cleans up after a dead worker.
+exec .venv/bin/gunicorn -c python:ops.gunicorn_hooks spark_portal.wsgi:application --bind "$HOST:$PORT" --workers "$WORKERS" \
   --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"' \
   --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}"

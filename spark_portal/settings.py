@@ -120,6 +120,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, errors included, gets its X-Request-ID and one line in the request log.
+    "ops.middleware.RequestLogMiddleware",
+    # Then /healthz and /readyz, answered before host validation and the https redirect: load
+    # balancers call app servers by address, over plain http.
+    "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -276,14 +281,47 @@ CONTENT_SECURITY_POLICY = {
 }
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SPARK_PUBLIC_URL] if SPARK_PUBLIC_URL else [])
 
+# Logs go to standard error. Every record carries the request ID of the request it was written
+# for (ops.logs.RequestIdFilter); the request log (`spark.request`, ops/middleware.py) writes one
+# JSON object per line, and SPARK_LOG_JSON=1 makes every other logger write JSON lines too.
+SPARK_LOG_JSON = env_bool("SPARK_LOG_JSON", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if SPARK_LOG_JSON else "plain",
+            "filters": ["request_id"],
+        },
+        "requests": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "spark.request": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+        # The request log has a line for every answer: Django's own 4xx warnings would repeat it
+        # (with the raw path, secret keys of links included). Its 5xx errors and tracebacks stay.
+        "django.request": {"level": "ERROR"},
+    },
 }
+# The request log shows at most this many characters of a chat_gwi prompt (0: none).
+SPARK_LOG_PROMPT_CHARS = env_int("SPARK_LOG_PROMPT_CHARS", 40)
+
+# --- Operations (ops/, README "Operations") ------------------------------------------------------
+# Prometheus metrics at /metrics. Off: nothing is recorded and /metrics answers 404.
+SPARK_METRICS = env_bool("SPARK_METRICS", True)
+# Who may read /metrics: client addresses (networks allowed; the address as seen through
+# SPARK_TRUSTED_PROXIES) and, when set, a bearer token. Both apply; an empty list allows any address.
+SPARK_METRICS_ALLOWED_IPS = env_list("SPARK_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+SPARK_METRICS_TOKEN = env_str("SPARK_METRICS_TOKEN", "")
+# How long /readyz trusts its last look at the migrations (the check reads every migration file).
+SPARK_READY_MIGRATIONS_SECONDS = env_float("SPARK_READY_MIGRATIONS_SECONDS", 30.0)
 
 # --- Spark MCP -----------------------------------------------------------------------------
 # Largest JSON-RPC body the MCP endpoint reads; bigger ones get 413 before any parsing.

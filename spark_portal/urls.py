@@ -31,9 +31,13 @@ urlpatterns = [
     path("", include("insights.urls")),
     path("", include("scim.urls")),
     path("api/", include("api.urls")),  # the management API (docs/api.md)
+    path("", include("ops.urls")),  # /metrics and the staff System status page (/healthz, /readyz: ops.middleware)
     path("", include("oauth_server.oauth_urls")),
 ]
 
+
+# The 500 page names the request ID (ops/views.py); otherwise it is Django's.
+handler500 = "ops.views.server_error"
 
 if settings.SPARK_BENCH_VIEWS:
 

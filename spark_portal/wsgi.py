@@ -3,7 +3,8 @@
 The MCP endpoint skips Django's middleware stack: it uses no session, cookie, CSRF token,
 message or allauth state, and on this path the stack would cost more than the endpoint's own
 work. It still gets host validation (DNS-rebinding protection), Django's exception-to-response
-handling and the same security headers; everything else goes through the full stack.
+handling, the same security headers and the request log (request ID, one JSON line); everything
+else goes through the full stack.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ class SparkWSGIHandler(WSGIHandler):
     def __init__(self) -> None:
         super().__init__()
         from mcp_api.views import lean_mcp_endpoint
+        from ops.middleware import GetResponse, RequestLogMiddleware
         from spark_portal.public_url import MCP_PATHS
 
         self._mcp_paths = frozenset(MCP_PATHS)
-        self._mcp_chain = convert_exception_to_response(lean_mcp_endpoint)
+        self._mcp_chain = convert_exception_to_response(
+            RequestLogMiddleware(cast(GetResponse, convert_exception_to_response(lean_mcp_endpoint)))
+        )
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info not in self._mcp_paths:

@@ -38,6 +38,7 @@ LATE_IMPORTS_ALLOWED = {
     ("accounts", "apps.py"),
     ("oauth_server", "apps.py"),
     ("api", "apps.py"),
+    ("ops", "apps.py"),
     ("spark_portal", "wsgi.py"),
 }
 

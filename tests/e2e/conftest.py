@@ -199,9 +199,13 @@ def live_server(
     extra_env: dict[str, str] | None = None,
     workers: int = 2,
     seed: bool = True,
+    gunicorn_args: list[str] | None = None,
+    prepare: bool = True,
 ) -> Iterator[LiveServer]:
     """A migrated, seeded Spark on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards.
-    With `seed=False` the database is only migrated (a restored database keeps what it holds)."""
+    With `seed=False` the database is only migrated (a restored database keeps what it holds).
+    `gunicorn_args` are added to gunicorn's command line; `prepare=False` skips migrate, seed and build
+    (a server whose database is unreachable)."""
     port = free_port()
     cimd = _start_cimd_server()
     env = {
@@ -224,10 +228,11 @@ def live_server(
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")
-    server.manage("migrate", "--noinput")
-    if seed:
+    if prepare:
+        server.manage("migrate", "--noinput")
+    if prepare and seed:
         server.manage("seed_demo", "--password", DEMO_PASSWORD)
-    if insights:
+    if insights and prepare:
         server.manage("build_insights", "--respondents", "30000")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
@@ -242,6 +247,7 @@ def live_server(
             str(workers),
             "--timeout",
             "60",
+            *(gunicorn_args or []),
         ],
         cwd=ROOT,
         env=env,
@@ -252,7 +258,7 @@ def live_server(
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{server.url}/.well-known/oauth-protected-resource", timeout=2)
+                urllib.request.urlopen(f"{server.url}/healthz", timeout=2)
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

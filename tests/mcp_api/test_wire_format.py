@@ -81,7 +81,8 @@ class _Ids:
 
 def normalise(value: Any, ids: _Ids) -> Any:
     if isinstance(value, dict):
-        return {k: normalise(v, ids) for k, v in value.items()}
+        # A tool error carries the request's ID (new for every request) in `_meta.requestId`.
+        return {k: "<request-id>" if k == "requestId" else normalise(v, ids) for k, v in value.items()}
     if isinstance(value, list):
         return [normalise(v, ids) for v in value]
     if isinstance(value, str):

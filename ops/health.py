@@ -1,0 +1,95 @@
+"""What `/readyz` checks: the database answers, every migration is applied, and every dataset an
+organization was given has its respondent data here and loadable.
+
+A load balancer may ask every second, so each check is cheap: one `SELECT 1`, one query for the
+assigned datasets, a `readlink` per dataset (their data is mapped once per process). Reading the
+migration files is not cheap, so its verdict is kept for `SPARK_READY_MIGRATIONS_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.executor import MigrationExecutor
+
+from catalog.models import Dataset
+from insights import store
+
+_migrations_lock = threading.Lock()
+_migrations_verdict: tuple[float, list[str]] | None = None
+
+
+def database_problems(connection: BaseDatabaseWrapper) -> list[str]:
+    """["database: unreachable …"] when a trivial query fails, else []."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        # The exception's class only: its text can hold a host name or a user.
+        return [f"database: unreachable ({type(error).__name__})"]
+    return []
+
+
+def pending_migrations(connection: BaseDatabaseWrapper) -> list[str]:
+    """Migrations not applied to the database, as `app.name`."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def migration_problems(connection: BaseDatabaseWrapper) -> list[str]:
+    """["migrations: N pending (…)"] or [], remembered for SPARK_READY_MIGRATIONS_SECONDS."""
+    global _migrations_verdict
+    now = time.monotonic()
+    held = _migrations_verdict
+    if held is not None and now - held[0] < settings.SPARK_READY_MIGRATIONS_SECONDS:
+        return held[1]
+    with _migrations_lock:
+        pending = pending_migrations(connection)
+        shown = ", ".join(pending[:3]) + (", …" if len(pending) > 3 else "")
+        problems = [f"migrations: {len(pending)} pending ({shown})"] if pending else []
+        _migrations_verdict = (now, problems)
+    return problems
+
+
+def forget_migrations() -> None:
+    """Drop the remembered migration verdict (after `migrate` in tests)."""
+    global _migrations_verdict
+    _migrations_verdict = None
+
+
+def assigned_dataset_codes() -> list[str]:
+    return list(
+        Dataset.objects.filter(organizations__isnull=False).distinct().order_by("code").values_list("code", flat=True)
+    )
+
+
+def dataset_problems(codes: list[str]) -> list[str]:
+    """For each dataset code, why its data cannot be served here (missing or not loadable), if it cannot."""
+    problems = []
+    for code in codes:
+        if not store.is_built(code):
+            problems.append(f"dataset {code}: no data on this server (run manage.py build_insights)")
+            continue
+        try:
+            store.get(code)
+        except Exception as error:  # any failure to map the files means this server cannot answer from them
+            problems.append(f"dataset {code}: data not loadable ({type(error).__name__})")
+    return problems
+
+
+def readiness_problems(alias: str = "default") -> list[str]:
+    """Everything that keeps this server from serving, in words for an operator; [] when ready."""
+    connection = connections[alias]
+    problems = database_problems(connection)
+    if problems:
+        return problems
+    try:
+        return migration_problems(connection) + dataset_problems(assigned_dataset_codes())
+    except DatabaseError as error:
+        return [f"database: query failed ({type(error).__name__})"]
