@@ -440,6 +440,8 @@ class Interpreter:
         """Audience phrases, each with the ids it names; "non-gamers", "not gamers" and "people who
         aren't gamers" name the audience negated."""
         for phrase, ids in self.audience_phrases.items():
+            if phrase not in text:  # both patterns need the phrase: skip the regexes (most phrases)
+                continue
             negated = r"\b(?:non-|non |not |aren't |are not |isn't |is not )" + re.escape(phrase) + r"\b"
             if re.search(negated, text):
                 text = re.sub(negated, " ", text)
@@ -465,6 +467,8 @@ class Interpreter:
                 if not re.search(r"\bU\.?S\.?\b(?!\w)", original):
                     continue
                 pattern = r"\bu\.?s\.?(?=\s|$|[^a-z])"
+            elif name not in text:  # the pattern needs the name: skip the regex (most names)
+                continue
             else:
                 pattern = r"\b" + re.escape(name) + r"\b"
             if not re.search(pattern, text):
@@ -487,6 +491,8 @@ class Interpreter:
     def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
         for name, (_, question, dp) in self.datapoint_names.items():
+            if name not in text:  # the pattern needs the name: skip the regex (most names)
+                continue
             pattern = r"\b" + re.escape(name) + r"\b"
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"
