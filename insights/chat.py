@@ -34,7 +34,7 @@ from insights.results import (
 )
 from survey.catalog import DatasetSpec, Question, Wave
 from survey.data import SurveyData
-from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
+from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
 from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import object_, wave_phrase
 from survey.ranking import Candidate, defining, rank
@@ -103,7 +103,7 @@ def _chat(
     if understood.trend:
         return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
-    tables = [crosstab(data, q.code, question.audience, locations, waves) for q in question.questions]
+    tables = crosstabs(data, [q.code for q in question.questions], question.audience, locations, waves)
     stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
     return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
 
@@ -157,7 +157,7 @@ def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -
         raise InsightError(f"{base.spec.name} has one wave for that period; a trend needs two or more.")
     locations, _ = base.indexes()
     waves = [[base.spec.waves.index(w)] for w in base.waves]
-    by_wave = [[crosstab(data, q.code, base.audience, locations, w) for q in base.questions] for w in waves]
+    by_wave = [crosstabs(data, [q.code for q in base.questions], base.audience, locations, w) for w in waves]
     fastest = base.understood.trend == "fastest"
     series = _series(base, by_wave)
     series.sort(key=lambda s: -(s[0] if fastest else abs(s[0])) - (1000 if s[3] and not fastest else 0))
@@ -223,7 +223,7 @@ def _side_by_side(
     """Sides computed one by one; the answers that differ most between them, each side's number
     stated as an insight; two sides get the difference in points and the index of one against the
     other, more sides the spread between the highest and the lowest."""
-    tables = [[crosstab(data, q.code, f.audience, *f.indexes()) for q in base.questions] for f in sides]
+    tables = [crosstabs(data, [q.code for q in base.questions], f.audience, *f.indexes()) for f in sides]
     names = [_side_name(f, dimension) for f in sides]
     stated: list[Stated] = []
     lines = [f"{header}, {'; '.join(q.name[0].lower() + q.name[1:] for q in base.questions)}:"]
