@@ -25,8 +25,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="spark-insights-bench-"))
@@ -39,8 +37,9 @@ os.environ.update(
 
 import django  # noqa: E402
 
-django.setup()
+django.setup()  # imports spark_portal first: one BLAS thread per process, as the server runs
 
+import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from insights import store  # noqa: E402

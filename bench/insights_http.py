@@ -389,6 +389,11 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
         cells = [m["rss"], m["pss"], m["private"], m["data_rss"], m["data_pss"]]
         print(f"{name:>12} " + " ".join(f"{c / 1024:>8.0f}" for c in cells[:3]), end=" ")
         print(" ".join(f"{c / 1024:>9.0f}" for c in cells[3:]) + f" {m['data_files']:>6}")
+    print(
+        f"data: {figures['data_gb']:.2f} GB of columns and aggregates on disk, mapped read-only by every worker. "
+        "private = pages no other process has (heap, and data pages only this worker has read); "
+        "data PSS below data RSS = data pages shared with the other workers"
+    )
     _verdicts(figures)
 
 
@@ -422,6 +427,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     else:
         print(f"building {DATASET} at {args.size:,} respondents …", flush=True)
         figures["build_s"], figures["build_line"], figures["build_gb"] = build(env, args.size)
+    figures["data_gb"] = sum(f.stat().st_size for f in (data / DATASET / "current").iterdir()) / 1e9
     token = seed(env)
     with gunicorn(env, args.workers, folder) as server:
         pids = server.wait_for_workers()
