@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from survey.catalog import DATASETS_BY_CODE, Audience, Datapoint, DatasetSpec, Location, Question, Wave
 from survey.data import from_rows
-from survey.engine import crosstab, metrics
+from survey.engine import crosstab, crosstabs, metrics
 from survey.generator import generate
 from tests.survey import naive
 
@@ -102,6 +102,30 @@ def test_engine_equals_naive(
     for got, want in zip(engine.rows, expected, strict=True):
         for key, value in want.items():
             assert _same(getattr(got, key), value), (key, getattr(got, key), value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(respondent, max_size=40),
+    audience=st.one_of(st.none(), expression),
+    locs=st.lists(st.integers(0, 2), min_size=0, max_size=3, unique=True),
+    waves=st.lists(st.integers(0, 1), min_size=0, max_size=2, unique=True),
+)
+def test_several_questions_at_once_equal_each_alone(
+    rows: list[dict[str, Any]], audience: Any, locs: list[int], waves: list[int]
+) -> None:
+    """`crosstabs` finds the audience's rows once for all its questions: each of its tables is the
+    naive one, and exactly the table `crosstab` gives for that question alone."""
+    data = from_rows(SPEC, rows)
+    questions = ["many", "one", "many"]
+    tables = crosstabs(data, questions, audience, locs, waves)
+    assert [t.question for t in tables] == questions
+    for question, table in zip(questions, tables, strict=True):
+        assert table == crosstab(data, question, audience, locs, waves)
+        expected = naive.crosstab(SPEC, rows, question, audience, locs, waves)
+        for got, want in zip(table.rows, expected, strict=True):
+            for key, value in want.items():
+                assert _same(getattr(got, key), value), (question, key, getattr(got, key), value)
 
 
 def test_metric_formulas_by_hand() -> None:
