@@ -162,7 +162,7 @@ def run(size: int, repeat: int, caller: Caller, compare: bool) -> dict[str, floa
             start = time.perf_counter()
             answer = chat(caller=caller, prompt=prompt)
             chat_times.append(time.perf_counter() - start)
-            insight_ids += [i["id"] for i in answer["insights"][:1]]
+            insight_ids += [i.id for i in answer.insights[:1]]
     for insight_id in insight_ids:
         start = time.perf_counter()
         explore(caller=caller, insight_id=insight_id)
