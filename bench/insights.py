@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -204,7 +205,11 @@ def main() -> None:
     catalog_load()
     org = Organization.objects.create(name="Bench", slug="bench")
     caller = Caller(org.pk, None, frozenset({"ds-core"}))
-    rows = [run(int(size), args.repeat, caller, compare=True) for size in args.sizes.split(",")]
+    try:
+        rows = [run(int(size), args.repeat, caller, compare=True) for size in args.sizes.split(",")]
+    finally:  # the data folder holds gigabytes at 10M respondents
+        store.forget()
+        shutil.rmtree(TMP, ignore_errors=True)
 
     print("\nchat_gwi and explore_insight_gwi end to end in-process (ms), engine crosstab vs DuckDB vs pandas")
     headers = ["respondents", "build s", "chat p50", "chat p95", "explore p50", "explore p95"]
