@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,8 +38,9 @@ os.environ.update(
 
 import django  # noqa: E402
 
-django.setup()
+django.setup()  # imports spark_portal first: one BLAS thread per process, as the server runs
 
+import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from insights import store  # noqa: E402
@@ -163,7 +163,7 @@ def run(size: int, repeat: int, caller: Caller, compare: bool) -> dict[str, floa
             start = time.perf_counter()
             answer = chat(caller=caller, prompt=prompt)
             chat_times.append(time.perf_counter() - start)
-            insight_ids += [i["id"] for i in answer["insights"][:1]]
+            insight_ids += [i.id for i in answer.insights[:1]]
     for insight_id in insight_ids:
         start = time.perf_counter()
         explore(caller=caller, insight_id=insight_id)
@@ -205,7 +205,11 @@ def main() -> None:
     catalog_load()
     org = Organization.objects.create(name="Bench", slug="bench")
     caller = Caller(org.pk, None, frozenset({"ds-core"}))
-    rows = [run(int(size), args.repeat, caller, compare=True) for size in args.sizes.split(",")]
+    try:
+        rows = [run(int(size), args.repeat, caller, compare=True) for size in args.sizes.split(",")]
+    finally:  # the data folder holds gigabytes at 10M respondents
+        store.forget()
+        shutil.rmtree(TMP, ignore_errors=True)
 
     print("\nchat_gwi and explore_insight_gwi end to end in-process (ms), engine crosstab vs DuckDB vs pandas")
     headers = ["respondents", "build s", "chat p50", "chat p95", "explore p50", "explore p95"]

@@ -37,7 +37,7 @@ from insights.results import (
 from survey.catalog import DatasetSpec, Question, Wave
 from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
-from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab
+from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
 from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import Candidate, defining, rank
@@ -107,7 +107,7 @@ def _chat(
     if understood.trend:
         return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
-    tables = [crosstab(data, q.code, question.audience, locations, waves) for q in question.questions]
+    tables = crosstabs(data, [q.code for q in question.questions], question.audience, locations, waves)
     stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
     return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
 
@@ -160,7 +160,7 @@ def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -
     if len(base.waves) < 2:
         raise InsightError(f"{base.spec.name} has one wave for that period; a trend needs two or more.")
     locations, waves = base.indexes()
-    tables = [by_wave(data, q.code, base.audience, locations, waves) for q in base.questions]
+    tables = by_wave(data, [q.code for q in base.questions], base.audience, locations, waves)
     fastest = base.understood.trend == "fastest"
     series = _series(base, tables)
     series.sort(key=lambda s: -(s[0] if fastest else abs(s[0])) - (1000 if s[3] and not fastest else 0))
@@ -235,7 +235,7 @@ def _side_by_side(
     stated as an insight; two sides get the difference in points and the index of one against the
     other, more sides the spread between the highest and the lowest."""
     bases = [Side(f.audience, *(tuple(i) for i in f.indexes())) for f in sides]
-    tables = [side_by_side(data, q.code, bases) for q in base.questions]
+    tables = side_by_side(data, [q.code for q in base.questions], bases)
     names = [_side_name(f, dimension) for f in sides]
     stated: list[Stated] = []
     lines = [f"{header}, {'; '.join(q.name[0].lower() + q.name[1:] for q in base.questions)}:"]

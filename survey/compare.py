@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from survey.data import SurveyData
-from survey.engine import Crosstab, Metrics, crosstab
+from survey.engine import Crosstab, Metrics, crosstabs
 from survey.expressions import Expression
 
 
@@ -38,15 +38,17 @@ class Difference:
     index: float | None  # two sides only: first against second (100 = the same)
 
 
-def side_by_side(data: SurveyData, question_code: str, sides: Sequence[Side]) -> list[Crosstab]:
-    """The question's crosstab for each side, each computed on its own."""
-    return [crosstab(data, question_code, s.audience, s.locations, s.waves) for s in sides]
+def side_by_side(data: SurveyData, question_codes: Sequence[str], sides: Sequence[Side]) -> list[list[Crosstab]]:
+    """Per question, its crosstab for each side, each side computed on its own (the side's audience
+    rows found once for all the questions)."""
+    per_side = [crosstabs(data, question_codes, s.audience, s.locations, s.waves) for s in sides]
+    return [[tables[i] for tables in per_side] for i in range(len(question_codes))]
 
 
-def by_wave(data: SurveyData, question_code: str, audience: Expression | None, locations: Sequence[int],
-            waves: Sequence[int]) -> list[Crosstab]:  # fmt: skip
-    """The question's crosstab wave by wave, in the order given (a trend's series)."""
-    return side_by_side(data, question_code, [Side(audience, tuple(locations), (w,)) for w in waves])
+def by_wave(data: SurveyData, question_codes: Sequence[str], audience: Expression | None, locations: Sequence[int],
+            waves: Sequence[int]) -> list[list[Crosstab]]:  # fmt: skip
+    """Per question, its crosstab wave by wave in the order given (a trend's series)."""
+    return side_by_side(data, question_codes, [Side(audience, tuple(locations), (w,)) for w in waves])
 
 
 def difference(rows: Sequence[Metrics]) -> Difference | None:

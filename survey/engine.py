@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from survey.catalog import Question
 from survey.data import SurveyData, datapoint_hits, datapoint_matrix
 from survey.expressions import Expression, ExpressionError
 
@@ -156,40 +157,88 @@ def crosstab(
     wave_indexes: Sequence[int],
 ) -> Crosstab:
     """All nine metrics for every datapoint of a question, for the audience within the base."""
-    question = data.spec.question(question_code)
+    return crosstabs(data, [question_code], audience, location_indexes, wave_indexes)[0]
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The audience's respondents in one contiguous row range of the base: their positions in the
+    range and their weights (found once, then read for every question of the answer)."""
+
+    start: int
+    stop: int
+    rows: np.ndarray
+    weights: np.ndarray
+
+
+def _select(
+    data: SurveyData, audience: Expression, ranges: list[tuple[int, int]]
+) -> tuple[list[_Selection], float, int]:
+    """The audience in each row range, with its summed weight and respondent count over the base."""
+    selections: list[_Selection] = []
+    size, sample = 0.0, 0
+    for start, stop in ranges:
+        rows = np.flatnonzero(evaluate(audience, data, start, stop))
+        weights = np.asarray(data.weight[start:stop])[rows]
+        size += float(weights.sum())
+        sample += int(weights.shape[0])
+        if weights.shape[0]:
+            selections.append(_Selection(start, stop, rows, weights))
+    return selections, size, sample
+
+
+def _positives(data: SurveyData, question: Question, selections: list[_Selection]) -> tuple[np.ndarray, np.ndarray]:
+    """The audience's weighted and unweighted count of each datapoint: one `bincount` (single
+    choice) or one weights-by-hits product (multiple choice) per row range."""
     k = len(question.datapoints)
+    size = np.zeros(k)
+    sample = np.zeros(k, dtype=np.int64)
+    column = data.answers[question.code]
+    for part in selections:
+        answers = np.asarray(column[part.start : part.stop])[part.rows]
+        if question.kind == "single":
+            shifted = answers.astype(np.int64) + 1  # -1 (no answer) → bucket 0
+            size += np.bincount(shifted, weights=part.weights, minlength=k + 1)[1:]
+            sample += np.bincount(shifted, minlength=k + 1)[1:]
+        else:
+            # The 0/1 matrix as float64, as `weights @ hits` would cast it, so the product is the
+            # same BLAS call; counts of 0/1 values are exact in float64.
+            hits = datapoint_matrix(question, answers).astype(np.float64)
+            size += part.weights @ hits
+            sample += (np.ones(hits.shape[0]) @ hits).astype(np.int64)
+    return size, sample
+
+
+def crosstabs(
+    data: SurveyData,
+    question_codes: Sequence[str],
+    audience: Expression | None,
+    location_indexes: Sequence[int],
+    wave_indexes: Sequence[int],
+) -> list[Crosstab]:
+    """One crosstab per question for the same audience and base; the audience's rows are found once
+    for all of them (a profile asks every question of the dataset)."""
     cells = cells_for(data, location_indexes, wave_indexes)
     base_size = float(data.cell_weight[cells].sum()) if cells else 0.0
     base_sample = int(data.cell_count[cells].sum()) if cells else 0
-    dp_size = data.cell_dp_weight[question_code][cells].sum(axis=0) if cells else np.zeros(k)
-    dp_sample = data.cell_dp_count[question_code][cells].sum(axis=0) if cells else np.zeros(k, dtype=np.int64)
-
-    if audience is None:  # the whole base: no rows to scan
-        pos_size, pos_sample, aud_size, aud_sample = dp_size, dp_sample, base_size, base_sample
-    else:
-        pos_size = np.zeros(k)
-        pos_sample = np.zeros(k, dtype=np.int64)
-        aud_size, aud_sample = 0.0, 0
-        column = data.answers[question_code]
-        for start, stop in _row_ranges(data, cells):
-            mask = evaluate(audience, data, start, stop)
-            weights = np.asarray(data.weight[start:stop])[mask]
-            aud_size += float(weights.sum())
-            aud_sample += int(weights.shape[0])
-            if not weights.shape[0]:
-                continue
-            answers = np.asarray(column[start:stop])[mask]
-            if question.kind == "single":
-                shifted = answers.astype(np.int64) + 1  # -1 (no answer) → bucket 0
-                pos_size += np.bincount(shifted, weights=weights, minlength=k + 1)[1:]
-                pos_sample += np.bincount(shifted, minlength=k + 1)[1:]
-            else:
-                hits = datapoint_matrix(question, answers)
-                pos_size += weights @ hits
-                pos_sample += hits.sum(axis=0, dtype=np.int64)
     waves = _waves_with_respondents(data, cells)
-    base_size, aud_size, pos_size, dp_size = base_size / waves, aud_size / waves, pos_size / waves, dp_size / waves
-    rows = tuple(
-        metrics(pos_sample[j], pos_size[j], aud_sample, aud_size, dp_sample[j], dp_size[j], base_size) for j in range(k)
+    selections, aud_size, aud_sample = (
+        _select(data, audience, _row_ranges(data, cells)) if audience is not None else ([], base_size, base_sample)
     )
-    return Crosstab(question=question_code, base_sample=base_sample, base_size=base_size, rows=rows)
+    tables = []
+    for question_code in question_codes:
+        question = data.spec.question(question_code)
+        k = len(question.datapoints)
+        dp_size = data.cell_dp_weight[question_code][cells].sum(axis=0) if cells else np.zeros(k)
+        dp_sample = data.cell_dp_count[question_code][cells].sum(axis=0) if cells else np.zeros(k, dtype=np.int64)
+        if audience is None:  # the whole base: no rows to scan
+            pos_size, pos_sample = dp_size, dp_sample
+        else:
+            pos_size, pos_sample = _positives(data, question, selections)
+        rows = tuple(
+            metrics(pos_sample[j], pos_size[j] / waves, aud_sample, aud_size / waves, dp_sample[j], dp_size[j] / waves,
+                    base_size / waves)
+            for j in range(k)
+        )  # fmt: skip
+        tables.append(Crosstab(question=question_code, base_sample=base_sample, base_size=base_size / waves, rows=rows))
+    return tables

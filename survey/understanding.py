@@ -488,6 +488,8 @@ class Interpreter:
         """Audience phrases, each with the ids it names; "non-gamers", "not gamers" and "people who
         aren't gamers" name the audience negated."""
         for phrase, ids in self.audience_phrases.items():
+            if phrase.removeprefix("who ") not in text:  # every pattern needs it: skip the regexes (most phrases)
+                continue
             negated = r"\b(?:non-|non |not |aren't |are not |isn't |is not )" + re.escape(phrase) + r"\b"
             if phrase.startswith("who "):  # "who shop online" → "who don't shop online", "who never game"
                 negated += r"|\bwho (?:don't|do not|doesn't|does not|never) " + re.escape(phrase[4:]) + r"\b"
@@ -516,6 +518,8 @@ class Interpreter:
                 if not re.search(r"\bU\.?S\.?\b(?!\w)", original):
                     continue
                 pattern = r"\bu\.?s\.?(?=\s|$|[^a-z])"
+            elif name not in text:  # the pattern needs the name: skip the regex (most names)
+                continue
             else:
                 pattern = r"\b" + re.escape(name) + r"\b"
             if not re.search(pattern, text):
@@ -543,6 +547,8 @@ class Interpreter:
         named: list[TopicMatch] = []
         before = self.index.scores(_tokens(text))  # with the names still in: what the whole prompt is about
         for name, (question, dp) in self.topic_phrases.items():
+            if name not in text:  # the pattern needs the name: skip the regex (most names)
+                continue
             pattern = r"\b" + re.escape(name) + r"\b"
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"

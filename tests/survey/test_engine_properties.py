@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from survey.catalog import DATASETS_BY_CODE, Audience, Datapoint, DatasetSpec, Location, Question, Wave
 from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import from_rows
-from survey.engine import Metrics, crosstab, metrics
+from survey.engine import Metrics, crosstab, crosstabs, metrics
 from survey.generator import generate
 from tests.survey import naive
 
@@ -108,6 +108,30 @@ def test_engine_equals_naive(
             assert _same(getattr(got, key), value), (key, getattr(got, key), value)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(respondent, max_size=40),
+    audience=st.one_of(st.none(), expression),
+    locs=st.lists(st.integers(0, 2), min_size=0, max_size=3, unique=True),
+    waves=st.lists(st.integers(0, 1), min_size=0, max_size=2, unique=True),
+)
+def test_several_questions_at_once_equal_each_alone(
+    rows: list[dict[str, Any]], audience: Any, locs: list[int], waves: list[int]
+) -> None:
+    """`crosstabs` finds the audience's rows once for all its questions: each of its tables is the
+    naive one, and exactly the table `crosstab` gives for that question alone."""
+    data = from_rows(SPEC, rows)
+    questions = ["many", "one", "many"]
+    tables = crosstabs(data, questions, audience, locs, waves)
+    assert [t.question for t in tables] == questions
+    for question, table in zip(questions, tables, strict=True):
+        assert table == crosstab(data, question, audience, locs, waves)
+        expected = naive.crosstab(SPEC, rows, question, audience, locs, waves)
+        for got, want in zip(table.rows, expected, strict=True):
+            for key, value in want.items():
+                assert _same(getattr(got, key), value), (question, key, getattr(got, key), value)
+
+
 def test_metric_formulas_by_hand() -> None:
     m = metrics(
         positive_sample=23,
@@ -169,7 +193,7 @@ def test_comparisons_equal_naive(rows: list[dict[str, Any]], question: str, side
     points, the index of one side against the other and the spread are the naive ones."""
     data = from_rows(SPEC, rows)
     bases = [Side(s["audience"], tuple(s["locations"]), tuple(s["waves"])) for s in sides]
-    tables = side_by_side(data, question, bases)
+    (tables,) = side_by_side(data, [question], bases)
     expected = naive.compare(SPEC, rows, question, sides)
     for j, want in enumerate(expected):
         for table, want_side in zip(tables, want["sides"], strict=True):
@@ -193,7 +217,7 @@ def test_trends_equal_naive(
 ) -> None:
     """Each wave is its own crosstab (never the waves pooled), and the change is last minus first."""
     data = from_rows(SPEC, rows)
-    tables = by_wave(data, question, audience, locs, waves)
+    (tables,) = by_wave(data, [question], audience, locs, waves)
     expected = naive.trend(SPEC, rows, question, audience, locs, waves)
     for j, want in enumerate(expected):
         for table, want_wave in zip(tables, want["series"], strict=True):
