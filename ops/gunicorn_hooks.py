@@ -47,16 +47,22 @@ prepare_metrics_dir()
 from gunicorn.glogging import Logger  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402 (after the folder is chosen, as the library requires)
 
+from ops.redact import redact_path  # noqa: E402
+
 # Load balancers call these every second or so: they stay out of the access log.
 PROBES = frozenset({"/healthz", "/readyz"})
 
 
 class ProbeQuietLogger(Logger):
-    """gunicorn's logger, with no access log line for the health and readiness probes."""
+    """gunicorn's logger, with no access log line for the health and readiness probes, and the secret
+    keys of invitation and password-reset links written as "[redacted]"."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        if environ.get("PATH_INFO") in PROBES:
+        path = environ.get("PATH_INFO")
+        if path in PROBES:
             return
+        if isinstance(path, str):
+            environ = {**environ, "PATH_INFO": redact_path(path)}
         super().access(resp, req, environ, request_time)
 
 

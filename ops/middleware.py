@@ -24,6 +24,7 @@ from django.utils.functional import empty
 
 from ops.health import readiness_problems
 from ops.logs import REQUEST_ID, request_id_from
+from ops.redact import redact
 from spark_portal.client_address import client_address
 
 logger = logging.getLogger("spark.request")
@@ -34,8 +35,6 @@ PROBES = frozenset({HEALTH_PATH, READY_PATH})
 HEADER = "X-Request-ID"
 _JSON_TYPES = ("application/json", "application/problem+json")
 _STAMP_LIMIT = 65_536  # larger error bodies are left as they are (none of ours is that large)
-# URL parts that are secrets (invitation and password-reset keys): logged as "[redacted]".
-_SECRET_KWARGS = frozenset({"key", "uidb36", "token"})
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -85,12 +84,8 @@ def _user_id(request: HttpRequest) -> int | None:
 
 def loggable_path(request: HttpRequest) -> str:
     """The path without its query string, and without the secret keys some links carry in it."""
-    path = request.path
     match = getattr(request, "resolver_match", None)
-    for name, value in match.kwargs.items() if match is not None else ():
-        if name in _SECRET_KWARGS and isinstance(value, str) and value:
-            path = path.replace(value, "[redacted]")
-    return path
+    return redact(request.path, match.kwargs) if match is not None else request.path
 
 
 def log_fields(request: HttpRequest, status: int, started: float) -> dict[str, Any]:

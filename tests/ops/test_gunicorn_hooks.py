@@ -49,6 +49,9 @@ def test_metrics_off_chooses_no_folder() -> None:
 
 def test_probes_are_left_out_of_the_access_log() -> None:
     code = """
+import django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark_portal.settings")
+django.setup()  # as in a worker, which loads the app before it serves (and logs) anything
 import ops.gunicorn_hooks as h
 from gunicorn.glogging import Logger
 seen = []
@@ -59,3 +62,20 @@ for path in ("/healthz", "/readyz", "/mcp", "/metrics"):
 print(",".join(seen))
 """
     assert run(code) == "/mcp,/metrics"
+
+
+def test_invitation_keys_are_redacted_in_the_access_log() -> None:
+    code = """
+import django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark_portal.settings")
+django.setup()
+import ops.gunicorn_hooks as h
+from gunicorn.glogging import Logger
+seen = []
+Logger.access = lambda self, resp, req, environ, took: seen.append(environ["PATH_INFO"])
+quiet = h.ProbeQuietLogger.__new__(h.ProbeQuietLogger)
+for path in ("/invitations/s3cr3t-invite-key/", "/mcp"):
+    quiet.access(None, None, {"PATH_INFO": path}, None)
+print(",".join(seen))
+"""
+    assert run(code) == "/invitations/[redacted]/,/mcp"
