@@ -74,6 +74,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _json_or_empty(raw: bytes) -> dict[str, object]:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -102,6 +110,10 @@ class LiveServer:
 
     def call_tool(self, token: str, name: str) -> int:
         """Call a tool with a bearer token; returns the HTTP status."""
+        return self.call(token, name)[0]
+
+    def call(self, token: str, name: str, **headers: str) -> tuple[int, dict[str, str], dict[str, object]]:
+        """Call a tool (no arguments) with a bearer token and extra headers: status, headers, JSON body."""
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": {}}}
         request = urllib.request.Request(
             self.mcp_url,
@@ -111,13 +123,14 @@ class LiveServer:
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "MCP-Protocol-Version": "2025-11-25",
+                **headers,
             },
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status)
+                return int(response.status), dict(response.headers), _json_or_empty(response.read())
         except urllib.error.HTTPError as error:
-            return int(error.code)
+            return int(error.code), dict(error.headers), _json_or_empty(error.read())
 
 
 @pytest.fixture(scope="module")

@@ -43,23 +43,7 @@ def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def mcp(server: LiveServer, token: str, **headers: str) -> tuple[int, dict[str, str], dict[str, object]]:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_datasets", "arguments": {}}}
-    request = urllib.request.Request(
-        server.mcp_url,
-        data=json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-11-25",
-            **headers,
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status), dict(response.headers), json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return int(error.code), dict(error.headers), json.loads(error.read())
+    return server.call(token, "list_datasets", **headers)
 
 
 @pytest.fixture(scope="module")
