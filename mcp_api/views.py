@@ -14,6 +14,7 @@ from mcp_api import protocol
 from mcp_api.auth import AuthError, Principal, authenticate
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from spark_portal import metrics
+from spark_portal.error_ids import with_request_id
 from spark_portal.public_url import (
     MCP_PATH,
     OPENAI_MCP_PATH,
@@ -84,19 +85,6 @@ def _rpc_error(status: int, code: int, message: str) -> JsonResponse:
 def request_id_of(request: HttpRequest) -> str:
     """The request's ID, given by the request log (ops.middleware); "" when it did not run."""
     return str(getattr(request, "request_id", ""))
-
-
-def _stamped(body: dict[str, Any], request_id: str) -> dict[str, Any]:
-    """A JSON-RPC error with the request ID in `error.data` (an object), so an operator can find the
-    request's log line; other bodies unchanged."""
-    error = body.get("error")
-    if request_id and isinstance(error, dict):
-        data = error.get("data")
-        if data is None:
-            error["data"] = {"requestId": request_id}
-        elif isinstance(data, dict):
-            error["data"] = {**data, "requestId": request_id}
-    return body
 
 
 def _accepts_json(request: HttpRequest) -> bool:
@@ -187,7 +175,8 @@ def _post(request: HttpRequest) -> HttpResponse:
     metrics.mcp_request(reply.method, reply.tool, reply.outcome)
     if reply.body is None:
         return HttpResponse(status=reply.status)
-    body = _stamped(reply.body, request_id) if reply.outcome == "rpc_error" else reply.body
+    rpc_error = reply.outcome == "rpc_error" and request_id
+    body = with_request_id(reply.body, request_id) if rpc_error else reply.body
     return HttpResponse(_dumps(body), status=reply.status, content_type="application/json")
 
 

@@ -26,6 +26,7 @@ from ops.health import readiness_problems
 from ops.logs import REQUEST_ID, request_id_from
 from ops.redact import redact
 from spark_portal.client_address import client_address
+from spark_portal.error_ids import with_request_id
 
 logger = logging.getLogger("spark.request")
 
@@ -37,20 +38,6 @@ _JSON_TYPES = ("application/json", "application/problem+json")
 _STAMP_LIMIT = 65_536  # larger error bodies are left as they are (none of ours is that large)
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
-
-
-def _stamp_json(body: Any, request_id: str) -> Any:
-    """The error body with the request ID: in `error.data` of a JSON-RPC error, else as `request_id`."""
-    if not isinstance(body, dict):
-        return body
-    error = body.get("error")
-    if "jsonrpc" in body and isinstance(error, dict):
-        data = error.get("data")
-        if data is None or isinstance(data, dict):
-            error["data"] = {**(data or {}), "requestId": request_id}
-    else:
-        body.setdefault("request_id", request_id)
-    return body
 
 
 def stamp_error(response: HttpResponseBase, request_id: str) -> None:
@@ -65,7 +52,7 @@ def stamp_error(response: HttpResponseBase, request_id: str) -> None:
         body = json.loads(content)
     except ValueError:
         return
-    stamped = _stamp_json(body, request_id)
+    stamped = with_request_id(body, request_id)
     try:
         response.content = json.dumps(stamped, ensure_ascii=False).encode()  # type: ignore[attr-defined]
     except UnicodeEncodeError:  # a lone surrogate (say, an echoed JSON-RPC id) has no UTF-8 form: escape it

@@ -418,6 +418,7 @@ class Interpreter:
                 if len(words) > 1 and any(names[p][1] is not q for p in parts if p in names):
                     outright.setdefault(keyword, (q, None))
         self.topic_phrases = dict(sorted(outright.items(), key=lambda kv: -len(kv[0])))
+        self._last_read: tuple[str, Reading] | None = None
         locations = {loc.code: loc for s in specs for loc in s.locations}
         self.locations = list(locations.values())
         # Audience phrases of every dataset, longest first, each with the audience ids it names. The
@@ -545,7 +546,8 @@ class Interpreter:
 
     def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
-        before = self.index.scores(_tokens(text))  # with the names still in: what the whole prompt is about
+        whole = _tokens(text)  # with the names still in: what the whole prompt is about
+        before: list[float] = []  # its scores, computed only if a named answer needs them
         for name, (question, dp) in self.topic_phrases.items():
             if name not in text:  # the pattern needs the name: skip the regex (most names)
                 continue
@@ -555,6 +557,8 @@ class Interpreter:
             if not re.search(pattern, text):
                 continue
             text = re.sub(pattern, " ", text)
+            if dp is not None and not before:
+                before = self.index.scores(whole)
             leader = question if dp is None else self._leading_question(before, question, name)
             if leader is not None and not any(m.question is leader and m.datapoint is None for m in named):
                 named.append(TopicMatch(leader, 100.0, outright=True))
@@ -602,7 +606,16 @@ class Interpreter:
         return leader if scores[best] >= 2 * own and scores[best] > 0 else None
 
     def read(self, prompt: str) -> Reading:
-        """Read the prompt once: each recogniser removes what it understood before the next looks."""
+        """Read the prompt once: each recogniser removes what it understood before the next looks.
+        The last reading is kept (nothing changes a Reading once read), so asking whether the same
+        prompt compares two audiences does not read it again."""
+        if self._last_read is not None and self._last_read[0] == prompt:
+            return self._last_read[1]
+        reading = self._read(prompt)
+        self._last_read = (prompt, reading)
+        return reading
+
+    def _read(self, prompt: str) -> Reading:
         reading = Reading()
         text = _normalise(prompt)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
