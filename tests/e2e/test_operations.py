@@ -27,6 +27,8 @@ from tests.e2e.conftest import (
     password_sign_in,
     shot,
 )
+from tests.e2e.test_browser_a11y import _context as a11y_context
+from tests.e2e.test_browser_a11y import axe_violations, describe
 
 pytestmark = pytest.mark.e2e
 HOOKS = ["-c", "python:ops.gunicorn_hooks"]
@@ -126,11 +128,15 @@ def test_status_page_in_the_browser(ops_server: LiveServer, browser: Browser) ->
         capture_output=True,
     )
     for width, height in ((1280, 900), (390, 844)):
-        page = browser.new_page(viewport={"width": width, "height": height})
+        context = a11y_context(browser, ops_server)
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
         password_sign_in(page, "ops@spark.example", at=f"{ops_server.url}/status/", then=re.compile(r".*/status/$"))
         assert page.inner_text("h1") == "System status"
         assert "ds-core" in page.inner_text("#datasets") and "no backup recorded" in page.inner_text("#backup")
         assert "all applied" in page.inner_text("#database")
         assert_fits(page, f"status page at {width}px")
         shot(page, f"ops-status-{width}")
-        page.close()
+        violations = axe_violations(page, ops_server)
+        assert not violations, "\n".join(describe(v) for v in violations)
+        context.close()
