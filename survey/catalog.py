@@ -19,6 +19,7 @@ Each datapoint carries a `phrase` in base-verb form, so one phrase serves both i
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -115,6 +116,8 @@ class DatasetSpec:
     age_range: tuple[int, int] = (16, 64)
     default_respondents: int = 60_000
     audiences: tuple[Audience, ...] = ()
+    age_bands: tuple[tuple[int, int], ...] = ()
+    """Ages recorded in bands (an imported survey's "18-24", "65+"): answers keep to whole bands."""
 
     def question(self, code: str) -> Question:
         return by_code(self.questions, code)
@@ -317,10 +320,25 @@ def _locations(file: Table, names: Table) -> dict[str, Location]:
     return found
 
 
+def _age_bands(file: Table, age_range: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    bands = file.data.get("age_bands", [])
+    pairs = isinstance(bands, list) and all(
+        isinstance(b, list) and len(b) == 2 and all(type(a) is int for a in b) and 0 < b[0] <= b[1] for b in bands
+    )
+    if not pairs:
+        file.fail("'age_bands' must be a list of [youngest, oldest]")
+    found = tuple(sorted((b[0], b[1]) for b in bands))
+    if any(lo <= hi for (_, hi), (lo, _) in itertools.pairwise(found)):
+        file.fail("'age_bands' must not overlap")
+    if found and (found[0][0] < age_range[0] or found[-1][1] > age_range[1]):
+        file.fail("'age_bands' must lie within 'age_range'")
+    return found
+
+
 def _dataset(file: Table, code: str, locations: dict[str, Location], vocabulary: Table) -> DatasetSpec:
     file.keys(
         ["code", "name", "description", "age_range", "default_respondents", "locations", "waves", "questions"],
-        ["audiences"],
+        ["audiences", "age_bands"],
     )
     if file.string("code") != code:
         file.fail(f"code {file.string('code')!r} does not match the name catalog.toml lists, {code!r}")
@@ -350,6 +368,7 @@ def _dataset(file: Table, code: str, locations: dict[str, Location], vocabulary:
         questions=questions,
         age_range=(age_range[0], age_range[1]),
         default_respondents=file.integer("default_respondents"),
+        age_bands=_age_bands(file, (age_range[0], age_range[1])),
     )
     audience_synonyms = vocabulary.table("audience_synonyms")
     audiences: list[Audience] = []

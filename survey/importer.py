@@ -11,13 +11,20 @@ Two sources, one result:
 Structure is named by the caller: the weight, age and gender variables, and the market and wave
 (fixed, or a variable whose labels name markets). The result is a dataset definition in the
 shipped catalog's own format (checked by the same loader) plus column arrays; nothing is written
-here. Every problem raises ImportProblem naming the variable and, for a value, the row (1-based,
-as in the file).
+here. Every problem raises ImportProblem naming the variable and, for a value, where it is in the
+file: the CSV file's own line number, or the `.sav` file's case number. Only the variables the
+dataset uses are read as numbers, so a text column nothing uses never blocks an import; every
+variable left out is listed with the reason.
+
+Bad data is caught before anything is built: duplicated respondent IDs (with an ID variable) and
+whole duplicated rows, ages that are not years (decimal ages are floored; ages recorded in bands,
+such as "18-24" and "65+", are kept as bands), weights that are not positive numbers.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
 import tomllib
@@ -54,6 +61,9 @@ class Structure:
     female: float | None = None  # the gender variable's value for women (others: men, unless `male`)
     male: float | None = None
     population_m: float | None = None  # what the weights sum to per market and wave (millions)
+    id: str = ""  # the respondent ID variable: every value present and unique
+    allow_duplicate_rows: bool = False  # a short questionnaire may give two people identical rows
+    age_bands: dict[float, str] = field(default_factory=dict)  # CSV: the age variable's codes as "18-24", "65+"
 
 
 @dataclass
@@ -69,12 +79,38 @@ class Question:
 
 @dataclass
 class Source:
-    """A file's columns (float arrays, NaN = missing), labels and the questions found in it."""
+    """A file's columns as read (numbers as floats with NaN for missing; text as objects), labels
+    and the questions found in it. `lines` holds each respondent's line in a CSV file; a `.sav`
+    file's respondents are its cases, numbered from 1."""
 
     columns: dict[str, np.ndarray]
     value_labels: dict[str, dict[float, str]]
     questions: list[Question]
     skipped: list[str] = field(default_factory=list)
+    lines: list[int] | None = None
+
+    def at(self, variable: str, row: int) -> str:
+        """Where the respondent at index `row` is, as the person would find them in the file."""
+        if self.lines is not None:
+            return f"column {variable}, line {self.lines[row]}"
+        return f"variable {variable}, case {row + 1}"
+
+    def place(self, row: int) -> str:
+        return f"line {self.lines[row]}" if self.lines is not None else f"case {row + 1}"
+
+    def numbers(self, variable: str) -> np.ndarray:
+        """The variable as floats (NaN: no answer); ImportProblem at the first value that is not a number."""
+        values = self.columns[variable]
+        if values.dtype.kind in "iufb":
+            return values.astype(np.float64)
+        out = np.empty(len(values))
+        for row, value in enumerate(values):
+            text = "" if value is None else str(value).strip()
+            try:
+                out[row] = float(text) if text else math.nan
+            except ValueError:
+                raise ImportProblem(f"{self.at(variable, row)}: “{text}” is not a number") from None
+        return out
 
 
 @dataclass(frozen=True)
@@ -91,7 +127,7 @@ def read_sav(path: Path, structure: Structure) -> Source:
         columns, meta = pyreadstat.read_sav(str(path), output_format="dict")
     except Exception as exc:  # pyreadstat raises its own ReadstatError and plain OSErrors
         raise ImportProblem(f"not a readable SPSS file ({exc})") from None
-    floats = {name: _numeric(name, values) for name, values in columns.items()}
+    raw = {name: _column(values) for name, values in columns.items()}
     labels = {v: {float(k): str(t) for k, t in m.items()} for v, m in meta.variable_value_labels.items()}
     titles = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=True))
     sets: dict[str, Question] = {}  # each multiple-response set, by its first variable
@@ -113,13 +149,25 @@ def read_sav(path: Path, structure: Structure) -> Source:
             questions.append(sets[name])
         elif name in structural or name in in_sets:
             continue
+        elif raw[name].dtype.kind not in "iufb":
+            skipped.append(f"{name} (text)")
         elif name not in labels:
             skipped.append(f"{name} (no value labels)")
         else:
             questions.append(
                 Question(_code(name), titles.get(name) or name, "single", [name], sorted(labels[name].items()))
             )
-    return Source(floats, labels, questions, skipped)
+    return Source(raw, labels, questions, skipped)
+
+
+def _column(values: Any) -> np.ndarray:
+    """A numeric variable as floats (None, pyreadstat's missing value, as NaN); text as it is."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iufb":
+        return array.astype(np.float64)
+    if all(v is None or isinstance(v, int | float) for v in array):
+        return np.array([math.nan if v is None else float(v) for v in array])
+    return np.array(array, dtype=object)
 
 
 def read_csv(path: Path, codebook_path: Path) -> tuple[Structure, Source]:
@@ -130,33 +178,51 @@ def read_csv(path: Path, codebook_path: Path) -> tuple[Structure, Source]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ImportProblem(f"codebook {codebook_path.name}: not readable ({exc})") from None
     structure = _codebook_structure(f"codebook {codebook_path.name}", book)
+    header, body, lines = _csv_rows(path)
+    questions, labels = _codebook_questions(f"codebook {codebook_path.name}", book)
+    if structure.age and structure.age_bands:
+        labels[structure.age] = structure.age_bands
+    used = _structural(structure) | {v for q in questions for v in q.variables}
+    columns, skipped = {}, []
+    for i, name in enumerate(header):
+        cells = np.array([row[i].strip() for row in body], dtype=object)
+        if name == structure.location_variable:  # markets by name or code: numbered, the text as labels
+            names = list(dict.fromkeys(cells))
+            labels[name] = {float(n): text for n, text in enumerate(names)}
+            columns[name] = np.array([float(names.index(cell)) for cell in cells])
+        else:
+            columns[name] = cells
+            if name not in used:
+                skipped.append(f"{name} (not in the codebook)")
+    return structure, Source(columns, labels, questions, skipped, lines)
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the rows and each row's line in the file (a quoted cell may span lines)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise ImportProblem("the file is empty")
+            body, lines, start = [], [], reader.line_num + 1
+            for row in reader:
+                if not any(cell.strip() for cell in row):  # a blank line is no respondent
+                    start = reader.line_num + 1
+                    continue
+                if len(row) != len(header):
+                    raise ImportProblem(f"line {start} has {len(row)} fields, the header {len(header)}")
+                body.append(row)
+                lines.append(start)
+                start = reader.line_num + 1
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportProblem(f"not a readable CSV file ({exc})") from None
-    if not rows:
-        raise ImportProblem("the file is empty")
-    header, body = rows[0], rows[1:]
-    for number, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise ImportProblem(f"row {number} has {len(row)} fields, the header {len(header)}")
-    questions, labels = _codebook_questions(f"codebook {codebook_path.name}", book)
-    columns = {}
-    for i, name in enumerate(header):
-        cells = [row[i] for row in body]
-        if name == structure.location_variable:  # markets by name or code: numbered, the text as labels
-            names = list(dict.fromkeys(cell.strip() for cell in cells))
-            labels[name] = {float(n): text for n, text in enumerate(names)}
-            columns[name] = np.array([float(names.index(cell.strip())) for cell in cells])
-        else:
-            columns[name] = _csv_numbers(name, cells)
-    return structure, Source(columns, labels, questions)
+    return header, body, lines
 
 
 def _codebook_structure(where: str, book: dict[str, Any]) -> Structure:
     known = {"code", "name", "description", "wave", "location", "location_variable", "weight", "age", "gender",
-             "female", "male", "population_m", "questions"}  # fmt: skip
+             "female", "male", "population_m", "questions", "id", "allow_duplicate_rows", "age_bands"}  # fmt: skip
     if unknown := sorted(set(book) - known):
         raise ImportProblem(f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(known))})")
     for key in ("code", "name", "wave"):
@@ -175,7 +241,19 @@ def _codebook_structure(where: str, book: dict[str, Any]) -> Structure:
         female=book.get("female"),
         male=book.get("male"),
         population_m=book.get("population_m"),
+        id=str(book.get("id", "")),
+        allow_duplicate_rows=bool(book.get("allow_duplicate_rows", False)),
+        age_bands=_codebook_bands(where, book.get("age_bands", {})),
     )
+
+
+def _codebook_bands(where: str, bands: Any) -> dict[float, str]:
+    if not isinstance(bands, dict):
+        raise ImportProblem(f'{where}: age_bands maps the age column\'s codes to ranges, e.g. {{ 1 = "18-24" }}')
+    try:
+        return {float(code): str(label) for code, label in bands.items()}
+    except ValueError:
+        raise ImportProblem(f"{where}: age_bands: the codes must be numbers") from None
 
 
 def _codebook_questions(where: str, book: dict[str, Any]) -> tuple[list[Question], dict[str, dict[float, str]]]:
@@ -208,32 +286,8 @@ def _codebook_questions(where: str, book: dict[str, Any]) -> tuple[list[Question
     return questions, labels
 
 
-def _numeric(name: str, values: Any) -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype.kind in "iufb":
-        return array.astype(np.float64)
-    for row, value in enumerate(array, start=1):
-        if value is not None and not isinstance(value, int | float):
-            raise ImportProblem(f"variable {name}, row {row}: {value!r} is not a number (only numeric variables)")
-    return np.array([math.nan if v is None else float(v) for v in array])
-
-
-def _csv_numbers(name: str, cells: list[str]) -> np.ndarray:
-    out = np.empty(len(cells))
-    for row, cell in enumerate(cells, start=2):
-        text = cell.strip()
-        if not text:
-            out[row - 2] = math.nan
-            continue
-        try:
-            out[row - 2] = float(text)
-        except ValueError:
-            raise ImportProblem(f"column {name}, row {row}: {cell!r} is not a number") from None
-    return out
-
-
 def _structural(s: Structure) -> set[str]:
-    return {v for v in (s.weight, s.age, s.gender, s.location_variable) if v}
+    return {v for v in (s.weight, s.age, s.gender, s.location_variable, s.id) if v}
 
 
 def _code(name: str) -> str:
@@ -243,8 +297,8 @@ def _code(name: str) -> str:
 
 # -- assembling ---------------------------------------------------------------------------------------
 def assemble(source: Source, structure: Structure) -> Imported:
-    """The dataset definition and its columns; ImportProblem naming the variable and row if any
-    value does not fit."""
+    """The dataset definition and its columns; ImportProblem naming the variable and where in the
+    file if any value does not fit."""
     if not CODE.match(structure.code):
         raise ImportProblem(f"dataset code {structure.code!r}: use 2-39 lower-case letters, digits and dashes")
     n = len(next(iter(source.columns.values()), []))
@@ -253,13 +307,14 @@ def assemble(source: Source, structure: Structure) -> Imported:
     for variable in sorted(_structural(structure) | {v for q in source.questions for v in q.variables}):
         if variable not in source.columns:
             raise ImportProblem(f"variable {variable}: not in the file")
+    _refuse_duplicates(source, structure)
     markets, location = _locations(source, structure, n)
     weight = _weights(source, structure, n)
-    age = _ages(source, structure, n)
+    age, bands = _ages(source, structure, n)
     gender = _genders(source, structure, n)
     questions = _unique_codes(source.questions)
     answers = {q.code: _answers(source, q) for q in questions}
-    definition = _definition(structure, markets, questions, age)
+    definition = _definition(structure, markets, questions, age, bands)
     try:
         spec = dataset_from_definition(definition)
     except CatalogError as exc:
@@ -268,6 +323,51 @@ def assemble(source: Source, structure: Structure) -> Imported:
     weight = _scaled(weight, location, markets, structure.population_m)
     data = from_columns(spec, location, wave, age, gender, weight, answers)
     return Imported(spec, data, definition, source.skipped)
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Each value's position among the column's distinct values (missing values are one value)."""
+    if values.dtype.kind in "iufb":
+        return np.unique(values.astype(np.float64), return_inverse=True, equal_nan=True)[1].reshape(-1)
+    text = np.array(["" if v is None else str(v).strip() for v in values], dtype=object)
+    return np.unique(text.astype(str), return_inverse=True)[1].reshape(-1)
+
+
+def _shown(value: Any) -> str:
+    """A cell as the person wrote it ("" when empty): 102, not 102.0 or np.str_('102')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value).strip()
+
+
+def _first_repeat(keys: np.ndarray) -> tuple[int, int] | None:
+    """(earlier, later) indexes of the first row whose key an earlier row already has."""
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    earlier = first[inverse.reshape(-1)]
+    repeats = np.flatnonzero(earlier != np.arange(len(earlier)))
+    return (int(earlier[repeats[0]]), int(repeats[0])) if repeats.size else None
+
+
+def _refuse_duplicates(source: Source, s: Structure) -> None:
+    """A respondent ID given twice, or a whole row given twice, is a file assembled wrongly (rows
+    appended twice, a merge gone wrong): counting those people twice would skew every number."""
+    if s.id:
+        ids = source.columns[s.id]
+        text = [_shown(v) for v in ids]
+        if "" in text:
+            raise ImportProblem(f"{source.at(s.id, text.index(''))}: no respondent ID")
+        if pair := _first_repeat(_codes(ids)):
+            raise ImportProblem(
+                f"{source.at(s.id, pair[1])}: respondent ID {text[pair[1]]} is also at {source.place(pair[0])}"
+            )
+    if s.allow_duplicate_rows:
+        return
+    keys = np.stack([_codes(values) for values in source.columns.values()], axis=1)
+    if pair := _first_repeat(keys):
+        raise ImportProblem(
+            f"{source.place(pair[1])} repeats {source.place(pair[0])} exactly (every column); remove the copy, "
+            "or, if two respondents really answered alike, say so (--allow-duplicate-rows)"
+        )
 
 
 def _locations(source: Source, s: Structure, n: int) -> tuple[list[Location], np.ndarray]:
@@ -279,14 +379,24 @@ def _locations(source: Source, s: Structure, n: int) -> tuple[list[Location], np
     labels = source.value_labels.get(s.location_variable, {})
     markets: list[Location] = []
     index = np.empty(n, dtype=np.int16)
-    for row, value in enumerate(values, start=1):
-        if math.isnan(value):
-            raise ImportProblem(f"variable {s.location_variable}, row {row}: no market")
-        market = _market(labels.get(float(value), f"{value:g}"), f"variable {s.location_variable}, row {row}")
+    for row, value in enumerate(values):
+        name = _location_name(value, labels)
+        if not name:
+            raise ImportProblem(f"{source.at(s.location_variable, row)}: no market")
+        market = _market(name, source.at(s.location_variable, row))
         if market not in markets:
             markets.append(market)
-        index[row - 1] = markets.index(market)
+        index[row] = markets.index(market)
     return markets, index
+
+
+def _location_name(value: Any, labels: dict[float, str]) -> str:
+    """A market named by a labelled number or by its own text ("" when there is none)."""
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or math.isnan(value):
+        return ""
+    return labels.get(float(value), f"{value:g}")
 
 
 def _market(name: str, where: str) -> Location:
@@ -294,27 +404,74 @@ def _market(name: str, where: str) -> Location:
     for location in LOCATIONS:
         if wanted in {location.code.lower(), location.name.lower(), *location.aliases}:
             return location
-    raise ImportProblem(f"{where}: {name!r} is not a market Spark knows (a code or name from locations.toml)")
+    raise ImportProblem(f"{where}: “{name}” is not a market Spark knows (a code or name from locations.toml)")
 
 
 def _weights(source: Source, s: Structure, n: int) -> np.ndarray:
     if not s.weight:
         return np.ones(n)
-    weight = source.columns[s.weight]
+    weight = source.numbers(s.weight)
     bad = np.flatnonzero(~(weight > 0))  # NaN, zero and negative weights alike
     if bad.size:
-        raise ImportProblem(f"variable {s.weight}, row {bad[0] + 1}: weight {weight[bad[0]]:g} (must be above 0)")
+        shown = "missing" if math.isnan(weight[bad[0]]) else f"{weight[bad[0]]:g}"
+        raise ImportProblem(f"{source.at(s.weight, int(bad[0]))}: weight {shown} (must be above 0)")
     return weight.astype(np.float64)
 
 
-def _ages(source: Source, s: Structure, n: int) -> np.ndarray:
+OPEN_AGE = 99  # the upper end of an open band such as "65+"
+_BAND = re.compile(r"^(\d{1,3})\s*(?:-|–|—|to)\s*(\d{1,3})(?:\s*years?(?: old)?)?$")
+_OPEN_BAND = re.compile(r"^(\d{1,3})\s*(?:\+|plus|and (?:over|older|above)|or (?:over|older|more))$")
+_UNDER_BAND = re.compile(r"^(?:under|younger than|below|less than)\s*(\d{1,3})$")
+
+
+def age_band(label: str) -> tuple[int, int] | None:
+    """The ages an age band's label covers ("18-24", "25 to 34", "65+", "under 18"), or None."""
+    text = " ".join(label.lower().split())
+    if m := _BAND.match(text):
+        lo, hi = int(m.group(1)), int(m.group(2))
+        return (lo, hi) if lo <= hi else None
+    if m := _OPEN_BAND.match(text):
+        return int(m.group(1)), max(int(m.group(1)), OPEN_AGE)
+    if (m := _UNDER_BAND.match(text)) and int(m.group(1)) > 1:
+        return 1, int(m.group(1)) - 1  # nobody surveyed is aged 0
+    return None
+
+
+def _bands(source: Source, s: Structure) -> dict[float, tuple[int, int]]:
+    """The age variable's bands when its codes stand for ranges (every label one; CSV: the
+    codebook's age_bands); {} when it holds years."""
+    labels = source.value_labels.get(s.age, {})
+    ranges = {code: age_band(label) for code, label in labels.items()}
+    if not labels or (not s.age_bands and (len(labels) < 2 or None in ranges.values())):
+        return {}
+    if unreadable := [labels[code] for code, r in ranges.items() if r is None]:
+        raise ImportProblem(f"age bands: “{unreadable[0]}” is not an age range (e.g. “18-24”, “65+”)")
+    spans = sorted(r for r in ranges.values() if r)
+    for (_, hi), (lo, _) in itertools.pairwise(spans):
+        if lo <= hi:
+            raise ImportProblem(f"age bands overlap: {', '.join(f'{a}-{b}' for a, b in spans)}")
+    return {code: r for code, r in ranges.items() if r}
+
+
+def _ages(source: Source, s: Structure, n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Each respondent's age (-1: unknown), floored to whole years; a banded age is stored as its
+    band's youngest age, and the bands are returned so answers keep to them."""
     if not s.age:
-        return np.full(n, -1, dtype=np.int8)
-    ages = source.columns[s.age]
-    for row, value in enumerate(ages, start=1):
-        if not math.isnan(value) and not (0 <= value <= 120 and value == int(value)):
-            raise ImportProblem(f"variable {s.age}, row {row}: age {value:g} (a whole number of years, 0-120)")
-    return np.where(np.isnan(ages), -1, ages).astype(np.int8)
+        return np.full(n, -1, dtype=np.int8), []
+    ages = source.numbers(s.age)
+    if bands := _bands(source, s):
+        out = np.full(n, -1, dtype=np.int8)
+        for row, value in enumerate(ages):
+            if math.isnan(value):
+                continue
+            if value not in bands:
+                raise ImportProblem(f"{source.at(s.age, row)}: age code {value:g} is not one of the age bands")
+            out[row] = bands[value][0]
+        return out, sorted(bands.values())
+    for row, value in enumerate(ages):
+        if not math.isnan(value) and not 0 <= value < 121:
+            raise ImportProblem(f"{source.at(s.age, row)}: age {value:g} (years, 0-120)")
+    return np.where(np.isnan(ages), -1, np.floor(ages)).astype(np.int8), []
 
 
 def _genders(source: Source, s: Structure, n: int) -> np.ndarray:
@@ -323,7 +480,7 @@ def _genders(source: Source, s: Structure, n: int) -> np.ndarray:
         return gender
     if s.female is None:
         raise ImportProblem(f"variable {s.gender}: say which value means women (--female)")
-    values = source.columns[s.gender]
+    values = source.numbers(s.gender)
     gender[values == s.female] = 1
     male = (values != s.female) & ~np.isnan(values) if s.male is None else values == s.male
     gender[male] = 0
@@ -346,24 +503,29 @@ def _answers(source: Source, q: Question) -> np.ndarray:
         raise ImportProblem(f"{q.variables[0]}: a question holds at most {MAX_DATAPOINTS[q.kind]} answers")
     if q.kind == "single":
         (variable,) = q.variables
-        values = source.columns[variable]
+        values = source.numbers(variable)
         index = {value: i for i, (value, _) in enumerate(q.labels)}
         out = np.full(len(values), -1, dtype=np.int8)
-        for row, value in enumerate(values, start=1):
+        for row, value in enumerate(values):
             if math.isnan(value):
                 continue
             if value not in index:
-                raise ImportProblem(f"variable {variable}, row {row}: value {value:g} has no label")
-            out[row - 1] = index[value]
+                raise ImportProblem(f"{source.at(variable, row)}: value {value:g} has no label")
+            out[row] = index[value]
         return out
     bits = np.zeros(len(source.columns[q.variables[0]]), dtype=np.uint32)
     for j, variable in enumerate(q.variables):
-        bits |= (source.columns[variable] == q.counted).astype(np.uint32) << np.uint32(j)
+        bits |= (source.numbers(variable) == q.counted).astype(np.uint32) << np.uint32(j)
     return bits
 
 
-def _definition(s: Structure, markets: list[Location], questions: list[Question], age: np.ndarray) -> dict[str, Any]:
+def _definition(
+    s: Structure, markets: list[Location], questions: list[Question], age: np.ndarray, bands: list[tuple[int, int]]
+) -> dict[str, Any]:
     known = age[age >= 0]
+    youngest, oldest = (
+        (bands[0][0], bands[-1][1]) if bands else (int(known.min()), int(known.max())) if known.size else (16, 64)
+    )
     year_match = re.search(r"(\d{4})", s.wave_name)
     quarter_match = re.search(r"\bQ([1-4])\b", s.wave_name, re.IGNORECASE)
     if not year_match:
@@ -374,7 +536,8 @@ def _definition(s: Structure, markets: list[Location], questions: list[Question]
         "code": s.code,
         "name": s.name,
         "description": s.description or f"Imported survey: {s.name}",
-        "age_range": [int(known.min()), int(known.max())] if known.size else [16, 64],
+        "age_range": [max(1, youngest), max(1, oldest)],
+        **({"age_bands": [list(band) for band in bands]} if bands else {}),
         "default_respondents": len(age),
         "locations": [m.code for m in markets],
         "waves": [{"code": f"w{year}_q{quarter}", "name": s.wave_name, "year": year, "quarter": quarter}],

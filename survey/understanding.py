@@ -772,10 +772,29 @@ def _age_range(
             "answer for them."
         )
         return None, ""
+    if spec.age_bands and (refusal := _across_bands(clipped, spec)):
+        result.outside.append(refusal)
+        return None, ""
     if clipped != (lo, hi):
         result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
     result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
     return {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
+
+
+def _across_bands(ages: tuple[int, int], spec: DatasetSpec) -> str:
+    """Why a range that cuts across the survey's age bands is not answered ("" when it follows
+    them): a respondent's exact age is unknown inside a band, so any other answer would be for
+    different people than were asked about."""
+    bands = spec.age_bands
+    if any(lo == ages[0] for lo, _ in bands) and any(hi == ages[1] for _, hi in bands):
+        return ""
+    covering = [band for band in bands if band[0] <= ages[1] and band[1] >= ages[0]] or list(bands)
+    shown = ", ".join(f"{lo}+" if hi >= 99 else f"{lo}-{hi}" for lo, hi in bands)
+    nearest = f"{covering[0][0]}+" if covering[-1][1] >= 99 else f"{covering[0][0]}-{covering[-1][1]}"
+    return (
+        f"{spec.name} records age in bands ({shown}), so it cannot answer for people aged {ages[0]}-{ages[1]} "
+        f"exactly; ask for whole bands, e.g. aged {nearest}."
+    )
 
 
 def negated_name(name: str) -> str:

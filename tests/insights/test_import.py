@@ -68,6 +68,7 @@ COLUMN_LABELS = {
     "logpopul": "log(popul + .1)",
 }
 CODE = "ds-anes-1996"
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -91,10 +92,14 @@ def anes_sav(anes: pd.DataFrame, tmp_path: Path) -> Path:
     return path
 
 
+SAV_ARGS = ["--code", CODE, "--name", "ANES 1996", "--wave", "1996", "--location", "United States", "--age", "age"]
+
+
 def _import(path: Path, *extra: str) -> str:
+    """Import a .sav file; the ANES extract repeats one row exactly (cases 731 and 767), so its
+    imports say that two respondents may have answered alike."""
     out = StringIO()
-    args = ["--code", CODE, "--name", "ANES 1996", "--wave", "1996", "--location", "United States", "--age", "age"]
-    call_command("import_survey", str(path), *args, *extra, stdout=out)
+    call_command("import_survey", str(path), *SAV_ARGS, "--allow-duplicate-rows", *extra, stdout=out)
     return out.getvalue()
 
 
@@ -159,13 +164,13 @@ def test_bad_files_name_the_variable_and_row_and_leave_nothing(
     unlabelled.loc[41, "PID"] = 9  # a code the labels do not have
     path = own_data / "unlabelled.sav"
     pyreadstat.write_sav(unlabelled, str(path), variable_value_labels=VALUE_LABELS)
-    assert "variable PID, row 42: value 9 has no label" in _refused(path)
+    assert "variable PID, case 42: value 9 has no label" in _refused(path)
 
     weighted = anes.assign(wt=1.0)
     weighted.loc[9, "wt"] = -2.0
     path = own_data / "weights.sav"
     pyreadstat.write_sav(weighted, str(path), variable_value_labels=VALUE_LABELS)
-    assert "variable wt, row 10: weight -2 (must be above 0)" in _refused(path, "--weight", "wt")
+    assert "variable wt, case 10: weight -2 (must be above 0)" in _refused(path, "--weight", "wt")
     assert "variable nope: not in the file" in _refused(path, "--gender", "nope", "--female", "1")
 
     (own_data / "broken.sav").write_bytes(b"not spss at all")
@@ -220,7 +225,7 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
 
     rows[1][4] = "two"
     (own_data / "bad.csv").write_text(_csv(rows))
-    with pytest.raises(CommandError, match="column fav, row 3: 'two' is not a number"):
+    with pytest.raises(CommandError, match="column fav, line 3: “two” is not a number"):
         call_command("import_survey", str(own_data / "bad.csv"), "--codebook", str(own_data / "pulse.toml"))
     assert len(versions.listing(store.folder("ds-brand-pulse"))) == 1  # the good import is untouched
 
@@ -259,3 +264,143 @@ def test_a_multiple_response_set_in_a_sav_file_becomes_one_question(own_data: Pa
     data = store.get(CODE)
     assert list(data.cell_dp_count["bought"][0]) == [3, 2, 1]
     assert list(data.cell_dp_count["fav"][0]) == [2, 1]  # the missing answer is no answer
+
+
+# -- bad data the importer catches, each named where the person finds it in their file ---------------
+def _sav(folder: Path, frame: pd.DataFrame, labels: dict[str, dict[int | float, str]] | None = None) -> Path:
+    path = folder / "survey.sav"
+    titles = [{"fav": "Favourite snack brand"}.get(str(column), str(column)) for column in frame.columns]
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels=titles,
+        variable_value_labels=labels or {"fav": {1: "Crunchy Co", 2: "Salty Ltd"}},
+    )
+    return path
+
+
+def _sav_import(path: Path, *extra: str) -> str:
+    out = StringIO()
+    args = ["--code", CODE, "--name", "Snacks", "--wave", "2025", "--location", "Germany"]
+    call_command("import_survey", str(path), *args, *extra, stdout=out)
+    return out.getvalue()
+
+
+def test_a_real_survey_repeating_a_row_is_refused_naming_both_cases(own_data: Path, anes_sav: Path) -> None:
+    with pytest.raises(CommandError) as raised:
+        call_command("import_survey", str(anes_sav), *SAV_ARGS)
+    assert "case 767 repeats case 731 exactly (every column)" in str(raised.value)
+    assert "--allow-duplicate-rows" in str(raised.value)
+    assert not store.is_built(CODE)
+
+
+def test_a_duplicated_respondent_id_is_refused_naming_both_rows(own_data: Path) -> None:
+    frame = pd.DataFrame({"rid": [101.0, 102, 103, 102], "fav": [1.0, 2, 1, 1]})
+    with pytest.raises(CommandError, match="variable rid, case 4: respondent ID 102 is also at case 2"):
+        _sav_import(_sav(own_data, frame), "--id", "rid")
+    missing = pd.DataFrame({"rid": [101.0, float("nan")], "fav": [1.0, 2]})
+    with pytest.raises(CommandError, match="variable rid, case 2: no respondent ID"):
+        _sav_import(_sav(own_data, missing), "--id", "rid")
+    assert not store.is_built(CODE)
+    assert "2 respondents" in _sav_import(_sav(own_data, missing.fillna(7.0)), "--id", "rid")
+
+
+def test_whole_duplicate_rows_are_refused_unless_allowed(own_data: Path) -> None:
+    frame = pd.DataFrame({"fav": [1.0, 2, 1], "age": [30.0, 40, 30]})
+    with pytest.raises(CommandError, match="case 3 repeats case 1 exactly"):
+        _sav_import(_sav(own_data, frame))
+    assert "3 respondents" in _sav_import(_sav(own_data, frame), "--allow-duplicate-rows")
+
+
+def test_an_unused_text_variable_never_blocks_and_a_text_weight_is_named_plainly(own_data: Path) -> None:
+    frame = pd.DataFrame({"note": ["ok", "late", "x"], "fav": [1.0, 2, 1], "wt": ["1", "2.5", "heavy"]})
+    path = _sav(own_data, frame)
+    with pytest.raises(CommandError) as raised:
+        _sav_import(path, "--weight", "wt")
+    assert "variable wt, case 3: “heavy” is not a number" in str(raised.value)
+    assert "np.str_" not in str(raised.value)
+    printed = _sav_import(path)  # the weight left out: the text variables are listed, never read
+    assert "3 respondents, 1 questions" in printed
+    assert "left out: note (text)" in printed
+    assert "left out: wt (text)" in printed
+
+
+def test_decimal_ages_are_floored(own_data: Path) -> None:
+    frame = pd.DataFrame({"fav": [1.0, 2, 1], "age": [24.9, 25.0, 64.5]})
+    _sav_import(_sav(own_data, frame), "--age", "age")
+    assert list(store.get(CODE).age) == [24, 25, 64]
+    assert store.spec(CODE).age_range == (24, 64)  # type: ignore[union-attr]
+
+
+BANDS = {1: "18-24", 2: "25-34", 3: "35-54", 4: "55+"}
+
+
+def test_banded_ages_are_kept_as_bands_and_answers_keep_to_them(own_data: Path, world: World) -> None:
+    frame = pd.DataFrame({"fav": [1.0 + (i % 3 == 0) for i in range(400)], "agegrp": [1.0 + i % 4 for i in range(400)]})
+    path = _sav(own_data, frame, {"fav": {1: "Crunchy Co", 2: "Salty Ltd"}, "agegrp": BANDS})
+    _sav_import(path, "--age", "agegrp", "--allow-duplicate-rows", "--assign-to", "acme")
+    spec = store.spec(CODE)
+    assert spec is not None
+    assert spec.age_bands == ((18, 24), (25, 34), (35, 54), (55, 99))
+    assert spec.age_range == (18, 99)
+    token = issue(world.member, world.acme).secret
+    answer = call_tool(Client(), token, "chat_gwi", {"prompt": "Favourite snack brand of people aged 25-34"})
+    result = answer.json()["result"]
+    assert not result.get("isError"), result["content"][0]["text"]
+    assert [a["id"] for a in result["structuredContent"]["sources"]["audiences"]] == ["age:25-34"]
+    band = frame[frame["agegrp"] == 2]
+    crunchy = next(i for i in result["structuredContent"]["insights"] if "Crunchy Co" in i["text"])
+    assert crunchy["metrics"]["audience_percentage"] == pytest.approx((band["fav"] == 1).mean() * 100)
+    across = call_tool(Client(), token, "chat_gwi", {"prompt": "Favourite snack brand of people aged 30-40"})
+    across = across.json()["result"]
+    assert across["isError"]
+    text = across["content"][0]["text"]
+    assert "records age in bands (18-24, 25-34, 35-54, 55+)" in text
+    assert "e.g. aged 25-54" in text
+
+
+def test_age_labels_that_are_not_all_ranges_are_years(own_data: Path) -> None:
+    frame = pd.DataFrame({"fav": [1.0, 2, 1], "age": [30.0, 97, 45]})
+    path = _sav(own_data, frame, {"fav": {1: "Crunchy Co", 2: "Salty Ltd"}, "age": {97: "97 or older", 99: "Refused"}})
+    _sav_import(path, "--age", "age")
+    assert store.spec(CODE).age_bands == ()  # type: ignore[union-attr]
+    assert list(store.get(CODE).age) == [30, 97, 45]
+
+
+BANDED_CODEBOOK = """
+code = "ds-brand-pulse"
+name = "Brand pulse"
+wave = "Q2 2025"
+location = "Germany"
+id = "rid"
+age = "ageband"
+age_bands = { 1 = "16-29", 2 = "30-49", 3 = "50 and over" }
+
+[[questions]]
+column = "fav"
+name = "Favourite snack brand"
+values = { 1 = "Crunchy Co", 2 = "Salty Ltd" }
+"""
+
+
+def test_a_csv_names_the_files_own_lines_ids_bands_and_what_it_left_out(own_data: Path) -> None:
+    header = "rid,ageband,fav,comment\n"
+    good = '1,1,1,"fine"\n\n2,2,2,"a comment\nover two lines"\n3,3,1,ok\n'
+    (own_data / "pulse.toml").write_text(BANDED_CODEBOOK)
+    (own_data / "pulse.csv").write_text(header + good)
+    out = StringIO()
+    call_command("import_survey", str(own_data / "pulse.csv"), "--codebook", str(own_data / "pulse.toml"), stdout=out)
+    assert "ds-brand-pulse: 3 respondents" in out.getvalue()
+    assert "left out: comment (not in the codebook)" in out.getvalue()
+    assert store.spec("ds-brand-pulse").age_bands == ((16, 29), (30, 49), (50, 99))  # type: ignore[union-attr]
+
+    # line 1 the header, 2 the first row, 3 blank, 4-5 one quoted cell over two lines, 6, then 7:
+    (own_data / "bad.csv").write_text(header + good + "4,2,9,x\n")
+    with pytest.raises(CommandError, match="column fav, line 7: value 9 has no label"):
+        call_command("import_survey", str(own_data / "bad.csv"), "--codebook", str(own_data / "pulse.toml"))
+    (own_data / "dup.csv").write_text(header + good + "2,1,1,x\n")
+    with pytest.raises(CommandError, match="column rid, line 7: respondent ID 2 is also at line 4"):
+        call_command("import_survey", str(own_data / "dup.csv"), "--codebook", str(own_data / "pulse.toml"))
+    (own_data / "short.csv").write_text(header + good + "5,1\n")
+    with pytest.raises(CommandError, match="line 7 has 2 fields, the header 4"):
+        call_command("import_survey", str(own_data / "short.csv"), "--codebook", str(own_data / "pulse.toml"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--female", type=float, help="The gender variable's value for women.")
         parser.add_argument("--male", type=float, help="Its value for men (default: any other answer).")
         parser.add_argument("--population", type=float, help="Millions the weights sum to (one market).")
+        parser.add_argument("--id", default="", help="The respondent ID variable: every ID must be there and unique.")
+        parser.add_argument(
+            "--allow-duplicate-rows",
+            action="store_true",
+            help="Accept rows identical in every column (by default a repeated row is refused as a copy).",
+        )
         parser.add_argument("--assign-to", action="append", default=[], help="Organization slug to give it to.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +54,7 @@ class Command(BaseCommand):
                 if options["codebook"] is None:
                     raise CommandError("a CSV file needs --codebook (docs/import.md shows one)")
                 structure, source = read_csv(path, options["codebook"])
+                structure = _csv_overrides(structure, options)
             else:
                 structure = _structure(options)
                 source = read_sav(path, structure)
@@ -100,4 +108,15 @@ def _structure(options: dict[str, Any]) -> Structure:
         female=options["female"],
         male=options["male"],
         population_m=options["population"],
+        id=options["id"],
+        allow_duplicate_rows=options["allow_duplicate_rows"],
+    )
+
+
+def _csv_overrides(structure: Structure, options: dict[str, Any]) -> Structure:
+    """--id and --allow-duplicate-rows work for a CSV file too (over its codebook's id and allow_duplicate_rows)."""
+    return replace(
+        structure,
+        id=options["id"] or structure.id,
+        allow_duplicate_rows=options["allow_duplicate_rows"] or structure.allow_duplicate_rows,
     )
