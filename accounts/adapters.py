@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -17,8 +18,19 @@ from django.utils import timezone
 from accounts.mfa import STAGE, STAGE_REPLACED
 from accounts.models import EmailDomain, Organization, User
 from spark_portal.client_address import client_address
+from spark_portal.public_url import public_host, public_link
 
 logger = logging.getLogger(__name__)
+
+SITE_NAME = "Spark Portal"
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    """What allauth's mails say the site is (its default is the request's Host)."""
+
+    name: str
+    domain: str
 
 
 def sso_required_organization(email: str) -> Organization | None:
@@ -72,11 +84,24 @@ class AccountAdapter(DefaultAccountAdapter):
             request.session.set_expiry(ends)
         return super().post_login(request, user, **kwargs)
 
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        """The reset link at SPARK_PUBLIC_URL, never at the host the reset request named."""
+        return public_link(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: Any) -> str:
+        """Verification links too: at SPARK_PUBLIC_URL."""
+        return public_link(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{SITE_NAME}] {subject}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """A mail server that is down is logged (never the message: it may hold a reset link), and
-        the person sees the same page as when mail goes out, instead of a server error."""
+        the person sees the same page as when mail goes out, instead of a server error. The mail
+        names the portal by SPARK_PUBLIC_URL's host, not by the request's (allauth's default)."""
+        site = PublicSite(SITE_NAME, public_host(self.request))
         try:
-            super().send_mail(template_prefix, email, context)
+            super().send_mail(template_prefix, email, {"current_site": site, **context})
         except (OSError, smtplib.SMTPException) as exc:
             logger.error("could not send %s mail: %s", template_prefix.rsplit("/", 1)[-1], exc.__class__.__name__)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
@@ -18,6 +20,8 @@ from accounts.models import (
     User,
 )
 from audit.services import Origin
+
+ACCESS_FIELDS = {"access_status", "access_starts_on", "access_ends_on"}
 
 
 class MembershipInline(admin.TabularInline):
@@ -66,6 +70,21 @@ class OrganizationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ["datasets"]
     inlines = [EmailDomainInline, MembershipInline]
+    readonly_fields = ["status_before_end"]
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
+        """Staff's change of status or dates goes through the service that audits it and forgets
+        what an organization admin's end had remembered: what staff set is what stands."""
+        super().save_model(request, obj, form, change)
+        if change and ACCESS_FIELDS & set(form.changed_data):
+            services.organization_access_grant(
+                organization=obj,
+                status=obj.access_status,
+                starts_on=obj.access_starts_on,
+                ends_on=obj.access_ends_on,
+                actor=request.user,  # type: ignore[arg-type]
+                origin=Origin.of(request),
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
         members = Count("memberships", distinct=True)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -232,42 +232,90 @@ def token_expiry_warn(*, token: PersonalAccessToken, now: dt.datetime | None = N
     return True
 
 
+def _window(starts_on: dt.date, ends_on: dt.date | None) -> str:
+    return f"from {starts_on} to {ends_on}" if ends_on else f"from {starts_on}, open-ended"
+
+
+def _restorable(organization: Organization) -> str:
+    """The status an organization admin may restore: the one staff had set when access was ended
+    here. Access that staff ended themselves (nothing remembered) only staff restore."""
+    remembered = organization.status_before_end
+    if remembered not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
+        raise ValidationError(
+            f"Spark's staff ended {organization.name}'s Spark MCP access; only they can restore it — ask them."
+        )
+    return remembered
+
+
 @transaction.atomic
 def organization_access_set(
     *, organization: Organization, status: str | None = None, actor: User, origin: Origin | None
 ) -> Organization:
-    """End (status `ended`) or restore an organization's Spark MCP access.
-
-    Ending remembers the status access had (`status_before_end`). Restoring with `status=None`
-    brings that status back (trial when it is unknown); `trial` or `contract` restores to that one.
-    `status=None` on access that has not ended changes nothing.
+    """What an organization admin may do to their organization's Spark MCP access (the console and
+    the API both call this): end it (status `ended`), or restore it (`status=None`) to exactly what
+    Spark's staff set, the remembered trial or contract with the staff-set dates untouched (a past
+    end date keeps access expired). Whether it is a trial or a contract, and its dates, are
+    staff's (`organization_access_grant`): `trial` or `contract` here is refused with
+    ValidationError, whoever the actor is, so no admin surface can upgrade a plan or lift a date.
     """
-    previous = status is None
-    if status is None:
-        if organization.access_status != AccessStatus.ENDED:
-            return organization
-        remembered = organization.status_before_end
-        status = remembered if remembered in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else AccessStatus.TRIAL
-    if status not in AccessStatus.values:
+    if status in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
+        raise ValidationError(
+            f"Only Spark's staff change whether {organization.name} is on a trial or a contract, and when "
+            f"its access ends; you can end access and restore it to what they set."
+        )
+    if status not in (None, AccessStatus.ENDED):
         raise ValueError(f"unknown access status {status!r}")
     before = organization.access_status
-    if before != status:
-        organization.access_status = status
-        if status == AccessStatus.ENDED:
-            organization.status_before_end = before
-        else:
-            organization.status_before_end = ""
-            if organization.access_ends_on and organization.access_ends_on < timezone.localdate():
-                organization.access_ends_on = None  # restoring must not leave a past end date in force
-        organization.save()
-        audit_record(
-            action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
-            summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
-            organization=organization,
-            actor=actor,
-            origin=origin,
-            detail={"from": before, "to": status, **({"restored_previous": True} if previous else {})},
-        )
+    if status is None and before != AccessStatus.ENDED:
+        return organization  # restoring access that runs changes nothing
+    if status == AccessStatus.ENDED and before == AccessStatus.ENDED:
+        return organization  # ending twice keeps the first remembered status
+    status = status or _restorable(organization)
+    organization.access_status = status
+    organization.status_before_end = before if status == AccessStatus.ENDED else ""
+    organization.save(update_fields=["access_status", "status_before_end"])
+    audit_record(
+        action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
+        summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"from": before, "to": status, **({"restored_previous": True} if status != AccessStatus.ENDED else {})},
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_access_grant(
+    *,
+    organization: Organization,
+    status: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None,
+    actor: User | None,
+    origin: Origin | None,
+) -> Organization:
+    """What only Spark's staff may do (the Django admin; `actor=None` for an operator's command): set
+    the access status (trial, contract or ended) and its window. What staff set is what stands, so
+    the status an organization admin's end had remembered is forgotten: access staff end, only staff
+    restore. PermissionDenied for anyone who is not staff."""
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only Spark's staff set an organization's access status and dates.")
+    if status not in AccessStatus.values:
+        raise ValueError(f"unknown access status {status!r}")
+    before = f"{organization.access_status} {_window(organization.access_starts_on, organization.access_ends_on)}"
+    organization.access_status, organization.access_starts_on, organization.access_ends_on = status, starts_on, ends_on
+    organization.status_before_end = ""
+    organization.save(update_fields=["access_status", "access_starts_on", "access_ends_on", "status_before_end"])
+    after = f"{status} {_window(starts_on, ends_on)}"
+    audit_record(
+        action="organization.access_granted",
+        summary=f"{_by(actor)} (Spark staff) set Spark MCP access to {after} (was {before})",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"from": before, "to": after},
+    )
     return organization
 
 

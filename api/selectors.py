@@ -4,7 +4,6 @@ things are "not found" (404): the API says nothing about organizations the calle
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from rest_framework import exceptions
 from rest_framework.request import Request
 
@@ -18,17 +17,26 @@ def caller(request: Request) -> User:
     return user
 
 
+NO_SUCH_ORGANIZATION = "no organization by that name among the ones you manage"
+"""One answer for a missing organization and for one the caller may not manage, so the API never
+tells which names exist."""
+
+
 def organization_for_caller(request: Request, slug: str) -> Organization:
     """The organization a caller manages: one they administer now (a demoted admin's token stops
     at once), and for a token only the token's own organization. A member who is not an admin gets
-    403 saying so; anyone else 404."""
+    403 saying so; anyone else the same 404 as for a name that does not exist."""
     principal = token_principal(request)
-    organization = get_object_or_404(Organization, slug=slug)
-    if principal is not None and principal.organization_id != organization.pk:
-        raise exceptions.NotFound("no organization by that name for this token")
-    membership = Membership.objects.filter(organization=organization, user=caller(request)).first()
-    if membership is None:
-        raise exceptions.NotFound("no organization by that name among yours")
+    organization = Organization.objects.filter(slug=slug).first()
+    membership = (
+        Membership.objects.filter(organization=organization, user=caller(request)).first() if organization else None
+    )
+    if (
+        organization is None
+        or membership is None
+        or (principal is not None and principal.organization_id != organization.pk)
+    ):
+        raise exceptions.NotFound(NO_SUCH_ORGANIZATION)
     if membership.role != Role.ADMIN:
         raise exceptions.PermissionDenied(
             f"only {organization.name}'s admins manage it; ask one of them", code="not_an_admin"

@@ -399,8 +399,9 @@ class DomainChangeSerializer(serializers.Serializer):
 class AccessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["ended", "restored", "trial", "contract"],
-        help_text="`ended` ends Spark MCP access at once; `restored` brings back the status it had; "
-        "`trial` or `contract` restore to that one (only while access is ended: staff change them otherwise).",
+        help_text="`ended` ends Spark MCP access at once; `restored` brings back what Spark's staff set (the "
+        "status it had, the dates untouched). `trial` and `contract` are refused (409): only Spark's staff "
+        "change them, and the dates.",
     )
 
 

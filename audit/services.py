@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from spark_portal.batches import delete_in_batches
@@ -48,6 +51,57 @@ def audit_record(
         ip_address=origin.ip_address,
         user_agent=origin.user_agent[:300],
     )
+
+
+TALLY_WINDOW = dt.timedelta(hours=1)
+"""What strangers do is counted per organization, action and key in windows this long."""
+
+
+def audit_tally(
+    *,
+    action: str,
+    organization: Model,
+    key: Mapping[str, str],
+    summary: Callable[[int, dt.datetime], str],
+    now: dt.datetime | None = None,
+) -> AuditEvent:
+    """Count, rather than record, something nobody vouched for (an SSO callback without a completed
+    sign-in, an identity assertion whose signature did not verify): one event per organization,
+    action, `key` and UTC hour, whose `detail.count` says how many and whose summary is
+    `summary(count, window_start)`. Nothing of any one request is kept (no address, user agent or
+    text it carried): `key` and the summary must be built from values Spark or an admin chose.
+
+    The window's event is read with a row lock (PostgreSQL; SQLite's writes are serialized), so
+    concurrent requests add up exactly; two requests opening the same window at the same instant on
+    PostgreSQL may each open it, which bounds the rows by the workers, never by the requests."""
+    now = now or timezone.now()
+    window = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    detail = {**key, "window": window.isoformat()}
+    with transaction.atomic():
+        event = (
+            AuditEvent.objects.select_for_update()
+            .filter(
+                organization_id=organization.pk,
+                action=action,
+                created_at__gte=window,
+                **{f"detail__{name}": value for name, value in detail.items()},
+            )
+            .order_by("pk")
+            .first()
+        )
+        if event is None:
+            return AuditEvent.objects.create(
+                organization_id=organization.pk,
+                action=action,
+                summary=summary(1, window)[:300],
+                detail={**detail, "count": 1, "last_at": now.isoformat()},
+                created_at=now,
+            )
+        count = int(event.detail.get("count", 0)) + 1
+        event.detail = {**event.detail, "count": count, "last_at": now.isoformat()}
+        event.summary = summary(count, window)[:300]
+        event.save(update_fields=["detail", "summary"])
+        return event
 
 
 def audit_events_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_size: int = 1000) -> int:

@@ -27,7 +27,7 @@ from identity.models import IdentityConnection
 from identity.refusals import Facts, SsoRefusal, SsoRefused, refusal
 from identity.sealing import unseal
 from identity.selectors import connection_for_provider
-from identity.services import Identity, sso_admit, sso_refusal_record
+from identity.services import Identity, sso_admit, sso_refusal_count, sso_refusal_record
 
 IDENTITY_ATTRIBUTE = "spark_identity"
 """Where populate_user leaves what the IdP said (email, name) on the allauth SocialLogin."""
@@ -147,13 +147,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: dict[str, Any] | None = None,
     ) -> None:
         """The IdP or its answer failed (bad client secret, invalid token or assertion, cancelled):
-        a page saying which, recorded in the organization's audit trail."""
+        a page saying which. Nobody's sign-in completed, and anyone can send such a callback, so it
+        is counted in the organization's audit trail, never recorded one by one."""
         extra = extra_context or {}
         app = getattr(provider, "app", None)
         connection = connection_for_provider(app.provider_id) if app is not None else None
         reason, detail = _error_reason(error, exception, extra)
         facts = Facts(connection.organization.name, connection.name) if connection else Facts()
         found = refusal(reason, facts, detail)
-        sso_refusal_record(connection=connection, reason=reason, email="", origin=Origin.of(request), detail=detail)
+        sso_refusal_count(connection=connection, reason=reason)
         state = extra.get("state") or {}
         raise ImmediateHttpResponse(refused_page(request, found, connection, state.get("next")))

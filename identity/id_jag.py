@@ -52,8 +52,11 @@ class IdJagRefused(Exception):
         self.error = error
         self.description = description
         self.connection: IdentityConnection | None = None
-        """The trusted connection the assertion came from, once known (its organization's admins
-        see the refusal in the audit trail)."""
+        """The trusted connection the assertion names as its issuer, once known (its organization's
+        admins see the refusal in the audit trail)."""
+        self.verified = False
+        """Whether the assertion's signature verified: only then did the identity provider say what
+        it says (before, anyone could have written it, and the refusal is only counted)."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,10 @@ def id_jag_verify(assertion: str, expected: Expected) -> IdJag:
     connections = trusted_connections(issuer)  # type: ignore[arg-type]
     try:
         verify_signature(assertion, str(issuer), header)
+    except IdJagRefused as refused:
+        refused.connection = connections[0]  # named, not vouched for: its organization counts it
+        raise
+    try:
         issued, expires = check_times(claims, expected.now)
         resource = check_audience(claims, expected)
         jti = _string_claim(claims, "jti")
@@ -315,7 +322,7 @@ def id_jag_verify(assertion: str, expected: Expected) -> IdJag:
             raise IdJagRefused("the assertion's jti is longer than 200 characters")
         connection, user = assertion_user(connections, claims)
     except IdJagRefused as refused:
-        refused.connection = connections[0]
+        refused.connection, refused.verified = connections[0], True
         raise
     return IdJag(
         connection=connection,

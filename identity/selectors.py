@@ -131,8 +131,9 @@ def next_provider_id(organization: Organization, kind: str) -> str:
 
 def sso_refusals(organization: Organization, *, email: str = "") -> QuerySet[AuditEvent]:
     """The organization's refused SSO sign-ins, newest first (optionally of one address): what the
-    connection doctor shows. Each event's `detail` has `reason` (identity.refusals.MESSAGES) and
-    `email`."""
+    connection doctor shows. Each event's `detail` has `reason` (identity.refusals.MESSAGES); one
+    the identity provider completed has `email`, callbacks nobody completed are counted per hour
+    (`count`, `window`, no `email`: `identity.services.sso_refusal_count`)."""
     events = AuditEvent.objects.filter(organization=organization, action="sso.refused")
     if email:
         events = events.filter(detail__email__iexact=email.strip())

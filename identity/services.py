@@ -3,6 +3,8 @@ through one (just-in-time provisioning). Each write is audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +15,10 @@ from django.utils import timezone
 
 from accounts.models import EmailDomain, Membership, Organization, Role, User, no_control_characters
 from accounts.services import access_epoch_bump
-from audit.services import Origin, audit_record
+from audit.services import Origin, audit_record, audit_tally
 from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
-from identity.refusals import Facts, SsoRefused, refusal
+from identity.refusals import MESSAGES, Facts, SsoRefused, refusal
 from identity.sealing import MAX_SECRET_LENGTH, seal
 from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id
 
@@ -489,7 +491,10 @@ def sso_admit(
 def sso_refusal_record(
     *, connection: IdentityConnection | None, reason: str, email: str, origin: Origin | None, detail: str = ""
 ) -> None:
-    """Audit a refused SSO sign-in (for the organization's admins and the connection doctor)."""
+    """Audit an SSO sign-in the identity provider completed and Spark refused (the rules of
+    `sso_admit` and the adapter): a person the IdP vouched for, with their address, for the
+    organization's admins and the connection doctor. A callback without a completed sign-in is
+    counted instead (`sso_refusal_count`)."""
     if connection is None:
         return
     _record(
@@ -501,4 +506,30 @@ def sso_refusal_record(
         reason=reason,
         email=email,
         **({"why": detail[:200]} if detail else {}),
+    )
+
+
+def _counted_summary(connection: IdentityConnection, reason: str) -> Callable[[int, dt.datetime], str]:
+    def summary(count: int, window: dt.datetime) -> str:
+        return (
+            f"{count} single sign-on callback(s) through {connection.name} refused ({reason}) in the hour from "
+            f"{window:%Y-%m-%d %H}:00 UTC without a sign-in the identity provider completed: counted, not listed"
+        )
+
+    return summary
+
+
+def sso_refusal_count(*, connection: IdentityConnection | None, reason: str) -> None:
+    """Count an SSO callback or start refused before any identity provider vouched for anyone (an
+    `error=` callback, a bad state or code, an invalid SAML response, an unreachable IdP): anyone can
+    send those, so they are one event per connection, reason and hour, holding no address, email or
+    text from the request (`audit.services.audit_tally`)."""
+    if connection is None:
+        return
+    code = reason if reason in MESSAGES else "idp_error"
+    audit_tally(
+        action="sso.refused",
+        organization=connection.organization,
+        key={"connection": connection.provider_id, "kind": connection.kind, "reason": code},
+        summary=_counted_summary(connection, code),
     )

@@ -39,7 +39,7 @@ from identity.selectors import (
     require_sso_impact,
     sso_connection_for_email,
 )
-from identity.services import sso_refusal_record
+from identity.services import sso_refusal_count
 from spark_portal.public_url import public_base_url
 
 # --- Sign-in ---------------------------------------------------------------------------------
@@ -81,9 +81,7 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     except requests.RequestException as exc:
         facts = Facts(connection.organization.name, connection.name, email)
         found = refusal("idp_unreachable", facts, exc.__class__.__name__)
-        sso_refusal_record(
-            connection=connection, reason=found.reason, email=email, origin=Origin.of(request), detail=found.detail
-        )
+        sso_refusal_count(connection=connection, reason=found.reason)  # anyone may type an address: counted
         return refused_page(request, found, connection, next_url)
 
 

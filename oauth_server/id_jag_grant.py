@@ -26,8 +26,13 @@ from accounts.scopes import organization_scopes
 from audit.services import Origin
 from identity.id_jag import JWT_BEARER, Expected, IdJag, IdJagRefused, id_jag_verify
 from oauth_server.platforms import Platform
-from oauth_server.selectors import application_platform, client_organization_refusal, connector_refusal
-from oauth_server.services import assertion_use, id_jag_grant_issue, id_jag_refusal_record
+from oauth_server.selectors import (
+    application_platform,
+    client_organization_refusal,
+    connector_refusal,
+    is_organization_client,
+)
+from oauth_server.services import assertion_use, id_jag_grant_issue, id_jag_refusal_count, id_jag_refusal_record
 from spark_portal.public_url import all_resource_urls, mcp_resource_url
 
 __all__ = ["JWT_BEARER", "jwt_bearer_response"]
@@ -112,8 +117,29 @@ def _verify(request: HttpRequest, client: Application) -> IdJag:
 
 
 def _known(refused: IdJagRefused, grant: IdJag) -> IdJagRefused:
-    refused.connection = grant.connection
+    refused.connection, refused.verified = grant.connection, True
     return refused
+
+
+def _refusal_audit(refused: IdJagRefused, grant: IdJag | None, client: Application, request: HttpRequest) -> None:
+    """Record the refusal for the organization whose identity provider the assertion names when the
+    IdP vouched for it (the signature verified) or the client is that organization's own (it
+    authenticated with the organization's secret). Otherwise anyone could have sent it, with any
+    client name: it is only counted, with nothing the request carried."""
+    connection = refused.connection or (grant.connection if grant else None)
+    if connection is None:
+        return
+    organization = connection.organization
+    if refused.verified or grant is not None or is_organization_client(client, organization):
+        id_jag_refusal_record(
+            organization=organization,
+            via=connection.name,
+            application=client,
+            reason=refused.description,
+            origin=Origin.of(request),
+        )
+    else:
+        id_jag_refusal_count(organization=organization, via=connection.name)
 
 
 def jwt_bearer_response(request: HttpRequest) -> JsonResponse:
@@ -131,15 +157,7 @@ def jwt_bearer_response(request: HttpRequest) -> JsonResponse:
         platform = _gates(grant, client)
         scope = granted_scopes(request.POST.get("scope"), grant)
     except IdJagRefused as refused:
-        connection = refused.connection or (grant.connection if grant else None)
-        if connection is not None:
-            id_jag_refusal_record(
-                organization=connection.organization,
-                via=connection.name,
-                application=client,
-                reason=refused.description,
-                origin=Origin.of(request),
-            )
+        _refusal_audit(refused, grant, client, request)
         return _error(refused.error, refused.description)
     requested = request.POST.getlist("resource")
     issued = id_jag_grant_issue(

@@ -48,6 +48,11 @@ def client_organization_refusal(application: Application, organization: Organiza
     return f"this client belongs to another organization; ask your {organization.name} admin for your own"
 
 
+def is_organization_client(application: Application, organization: Organization) -> bool:
+    """Whether this client is one the organization's admins created (its secret is theirs)."""
+    return OrganizationClient.objects.filter(application=application, organization=organization).exists()
+
+
 def grant_refusal(connection: ConnectedApp) -> str | None:
     """Why a recorded grant may not be used today (beyond the member gates), or None.
 

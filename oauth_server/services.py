@@ -18,7 +18,7 @@ from oauthlib.common import generate_token
 
 from accounts.models import Organization, User
 from accounts.services import access_epoch_bump
-from audit.services import Origin, audit_record
+from audit.services import Origin, audit_record, audit_tally
 from identity.models import IdentityConnection
 from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
 from oauth_server.platforms import Platform, redirect_policy_problem
@@ -315,6 +315,26 @@ def id_jag_refusal_record(
         organization=organization,
         origin=origin,
         detail={"client_id": application.client_id, "connection": via, "reason": reason[:300]},
+    )
+
+
+def id_jag_refusal_count(*, organization: Organization, via: str) -> None:
+    """Count an identity assertion that names the organization's identity provider but whose
+    signature did not verify, from a client that is not the organization's own: anyone can send one,
+    under any client name, so it is one event per organization, connection and hour, holding no
+    client name, address or claim (`audit.services.audit_tally`)."""
+
+    def summary(count: int, window: dt.datetime) -> str:
+        return (
+            f"{count} identity assertion(s) naming {via} refused in the hour from {window:%Y-%m-%d %H}:00 UTC "
+            "before their signature verified (forged, unsigned, or the keys unreachable): counted, not listed"
+        )
+
+    audit_tally(
+        action="grant.id_jag_refused",
+        organization=organization,
+        key={"connection": via, "reason": "signature_not_verified"},
+        summary=summary,
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,6 @@ def home(request: AuthenticatedRequest, organization: Organization) -> HttpRespo
         "recent_events": audit_events(organization)[:8],
         "mcp_url": mcp_resource_url(request),
         "base_url": public_base_url(request),
-        "access_choices": [AccessStatus.TRIAL, AccessStatus.CONTRACT],
         "access_impact": organization_impact(organization),
     }
     return render(request, "orgadmin/home.html", context)
@@ -167,12 +167,25 @@ def access_end(request: AuthenticatedRequest, organization: Organization) -> Htt
 @org_admin_required
 @require_POST
 def access_restore(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    """Restore access with the status it had before it ended, unless the admin chose one."""
-    chosen = request.POST.get("status", "")
-    status = chosen if chosen in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else None
-    organization_access_set(organization=organization, status=status, actor=request.user, origin=Origin.of(request))
+    """Restore access to what Spark's staff set (the service refuses anything else, a forged
+    `status` included)."""
+    asked = request.POST.get("status", "")
+    chosen = asked if asked in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else None
+    try:
+        organization_access_set(organization=organization, status=chosen, actor=request.user, origin=Origin.of(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("orgadmin:home", slug=organization.slug)
     label = organization.get_access_status_display().lower()
-    messages.success(request, f"Spark MCP access for {organization.name} is restored ({label}).")
+    ends = organization.access_ends_on
+    if ends is not None and ends < timezone.localdate():
+        messages.warning(
+            request,
+            f"Spark MCP access for {organization.name} is restored ({label}), but it ended on {ends}, the date "
+            f"Spark's staff set: ask them to extend it.",
+        )
+    else:
+        messages.success(request, f"Spark MCP access for {organization.name} is restored ({label}).")
     return redirect("orgadmin:home", slug=organization.slug)
 
 

@@ -9,9 +9,17 @@ PORT=${PORT:-8000}
 WORKERS=${WEB_CONCURRENCY:-2}
 PY=.venv/bin/python
 
+# Served with Django's debug pages off (a 404 would list the URL map, a 500 show a traceback), as a
+# local run: plain http on loopback, a throwaway key, mail printed here (SPARK_LOCAL). DEBUG=1 turns
+# the debug pages on; DEBUG=0 given explicitly means production (SECRET_KEY, ALLOWED_HOSTS and an
+# https SPARK_PUBLIC_URL required).
+if [[ -z "${DEBUG:-}" ]]; then
+  export DEBUG=0 SPARK_LOCAL="${SPARK_LOCAL:-1}"
+fi
+
 $PY manage.py migrate --noinput -v 0
-if [[ "${DEBUG:-1}" =~ ^(0|false|no|off)$ ]]; then
-  $PY manage.py collectstatic --noinput -v 0
+if [[ "$DEBUG" =~ ^(0|false|no|off)$ ]]; then
+  $PY manage.py collectstatic --noinput -v 0  # without DEBUG, whitenoise serves the collected files
 fi
 SEED=$($PY manage.py seed_demo ${DEMO_PASSWORD:+--password "$DEMO_PASSWORD"})
 $PY manage.py build_insights --if-missing

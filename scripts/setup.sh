@@ -36,7 +36,8 @@ fi
 REQ=requirements.txt
 ((DEV)) && REQ=requirements-dev.txt
 STAMP=.venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$DEV
-if [[ ! -f $STAMP ]]; then
+# A --dev install holds the runtime requirements too: its stamp serves both.
+if [[ ! -f $STAMP && ! -f ${STAMP%-0}-1 ]]; then
   say "pip install -r $REQ"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r "$REQ"

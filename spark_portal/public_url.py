@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -24,6 +26,23 @@ def public_base_url(request: HttpRequest) -> str:
     if settings.SPARK_PUBLIC_URL:
         return settings.SPARK_PUBLIC_URL
     return f"{request.scheme}://{request.get_host()}"
+
+
+def public_link(url: str) -> str:
+    """An absolute link built from a request (allauth builds reset links so), moved to
+    `SPARK_PUBLIC_URL` when it is configured: a link that leaves in an email never carries the host a
+    request named. Without it (a local run) the request's host stays, which `ALLOWED_HOSTS` limits."""
+    if not settings.SPARK_PUBLIC_URL:
+        return url
+    parts = urlsplit(url)
+    return settings.SPARK_PUBLIC_URL + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+
+
+def public_host(request: HttpRequest | None) -> str:
+    """The host name emails name: `SPARK_PUBLIC_URL`'s, else the request's."""
+    if settings.SPARK_PUBLIC_URL or request is None:
+        return urlsplit(settings.SPARK_PUBLIC_URL).netloc or "localhost"
+    return request.get_host()
 
 
 def mcp_resource_url(request: HttpRequest, path: str = MCP_PATH) -> str:

@@ -1,8 +1,9 @@
 """Spark Portal settings: one module, every value from the environment.
 
-Local runs need no configuration at all (SQLite file, DEBUG on, a throwaway key).
-Production is `DEBUG=0`: startup then refuses a missing or weak `SECRET_KEY`, a
-wildcard `ALLOWED_HOSTS`, or a non-https `SPARK_PUBLIC_URL`.
+Local runs need no configuration at all (SQLite file, plain http on loopback, a throwaway key):
+`SPARK_LOCAL=1`, which DEBUG implies and `scripts/run.sh` sets with DEBUG off. Production is
+neither: startup then refuses a missing or weak `SECRET_KEY`, a wildcard `ALLOWED_HOSTS`, or a
+non-https `SPARK_PUBLIC_URL`.
 """
 
 from __future__ import annotations
@@ -63,30 +64,36 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# DEBUG: Django's technical pages (a 404 lists the URL map, a 500 shows the traceback and settings).
+# For developing only; `scripts/run.sh` serves with it off (DEBUG=1 turns it on there).
 DEBUG = env_bool("DEBUG", True)
+# A local run on this machine: plain http on loopback names, a throwaway key, mail printed to the
+# console, local identity providers allowed. DEBUG implies it; never set it in production.
+SPARK_LOCAL = env_bool("SPARK_LOCAL", DEBUG)
 
 _DEV_SECRET_KEY = "dev-insecure-spark-portal-key-do-not-use-in-production"
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if SPARK_LOCAL else "")
 # Earlier keys, newest first, comma-separated: after rotating SECRET_KEY they keep sealed SSO secrets,
 # MFA secrets and signed values readable (personal token digests use SECRET_KEY alone).
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 _WEAK_KEY = not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
-if not DEBUG and _WEAK_KEY:
+if not SPARK_LOCAL and _WEAK_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is missing or weak. With DEBUG off, set SECRET_KEY to at least 50 random characters, "
+        "SECRET_KEY is missing or weak. In production (DEBUG and SPARK_LOCAL off), set SECRET_KEY to at "
+        "least 50 random characters, "
         'e.g. python -c "import secrets; print(secrets.token_urlsafe(64))"'
     )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
-if not DEBUG and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
-    raise ImproperlyConfigured("With DEBUG off, ALLOWED_HOSTS must list the real host names (no '*').")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if SPARK_LOCAL else [])
+if not SPARK_LOCAL and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured("In production, ALLOWED_HOSTS must list the real host names (no '*').")
 
 # The public base URL of this deployment (scheme + host [+ port], no trailing slash). It is the
 # OAuth issuer and the base of the canonical MCP resource URL. Empty: derived from each request,
 # which is right for local runs only.
 SPARK_PUBLIC_URL = env_str("SPARK_PUBLIC_URL", "").rstrip("/")
-if not DEBUG and not SPARK_PUBLIC_URL.startswith("https://"):
-    raise ImproperlyConfigured("With DEBUG off, SPARK_PUBLIC_URL must be the https:// URL users reach.")
+if not SPARK_LOCAL and not SPARK_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured("In production, SPARK_PUBLIC_URL must be the https:// URL users reach.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -227,7 +234,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # sends through SMTP: set EMAIL_HOST and friends.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend" if SPARK_LOCAL else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))  # the file backend's folder
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -251,17 +258,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Local runs serve static files straight from the source tree; production runs collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Security headers and cookies. Secure cookies and HSTS follow DEBUG: local runs are plain http.
+# Security headers and cookies. Secure cookies and HSTS are off for local runs only (plain http).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = not SPARK_LOCAL
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SPARK_LOCAL)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if SPARK_LOCAL else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not SPARK_LOCAL
+SECURE_HSTS_PRELOAD = not SPARK_LOCAL
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Content-Security-Policy (django-csp): the portal's pages load scripts, styles and images from
@@ -461,9 +468,9 @@ ACCOUNT_FORMS = {**globals().get("ACCOUNT_FORMS", {}), "reset_password": "identi
 SPARK_SSO_SESSION_SECONDS = env_int("SPARK_SSO_SESSION_SECONDS", 8 * 3600)
 # Identity providers on plain http or on private, loopback or link-local addresses: refused unless
 # this is on (local runs and tests; never in production).
-SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", DEBUG)
+SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", SPARK_LOCAL)
 # The callback and ACS URLs allauth gives identity providers (and reset links) are https in production.
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if SPARK_LOCAL else "https"
 
 
 # --- The management API (/api/v1/, docs/api.md) --------------------------------------------------

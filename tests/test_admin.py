@@ -89,6 +89,29 @@ def test_organization_list_shows_members_domains_and_access(staff: Client, world
     assert ordered.index(">Globex<") < ordered.index(">Acme<")
 
 
+def test_staff_changing_the_plan_in_the_admin_is_audited_and_final(staff: Client, world: World) -> None:
+    """What staff set is what stands: an organization admin's earlier end no longer restores."""
+    Organization.objects.filter(pk=world.globex.pk).update(access_status="ended", status_before_end="trial")
+    inlines = {f"{p}-{k}": "0" for p in ("email_domains", "memberships") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    response = staff.post(
+        f"/admin/accounts/organization/{world.globex.pk}/change/",
+        {
+            "name": "Globex",
+            "slug": "globex",
+            "access_status": "contract",
+            "access_starts_on": f"{world.globex.access_starts_on}",
+            "access_ends_on": "2031-12-31",
+            **inlines,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    world.globex.refresh_from_db()
+    assert (world.globex.access_status, world.globex.access_ends_on) == ("contract", dt.date(2031, 12, 31))
+    assert world.globex.status_before_end == ""
+    event = AuditEvent.objects.get(action="organization.access_granted", organization=world.globex)
+    assert event.actor is not None and event.actor.email == "staff@spark.example"
+
+
 def test_organization_list_costs_the_same_queries_for_more_organizations(staff: Client, world: World) -> None:
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -20,7 +20,7 @@ GOOD = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {*GOOD, "DATABASE_URL"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*GOOD, "DATABASE_URL", "SPARK_LOCAL"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -72,3 +72,17 @@ def test_earlier_secret_keys_come_from_the_environment() -> None:
         SECRET_KEY_FALLBACKS="old-key-one, old-key-two",
     )
     assert result.stdout.strip().splitlines()[-1] == "['old-key-one', 'old-key-two']", result.stderr
+
+
+def test_a_local_run_starts_with_debug_off_and_nothing_configured() -> None:
+    """What scripts/run.sh serves (issue 20, item 9): no debug pages, yet no production settings
+    needed on loopback over plain http (e2e/test_run_script.py starts run.sh itself)."""
+    shown = "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.ALLOWED_HOSTS)"
+    result = _manage("shell", "-c", shown, DEBUG="0", SPARK_LOCAL="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False False ['127.0.0.1', 'localhost', '[::1]']"
+
+
+def test_debug_off_without_the_local_switch_is_production() -> None:
+    result = _manage("check", DEBUG="0")
+    assert result.returncode != 0 and "SECRET_KEY is missing or weak" in result.stderr

@@ -39,3 +39,19 @@ def test_unknown_address_gets_the_same_page_and_no_mail(world: World) -> None:
 def test_a_mail_server_that_is_down_is_not_a_server_error(world: World) -> None:
     response = Client().post("/auth/password/reset/", {"email": "member@acme.example"})
     assert response.status_code == 302
+
+
+PUBLIC = "https://spark.example.com"
+
+
+def test_the_reset_mail_links_to_the_public_url_whatever_host_the_request_named(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20, item 9: the reset link was built from the request's Host. A deployment reachable
+    under a second name (here internal.example, which ALLOWED_HOSTS lets in) mailed links there."""
+    settings.SPARK_PUBLIC_URL = PUBLIC
+    settings.ALLOWED_HOSTS = ["spark.example.com", "internal.example", "testserver"]
+    client = Client(HTTP_HOST="internal.example")
+    assert client.post("/auth/password/reset/", {"email": "member@acme.example"}).status_code == 302
+    (sent,) = mail.outbox
+    links = re.findall(r"https?://\S+", sent.body)
+    assert links and all(link.startswith(f"{PUBLIC}/") for link in links), links
+    assert "internal.example" not in sent.body + sent.subject

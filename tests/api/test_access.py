@@ -67,6 +67,25 @@ def test_an_admin_of_another_organization_cannot_reach_acme(published: World) ->
     assert Membership.objects.filter(user=published.member, organization=published.acme).exists()
 
 
+@pytest.mark.parametrize("path", ["", "/members", "/domains", "/doctor?subject=x@globex.example"])
+def test_an_organization_one_does_not_manage_looks_like_one_that_does_not_exist(
+    admin_api: Api, published: World, path: str
+) -> None:
+    """Issue 20, item 9: the 404 told an existing organization (Globex) from a missing one."""
+    exists = admin_api.get(f"/organizations/globex{path}")
+    missing = admin_api.get(f"/organizations/no-such-org{path}")
+    assert (
+        (exists.status_code, exists["Content-Type"])
+        == (missing.status_code, missing["Content-Type"])
+        == (
+            404,
+            "application/problem+json",
+        )
+    )
+    (said, told) = ({k: v for k, v in r.json().items() if k != "request_id"} for r in (exists, missing))
+    assert said == told
+
+
 def test_the_portal_session_works_with_csrf(published: World) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(published.admin)

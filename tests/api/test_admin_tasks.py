@@ -43,6 +43,17 @@ def test_access_ends_and_is_restored_but_not_upgraded(admin_api: Api, published:
     assert published.acme.access_status == AccessStatus.ENDED
 
 
+def test_the_api_cannot_make_a_trial_a_contract(admin_api: Api, published: World) -> None:
+    """Issue 20, item 4, through the API: the service's rule refuses it (the API has no check of its
+    own). Once access has ended the admin's token is refused by the gates, so this is what it reaches."""
+    published.acme.access_status = AccessStatus.TRIAL
+    published.acme.save()
+    refused = problem(admin_api.call("PUT", "/organizations/acme/access", {"status": "contract"}), 409)
+    assert "Only Spark's staff change whether Acme is on a trial or a contract" in refused["detail"]
+    published.acme.refresh_from_db()
+    assert published.acme.access_status == AccessStatus.TRIAL
+
+
 def test_usage_and_the_connection_doctor(admin_api: Api, published: World) -> None:
     token = issue(published.member, published.acme).secret
     assert call_tool(Client(), token, "list_datasets").status_code == 200

@@ -354,3 +354,34 @@ def test_several_requested_resources_of_this_server_bind_the_token_to_each(setup
     both = ["http://testserver/mcp", "http://testserver/v1/spark-api/mcp"]
     assert setup.exchange(setup.mint(resource=None), resource=both).status_code == 200
     assert AccessToken.objects.get().resource == both
+
+
+EVIL = "Wire-funds-to-attacker-IBAN-DE00"
+"""What a stranger chooses: a registered client's name, an assertion's email. Never in the trail."""
+
+
+def test_a_thousand_forged_assertions_are_counted_in_one_event(setup: Setup) -> None:
+    """Issue 20, item 7: unsigned or forged assertions naming Acme's IdP, from a client anyone can
+    register under any name, wrote one "ID-JAG refused" event each, without limit."""
+    stranger = confidential_client(name=EVIL)
+    before = AuditEvent.objects.filter(organization=setup.world.acme).count()
+    forged = setup.mint(key=OTHER_KEY, client_id=stranger.client_id, email=f"{EVIL}@acme.example")
+    basic = base64.b64encode(f"{stranger.client_id}:{SECRET}".encode()).decode()
+    attacker, answered = Client(HTTP_USER_AGENT=EVIL, HTTP_AUTHORIZATION=f"Basic {basic}"), 0
+    for _ in range(1000):
+        response = attacker.post("/oauth/token/", {"grant_type": id_jag.JWT_BEARER, "assertion": forged})
+        answered += response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert answered == 1000
+    assert AuditEvent.objects.filter(organization=setup.world.acme).count() - before == 1
+    event = AuditEvent.objects.get(action="grant.id_jag_refused", organization=setup.world.acme)
+    assert event.detail["count"] == 1000 and "client_id" not in event.detail
+    rows = AuditEvent.objects.values_list("summary", "detail", "user_agent")
+    assert EVIL.lower() not in repr(list(rows)).lower()
+
+
+def test_the_organizations_own_client_with_a_bad_signature_is_recorded(setup: Setup) -> None:
+    """Its secret is the organization's: what it sends is told to the admins and the doctor."""
+    OrganizationClient.objects.create(organization=setup.world.acme, application=setup.client, created_by=None)
+    refused(setup.exchange(setup.mint(key=OTHER_KEY)), "invalid_grant", "signature")
+    event = AuditEvent.objects.get(action="grant.id_jag_refused")
+    assert event.detail["client_id"] == setup.client.client_id and "signature" in event.detail["reason"]

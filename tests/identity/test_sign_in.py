@@ -273,3 +273,68 @@ def test_a_person_with_an_authenticator_app_is_not_asked_for_a_code_after_sso(
     assert _signed_in(client) == world.member
     by_password = Client().post("/auth/login/", {"login": "member@acme.example", "password": PASSWORD})
     assert by_password["Location"] == reverse("mfa_authenticate")
+
+
+EVIL = "Pay-invoice-4711-to-IBAN-DE00-attacker"
+"""Text a stranger puts in a forged request; it must never reach the audit trail."""
+
+
+def _trail_text(organization) -> str:  # type: ignore[no-untyped-def]
+    rows = AuditEvent.objects.filter(organization=organization).values_list("summary", "detail", "user_agent")
+    return repr(list(rows))
+
+
+def test_a_thousand_forged_sso_callbacks_are_counted_in_one_event(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """Issue 20, item 7: an unauthenticated GET of the callback with `error=` wrote one "SSO refused"
+    event each, without limit. Nobody's sign-in completed, so they are counted."""
+    client = Client(HTTP_USER_AGENT=EVIL)
+    callback = f"/auth/oidc/{connection.provider_id}/login/callback/"
+    before = AuditEvent.objects.filter(organization=world.acme).count()
+    for n in range(1000):
+        query = {"error": "access_denied", "error_description": EVIL, "state": f"{EVIL}-{n}"}
+        assert client.get(callback, query).status_code == 403
+    rows = AuditEvent.objects.filter(organization=world.acme).count() - before
+    assert rows == 1
+    event = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
+    assert event.detail["count"] == 1000
+    assert event.summary.startswith("1000 single sign-on callback(s) through Acme IdP refused")
+    assert event.ip_address is None
+    assert EVIL not in _trail_text(world.acme)
+
+
+def test_a_sign_in_the_idp_completed_is_still_recorded_one_by_one(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    for _ in range(2):
+        _refused(sso_sign_in(Client(), fake_idp, email="eve@else.example"), "domain_outside")
+    events = AuditEvent.objects.filter(action="sso.refused", organization=world.acme)
+    assert [e.detail["email"] for e in events] == ["eve@else.example", "eve@else.example"]
+
+
+def test_refused_callbacks_are_counted_per_reason_and_hour(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    callback = f"/auth/oidc/{connection.provider_id}/login/callback/"
+    Client().get(callback, {"error": "access_denied"})
+    Client().get(callback, {"code": "stolen", "state": "not-ours"})
+    fake_idp.discovery_status = 503
+    _refused(Client().post("/auth/sso/start/", {"login": "someone@acme.example"}), "idp_unreachable")
+    counted = {e.detail["reason"]: e.detail["count"] for e in sso_refusals(world.acme)}
+    assert counted == {"idp_error": 2, "idp_unreachable": 1}
+    AuditEvent.objects.filter(detail__reason="idp_error").update(created_at=timezone.now() - dt.timedelta(hours=2))
+    Client().get(callback, {"error": "access_denied"})
+    assert sso_refusals(world.acme).filter(detail__reason="idp_error").count() == 2  # a new hour, a new event
+
+
+def test_an_unreachable_idp_at_start_keeps_no_typed_address(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """Anyone may type any address at the organization's domain on the sign-in page."""
+    fake_idp.discovery_status = 503
+    for n in range(5):
+        _refused(Client().post("/auth/sso/start/", {"login": f"{EVIL}-{n}@acme.example"}), "idp_unreachable")
+    event = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
+    assert event.detail["count"] == 5
+    assert EVIL.lower() not in _trail_text(world.acme).lower()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.test import Client
 
-from accounts.models import AccessStatus
+from accounts.models import AccessStatus, Organization
 from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp
 from tests.factories import PASSWORD, World, issue
@@ -65,14 +67,41 @@ def test_restoring_access_brings_back_the_status_it_had(org_admin: Client, world
     world.acme.access_status = AccessStatus.TRIAL
     world.acme.save()
     org_admin.post("/org/acme/access/end/")
-    assert "As before (Trial)" in org_admin.get("/org/acme/").content.decode()
-    done = org_admin.post("/org/acme/access/restore/", {"status": ""}, follow=True).content.decode()
+    assert "Restore access (trial)" in org_admin.get("/org/acme/").content.decode()
+    done = org_admin.post("/org/acme/access/restore/", follow=True).content.decode()
     world.acme.refresh_from_db()
     assert world.acme.access_status == AccessStatus.TRIAL and "is restored (trial)" in done
+
+
+def test_the_console_cannot_restore_a_trial_as_a_contract(org_admin: Client, world: World) -> None:
+    """Issue 20, item 4: End access, then a forged Restore "as contract"."""
+    world.acme.access_status = AccessStatus.TRIAL
+    world.acme.save()
     org_admin.post("/org/acme/access/end/")
-    org_admin.post("/org/acme/access/restore/", {"status": "contract"})
+    page = org_admin.post("/org/acme/access/restore/", {"status": "contract"}, follow=True).content.decode()
+    assert "Only Spark&#x27;s staff change whether Acme is on a trial or a contract" in page
     world.acme.refresh_from_db()
-    assert world.acme.access_status == AccessStatus.CONTRACT
+    assert world.acme.access_status == AccessStatus.ENDED
+
+
+def test_the_console_keeps_the_end_date_staff_set(org_admin: Client, world: World) -> None:
+    past = dt.date.today() - dt.timedelta(days=2)
+    world.acme.access_ends_on = past
+    world.acme.save()
+    org_admin.post("/org/acme/access/end/")
+    page = org_admin.post("/org/acme/access/restore/", follow=True).content.decode()
+    assert "ask them to extend it" in page
+    world.acme.refresh_from_db()
+    assert world.acme.access_ends_on == past
+
+
+def test_access_staff_ended_offers_no_restore(org_admin: Client, world: World) -> None:
+    Organization.objects.filter(pk=world.acme.pk).update(access_status=AccessStatus.ENDED, status_before_end="")
+    page = org_admin.get("/org/acme/").content.decode()
+    assert "only they can restore it" in page and "Restore access (" not in page
+    org_admin.post("/org/acme/access/restore/")
+    world.acme.refresh_from_db()
+    assert world.acme.access_status == AccessStatus.ENDED
 
 
 def test_an_admin_requires_two_factor_and_members_are_sent_to_enrol(org_admin: Client, world: World) -> None:

@@ -137,3 +137,17 @@ def test_members_can_be_searched_and_filtered(
 ) -> None:
     page = org_admin.get(f"/org/acme/members/?{query}").content.decode()
     assert f'data-member="{shown}acme.example"' in page and f'data-member="{hidden}acme.example"' not in page
+
+
+def test_the_invitation_links_to_the_public_url_whatever_host_the_request_named(
+    org_admin: Client, world: World, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20, item 9: a link that leaves in an email is at SPARK_PUBLIC_URL."""
+    settings.SPARK_PUBLIC_URL = "https://spark.example.com"
+    settings.ALLOWED_HOSTS = ["spark.example.com", "internal.example", "testserver"]
+    sent = org_admin.post(
+        "/org/acme/members/", {"email": "new@acme.example", "role": "member"}, HTTP_HOST="internal.example"
+    )
+    assert sent.status_code == 302
+    assert re.findall(r"https?://\S+", mail.outbox[-1].body)[0].startswith("https://spark.example.com/invitations/")
+    assert "internal.example" not in mail.outbox[-1].body

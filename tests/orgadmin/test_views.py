@@ -48,9 +48,9 @@ def test_ending_access_stops_every_token_and_restoring_brings_them_back(
         response = call_tool(Client(), secret, "list_datasets")
         assert response.status_code == 401 and "access has ended" in response["WWW-Authenticate"]
     assert AuditEvent.objects.filter(action="organization.access_ended").exists()
-    assert admin.post("/org/acme/access/restore/", {"status": "trial"}).status_code == 302
+    assert admin.post("/org/acme/access/restore/").status_code == 302
     published.acme.refresh_from_db()
-    assert published.acme.access_status == AccessStatus.TRIAL
+    assert published.acme.access_status == AccessStatus.CONTRACT
     assert call_tool(Client(), pat.secret, "list_datasets").status_code == 200
 
 
