@@ -360,7 +360,10 @@ EVIL = "Wire-funds-to-attacker-IBAN-DE00"
 """What a stranger chooses: a registered client's name, an assertion's email. Never in the trail."""
 
 
-def test_a_thousand_forged_assertions_are_counted_in_one_event(setup: Setup) -> None:
+FORGED = 300  # enough to show the trail does not grow per request; a thousand took 40 s
+
+
+def test_many_forged_assertions_are_counted_in_one_event(setup: Setup) -> None:
     """Issue 20, item 7: unsigned or forged assertions naming Acme's IdP, from a client anyone can
     register under any name, wrote one "ID-JAG refused" event each, without limit."""
     stranger = confidential_client(name=EVIL)
@@ -368,13 +371,13 @@ def test_a_thousand_forged_assertions_are_counted_in_one_event(setup: Setup) -> 
     forged = setup.mint(key=OTHER_KEY, client_id=stranger.client_id, email=f"{EVIL}@acme.example")
     basic = base64.b64encode(f"{stranger.client_id}:{SECRET}".encode()).decode()
     attacker, answered = Client(HTTP_USER_AGENT=EVIL, HTTP_AUTHORIZATION=f"Basic {basic}"), 0
-    for _ in range(1000):
+    for _ in range(FORGED):
         response = attacker.post("/oauth/token/", {"grant_type": id_jag.JWT_BEARER, "assertion": forged})
         answered += response.status_code == 400 and response.json()["error"] == "invalid_grant"
-    assert answered == 1000
+    assert answered == FORGED
     assert AuditEvent.objects.filter(organization=setup.world.acme).count() - before == 1
     event = AuditEvent.objects.get(action="grant.id_jag_refused", organization=setup.world.acme)
-    assert event.detail["count"] == 1000 and "client_id" not in event.detail
+    assert event.detail["count"] == FORGED and "client_id" not in event.detail
     rows = AuditEvent.objects.values_list("summary", "detail", "user_agent")
     assert EVIL.lower() not in repr(list(rows)).lower()
 
