@@ -12,6 +12,8 @@ from accounts.models import Organization, Role, User
 from accounts.scopes import MANAGEMENT_SCOPES, organization_scopes, token_scopes
 from accounts.selectors import admin_organizations, user_organizations
 
+ALL_DATASETS, CHOSEN_DATASETS = "all", "chosen"
+
 
 class TokenCreateForm(forms.Form):
     """Name, expiry (never unlimited) and scopes limited to what the organization may access."""
@@ -23,6 +25,16 @@ class TokenCreateForm(forms.Form):
         coerce=int,
         choices=[(d, f"{d} days") for d in settings.PAT_EXPIRY_CHOICES_DAYS],
         initial=30,
+    )
+    datasets = forms.ChoiceField(
+        label="Datasets",
+        choices=[
+            (ALL_DATASETS, "Every dataset the organization has, including ones it is given later"),
+            (CHOSEN_DATASETS, "Only the datasets ticked below"),
+        ],
+        widget=forms.RadioSelect,
+        initial=ALL_DATASETS,
+        required=False,  # a form posted without it is decided by the ticked datasets (services._follows)
     )
     scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, choices=())
 
@@ -55,6 +67,11 @@ class TokenCreateForm(forms.Form):
             if outside:
                 self.add_error("scopes", f"{org.name} cannot grant: {', '.join(outside)}.")
         return data
+
+    @property
+    def all_datasets(self) -> bool | None:
+        """The owner's choice: follow the organization's datasets, or only the ones ticked."""
+        return {ALL_DATASETS: True, CHOSEN_DATASETS: False}.get(self.cleaned_data.get("datasets") or "")
 
 
 def expiry_choices(now: dt.datetime) -> list[tuple[int, str]]:

@@ -182,6 +182,11 @@ class PersonalAccessToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True, help_text="Public lookup part of the token.")
     digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the whole token.")
     scopes = models.JSONField(default=list)
+    all_datasets = models.BooleanField(
+        default=False,
+        help_text="Uses every dataset its organization has, including ones given later (its dataset scopes are "
+        "not consulted). Off: only the datasets its dataset scopes name, as chosen when it was created.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)

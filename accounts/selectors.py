@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 
 from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.scopes import DatasetAccess, dataset_access
 
 EXPIRY_WARNING = dt.timedelta(days=7)
 """Tokens expiring within this are flagged on the tokens page and their owners emailed."""
@@ -51,6 +52,12 @@ class TokenRow:
     """Why a paused token is refused, as a sentence naming who can fix it."""
     last_used_ago: str = ""
     """e.g. "3 hours ago", "just now"; empty if never used."""
+    datasets: DatasetAccess | None = None
+    """Which of its organization's datasets it uses right now, and why."""
+
+    @property
+    def datasets_words(self) -> str:
+        return self.datasets.describe(self.token.organization.name) if self.datasets else ""
 
     @property
     def expiry_words(self) -> str:
@@ -66,6 +73,7 @@ def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     refusals: dict[int, str | None] = {}
+    organization_codes: dict[int, list[str]] = {}
     rows = []
     for token in tokens_for_user(user):
         days_left = (timezone.localdate(token.expires_at) - today).days
@@ -78,8 +86,23 @@ def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
             state = "paused" if refusal else "active"
         soon = state in {"active", "paused"} and token.expires_at - now <= EXPIRY_WARNING
         ago = _ago(token.last_used_at, now)
-        rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago))
+        datasets = token_datasets(token, organization_codes)
+        rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago, datasets))
     return rows
+
+
+def organization_dataset_codes(organization: Organization) -> list[str]:
+    return list(organization.datasets.order_by("code").values_list("code", flat=True))
+
+
+def token_datasets(token: PersonalAccessToken, known: dict[int, list[str]] | None = None) -> DatasetAccess:
+    """The datasets a token uses right now: its organization's, all of them or the ones it was
+    narrowed to. `known` keeps each organization's codes for a page that shows many tokens."""
+    known = {} if known is None else known
+    if token.organization_id not in known:
+        known[token.organization_id] = organization_dataset_codes(token.organization)
+    codes = known[token.organization_id]
+    return dataset_access(follows=token.all_datasets, scopes=token.scopes, organization_codes=codes)
 
 
 def _ago(when: dt.datetime | None, now: dt.datetime) -> str:

@@ -28,7 +28,7 @@ from accounts.models import (
     User,
     no_control_characters,
 )
-from accounts.scopes import MANAGEMENT_SCOPES, token_scopes
+from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
 from accounts.selectors import token_lifetime_days
 from audit.services import Origin, audit_record
 
@@ -82,14 +82,23 @@ def token_create(
     name: str,
     days: int,
     scopes: list[str],
+    all_datasets: bool | None = None,
     actor: User | None = None,
     origin: Origin | None = None,
     now: dt.datetime | None = None,
 ) -> IssuedToken:
     """Issue a personal access token; the secret is returned once and never stored.
 
+    `all_datasets`: the token follows the organization (every dataset it has, now and later) rather
+    than the dataset scopes in `scopes`; None decides by the scopes (`_follows`).
     `actor` is whoever asked (the owner in the portal; None for an operator's command)."""
     name = _check_token_request(user=user, organization=organization, name=name, days=days, scopes=scopes)
+    follows = _follows(organization, scopes, all_datasets)
+    # A token that follows the organization holds no dataset scope: which datasets it uses is read
+    # from the organization on every request.
+    kept = sorted({s for s in scopes if not (follows and s.startswith(DATASET_SCOPE_PREFIX))})
+    if not kept:
+        raise ValidationError("Choose at least one scope besides the datasets (insights:read to ask Spark MCP).")
     now = now or timezone.now()
     secret, prefix = tokens.generate()
     token = PersonalAccessToken.objects.create(
@@ -98,7 +107,8 @@ def token_create(
         name=name,
         prefix=prefix,
         digest=tokens.digest(secret),
-        scopes=sorted(set(scopes)),
+        scopes=kept,
+        all_datasets=follows,
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
     )
@@ -114,6 +124,17 @@ def token_create(
     return IssuedToken(token=token, secret=secret)
 
 
+def _follows(organization: Organization, scopes: list[str], all_datasets: bool | None) -> bool:
+    """Whether a new token follows its organization's datasets. When the caller does not say (an API
+    client or a command written before the choice existed), a token that names no dataset in
+    particular (no dataset scope, or every dataset the organization has now) follows it, as an
+    assistant that asks for none in particular does (`oauth_server.oauth.consent_scopes`)."""
+    if all_datasets is not None:
+        return all_datasets
+    asked = dataset_codes(scopes)
+    return not asked or asked == set(organization.datasets.values_list("code", flat=True))
+
+
 def _token_detail(token: PersonalAccessToken) -> dict[str, object]:
     """What the audit trail keeps about a token: never its secret or digest."""
     return {
@@ -122,6 +143,7 @@ def _token_detail(token: PersonalAccessToken) -> dict[str, object]:
         "name": token.name,
         "owner": token.user.email,
         "scopes": list(token.scopes),
+        "all_datasets": token.all_datasets,
         "expires_at": token.expires_at.isoformat(),
     }
 

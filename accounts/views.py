@@ -104,6 +104,7 @@ def token_create(request: AuthenticatedRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             days=form.cleaned_data["days"],
             scopes=form.cleaned_data["scopes"],
+            all_datasets=form.all_datasets,
             actor=request.user,
             origin=Origin.of(request),
         )

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from accounts.models import Role
+from accounts.models import PersonalAccessToken, Role
+from accounts.scopes import effective_scopes
+from accounts.selectors import token_datasets
 from oauth_server.platforms import Platform
 from usage.models import Credential
 
@@ -19,7 +21,8 @@ TOKEN_EXAMPLE: dict[str, Any] = {
     "prefix": "spk_Ab3dE5gH7j",
     "owner": "admin@acme.example",
     "organization": "acme",
-    "scopes": ["dataset:ds-core", "insights:read"],
+    "scopes": ["insights:read", "dataset:ds-core"],
+    "all_datasets": True,
     "created_at": "2026-11-28T09:30:00Z",
     "expires_at": "2026-12-28T09:30:00Z",
     "last_used_at": None,
@@ -236,11 +239,22 @@ class TokenSerializer(serializers.Serializer):
     prefix = serializers.CharField(source="display_prefix", help_text="The public start of the token (spk_…).")
     owner = serializers.EmailField(source="user.email")
     organization = serializers.SlugField(source="organization.slug")
-    scopes = serializers.ListField(child=serializers.CharField())
+    scopes = serializers.SerializerMethodField(
+        help_text="Its scopes; the dataset scopes of a token that follows the organization are the organization's "
+        "current datasets."
+    )
+    all_datasets = serializers.BooleanField(
+        help_text="True: it uses every dataset the organization has, including ones added later. False: only the "
+        "dataset scopes it was created with."
+    )
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_scopes(self, token: PersonalAccessToken) -> list[str]:
+        return effective_scopes(token.scopes, token_datasets(token))
 
 
 @extend_schema_serializer(
@@ -260,7 +274,7 @@ class IssuedTokenSerializer(TokenSerializer):
     examples=[
         OpenApiExample(
             "A token for a reporting job",
-            value={"name": "weekly report", "days": 30, "scopes": ["insights:read", "dataset:ds-core"]},
+            value={"name": "weekly report", "days": 30, "scopes": ["insights:read"], "all_datasets": True},
             request_only=True,
         )
     ]
@@ -269,6 +283,14 @@ class TokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     days = serializers.ChoiceField(choices=settings.PAT_EXPIRY_CHOICES_DAYS, default=30)
     scopes = serializers.ListField(child=StrictCharField(max_length=100), min_length=1, max_length=50)
+    all_datasets = StrictBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="True: every dataset the organization has, including ones added later (dataset scopes are then "
+        "not needed). False: only the dataset scopes given. Absent: True when the scopes name no dataset in "
+        "particular (no dataset scope, or all of the organization's datasets).",
+    )
 
 
 @extend_schema_serializer(
@@ -283,6 +305,7 @@ class TokenCreateSerializer(serializers.Serializer):
                 "owner": "member@acme.example",
                 "organization": "acme",
                 "scope": "insights:read dataset:ds-core",
+                "all_datasets": True,
                 "first_authorized_at": "2026-11-28T09:30:00Z",
                 "last_used_at": "2026-11-28T09:30:00Z",
                 "revoked_at": None,
@@ -299,6 +322,10 @@ class ConnectedAppSerializer(serializers.Serializer):
     owner = serializers.EmailField(source="user.email")
     organization = serializers.SlugField(source="organization.slug")
     scope = serializers.CharField()
+    all_datasets = serializers.BooleanField(
+        help_text="True: it uses every dataset the organization has, including ones added later (its scope lists "
+        "those it had when allowed). False: only the dataset scopes in its scope."
+    )
     first_authorized_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)

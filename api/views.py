@@ -251,6 +251,7 @@ class OwnTokens(APIView):
             name=given["name"],
             days=given["days"],
             scopes=given["scopes"],
+            all_datasets=given["all_datasets"],
             actor=caller(request),
             origin=_origin(request),
         )

@@ -5,12 +5,26 @@ from __future__ import annotations
 from django.db import models
 
 
+class Visibility(models.TextChoices):
+    """Who may learn that a dataset exists: its name, its code and what it asks."""
+
+    CATALOG = "catalog", "Catalog: shared, named to anyone (e.g. as a dataset their organization lacks)"
+    PRIVATE = "private", "Private: known only to the organizations it is given to"
+
+
 class Dataset(models.Model):
     """A survey dataset, e.g. `ds-core`. Its questions and respondents live in the survey core."""
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField()
+    visibility = models.CharField(
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PRIVATE,
+        db_default=Visibility.PRIVATE,  # a row written without it (an older process mid-deploy) is private
+        help_text="Datasets Spark ships are in the catalog; an import is private unless it is shared on purpose.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -21,3 +35,7 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def in_catalog(self) -> bool:
+        return self.visibility == Visibility.CATALOG

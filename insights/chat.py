@@ -3,7 +3,9 @@
 The steps are the survey core's (understand, frame, crosstab, rank, phrase); this module wires
 them to what the caller may use and to the stored chats and insights (`selectors`, `services`).
 Scoping: only datasets the caller's token and organization may use; chats, insights and saved
-audiences of another organization are "not found".
+audiences of another organization are "not found". A topic the caller's datasets lack is named as
+being elsewhere only in a dataset the caller may know of: the shared catalog's, or another of its
+organization's own; a private dataset is never named to anyone outside the organizations given it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from catalog.selectors import catalog_dataset_codes
 from insights import selectors, services, store
 from insights.framing import Context, Docked, Frame, Stated, frame, label_of, restate, state
 from insights.results import (
@@ -53,6 +56,9 @@ class Caller:
     organization_id: int
     user_id: int | None
     dataset_codes: frozenset[str]
+    """The datasets this call may use."""
+    organization_codes: frozenset[str] = frozenset()
+    """Every dataset the organization has (a token narrowed to some uses fewer)."""
 
 
 def chat(
@@ -86,7 +92,7 @@ def _chat(
     today: dt.date,
 ) -> ChatResult:
     specs = _specs(caller)  # once per answer: it lists the data folder and reads each pointer
-    spec, understood = _understand(prompt, specs, previous, today)
+    spec, understood = _understand(caller, prompt, specs, previous, today)
     comparison = _interpreter(specs).comparison(prompt, spec, today)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
@@ -400,12 +406,12 @@ def _quoted(words: list[str]) -> str:
 
 
 def _understand(
-    prompt: str, specs: list[DatasetSpec], previous: Context | None, today: dt.date
+    caller: Caller, prompt: str, specs: list[DatasetSpec], previous: Context | None, today: dt.date
 ) -> tuple[DatasetSpec, Understanding]:
     """The dataset that answers best among those the caller may use, and the prompt as understood
     against it (one reading)."""
     spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
-    _unlicensed_topic(prompt, specs, understood)
+    _unlicensed_topic(prompt, specs, understood, caller)
     if not understood.topics and understood.not_understood and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise InsightError(
@@ -421,18 +427,22 @@ def _understand(
     return spec, understood
 
 
-def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Understanding) -> None:
+def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Understanding, caller: Caller) -> None:
     """InsightError when the topic asked about is only in a dataset the caller may not use (rather
-    than answering with a neighbouring topic of the datasets it may use)."""
-    built = (store.spec(c) for c in store.codes() if store.is_built(c))
+    than answering with a neighbouring topic of the datasets it may use). Only datasets the caller
+    may know of are read: the catalog's and its organization's own; never another's private one."""
+    known = caller.dataset_codes | caller.organization_codes | catalog_dataset_codes()
+    built = (store.spec(c) for c in store.codes() if c in known and store.is_built(c))
     everything = [s for s in built if s is not None]
     others = [s for s in everything if s.code not in {m.code for m in specs}]
     if not others:
         return
     reading = _interpreter(everything).read(prompt)
     best = reading.topics[0] if reading.topics else None
-    owner = next((s for s in others if best is not None and best.question in s.questions), None)
-    if best is None or owner is None or _weak(reading):
+    if best is None or any(best.question in s.questions for s in specs):
+        return  # one of the caller's own datasets asks it (a copy of the same question included)
+    owner = next((s for s in others if best.question in s.questions), None)
+    if owner is None or _weak(reading):
         return
     mine = understood.topics[0] if understood.topics else None
     # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
@@ -452,11 +462,23 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
         or (not best.outright and mine and best.score > 2 * mine.score)
         or phrase
     ):
-        raise InsightError(
-            f"{best.question.name} is in the {owner.name} dataset ({owner.code}), which is not in your "
-            "organization's datasets. Your organization admin can ask Spark's staff for it; call list_datasets "
-            "to see the datasets you may use."
+        raise InsightError(_elsewhere(best.question.name, owner, caller))
+
+
+def _elsewhere(topic: str, owner: DatasetSpec, caller: Caller) -> str:
+    """Where the topic is, for a caller who may not use that dataset, and what would let them."""
+    if owner.code in caller.organization_codes:
+        return (
+            f"{topic} is in the {owner.name} dataset ({owner.code}), which your organization has but this "
+            "token may not use: it was limited to other datasets when it was created (an assistant's, when "
+            "it was allowed). Create a token for all of your organization's datasets, or connect the assistant "
+            "again, to use it; call list_datasets to see the datasets this token may use."
         )
+    return (
+        f"{topic} is in the {owner.name} dataset ({owner.code}), which is not in your "
+        "organization's datasets. Your organization admin can ask Spark's staff for it; call list_datasets "
+        "to see the datasets you may use."
+    )
 
 
 def _follow(

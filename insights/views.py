@@ -49,10 +49,9 @@ def insight_detail(request: AuthenticatedRequest, insight_id: str) -> HttpRespon
     organization = record.organization
     if refused := _refused(request, [organization]):
         return refused
+    codes = frozenset(organization.datasets.values_list("code", flat=True))
     caller = chat.Caller(
-        organization_id=organization.pk,
-        user_id=request.user.pk,
-        dataset_codes=frozenset(organization.datasets.values_list("code", flat=True)),
+        organization_id=organization.pk, user_id=request.user.pk, dataset_codes=codes, organization_codes=codes
     )
     try:
         result = chat.explore(caller=caller, insight_id=insight_id)

@@ -28,7 +28,7 @@ from accounts import epoch as access_epoch
 from accounts import tokens
 from accounts.gates import MemberFacts, member_facts, member_refusal
 from accounts.models import PersonalAccessToken, RetiredTokenPrefix
-from accounts.scopes import dataset_codes
+from accounts.scopes import dataset_access
 from accounts.services import token_touch
 from oauth_server.selectors import connection_for_token
 from oauth_server.services import connection_touch
@@ -87,11 +87,15 @@ class Principal:
     token_id: int
     scopes: frozenset[str]
     datasets: tuple[DatasetInfo, ...]
-    """Datasets the call may use: the token's dataset scopes within the organization's datasets."""
+    """Datasets the call may use: the organization's, all of them when the credential follows the
+    organization, else those its dataset scopes name (`accounts.scopes.dataset_access`)."""
     base_url: str = ""
     """This deployment's public base URL, for links in tool results."""
     credential_id: int = 0
     """What usage is counted against: the personal access token, or the connected app (OAuth)."""
+    organization_dataset_codes: frozenset[str] = frozenset()
+    """Every dataset the organization has, usable by this credential or not (a narrowed one is
+    told a topic is in its organization's dataset it may not use, not that the organization lacks it)."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -116,6 +120,9 @@ class _Facts:
     revoked: bool
     member: MemberFacts
     datasets: tuple[DatasetInfo, ...]
+    """Every dataset of the organization."""
+    all_datasets: bool
+    """The credential follows the organization: it uses every dataset it has, now and later."""
     touched_at: dt.datetime | None
     # OAuth only
     connection_id: int | None = None
@@ -123,8 +130,9 @@ class _Facts:
     audiences: frozenset[str] = frozenset()
 
     def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
-        granted = dataset_codes(self.scopes)
-        return tuple(d for d in self.datasets if d.code in granted)
+        owned = [d.code for d in self.datasets]
+        usable = set(dataset_access(follows=self.all_datasets, scopes=self.scopes, organization_codes=owned).usable)
+        return tuple(d for d in self.datasets if d.code in usable)
 
 
 class _FactCache:
@@ -174,6 +182,7 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
         revoked=token.revoked_at is not None,
         member=member_facts(token.user, token.organization),
         datasets=_datasets(token.organization),
+        all_datasets=token.all_datasets,
         touched_at=token.last_used_at,
     )
 
@@ -195,6 +204,7 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
         revoked=False,  # DOT deletes revoked access tokens: they are unknown from then on
         member=member_facts(connection.user, connection.organization),
         datasets=_datasets(connection.organization),
+        all_datasets=connection.all_datasets,
         touched_at=connection.last_used_at,
         connection_id=connection.pk,
         connector_refusal=refusal,
@@ -278,6 +288,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         datasets=facts.allowed_datasets(),
         base_url=public_base_url(request),
         credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
+        organization_dataset_codes=frozenset(d.code for d in facts.datasets),
     )
 
 

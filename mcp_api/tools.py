@@ -150,7 +150,10 @@ def schema_of(model: type[BaseModel], mode: Literal["validation", "serialization
 
 def _caller(principal: Principal) -> Caller:
     return Caller(
-        organization_id=principal.organization_id, user_id=principal.user_id, dataset_codes=principal.dataset_codes
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        dataset_codes=principal.dataset_codes,
+        organization_codes=principal.organization_dataset_codes,
     )
 
 

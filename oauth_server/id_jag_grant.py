@@ -22,7 +22,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
 
 from accounts.gates import member_facts, member_refusal
-from accounts.scopes import organization_scopes
+from accounts.scopes import DATASET_SCOPE_PREFIX, names_particular_datasets, organization_scopes
 from audit.services import Origin
 from identity.id_jag import JWT_BEARER, Expected, IdJag, IdJagRefused, id_jag_verify
 from oauth_server.platforms import Platform
@@ -59,22 +59,27 @@ def authenticated_client(request: HttpRequest) -> Application | None:
     return client if isinstance(client, Application) else None
 
 
-def granted_scopes(requested: str | None, grant: IdJag) -> str:
+def granted_scopes(requested: str | None, grant: IdJag) -> tuple[str, bool]:
     """Requested ∩ the assertion's `scope` ∩ the organization's scopes (a side that says nothing
-    does not narrow), in the organization's order."""
-    scopes = list(organization_scopes(grant.connection.organization))
-    if requested is not None:
-        wanted = set(requested.split())
-        scopes = [s for s in scopes if s in wanted]
-    if grant.scopes is not None:
-        scopes = [s for s in scopes if s in grant.scopes]
-    if not scopes:
+    does not narrow), in the organization's order; and whether the grant follows the organization's
+    datasets: when neither side picks particular datasets, it gets every one the organization has
+    (`accounts.scopes.names_particular_datasets`), as an assistant allowed on the consent page does."""
+    asked = requested.split() if requested is not None else None
+    follows = not names_particular_datasets(asked or []) and not names_particular_datasets(grant.scopes or [])
+
+    def kept(scope: str) -> bool:
+        if follows and scope.startswith(DATASET_SCOPE_PREFIX):
+            return True
+        return all(limit is None or scope in limit for limit in (asked, grant.scopes))
+
+    scopes = [s for s in organization_scopes(grant.connection.organization) if kept(s)]
+    if not scopes or (follows and all(s.startswith(DATASET_SCOPE_PREFIX) for s in scopes)):
         raise IdJagRefused(
             "none of the requested scopes is both in the assertion's scope and available to "
             f"{grant.connection.organization.name}",
             "invalid_scope",
         )
-    return " ".join(scopes)
+    return " ".join(scopes), follows
 
 
 def _gates(grant: IdJag, client: Application) -> Platform:
@@ -155,7 +160,7 @@ def jwt_bearer_response(request: HttpRequest) -> JsonResponse:
     try:
         grant = _verify(request, client)
         platform = _gates(grant, client)
-        scope = granted_scopes(request.POST.get("scope"), grant)
+        scope, follows = granted_scopes(request.POST.get("scope"), grant)
     except IdJagRefused as refused:
         _refusal_audit(refused, grant, client, request)
         return _error(refused.error, refused.description)
@@ -169,6 +174,7 @@ def jwt_bearer_response(request: HttpRequest) -> JsonResponse:
         resources=[grant.resource] if grant.resource else (requested or [mcp_resource_url(request)]),
         via=grant.connection,
         origin=Origin.of(request),
+        all_datasets=follows,
     )
     response = JsonResponse(
         {"access_token": issued.token, "token_type": "Bearer", "expires_in": issued.expires_in, "scope": issued.scope}

@@ -39,6 +39,11 @@ class ConnectedApp(models.Model):
     )
     platform = models.CharField(max_length=16, choices=Platform.choices)
     scope = models.TextField(blank=True)
+    all_datasets = models.BooleanField(
+        default=False,
+        help_text="Uses every dataset its organization has, including ones given later: the assistant asked for "
+        "no particular dataset. Off: only the datasets its scope names.",
+    )
     first_authorized_at = models.DateTimeField(default=timezone.now)
     last_authorized_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -34,7 +34,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.gates import admin_fix, member_facts, member_refusal, sentence
 from accounts.models import Membership, Organization, User
-from accounts.scopes import all_scopes, organization_scopes
+from accounts.scopes import DATASET_SCOPE_PREFIX, names_particular_datasets, organization_scopes
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp, RedeemedCode
@@ -272,17 +272,17 @@ class AuthorizeView(AuthorizationView):
         if refusal is not None:
             return self._refused(refusal, application, organization)
         platform = application_platform(application)
-        granted = organization_scopes(organization)
+        assert organization is not None  # _gate refuses a user without one
         requested = context.get("scopes") or []
+        scopes, follows = consent_scopes(organization, requested)
         context.update(
             organizations=organizations,
             organization=organization,
             platform=Platform(platform) if platform else None,
             verified=platform in VERIFIED,
             redirect_host=_host(context.get("redirect_uri", "")),
-            scope_rows=[(s, granted[s]) for s in requested if s in granted],
-            scope_dropped=[s for s in requested if s not in granted],
-            all_scope_words=all_scopes(),
+            scope_rows=_scope_rows(organization, scopes, follows),
+            scope_dropped=[s for s in requested if s not in scopes],
             already_connected=live_connection(self.request.user, application),
             authorize_path=self.request.get_full_path(),
         )
@@ -304,8 +304,7 @@ class AuthorizeView(AuthorizationView):
             # The hidden field came back altered: the GET already refused any other resource.
             words = {"title": "Invalid request", "fix": "", "message": "The requested resource is not this server's."}
             return self._refused(words, application, organization, status=400)
-        granted = organization_scopes(organization)
-        scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
+        scopes, follows = consent_scopes(organization, (form.cleaned_data.get("scope") or "").split())
         if form.cleaned_data.get("allow") and not scopes:
             words = {
                 "title": "Nothing to allow",
@@ -322,6 +321,7 @@ class AuthorizeView(AuthorizationView):
                 platform=application_platform(application),  # type: ignore[arg-type]
                 scope=" ".join(scopes),
                 origin=Origin.of(self.request),
+                all_datasets=follows,
             )
         elif not form.cleaned_data.get("allow"):
             audit_record(
@@ -333,6 +333,30 @@ class AuthorizeView(AuthorizationView):
                 detail={"client_id": application.client_id},
             )
         return super().form_valid(form)
+
+
+def consent_scopes(organization: Organization, requested: list[str]) -> tuple[list[str], bool]:
+    """What allowing grants, in the organization's order, and whether the grant follows the
+    organization's datasets. An assistant that asks for no particular dataset (none, or exactly the
+    catalog's that discovery lists) gets every dataset the organization has, now and later: its
+    scope lists today's, and the MCP endpoint reads the organization's on every request. One that
+    names datasets gets those of them the organization has, and only those."""
+    granted = organization_scopes(organization)
+    follows = not names_particular_datasets(requested)
+    chosen = [s for s in granted if s in requested or (follows and s.startswith(DATASET_SCOPE_PREFIX))]
+    return chosen, follows
+
+
+def _scope_rows(organization: Organization, scopes: list[str], follows: bool) -> list[tuple[str, str]]:
+    """The consent page's "It will be able to" lines: (scope, words)."""
+    words = organization_scopes(organization)
+    rows = [(s, words[s]) for s in scopes if not (follows and s.startswith(DATASET_SCOPE_PREFIX))]
+    if follows:
+        datasets = [s for s in scopes if s.startswith(DATASET_SCOPE_PREFIX)]
+        now = ", ".join(s[len(DATASET_SCOPE_PREFIX) :] for s in datasets) or "none yet"
+        line = f"Use every dataset {organization.name} has, including ones it is given later (now: {now})"
+        rows.append((" ".join(datasets), line))
+    return rows
 
 
 _PUBLISH_FIX = "Ask them to publish the {label} connector under Connectors in Spark Portal."

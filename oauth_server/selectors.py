@@ -14,7 +14,8 @@ from oauth2_provider.settings import oauth2_settings
 
 from accounts.gates import member_facts, member_refusal, sentence
 from accounts.models import Organization, User
-from accounts.scopes import all_scopes
+from accounts.scopes import DatasetAccess, all_scopes, dataset_access
+from accounts.scopes import scope_words as credential_scope_words
 from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris
@@ -140,9 +141,20 @@ class ConnectionRow:
         return "paused" if self.paused_because else "active"
 
 
-def scope_words(scopes: list[str], vocabulary: dict[str, str]) -> list[str]:
-    """Each scope in plain words; one the vocabulary no longer knows is shown as its code."""
-    return [vocabulary.get(scope, scope) for scope in scopes]
+def connection_datasets(connection: ConnectedApp, organization_codes: list[str] | None = None) -> DatasetAccess:
+    """The datasets a grant uses right now: all of its organization's when it follows the
+    organization, else those its scope names (that the organization still has)."""
+    if organization_codes is None:
+        organization_codes = list(connection.organization.datasets.values_list("code", flat=True))
+    return dataset_access(
+        follows=connection.all_datasets, scopes=connection.scopes, organization_codes=organization_codes
+    )
+
+
+def scope_words(connection: ConnectedApp, vocabulary: dict[str, str]) -> list[str]:
+    """The grant's access in plain words (`accounts.scopes.scope_words`)."""
+    access = connection_datasets(connection)
+    return credential_scope_words(connection.scopes, access, vocabulary, connection.organization.name)
 
 
 def connection_refusal(connection: ConnectedApp, today: dt.date) -> str | None:
@@ -160,7 +172,7 @@ def connection_rows(user: User, today: dt.date) -> list[ConnectionRow]:
     rows = []
     for connection in connections:
         refusal = connection_refusal(connection, today)
-        words = scope_words(connection.scopes, vocabulary)
+        words = scope_words(connection, vocabulary)
         rows.append(ConnectionRow(connection, words, sentence(refusal) if refusal else None))
     return rows
 

@@ -64,10 +64,13 @@ def connection_record(
     platform: Platform,
     scope: str,
     origin: Origin | None,
+    all_datasets: bool = False,
 ) -> ConnectedApp:
     """Record the user's consent for an assistant client (called when they click Allow).
 
     A live grant is renewed; after a revoke a new row is created, so the revoked one stays history.
+    `all_datasets`: the grant follows the organization's datasets (the assistant asked for none in
+    particular) rather than the dataset scopes in `scope`.
     """
     now = timezone.now()
     connection, created = ConnectedApp.objects.update_or_create(
@@ -78,6 +81,7 @@ def connection_record(
             "organization": organization,
             "platform": platform,
             "scope": scope,
+            "all_datasets": all_datasets,
             "last_authorized_at": now,
         },
     )
@@ -88,7 +92,7 @@ def connection_record(
         organization=organization,
         actor=user,
         origin=origin,
-        detail={"client_id": application.client_id, "platform": platform, "scope": scope},
+        detail={"client_id": application.client_id, "platform": platform, "scope": scope, "all_datasets": all_datasets},
     )
     return connection
 
@@ -261,6 +265,7 @@ def id_jag_grant_issue(
     resources: list[str],
     via: IdentityConnection,
     origin: Origin | None,
+    all_datasets: bool = False,
 ) -> IssuedAccess:
     """Issue an access token for an identity assertion grant (no consent screen, no refresh token):
     the grant is recorded as a connected app, so the MCP endpoint's gates and the person's and
@@ -270,7 +275,13 @@ def id_jag_grant_issue(
         user=user,
         application=application,
         revoked_at=None,
-        defaults={"organization": organization, "platform": platform, "scope": scope, "last_authorized_at": now},
+        defaults={
+            "organization": organization,
+            "platform": platform,
+            "scope": scope,
+            "all_datasets": all_datasets,
+            "last_authorized_at": now,
+        },
     )
     raw = generate_token()
     seconds = int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.gates import MemberFacts, member_facts, member_refusal, sentence
 from accounts.models import Organization, PersonalAccessToken, User
-from accounts.scopes import all_scopes
+from accounts.scopes import all_scopes, dataset_access, scope_words
 from oauth_server.models import ConnectedApp
 from oauth_server.selectors import grant_refusal
 
@@ -52,6 +52,7 @@ class _Gates:
         self.organization = organization
         self.today = timezone.localdate()
         self._facts: dict[int, MemberFacts] = {}
+        self.dataset_codes = list(organization.datasets.values_list("code", flat=True))
 
     def refusal(self, user: User) -> str:
         if user.pk not in self._facts:
@@ -60,8 +61,11 @@ class _Gates:
         return sentence(refused.message) if refused else ""
 
 
-def _words(scopes: list[str], vocabulary: dict[str, str]) -> tuple[str, ...]:
-    return tuple(vocabulary.get(s, s) for s in scopes)
+def _words(scopes: list[str], follows: bool, gates: _Gates, vocabulary: dict[str, str]) -> tuple[str, ...]:
+    """The credential's access in words, its datasets as it uses them now (all of the organization's
+    when it follows the organization)."""
+    access = dataset_access(follows=follows, scopes=scopes, organization_codes=gates.dataset_codes)
+    return tuple(scope_words(scopes, access, vocabulary, gates.organization.name))
 
 
 def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, str], now: dt.datetime) -> AccessRow:
@@ -80,7 +84,7 @@ def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, 
         owner=token.user,
         name=token.name,
         reference=token.display_prefix,
-        scopes=_words(token.scopes, vocabulary),
+        scopes=_words(token.scopes, token.all_datasets, gates, vocabulary),
         created_at=token.created_at,
         expires_at=token.expires_at,
         last_used_at=token.last_used_at,
@@ -106,7 +110,7 @@ def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str
         owner=connection.user,
         name=connection.application.name or "Unnamed client",
         reference=connection.application.client_id,
-        scopes=_words(connection.scopes, vocabulary),
+        scopes=_words(connection.scopes, connection.all_datasets, gates, vocabulary),
         created_at=connection.first_authorized_at,
         expires_at=None,
         last_used_at=connection.last_used_at,

@@ -23,7 +23,8 @@ from accounts.models import (
     RetiredTokenPrefix,
     User,
 )
-from accounts.scopes import TOOLS_SCOPE
+from accounts.scopes import TOOLS_SCOPE, DatasetAccess
+from accounts.selectors import token_datasets
 from accounts.tokens import PREFIX_LEN
 from identity.refusals import explain
 from identity.selectors import (
@@ -34,7 +35,7 @@ from identity.selectors import (
 )
 from oauth_server.models import ConnectedApp, ConnectorPublication
 from oauth_server.platforms import Platform
-from oauth_server.selectors import grant_refusal, standing_id_jag_refusal
+from oauth_server.selectors import connection_datasets, grant_refusal, standing_id_jag_refusal
 from scim.selectors import scim_token_by_prefix, standing_deactivation
 from scim.tokens import MARKER as SCIM_MARKER
 
@@ -248,6 +249,31 @@ def token_check(token: PersonalAccessToken) -> Check:
     return Check(gate, True, f"Valid until {token.expires_at:%Y-%m-%d}.")
 
 
+def datasets_check(gate: str, access: DatasetAccess, organization: Organization, remedy: str) -> Check:
+    """Which datasets a credential uses right now (what `list_datasets` answers it), and why: every
+    one the organization has, or the ones it was narrowed to. `remedy`: how its owner gets them all."""
+    finding = access.describe(organization.name)
+    if access.follows and not access.usable:
+        return Check(gate, False, finding, f"Spark's staff give datasets to {organization.name}.", STAFF)
+    if not access.usable:
+        return Check(gate, False, finding, f"{remedy[0].upper()}{remedy[1:]}.", PERSON)
+    if access.left_out:
+        return Check(gate, True, finding, f"To use {', '.join(access.left_out)} too: {remedy}.", PERSON)
+    return Check(gate, True, finding)
+
+
+def token_datasets_check(token: PersonalAccessToken) -> Check:
+    gate = f"Datasets of token {token.name} ({token.display_prefix}…)"
+    remedy = f"create a token for every dataset of {token.organization.name}"
+    return datasets_check(gate, token_datasets(token), token.organization, remedy)
+
+
+def assistant_datasets_check(connection: ConnectedApp) -> Check:
+    gate = f"Datasets of assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
+    remedy = "connect the assistant again, asking for no particular dataset"
+    return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
+
+
 def assistant_check(connection: ConnectedApp) -> Check:
     gate = f"Assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
     if connection.revoked_at:
@@ -280,8 +306,17 @@ def diagnose_person(
     checks = member_checks(organization, user, today)
     checks += [c for c in (sso_check(organization, user.email, user), mfa_check(organization, user)) if c]
     checks += connector_checks(organization)
-    checks += [token_check(t) for t in tokens] + [assistant_check(c) for c in connections]
+    for token in tokens:
+        checks += [token_check(token)] + ([token_datasets_check(token)] if _live(token) else [])
+    for connection in connections:
+        checks += [assistant_check(connection)] + (
+            [] if connection.revoked_at else [assistant_datasets_check(connection)]
+        )
     return Diagnosis(subject=user.email, verdict=sentence(refused.message) if refused else "", checks=checks)
+
+
+def _live(token: PersonalAccessToken) -> bool:
+    return token.revoked_at is None and not token.is_expired()
 
 
 def diagnose(organization: Organization, subject: str, today: dt.date) -> Diagnosis:

@@ -14,13 +14,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from oauth2_provider.models import Application
 
-from accounts.models import Organization
+from accounts.models import Organization, PersonalAccessToken
 from accounts.watch import drop_triggers, install_triggers
 from audit.models import AuditEvent
 from audit.selectors import audit_events
 from catalog.models import Dataset
 from insights.models import SavedAudience
+from oauth_server.models import ConnectedApp
 
 BEFORE = [
     ("accounts", "0002_access_epoch_row"),
@@ -79,3 +81,80 @@ def test_previous_schema_with_data_migrates_forward() -> None:
     assert ContentType.objects.get_for_model(Dataset).app_label == "catalog"
     assert ContentType.objects.get_for_model(AuditEvent).app_label == "audit"
     assert not ContentType.objects.filter(app_label="insights", model="dataset").exists()
+
+
+DATASETS_BEFORE = [
+    ("accounts", "0007_organization_require_sso_mfa"),
+    ("catalog", "0001_initial"),
+    ("connectors", "0004_id_jag"),
+    ("audit", "0001_initial"),
+]
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def _at(days: int) -> dt.datetime:
+    return T0 + dt.timedelta(days=days)
+
+
+def _seed_frozen_credentials(apps) -> None:  # type: ignore[no-untyped-def]
+    """Tokens and grants as the code before `all_datasets` wrote them: their dataset scopes frozen."""
+    dataset = apps.get_model("catalog", "Dataset")
+    core = dataset.objects.create(code="ds-core", name="Core", description="")
+    late = dataset.objects.create(code="ds-late", name="Imported later", description="")
+    given = dataset.objects.create(code="ds-given", name="Given later", description="")
+    dataset.objects.filter(pk=late.pk).update(created_at=_at(2))  # imported after the day-1 credentials
+    dataset.objects.filter(pk__in=[core.pk, given.pk]).update(created_at=T0)
+    org = apps.get_model("accounts", "Organization").objects.create(
+        name="Acme", slug="acme", access_status="contract", access_starts_on=dt.date(2026, 1, 1)
+    )
+    org.datasets.set([core, late, given])
+    apps.get_model("audit", "AuditEvent").objects.create(
+        organization=org, action="dataset.assigned", summary="given", detail={"dataset": "ds-given"}, created_at=_at(2)
+    )
+    user = apps.get_model("accounts", "User").objects.create(email="member@acme.example", password="!")
+    token = apps.get_model("accounts", "PersonalAccessToken")
+    for name, day, scopes in [
+        ("day one, core", 1, ["dataset:ds-core", "insights:read"]),  # all Acme had then: follows
+        ("day three, core", 3, ["dataset:ds-core", "insights:read"]),  # chose one of three: narrowed
+        ("no tools", 1, ["dataset:ds-core"]),  # opens no tool: left as it is
+        ("no dataset", 3, ["insights:read"]),  # named none in particular: follows
+    ]:
+        token.objects.create(
+            user=user, organization=org, name=name, prefix=name[:16], digest="-", scopes=scopes,
+            created_at=_at(day), expires_at=_at(day + 30),
+        )  # fmt: skip
+    connected = apps.get_model("connectors", "ConnectedApp")
+    for day in (1, 3):
+        # Today's model: the database has every oauth2_provider migration, the historical state not all.
+        client = Application.objects.create(name=f"day {day}", client_type="public", authorization_grant_type="x")
+        connected.objects.create(
+            user=user, organization=org, application_id=client.pk, platform="custom",
+            scope="insights:read dataset:ds-core", first_authorized_at=_at(day), last_authorized_at=_at(day),
+        )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frozen_tokens_and_grants_follow_the_organization_where_they_held_all_it_had() -> None:
+    executor = MigrationExecutor(connection)
+    drop_triggers(connection)
+    executor.migrate(DATASETS_BEFORE)
+    _seed_frozen_credentials(executor.loader.project_state(DATASETS_BEFORE).apps)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    install_triggers(connection)
+
+    tokens = {t.name: (t.all_datasets, t.scopes) for t in PersonalAccessToken.objects.all()}
+    assert tokens == {
+        "day one, core": (True, ["insights:read"]),
+        "day three, core": (False, ["dataset:ds-core", "insights:read"]),
+        "no tools": (False, ["dataset:ds-core"]),
+        "no dataset": (True, ["insights:read"]),
+    }
+    grants = {c.application.name: c.all_datasets for c in ConnectedApp.objects.select_related("application")}
+    assert grants == {"day 1": True, "day 3": False}
+    assert dict(Dataset.objects.values_list("code", "visibility")) == {
+        "ds-core": "catalog",
+        "ds-late": "private",
+        "ds-given": "private",
+    }

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Membership, User
 from accounts.scopes import organization_scopes
+from accounts.selectors import token_datasets
 from accounts.services import token_create
 
 
@@ -29,6 +30,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--org", help="Organization slug (required if the user belongs to several).")
         parser.add_argument("--scope", action="append", help="A scope to grant; repeat for several.")
+        parser.add_argument(
+            "--all-datasets",
+            action="store_true",
+            help="Every dataset the organization has, including ones added later, whatever dataset scopes are "
+            "given (without it: the same when the scopes name no dataset or all of the organization's, else "
+            "only the datasets named).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(email__iexact=options["email"].strip()).first()
@@ -54,13 +62,15 @@ class Command(BaseCommand):
                 name=options["name"],
                 days=options["days"],
                 scopes=scopes,
+                all_datasets=True if options["all_datasets"] else None,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         token = issued.token
         self.stdout.write(
             f"Created token {token.display_prefix}… '{token.name}' for {user.email} in {org.name}, "
-            f"expires {token.expires_at:%Y-%m-%d}, scopes {' '.join(token.scopes)}. "
+            f"expires {token.expires_at:%Y-%m-%d}, scopes {' '.join(token.scopes)}; datasets: "
+            f"{token_datasets(token).describe(org.name)} "
             "It is printed once, below."
         )
         self.stdout.write(issued.secret)

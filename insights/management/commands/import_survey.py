@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import Organization
 from audit.services import audit_record
+from catalog.models import Visibility
 from catalog.services import dataset_register
 from insights import store
 from survey.catalog import DATASETS_BY_CODE
@@ -44,6 +45,13 @@ class Command(BaseCommand):
             help="Accept rows identical in every column (by default a repeated row is refused as a copy).",
         )
         parser.add_argument("--assign-to", action="append", default=[], help="Organization slug to give it to.")
+        parser.add_argument(
+            "--visibility",
+            choices=[v.value for v in Visibility],
+            help="private (a new import's default): only the organizations given it ever learn it exists; "
+            "catalog: shared, named to anyone as a dataset their organization lacks. A new version keeps "
+            "the dataset's visibility unless this changes it.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -69,7 +77,10 @@ class Command(BaseCommand):
         data = store.publish_import(imported)
         with transaction.atomic():
             dataset = dataset_register(
-                code=imported.spec.code, name=imported.spec.name, description=imported.spec.description
+                code=imported.spec.code,
+                name=imported.spec.name,
+                description=imported.spec.description,
+                visibility=Visibility(options["visibility"]) if options["visibility"] else None,
             )
             for organization in organizations:
                 organization.datasets.add(dataset)
@@ -89,6 +100,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  left out: {skipped}")
         for organization in organizations:
             self.stdout.write(f"  given to {organization.slug}")
+        self.stdout.write(f"  visibility: {dataset.get_visibility_display()}")
 
 
 def _structure(options: dict[str, Any]) -> Structure:
