@@ -36,11 +36,15 @@ class PublicSite:
 def sso_required_organization(email: str) -> Organization | None:
     """The organization that requires SSO for this email's domain, if any.
 
-    Spark staff accounts are exempt: an organization's identity provider never signs them in."""
+    Only a verified domain counts: an organization cannot take password sign-in away from the
+    people of a domain it has not proven its own. Spark staff accounts are exempt: an
+    organization's identity provider never signs them in."""
     domain = email.strip().lower().rpartition("@")[2]
     if not domain:
         return None
-    found = EmailDomain.objects.filter(domain=domain, enabled=True, organization__require_sso=True).first()
+    found = EmailDomain.objects.filter(
+        domain=domain, enabled=True, verified_at__isnull=False, organization__require_sso=True
+    ).first()
     if found is None or User.objects.filter(email__iexact=email.strip(), is_staff=True).exists():
         return None
     return found.organization

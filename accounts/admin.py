@@ -33,6 +33,7 @@ class MembershipInline(admin.TabularInline):
 class EmailDomainInline(admin.TabularInline):
     model = EmailDomain
     extra = 0
+    readonly_fields = ["verified_at", "verified_by"]
 
 
 @admin.register(User)
@@ -119,10 +120,24 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(EmailDomain)
 class EmailDomainAdmin(admin.ModelAdmin):
-    list_display = ["domain", "organization", "enabled"]
-    list_filter = ["enabled"]
+    list_display = ["domain", "organization", "enabled", "is_verified", "verified_by", "verified_at"]
+    list_filter = ["enabled", "verified_by"]
     list_select_related = ["organization"]
     search_fields = ["domain", "organization__name"]
+    readonly_fields = ["txt_name", "txt_value", "verified_at", "verified_by"]
+    actions = ["verify_by_staff"]
+
+    @admin.display(description="verified", boolean=True)
+    def is_verified(self, domain: EmailDomain) -> bool:
+        return domain.verified
+
+    @admin.action(description="Mark selected domains verified (staff override: you checked the owner another way)")
+    def verify_by_staff(self, request: HttpRequest, queryset: QuerySet[EmailDomain]) -> None:
+        count = 0
+        for domain in queryset.filter(verified_at__isnull=True).select_related("organization"):
+            services.domain_verify_by_staff(domain=domain, actor=request.user, origin=Origin.of(request))  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, f"Marked {count} domain(s) verified; each is in its organization's audit trail.")
 
 
 @admin.register(Membership)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -51,6 +52,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    provisioned_by = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The organization whose identity provider created the account (SCIM or single sign-on), "
+        "which may take it back after removing it (accounts.claims).",
+    )
 
     objects = UserManager()
 
@@ -124,13 +134,34 @@ class Organization(models.Model):
         return self.name
 
 
+VERIFICATION_RECORD_PREFIX = "_spark-verification"
+VERIFICATION_VALUE_PREFIX = "spark-domain-verification="
+
+
+def new_verification_token() -> str:
+    """The secret part of a domain's TXT record: 128 random bits, lower-case hex (any DNS host takes it)."""
+    return secrets.token_hex(16)
+
+
+class VerifiedBy(models.TextChoices):
+    DNS = "dns", "DNS TXT record"
+    STAFF = "staff", "Spark staff"
+
+
 class EmailDomain(models.Model):
-    """An email domain whose people may use Spark MCP on behalf of the organization."""
+    """An email domain whose people may use Spark MCP on behalf of the organization.
+
+    Adding one proves nothing; publishing `txt_value` as a TXT record at `txt_name` does (or Spark's
+    staff vouching for it). Until then the organization's identity provider may not make accounts at
+    it, claim existing ones or route sign-ins there (accounts.claims, docs/security.md)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="email_domains")
     domain = models.CharField(max_length=253)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    verification_token = models.CharField(max_length=64, default=new_verification_token, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.CharField(max_length=10, choices=VerifiedBy.choices, blank=True, editable=False)
 
     class Meta:
         ordering = ["domain"]
@@ -149,7 +180,27 @@ class EmailDomain(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.domain = self.domain.strip().lower().lstrip("@")
+        if self.pk is not None and self.verified_at is not None and self._moved():
+            # Renamed or moved to another organization (staff, in the Django admin): a new claim, proven anew.
+            self.verified_at, self.verified_by, self.verification_token = None, "", new_verification_token()
         super().save(*args, **kwargs)
+
+    def _moved(self) -> bool:
+        before = EmailDomain.objects.filter(pk=self.pk).values_list("domain", "organization_id").first()
+        return before is not None and before != (self.domain, self.organization_id)
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def txt_name(self) -> str:
+        """Where the organization publishes its proof: a name of its own, so no other TXT record is touched."""
+        return f"{VERIFICATION_RECORD_PREFIX}.{self.domain}"
+
+    @property
+    def txt_value(self) -> str:
+        return f"{VERIFICATION_VALUE_PREFIX}{self.verification_token}"
 
 
 class Role(models.TextChoices):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import epoch, tokens
+from accounts.domain_proof import DnsUnanswered, shown, txt_records
 from accounts.gates import sentence
 from accounts.models import (
     AccessStatus,
@@ -26,6 +27,7 @@ from accounts.models import (
     RetiredTokenPrefix,
     Role,
     User,
+    VerifiedBy,
     no_control_characters,
 )
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
@@ -364,13 +366,69 @@ def domain_add(*, organization: Organization, domain: str, actor: User, origin: 
     added = EmailDomain.objects.create(organization=organization, domain=name, enabled=True)
     audit_record(
         action="domain.added",
-        summary=f"{actor.email} added the email domain {name}",
+        summary=f"{actor.email} added the email domain {name} (not verified yet)",
         organization=organization,
         actor=actor,
         origin=origin,
-        detail={"domain": name},
+        detail={"domain": name, "txt_name": added.txt_name},
     )
     return added
+
+
+def domain_verify(*, domain: EmailDomain, actor: User, origin: Origin | None) -> EmailDomain:
+    """Verify the organization owns the domain: its TXT record at `txt_name` holds `txt_value`.
+
+    The DNS lookup happens outside any transaction; ValidationError says what DNS answered."""
+    if domain.verified:
+        return domain
+    try:
+        found = txt_records(domain.txt_name)
+    except DnsUnanswered as exc:
+        raise ValidationError(
+            f"DNS gave no answer for {domain.txt_name} ({exc}); nothing was changed. Try again in a few minutes.",
+            code="dns_unanswered",
+        ) from None
+    if domain.txt_value not in (value.strip() for value in found.values):
+        raise ValidationError(_verification_missing(domain, found.values), code="txt_record_missing")
+    return _domain_verified(domain=domain, by=VerifiedBy.DNS, actor=actor, origin=origin)
+
+
+def _verification_missing(domain: EmailDomain, values: list[str]) -> str:
+    if not values:
+        return (
+            f"There is no TXT record at {domain.txt_name} yet. Publish one with the value {domain.txt_value} "
+            "at your DNS host, then press Verify again (new records can take a while to appear)."
+        )
+    return (
+        f"The TXT record at {domain.txt_name} holds {shown(values)}, not {domain.txt_value}. Set it to that "
+        "value exactly, then press Verify again."
+    )
+
+
+def domain_verify_by_staff(*, domain: EmailDomain, actor: User, origin: Origin | None) -> EmailDomain:
+    """Spark's staff vouch that the organization owns the domain (they checked another way): audited."""
+    if domain.verified:
+        return domain
+    return _domain_verified(domain=domain, by=VerifiedBy.STAFF, actor=actor, origin=origin)
+
+
+@transaction.atomic
+def _domain_verified(*, domain: EmailDomain, by: VerifiedBy, actor: User, origin: Origin | None) -> EmailDomain:
+    now = timezone.now()
+    if not EmailDomain.objects.filter(pk=domain.pk, verified_at__isnull=True).update(verified_at=now, verified_by=by):
+        domain.refresh_from_db()
+        return domain  # verified meanwhile: recorded once
+    domain.refresh_from_db()
+    how = "its DNS TXT record" if by == VerifiedBy.DNS else "Spark's staff (override)"
+    audit_record(
+        action="domain.verified",
+        summary=f"{actor.email} verified the email domain {domain.domain} through {how}",
+        organization=domain.organization,
+        actor=actor,
+        origin=origin,
+        detail={"domain": domain.domain, "verified_by": by.value},
+    )
+    return domain
 
 
 @transaction.atomic

@@ -397,10 +397,30 @@ class MemberFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
 
 
+class DomainVerificationSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["TXT"])
+    name = serializers.CharField(help_text="Where to publish the record: `_spark-verification.<domain>`.")
+    value = serializers.CharField(help_text="The record's value: `spark-domain-verification=<token>`.")
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
-            "An enabled domain", value={"domain": "acme.example", "enabled": True, "members": 42}, response_only=True
+            "An enabled, verified domain",
+            value={
+                "domain": "acme.example",
+                "enabled": True,
+                "members": 42,
+                "verified": True,
+                "verified_at": "2026-11-02T09:14:00Z",
+                "verified_by": "dns",
+                "verification": {
+                    "type": "TXT",
+                    "name": "_spark-verification.acme.example",
+                    "value": "spark-domain-verification=6f1c0e2b9d4a47e8a3b5c7d9e1f20314",
+                },
+            },
+            response_only=True,
         )
     ]
 )
@@ -408,6 +428,15 @@ class DomainSerializer(serializers.Serializer):
     domain = serializers.CharField()
     enabled = serializers.BooleanField()
     members = serializers.IntegerField(help_text="Members with an address at this domain.")
+    verified = serializers.BooleanField(
+        help_text="Proven the organization's: only then does its identity provider create accounts at it, "
+        "and sign-in routing and Require SSO reach it."
+    )
+    verified_at = serializers.DateTimeField(allow_null=True)
+    verified_by = serializers.ChoiceField(
+        choices=["dns", "staff"], allow_null=True, help_text="Its DNS TXT record, or Spark's staff (override)."
+    )
+    verification = DomainVerificationSerializer(help_text="The TXT record that proves it (then POST …/verify).")
 
 
 @extend_schema_serializer(

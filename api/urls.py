@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path(f"{ORG}/domains", views.Domains.as_view(), name="domains"),
     path(f"{ORG}/domains/<str:domain>", views.DomainDetail.as_view(), name="domain"),
+    path(f"{ORG}/domains/<str:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),

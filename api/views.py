@@ -27,6 +27,7 @@ from accounts.services import (
     domain_member_count,
     domain_remove,
     domain_set_enabled,
+    domain_verify,
     organization_access_set,
     token_create,
     token_revoke,
@@ -425,7 +426,7 @@ class AuditExport(APIView):
 
 
 def _domain_rows(organization: Organization) -> list[dict[str, Any]]:
-    return [{"domain": d.domain, "enabled": d.enabled, "members": n} for d, n in organization_domains(organization)]
+    return [_domain_row(d, n) for d, n in organization_domains(organization)]
 
 
 def _domain(organization: Organization, name: str) -> EmailDomain:
@@ -451,8 +452,16 @@ class Domains(APIView):
         return tagged(s.DomainSerializer(_domain_row(added)).data, status=status.HTTP_201_CREATED)
 
 
-def _domain_row(found: EmailDomain) -> dict[str, Any]:
-    return {"domain": found.domain, "enabled": found.enabled, "members": domain_member_count(found)}
+def _domain_row(found: EmailDomain, members: int | None = None) -> dict[str, Any]:
+    return {
+        "domain": found.domain,
+        "enabled": found.enabled,
+        "members": domain_member_count(found) if members is None else members,
+        "verified": found.verified,
+        "verified_at": found.verified_at,
+        "verified_by": found.verified_by or None,
+        "verification": {"type": "TXT", "name": found.txt_name, "value": found.txt_value},
+    }
 
 
 class DomainDetail(APIView):
@@ -475,9 +484,21 @@ class DomainDetail(APIView):
     @extend_schema(request=None, responses={200: s.DomainSerializer}, summary="Remove a domain")
     def delete(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
-        row = {"domain": found.domain, "enabled": False, "members": domain_member_count(found)}
+        row = {**_domain_row(found), "enabled": False}
         domain_remove(domain=found, actor=caller(request), origin=_origin(request))
         return Response(s.DomainSerializer(row).data)
+
+
+class DomainVerify(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.DomainSerializer},
+        summary="Verify a domain: look its TXT record up now (409 says what DNS answered)",
+    )
+    def post(self, request: Request, slug: str, domain: str) -> Response:
+        found = _domain(organization_for_caller(request, slug), domain)
+        verified = domain_verify(domain=found, actor=caller(request), origin=_origin(request))
+        return tagged(s.DomainSerializer(_domain_row(verified)).data)
 
 
 # --- Access, usage, the connection doctor ----------------------------------------------------------

@@ -27,6 +27,7 @@ from jwcrypto.common import JWException, base64url_decode
 from jwcrypto.jwk import JWKSet
 from jwcrypto.jwt import JWT
 
+from accounts.claims import claim_refusal
 from accounts.models import Membership, User
 from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
@@ -293,7 +294,7 @@ def assertion_user(connections: list[IdentityConnection], claims: dict[str, Any]
         )
     if not user.is_active:
         raise IdJagRefused(f"the Spark account {email} is deactivated")
-    if user.is_staff or user.is_superuser:
+    if claim_refusal(org, user) is not None:  # a member, so only a staff account is refused here
         raise IdJagRefused(f"{email} is a Spark staff account, which no identity provider vouches for")
     linked = SocialAccount.objects.filter(provider=connection.provider_id, uid=subject).first()
     if linked is not None and linked.user_id != user.pk:

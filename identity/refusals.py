@@ -87,6 +87,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{connection} now gives your address as {email}, and another Spark account already uses that address.",
         "Ask your {organization} admin to sort out the two accounts.",
     ),
+    "domain_unverified": (
+        "{organization} has not verified the email domain of {email} yet, so {connection} cannot create a "
+        "Spark account at it or move one to it.",
+        "Ask your {organization} admin to verify the domain under Email domains in Spark Portal (a DNS TXT "
+        "record), or to invite {email}.",
+    ),
+    "held_elsewhere": (
+        "{connection} now gives your address as {email}, but your Spark account also belongs to other "
+        "organizations, so {organization}'s identity provider cannot change its address.",
+        "Ask your {organization} admin: the address can change once only {organization} holds the account, "
+        "or sign in to {connection} with the address you had.",
+    ),
     "idp_rejected_client": (
         "{organization}'s identity provider did not accept Spark's client credentials (client ID or "
         "secret), so the sign-in could not finish.",

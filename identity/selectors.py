@@ -23,10 +23,16 @@ def email_domain(email: str) -> str:
 
 
 def organization_for_email(email: str) -> Organization | None:
-    """The organization holding the email's domain as an enabled domain (one at most)."""
+    """The organization holding the email's domain as an enabled, verified domain (one at most).
+
+    Only verified domains route a sign-in: an organization cannot send the people of a domain it
+    has not proven its own (gmail.com, a competitor's) to its identity provider, nor make the
+    sign-in page name it for them."""
     if "@" not in email:
         return None
-    found = EmailDomain.objects.filter(domain=email_domain(email), enabled=True).select_related("organization")
+    found = EmailDomain.objects.filter(
+        domain=email_domain(email), enabled=True, verified_at__isnull=False
+    ).select_related("organization")
     domain = found.first()
     return domain.organization if domain else None
 
@@ -70,10 +76,15 @@ def is_member(user: User, organization: Organization) -> bool:
     return Membership.objects.filter(user=user, organization=organization).exists()
 
 
+def sso_domains(organization: Organization) -> QuerySet[EmailDomain]:
+    """The domains "Require SSO" and sign-in routing reach: enabled and verified."""
+    return EmailDomain.objects.filter(organization=organization, enabled=True, verified_at__isnull=False)
+
+
 def require_sso_impact(organization: Organization) -> int:
-    """Members whose address is at one of the organization's enabled domains: who would lose
-    password sign-in if it required SSO."""
-    domains = list(EmailDomain.objects.filter(organization=organization, enabled=True).values_list("domain", flat=True))
+    """Members whose address is at one of the organization's enabled, verified domains: who would
+    lose password sign-in if it required SSO."""
+    domains = list(sso_domains(organization).values_list("domain", flat=True))
     emails = Membership.objects.filter(organization=organization).values_list("user__email", flat=True)
     return sum(1 for e in emails if email_domain(e) in domains)
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.claims import Claim, claim_refusal, may_give_address
 from accounts.models import EmailDomain, Membership, Organization, Role, User, no_control_characters
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record, audit_tally
@@ -20,7 +21,7 @@ from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
 from identity.refusals import MESSAGES, Facts, SsoRefused, refusal
 from identity.sealing import MAX_SECRET_LENGTH, seal
-from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id
+from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id, sso_domains
 
 SAML_ATTRIBUTES: dict[str, list[str]] = {
     "uid": [
@@ -368,6 +369,11 @@ def organization_require_sso_set(
         usable = enabled_connections(organization)
         if not usable.exists():
             raise ValidationError(f"Connect an identity provider for {organization.name} before requiring SSO.")
+        if not sso_domains(organization).exists():
+            raise ValidationError(
+                f"Verify one of {organization.name}'s email domains first (Email domains page): “Require SSO” "
+                "reaches verified domains only."
+            )
         if require_proven and not usable.filter(last_sign_in_at__isnull=False).exists():
             raise ValidationError(
                 "Sign in once through the connection first (any member can), so Spark knows it works before "
@@ -401,18 +407,24 @@ def _facts(connection: IdentityConnection, email: str = "") -> Facts:
 
 
 def _check_person(connection: IdentityConnection, user: User, email: str) -> None:
-    if user.is_staff or user.is_superuser:
+    """The identity provider signs in only its organization's members, never staff (accounts.claims)."""
+    refused = claim_refusal(connection.organization, user)
+    if refused == Claim.STAFF:
         raise SsoRefused(refusal("staff_account", _facts(connection, email)))
     if not user.is_active:
         raise SsoRefused(refusal("user_inactive", _facts(connection, email)))
-    if not is_member(user, connection.organization):
+    if refused is not None or not is_member(user, connection.organization):
         raise SsoRefused(refusal("not_member", _facts(connection, email)))
 
 
 def _provision(connection: IdentityConnection, who: Identity, origin: Origin | None) -> User:
-    """Just in time: the first sign-in of someone at one of the organization's domains makes their
-    account and membership (as a member)."""
-    user = User.objects.create_user(email=who.email, password=None, full_name=who.full_name[:150])
+    """Just in time: the first sign-in of someone at one of the organization's verified domains makes
+    their account and membership (as a member)."""
+    if not may_give_address(connection.organization, who.email):
+        raise SsoRefused(refusal("domain_unverified", _facts(connection, who.email)))
+    user = User.objects.create_user(
+        email=who.email, password=None, full_name=who.full_name[:150], provisioned_by=connection.organization
+    )
     Membership.objects.create(user=user, organization=connection.organization, role=Role.MEMBER)
     _record(
         "sso.user_created",
@@ -432,8 +444,7 @@ def _update(connection: IdentityConnection, user: User, who: Identity, origin: O
         user.full_name = who.full_name[:150]
         changed.append("full_name")
     if user.email != who.email:
-        if User.objects.filter(email__iexact=who.email).exclude(pk=user.pk).exists():
-            raise SsoRefused(refusal("email_in_use", _facts(connection, who.email)))
+        _check_move(connection, user, who.email)
         _record(
             "sso.email_changed",
             f"{connection.name} changed {user.email}'s address to {who.email}",
@@ -447,6 +458,17 @@ def _update(connection: IdentityConnection, user: User, who: Identity, origin: O
         changed.append("email")
     if changed:
         user.save(update_fields=changed)
+
+
+def _check_move(connection: IdentityConnection, user: User, email: str) -> None:
+    """A changed address is followed only to a verified domain, for an account no one else has at it
+    and no other organization holds (accounts.claims)."""
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise SsoRefused(refusal("email_in_use", _facts(connection, email)))
+    if not may_give_address(connection.organization, email):
+        raise SsoRefused(refusal("domain_unverified", _facts(connection, email)))
+    if claim_refusal(connection.organization, user, moving=True) is not None:
+        raise SsoRefused(refusal("held_elsewhere", _facts(connection, email)))
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ from identity.selectors import (
     organization_for_email,
     require_sso_impact,
     sso_connection_for_email,
+    sso_domains,
 )
 from identity.services import sso_refusal_count
 from spark_portal.public_url import public_base_url
@@ -101,7 +102,8 @@ def sso_settings(request: AuthenticatedRequest, organization: Organization) -> H
         "organization": organization,
         "rows": rows,
         "any_enabled": any(c.enabled for c, _ in rows),
-        "domains": organization.email_domains.filter(enabled=True),
+        "domains": sso_domains(organization),
+        "unverified": organization.email_domains.filter(enabled=True, verified_at__isnull=True),
         "id_jag_on": any(c.id_jag_enabled for c, _ in rows),
         "id_jag_clients": id_jag_clients(organization),
     }
@@ -270,7 +272,7 @@ def require_sso(request: AuthenticatedRequest, organization: Organization) -> Ht
         context = {
             "organization": organization,
             "impact": require_sso_impact(organization),
-            "domains": organization.email_domains.filter(enabled=True),
+            "domains": sso_domains(organization),
         }
         return render(request, "identity/require_sso.html", context)
     try:

@@ -49,6 +49,8 @@ SSO_FIXED_BY = {
     "not_member": ADMIN,
     "idp_rejected_client": ADMIN,
     "email_in_use": ADMIN,
+    "domain_unverified": ADMIN,
+    "held_elsewhere": ADMIN,
     "user_inactive": STAFF,
     "staff_account": PERSON,
     "cancelled": PERSON,

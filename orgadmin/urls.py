@@ -24,6 +24,7 @@ urlpatterns = [
     path("org/<slug:slug>/domains/", views.domains, name="domains"),
     path("org/<slug:slug>/domains/<int:domain_id>/enable/", views.domain_enable, name="domain-enable"),
     path("org/<slug:slug>/domains/<int:domain_id>/disable/", views.domain_disable, name="domain-disable"),
+    path("org/<slug:slug>/domains/<int:domain_id>/verify/", views.domain_verify, name="domain-verify"),
     path("org/<slug:slug>/domains/<int:domain_id>/remove/", views.domain_remove, name="domain-remove"),
     path("org/<slug:slug>/members/", people_views.member_list, name="members"),
     path("org/<slug:slug>/members/<int:membership_id>/role/", people_views.member_role, name="member-role"),

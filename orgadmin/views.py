@@ -29,6 +29,7 @@ from accounts.services import (
     organization_access_set,
 )
 from accounts.services import domain_remove as remove_domain
+from accounts.services import domain_verify as verify_domain
 from audit.selectors import audit_events
 from audit.services import Origin
 from insights.forms import SavedAudienceForm
@@ -271,7 +272,9 @@ def domains(request: AuthenticatedRequest, organization: Organization) -> HttpRe
             form.add_error("domain", exc)
         else:
             messages.success(
-                request, f"{added.domain} is enabled: its people can use Spark MCP for {organization.name}."
+                request,
+                f"{added.domain} is enabled: its members can use Spark MCP for {organization.name}. Verify it "
+                "(below) before your identity provider creates accounts there or sign-in is routed to it.",
             )
             return redirect("orgadmin:domains", slug=organization.slug)
     context = {"organization": organization, "form": form, "domains": organization_domains(organization)}
@@ -302,6 +305,24 @@ def domain_enable(request: AuthenticatedRequest, organization: Organization, dom
 @require_POST
 def domain_disable(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
     return _domain_switch(request, organization, domain_id, enabled=False)
+
+
+@org_admin_required
+@require_POST
+def domain_verify(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
+    """Look the domain's TXT record up now; say what DNS answered when it is not the expected one."""
+    domain = get_object_or_404(EmailDomain, pk=domain_id, organization=organization)
+    try:
+        verify_domain(domain=domain, actor=request.user, origin=Origin.of(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{domain.domain} is verified: {organization.name}'s identity provider may now create accounts at it, "
+            "and its people are sent to single sign-on from the sign-in page.",
+        )
+    return redirect("orgadmin:domains", slug=organization.slug)
 
 
 @org_admin_required

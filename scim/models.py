@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Organization, Role
+from accounts.models import Organization
 
 
 class ScimToken(models.Model):
@@ -48,16 +48,14 @@ class ScimUser(models.Model):
 
     Membership is the truth about access: `active: false` removes the membership (and everything
     that came with it); this row stays, so the identity provider can read the person back as
-    inactive and re-activate them, with the role they had."""
+    inactive and re-activate them, as a member (no role is remembered: re-activation restores only
+    what the organization's records say, and a removed membership says nothing)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scim_users")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_links")
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
     active = models.BooleanField(
         null=True, help_text="What the identity provider last set; empty when it removed the attribute."
-    )
-    role = models.CharField(
-        max_length=10, choices=Role.choices, default=Role.MEMBER, help_text="The role re-activation restores."
     )
     attributes = models.JSONField(default=dict, blank=True, help_text="name, displayName and emails, as sent.")
     created_at = models.DateTimeField(default=timezone.now)

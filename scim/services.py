@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from scim2_models import InvalidValueException, MutabilityException, UniquenessException
 
+from accounts.claims import claim_refusal, held_elsewhere, may_give_address
 from accounts.models import (
     EmailDomain,
     Membership,
@@ -138,12 +139,16 @@ def _checked_email(organization: Organization, user_name: str | None) -> str:
     return email
 
 
-def _elsewhere(user: User, organization: Organization) -> bool:
-    """Whether the person belongs to (or is provisioned in) another organization."""
-    return (
-        Membership.objects.filter(user=user).exclude(organization=organization).exists()
-        or ScimUser.objects.filter(user=user).exclude(organization=organization).exists()
-    )
+def _require_verified(organization: Organization, email: str) -> None:
+    """400 unless the address is at a verified domain: only there may the identity provider make an
+    account, take one back or move someone (accounts.claims)."""
+    if not may_give_address(organization, email):
+        domain = email.rsplit("@", 1)[1]
+        raise InvalidValueException(
+            detail=f"{domain} is not verified for {organization.name} yet, so its identity provider cannot create "
+            f"Spark accounts at it or move people to it (it manages the people already in {organization.name}). "
+            f"An {organization.name} admin verifies it on the Email domains page (a DNS TXT record)."
+        )
 
 
 def _full_name(resource: UserResource) -> str | None:
@@ -165,12 +170,15 @@ def _kept_attributes(resource: UserResource) -> dict[str, Any]:
 
 
 def _link(organization: Organization, user: User) -> ScimUser:
-    """The person's SCIM link in the organization, made for a member the identity provider takes over."""
-    membership = Membership.objects.filter(organization=organization, user=user).first()
+    """The person's SCIM link in the organization, made for a member the identity provider takes over
+    (never a Spark staff account: accounts.claims)."""
+    if claim_refusal(organization, user) is not None:
+        raise MutabilityException(
+            detail=f"{user.email} is managed by Spark's staff, not by {organization.name}'s identity provider; "
+            f"an {organization.name} admin can remove them in the organization console."
+        )
     link, _ = ScimUser.objects.select_for_update().get_or_create(
-        organization=organization,
-        user=user,
-        defaults={"active": True, "role": membership.role if membership else Role.MEMBER},
+        organization=organization, user=user, defaults={"active": True}
     )
     return link
 
@@ -226,7 +234,6 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
     organization, user, now = actor.organization, link.user, timezone.now()
     membership = Membership.objects.filter(organization=organization, user=user).first()
     if membership is not None:
-        link.role = membership.role
         membership.delete()
     revoked_tokens = PersonalAccessToken.objects.filter(
         organization=organization, user=user, revoked_at__isnull=True
@@ -245,7 +252,7 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
             detail=_scim_detail(
                 actor,
                 user,
-                role=link.role,
+                role=membership.role if membership else None,
                 tokens_revoked=ended.tokens,
                 clients_revoked=clients,
                 sessions=ended.sessions,
@@ -256,17 +263,21 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
 
 
 def _reprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None) -> None:
-    """Make the person a member again, with the role they had (tokens stay revoked: they make new ones)."""
+    """Make the person a member again (tokens stay revoked: they make new ones).
+
+    A member, whatever role they had: the organization's records no longer say more (the membership
+    that held the role is gone, and a console demotion or removal since may have been the reason).
+    An admin makes them an admin again in the console."""
     organization, user = actor.organization, link.user
-    _, created = Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": link.role})
+    _, created = Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": Role.MEMBER})
     link.deprovisioned_at = None
     if created:
         audit_record(
             action="scim.user_reactivated",
-            summary=f"{actor.actor_label} re-activated {user.email} as {Role(link.role).label.lower()}",
+            summary=f"{actor.actor_label} re-activated {user.email} as member",
             organization=organization,
             origin=origin,
-            detail=_scim_detail(actor, user, role=link.role),
+            detail=_scim_detail(actor, user, role=Role.MEMBER),
         )
 
 
@@ -282,27 +293,37 @@ def _activate(*, actor: ScimToken, link: ScimUser, active: bool | None, origin: 
 
 # -- the SCIM operations --------------------------------------------------------------------------
 def _refuse_taken(organization: Organization, user: User) -> None:
-    """409 when the address is someone the organization already has, or someone of another organization."""
+    """409 when the address is someone the organization already has, someone of another organization,
+    or any other account its identity provider may not take over (accounts.claims)."""
     if provisioned_many(organization, [user]):
         raise UniquenessException(
             detail=f"{user.email} is already a person of {organization.name} (id {user.pk}); "
             f'find them with filter=userName eq "{user.email}".'
         )
-    if _elsewhere(user, organization):
+    if held_elsewhere(user, organization):
         raise UniquenessException(detail=f"{user.email} belongs to another organization in Spark.")
+    if claim_refusal(organization, user) is not None:
+        # Staff accounts get the same words as anyone else's: an identity provider learns nothing more.
+        raise UniquenessException(
+            detail=f"{user.email} already has a Spark account that is not {organization.name}'s, so its identity "
+            f"provider cannot take it over. An {organization.name} admin can invite {user.email}; once they "
+            "accept, the identity provider manages them."
+        )
 
 
 @transaction.atomic
 def scim_user_create(*, actor: ScimToken, resource: UserResource, origin: Origin | None) -> Provisioned:
-    """POST /Users: create the person (or take over an account that belongs to no organization),
-    make them a member unless `active` is false, and keep what the identity provider sent."""
+    """POST /Users: create the person (or take back an account its identity provider created and then
+    deleted: accounts.claims), make them a member unless `active` is false, and keep what the
+    identity provider sent."""
     organization = actor.organization
     email = _checked_email(organization, resource.user_name)
     user = User.objects.select_for_update().filter(email__iexact=email).first()
     if user is not None:
         _refuse_taken(organization, user)
-    else:
-        user = User.objects.create_user(email=email, password=None)  # signs in through SSO or a reset
+    _require_verified(organization, email)
+    if user is None:  # signs in through SSO or a reset
+        user = User.objects.create_user(email=email, password=None, provisioned_by=organization)
     if (full_name := _full_name(resource)) and full_name != user.full_name:
         user.full_name = full_name
         user.save(update_fields=["full_name"])
@@ -314,7 +335,7 @@ def scim_user_create(*, actor: ScimToken, resource: UserResource, origin: Origin
         active=True if resource.active is None else resource.active,
     )
     if link.active:
-        Membership.objects.create(organization=organization, user=user, role=link.role)
+        Membership.objects.create(organization=organization, user=user, role=Role.MEMBER)
     audit_record(
         action="scim.user_created",
         summary=f"{actor.actor_label} provisioned {email}" + ("" if link.active else " (inactive)"),
@@ -332,11 +353,12 @@ def _email_change(organization: Organization, user: User, user_name: str | None)
     email = _checked_email(organization, user_name)
     if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise UniquenessException(detail=f"{email} is already the sign-in of another person.")
-    if _elsewhere(user, organization):
+    if claim_refusal(organization, user, moving=True) is not None:
         raise MutabilityException(
             detail=f"{user.email} also belongs to another organization, so {organization.name}'s identity "
             "provider cannot change their sign-in address."
         )
+    _require_verified(organization, email)
     return email
 
 
@@ -394,6 +416,6 @@ def scim_user_delete(*, actor: ScimToken, person: Provisioned, origin: Origin | 
         summary=f"{actor.actor_label} deleted {person.user.email} from {organization.name}",
         organization=organization,
         origin=origin,
-        detail=_scim_detail(actor, person.user, role=link.role),
+        detail=_scim_detail(actor, person.user),
     )
     return ended

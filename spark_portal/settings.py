@@ -469,6 +469,11 @@ SPARK_SSO_SESSION_SECONDS = env_int("SPARK_SSO_SESSION_SECONDS", 8 * 3600)
 # Identity providers on plain http or on private, loopback or link-local addresses: refused unless
 # this is on (local runs and tests; never in production).
 SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", SPARK_LOCAL)
+
+# Email domain verification reads TXT records through the system's resolver, or through these name
+# servers (`host` or `host:port`, comma-separated; tests run their own on a loopback port).
+SPARK_DNS_NAMESERVERS = env_list("SPARK_DNS_NAMESERVERS", [])
+SPARK_DNS_TIMEOUT_SECONDS = env_float("SPARK_DNS_TIMEOUT_SECONDS", 5.0)
 # The callback and ACS URLs allauth gives identity providers (and reset links) are https in production.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if SPARK_LOCAL else "https"
 

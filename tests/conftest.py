@@ -14,8 +14,8 @@ from tests.oauth_server.oauth_helpers import publish
 from usage.services import recorder as usage_recorder
 
 # The stand-in identity providers' fixtures (`fake_idp`, `connection`, `saml_keys`…), for every
-# package that signs someone in through single sign-on.
-pytest_plugins = ["tests.fake_idp"]
+# package that signs someone in through single sign-on; `dns`, a DNS server of the test's own.
+pytest_plugins = ["tests.fake_idp", "tests.dns_server"]
 
 
 @pytest.fixture(autouse=True)

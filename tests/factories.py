@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, Role, User
 from accounts.scopes import TOOLS_SCOPE, dataset_scope
 from accounts.services import IssuedToken, token_create
@@ -41,7 +43,9 @@ def make_world() -> World:
         access_starts_on=today - dt.timedelta(days=30),
     )
     acme.datasets.set([datasets["ds-core"], datasets["ds-usa-deep"]])
-    EmailDomain.objects.create(organization=acme, domain="acme.example")
+    # Both domains are verified, as an organization's own domains are once it has set up SCIM or SSO
+    # (tests of what an unverified domain may not do add one of their own).
+    EmailDomain.objects.create(organization=acme, domain="acme.example", verified_at=timezone.now(), verified_by="dns")
     globex = Organization.objects.create(
         name="Globex",
         slug="globex",
@@ -49,7 +53,9 @@ def make_world() -> World:
         access_starts_on=today - dt.timedelta(days=1),
     )
     globex.datasets.set([datasets["ds-gaming"]])
-    EmailDomain.objects.create(organization=globex, domain="globex.example")
+    EmailDomain.objects.create(
+        organization=globex, domain="globex.example", verified_at=timezone.now(), verified_by="dns"
+    )
     return World(
         acme=acme,
         globex=globex,

@@ -21,6 +21,8 @@ def test_seed_demo_is_idempotent_and_prints_working_credentials() -> None:
     assert User.objects.count() == 3 and Membership.objects.count() == 3
     assert Dataset.objects.count() >= 3
     assert EmailDomain.objects.filter(domain="acme.example", enabled=True).exists()
+    # the demo's domains are its own: its single sign-on and SCIM work as a real organization's would
+    assert EmailDomain.objects.filter(verified_by="staff").count() == 2
     assert "admin@acme.example" in out.getvalue() and "demo-password-1" in out.getvalue()
     assert User.objects.get(email="admin@acme.example").check_password("demo-password-1")
 

@@ -28,6 +28,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.dns_server import TxtDns
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = ROOT / "tools" / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -88,6 +90,7 @@ class LiveServer:
     port: int
     env: dict[str, str]
     log_path: Path | None = None  # the gunicorn log (tests look for tracebacks in it)
+    dns: TxtDns | None = None  # the DNS server email domain verification asks (tests add TXT records)
 
     @property
     def mcp_url(self) -> str:
@@ -221,6 +224,7 @@ def live_server(
     (a server whose database is unreachable)."""
     port = free_port()
     cimd = _start_cimd_server()
+    dns = TxtDns().start()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -237,10 +241,12 @@ def live_server(
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(data / "mail"),
         "SPARK_USAGE_FLUSH_SECONDS": "0",
+        # Email domain verification asks a DNS server of the test's own, never the machine's resolver.
+        "SPARK_DNS_NAMESERVERS": dns.address,
         **(extra_env or {}),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log")
+    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env, log_path=data / "gunicorn.log", dns=dns)
     if prepare:
         server.manage("migrate", "--noinput")
     if prepare and seed:
@@ -280,6 +286,7 @@ def live_server(
         yield server
     finally:
         cimd.shutdown()
+        dns.stop()
         proc.terminate()
         try:
             proc.wait(timeout=10)

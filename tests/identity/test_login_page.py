@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
+from accounts.services import domain_add
 from identity.models import IdentityConnection
 from identity.services import connection_set_enabled, organization_require_sso_set
 from tests.factories import PASSWORD, World
@@ -100,3 +101,23 @@ def test_stopping_the_requirement_brings_password_sign_in_back(required: World) 
     client = Client()
     client.post("/auth/login/", {"login": "member@acme.example", "password": PASSWORD})
     assert client.session.get("_auth_user_id") == str(required.member.pk)
+
+
+def test_an_unverified_domain_is_not_routed_to_single_sign_on(connection: IdentityConnection, world: World) -> None:
+    """Acme added gmail-like newco.example without proving it: its people are not sent to Acme's IdP,
+    and the sign-in page does not name Acme for them."""
+    domain_add(organization=world.acme, domain="newco.example", actor=world.admin, origin=None)
+    assert _discover("pat@newco.example") == {"sso": False, "required": False}
+    response = Client().post("/auth/sso/start/", {"login": "pat@newco.example"})
+    assert response.status_code == 302 and response["Location"].startswith("/auth/login/")
+
+
+def test_require_sso_does_not_reach_an_unverified_domain(required: World) -> None:
+    """Someone else's account at a domain Acme merely added keeps its password sign-in and reset."""
+    domain_add(organization=required.acme, domain="newco.example", actor=required.admin, origin=None)
+    stranger = User.objects.create_user(email="pat@newco.example", password=PASSWORD)
+    client = Client()
+    client.post("/auth/login/", {"login": "pat@newco.example", "password": PASSWORD})
+    assert client.session.get("_auth_user_id") == str(stranger.pk)
+    Client().post("/auth/password/reset/", {"email": "pat@newco.example"})
+    assert len(mail.outbox) == 1

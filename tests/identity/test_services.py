@@ -8,7 +8,7 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from accounts.models import Organization
+from accounts.models import EmailDomain, Organization
 from audit.models import AuditEvent
 from identity.models import ConnectionKind, IdentityConnection
 from identity.sealing import is_sealed
@@ -139,6 +139,16 @@ def test_require_sso_needs_a_connection_that_works(
     assert AuditEvent.objects.filter(action="sso.required", actor=world.admin).exists()
     organization_require_sso_set(organization=world.acme, required=False, actor=world.admin, origin=None)
     assert AuditEvent.objects.filter(action="sso.not_required").exists()
+
+
+def test_require_sso_needs_a_verified_domain(connection: IdentityConnection, world: World) -> None:
+    """It reaches verified domains only, so with none it would require nothing (and say it did)."""
+    EmailDomain.objects.filter(organization=world.acme).update(verified_at=None, verified_by="")
+    with pytest.raises(ValidationError, match="Verify one of Acme's email domains first"):
+        organization_require_sso_set(
+            organization=world.acme, required=True, actor=world.admin, origin=None, require_proven=False
+        )
+    assert not Organization.objects.get(pk=world.acme.pk).require_sso
 
 
 def test_operators_may_require_sso_before_the_first_sign_in_but_not_without_a_connection(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
+from accounts.services import domain_add
 from audit.models import AuditEvent
 from identity.models import IdentityConnection
 from identity.refusals import explain
@@ -341,3 +342,52 @@ def test_an_unreachable_idp_at_start_keeps_no_typed_address(
     event = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
     assert event.detail["count"] == 5
     assert EVIL.lower() not in _trail_text(world.acme).lower()
+def test_a_changed_address_is_not_followed_for_an_account_another_organization_holds(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """Acme's IdP renaming someone Globex also holds would move Globex's person (and where their
+    password resets go): refused, the account keeps its address."""
+    sso_sign_in(Client(), fake_idp, sub="p1")
+    person = User.objects.get(email="new.person@acme.example")
+    Membership.objects.create(user=person, organization=world.globex)
+    page = _refused(sso_sign_in(Client(), fake_idp, sub="p1", email="renamed@acme.example"), "held_elsewhere")
+    assert "your Spark account also belongs to other organizations" in page
+    person.refresh_from_db()
+    assert person.email == "new.person@acme.example"
+    assert not AuditEvent.objects.filter(action="sso.email_changed").exists()
+
+
+def test_the_first_sign_in_at_an_unverified_domain_makes_no_account(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    domain_add(organization=world.acme, domain="newco.example", actor=world.admin, origin=None)
+    client = Client()
+    page = _refused(sso_sign_in(client, fake_idp, email="sam@newco.example"), "domain_unverified")
+    assert "Acme has not verified the email domain of sam@newco.example yet" in page
+    assert _signed_in(client) is None and not User.objects.filter(email="sam@newco.example").exists()
+
+
+def test_a_member_at_an_unverified_domain_still_signs_in(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    domain_add(organization=world.acme, domain="newco.example", actor=world.admin, origin=None)
+    kim = make_user("kim@newco.example", world.acme)
+    client = Client()
+    sso_sign_in(client, fake_idp, email="kim@newco.example")
+    assert _signed_in(client) == kim
+
+
+def test_a_changed_address_at_an_unverified_domain_is_not_followed(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp, sub="p1")
+    domain_add(organization=world.acme, domain="newco.example", actor=world.admin, origin=None)
+    _refused(sso_sign_in(Client(), fake_idp, sub="p1", email="p1@newco.example"), "domain_unverified")
+    assert User.objects.filter(email="new.person@acme.example").exists()
+
+
+def test_an_account_made_by_single_sign_on_records_its_organization(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    sso_sign_in(Client(), fake_idp)
+    assert User.objects.get(email="new.person@acme.example").provisioned_by == world.acme

@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.models import EmailDomain
 from audit.models import AuditEvent
+from tests.dns_server import TxtDns
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
@@ -99,3 +100,23 @@ def test_members_and_other_organizations_get_404(world: World) -> None:
     globex_domain.refresh_from_db()
     assert domain.enabled and globex_domain.enabled
     assert not EmailDomain.objects.filter(domain="evil.example").exists()
+
+
+def test_an_unverified_domain_shows_the_record_to_publish_and_verify_checks_it(
+    admin: Client, world: World, dns: TxtDns
+) -> None:
+    admin.post("/org/acme/domains/", {"domain": "acme-labs.example"})
+    labs = EmailDomain.objects.get(domain="acme-labs.example")
+    page = admin.get("/org/acme/domains/").content.decode()
+    assert 'data-verify="acme-labs.example"' in page and 'data-verify="acme.example"' not in page
+    assert f'<dd class="mono" data-txt-name>{labs.txt_name}</dd>' in page
+    assert f'<dd class="mono" data-txt-value>{labs.txt_value}</dd>' in page
+    refused = admin.post(f"/org/acme/domains/{labs.pk}/verify/", follow=True).content.decode()
+    assert "There is no TXT record at _spark-verification.acme-labs.example yet" in refused
+    dns.records[labs.txt_name] = [labs.txt_value]
+    done = admin.post(f"/org/acme/domains/{labs.pk}/verify/", follow=True).content.decode()
+    assert "acme-labs.example is verified" in done and 'data-verify="acme-labs.example"' not in done
+    labs.refresh_from_db()
+    assert labs.verified
+    assert AuditEvent.objects.get(action="domain.verified").actor == world.admin
+    assert admin.get(f"/org/acme/domains/{labs.pk}/verify/").status_code == 405  # a POST only

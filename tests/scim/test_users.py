@@ -72,11 +72,14 @@ def test_creating_someone_already_there_is_a_conflict_pointing_at_them(scim: Sci
     assert error["scimType"] == "uniqueness" and f"(id {world.member.pk})" in error["detail"]
 
 
-def test_an_account_with_no_organization_is_taken_over(scim: Scim, world: World) -> None:
+def test_an_account_with_no_organization_is_not_taken_over(scim: Scim, world: World) -> None:
+    """Someone's own account at the domain (made by staff, or left after leaving another organization)
+    is theirs: the identity provider gets a conflict, and the admin an invitation to send."""
     orphan = User.objects.create_user(email="former@acme.example", password="x" * 12)
-    body = scim.create("former@acme.example")
-    assert body["id"] == str(orphan.pk)
-    assert Membership.objects.filter(user=orphan, organization=world.acme).exists()
+    error = scim_error(scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": "former@acme.example"}), 409)
+    assert error["scimType"] == "uniqueness" and "An Acme admin can invite former@acme.example" in error["detail"]
+    assert not Membership.objects.filter(user=orphan).exists()
+    assert not ScimUser.objects.filter(user=orphan).exists()
 
 
 def test_read_shows_members_and_hides_strangers(scim: Scim, world: World) -> None:
@@ -229,7 +232,9 @@ def test_delete_removes_the_person_from_the_organization(scim: Scim, world: Worl
     assert scim.create("ada@acme.example")["id"] == created["id"]  # provisioned again: the same account
 
 
-def test_reactivation_restores_the_role(scim: Scim, world: World) -> None:
+def test_reactivation_makes_a_member_again_whatever_role_they_had(scim: Scim, world: World) -> None:
+    """The membership that held the admin role is gone: re-activation restores membership, and an
+    admin of the organization grants the role again if it is still meant (tests/scim/test_takeover.py)."""
     path = f"/Users/{world.admin.pk}"
     Membership.objects.create(
         user=make_user("admin2@acme.example", world.globex), organization=world.acme, role=Role.ADMIN
@@ -238,5 +243,5 @@ def test_reactivation_restores_the_role(scim: Scim, world: World) -> None:
     assert not Membership.objects.filter(user=world.admin, organization=world.acme).exists()
     assert scim.get(path).json()["active"] is False  # still there for the identity provider, inactive
     scim.patch(path, {"op": "replace", "path": "active", "value": True})
-    assert Membership.objects.get(user=world.admin, organization=world.acme).role == Role.ADMIN
-    assert AuditEvent.objects.filter(action="scim.user_reactivated").count() == 1
+    assert Membership.objects.get(user=world.admin, organization=world.acme).role == Role.MEMBER
+    assert AuditEvent.objects.get(action="scim.user_reactivated").detail["role"] == "member"

@@ -48,7 +48,7 @@ def scopes_back(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_organization_require_sso_mfa"),
+        ("accounts", "0008_email_domain_verification_and_provisioned_by"),
         ("audit", "0001_initial"),
         ("catalog", "0002_dataset_visibility"),
     ]
