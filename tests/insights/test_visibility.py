@@ -34,6 +34,7 @@ weight = "wt"
 age = "age"
 gender = "sex"
 female = 2
+id = "rid"
 
 [[questions]]
 code = "flavour"
@@ -64,12 +65,12 @@ def own_data(settings, tmp_path: Path, insights_dir: str):  # type: ignore[no-un
 
 def import_cordial(folder: Path, code: str, *extra: str, name: str = NAME) -> str:
     """Import the cordial survey (the same 600 respondents every time) under `code`."""
-    rows = ["country,wt,age,sex,flavour"]
+    rows = ["rid,country,wt,age,sex,flavour"]
     rng = random.Random(7)
-    for _ in range(600):
+    for rid in range(600):
         age = rng.randint(18, 70)
         flavour = 1 if rng.random() < (0.7 if age < 35 else 0.25) else rng.choice([2, 3])
-        rows.append(f"{rng.choice(['Germany', 'United Kingdom'])},1.0,{age},{rng.choice([1, 2])},{flavour}")
+        rows.append(f"{rid},{rng.choice(['Germany', 'United Kingdom'])},1.0,{age},{rng.choice([1, 2])},{flavour}")
     (folder / f"{code}.csv").write_text("\n".join(rows) + "\n")
     (folder / f"{code}.toml").write_text(CODEBOOK.format(code=code, name=name))
     out = StringIO()
