@@ -1,5 +1,9 @@
 """django-allauth adapter: organizations add people; nobody signs themselves up. Organizations that
-require single sign-on get no password sign-in (or password reset) for their email domains."""
+require single sign-on get no password sign-in (or password reset) for their email domains.
+
+The sign-in address is `User.email` alone: allauth's `EmailAddress` rows (which can hold addresses
+nobody proved) never sign anyone in, never receive a reset link, and are never confirmed into the
+sign-in address (accounts/email_change.py is the only way an address changes here)."""
 
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.auth_backends import AuthenticationBackend
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from accounts.mfa import STAGE, STAGE_REPLACED
+from accounts.mfa import STAGE, STAGE_REPLACED, fresh_sso_sign_in, mfa_enabled
 from accounts.models import EmailDomain, Organization, User
 from spark_portal.client_address import client_address
 from spark_portal.public_url import public_host, public_link
@@ -73,6 +80,22 @@ class AccountAdapter(DefaultAccountAdapter):
             raise ValidationError(sso_required_message(organization, email), code="sso_required")
         super().pre_authenticate(request, **credentials)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Setting up a second factor asks for a fresh confirmation (a password or a code). Someone
+        with neither, signed in by their identity provider moments ago, has just given one."""
+        request = self.request
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and isinstance(user, User) and not user.has_usable_password():
+            fresh_confirmation = not mfa_enabled(user) and fresh_sso_sign_in(request, user)
+            return not fresh_confirmation and bool(super().is_reauthentication_required(app=app, **kwargs))
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        """allauth's address confirmations are not used: a confirmed `EmailAddress` would become the
+        sign-in address without the checks accounts/email_change.py makes."""
+        logger.warning("an allauth email confirmation link was refused (address changes go through /settings/email/)")
+        return False
+
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         """Never a reset link for a domain that requires SSO (the reset form already says why)."""
         if sso_required_organization(email):
@@ -112,3 +135,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request: HttpRequest) -> str:
         """Rate limits key on the same address the audit trail records (trusted proxies honoured)."""
         return client_address(request) or super().get_client_ip(request)
+
+
+class SignInAddressBackend(AuthenticationBackend):
+    """allauth's authentication backend (rate limits, the inactive-account page), matching the email
+    against `User.email` only: never an `EmailAddress` row, verified or not."""
+
+    def _authenticate_by_email(self, email: str, password: str) -> AbstractBaseUser | None:
+        user = User.objects.filter(email__iexact=email.strip()).first() if email else None
+        return self._check_password(user, password)

@@ -82,6 +82,10 @@ def expiry_choices(now: dt.datetime) -> list[tuple[int, str]]:
     ]
 
 
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New sign-in address", max_length=254)
+
+
 class EmailDomainForm(forms.Form):
     domain = forms.CharField(max_length=253, help_text="The part after @ in your people's addresses, e.g. acme.com.")
 

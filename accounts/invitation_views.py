@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.adapters import sso_required_organization
 from accounts.forms import InvitedAccountForm
 from accounts.members import invitation_accept, invitation_by_key, invitation_refusal, invited_account_create
 from accounts.models import Invitation, User
@@ -34,9 +37,14 @@ def invitation_open(request: HttpRequest, key: str) -> HttpResponse:
         return _refused(request, invitation, problem or "")
     if user is not None:
         return _accept_signed_in(request, invitation, user)
+    sign_in = f"{reverse('account_login')}?{urlencode({'next': request.path, 'email': invitation.email})}"
     if User.objects.filter(email__iexact=invitation.email).exists():
-        sign_in = f"{reverse('account_login')}?next={request.path}"
         return render(request, "accounts/invitation.html", {"invitation": invitation, "sign_in": sign_in})
+    if organization := sso_required_organization(invitation.email):
+        # No password account at a domain whose organization requires SSO: its IdP signs the person in
+        # (making their account), and this link brings them back to accept.
+        context = {"invitation": invitation, "sign_in": sign_in, "sso_required": organization}
+        return render(request, "accounts/invitation.html", context, status=403 if request.method == "POST" else 200)
     return _create_account(request, invitation)
 
 

@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.adapters import sso_required_message, sso_required_organization
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
@@ -145,9 +146,13 @@ def invitation_accept(*, invitation: Invitation, user: User, origin: Origin | No
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if problem := invitation_refusal(locked, user):
         raise ValidationError(problem)
-    membership, _ = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         user=user, organization=locked.organization, defaults={"role": locked.role}
     )
+    if not created and locked.role == Role.ADMIN and membership.role != Role.ADMIN:
+        # Made a member just in time by the organization's SSO on the way here: the invitation's role.
+        membership.role = Role.ADMIN
+        membership.save(update_fields=["role"])
     locked.accepted_at = timezone.now()
     locked.accepted_by = user
     locked.save(update_fields=["accepted_at", "accepted_by"])
@@ -167,6 +172,9 @@ def invited_account_create(*, invitation: Invitation, full_name: str, password: 
     """Create the account an invitation was sent to (nobody signs themselves up otherwise), and accept."""
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise ValidationError(f"An account for {invitation.email} exists already: sign in to accept.")
+    if organization := sso_required_organization(invitation.email):
+        # Its people sign in through its identity provider: a password here would be one it never checks.
+        raise ValidationError(sso_required_message(organization, invitation.email))
     user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name.strip())
     invitation_accept(invitation=invitation, user=user, origin=origin)
     return user

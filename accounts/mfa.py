@@ -4,10 +4,16 @@ recovery codes. This module adds what allauth leaves to the project:
 - `MFAAdapter`: secrets encrypted at rest (keyed by `SECRET_KEY`, rotation through
   `SECRET_KEY_FALLBACKS`); the last second factor of someone whose organization requires one
   cannot be removed.
-- `RequireMFAMiddleware`: a member of an organization with `require_mfa` who signed in with a
-  password and has no authenticator is sent to enrol before any other page (sign-out, the MFA
-  pages and re-authentication stay reachable); the page they were going to is kept and offered
-  once they are enrolled. SSO sign-ins are left to the identity provider.
+- `RequireMFAMiddleware`: a member of an organization with `require_mfa` whose session has not met
+  that organization's requirement is sent to give a second factor (or, without one, to enrol)
+  before any other page (sign-out, the MFA pages and re-authentication stay reachable); the page
+  they were going to is kept and offered afterwards. A requirement is met by a second factor given
+  in this session, or by a sign-in through *that* organization's identity provider: the session
+  records which organization's connection asserted an SSO sign-in (`sso_sign_in_record`), and
+  another organization's IdP never counts.
+- TOTP codes work once: the time step of the last code accepted (at enrolment too) is kept on the
+  authenticator, and a code of that step or an earlier one is refused (`AuthenticateForm`,
+  `ReauthenticateForm`).
 - Services (`organization_mfa_require`, `member_mfa_reset`) and selectors (`mfa_required_by`,
   `mfa_enabled`), and the audit trail of enrolment, removal, recovery codes and refused codes
   (allauth's signals).
@@ -16,18 +22,28 @@ recovery codes. This module adds what allauth leaves to the project:
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.login import record_authentication
+from allauth.core.internal.cryptokit import compare_user_code
 from allauth.mfa import signals
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.base import forms as allauth_forms
 from allauth.mfa.models import Authenticator
 from allauth.mfa.stages import AuthenticateStage
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -44,6 +60,12 @@ PRIMARY_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 RESUME_SESSION_KEY = "spark.mfa.resume"
 """The page a member was going to when they were sent to enrol."""
+
+SSO_SESSION_KEY = "spark.sso.asserted_by"
+"""Which organization's identity provider asserted this session's SSO sign-in: {"user": pk, "organization": pk}."""
+
+LAST_STEP = "spark_last_step"
+"""In a TOTP authenticator's data: the time step of the last code it accepted (or was set up with)."""
 
 _ENCRYPTED = "fernet1:"
 
@@ -66,6 +88,48 @@ def signed_in_through_sso(request: HttpRequest, user: User) -> bool:
     return any(record.get("method") == "socialaccount" for record in get_authentication_records(request, user))
 
 
+def sso_organization_id(request: HttpRequest, user: User) -> int | None:
+    """The organization whose identity provider asserted this session's sign-in; None when it was not
+    an SSO sign-in, or no organization was recorded for it (sessions from before it was)."""
+    if not signed_in_through_sso(request, user):
+        return None
+    found = request.session.get(SSO_SESSION_KEY)
+    if not isinstance(found, dict) or found.get("user") != user.pk:
+        return None
+    organization = found.get("organization")
+    return organization if isinstance(organization, int) else None
+
+
+def second_factor_given(request: HttpRequest, user: User) -> bool:
+    """Whether a second factor was given in this session: a code at sign-in, a code or recovery code
+    to confirm it was them, or the first code of an authenticator set up in this session."""
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
+
+
+def mfa_unmet(request: HttpRequest) -> list[Organization]:
+    """The signed-in person's organizations that require a second factor and whose requirement this
+    session has not met ([] if none). A sign-in through an organization's own identity provider meets
+    that organization's requirement (its IdP runs its own MFA), never another's."""
+    user = request.user
+    if not isinstance(user, User):
+        return []
+    required = list(mfa_required_by(user))
+    if not required or second_factor_given(request, user):
+        return []
+    asserted_by = sso_organization_id(request, user)
+    return [organization for organization in required if organization.pk != asserted_by]
+
+
+def fresh_sso_sign_in(request: HttpRequest, user: User) -> bool:
+    """Whether this session was signed in through an identity provider moments ago (within allauth's
+    re-authentication window): the confirmation someone without a password or second factor gives."""
+    records = get_authentication_records(request, user)
+    if not records or records[-1].get("method") != "socialaccount":
+        return False
+    at = records[-1].get("at")
+    return isinstance(at, int | float) and time.time() - at < account_settings.REAUTHENTICATION_TIMEOUT
+
+
 @dataclass(frozen=True)
 class MFAState:
     """What the MFA pages and account settings show about the signed-in person."""
@@ -73,6 +137,8 @@ class MFAState:
     enabled: bool
     required_by: list[Organization]
     resume_url: str | None
+    unmet: list[Organization] = field(default_factory=list)
+    """The organizations whose requirement this session has yet to meet (they are named on the step-up page)."""
 
 
 def mfa_state(request: HttpRequest) -> MFAState:
@@ -82,7 +148,10 @@ def mfa_state(request: HttpRequest) -> MFAState:
     resume = request.session.get(RESUME_SESSION_KEY)
     safe = isinstance(resume, str) and url_has_allowed_host_and_scheme(resume, allowed_hosts=None)
     return MFAState(
-        enabled=mfa_enabled(user), required_by=list(mfa_required_by(user)), resume_url=resume if safe else None
+        enabled=mfa_enabled(user),
+        required_by=list(mfa_required_by(user)),
+        resume_url=resume if safe else None,
+        unmet=mfa_unmet(request),
     )
 
 
@@ -139,6 +208,46 @@ def member_mfa_reset(*, organization: Organization, member: User, actor: User, o
             detail={"member": member.email, "removed": types},
         )
     return int(removed)
+
+
+def sso_sign_in_record(request: HttpRequest, *, user: User, organization: Organization) -> None:
+    """Remember which organization's identity provider signed this session in (called once the SSO
+    sign-in is complete): its requirement, and only its, is met by that sign-in."""
+    request.session[SSO_SESSION_KEY] = {"user": user.pk, "organization": organization.pk}
+
+
+def _totp_step(secret: str, code: str) -> int | None:
+    """The time step whose code this is, among those allauth accepts now (None: not a current code)."""
+    for counter in sorted(yield_hotp_counters_from_time(), reverse=True):
+        if compare_user_code(actual=code, expected=format_hotp_value(hotp_value(secret, counter))):
+            return counter
+    return None
+
+
+@transaction.atomic
+def totp_step_claim(*, authenticator: Authenticator, code: str) -> bool:
+    """Accept a right code once: False when its time step is the one of a code already accepted (at
+    enrolment too), or an earlier one. The step is kept on the authenticator, so every worker and
+    host sees it (allauth's own used-code mark lives in the cache and misses the enrolment code)."""
+    row = Authenticator.objects.select_for_update().get(pk=authenticator.pk)
+    step = _totp_step(get_mfa_adapter().decrypt(row.data["secret"]), code)
+    last = row.data.get(LAST_STEP)
+    if step is None or (isinstance(last, int) and step <= last):
+        return False
+    row.data = {**row.data, LAST_STEP: step}
+    row.save(update_fields=["data"])
+    authenticator.data = row.data
+    return True
+
+
+def totp_enrolled(request: HttpRequest, *, user: User, code: str) -> None:
+    """After an authenticator app was set up with `code`: that code is used (it cannot sign in again),
+    and it is the second factor of this session (the person just proved they hold the new key)."""
+    authenticator = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        return
+    totp_step_claim(authenticator=authenticator, code=code)
+    record_authentication(request, user, "mfa", id=authenticator.pk, type=str(authenticator.type), enrolled=True)
 
 
 # --- allauth's adapter --------------------------------------------------------------------------
@@ -210,19 +319,14 @@ def _exempt_prefixes() -> tuple[str, ...]:
     return (reverse("mfa_index"), reverse("account_reauthenticate"), reverse("account_logout"))
 
 
-def enrolment_required(request: HttpRequest) -> list[Organization]:
-    """The organizations that require this signed-in person to enrol before going on ([] if none)."""
-    user = request.user
-    if not isinstance(user, User) or signed_in_through_sso(request, user):
-        return []
-    required_by = list(mfa_required_by(user))
-    if not required_by or mfa_enabled(user):
-        return []
-    return required_by
+def _names(organizations: list[Organization]) -> str:
+    return ", ".join(organization.name for organization in organizations)
 
 
 class RequireMFAMiddleware:
-    """Sends members of organizations that require MFA to enrol (after AuthenticationMiddleware)."""
+    """Holds a session to the requirement of each of the person's organizations that requires a
+    second factor (after AuthenticationMiddleware): one not met sends the person to give their code
+    (`mfa_reauthenticate`) or, without an authenticator, to set one up, before any other page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -230,18 +334,62 @@ class RequireMFAMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info.startswith(_exempt_prefixes()):
             return self.get_response(request)
-        required_by = enrolment_required(request) if request.user.is_authenticated else []
-        if required_by:
-            return self._to_enrolment(request)
+        unmet = mfa_unmet(request) if request.user.is_authenticated else []
+        if unmet:
+            return self._step_up(request, unmet)
         if RESUME_SESSION_KEY in request.session:
             request.session.pop(RESUME_SESSION_KEY)  # enrolled, and gone on
         return self.get_response(request)
 
-    def _to_enrolment(self, request: HttpRequest) -> HttpResponse:
+    def _step_up(self, request: HttpRequest, unmet: list[Organization]) -> HttpResponse:
+        user = request.user
+        assert isinstance(user, User)
         page = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
+        if mfa_enabled(user):
+            return (
+                redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate"))
+                if page
+                else redirect("mfa_reauthenticate")
+            )
+        if not user.has_usable_password() and not fresh_sso_sign_in(request, user):
+            # Setting up a factor needs a fresh confirmation; without a password, signing in again is it.
+            target = request.get_full_path() if page else reverse("accounts:settings")
+            logout(request)
+            messages.info(
+                request,
+                f"{_names(unmet)} {'requires' if len(unmet) == 1 else 'require'} two-factor authentication: "
+                "sign in again, then set up an authenticator app.",
+            )
+            return redirect_to_login(target)
         if page and RESUME_SESSION_KEY not in request.session:
             request.session[RESUME_SESSION_KEY] = request.get_full_path()
         return redirect("mfa_activate_totp")
+
+
+# --- Codes work once ------------------------------------------------------------------------------
+
+
+class _CodeOnce:
+    """allauth's code check, then: an authenticator app's code is accepted once (`totp_step_claim`)."""
+
+    authenticator: Authenticator
+
+    def clean_code(self) -> str:
+        code = str(super().clean_code())  # type: ignore[misc]
+        if self.authenticator.type == Authenticator.Type.TOTP and not totp_step_claim(
+            authenticator=self.authenticator, code=code
+        ):
+            self._emit_authentication_failed(self.authenticator)  # type: ignore[attr-defined]
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        return code
+
+
+class AuthenticateForm(_CodeOnce, allauth_forms.AuthenticateForm):
+    """The sign-in's second step (MFA_FORMS["authenticate"])."""
+
+
+class ReauthenticateForm(_CodeOnce, allauth_forms.ReauthenticateForm):
+    """Confirming it is them, or giving an organization's required second factor (MFA_FORMS["reauthenticate"])."""
 
 
 # --- The audit trail -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_settings, name="settings"),
+    path("email/", views.email_change, name="email"),
+    path("email/confirm/<str:token>/", views.email_change_confirmed, name="email-confirm"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/new/", views.token_create, name="token-create"),
     path("tokens/<int:token_id>/created/", views.token_created, name="token-created"),

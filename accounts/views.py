@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from allauth.account.decorators import reauthentication_required
+from allauth.decorators import rate_limit
+from allauth.mfa.totp.views import ActivateTOTPView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,12 +22,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import TokenCreateForm
+from accounts.email_change import (
+    LINK_LIFETIME,
+    email_change_check,
+    email_change_confirm,
+    email_change_read,
+    email_change_request,
+    identity_managed_by,
+    managed_message,
+)
+from accounts.forms import EmailChangeForm, TokenCreateForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import PersonalAccessToken
+from accounts.mfa import totp_enrolled
+from accounts.models import PersonalAccessToken, User
 from accounts.services import IssuedToken
 from audit.services import Origin
-from spark_portal.public_url import mcp_resource_url
+from spark_portal.public_url import mcp_resource_url, public_base_url
 
 
 @login_required
@@ -158,6 +172,84 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
         f"Token “{token.name}” ({token.display_prefix}…) is revoked. It stopped working at once.",
     )
     return redirect("accounts:tokens")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: AuthenticatedRequest) -> HttpResponse:
+    """The sign-in address: owned by an organization's identity provider (nothing to change here), or
+    changed through a link mailed to the new address (POST asks for it, after a fresh confirmation)."""
+    managed = identity_managed_by(request.user)
+    if request.method == "POST" and not managed:
+        return _email_change_asked(request)
+    status = 403 if managed and request.method == "POST" else 200
+    return _email_page(request, EmailChangeForm(), managed_message(managed) if managed else None, status)
+
+
+def _email_page(
+    request: AuthenticatedRequest, form: EmailChangeForm, managed: str | None, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "managed": managed, "hours": int(LINK_LIFETIME.total_seconds() // 3600)}
+    return render(request, "accounts/email.html", context, status=status)
+
+
+@rate_limit(action="manage_email")
+@reauthentication_required
+def _email_change_asked(request: AuthenticatedRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            change = email_change_request(
+                user=request.user,
+                new_email=form.cleaned_data["email"],
+                base_url=public_base_url(request),
+                origin=Origin.of(request),
+            )
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(
+                request,
+                f"We sent a link to {change.to}. Open it within 24 hours, in a browser signed in as {change.previous}: "
+                f"{change.to} becomes your sign-in address then. Until then, you sign in with {change.previous}.",
+            )
+            return redirect("accounts:email")
+    return _email_page(request, form, None, status=400)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change_confirmed(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """The link mailed to a new address: GET says what it changes, POST changes it."""
+    try:
+        change = email_change_read(token)
+    except ValidationError as exc:
+        return render(request, "accounts/email_confirm.html", {"problem": " ".join(exc.messages)}, status=400)
+    problem = email_change_check(request.user, change)
+    if request.method == "POST" and problem is None:
+        try:
+            email_change_confirm(user=request.user, token=token, origin=Origin.of(request))
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Your sign-in address is {change.to} now.")
+            return redirect("accounts:settings")
+    context = {"change": change, "problem": problem}
+    return render(request, "accounts/email_confirm.html", context, status=400 if problem else 200)
+
+
+class TotpActivateView(ActivateTOTPView):
+    """allauth's authenticator app set-up; then its first code is used up (it cannot sign in again)
+    and counts as this session's second factor."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = self.request.user
+        assert isinstance(user, User)
+        totp_enrolled(self.request, user=user, code=str(form.cleaned_data["code"]))
+        return response
 
 
 def admin_login(request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:

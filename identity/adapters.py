@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.mfa import sso_sign_in_record
+from accounts.models import User
 from accounts.selectors import organization_contacts
 from audit.services import Origin
 from identity.idp import guarded_session
@@ -61,6 +63,16 @@ def _oidc_claims(extra_data: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def _email_verified(claims: dict[str, Any]) -> bool:
+    """Whether the IdP let the email stand: `email_verified` absent (Entra ID and SAML send none; the
+    connection's domains still decide), or true. Some IdPs send it as a string, so "true" counts and
+    "false" (or anything else: "0", "no", 0) is not verified."""
+    value = claims.get("email_verified")
+    if value is None or value is True:
+        return True
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
 def _error_reason(error: str | None, exception: BaseException | None, extra: dict[str, Any]) -> tuple[str, str]:
     """(refusal code, technical detail) for an authentication error allauth reports."""
     if extra.get("saml_errors"):
@@ -75,6 +87,17 @@ def _error_reason(error: str | None, exception: BaseException | None, extra: dic
     if "id_token" in words or "token already used" in words:
         return "invalid_id_token", words[:200]
     return "idp_error", exception.__class__.__name__ if exception else ""
+
+
+def on_signed_in(sender: object, request: HttpRequest, user: Any, sociallogin: Any = None, **kwargs: Any) -> None:
+    """Once an SSO sign-in is complete (allauth's `user_logged_in`), the session records which
+    organization's connection asserted it: that organization's two-factor requirement is met by it,
+    no other's (accounts.mfa)."""
+    if sociallogin is None or not isinstance(user, User):
+        return
+    connection = connection_for_provider(sociallogin.account.provider)
+    if connection is not None:
+        sso_sign_in_record(request, user=user, organization=connection.organization)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -129,7 +152,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         facts = Facts(connection.organization.name, connection.name, who.email)
         if sociallogin.state.get("process", AuthProcess.LOGIN) != AuthProcess.LOGIN:
             raise SsoRefused(refusal("not_a_sign_in", facts))
-        if _oidc_claims(sociallogin.account.extra_data).get("email_verified") is False:
+        if not _email_verified(_oidc_claims(sociallogin.account.extra_data)):
             raise SsoRefused(refusal("email_unverified", facts))
         linked = sociallogin.user if sociallogin.is_existing else None
         if linked is None and who.email:

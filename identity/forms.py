@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.adapters import sso_required_message, sso_required_organization
+from accounts.models import User
 from identity.sealing import MAX_SECRET_LENGTH
 
 
@@ -17,7 +18,11 @@ class ResetPasswordForm(AllauthResetPasswordForm):
         email = str(self.data.get("email", "")).strip()
         if organization := sso_required_organization(email):
             raise ValidationError(sso_required_message(organization, email))
-        return str(super().clean_email())
+        cleaned = str(super().clean_email())
+        # The link goes to the account whose sign-in address this is, never to one that merely has an
+        # allauth EmailAddress row for it (such rows can hold addresses nobody proved).
+        self.users = list(User.objects.filter(email__iexact=cleaned.strip(), is_active=True))
+        return cleaned
 
 
 class OidcConnectionForm(forms.Form):

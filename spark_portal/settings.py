@@ -201,7 +201,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend, matching User.email only (never an allauth EmailAddress row nobody proved).
+    "accounts.adapters.SignInAddressBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -443,9 +444,13 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Spark Portal")
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side, for phones whose clock drifts
 MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown (and downloadable) once, right after they are made
-# Organizations that require MFA send their password-signed-in members without one to enrol. Last
-# in the stack: it needs the session, the signed-in user and messages, and answers before any view.
-MIDDLEWARE += ["accounts.mfa.RequireMFAMiddleware"]
+# An authenticator app's code is accepted once: the step of the last one (enrolment's too) is kept.
+MFA_FORMS = {"authenticate": "accounts.mfa.AuthenticateForm", "reauthenticate": "accounts.mfa.ReauthenticateForm"}
+# Last in the stack (they need the session, the signed-in user and messages, and answer before any
+# view): a session that did not sign in through the identity provider of an organization requiring
+# SSO for the person's address ends; then each organization's two-factor requirement not met by this
+# session sends the person to give their code, or to enrol.
+MIDDLEWARE += ["accounts.sso_sessions.RequireSsoMiddleware", "accounts.mfa.RequireMFAMiddleware"]
 
 # --- Single sign-on per organization (identity/, docs/sso.md) ------------------------------------
 # allauth's OpenID Connect and SAML providers; each organization's connections are SocialApp rows

@@ -11,7 +11,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
-from accounts.views import admin_login
+from accounts.views import TotpActivateView, admin_login
 
 # Staff sign in through the portal's sign-in page and its rate limits, like everyone else.
 admin.site.login = admin_login  # type: ignore[method-assign]
@@ -22,6 +22,11 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("settings/", include("accounts.urls")),
     path("invitations/", include("accounts.invitation_urls")),
+    # allauth's email management is not served: the sign-in address changes only through a link mailed
+    # to the new one, and never for people whose organization's identity provider owns it (accounts/email_change.py).
+    path("auth/email/", RedirectView.as_view(pattern_name="accounts:email", permanent=False)),
+    # allauth's authenticator set-up, plus: its first code is used up and is this session's second factor.
+    path("auth/2fa/totp/activate/", TotpActivateView.as_view(), name="mfa_activate_totp"),
     path("auth/", include("allauth.urls")),
     path("", include("identity.urls")),  # single sign-on: email-first sign-in, the console's SSO pages
     path("admin/", admin.site.urls),

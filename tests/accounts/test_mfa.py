@@ -20,7 +20,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.mfa import (
+    LAST_STEP,
     RESUME_SESSION_KEY,
+    SSO_SESSION_KEY,
     MFAAdapter,
     member_mfa_reset,
     organization_mfa_require,
@@ -154,6 +156,44 @@ def test_a_used_code_is_refused_the_second_time(client: Client, world: World) ->
     assert replay.status_code == 200 and not signed_in(client)
 
 
+def _steady_clock() -> None:
+    """Start away from a 30-second step's end, so codes named by step offset stay what they were."""
+    left = 30 - time.time() % 30
+    if left < 5:
+        time.sleep(left + 0.1)
+
+
+def test_the_code_that_set_up_the_app_does_not_sign_in_again(client: Client, world: World) -> None:
+    _steady_clock()
+    sign_in(client, "member@acme.example")
+    text = activation_page(client)
+    secret = SECRET.search(text).group(1)  # type: ignore[union-attr]
+    enrolment_code = code_at(secret)
+    assert client.post(reverse("mfa_activate_totp"), {"code": enrolment_code}).status_code == 302
+    sign_out(client)
+    sign_in(client, "member@acme.example")
+    replay = client.post(reverse("mfa_authenticate"), {"code": enrolment_code})
+    assert replay.status_code == 200 and "Incorrect code" in replay.content.decode() and not signed_in(client)
+    assert client.post(reverse("mfa_authenticate"), {"code": code_at(secret, 1)}).status_code == 302
+
+
+def test_a_code_of_an_earlier_step_than_the_last_one_used_is_refused(client: Client, world: World) -> None:
+    _steady_clock()
+    sign_in(client, "member@acme.example")
+    text = activation_page(client)
+    secret = SECRET.search(text).group(1)  # type: ignore[union-attr]
+    assert client.post(reverse("mfa_activate_totp"), {"code": code_at(secret, -1)}).status_code == 302
+    sign_out(client)
+    sign_in(client, "member@acme.example")
+    assert client.post(reverse("mfa_authenticate"), {"code": code_at(secret, 1)}).status_code == 302
+    sign_out(client)
+    sign_in(client, "member@acme.example")
+    older = client.post(reverse("mfa_authenticate"), {"code": code_at(secret)})  # valid now, never used, but older
+    assert older.status_code == 200 and not signed_in(client)
+    totp = Authenticator.objects.get(user=world.member, type=Authenticator.Type.TOTP)
+    assert totp.data[LAST_STEP] == int(time.time()) // 30 + 1
+
+
 def test_a_recovery_code_works_once(client: Client, world: World) -> None:
     sign_in(client, "member@acme.example")
     _, codes = enrol(client)
@@ -226,13 +266,16 @@ def test_a_member_of_an_organization_that_does_not_require_mfa_is_unaffected(cli
     assert RESUME_SESSION_KEY not in client.session
 
 
-def test_single_sign_on_sessions_are_left_to_the_identity_provider(world: World) -> None:
+def test_single_sign_on_sessions_are_left_to_the_organizations_own_identity_provider(world: World) -> None:
+    """A sign-in Acme's IdP asserted meets Acme's requirement (tests/accounts/test_mfa_per_organization.py:
+    and only Acme's)."""
     organization_mfa_require(organization=world.acme, required=True, actor=world.admin, origin=None)
     client = Client()
     client.force_login(world.member)
     session = client.session
     session["account_authentication_methods_user"] = str(world.member.pk)
     session["account_authentication_methods"] = [{"method": "socialaccount", "at": time.time(), "provider": "x"}]
+    session[SSO_SESSION_KEY] = {"user": world.member.pk, "organization": world.acme.pk}
     session.save()
     assert client.get("/settings/", **PAGE).status_code == 200
 

@@ -2,7 +2,9 @@
 tests/e2e/idp/oidc_idp.mjs) run on 127.0.0.1: email-first sign-in, just-in-time provisioning, an
 assistant's OAuth authorization through SSO with consent and a tool call, the refusals (outside the
 organization's domains, unverified email, wrong client secret, cancelled), the console, and
-"Require SSO"."""
+"Require SSO" (which ends password sessions at its domains). Then the identity edges of issue 20: a
+colleague's address cannot be squatted before her first SSO sign-in, and a sign-in through Acme's
+IdP meets Acme's two-factor requirement only, never Globex's."""
 
 from __future__ import annotations
 
@@ -16,13 +18,24 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
+from pathlib import Path
 from urllib.parse import urlencode
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.e2e.assistant import BackInClaude, authorize_url, call_list_datasets, exchange, register
-from tests.e2e.conftest import DEMO_PASSWORD, TOOLS_BIN, LiveServer, assert_fits, free_port, require_tool, shot
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    TOOLS_BIN,
+    LiveServer,
+    assert_fits,
+    free_port,
+    password_sign_in,
+    require_tool,
+    shot,
+)
 
 pytestmark = pytest.mark.e2e
 IDP_SCRIPT = "tests/e2e/idp/oidc_idp.mjs"
@@ -314,7 +327,9 @@ def test_require_sso_refuses_password_sign_in_and_reset(browser: Browser, spark_
     assert "password sign-in and password reset are refused" in page.inner_text("#require-impact")
     shot(page, "sso-11-require-confirm")
     page.click("button:has-text('Require SSO')")
-    page.wait_for_selector("text=requires single sign-on")
+    # The admin's own password session ends with it (accounts/sso_sessions.py): back to the sign-in page.
+    page.wait_for_url(re.compile(re.escape(f"{spark_server.url}/auth/login/")))
+    page.wait_for_selector("text=Acme Research requires single sign-on for acme.example")
     try:
         answer = _post_login(spark_server, "member@acme.example", DEMO_PASSWORD)
         assert "Acme Research requires single sign-on for acme.example" in answer
@@ -335,7 +350,210 @@ def test_require_sso_refuses_password_sign_in_and_reset(browser: Browser, spark_
         person.close()
     finally:
         page.goto(f"{spark_server.url}/org/acme/sso/")
+        if "/auth/login/" in page.url:  # signed in again, through the identity provider this time
+            _continue_with_sso(page, "admin@acme.example")
+            _idp_sign_in(page, idp)
+            page.wait_for_url(f"{spark_server.url}/org/acme/sso/")
         page.click("button:has-text('Stop requiring SSO')")
         page.wait_for_selector("text=no longer requires single sign-on")
     assert "requires single sign-on" not in _post_login(spark_server, "member@acme.example", "wrong password 1")
     admin.close()
+
+
+# --- Identity edges (issue 20): an address nobody proved, and another organization's IdP ----------
+
+
+def _shell(server: LiveServer, code: str) -> str:
+    """Run Python in `manage.py shell` against the server's database; the last line it printed."""
+    return server.manage("shell", "-c", code).strip().splitlines()[-1]
+
+
+def _csrf_post(page: Page, server: LiveServer, path: str, form: dict[str, str | int]) -> int:
+    """A POST as a script in the signed-in browser would make it (CSRF token included); its status,
+    redirects not followed."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    answer = page.request.post(f"{server.url}{path}", form=form, headers={"X-CSRFToken": token}, max_redirects=0)
+    return int(answer.status)
+
+
+def test_a_colleagues_address_cannot_be_squatted_and_her_first_sso_sign_in_is_hers(
+    browser: Browser, spark_server: LiveServer, idp: Idp
+) -> None:
+    """An Acme member with a password tries to make carla.new@acme.example (Carla has not signed in
+    yet) their sign-in address; a Globex person tries the same. Carla's first SSO sign-in then
+    makes her own account."""
+    context = _context(browser)
+    page = context.new_page()
+    password_sign_in(
+        page, "member@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
+    page.goto(f"{spark_server.url}/auth/email/")  # allauth's page is not served: the account's own is
+    page.wait_for_url(f"{spark_server.url}/settings/email/")
+    assert "managed by Acme Research's identity provider" in page.inner_text("#email-managed")
+    assert page.locator("#email-change-form").count() == 0
+    shot(page, "sso-14-address-managed-by-idp")
+    for path, form in (
+        ("/settings/email/", {"email": "carla.new@acme.example"}),
+        ("/auth/email/", {"action_add": "", "email": "carla.new@acme.example"}),
+        ("/auth/email/", {"action_primary": "", "email": "carla.new@acme.example"}),
+    ):
+        assert _csrf_post(page, spark_server, path, form) in (302, 403), path
+    context.close()
+
+    context = _context(browser, 390)
+    page = context.new_page()
+    password_sign_in(page, "analyst@globex.example", at=f"{spark_server.url}/settings/email/")
+    page.wait_for_url(f"{spark_server.url}/settings/email/")
+    page.fill("#id_email", "carla.new@acme.example")
+    page.click("#email-change-form button[type=submit]")
+    page.wait_for_selector("text=Confirm it’s you")  # a fresh confirmation first, then the request goes on
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#email-refused")
+    assert "Sign in with single sign-on using that address instead" in page.inner_text("#email-refused")
+    assert_fits(page, "sign-in address page")
+    shot(page, "sso-15-address-refused-390")
+    # An address of his own, though, becomes his once he opens the link mailed to it (and back again).
+    for new, old in (("gil@home.example", "analyst@globex.example"), ("analyst@globex.example", "gil@home.example")):
+        _change_address(page, spark_server, new, old)
+    context.close()
+
+    emails = _shell(
+        spark_server,
+        "from accounts.models import User; print(User.objects.get(email='member@acme.example').email, "
+        "User.objects.filter(email='carla.new@acme.example').count())",
+    )
+    assert emails == "member@acme.example 0"
+
+    carla = _context(browser)
+    page = carla.new_page()
+    page.goto(f"{spark_server.url}/auth/login/")
+    _continue_with_sso(page, "carla.new@acme.example")
+    _idp_sign_in(page, idp)
+    page.wait_for_url(f"{spark_server.url}/settings/")
+    assert "carla.new@acme.example" in page.inner_text("header")
+    owner = _shell(
+        spark_server,
+        "from accounts.models import User; u = User.objects.get(email='carla.new@acme.example'); "
+        "print(u.has_usable_password(), list(u.memberships.values_list('organization__slug', flat=True)))",
+    )
+    assert owner == "False ['acme']"  # her own account, made just in time, with no password anyone holds
+    carla.close()
+
+
+def _change_address(page: Page, server: LiveServer, new: str, old: str) -> None:
+    page.goto(f"{server.url}/settings/email/")
+    page.fill("#id_email", new)
+    page.click("#email-change-form button[type=submit]")
+    page.wait_for_selector(f"text=We sent a link to {new}")
+    assert page.inner_text("#current-email") == old  # nothing changes before the link is opened
+    mails = sorted(Path(server.env["EMAIL_FILE_PATH"]).glob("*.log"), key=lambda p: p.stat().st_mtime)
+    link = re.findall(r"(/settings/email/confirm/[^/\s]+/)", mails[-1].read_text())[-1]
+    page.goto(server.url + link)
+    assert new in page.inner_text("#email-confirm-what")
+    shot(page, f"sso-15-confirm-new-address-{page.viewport_size['width'] if page.viewport_size else 0}")
+    page.click("#email-confirm")
+    page.wait_for_selector(f"text=Your sign-in address is {new} now.")
+
+
+GLOBEX_SETUP = """
+from accounts.models import Membership, Organization, Role, User
+from accounts.mfa import organization_mfa_require
+globex = Organization.objects.get(slug="globex")
+member = User.objects.get(email="member@acme.example")
+Membership.objects.update_or_create(user=member, organization=globex, defaults={"role": Role.ADMIN})
+organization_mfa_require(organization=globex, required=True, actor=None, origin=None)
+print(globex.pk)
+"""
+
+GLOBEX_TEARDOWN = """
+from allauth.mfa.models import Authenticator
+from accounts.models import Membership, Organization, PersonalAccessToken, User
+from accounts.mfa import organization_mfa_require
+globex = Organization.objects.get(slug="globex")
+member = User.objects.get(email="member@acme.example")
+organization_mfa_require(organization=globex, required=False, actor=None, origin=None)
+Membership.objects.filter(user=member, organization=globex).delete()
+PersonalAccessToken.objects.filter(user=member, organization=globex).delete()
+Authenticator.objects.filter(user=member).delete()
+"""
+
+
+def _globex_tokens(server: LiveServer) -> str:
+    return _shell(
+        server,
+        "from accounts.models import PersonalAccessToken; print(PersonalAccessToken.objects.filter("
+        "organization__slug='globex', user__email='member@acme.example').count())",
+    )
+
+
+def _acme_sso(page: Page, server: LiveServer, idp: Idp, next_path: str) -> None:
+    page.goto(f"{server.url}/auth/login/?next={next_path}")
+    _continue_with_sso(page, "member@acme.example")
+    _idp_sign_in(page, idp)
+
+
+def test_an_acme_idp_sign_in_opens_neither_globexs_console_nor_a_globex_token_without_its_second_factor(
+    browser: Browser, spark_server: LiveServer, idp: Idp
+) -> None:
+    """Max is an Acme member and a Globex admin; Globex requires two-factor authentication. Signed in
+    by Acme's IdP, he is sent to set up a second factor before Globex's console, and no Globex token
+    is made, in the portal or through the API; with one, the code is asked once, then Globex opens."""
+    globex_id = _shell(spark_server, GLOBEX_SETUP)
+    try:
+        context = _context(browser)
+        page = context.new_page()
+        _acme_sso(page, spark_server, idp, "/org/globex/")
+        page.wait_for_selector("text=Confirm it’s you")  # on the way to setting up a second factor
+        assert "Globex requires two-factor authentication" in page.inner_text("#mfa-required-notice")
+        page.goto(f"{spark_server.url}/org/globex/")
+        assert "/org/globex/" not in page.url.split("?")[0]
+        token_form = {"name": "globex admin", "organization": globex_id, "days": 365, "scopes": "org:admin"}
+        assert _csrf_post(page, spark_server, "/settings/tokens/new/", token_form) == 302
+        api = {"name": "via api", "days": "365", "scopes": "org:admin"}
+        assert _csrf_post(page, spark_server, "/api/v1/me/tokens?organization=globex", api) != 201
+        assert _globex_tokens(spark_server) == "0"
+
+        page.goto(f"{spark_server.url}/org/globex/")  # now set it up: password once more, then the app
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_selector("#totp-secret")
+        totp = pyotp.TOTP(page.input_value("#totp-secret"))
+        used = _fresh_code(totp, set())
+        page.fill("#id_code", used)
+        page.click("#totp-activate-form button[type=submit]")
+        page.wait_for_selector("#mfa-continue")
+        page.click("#mfa-continue")
+        page.wait_for_url(f"{spark_server.url}/org/globex/")
+        context.close()
+
+        context = _context(browser)  # a new session: Acme's IdP again, then Globex asks for the code
+        page = context.new_page()
+        _acme_sso(page, spark_server, idp, "/org/globex/")
+        page.wait_for_selector("#mfa-step-up-notice")
+        assert "Globex requires two-factor authentication" in page.inner_text("#mfa-step-up-notice")
+        shot(page, "sso-16-globex-asks-for-its-second-factor")
+        page.set_viewport_size({"width": 390, "height": 900})
+        assert_fits(page, "step-up page")
+        shot(page, "sso-16-globex-asks-for-its-second-factor-390")
+        page.fill("#id_code", used)  # the enrolment's code does not work twice
+        page.click("main button[type=submit]")
+        page.wait_for_selector("text=Incorrect code")
+        page.fill("#id_code", _fresh_code(totp, {used}))
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{spark_server.url}/org/globex/")
+        assert _csrf_post(page, spark_server, "/settings/tokens/new/", {**token_form, "days": 7}) == 302
+        assert _globex_tokens(spark_server) == "1"  # with the second factor given, Globex's admin may
+        context.close()
+    finally:
+        _shell(spark_server, GLOBEX_TEARDOWN)
+
+
+def _fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
+    """The authenticator app's code, once it is one not typed before and not about to expire."""
+    while True:
+        left = 30 - time.time() % 30
+        code = str(totp.now())
+        if code not in used and left > 3:
+            return code
+        time.sleep(min(left + 0.2, 1.0))

@@ -165,6 +165,21 @@ def test_an_unverified_email_is_refused(world: World, connection: IdentityConnec
     assert not User.objects.filter(email="new.person@acme.example").exists()
 
 
+@pytest.mark.parametrize("claimed", ["false", "False", "0", 0, "no", ""])
+def test_an_email_the_idp_calls_unverified_in_any_spelling_is_refused(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp, claimed: object
+) -> None:
+    _refused(sso_sign_in(Client(), fake_idp, email_verified=claimed), "email_unverified")
+    assert not User.objects.filter(email="new.person@acme.example").exists()
+
+
+@pytest.mark.parametrize("claimed", [True, "true", "TRUE"])
+def test_an_email_the_idp_calls_verified_in_any_spelling_is_let_in(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp, claimed: object
+) -> None:
+    assert sso_sign_in(Client(), fake_idp, email_verified=claimed).status_code == 302
+
+
 def test_no_email_is_refused(world: World, connection: IdentityConnection, fake_idp: FakeIdp) -> None:
     _refused(sso_sign_in(Client(), fake_idp, email=None), "no_email")
 

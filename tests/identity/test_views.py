@@ -115,6 +115,10 @@ def test_require_sso_asks_first_and_needs_a_proven_connection(
     admin.post("/org/acme/sso/require/", {"required": "1"})
     world.acme.refresh_from_db()
     assert world.acme.require_sso
+    # The admin's own password session ends with it (accounts/sso_sessions.py): back through the IdP.
+    assert admin.get("/org/acme/sso/")["Location"].startswith("/auth/login/")
+    admin = Client()
+    assert sso_sign_in(admin, fake_idp, typed="admin@acme.example", sub="idp-admin").status_code == 302
     page = admin.get("/org/acme/sso/").content.decode()
     assert "Stop requiring SSO" in page
     admin.post("/org/acme/sso/require/", {"required": "0"})

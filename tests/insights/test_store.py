@@ -141,7 +141,9 @@ def test_a_re_import_with_the_same_definition_is_the_same_dataset(own_data: Path
             {"q": {0.0: "No", 1.0: "Yes"}},
             [Question("q", "Owns a bike", "single", ["q"], [(0.0, "No"), (1.0, "Yes")])],
         )
-        return store.publish_import(assemble(source, Structure("ds-bikes", "Bikes", "", "2025", location="s2_31", allow_duplicate_rows=True))
+        return store.publish_import(
+            assemble(source, Structure("ds-bikes", "Bikes", "", "2025", location="s2_31", allow_duplicate_rows=True))
+        )
 
     first, second = imported(1), imported(2)
     loaded = [load(versions.path(store.folder("ds-bikes"), d.version)) for d in (first, second)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 
 from allauth.mfa.models import Authenticator
 from django.test import Client
@@ -107,7 +108,13 @@ def test_a_scim_deactivation_and_scim_tokens_are_explained(org_admin: Client, wo
 
 
 def test_a_required_second_factor_is_named(org_admin: Client, world: World) -> None:
-    Authenticator.objects.create(user=world.admin, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    admin_factor = Authenticator.objects.create(
+        user=world.admin, type=Authenticator.Type.TOTP, data={"secret": "unused"}
+    )
+    session = org_admin.session  # the admin gave their code at sign-in (the console needs it now)
+    session["account_authentication_methods_user"] = str(world.admin.pk)
+    session["account_authentication_methods"] = [{"method": "mfa", "at": time.time(), "id": admin_factor.pk}]
+    session.save()
     organization_mfa_require(organization=world.acme, required=True, actor=world.admin, origin=None)
     factor = _gate(_doctor(org_admin, "member@acme.example"), "Two-factor")
     assert "refuses" in factor and "Has no authenticator app" in factor and "The person themselves" in factor

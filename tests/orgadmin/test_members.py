@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, PersonalAccessToken, Role, User
 from audit.models import AuditEvent
+from identity.models import IdentityConnection
+from identity.services import organization_require_sso_set
 from oauth_server.models import ConnectedApp
 from tests.factories import PASSWORD, World, issue
+from tests.fake_idp import FakeIdp, sso_sign_in
 from tests.mcp_api.helpers import call_tool
 from tests.orgadmin.conftest import connect_assistant
 
@@ -151,3 +154,22 @@ def test_the_invitation_links_to_the_public_url_whatever_host_the_request_named(
     assert sent.status_code == 302
     assert re.findall(r"https?://\S+", mail.outbox[-1].body)[0].startswith("https://spark.example.com/invitations/")
     assert "internal.example" not in mail.outbox[-1].body
+def test_an_invitation_to_a_domain_that_requires_sso_sets_no_password_and_goes_through_sso(
+    org_admin: Client, world: World, connection: IdentityConnection, fake_idp: FakeIdp
+) -> None:
+    """No password account at a domain whose organization requires single sign-on: the invited
+    person signs in through the IdP (made just in time), comes back to the link and joins as invited."""
+    link = _invite(org_admin, "new.person@acme.example", Role.ADMIN)
+    organization_require_sso_set(organization=world.acme, required=True, actor=None, origin=None, require_proven=False)
+    stranger = Client()
+    page = stranger.get(link).content.decode()
+    assert 'id="invitation-sso"' in page and "Sign in with SSO to accept" in page and 'name="password1"' not in page
+    tried = stranger.post(link, {"full_name": "New", "password1": PASSWORD, "password2": PASSWORD})
+    assert tried.status_code == 403 and not User.objects.filter(email="new.person@acme.example").exists()
+    back = sso_sign_in(stranger, fake_idp, typed="new.person@acme.example", next_url=link)
+    assert back.status_code == 302 and back["Location"] == link
+    person = User.objects.get(email="new.person@acme.example")
+    assert not person.has_usable_password()
+    assert "Join Acme" in stranger.get(link).content.decode()
+    assert stranger.post(link).status_code == 302
+    assert Membership.objects.get(user=person, organization=world.acme).role == Role.ADMIN

@@ -23,6 +23,10 @@ const ACCOUNTS = {
   "member@acme.example": { sub: "acme-0002", name: "Max Member (IdP)", given_name: "Max", family_name: "Member" },
   "unverified@acme.example": { sub: "acme-0003", name: "Una Verified", email_verified: false },
   "eve@outside.example": { sub: "out-0001", name: "Eve Outside" },
+  // A colleague who has not signed in to Spark yet (someone may try to take her address first).
+  "carla.new@acme.example": { sub: "acme-0004", name: "Carla New", given_name: "Carla", family_name: "New" },
+  // Acme's admin, who turns "Require SSO" on with a password and then signs in here.
+  "admin@acme.example": { sub: "acme-0005", name: "Ada Admin (IdP)", given_name: "Ada", family_name: "Admin" },
 };
 
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
