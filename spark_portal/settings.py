@@ -391,7 +391,9 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its whole family
     # http only for loopback redirects (RFC 8252, local tools); oauth_server.platforms enforces that.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # Private-use schemes (RFC 8252 §7.1) of the platforms in oauth_server.platforms.PLATFORMS: the
+    # platform policy accepts only each platform's exact URIs in them.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "cursor"],
     "ALLOW_LOCALHOST_LOOPBACK": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_IDLE_SECONDS", 30 * 24 * 3600),
