@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.db.models import F
@@ -29,12 +29,13 @@ from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.gates import admin_fix, member_facts, member_refusal, sentence
 from accounts.models import Membership, Organization, User
-from accounts.scopes import all_scopes, organization_scopes
+from accounts.scopes import TOOLS_SCOPE, all_scopes, organization_scopes
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp, RedeemedCode
@@ -200,6 +201,12 @@ class AuthorizeView(AuthorizationView):
         except ValueError:  # the consent form posted back to a URL whose query is not URL encoding
             raise _not_url_encoding() from None
 
+    def redirect(self, redirect_to: str, application: Application | None) -> HttpResponse:
+        """Every redirect back to the client carries `iss` (RFC 9207), errors included: DOT adds it
+        to successful responses only, and clients following MCP 2026-07-28 reject a response without it."""
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        return super().redirect(_with_iss(redirect_to, issuer), application)
+
     @staticmethod
     def _refuse(description: str, redirect_uri: str | None, state: str | None, error: str = "") -> OAuthToolkitError:
         if error == "invalid_target":
@@ -274,6 +281,11 @@ class AuthorizeView(AuthorizationView):
         platform = application_platform(application)
         granted = organization_scopes(organization)
         requested = context.get("scopes") or []
+        if requested and not any(s in granted for s in requested):
+            # Nothing to consent to: tell the assistant (it may ask again for other scopes), not a page.
+            assert organization is not None  # the gate refuses a user without one
+            error = _no_granted_scope(organization, context.get("redirect_uri"), context.get("state"))
+            return self.error_response(error, application)
         context.update(
             organizations=organizations,
             organization=organization,
@@ -307,12 +319,8 @@ class AuthorizeView(AuthorizationView):
         granted = organization_scopes(organization)
         scopes = [s for s in (form.cleaned_data.get("scope") or "").split() if s in granted]
         if form.cleaned_data.get("allow") and not scopes:
-            words = {
-                "title": "Nothing to allow",
-                "fix": "",
-                "message": f"None of the access this assistant asks for is available to {organization.name}.",
-            }
-            return self._refused(words, application, organization)
+            error = _no_granted_scope(organization, form.cleaned_data["redirect_uri"], form.cleaned_data.get("state"))
+            return self.error_response(error, application)
         form.cleaned_data["scope"] = " ".join(scopes)
         if form.cleaned_data.get("allow") and scopes:
             connection_record(
@@ -342,6 +350,13 @@ _CLIENT_FIX = (
 )
 
 
+def _no_granted_scope(organization: Organization, redirect_uri: str | None, state: str | None) -> OAuthToolkitError:
+    """invalid_scope back to the client: none of the scopes asked for is one the organization has."""
+    description = f"none of the requested scopes is available to {organization.name}; ask for {TOOLS_SCOPE}"
+    error = oauth_errors.InvalidScopeError(description=description, state=state)
+    return OAuthToolkitError(error=error, redirect_uri=redirect_uri)
+
+
 def _not_url_encoding() -> FatalClientError:
     """Fatal: the error page, not a redirect back to the client."""
     error = oauth_errors.InvalidRequestFatalError(description="the query string is not valid URL encoding")
@@ -350,3 +365,10 @@ def _not_url_encoding() -> FatalClientError:
 
 def _host(uri: str) -> str:
     return urlsplit(uri).netloc
+
+
+def _with_iss(uri: str, issuer: str) -> str:
+    """`uri` with exactly one `iss` query parameter, the issuer's (one already there is replaced)."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("iss", issuer)])))

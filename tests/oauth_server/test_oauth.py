@@ -13,6 +13,7 @@ from oauth_server.models import ConnectedApp
 from tests.factories import World
 from tests.mcp_api.helpers import call_tool, challenge
 from tests.oauth_server.oauth_helpers import (
+    HIDDEN,
     MCP,
     code_from,
     connect,
@@ -253,3 +254,44 @@ def test_consent_post_with_a_tampered_resource_is_refused(browser: Client, publi
     fields.update(allow="Authorize", resource="https://other.example/mcp")
     response = browser.post(flow.authorize_url(), data=fields)
     assert response.status_code == 400 and not ConnectedApp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "override"),
+    [
+        ("invalid_request", {"code_challenge": None, "code_challenge_method": None}),  # missing PKCE
+        ("invalid_scope", {"scope": "no-such-scope"}),
+        ("invalid_target", {"resource": "https://evil.example/mcp"}),
+        ("unauthorized_client", {"response_type": "token"}),  # the implicit grant, which no client may use
+    ],
+)
+def test_error_redirects_carry_iss(browser: Client, published: World, error: str, override: dict[str, None]) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(**override))
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert (query["error"], query["state"], query["iss"]) == ([error], [flow.state], ["http://testserver"])
+
+
+def test_access_denied_carries_iss(browser: Client, published: World) -> None:
+    denied = consent(browser, new_flow(browser).authorize_url(), allow=False)
+    query = parse_qs(urlsplit(denied["Location"]).query)
+    assert (query["error"], query["iss"]) == (["access_denied"], ["http://testserver"])
+
+
+def test_only_scopes_the_organization_lacks_redirect_back_with_invalid_scope(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(scope="dataset:ds-gaming"))  # Globex's dataset, not Acme's
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert (query["error"], query["state"], query["iss"]) == (["invalid_scope"], [flow.state], ["http://testserver"])
+    assert "Acme" in query["error_description"][0]
+
+
+def test_a_consent_post_with_only_lacking_scopes_redirects_back_with_invalid_scope(
+    browser: Client, published: World
+) -> None:
+    flow = new_flow(browser)
+    page = browser.get(flow.authorize_url())
+    fields = {name: value for name, value in HIDDEN.findall(page.content.decode())}
+    response = browser.post(flow.authorize_url(), data={**fields, "scope": "dataset:ds-gaming", "allow": "Authorize"})
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_scope"]
+    assert not ConnectedApp.objects.exists()
