@@ -17,6 +17,7 @@ from spark_portal import metrics
 from spark_portal.error_ids import with_request_id
 from spark_portal.public_url import (
     MCP_PATH,
+    MCP_PATH_VARIANTS,
     OPENAI_MCP_PATH,
     REFERENCE_MCP_PATH,
     public_base_url,
@@ -56,7 +57,7 @@ def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
         'Bearer realm="spark-mcp"',
         f'error="{code}"',
         f'error_description="{description}"',
-        f'resource_metadata="{resource_metadata_url(request, request.path)}"',
+        f'resource_metadata="{resource_metadata_url(request, MCP_PATH_VARIANTS[request.path_info])}"',
     ]
     if error.scope:
         parts.append(f'scope="{error.scope}"')
@@ -169,7 +170,7 @@ def _post(request: HttpRequest) -> HttpResponse:
     request_id = request_id_of(request)
     request.log_fields = _log_fields(principal, message)  # type: ignore[attr-defined]
     try:
-        reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info], request_id)
+        reply = protocol.handle(message, headers, principal, TOOLSETS[MCP_PATH_VARIANTS[request.path_info]], request_id)
     except AuthError as error:
         return _refused(request, error)
     metrics.mcp_request(reply.method, reply.tool, reply.outcome)

@@ -48,7 +48,7 @@ from oauth_server.selectors import (
     live_connection,
 )
 from oauth_server.services import connection_record, tokens_revoke
-from spark_portal.public_url import all_resource_urls, mcp_resource_url
+from spark_portal.public_url import all_resource_urls, canonical_resource, mcp_resource_url
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,13 @@ class AuthorizeView(AuthorizationView):
         if "resource" not in params and "client_id" in params:
             # RFC 8707: bind every token to the MCP endpoint, even for clients that don't say so.
             params["resource"] = mcp_resource_url(request)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        resources = params.getlist("resource")
+        canonical = [canonical_resource(request, r) or r for r in resources]
+        if canonical != resources:
+            # `…/mcp/` or `HTTPS://HOST/mcp` is this server's resource spelled another way: the grant,
+            # and every token from it, is bound to the canonical spelling the MCP endpoint checks.
+            params.setlist("resource", canonical)
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().get(request, *args, **kwargs)
 

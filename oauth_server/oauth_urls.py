@@ -20,6 +20,10 @@ urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="token"),
     path("oauth/revoke/", RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/register/", RegistrationView.as_view(), name="dcr-register"),
+    # Without the slash too: APPEND_SLASH would answer a POST with a redirect that drops its body.
+    path("oauth/token", TokenView.as_view()),
+    path("oauth/revoke", RevokeTokenView.as_view()),
+    path("oauth/register", RegistrationView.as_view()),
     path(
         "oauth/register/<str:client_id>/",
         RegistrationManagementView.as_view(),

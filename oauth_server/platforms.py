@@ -36,7 +36,10 @@ class Verification(models.TextChoices):
     """How far a client's redirect URIs prove it is the platform it appears to be."""
 
     CALLBACK_HOST = "callback_host", "Verified: the callback host is the platform's own"
-    PRIVATE_SCHEME = "private_scheme", "Not verified: an app scheme and a loopback callback, which any local app can claim"
+    PRIVATE_SCHEME = (
+        "private_scheme",
+        "Not verified: an app scheme and a loopback callback, which any local app can claim",
+    )
     LOOPBACK = "loopback", "Not verified: a callback on the person's own computer, which any local program can use"
     CLIENT_NAME = "client_name", "Not verified: a loopback callback and the name the client gives itself"
 

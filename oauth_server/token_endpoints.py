@@ -4,6 +4,8 @@
   without its boundary) is an `invalid_request` (oauthlib or Django would raise on it).
 - A grant type this server does not advertise is `unsupported_grant_type` before DOT reads the
   fields of that grant (its device-code branch reads a field it never checked for).
+- A `resource` naming the MCP endpoint in another spelling (`…/mcp/`, `HTTPS://HOST/mcp`) is read
+  as the canonical one, as at the authorization endpoint.
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
 """
@@ -21,6 +23,7 @@ from oauthlib.common import urldecode
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
+from spark_portal.public_url import canonical_resource
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
 
@@ -38,10 +41,22 @@ def _malformed(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _canonical_resources(request: HttpRequest) -> None:
+    """Each `resource` that names this server's MCP endpoint in another spelling (a trailing slash,
+    an uppercase scheme or host) is replaced by the canonical one the grant was bound to."""
+    resources = request.POST.getlist("resource")
+    canonical = [canonical_resource(request, r) or r for r in resources]
+    if canonical != resources:
+        post = request.POST.copy()
+        post.setlist("resource", canonical)
+        request.POST = post  # type: ignore[misc]  # what DOT reads the body from (OAuthLibCore.extract_body)
+
+
 class TokenView(dot.TokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _malformed(request):
             return refused
+        _canonical_resources(request)
         grant = request.POST.get("grant_type")
         response = self._answer(request, grant, *args, **kwargs)
         metrics.oauth_token(grant, response.status_code)

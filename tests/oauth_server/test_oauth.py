@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,12 +15,15 @@ from tests.factories import World
 from tests.mcp_api.helpers import call_tool, challenge
 from tests.oauth_server.oauth_helpers import (
     HIDDEN,
+    LOOPBACK,
     MCP,
+    Flow,
     code_from,
     connect,
     consent,
     exchange,
     new_flow,
+    pkce,
     refresh,
 )
 
@@ -295,3 +299,44 @@ def test_a_consent_post_with_only_lacking_scopes_redirects_back_with_invalid_sco
     response = browser.post(flow.authorize_url(), data={**fields, "scope": "dataset:ds-gaming", "allow": "Authorize"})
     assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_scope"]
     assert not ConnectedApp.objects.exists()
+
+
+@pytest.mark.parametrize("spelling", ["http://testserver/mcp/", "HTTP://TESTSERVER/mcp", "http://testserver:80/mcp/"])
+def test_the_resource_spelled_another_way_binds_the_canonical_one(
+    browser: Client, published: World, spelling: str
+) -> None:
+    flow = new_flow(browser)
+    first = browser.get(flow.authorize_url(resource=spelling))
+    assert first.status_code == 302 and "resource=http%3A%2F%2Ftestserver%2Fmcp&" in first["Location"] + "&"
+    tokens = exchange(browser, flow, code_from(consent(browser, first["Location"])), resource=spelling)
+    assert AccessToken.objects.get(user__isnull=False).resource == [MCP]
+    assert call_tool(Client(), tokens.json()["access_token"], "list_datasets").status_code == 200
+
+
+@pytest.mark.parametrize("other", ["http://testserver/MCP", "http://testserver/mcp//", "http://testserver/mcp?x=1"])
+def test_another_path_is_still_another_resource(browser: Client, published: World, other: str) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(resource=other))
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_target"]
+
+
+def test_token_register_and_revoke_answer_without_the_trailing_slash(browser: Client, published: World) -> None:
+    body = {"redirect_uris": [LOOPBACK], "client_name": "No slash", "token_endpoint_auth_method": "none"}
+    registered = Client().post("/oauth/register", data=json.dumps(body), content_type="application/json")
+    assert registered.status_code == 201
+    verifier, challenge_ = pkce()
+    flow = Flow(registered.json()["client_id"], LOOPBACK, verifier, challenge_, "s")
+    code = code_from(consent(browser, flow.authorize_url()))
+    token = browser.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": LOOPBACK,
+            "client_id": flow.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert token.status_code == 200
+    revoked = browser.post("/oauth/revoke", data={"token": token.json()["access_token"], "client_id": flow.client_id})
+    assert (revoked.status_code, AccessToken.objects.filter(user__isnull=False).exists()) == (200, False)
