@@ -18,12 +18,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from oauth2_provider import views as dot
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import urldecode
 
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
-from spark_portal.public_url import canonical_resource
+from spark_portal.public_url import MCP_PATHS, canonical_resource
+from spark_portal.well_known import AUTHORIZATION_SERVER_METADATA_PATH, not_found_response
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
 
@@ -82,14 +84,21 @@ class RevokeTokenView(dot.RevokeTokenView):
 
 
 class ServerMetadataView(dot.OAuthServerMetadataView):
-    """RFC 8414 metadata, plus the jwt-bearer grant and the ID-JAG grant profile it accepts."""
+    """RFC 8414 metadata, plus the jwt-bearer grant and the ID-JAG grant profile it accepts; the same
+    document at the path form for an MCP path (`/.well-known/oauth-authorization-server/mcp`)."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, resource_path: str = "", **kwargs: Any) -> HttpResponse:
+        if resource_path and "/" + resource_path.strip("/") not in MCP_PATHS:
+            return not_found_response(
+                f"no metadata at this path; this server's is at {AUTHORIZATION_SERVER_METADATA_PATH}"
+            )
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         if JWT_BEARER not in data["grant_types_supported"]:
             data["grant_types_supported"].append(JWT_BEARER)
         data["authorization_grant_profiles_supported"] = [PROFILE]
+        # DOT reads an issuer with a path out of the path form; ours has none, whichever URL was asked.
+        data["issuer"] = oauth2_settings.oauth2_authorization_server_issuer(request)
         extended = JsonResponse(data)
         extended["Access-Control-Allow-Origin"] = "*"
         return extended

@@ -340,3 +340,26 @@ def test_token_register_and_revoke_answer_without_the_trailing_slash(browser: Cl
     assert token.status_code == 200
     revoked = browser.post("/oauth/revoke", data={"token": token.json()["access_token"], "client_id": flow.client_id})
     assert (revoked.status_code, AccessToken.objects.filter(user__isnull=False).exists()) == (200, False)
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/v1/spark-api/mcp", "/openai/mcp/"])
+def test_authorization_server_metadata_answers_at_the_mcp_path_form(client: Client, world: World, path: str) -> None:
+    root = client.get("/.well-known/oauth-authorization-server").json()
+    assert client.get(f"/.well-known/oauth-authorization-server{path}").json() == root
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/openid-configuration",
+        "/.well-known/openid-configuration/mcp",
+        "/mcp/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/elsewhere",
+        "/.well-known/oauth-protected-resource/elsewhere",
+        "/.well-known/security.txt",
+    ],
+)
+def test_every_unknown_discovery_path_is_a_json_404(client: Client, world: World, path: str) -> None:
+    response = client.get(path)
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json()["error"] == "not_found"

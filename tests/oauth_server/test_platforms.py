@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp, ConnectorPublication
 from oauth_server.platforms import PLATFORMS, SPECS, VERIFIED, Platform, platform_for_redirect_uris
 from tests.factories import World
-from tests.oauth_server.oauth_helpers import Flow, code_from, consent, exchange, pkce, publish
+from tests.oauth_server.oauth_helpers import Flow, code_from, consent, exchange, pkce
 
 # Registration bodies as each client sends them (redirect URIs, name, methods).
 VSCODE = {
@@ -85,7 +85,7 @@ def test_every_platform_has_one_row_and_its_schemes_are_allowed() -> None:
 
 
 def test_only_callback_hosts_are_verified() -> None:
-    assert VERIFIED == {Platform.CLAUDE, Platform.CHATGPT, Platform.COPILOT}
+    assert {Platform.CLAUDE, Platform.CHATGPT, Platform.COPILOT} == VERIFIED
     assert not SPECS[Platform.CLAUDE].loopback
 
 
