@@ -48,7 +48,10 @@ REASONS: dict[str, str] = {
     "revoked": "token revoked; create a new one in account settings",
     "rotated": "this token was rotated; use the new secret or rotate it again in account settings",
     "wrong_audience": "this access token was issued for another resource; reconnect to this URL",
-    "insufficient_scope": "this token lacks the scope this tool needs; create a token with that scope",
+    "insufficient_scope": (
+        "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
+        "allowing it, or create a token with it"
+    ),
 }
 
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
@@ -88,6 +91,8 @@ class Principal:
     scopes: frozenset[str]
     datasets: tuple[DatasetInfo, ...]
     """Datasets the call may use: the token's dataset scopes within the organization's datasets."""
+    organization_datasets: frozenset[str] = frozenset()
+    """Codes of every dataset the organization may use, whether the token holds its scope or not."""
     base_url: str = ""
     """This deployment's public base URL, for links in tool results."""
     credential_id: int = 0
@@ -276,6 +281,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         token_id=facts.token_id,
         scopes=facts.scopes,
         datasets=facts.allowed_datasets(),
+        organization_datasets=frozenset(d.code for d in facts.datasets),
         base_url=public_base_url(request),
         credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
     )

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mcp_api import protocol
 from mcp_api.auth import AuthError, Principal, authenticate
+from mcp_api.metadata import ProtectedResourceMetadataView
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from spark_portal import metrics
 from spark_portal.error_ids import with_request_id
@@ -51,17 +52,19 @@ def _header_safe(words: str) -> str:
 
 
 def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
-    code = "insufficient_scope" if error.status == 403 else "invalid_token"
-    description = _header_safe(error.description)
-    parts = [
-        'Bearer realm="spark-mcp"',
-        f'error="{code}"',
-        f'error_description="{description}"',
-        f'resource_metadata="{resource_metadata_url(request, MCP_PATH_VARIANTS[request.path_info])}"',
-    ]
-    if error.scope:
-        parts.append(f'scope="{error.scope}"')
-    response = JsonResponse({"error": code, "error_description": error.description}, status=error.status)
+    parts = ['Bearer realm="spark-mcp"']
+    body = {"error_description": error.description}
+    if error.reason != "missing":
+        # RFC 6750 §3.1: a request without credentials gets no error code, only the challenge (the
+        # body still says what to send).
+        code = "insufficient_scope" if error.status == 403 else "invalid_token"
+        parts += [f'error="{code}"', f'error_description="{_header_safe(error.description)}"']
+        body = {"error": code, **body}
+    parts.append(f'resource_metadata="{resource_metadata_url(request, MCP_PATH_VARIANTS[request.path_info])}"')
+    # A 403 names every scope the call needs; a 401 the scopes to ask for: the resource metadata's own.
+    scope = error.scope or " ".join(ProtectedResourceMetadataView().get_scopes_supported())
+    parts.append(f'scope="{_header_safe(scope)}"')
+    response = JsonResponse(body, status=error.status)
     response["WWW-Authenticate"] = ", ".join(parts)
     response["Cache-Control"] = "no-store"
     return response

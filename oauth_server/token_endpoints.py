@@ -6,6 +6,7 @@
   fields of that grant (its device-code branch reads a field it never checked for).
 - A `resource` naming the MCP endpoint in another spelling (`…/mcp/`, `HTTPS://HOST/mcp`) is read
   as the canonical one, as at the authorization endpoint.
+- A failed client authentication (401) is challenged with `Basic`, not oauthlib's `Bearer`.
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
 """
@@ -28,6 +29,7 @@ from spark_portal.public_url import MCP_PATHS, canonical_resource
 from spark_portal.well_known import AUTHORIZATION_SERVER_METADATA_PATH, not_found_response
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
+CLIENT_REALM = "spark-oauth"
 
 
 def _malformed(request: HttpRequest) -> JsonResponse | None:
@@ -54,13 +56,21 @@ def _canonical_resources(request: HttpRequest) -> None:
         request.POST = post  # type: ignore[misc]  # what DOT reads the body from (OAuthLibCore.extract_body)
 
 
+def _client_challenge(response: HttpResponse) -> HttpResponse:
+    """A failed client authentication (401) is challenged in the scheme clients authenticate with
+    here, HTTP Basic (RFC 6749 §5.2); oauthlib's challenge says Bearer, which is for access tokens."""
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = f'Basic realm="{CLIENT_REALM}"'
+    return response
+
+
 class TokenView(dot.TokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _malformed(request):
             return refused
         _canonical_resources(request)
         grant = request.POST.get("grant_type")
-        response = self._answer(request, grant, *args, **kwargs)
+        response = _client_challenge(self._answer(request, grant, *args, **kwargs))
         metrics.oauth_token(grant, response.status_code)
         return response
 
@@ -80,7 +90,7 @@ class TokenView(dot.TokenView):
 
 class RevokeTokenView(dot.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _malformed(request) or super().post(request, *args, **kwargs)
+        return _malformed(request) or _client_challenge(super().post(request, *args, **kwargs))
 
 
 class ServerMetadataView(dot.OAuthServerMetadataView):
