@@ -172,7 +172,7 @@ def platform_for_redirect_uris(uris: Iterable[str], client_name: str = "") -> Pl
     if len(platforms) > 1:
         return None
     if platforms:
-        platform = Platform(platforms.pop())
+        platform = Platform(str(platforms.pop()))
         return platform if not loopback or SPECS[platform].loopback else None
     for spec in PLATFORMS:
         if any(client_name.startswith(name) for name in spec.client_names):
