@@ -53,7 +53,7 @@ def _canonical_resources(request: HttpRequest) -> None:
     if canonical != resources:
         post = request.POST.copy()
         post.setlist("resource", canonical)
-        request.POST = post  # type: ignore[misc]  # what DOT reads the body from (OAuthLibCore.extract_body)
+        request.POST = post  # type: ignore[assignment]  # what DOT reads the body from (OAuthLibCore.extract_body)
 
 
 def _client_challenge(response: HttpResponse) -> HttpResponse:
