@@ -200,7 +200,11 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
         revoked=False,  # DOT deletes revoked access tokens: they are unknown from then on
         member=member_facts(connection.user, connection.organization),
         datasets=_datasets(connection.organization),
-        touched_at=connection.last_used_at,
+        # Every access token's first use is recorded, whenever the connection was last touched: a
+        # refresh retried after its new pair was used is reuse, not a lost answer (oauth_server.oauth).
+        touched_at=connection.last_used_at
+        if connection.last_used_at and connection.last_used_at >= token.created
+        else None,
         connection_id=connection.pk,
         connector_refusal=refusal,
         audiences=frozenset(token.resource or ()),

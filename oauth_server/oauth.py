@@ -2,7 +2,8 @@
 
 Extensions, each where DOT offers the hook:
 - `SparkOAuth2Validator`: the organization gates at refresh time, authorization-code replay
-  revokes what the code issued, refresh-family revocations are audited;
+  revokes what the code issued, refresh-family revocations are audited, a refresh token is
+  redeemed once under a row lock and a retry within the grace window gets the same answer;
 - `PolicyMetadataFetcher`: client ID metadata documents must name platform redirect URIs;
 - `AuthorizeView`: PKCE S256 and the resource are checked before consent, the gates before
   consent (a page that says what is wrong and who can fix it), the organization chosen and the
@@ -12,12 +13,19 @@ Registration (RFC 7591/7592) has its own module, `oauth_server.registration`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from cryptography.fernet import Fernet, InvalidToken
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,7 +35,7 @@ from django.views.decorators.cache import never_cache
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
-from oauth2_provider.models import Application, RefreshToken
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
@@ -100,6 +108,12 @@ class SparkOAuth2Validator(OAuth2Validator):
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         checksum = _digest(refresh_token)
         before = RefreshToken.objects.filter(token_checksum=checksum).exclude(token_family=None).first()
+        if before is not None and before.revoked is not None and _newest_pair_used(before):
+            # Within the grace window DOT takes the previous refresh token back, for a client that
+            # lost the answer. One whose newest pair was used did not lose it: this is reuse.
+            RefreshToken.revoke_family(before.token_family)
+            _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
+            return False
         live_family = (
             RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).count()
             if before is not None
@@ -116,6 +130,30 @@ class SparkOAuth2Validator(OAuth2Validator):
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
         return self._grant_usable(request.user, client)
 
+    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+        """A refresh token is redeemed once, under a row lock; the answer is kept for the grace window,
+        encrypted with a key only the refresh token's holder can derive, so a retry (a lost answer,
+        or a concurrent refresh that waited on the lock) gets the same pair, and no second pair is
+        ever minted from one refresh token."""
+        presented = getattr(request, "refresh_token_instance", None)  # DOT's, set by validate_refresh_token
+        if request.grant_type != "refresh_token" or not isinstance(presented, RefreshToken):
+            super().save_bearer_token(token, request, *args, **kwargs)
+            return
+        kept = KeptAnswer(request.refresh_token)
+        with transaction.atomic():
+            locked = RefreshToken.objects.select_for_update().get(pk=presented.pk)
+            if locked.revoked is not None:
+                answer = kept.read()
+                if answer is None:
+                    raise oauth_errors.InvalidGrantError(
+                        description="this refresh token was already used; use the newest one, or reconnect",
+                        request=request,
+                    )
+                token.update(answer)
+                return
+            super().save_bearer_token(token, request, *args, **kwargs)
+            kept.write(token)
+
     @staticmethod
     def _grant_usable(user: User, client: Application) -> bool:
         """The member gates and the grant's own (recorded platform published, client's organization)."""
@@ -125,6 +163,50 @@ class SparkOAuth2Validator(OAuth2Validator):
         if member_refusal(member_facts(connection.user, connection.organization), timezone.localdate()) is not None:
             return False
         return grant_refusal(connection) is None
+
+
+def _newest_pair_used(previous: RefreshToken) -> bool:
+    """Whether the pair a refresh with `previous` issued has been used: refreshed again (its access
+    token is then gone) or called the MCP endpoint with (which records every access token's first use)."""
+    newest = AccessToken.objects.filter(source_refresh_token=previous).first()
+    if newest is None:
+        return False  # nothing superseded it: DOT refuses it as revoked, and revokes the family
+    return (
+        ConnectedApp.objects.filter(user_id=previous.user_id, application_id=previous.application_id)
+        .filter(revoked_at__isnull=True, last_used_at__gte=newest.created)
+        .exists()
+    )
+
+
+class KeptAnswer:
+    """The token response to one refresh, kept in the shared cache for the refresh grace window.
+
+    Only the raw refresh token opens it: the cache key and the encryption key are HMACs of it, and
+    the database holds nothing but its SHA-256 checksum, from which neither can be derived.
+    """
+
+    FIELDS = ("access_token", "refresh_token", "expires_in", "scope", "token_type")
+
+    def __init__(self, raw_refresh_token: str) -> None:
+        secret = settings.SECRET_KEY.encode()
+        raw = raw_refresh_token.encode()
+        self.cache_key = "refresh-answer:" + hmac.new(secret, b"lookup:" + raw, "sha256").hexdigest()
+        self.fernet = Fernet(base64.urlsafe_b64encode(hmac.new(secret, b"key:" + raw, "sha256").digest()))
+
+    def write(self, token: dict[str, Any]) -> None:
+        answer = {name: token[name] for name in self.FIELDS if name in token}
+        seconds = oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
+        if seconds:
+            cache.set(self.cache_key, self.fernet.encrypt(json.dumps(answer).encode()).decode(), timeout=seconds)
+
+    def read(self) -> dict[str, Any] | None:
+        sealed = cache.get(self.cache_key)
+        if sealed is None:
+            return None
+        try:
+            return dict(json.loads(self.fernet.decrypt(sealed.encode())))
+        except InvalidToken:
+            return None
 
 
 class PolicyMetadataFetcher(SafeMetadataFetcher):

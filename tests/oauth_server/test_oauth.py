@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from audit.models import AuditEvent
@@ -157,6 +159,30 @@ def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(browser
     assert refresh(browser, flow, second["refresh_token"]).status_code == 400  # the whole family is dead
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
     assert AuditEvent.objects.filter(action="grant.refresh_family_revoked").exists()
+
+
+def test_a_refresh_retried_after_a_lost_answer_gets_the_same_pair(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    first = connect(browser, flow)
+    lost = refresh(browser, flow, first["refresh_token"]).json()  # the answer never reached the client
+    retry = refresh(browser, flow, first["refresh_token"])
+    assert retry.status_code == 200
+    assert (retry.json()["access_token"], retry.json()["refresh_token"]) == (
+        lost["access_token"],
+        lost["refresh_token"],
+    )
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
+    assert call_tool(Client(), lost["access_token"], "list_datasets").status_code == 200
+    assert refresh(browser, flow, lost["refresh_token"]).status_code == 200  # the grant lives on
+
+
+def test_a_refresh_retried_after_the_grace_window_revokes_the_family(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    first = connect(browser, flow)
+    second = refresh(browser, flow, first["refresh_token"]).json()
+    RefreshToken.objects.filter(revoked__isnull=False).update(revoked=timezone.now() - dt.timedelta(seconds=61))
+    assert refresh(browser, flow, first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(browser, flow, second["refresh_token"]).status_code == 400
 
 
 def test_refresh_is_refused_when_a_gate_closes(browser: Client, published: World) -> None:
