@@ -14,6 +14,7 @@ Registration (RFC 7591/7592) has its own module, `oauth_server.registration`.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -108,12 +109,13 @@ class SparkOAuth2Validator(OAuth2Validator):
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         checksum = _digest(refresh_token)
         before = RefreshToken.objects.filter(token_checksum=checksum).exclude(token_family=None).first()
-        if before is not None and before.revoked is not None and _newest_pair_used(before):
-            # Within the grace window DOT takes the previous refresh token back, for a client that
-            # lost the answer. One whose newest pair was used did not lose it: this is reuse.
-            RefreshToken.revoke_family(before.token_family)
-            _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
-            return False
+        if before is not None and before.revoked is not None and _retry_in_grace(before, refresh_token):
+            # A client that lost the answer to its refresh: it gets that answer again (save_bearer_token).
+            # Any other use of a used refresh token is reuse, which DOT answers by revoking the family.
+            if before.application_id != client.pk:
+                return False
+            request.user, request.refresh_token, request.refresh_token_instance = before.user, refresh_token, before
+            return self._grant_usable(request.user, client)
         live_family = (
             RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).count()
             if before is not None
@@ -165,13 +167,18 @@ class SparkOAuth2Validator(OAuth2Validator):
         return grant_refusal(connection) is None
 
 
-def _newest_pair_used(previous: RefreshToken) -> bool:
-    """Whether the pair a refresh with `previous` issued has been used: refreshed again (its access
-    token is then gone) or called the MCP endpoint with (which records every access token's first use)."""
+def _retry_in_grace(previous: RefreshToken, raw: str) -> bool:
+    """Whether a refresh with the used token `previous` is a retry after a lost answer: within the
+    grace window, the answer still kept, and the pair it issued unused: not refreshed again (its
+    access token is then gone), not revoked, and never presented at the MCP endpoint (which records
+    every access token's first use)."""
+    window = dt.timedelta(seconds=settings.SPARK_REFRESH_GRACE_SECONDS)
+    if not window or previous.revoked is None or previous.revoked <= timezone.now() - window:
+        return False
     newest = AccessToken.objects.filter(source_refresh_token=previous).first()
-    if newest is None:
-        return False  # nothing superseded it: DOT refuses it as revoked, and revokes the family
-    return (
+    if newest is None or KeptAnswer(raw).read() is None:
+        return False
+    return not (
         ConnectedApp.objects.filter(user_id=previous.user_id, application_id=previous.application_id)
         .filter(revoked_at__isnull=True, last_used_at__gte=newest.created)
         .exists()
@@ -195,7 +202,7 @@ class KeptAnswer:
 
     def write(self, token: dict[str, Any]) -> None:
         answer = {name: token[name] for name in self.FIELDS if name in token}
-        seconds = oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
+        seconds = settings.SPARK_REFRESH_GRACE_SECONDS
         if seconds:
             cache.set(self.cache_key, self.fernet.encrypt(json.dumps(answer).encode()).decode(), timeout=seconds)
 

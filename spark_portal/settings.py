@@ -397,9 +397,6 @@ OAUTH2_PROVIDER = {
     "ALLOW_LOCALHOST_LOOPBACK": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_IDLE_SECONDS", 30 * 24 * 3600),
-    # A client that lost a refresh's answer may retry with the previous refresh token this long, and
-    # gets the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator).
-    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": env_int("OAUTH_REFRESH_GRACE_SECONDS", 60),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "REQUEST_APPROVAL_PROMPT": "force",
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
@@ -417,6 +414,11 @@ OAUTH2_PROVIDER = {
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
 }
+# A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
+# the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
+# REFRESH_TOKEN_GRACE_PERIOD_SECONDS: DOT answers a retry with the stored token, which hashed storage
+# no longer has (its check E001 refuses the combination); ours keeps the answer itself, encrypted.
+SPARK_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 60)
 # W008 warns that http redirect URIs are allowed at all; ours are loopback-only (RFC 8252), which
 # oauth_server.platforms enforces and tests/oauth_server/test_registration.py proves.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]

@@ -23,6 +23,7 @@ def test_the_hooks_we_override_exist() -> None:
 
 def test_refresh_validation_leaves_the_token_row_on_the_request() -> None:
     assert "request.refresh_token_instance = rt" in inspect.getsource(OAuth2Validator.validate_refresh_token)
+    assert "request.refresh_token_instance" in inspect.getsource(OAuth2Validator.get_original_scopes)
 
 
 def test_the_token_endpoint_reads_the_body_from_request_post() -> None:
