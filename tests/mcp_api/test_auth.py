@@ -46,6 +46,7 @@ def test_missing_header_is_a_challenge_without_an_error_code_naming_the_scopes(c
     assert ("error" in params, "error_description" in params) == (False, False)
     assert params["resource_metadata"] == "http://testserver/.well-known/oauth-protected-resource/mcp"
     assert "insights:read" in params["scope"].split()
+    assert response.json()["error"] == "unauthorized"
     assert "missing Authorization header" in response.json()["error_description"]
 
 
