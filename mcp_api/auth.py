@@ -48,7 +48,10 @@ REASONS: dict[str, str] = {
     "revoked": "token revoked; create a new one in account settings",
     "rotated": "this token was rotated; use the new secret or rotate it again in account settings",
     "wrong_audience": "this access token was issued for another resource; reconnect to this URL",
-    "insufficient_scope": "this token lacks the scope this tool needs; create a token with that scope",
+    "insufficient_scope": (
+        "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
+        "allowing it, or create a token with it"
+    ),
 }
 
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
@@ -205,7 +208,11 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
         member=member_facts(connection.user, connection.organization),
         datasets=_datasets(connection.organization),
         all_datasets=connection.all_datasets,
-        touched_at=connection.last_used_at,
+        # Every access token's first use is recorded, whenever the connection was last touched: a
+        # refresh retried after its new pair was used is reuse, not a lost answer (oauth_server.oauth).
+        touched_at=connection.last_used_at
+        if connection.last_used_at and connection.last_used_at >= token.created
+        else None,
         connection_id=connection.pk,
         connector_refusal=refusal,
         audiences=frozenset(token.resource or ()),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from oauth2_provider.views import OAuthProtectedResourceMetadataView
 
 from spark_portal.public_url import MCP_PATH, MCP_PATHS, mcp_resource_url
+from spark_portal.well_known import not_found_response
 
 
 class ProtectedResourceMetadataView(OAuthProtectedResourceMetadataView):
@@ -22,7 +23,7 @@ class ProtectedResourceMetadataView(OAuthProtectedResourceMetadataView):
         if resource_path:
             path = "/" + resource_path.strip("/")
             if path not in MCP_PATHS:
-                raise Http404("No protected resource at that path")
+                return not_found_response(f"no protected resource at {path}; this server's are {', '.join(MCP_PATHS)}")
             self.resource_path = path
         response = super().get(request, *args, **kwargs)
         response["Access-Control-Allow-Origin"] = "*"

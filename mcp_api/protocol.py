@@ -34,6 +34,7 @@ from mcp_types.version import (
 )
 from pydantic import ValidationError
 
+from accounts.scopes import dataset_scope
 from mcp_api.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
 from spark_portal import metrics
@@ -229,8 +230,9 @@ def _dispatch(
             message = f"Unknown tool {typed.params.name!r}; tools: {', '.join(sorted(tools))}"
             reply = error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
             return replace(reply, method=method, tool=typed.params.name)  # counted as tool "other"
-        if not principal.has_scope(tool.scope):
-            raise AuthError("insufficient_scope", status=403, scope=tool.scope)
+        needed = needed_scopes(principal, tool)
+        if not needed <= principal.scopes:
+            raise AuthError("insufficient_scope", status=403, scope=" ".join(sorted(needed)))
         called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)
         body = {"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, called)}
         return Reply(200, body, method, tool.name, "tool_error" if called.is_error else "ok")
@@ -239,6 +241,15 @@ def _dispatch(
         status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
         return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not supported: {method}", status=status)
     return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, result)})
+
+
+def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:
+    """Every scope this call needs: the tool's, and, when the token holds no dataset scope its
+    organization could grant and the tool reads datasets, those datasets' scopes. Named together in one
+    challenge, a client asks for all of them at once instead of answering "no dataset" in a tool result."""
+    if not tool.reads_datasets or principal.datasets or not principal.organization_dataset_codes:
+        return frozenset({tool.scope})
+    return frozenset({tool.scope, *(dataset_scope(code) for code in principal.organization_dataset_codes)})
 
 
 def _session_result(typed: object, method: str, version: str) -> types.Result | dict[str, Any] | None:

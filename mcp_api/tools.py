@@ -76,6 +76,8 @@ class ToolSpec:
     output_model: type[BaseModel]
     handler: Callable[[Principal, Any], Any] = field(repr=False)
     scope: str = TOOLS_SCOPE
+    reads_datasets: bool = True
+    """A token with no dataset scope cannot use it: it is challenged for them (mcp_api.protocol.needed_scopes)."""
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
@@ -195,6 +197,7 @@ LIST_DATASETS = ToolSpec(
     input_model=NoArguments,
     output_model=DatasetList,
     handler=_list_datasets,
+    reads_datasets=False,  # an empty list is its answer
 )
 
 

@@ -11,6 +11,11 @@ urlpatterns = [
     path("mcp", mcp_endpoint, name="endpoint"),
     path("v1/spark-api/mcp", mcp_endpoint, name="endpoint-reference-path"),
     path("openai/mcp", mcp_endpoint, name="endpoint-openai"),
+    # The same endpoints with a trailing slash, which some clients add: served, never redirected
+    # (a redirect would drop a POST's body).
+    path("mcp/", mcp_endpoint),
+    path("v1/spark-api/mcp/", mcp_endpoint),
+    path("openai/mcp/", mcp_endpoint),
     path(
         ".well-known/oauth-protected-resource",
         ProtectedResourceMetadataView.as_view(),

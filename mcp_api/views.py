@@ -12,11 +12,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mcp_api import protocol
 from mcp_api.auth import AuthError, Principal, authenticate
+from mcp_api.metadata import ProtectedResourceMetadataView
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from spark_portal import metrics
 from spark_portal.error_ids import with_request_id
 from spark_portal.public_url import (
     MCP_PATH,
+    MCP_PATH_VARIANTS,
     OPENAI_MCP_PATH,
     REFERENCE_MCP_PATH,
     public_base_url,
@@ -50,17 +52,19 @@ def _header_safe(words: str) -> str:
 
 
 def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
-    code = "insufficient_scope" if error.status == 403 else "invalid_token"
-    description = _header_safe(error.description)
-    parts = [
-        'Bearer realm="spark-mcp"',
-        f'error="{code}"',
-        f'error_description="{description}"',
-        f'resource_metadata="{resource_metadata_url(request, request.path)}"',
-    ]
-    if error.scope:
-        parts.append(f'scope="{error.scope}"')
-    response = JsonResponse({"error": code, "error_description": error.description}, status=error.status)
+    parts = ['Bearer realm="spark-mcp"']
+    body = {"error": "unauthorized", "error_description": error.description}
+    if error.reason != "missing":
+        # RFC 6750 §3.1: a request without credentials gets no error code in the challenge (the body,
+        # which every refusal has, still says what to send).
+        code = "insufficient_scope" if error.status == 403 else "invalid_token"
+        parts += [f'error="{code}"', f'error_description="{_header_safe(error.description)}"']
+        body["error"] = code
+    parts.append(f'resource_metadata="{resource_metadata_url(request, MCP_PATH_VARIANTS[request.path_info])}"')
+    # A 403 names every scope the call needs; a 401 the scopes to ask for: the resource metadata's own.
+    scope = error.scope or " ".join(ProtectedResourceMetadataView().get_scopes_supported())
+    parts.append(f'scope="{_header_safe(scope)}"')
+    response = JsonResponse(body, status=error.status)
     response["WWW-Authenticate"] = ", ".join(parts)
     response["Cache-Control"] = "no-store"
     return response
@@ -169,7 +173,7 @@ def _post(request: HttpRequest) -> HttpResponse:
     request_id = request_id_of(request)
     request.log_fields = _log_fields(principal, message)  # type: ignore[attr-defined]
     try:
-        reply = protocol.handle(message, headers, principal, TOOLSETS[request.path_info], request_id)
+        reply = protocol.handle(message, headers, principal, TOOLSETS[MCP_PATH_VARIANTS[request.path_info]], request_id)
     except AuthError as error:
         return _refused(request, error)
     metrics.mcp_request(reply.method, reply.tool, reply.outcome)

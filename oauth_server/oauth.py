@@ -2,7 +2,8 @@
 
 Extensions, each where DOT offers the hook:
 - `SparkOAuth2Validator`: the organization gates at refresh time, authorization-code replay
-  revokes what the code issued, refresh-family revocations are audited;
+  revokes what the code issued, refresh-family revocations are audited, a refresh token is
+  redeemed once under a row lock and a retry within the grace window gets the same answer;
 - `PolicyMetadataFetcher`: client ID metadata documents must name platform redirect URIs;
 - `AuthorizeView`: PKCE S256 and the resource are checked before consent, the gates before
   consent (a page that says what is wrong and who can fix it), the organization chosen and the
@@ -12,12 +13,20 @@ Registration (RFC 7591/7592) has its own module, `oauth_server.registration`.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
+import hmac
+import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from cryptography.fernet import Fernet, InvalidToken
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,14 +36,20 @@ from django.views.decorators.cache import never_cache
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
-from oauth2_provider.models import Application, RefreshToken
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.gates import admin_fix, member_facts, member_refusal, sentence
 from accounts.models import Membership, Organization, User
-from accounts.scopes import DATASET_SCOPE_PREFIX, names_particular_datasets, organization_scopes
+from accounts.scopes import (
+    DATASET_SCOPE_PREFIX,
+    TOOLS_SCOPE,
+    names_particular_datasets,
+    organization_scopes,
+)
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp, RedeemedCode
@@ -47,7 +62,7 @@ from oauth_server.selectors import (
     live_connection,
 )
 from oauth_server.services import connection_record, tokens_revoke
-from spark_portal.public_url import all_resource_urls, mcp_resource_url
+from spark_portal.public_url import all_resource_urls, canonical_resource, mcp_resource_url
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +114,13 @@ class SparkOAuth2Validator(OAuth2Validator):
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         checksum = _digest(refresh_token)
         before = RefreshToken.objects.filter(token_checksum=checksum).exclude(token_family=None).first()
+        if before is not None and before.revoked is not None and _retry_in_grace(before, refresh_token):
+            # A client that lost the answer to its refresh: it gets that answer again (save_bearer_token).
+            # Any other use of a used refresh token is reuse, which DOT answers by revoking the family.
+            if before.application_id != client.pk:
+                return False
+            request.user, request.refresh_token, request.refresh_token_instance = before.user, refresh_token, before
+            return self._grant_usable(request.user, client)
         live_family = (
             RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).count()
             if before is not None
@@ -115,6 +137,30 @@ class SparkOAuth2Validator(OAuth2Validator):
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
         return self._grant_usable(request.user, client)
 
+    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+        """A refresh token is redeemed once, under a row lock; the answer is kept for the grace window,
+        encrypted with a key only the refresh token's holder can derive, so a retry (a lost answer,
+        or a concurrent refresh that waited on the lock) gets the same pair, and no second pair is
+        ever minted from one refresh token."""
+        presented = getattr(request, "refresh_token_instance", None)  # DOT's, set by validate_refresh_token
+        if request.grant_type != "refresh_token" or not isinstance(presented, RefreshToken):
+            super().save_bearer_token(token, request, *args, **kwargs)
+            return
+        kept = KeptAnswer(request.refresh_token)
+        with transaction.atomic():
+            locked = RefreshToken.objects.select_for_update().get(pk=presented.pk)
+            if locked.revoked is not None:
+                answer = kept.read()
+                if answer is None:
+                    raise oauth_errors.InvalidGrantError(
+                        description="this refresh token was already used; use the newest one, or reconnect",
+                        request=request,
+                    )
+                token.update(answer)
+                return
+            super().save_bearer_token(token, request, *args, **kwargs)
+            kept.write(token)
+
     @staticmethod
     def _grant_usable(user: User, client: Application) -> bool:
         """The member gates and the grant's own (recorded platform published, client's organization)."""
@@ -124,6 +170,55 @@ class SparkOAuth2Validator(OAuth2Validator):
         if member_refusal(member_facts(connection.user, connection.organization), timezone.localdate()) is not None:
             return False
         return grant_refusal(connection) is None
+
+
+def _retry_in_grace(previous: RefreshToken, raw: str) -> bool:
+    """Whether a refresh with the used token `previous` is a retry after a lost answer: within the
+    grace window, the answer still kept, and the pair it issued unused: not refreshed again (its
+    access token is then gone), not revoked, and never presented at the MCP endpoint (which records
+    every access token's first use)."""
+    window = dt.timedelta(seconds=settings.SPARK_REFRESH_GRACE_SECONDS)
+    if not window or previous.revoked is None or previous.revoked <= timezone.now() - window:
+        return False
+    newest = AccessToken.objects.filter(source_refresh_token=previous).first()
+    if newest is None or KeptAnswer(raw).read() is None:
+        return False
+    return not (
+        ConnectedApp.objects.filter(user_id=previous.user_id, application_id=previous.application_id)
+        .filter(revoked_at__isnull=True, last_used_at__gte=newest.created)
+        .exists()
+    )
+
+
+class KeptAnswer:
+    """The token response to one refresh, kept in the shared cache for the refresh grace window.
+
+    Only the raw refresh token opens it: the cache key and the encryption key are HMACs of it, and
+    the database holds nothing but its SHA-256 checksum, from which neither can be derived.
+    """
+
+    FIELDS = ("access_token", "refresh_token", "expires_in", "scope", "token_type")
+
+    def __init__(self, raw_refresh_token: str) -> None:
+        secret = settings.SECRET_KEY.encode()
+        raw = raw_refresh_token.encode()
+        self.cache_key = "refresh-answer:" + hmac.new(secret, b"lookup:" + raw, "sha256").hexdigest()
+        self.fernet = Fernet(base64.urlsafe_b64encode(hmac.new(secret, b"key:" + raw, "sha256").digest()))
+
+    def write(self, token: dict[str, Any]) -> None:
+        answer = {name: token[name] for name in self.FIELDS if name in token}
+        seconds = settings.SPARK_REFRESH_GRACE_SECONDS
+        if seconds:
+            cache.set(self.cache_key, self.fernet.encrypt(json.dumps(answer).encode()).decode(), timeout=seconds)
+
+    def read(self) -> dict[str, Any] | None:
+        sealed = cache.get(self.cache_key)
+        if sealed is None:
+            return None
+        try:
+            return dict(json.loads(self.fernet.decrypt(sealed.encode())))
+        except InvalidToken:
+            return None
 
 
 class PolicyMetadataFetcher(SafeMetadataFetcher):
@@ -166,6 +261,13 @@ class AuthorizeView(AuthorizationView):
             # RFC 8707: bind every token to the MCP endpoint, even for clients that don't say so.
             params["resource"] = mcp_resource_url(request)
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        resources = params.getlist("resource")
+        canonical = [canonical_resource(request, r) or r for r in resources]
+        if canonical != resources:
+            # `…/mcp/` or `HTTPS://HOST/mcp` is this server's resource spelled another way: the grant,
+            # and every token from it, is bound to the canonical spelling the MCP endpoint checks.
+            params.setlist("resource", canonical)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().get(request, *args, **kwargs)
 
     def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], dict[str, Any]]:
@@ -199,6 +301,12 @@ class AuthorizeView(AuthorizationView):
             return super().create_authorization_response(request, scopes, credentials, allow)
         except ValueError:  # the consent form posted back to a URL whose query is not URL encoding
             raise _not_url_encoding() from None
+
+    def redirect(self, redirect_to: str, application: Application | None) -> HttpResponse:
+        """Every redirect back to the client carries `iss` (RFC 9207), errors included: DOT adds it
+        to successful responses only, and clients following MCP 2026-07-28 reject a response without it."""
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        return super().redirect(_with_iss(redirect_to, issuer), application)
 
     @staticmethod
     def _refuse(description: str, redirect_uri: str | None, state: str | None, error: str = "") -> OAuthToolkitError:
@@ -275,6 +383,10 @@ class AuthorizeView(AuthorizationView):
         assert organization is not None  # _gate refuses a user without one
         requested = context.get("scopes") or []
         scopes, follows = consent_scopes(organization, requested)
+        if requested and not scopes:
+            # Nothing to consent to: tell the assistant (it may ask again for other scopes), not a page.
+            error = _no_granted_scope(organization, context.get("redirect_uri"), context.get("state"))
+            return self.error_response(error, application)
         context.update(
             organizations=organizations,
             organization=organization,
@@ -306,12 +418,8 @@ class AuthorizeView(AuthorizationView):
             return self._refused(words, application, organization, status=400)
         scopes, follows = consent_scopes(organization, (form.cleaned_data.get("scope") or "").split())
         if form.cleaned_data.get("allow") and not scopes:
-            words = {
-                "title": "Nothing to allow",
-                "fix": "",
-                "message": f"None of the access this assistant asks for is available to {organization.name}.",
-            }
-            return self._refused(words, application, organization)
+            error = _no_granted_scope(organization, form.cleaned_data["redirect_uri"], form.cleaned_data.get("state"))
+            return self.error_response(error, application)
         form.cleaned_data["scope"] = " ".join(scopes)
         if form.cleaned_data.get("allow") and scopes:
             connection_record(
@@ -366,6 +474,13 @@ _CLIENT_FIX = (
 )
 
 
+def _no_granted_scope(organization: Organization, redirect_uri: str | None, state: str | None) -> OAuthToolkitError:
+    """invalid_scope back to the client: none of the scopes asked for is one the organization has."""
+    description = f"none of the requested scopes is available to {organization.name}; ask for {TOOLS_SCOPE}"
+    error = oauth_errors.InvalidScopeError(description=description, state=state)
+    return OAuthToolkitError(error=error, redirect_uri=redirect_uri)
+
+
 def _not_url_encoding() -> FatalClientError:
     """Fatal: the error page, not a redirect back to the client."""
     error = oauth_errors.InvalidRequestFatalError(description="the query string is not valid URL encoding")
@@ -374,3 +489,10 @@ def _not_url_encoding() -> FatalClientError:
 
 def _host(uri: str) -> str:
     return urlsplit(uri).netloc
+
+
+def _with_iss(uri: str, issuer: str) -> str:
+    """`uri` with exactly one `iss` query parameter, the issuer's (one already there is replaced)."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("iss", issuer)])))

@@ -5,7 +5,7 @@ once, safely, and checked against the server's policy before DOT sees it:
 - size: the body, the number and length of redirect URIs, the length of every string;
 - shape: top-level values are strings, numbers, booleans or lists of strings (nothing nested);
 - what is advertised: grant types, response types and token endpoint authentication methods;
-- the platform redirect policy (Claude, ChatGPT, Copilot Studio or a loopback address);
+- the platform redirect policy (`oauth_server.platforms.PLATFORMS`);
 - a registration update (PUT) may not move a client to another platform;
 - new registrations are rate-limited per client address and platform.
 """
@@ -114,7 +114,8 @@ def check_policy(data: dict[str, Any]) -> Platform:
             raise Refused(
                 f"{key} {', '.join(unsupported)} is not supported; this server supports {', '.join(sorted(allowed))}"
             )
-    platform = platform_for_redirect_uris(uris)
+    name = data.get("client_name")
+    platform = platform_for_redirect_uris(uris, name if isinstance(name, str) else "")
     assert platform is not None  # the redirect policy admits one platform per client
     return platform
 

@@ -22,7 +22,7 @@ from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uri
 
 
 def application_platform(application: Application) -> Platform | None:
-    return platform_for_redirect_uris(application.redirect_uris.split())
+    return platform_for_redirect_uris(application.redirect_uris.split(), application.name)
 
 
 def connector_refusal(organization: Organization, platform: Platform | None) -> str | None:

@@ -4,6 +4,9 @@
   without its boundary) is an `invalid_request` (oauthlib or Django would raise on it).
 - A grant type this server does not advertise is `unsupported_grant_type` before DOT reads the
   fields of that grant (its device-code branch reads a field it never checked for).
+- A `resource` naming the MCP endpoint in another spelling (`…/mcp/`, `HTTPS://HOST/mcp`) is read
+  as the canonical one, as at the authorization endpoint.
+- A failed client authentication (401) is challenged with `Basic`, not oauthlib's `Bearer`.
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
 """
@@ -16,13 +19,17 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from oauth2_provider import views as dot
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import urldecode
 
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
+from spark_portal.public_url import MCP_PATHS, canonical_resource
+from spark_portal.well_known import AUTHORIZATION_SERVER_METADATA_PATH, not_found_response
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
+CLIENT_REALM = "spark-oauth"
 
 
 def _malformed(request: HttpRequest) -> JsonResponse | None:
@@ -38,12 +45,32 @@ def _malformed(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _canonical_resources(request: HttpRequest) -> None:
+    """Each `resource` that names this server's MCP endpoint in another spelling (a trailing slash,
+    an uppercase scheme or host) is replaced by the canonical one the grant was bound to."""
+    resources = request.POST.getlist("resource")
+    canonical = [canonical_resource(request, r) or r for r in resources]
+    if canonical != resources:
+        post = request.POST.copy()
+        post.setlist("resource", canonical)
+        request.POST = post  # type: ignore[assignment]  # what DOT reads the body from (OAuthLibCore.extract_body)
+
+
+def _client_challenge(response: HttpResponse) -> HttpResponse:
+    """A failed client authentication (401) is challenged in the scheme clients authenticate with
+    here, HTTP Basic (RFC 6749 §5.2); oauthlib's challenge says Bearer, which is for access tokens."""
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = f'Basic realm="{CLIENT_REALM}"'
+    return response
+
+
 class TokenView(dot.TokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _malformed(request):
             return refused
+        _canonical_resources(request)
         grant = request.POST.get("grant_type")
-        response = self._answer(request, grant, *args, **kwargs)
+        response = _client_challenge(self._answer(request, grant, *args, **kwargs))
         metrics.oauth_token(grant, response.status_code)
         return response
 
@@ -63,18 +90,25 @@ class TokenView(dot.TokenView):
 
 class RevokeTokenView(dot.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _malformed(request) or super().post(request, *args, **kwargs)
+        return _malformed(request) or _client_challenge(super().post(request, *args, **kwargs))
 
 
 class ServerMetadataView(dot.OAuthServerMetadataView):
-    """RFC 8414 metadata, plus the jwt-bearer grant and the ID-JAG grant profile it accepts."""
+    """RFC 8414 metadata, plus the jwt-bearer grant and the ID-JAG grant profile it accepts; the same
+    document at the path form for an MCP path (`/.well-known/oauth-authorization-server/mcp`)."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, resource_path: str = "", **kwargs: Any) -> HttpResponse:
+        if resource_path and "/" + resource_path.strip("/") not in MCP_PATHS:
+            return not_found_response(
+                f"no metadata at this path; this server's is at {AUTHORIZATION_SERVER_METADATA_PATH}"
+            )
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         if JWT_BEARER not in data["grant_types_supported"]:
             data["grant_types_supported"].append(JWT_BEARER)
         data["authorization_grant_profiles_supported"] = [PROFILE]
+        # DOT reads an issuer with a path out of the path form; ours has none, whichever URL was asked.
+        data["issuer"] = oauth2_settings.oauth2_authorization_server_issuer(request)
         extended = JsonResponse(data)
         extended["Access-Control-Allow-Origin"] = "*"
         return extended

@@ -38,7 +38,7 @@ from insights.services import saved_audience_create
 from oauth_server import selectors as oauth_selectors
 from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
-from oauth_server.platforms import Platform
+from oauth_server.platforms import SPECS, Platform
 from orgadmin.services import connector_remove as remove_connector
 from orgadmin.services import organization_impact, platform_impact
 from spark_portal.public_url import mcp_resource_url, public_base_url
@@ -49,7 +49,7 @@ def home(request: AuthenticatedRequest, organization: Organization) -> HttpRespo
     context = {
         "organization": organization,
         "publications": [
-            (platform, publication, platform_impact(organization, platform))
+            (SPECS[platform], publication, platform_impact(organization, platform))
             for platform, publication in oauth_selectors.publications(organization)
         ],
         "clients": oauth_selectors.organization_clients(organization),

@@ -19,6 +19,9 @@ _RESOURCE_FAMILY = {
     REFERENCE_MCP_PATH: (MCP_PATH, REFERENCE_MCP_PATH),
     OPENAI_MCP_PATH: (OPENAI_MCP_PATH,),
 }
+# Each MCP path with its trailing-slash twin: both are served, and name the same resource.
+MCP_PATH_VARIANTS = {**{p: p for p in MCP_PATHS}, **{p + "/": p for p in MCP_PATHS}}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def public_base_url(request: HttpRequest) -> str:
@@ -53,7 +56,30 @@ def mcp_resource_url(request: HttpRequest, path: str = MCP_PATH) -> str:
 def resource_urls_for_path(request: HttpRequest, path: str) -> frozenset[str]:
     """Resource identifiers a token may carry to be accepted at `path` (its audience family)."""
     base = public_base_url(request)
-    return frozenset(base + p for p in _RESOURCE_FAMILY.get(path, ()))
+    return frozenset(base + p for p in _RESOURCE_FAMILY.get(MCP_PATH_VARIANTS.get(path, path), ()))
+
+
+def canonical_resource(request: HttpRequest, uri: str) -> str | None:
+    """This server's canonical MCP resource that `uri` names, or None when it names another.
+
+    Clients spell one resource several ways: `…/mcp/`, `HTTPS://Spark.Example/mcp`, `:443`. Scheme
+    and host compare without case (RFC 3986 §6.2.2.1), a default port is no port (§6.2.3) and one
+    trailing slash is dropped; the path's case, a query or a fragment still make another resource.
+    """
+    try:
+        parts, base = urlsplit(uri), urlsplit(public_base_url(request))
+        port, base_port = parts.port, base.port
+    except ValueError:
+        return None
+    if parts.query or parts.fragment or "#" in uri or "?" in uri or parts.username or parts.password:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme != base.scheme.lower() or parts.hostname != base.hostname:
+        return None
+    if (port or _DEFAULT_PORTS.get(scheme)) != (base_port or _DEFAULT_PORTS.get(scheme)):
+        return None
+    path = MCP_PATH_VARIANTS.get(parts.path)
+    return public_base_url(request) + path if path else None
 
 
 def all_resource_urls(request: HttpRequest) -> frozenset[str]:

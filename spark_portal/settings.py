@@ -399,7 +399,9 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its whole family
     # http only for loopback redirects (RFC 8252, local tools); oauth_server.platforms enforces that.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # Private-use schemes (RFC 8252 §7.1) of the platforms in oauth_server.platforms.PLATFORMS: the
+    # platform policy accepts only each platform's exact URIs in them.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "cursor"],
     "ALLOW_LOCALHOST_LOOPBACK": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_IDLE_SECONDS", 30 * 24 * 3600),
@@ -420,6 +422,11 @@ OAUTH2_PROVIDER = {
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
 }
+# A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
+# the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
+# REFRESH_TOKEN_GRACE_PERIOD_SECONDS: DOT answers a retry with the stored token, which hashed storage
+# no longer has (its check E001 refuses the combination); ours keeps the answer itself, encrypted.
+SPARK_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 60)
 # W008 warns that http redirect URIs are allowed at all; ours are loopback-only (RFC 8252), which
 # oauth_server.platforms enforces and tests/oauth_server/test_registration.py proves.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]

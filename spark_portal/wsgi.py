@@ -27,9 +27,9 @@ class SparkWSGIHandler(WSGIHandler):
         super().__init__()
         from mcp_api.views import lean_mcp_endpoint
         from ops.middleware import GetResponse, RequestLogMiddleware
-        from spark_portal.public_url import MCP_PATHS
+        from spark_portal.public_url import MCP_PATH_VARIANTS
 
-        self._mcp_paths = frozenset(MCP_PATHS)
+        self._mcp_paths = frozenset(MCP_PATH_VARIANTS)  # `/mcp` and `/mcp/`: clients add the slash
         self._mcp_chain = convert_exception_to_response(
             RequestLogMiddleware(cast(GetResponse, convert_exception_to_response(lean_mcp_endpoint)))
         )

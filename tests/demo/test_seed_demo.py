@@ -10,6 +10,7 @@ from django.core.management import call_command
 from accounts.models import EmailDomain, Membership, Organization, User
 from catalog.models import Dataset
 from oauth_server.models import ConnectorPublication
+from oauth_server.platforms import Platform
 
 
 @pytest.mark.django_db
@@ -41,5 +42,5 @@ def test_seed_demo_generates_a_password_when_none_given() -> None:
 def test_seed_demo_publishes_every_connector_for_acme_and_none_for_globex() -> None:
     call_command("seed_demo", "--password", "demo-password-1", stdout=StringIO())
     acme = ConnectorPublication.objects.filter(organization__slug="acme", published=True)
-    assert sorted(acme.values_list("platform", flat=True)) == ["chatgpt", "claude", "copilot", "custom"]
+    assert sorted(acme.values_list("platform", flat=True)) == sorted(Platform.values)
     assert not ConnectorPublication.objects.filter(organization__slug="globex", published=True).exists()

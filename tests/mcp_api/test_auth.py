@@ -38,8 +38,21 @@ def test_valid_token_lists_datasets(client: Client, world: World) -> None:
     assert [d["code"] for d in result["structuredContent"]["datasets"]] == ["ds-core", "ds-usa-deep"]
 
 
-def test_missing_header(client: Client, world: World) -> None:
-    _refused(rpc(client, "tools/list", token=None), "missing Authorization header")
+def test_missing_header_is_a_challenge_without_an_error_code_naming_the_scopes(client: Client, world: World) -> None:
+    # RFC 6750 §3.1: a request with no credentials gets no error code; the scope says what to ask for.
+    response = rpc(client, "tools/list", token=None)
+    params = challenge(response)
+    assert response.status_code == 401
+    assert ("error" in params, "error_description" in params) == (False, False)
+    assert params["resource_metadata"] == "http://testserver/.well-known/oauth-protected-resource/mcp"
+    assert "insights:read" in params["scope"].split()
+    assert response.json()["error"] == "unauthorized"
+    assert "missing Authorization header" in response.json()["error_description"]
+
+
+def test_every_401_names_the_scopes_to_ask_for(client: Client, world: World) -> None:
+    params = _refused(call_tool(client, "not-a-spark-token", "list_datasets"), "unknown")
+    assert "insights:read" in params["scope"].split()
 
 
 def test_token_in_query_string_is_refused(client: Client, world: World) -> None:
@@ -155,6 +168,16 @@ def test_insufficient_scope_is_403_naming_the_scope(client: Client, world: World
     assert rpc(client, "tools/list", {}, token=token.secret).status_code == 200
     params = _refused(call_tool(client, token.secret, "list_datasets"), "lacks the scope", status=403)
     assert params["scope"] == "insights:read"
+
+
+def test_a_token_without_dataset_scopes_is_challenged_for_every_scope_the_call_needs(
+    client: Client, world: World
+) -> None:
+    # Not a tool result telling the person to ask their admin: the organization has the datasets,
+    # the token lacks them, and the client can ask for them.
+    token = issue(world.member, world.acme, scopes=["insights:read"])
+    params = _refused(call_tool(client, token.secret, "chat_gwi", {"prompt": "Gen Z streaming"}), "lacks", 403)
+    assert params["scope"] == "dataset:ds-core dataset:ds-usa-deep insights:read"
 
 
 def test_one_organizations_data_never_reaches_anothers_token(client: Client, world: World) -> None:

@@ -208,3 +208,9 @@ def test_public_url_setting_wins(client: Client, settings, world: World) -> None
 
 def test_accept_header_constant() -> None:
     assert "application/json" in JSON_ACCEPT
+
+
+@pytest.mark.parametrize("path", ["/mcp/", "/v1/spark-api/mcp/", "/openai/mcp/"])
+def test_the_endpoints_answer_with_a_trailing_slash(world: World, path: str) -> None:
+    token = issue(world.member, world.acme).secret
+    assert rpc(Client(), "tools/list", token=token, path=path).status_code == 200

@@ -78,3 +78,12 @@ def test_lean_path_refuses_bad_tokens_and_get(world: World) -> None:
 def test_other_paths_keep_the_full_stack(world: World) -> None:
     status, headers, _ = _call(SparkWSGIHandler(), method="GET", path="/settings/")
     assert status.startswith("302") and "/auth/login/" in headers["Location"]
+
+
+def test_lean_path_serves_the_trailing_slash_too(world: World) -> None:
+    handler = SparkWSGIHandler()
+    token = issue(world.member, world.acme).secret
+    statuses = [
+        _call(handler, token=token, path=path)[0][:3] for path in ("/mcp/", "/v1/spark-api/mcp/", "/openai/mcp/")
+    ]
+    assert statuses == ["200", "200", "200"]

@@ -305,3 +305,29 @@ def test_a_token_request_whose_query_is_not_url_encoding_is_refused_cleanly(db: 
 def test_a_multipart_body_without_its_boundary_is_refused_cleanly(db: None, path: str) -> None:
     response = Client().post(path, data=b"x", content_type="multipart/form-data")
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke/"])
+def test_a_wrong_client_secret_over_basic_gets_a_basic_challenge(
+    published: World, acme_copilot: tuple[Application, str], path: str
+) -> None:
+    # RFC 6749 §5.2: a client that authenticated with the Authorization header gets 401 and a
+    # challenge in the scheme it used.
+    application, secret = acme_copilot
+    response = Client().post(
+        path,
+        data={"grant_type": "refresh_token", "refresh_token": "x", "token": "x"},
+        HTTP_AUTHORIZATION=_basic(application.client_id, secret + "wrong"),
+    )
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith('Basic realm="spark-oauth"')
+
+
+def test_a_wrong_client_secret_in_the_body_gets_a_basic_challenge_too(
+    published: World, acme_copilot: tuple[Application, str]
+) -> None:
+    # A 401 must carry a challenge (RFC 9110 §15.5.2); client authentication is never Bearer.
+    application, secret = acme_copilot
+    data = {"grant_type": "refresh_token", "refresh_token": "x", "client_id": application.client_id}
+    response = Client().post("/oauth/token/", data={**data, "client_secret": secret + "wrong"})
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, 'Basic realm="spark-oauth"')

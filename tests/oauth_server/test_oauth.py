@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from audit.models import AuditEvent
@@ -13,12 +16,16 @@ from oauth_server.models import ConnectedApp
 from tests.factories import World
 from tests.mcp_api.helpers import call_tool, challenge
 from tests.oauth_server.oauth_helpers import (
+    HIDDEN,
+    LOOPBACK,
     MCP,
+    Flow,
     code_from,
     connect,
     consent,
     exchange,
     new_flow,
+    pkce,
     refresh,
 )
 
@@ -154,6 +161,30 @@ def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(browser
     assert AuditEvent.objects.filter(action="grant.refresh_family_revoked").exists()
 
 
+def test_a_refresh_retried_after_a_lost_answer_gets_the_same_pair(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    first = connect(browser, flow)
+    lost = refresh(browser, flow, first["refresh_token"]).json()  # the answer never reached the client
+    retry = refresh(browser, flow, first["refresh_token"])
+    assert retry.status_code == 200
+    assert (retry.json()["access_token"], retry.json()["refresh_token"]) == (
+        lost["access_token"],
+        lost["refresh_token"],
+    )
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
+    assert call_tool(Client(), lost["access_token"], "list_datasets").status_code == 200
+    assert refresh(browser, flow, lost["refresh_token"]).status_code == 200  # the grant lives on
+
+
+def test_a_refresh_retried_after_the_grace_window_revokes_the_family(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    first = connect(browser, flow)
+    second = refresh(browser, flow, first["refresh_token"]).json()
+    RefreshToken.objects.filter(revoked__isnull=False).update(revoked=timezone.now() - dt.timedelta(seconds=61))
+    assert refresh(browser, flow, first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(browser, flow, second["refresh_token"]).status_code == 400
+
+
 def test_refresh_is_refused_when_a_gate_closes(browser: Client, published: World) -> None:
     flow = new_flow(browser)
     tokens = connect(browser, flow)
@@ -253,3 +284,108 @@ def test_consent_post_with_a_tampered_resource_is_refused(browser: Client, publi
     fields.update(allow="Authorize", resource="https://other.example/mcp")
     response = browser.post(flow.authorize_url(), data=fields)
     assert response.status_code == 400 and not ConnectedApp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "override"),
+    [
+        ("invalid_request", {"code_challenge": None, "code_challenge_method": None}),  # missing PKCE
+        ("invalid_scope", {"scope": "no-such-scope"}),
+        ("invalid_target", {"resource": "https://evil.example/mcp"}),
+        ("unauthorized_client", {"response_type": "token"}),  # the implicit grant, which no client may use
+    ],
+)
+def test_error_redirects_carry_iss(browser: Client, published: World, error: str, override: dict[str, None]) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(**override))
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert (query["error"], query["state"], query["iss"]) == ([error], [flow.state], ["http://testserver"])
+
+
+def test_access_denied_carries_iss(browser: Client, published: World) -> None:
+    denied = consent(browser, new_flow(browser).authorize_url(), allow=False)
+    query = parse_qs(urlsplit(denied["Location"]).query)
+    assert (query["error"], query["iss"]) == (["access_denied"], ["http://testserver"])
+
+
+def test_only_scopes_the_organization_lacks_redirect_back_with_invalid_scope(browser: Client, published: World) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(scope="dataset:ds-gaming"))  # Globex's dataset, not Acme's
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert (query["error"], query["state"], query["iss"]) == (["invalid_scope"], [flow.state], ["http://testserver"])
+    assert "Acme" in query["error_description"][0]
+
+
+def test_a_consent_post_with_only_lacking_scopes_redirects_back_with_invalid_scope(
+    browser: Client, published: World
+) -> None:
+    flow = new_flow(browser)
+    page = browser.get(flow.authorize_url())
+    fields = {name: value for name, value in HIDDEN.findall(page.content.decode())}
+    response = browser.post(flow.authorize_url(), data={**fields, "scope": "dataset:ds-gaming", "allow": "Authorize"})
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_scope"]
+    assert not ConnectedApp.objects.exists()
+
+
+@pytest.mark.parametrize("spelling", ["http://testserver/mcp/", "HTTP://TESTSERVER/mcp", "http://testserver:80/mcp/"])
+def test_the_resource_spelled_another_way_binds_the_canonical_one(
+    browser: Client, published: World, spelling: str
+) -> None:
+    flow = new_flow(browser)
+    first = browser.get(flow.authorize_url(resource=spelling))
+    assert first.status_code == 302 and "resource=http%3A%2F%2Ftestserver%2Fmcp&" in first["Location"] + "&"
+    tokens = exchange(browser, flow, code_from(consent(browser, first["Location"])), resource=spelling)
+    assert AccessToken.objects.get(user__isnull=False).resource == [MCP]
+    assert call_tool(Client(), tokens.json()["access_token"], "list_datasets").status_code == 200
+
+
+@pytest.mark.parametrize("other", ["http://testserver/MCP", "http://testserver/mcp//", "http://testserver/mcp?x=1"])
+def test_another_path_is_still_another_resource(browser: Client, published: World, other: str) -> None:
+    flow = new_flow(browser)
+    response = browser.get(flow.authorize_url(resource=other))
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_target"]
+
+
+def test_token_register_and_revoke_answer_without_the_trailing_slash(browser: Client, published: World) -> None:
+    body = {"redirect_uris": [LOOPBACK], "client_name": "No slash", "token_endpoint_auth_method": "none"}
+    registered = Client().post("/oauth/register", data=json.dumps(body), content_type="application/json")
+    assert registered.status_code == 201
+    verifier, challenge_ = pkce()
+    flow = Flow(registered.json()["client_id"], LOOPBACK, verifier, challenge_, "s")
+    code = code_from(consent(browser, flow.authorize_url()))
+    token = browser.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": LOOPBACK,
+            "client_id": flow.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert token.status_code == 200
+    revoked = browser.post("/oauth/revoke", data={"token": token.json()["access_token"], "client_id": flow.client_id})
+    assert (revoked.status_code, AccessToken.objects.filter(user__isnull=False).exists()) == (200, False)
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/v1/spark-api/mcp", "/openai/mcp/"])
+def test_authorization_server_metadata_answers_at_the_mcp_path_form(client: Client, world: World, path: str) -> None:
+    root = client.get("/.well-known/oauth-authorization-server").json()
+    assert client.get(f"/.well-known/oauth-authorization-server{path}").json() == root
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/openid-configuration",
+        "/.well-known/openid-configuration/mcp",
+        "/mcp/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/elsewhere",
+        "/.well-known/oauth-protected-resource/elsewhere",
+        "/.well-known/security.txt",
+    ],
+)
+def test_every_unknown_discovery_path_is_a_json_404(client: Client, world: World, path: str) -> None:
+    response = client.get(path)
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json()["error"] == "not_found"

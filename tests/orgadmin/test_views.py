@@ -11,6 +11,7 @@ from oauth2_provider.models import Application, RefreshToken
 from accounts.models import AccessStatus
 from audit.models import AuditEvent
 from oauth_server.models import ConnectorPublication, OrganizationClient
+from oauth_server.platforms import Platform
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 from tests.oauth_server.oauth_helpers import code_from, connect, consent, exchange, new_flow, pkce
@@ -62,7 +63,7 @@ def test_org_pages_are_for_that_orgs_admins_only(browser: Client, published: Wor
         assert client.get("/org/acme/audit/").status_code == 404
         assert client.post("/org/acme/connectors/custom/unpublish/").status_code == 404
         assert client.post("/org/acme/access/end/").status_code == 404
-    assert ConnectorPublication.objects.filter(organization=published.acme, published=True).count() == 4
+    assert ConnectorPublication.objects.filter(organization=published.acme, published=True).count() == len(Platform)
     published.acme.refresh_from_db()
     assert published.acme.access_status == AccessStatus.CONTRACT
 
