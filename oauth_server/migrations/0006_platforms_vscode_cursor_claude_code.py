@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0004_id_jag'),
+        ('connectors', '0005_connected_app_all_datasets'),
     ]
 
     operations = [
