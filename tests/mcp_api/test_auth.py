@@ -174,8 +174,9 @@ def test_a_token_without_dataset_scopes_is_challenged_for_every_scope_the_call_n
     client: Client, world: World
 ) -> None:
     # Not a tool result telling the person to ask their admin: the organization has the datasets,
-    # the token lacks them, and the client can ask for them.
-    token = issue(world.member, world.acme, scopes=["insights:read"])
+    # the token (narrowed to none of them; one naming no dataset follows the organization) lacks
+    # them, and the client can ask for them.
+    token = issue(world.member, world.acme, scopes=["insights:read"], all_datasets=False)
     params = _refused(call_tool(client, token.secret, "chat_gwi", {"prompt": "Gen Z streaming"}), "lacks", 403)
     assert params["scope"] == "dataset:ds-core dataset:ds-usa-deep insights:read"
 
