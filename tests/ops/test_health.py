@@ -13,6 +13,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 from django.test import Client
 
+from insights import store
 from ops import health
 from tests.factories import World
 
@@ -58,7 +59,9 @@ def test_healthz_answers_without_the_database(client: Client) -> None:
 def test_ready_when_everything_is_there(client: Client, world: World, survey_data: str) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ready"}
+    served = {code: store.current_version(code) for code in ("ds-core", "ds-gaming", "ds-usa-deep")}
+    assert response.json() == {"status": "ready", "data_versions": served}
+    assert all(served.values())
 
 
 def test_not_ready_when_an_assigned_dataset_has_no_data(
