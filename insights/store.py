@@ -33,10 +33,10 @@ from django.conf import settings
 
 from spark_portal import metrics
 from survey import versions
-from survey.shared import SharedStore
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec
 from survey.data import DEFINITION, SurveyData, load
 from survey.generator import generate
+from survey.shared import SharedStore
 from survey.versions import VersionMissing
 
 if TYPE_CHECKING:  # the importer (and pyreadstat) load only in the import command

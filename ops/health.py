@@ -116,4 +116,3 @@ def readiness(alias: str = "default") -> tuple[list[str], dict[str, str | None]]
         return migration_problems(connection) + dataset_problems(codes), served_versions(codes)
     except DatabaseError as error:
         return [f"database: query failed ({type(error).__name__})"], {}
-

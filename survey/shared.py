@@ -17,6 +17,7 @@ is active: publishing replaces it (one atomic write), the last publisher wins.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,13 +25,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import obstore
-from obstore.store import LocalStore, from_url
+from obstore.store import LocalStore, S3Store
 
 from survey.versions import is_version_id, made_at
+
+if TYPE_CHECKING:  # typed dictionaries of obstore's stubs only
+    from obstore.store import ClientConfig, S3Config
 
 MANIFEST = "MANIFEST.json"
 DATASETS = "datasets"
@@ -75,17 +79,18 @@ class SharedStore:
         self.url = url
         parts = urlsplit(url)
         self.local: Path | None = Path(parts.path) if parts.scheme == "file" else None
+        self.store: LocalStore | S3Store
         if self.local is not None:
-            self.store: Any = LocalStore(self.local, mkdir=True)
+            self.store = LocalStore(self.local, mkdir=True)
             return
-        options: dict[str, Any] = {"timeout": f"{timeout_seconds}s", "connect_timeout": "5s"}
-        config: dict[str, str] = {}
+        options: ClientConfig = {"timeout": f"{timeout_seconds}s", "connect_timeout": "5s"}
+        config: S3Config = {}
         if endpoint:
             config["endpoint"] = endpoint
             options["allow_http"] = endpoint.startswith("http://")
         if region:
             config["region"] = region
-        self.store = from_url(url, client_options=options, **config)
+        self.store = S3Store.from_url(url, config=config, client_options=options)
 
     def describe(self) -> str:
         """Where the store is, for people (never credentials: those are not in the URL)."""
@@ -184,10 +189,8 @@ class SharedStore:
 
     def _remove(self, code: str, version_id: str) -> None:
         prefix = f"{DATASETS}/{code}/{version_id}"
-        try:
+        with contextlib.suppress(FileNotFoundError):  # an upload that never finished has none
             obstore.delete(self.store, f"{prefix}/{MANIFEST}")  # first: it is no longer whole
-        except FileNotFoundError:  # an upload that never finished
-            pass
         paths = [str(meta["path"]) for meta in _objects(self.store, prefix)]
         if paths:
             obstore.delete(self.store, paths)
@@ -201,7 +204,5 @@ def _objects(store: Any, prefix: str) -> Iterable[Any]:
 
 
 def _remove_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # not empty, or already gone
         os.rmdir(folder)
-    except OSError:
-        pass

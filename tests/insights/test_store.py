@@ -169,7 +169,7 @@ def two_hosts(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_a_build_on_one_server_is_pulled_by_another(two_hosts: tuple[Path, Path], settings) -> None:  # type: ignore[no-untyped-def]
-    a, b = two_hosts
+    _, b = two_hosts
     built = store.build("ds-gaming", 2_000, seed=4)
     settings.SPARK_INSIGHTS_DIR = str(b)
     assert not store.is_built("ds-gaming")

@@ -14,8 +14,8 @@ from django.db.utils import ConnectionHandler
 from django.test import Client
 
 from insights import store
-from survey.shared import SharedStore
 from ops import health
+from survey.shared import SharedStore
 from tests.factories import World
 
 

@@ -72,7 +72,7 @@ def test_a_file_that_does_not_match_its_manifest_is_refused(hub: SharedStore, tm
     obstore.put(hub.store, f"datasets/ds-x/{version}/weight.npy", b"truncated")
     pulled = tmp_path / "pulled"
     pulled.mkdir()
-    with pytest.raises(StoreProblem, match="weight.npy .* does not match its manifest"):
+    with pytest.raises(StoreProblem, match=r"weight\.npy .* does not match its manifest"):
         hub.download("ds-x", version, pulled)
 
 
@@ -100,3 +100,15 @@ def test_an_upload_that_may_still_be_under_way_is_kept(hub: SharedStore, tmp_pat
     assert hub.prune("ds-x", HOUR, now=T0 + 3.5 * HOUR) == []
     assert hub.prune("ds-x", HOUR, now=T0 + 4 * HOUR) == [uploading]  # abandoned
     assert hub.version_ids("ds-x") == [live]
+
+
+def test_a_manifest_cannot_write_outside_the_folder_it_is_pulled_into(hub: SharedStore, tmp_path: Path) -> None:
+    version = versions.new_id(T0)
+    hub.upload("ds-x", version, _version(tmp_path / "made", 1))
+    manifest = {"files": {"../../escaped.npy": {"size": 1, "sha256": "0" * 64}}}
+    obstore.put(hub.store, f"datasets/ds-x/{version}/{MANIFEST}", json.dumps(manifest).encode())
+    pulled = tmp_path / "deep" / "pulled"
+    pulled.mkdir(parents=True)
+    with pytest.raises(Exception):  # noqa: B017 (the store refuses the path, or the digest differs)
+        hub.download("ds-x", version, pulled)
+    assert [p for p in tmp_path.rglob("escaped.npy") if p.parent != pulled] == []
