@@ -163,14 +163,17 @@ def _publish(code: str, save: Callable[[Path], None]) -> str:
     nothing changed anywhere: the version made here is removed and the error raised."""
     where = folder(code)
     version = versions.make(where, save, versions.new_id())
+    hub = shared()
     try:
-        hub = shared()
         hub.upload(code, version, versions.path(where, version))
-        hub.set_current(code, version)
+        # The switch holds the host's sync lock: a worker here that read the pointer just before it
+        # moved cannot then switch this host back to the version it read.
+        with _host_lock(root(), wait=True):
+            hub.set_current(code, version)
+            versions.publish(where, version)
     except BaseException:
         versions.discard(where, version)
         raise
-    versions.publish(where, version)
     prune(code)
     prune_shared(code)
     return version
