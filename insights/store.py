@@ -232,16 +232,17 @@ def forget() -> None:
 
 # --- the shared store, and pulling from it ------------------------------------------------------
 
-_stores: dict[tuple[str, str, str], SharedStore] = {}
+_stores: dict[tuple[int, str, str, str], SharedStore] = {}
 
 
 def shared() -> SharedStore:
-    """The shared data store (`SPARK_DATA_STORE`; by default a folder inside SPARK_INSIGHTS_DIR)."""
+    """The shared data store (`SPARK_DATA_STORE`; by default a folder inside SPARK_INSIGHTS_DIR).
+    One client per process: a forked worker makes its own (an HTTP client is not fork-safe)."""
     url = settings.SPARK_DATA_STORE or (root() / LOCAL_STORE).absolute().as_uri()
-    key = (url, settings.SPARK_DATA_STORE_ENDPOINT, settings.SPARK_DATA_STORE_REGION)
+    key = (os.getpid(), url, settings.SPARK_DATA_STORE_ENDPOINT, settings.SPARK_DATA_STORE_REGION)
     held = _stores.get(key)
     if held is None:
-        held = _stores[key] = SharedStore(url, endpoint=key[1], region=key[2])
+        held = _stores[key] = SharedStore(url, endpoint=key[2], region=key[3])
     return held
 
 
