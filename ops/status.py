@@ -37,6 +37,7 @@ LIBRARIES = (
     "gunicorn",
     "psycopg",
     "prometheus-client",
+    "obstore",
 )
 
 
