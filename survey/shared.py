@@ -104,8 +104,24 @@ class SharedStore:
         manifest = {"files": {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files}}
         prefix = f"{DATASETS}/{code}/{version_id}"
         for file in files:
-            obstore.put(self.store, f"{prefix}/{file.name}", file)
+            if not self._link(file, prefix):
+                obstore.put(self.store, f"{prefix}/{file.name}", file)
         obstore.put(self.store, f"{prefix}/{MANIFEST}", json.dumps(manifest).encode())
+
+    def _link(self, file: Path, prefix: str) -> bool:
+        """In a folder store on the same file system, a hard link instead of a copy (a version's files
+        are never written again), so one server's default store does not double its data on disk."""
+        if self.local is None:
+            return False
+        target = self.local / prefix / file.name
+        temporary = target.with_name(f".{file.name}.{os.getpid()}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(file, temporary)
+        except OSError:  # another file system: copy
+            return False
+        os.replace(temporary, target)
+        return True
 
     def set_current(self, code: str, version_id: str, now: dt.datetime | None = None) -> None:
         moment = (now or dt.datetime.now(dt.UTC)).isoformat()

@@ -112,3 +112,13 @@ def test_a_manifest_cannot_write_outside_the_folder_it_is_pulled_into(hub: Share
     with pytest.raises(Exception):  # noqa: B017 (the store refuses the path, or the digest differs)
         hub.download("ds-x", version, pulled)
     assert [p for p in tmp_path.rglob("escaped.npy") if p.parent != pulled] == []
+
+
+def test_a_folder_store_on_the_same_disk_links_the_files_instead_of_copying_them(tmp_path: Path) -> None:
+    hub = SharedStore((tmp_path / "store").as_uri())
+    made = _version(tmp_path / "made", 2)
+    version = versions.new_id(T0)
+    hub.upload("ds-x", version, made)
+    stored = tmp_path / "store" / "datasets" / "ds-x" / version / "weight.npy"
+    assert stored.stat().st_ino == (made / "weight.npy").stat().st_ino  # one copy on disk
+    assert sorted(p.name for p in stored.parent.iterdir()) == [MANIFEST, "meta.json", "weight.npy"]
