@@ -323,6 +323,8 @@ def _sync_locked(where: Path, hub: SharedStore) -> dict[str, str]:
         unread = f"store unreadable ({type(error).__name__})"
         _write_state(where, SyncState(now, _read_state(where).active, unread, str(error)))
         return switched
+    active_now = {code: a.version for code, a in actives.items()}
+    _write_state(where, SyncState(now, active_now))  # /readyz can say what is being pulled meanwhile
     failed: list[tuple[str, Exception]] = []
     for code, active in actives.items():
         if versions.current(where / code) == active.version:
@@ -336,7 +338,7 @@ def _sync_locked(where: Path, hub: SharedStore) -> dict[str, str]:
         switched[code] = active.version
     problem = "; ".join(f"{code}: pull failed ({type(error).__name__})" for code, error in failed)
     detail = "; ".join(f"{code}: {error}" for code, error in failed)
-    _write_state(where, SyncState(now, {code: a.version for code, a in actives.items()}, problem, detail))
+    _write_state(where, SyncState(now, active_now, problem, detail))
     return switched
 
 
@@ -359,9 +361,9 @@ _poll_lock = threading.Lock()
 
 def poll() -> None:
     """Look at the shared store on a thread of its own, at most every SPARK_DATA_CHECK_SECONDS in
-    this process (and on this host: a process skips a look another one made within the interval).
-    Called on every `get` and by
-    /readyz, so it costs a clock read; nothing on the calling thread waits for the network."""
+    this process (and about that often on this host: a process skips a look another one made
+    within half the interval). Called on every `get` and by /readyz, so it costs a clock read;
+    nothing on the calling thread waits for the network."""
     interval = settings.SPARK_DATA_CHECK_SECONDS
     now = time.monotonic()
     if interval <= 0 or now - _poll.at < interval:
@@ -381,7 +383,7 @@ def _sync_in_background(where: Path, hub: SharedStore, interval: float) -> None:
     try:
         with _host_lock(where, wait=False) as held:
             last = _read_state(where).checked_at
-            if held and (last is None or dt.datetime.now(dt.UTC) - last >= dt.timedelta(seconds=interval)):
+            if held and (last is None or dt.datetime.now(dt.UTC) - last >= dt.timedelta(seconds=interval / 2)):
                 _sync_locked(where, hub)
     except Exception:  # a thread's exception would only be printed; say it in the log
         logger.warning("looking at the shared data store failed", exc_info=True)

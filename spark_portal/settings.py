@@ -367,8 +367,9 @@ if SPARK_DATA_STORE and not SPARK_DATA_STORE.startswith(("s3://", "file:///")):
 SPARK_DATA_STORE_ENDPOINT = env_str("SPARK_DATA_STORE_ENDPOINT", "")
 # The bucket's region (empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
 SPARK_DATA_STORE_REGION = env_str("SPARK_DATA_STORE_REGION", "")
-# How often each worker (and each host: workers skip a look another made within it) looks at the
-# shared store for a newly active version, on a thread of its own; 0: only `manage.py pull_data`.
+# How often each worker looks at the shared store for a newly active version, on a thread of its own
+# (and about as often each host: a worker skips a look another made within half of it); 0: only
+# `manage.py pull_data`.
 SPARK_DATA_CHECK_SECONDS = env_float("SPARK_DATA_CHECK_SECONDS", 1.0)
 if SPARK_DATA_CHECK_SECONDS < 0:
     raise ImproperlyConfigured("SPARK_DATA_CHECK_SECONDS must be 0 (no background checks) or more seconds")
