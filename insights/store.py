@@ -1,19 +1,31 @@
 """Where each dataset's respondent data lives, which data version is current, and the per-process
 cache of loaded versions.
 
-Each build or import writes a new immutable version and switches the dataset's `current` pointer
-when it is complete (`survey.versions`). A process checks the pointer on every `get` (one
-`readlink`), maps a newly published version whole and only then serves it: one answer always comes
-from one version. Old versions stay readable for `explore_insight_gwi` until `prune` removes them.
+Each build or import writes a new immutable version and publishes it once to the shared data
+store (`survey.shared`: an S3-compatible bucket, or a folder), whose pointer says which version of
+each dataset is active for every app server. Each app server pulls the active version into its own
+`SPARK_INSIGHTS_DIR` and switches its local `current` pointer only once the version is complete
+there (`survey.versions`). A process checks the local pointer on every `get` (one `readlink`), maps
+a newly published version whole and only then serves it: one answer always comes from one version.
+At most every `SPARK_DATA_CHECK_SECONDS` a `get` also starts a look at the shared store on a thread
+of its own, which pulls what is new while the process keeps serving the version it has. Old
+versions stay readable for `explore_insight_gwi` until `prune` removes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
+import logging
+import math
+import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +36,7 @@ from survey import versions
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec
 from survey.data import DEFINITION, SurveyData, load
 from survey.generator import generate
+from survey.shared import SharedStore
 from survey.versions import VersionMissing
 
 if TYPE_CHECKING:  # the importer (and pyreadstat) load only in the import command
@@ -39,9 +52,17 @@ __all__ = [
     "get",
     "get_version",
     "is_built",
+    "poll",
     "publish_import",
+    "shared",
     "spec",
+    "sync",
 ]
+
+logger = logging.getLogger(__name__)
+LOCAL_STORE = ".store"  # the shared store's default: a folder inside SPARK_INSIGHTS_DIR (one host)
+SYNC_LOCK = ".sync.lock"  # held by the one process of this host that looks at the shared store
+SYNC_STATE = ".sync.json"  # what that look found, for /readyz and the status page
 
 
 class DataNotBuilt(RuntimeError):
@@ -80,6 +101,7 @@ def get(code: str) -> SurveyData:
     The pointer is read on every call; a new version is loaded whole before it replaces the one
     this process serves, so callers holding the old `SurveyData` finish on the old numbers.
     """
+    poll()
     where = folder(code)
     live = versions.current(where)
     if live is None:
@@ -136,9 +158,24 @@ def publish_import(imported: Imported) -> SurveyData:
 
 
 def _publish(code: str, save: Callable[[Path], None]) -> str:
-    """Write a new version of the dataset with `save`, switch to it, and prune what nothing needs."""
-    version = versions.write(folder(code), save)
+    """Write a new version of the dataset with `save`, publish it to the shared store (its files,
+    then the pointer), switch this host to it, and prune what nothing needs. If the upload fails,
+    nothing changed anywhere: the version made here is removed and the error raised."""
+    where = folder(code)
+    version = versions.make(where, save, versions.new_id())
+    hub = shared()
+    try:
+        hub.upload(code, version, versions.path(where, version))
+        # The switch holds the host's sync lock: a worker here that read the pointer just before it
+        # moved cannot then switch this host back to the version it read.
+        with _host_lock(root(), wait=True):
+            hub.set_current(code, version)
+            versions.publish(where, version)
+    except BaseException:
+        versions.discard(where, version)
+        raise
     prune(code)
+    prune_shared(code)
     return version
 
 
@@ -155,7 +192,11 @@ def codes() -> list[str]:
     then the imported ones by code."""
     where = root()
     imported = (
-        sorted(p.name for p in where.iterdir() if p.name not in DATASETS_BY_CODE and is_built(p.name))
+        sorted(
+            p.name
+            for p in where.iterdir()
+            if not p.name.startswith(".") and p.name not in DATASETS_BY_CODE and is_built(p.name)
+        )
         if where.is_dir()
         else []
     )
@@ -163,7 +204,18 @@ def codes() -> list[str]:
 
 
 def prune(code: str) -> list[str]:
+    """Remove this host's retired versions of a dataset that nothing maps any more."""
     return versions.prune(folder(code), grace())
+
+
+def prune_shared(code: str) -> list[str]:
+    """Remove the shared store's versions of a dataset that no host will pull any more."""
+    return shared().prune(code, grace())
+
+
+def shared_codes() -> list[str]:
+    """Every dataset with versions in the shared store."""
+    return shared().codes()
 
 
 def _remove_unversioned(where: Path) -> None:
@@ -176,3 +228,162 @@ def forget() -> None:
     """Drop every loaded dataset (tests, and after a rebuild in this process)."""
     with _lock:
         _loaded.clear()
+
+
+# --- the shared store, and pulling from it ------------------------------------------------------
+
+_stores: dict[tuple[int, str, str, str], SharedStore] = {}
+
+
+def shared() -> SharedStore:
+    """The shared data store (`SPARK_DATA_STORE`; by default a folder inside SPARK_INSIGHTS_DIR).
+    One client per process: a forked worker makes its own (an HTTP client is not fork-safe)."""
+    url = settings.SPARK_DATA_STORE or (root() / LOCAL_STORE).absolute().as_uri()
+    key = (os.getpid(), url, settings.SPARK_DATA_STORE_ENDPOINT, settings.SPARK_DATA_STORE_REGION)
+    held = _stores.get(key)
+    if held is None:
+        held = _stores[key] = SharedStore(url, endpoint=key[2], region=key[3])
+    return held
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What this host's last look at the shared store found."""
+
+    checked_at: dt.datetime | None = None
+    active: dict[str, str] = field(default_factory=dict)
+    """Each dataset's active version in the shared store."""
+    problem: str = ""
+    """Why the look or a pull failed (its error's class: shown to anyone asking /readyz)."""
+    detail: str = ""
+    """The error's own words (the status page, staff only)."""
+
+
+def sync_state() -> SyncState:
+    return _read_state(root())
+
+
+def _read_state(where: Path) -> SyncState:
+    try:
+        raw = json.loads((where / SYNC_STATE).read_text())
+    except (OSError, ValueError):
+        return SyncState()
+    checked = dt.datetime.fromisoformat(raw["checked_at"]) if raw.get("checked_at") else None
+    return SyncState(checked, dict(raw.get("active", {})), str(raw.get("problem", "")), str(raw.get("detail", "")))
+
+
+def _write_state(where: Path, state: SyncState) -> None:
+    raw = {
+        "checked_at": state.checked_at.isoformat() if state.checked_at else None,
+        "active": state.active,
+        "problem": state.problem,
+        "detail": state.detail,
+    }
+    temporary = where / f"{SYNC_STATE}.{os.getpid()}"
+    temporary.write_text(json.dumps(raw))
+    os.replace(temporary, where / SYNC_STATE)
+
+
+@contextlib.contextmanager
+def _host_lock(where: Path, *, wait: bool) -> Iterator[bool]:
+    """This host's sync lock (True once held; False at once when another process holds it and
+    `wait` is off)."""
+    where.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(where / SYNC_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _pull(where: Path, hub: SharedStore, code: str, version: str) -> None:
+    """Make `version` this host's current one: downloaded into staging and checked first when it is
+    not here yet (a version made on this host is), then switched to; then prune what is retired."""
+    local = where / code
+    if not versions.path(local, version).is_dir():
+        versions.make(local, partial(hub.download, code, version), version)
+    versions.publish(local, version)
+    versions.prune(local, grace())
+
+
+def _sync_locked(where: Path, hub: SharedStore) -> dict[str, str]:
+    """Pull every dataset whose active version differs from the one this host serves (the host's
+    lock held); returns the datasets switched, with their new versions."""
+    switched: dict[str, str] = {}
+    now = dt.datetime.now(dt.UTC)
+    try:
+        actives = hub.currents()
+    except Exception as error:  # unreachable, refused: keep serving what is here, say why
+        logger.warning("the shared data store %s could not be read", hub.describe(), exc_info=True)
+        unread = f"store unreadable ({type(error).__name__})"
+        _write_state(where, SyncState(now, _read_state(where).active, unread, str(error)))
+        return switched
+    active_now = {code: a.version for code, a in actives.items()}
+    _write_state(where, SyncState(now, active_now))  # /readyz can say what is being pulled meanwhile
+    failed: list[tuple[str, Exception]] = []
+    for code, active in actives.items():
+        if versions.current(where / code) == active.version:
+            continue
+        try:
+            _pull(where, hub, code, active.version)
+        except Exception as error:  # the next look tries again; the previous version stays served
+            logger.warning("pulling %s of %s failed", active.version, code, exc_info=True)
+            failed.append((code, error))
+            continue
+        switched[code] = active.version
+    problem = "; ".join(f"{code}: pull failed ({type(error).__name__})" for code, error in failed)
+    detail = "; ".join(f"{code}: {error}" for code, error in failed)
+    _write_state(where, SyncState(now, active_now, problem, detail))
+    return switched
+
+
+def sync() -> dict[str, str]:
+    """Pull every dataset's active version now (waiting for another process of this host that is
+    at it); returns the datasets switched. `manage.py pull_data` and `build_insights --if-missing`."""
+    where = root()
+    with _host_lock(where, wait=True):
+        return _sync_locked(where, shared())
+
+
+class _Poll:
+    at = -math.inf
+    thread: threading.Thread | None = None
+
+
+_poll = _Poll()
+_poll_lock = threading.Lock()
+
+
+def poll() -> None:
+    """Look at the shared store on a thread of its own, at most every SPARK_DATA_CHECK_SECONDS in
+    this process (and about that often on this host: a process skips a look another one made
+    within half the interval). Called on every `get` and by /readyz, so it costs a clock read;
+    nothing on the calling thread waits for the network."""
+    interval = settings.SPARK_DATA_CHECK_SECONDS
+    now = time.monotonic()
+    if interval <= 0 or now - _poll.at < interval:
+        return
+    with _poll_lock:
+        if now - _poll.at < interval or (_poll.thread is not None and _poll.thread.is_alive()):
+            return
+        _poll.at = now
+        thread = threading.Thread(
+            target=_sync_in_background, args=(root(), shared(), interval), name="spark-data-pull", daemon=True
+        )
+        _poll.thread = thread
+        thread.start()
+
+
+def _sync_in_background(where: Path, hub: SharedStore, interval: float) -> None:
+    try:
+        with _host_lock(where, wait=False) as held:
+            last = _read_state(where).checked_at
+            if held and (last is None or dt.datetime.now(dt.UTC) - last >= dt.timedelta(seconds=interval / 2)):
+                _sync_locked(where, hub)
+    except Exception:  # a thread's exception would only be printed; say it in the log
+        logger.warning("looking at the shared data store failed", exc_info=True)

@@ -1,9 +1,12 @@
 """What `/readyz` checks: the database answers, every migration is applied, and every dataset an
-organization was given has its respondent data here and loadable.
+organization was given has its respondent data here and loadable; and which data version of each
+this server serves.
 
 A load balancer may ask every second, so each check is cheap: one `SELECT 1`, one query for the
-assigned datasets, a `readlink` per dataset (their data is mapped once per process). Reading the
-migration files is not cheap, so its verdict is kept for `SPARK_READY_MIGRATIONS_SECONDS`.
+assigned datasets, a `readlink` per dataset (their data is mapped once per process), and the small
+file saying what the last look at the shared data store found (the look itself runs on a thread of
+its own). Reading the migration files is not cheap, so its verdict is kept for
+`SPARK_READY_MIGRATIONS_SECONDS`.
 """
 
 from __future__ import annotations
@@ -70,11 +73,16 @@ def assigned_dataset_codes() -> list[str]:
 
 
 def dataset_problems(codes: list[str]) -> list[str]:
-    """For each dataset code, why its data cannot be served here (missing or not loadable), if it cannot."""
+    """For each dataset code, why its data cannot be served here (missing or not loadable), if it cannot.
+
+    It also starts this process's look at the shared data store (at most every
+    SPARK_DATA_CHECK_SECONDS, on a thread of its own), so a server that nothing asks yet pulls too."""
+    store.poll()
     problems = []
+    state = store.sync_state()
     for code in codes:
         if not store.is_built(code):
-            problems.append(f"dataset {code}: no data on this server (run manage.py build_insights)")
+            problems.append(f"dataset {code}: {_missing(code, state)}")
             continue
         try:
             store.get(code)
@@ -83,13 +91,28 @@ def dataset_problems(codes: list[str]) -> list[str]:
     return problems
 
 
-def readiness_problems(alias: str = "default") -> list[str]:
-    """Everything that keeps this server from serving, in words for an operator; [] when ready."""
+def _missing(code: str, state: store.SyncState) -> str:
+    if code in state.active:
+        return f"no data on this server yet (pulling data version {state.active[code]} from the shared data store)"
+    if state.problem:
+        return f"no data on this server, and the shared data store: {state.problem}"
+    return "no data on this server (run manage.py build_insights)"
+
+
+def served_versions(codes: list[str]) -> dict[str, str | None]:
+    """The data version this server serves of each dataset (None: none yet); one `readlink` each."""
+    return {code: store.current_version(code) for code in codes}
+
+
+def readiness(alias: str = "default") -> tuple[list[str], dict[str, str | None]]:
+    """Everything that keeps this server from serving, in words for an operator ([] when ready), and
+    the data version it serves of each dataset given to an organization."""
     connection = connections[alias]
     problems = database_problems(connection)
     if problems:
-        return problems
+        return problems, {}
     try:
-        return migration_problems(connection) + dataset_problems(assigned_dataset_codes())
+        codes = assigned_dataset_codes()
+        return migration_problems(connection) + dataset_problems(codes), served_versions(codes)
     except DatabaseError as error:
-        return [f"database: query failed ({type(error).__name__})"]
+        return [f"database: query failed ({type(error).__name__})"], {}

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.functional import empty
 
-from ops.health import readiness_problems
+from ops.health import readiness
 from ops.logs import REQUEST_ID, request_id_from
 from ops.redact import redact
 from spark_portal.client_address import client_address
@@ -126,8 +126,9 @@ class ProbeMiddleware:
         if request.path_info == HEALTH_PATH:
             response = JsonResponse({"status": "ok"})
         elif request.path_info == READY_PATH:
-            problems = readiness_problems()
+            problems, served = readiness()
             body: dict[str, Any] = {"status": "not ready", "reasons": problems} if problems else {"status": "ready"}
+            body["data_versions"] = served
             response = JsonResponse(body, status=503 if problems else 200)
         else:
             return self.get_response(request)

@@ -1,7 +1,8 @@
 """What the staff "System status" page shows: versions, datasets, the database, the last backup.
 
-Everything is read when the page is asked for, from this app server: its code, its data folder,
-its database connection and the backup stamp file (`SPARK_LAST_BACKUP_FILE`).
+Everything is read when the page is asked for, from this app server: its code, its data folder
+(and what its last look at the shared data store found), its database connection and the backup
+stamp file (`SPARK_LAST_BACKUP_FILE`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ LIBRARIES = (
     "gunicorn",
     "psycopg",
     "prometheus-client",
+    "obstore",
 )
 
 
@@ -89,6 +91,13 @@ class DatasetStatus:
     bytes_on_disk: int | None
     pending: list[Pending]
     problem: str
+    active: str | None = None
+    """The version active in the shared data store, as this server last saw it."""
+
+    @property
+    def pulling(self) -> bool:
+        """The shared store has a newer active version than the one served here (being pulled)."""
+        return self.active is not None and self.active != self.version
 
     @property
     def respondents_shown(self) -> str:
@@ -99,7 +108,7 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def dataset_status(code: str, name: str, organizations: int) -> DatasetStatus:
+def dataset_status(code: str, name: str, organizations: int, active: str | None = None) -> DatasetStatus:
     where = store.folder(code)
     live = versions.current(where)
     waiting = [
@@ -124,14 +133,33 @@ def dataset_status(code: str, name: str, organizations: int) -> DatasetStatus:
         bytes_on_disk=size,
         pending=waiting,
         problem=problem,
+        active=active,
     )
 
 
 def datasets() -> list[DatasetStatus]:
-    """Every dataset in the catalog table or on disk, with its current data version and size."""
+    """Every dataset in the catalog table, on disk here or active in the shared store, with the data
+    version this server serves, the shared store's active one, and the size."""
     rows = {d.code: d for d in Dataset.objects.annotate(given_to=Count("organizations"))}
-    codes = list(dict.fromkeys([*store.codes(), *rows]))
-    return [dataset_status(c, rows[c].name if c in rows else c, rows[c].given_to if c in rows else 0) for c in codes]
+    active = store.sync_state().active
+    codes = list(dict.fromkeys([*store.codes(), *rows, *sorted(active)]))
+    return [
+        dataset_status(c, rows[c].name if c in rows else c, rows[c].given_to if c in rows else 0, active.get(c))
+        for c in codes
+    ]
+
+
+@dataclass(frozen=True)
+class DataStore:
+    where: str
+    checked_at: dt.datetime | None
+    problem: str
+
+
+def data_store() -> DataStore:
+    """The shared data store, when this server last looked at it, and what went wrong then."""
+    state = store.sync_state()
+    return DataStore(store.shared().describe(), state.checked_at, state.detail or state.problem)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def system_status(request: AuthenticatedRequest) -> HttpResponse:
         "app_version": status.app_version(),
         "libraries": status.library_versions(),
         "datasets": status.datasets(),
+        "data_store": status.data_store(),
         "database": status.database(),
         "backup": status.last_backup(),
         "backup_file": settings.SPARK_LAST_BACKUP_FILE,

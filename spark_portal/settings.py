@@ -362,6 +362,25 @@ SPARK_INSIGHTS_DIR = env_str("SPARK_INSIGHTS_DIR", str(BASE_DIR / "var" / "insig
 # Each build or import is a new immutable data version; a replaced one is removed once it has been
 # retired this long and no process on this host still maps it (explore answers from it until then).
 SPARK_DATA_GRACE_SECONDS = env_int("SPARK_DATA_GRACE_SECONDS", 3600)
+# The shared data store (survey/shared.py): every build or import is published there once, and every
+# app server pulls the active version of each dataset from it. `s3://bucket/prefix` (an S3-compatible
+# store; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the instance's role) or
+# `file:///path` (a folder, e.g. a shared mount). Empty: a folder inside SPARK_INSIGHTS_DIR, for one host.
+SPARK_DATA_STORE = env_str("SPARK_DATA_STORE", "")
+if SPARK_DATA_STORE and not SPARK_DATA_STORE.startswith(("s3://", "file:///")):
+    raise ImproperlyConfigured(
+        f"SPARK_DATA_STORE={SPARK_DATA_STORE!r} must be s3://bucket/prefix or file:///absolute/path (or empty)"
+    )
+# An S3-compatible server other than AWS (MinIO, Ceph, R2…): its URL, e.g. https://minio.internal:9000.
+SPARK_DATA_STORE_ENDPOINT = env_str("SPARK_DATA_STORE_ENDPOINT", "")
+# The bucket's region (empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
+SPARK_DATA_STORE_REGION = env_str("SPARK_DATA_STORE_REGION", "")
+# How often each worker looks at the shared store for a newly active version, on a thread of its own
+# (and about as often each host: a worker skips a look another made within half of it); 0: only
+# `manage.py pull_data`.
+SPARK_DATA_CHECK_SECONDS = env_float("SPARK_DATA_CHECK_SECONDS", 1.0)
+if SPARK_DATA_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured("SPARK_DATA_CHECK_SECONDS must be 0 (no background checks) or more seconds")
 # Retention (`manage.py enforce_retention`, daily): records older than this many days are deleted;
 # 0 keeps them forever. Audit events a year (the usual review period); chats and the insights they
 # stated 90 days after their last activity (they hold what people asked); usage rows 400 days (a

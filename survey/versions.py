@@ -80,8 +80,19 @@ def write(root: Path, save: Callable[[Path], None], now: dt.datetime | None = No
     `versions/` and the pointer switched, so readers see the old version or the new one, whole.
     A failing `save` leaves nothing behind and the current version untouched.
     """
-    version_id = new_id(now)
+    version_id = make(root, save, new_id(now))
+    publish(root, version_id)
+    return version_id
+
+
+def make(root: Path, save: Callable[[Path], None], version_id: str) -> str:
+    """Write version `version_id` with `save(folder)` into a staging folder and move it into
+    `versions/` once complete, without publishing it. A failing `save` leaves nothing behind.
+
+    A staging folder of the same ID left by a process that was killed is replaced (the caller
+    makes sure no other process writes this ID: new IDs are random, pulls hold the host's lock)."""
     staging = root / f"{STAGING}{version_id}"
+    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
         save(staging)
@@ -91,8 +102,13 @@ def write(root: Path, save: Callable[[Path], None], now: dt.datetime | None = No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    publish(root, version_id)
     return version_id
+
+
+def discard(root: Path, version_id: str) -> None:
+    """Remove a version that was made but never published (its publication failed)."""
+    if current(root) != version_id:
+        shutil.rmtree(path(root, version_id), ignore_errors=True)
 
 
 def publish(root: Path, version_id: str) -> None:
@@ -158,7 +174,7 @@ def pending(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> 
 
 def prune(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> list[str]:
     """Remove retired versions past the grace period that no process maps, and abandoned staging
-    folders older than the grace period. Returns the removed version IDs."""
+    folders untouched for the grace period. Returns the removed version IDs."""
     moment = now or dt.datetime.now(dt.UTC)
     removed = []
     for version, reason in pending(root, grace, moment):
@@ -166,8 +182,12 @@ def prune(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> li
             shutil.rmtree(version.path, ignore_errors=True)
             removed.append(version.id)
     for staging in root.glob(f"{STAGING}*") if root.is_dir() else []:
-        stamp = staging.name.removeprefix(STAGING)
-        if is_version_id(stamp) and moment - made_at(stamp) >= grace:
+        # By the folder's own time, not its ID's: a pull stages a version made long ago.
+        try:
+            touched = dt.datetime.fromtimestamp(staging.stat().st_mtime, dt.UTC)
+        except FileNotFoundError:
+            continue
+        if is_version_id(staging.name.removeprefix(STAGING)) and moment - touched >= grace:
             shutil.rmtree(staging, ignore_errors=True)
     return removed
 

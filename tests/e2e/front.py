@@ -334,9 +334,11 @@ def topology(
         host_folder.mkdir(parents=True)
         env = {**app_env(database_url, nginx.url, secret_key, workers), **(extra_env or {})}
         env["SPARK_INSIGHTS_DIR"] = str(host_folder / "insights")
+        # One shared data store for both (a folder here; S3 in tests/e2e/test_shared_store.py).
+        env["SPARK_DATA_STORE"] = (folder / "data-store").as_uri()
         hosts.append(Host(name=name, folder=host_folder, port=free_port(HOST_ADDRESS), env=env))
     _prepare(hosts[0], demo_password, respondents)
-    shutil.copytree(hosts[0].env["SPARK_INSIGHTS_DIR"], hosts[1].env["SPARK_INSIGHTS_DIR"])
+    hosts[1].manage("pull_data")  # what host a built, host b pulls (README, Operations)
     with ExitStack() as stack:
         for host in hosts:
             host.start()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from survey.catalog import DATASETS_BY_CODE
 from survey.data import SurveyData, load
 from survey.generator import generate
 from survey.importer import Question, Source, Structure, assemble
+from survey.shared import SharedStore
 from tests.factories import World
 
 PROMPT = "What share of Gen Z in Germany use TikTok weekly?"
@@ -149,3 +152,95 @@ def test_a_re_import_with_the_same_definition_is_the_same_dataset(own_data: Path
     loaded = [load(versions.path(store.folder("ds-bikes"), d.version)) for d in (first, second)]
     assert loaded[0].spec is not loaded[1].spec and loaded[0].spec == loaded[1].spec
     assert not np.array_equal(loaded[0].cell_dp_count["q"], loaded[1].cell_dp_count["q"])
+
+
+# --- several servers, one shared store -----------------------------------------------------------
+
+
+@pytest.fixture
+def two_hosts(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Two servers' data folders (this process plays A, then B) and one shared store both reach.
+    Background looks are off: each test pulls when it says so."""
+    settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
+    settings.SPARK_DATA_CHECK_SECONDS = 0
+    a, b = tmp_path / "a", tmp_path / "b"
+    settings.SPARK_INSIGHTS_DIR = str(a)
+    store.forget()
+    yield a, b
+    store.forget()
+
+
+def test_a_build_on_one_server_is_pulled_by_another(two_hosts: tuple[Path, Path], settings) -> None:  # type: ignore[no-untyped-def]
+    _, b = two_hosts
+    built = store.build("ds-gaming", 2_000, seed=4)
+    settings.SPARK_INSIGHTS_DIR = str(b)
+    assert not store.is_built("ds-gaming")
+    assert store.sync() == {"ds-gaming": built.version}
+    pulled = store.get("ds-gaming")
+    assert pulled.version == built.version and pulled.n == 2_000
+    _same(pulled, built)
+    assert store.sync() == {}  # nothing new
+
+
+def test_a_failed_upload_publishes_nothing(two_hosts: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = store.build("ds-gaming", 1_000, seed=1)
+
+    def unreachable(*args: object) -> None:
+        raise OSError("the shared store is unreachable")
+
+    monkeypatch.setattr(SharedStore, "upload", unreachable)
+    with pytest.raises(OSError, match="unreachable"):
+        store.build("ds-gaming", 1_000, seed=2)
+    assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == [first.version]
+    assert store.current_version("ds-gaming") == first.version
+    assert store.shared().current("ds-gaming").version == first.version  # type: ignore[union-attr]
+    assert not list(store.folder("ds-gaming").glob(".staging-*"))
+
+
+def test_a_pull_that_does_not_match_the_manifest_is_never_served(two_hosts: tuple[Path, Path], settings) -> None:  # type: ignore[no-untyped-def]
+    a, b = two_hosts
+    first = store.build("ds-gaming", 1_000, seed=1)
+    settings.SPARK_INSIGHTS_DIR = str(b)
+    store.sync()
+    settings.SPARK_INSIGHTS_DIR = str(a)
+    second = store.build("ds-gaming", 1_000, seed=2)
+    stored = Path(settings.SPARK_DATA_STORE.removeprefix("file://")) / "datasets" / "ds-gaming" / second.version
+    (stored / "weight.npy").write_bytes(b"damaged")
+    settings.SPARK_INSIGHTS_DIR = str(b)
+    assert store.sync() == {}
+    assert store.get("ds-gaming").version == first.version  # B keeps serving what it had
+    assert store.sync_state().problem == "ds-gaming: pull failed (StoreProblem)"
+    assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == [first.version]
+    assert not list(store.folder("ds-gaming").glob(".staging-*"))
+
+
+def test_a_request_never_waits_for_a_pull_and_serves_the_new_version_once_complete(
+    two_hosts: tuple[Path, Path], settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    a, b = two_hosts
+    first = store.build("ds-gaming", 1_000, seed=1)
+    settings.SPARK_INSIGHTS_DIR = str(b)
+    store.sync()
+    settings.SPARK_INSIGHTS_DIR = str(a)
+    second = store.build("ds-gaming", 1_000, seed=2)
+    settings.SPARK_INSIGHTS_DIR = str(b)
+    release, downloading = threading.Event(), threading.Event()
+    download = SharedStore.download
+
+    def slow(self: SharedStore, code: str, version: str, into: Path) -> None:
+        downloading.set()
+        assert release.wait(30)
+        download(self, code, version, into)
+
+    monkeypatch.setattr(SharedStore, "download", slow)
+    monkeypatch.setattr(store, "_poll", store._Poll())  # this process has not looked yet
+    settings.SPARK_DATA_CHECK_SECONDS = 0.01
+    started = time.monotonic()
+    assert store.get("ds-gaming").version == first.version  # starts the look, does not wait for it
+    assert time.monotonic() - started < 1
+    assert downloading.wait(10)
+    assert store.get("ds-gaming").version == first.version  # still the old one, whole
+    assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == [first.version]
+    release.set()
+    store._poll.thread.join(30)  # type: ignore[union-attr]
+    assert store.get("ds-gaming").version == second.version

@@ -13,7 +13,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 from django.test import Client
 
+from insights import store
 from ops import health
+from survey.shared import SharedStore
 from tests.factories import World
 
 
@@ -58,7 +60,9 @@ def test_healthz_answers_without_the_database(client: Client) -> None:
 def test_ready_when_everything_is_there(client: Client, world: World, survey_data: str) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ready"}
+    served = {code: store.current_version(code) for code in ("ds-core", "ds-gaming", "ds-usa-deep")}
+    assert response.json() == {"status": "ready", "data_versions": served}
+    assert all(served.values())
 
 
 def test_not_ready_when_an_assigned_dataset_has_no_data(
@@ -156,3 +160,33 @@ def test_probes_skip_host_checks_https_redirects_and_the_request_log(
         assert client.get("/readyz", HTTP_HOST="10.0.0.11:8000").status_code == 200
     assert not [r for r in caplog.records if r.name == "spark.request"]
     assert client.get("/settings/", HTTP_HOST="10.0.0.11:8000").status_code == 400  # everything else: checked
+
+
+def test_a_new_server_is_ready_once_it_has_pulled_the_data_and_says_which_version_it_serves(
+    client: Client, world: World, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    world.globex.datasets.clear()
+    world.acme.datasets.set([world.datasets["ds-gaming"]])
+    settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
+    settings.SPARK_DATA_CHECK_SECONDS = 0  # this test pulls when it says so
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "a")
+    built = store.build("ds-gaming", 1_000).version  # on server A
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "b")  # server B, new
+
+    def interrupted(*args: object) -> None:
+        raise ConnectionError("reset")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SharedStore, "download", interrupted)
+        store.sync()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["reasons"] == [
+        f"dataset ds-gaming: no data on this server yet (pulling data version {built} from the shared data store)"
+    ]
+    assert response.json()["data_versions"] == {"ds-gaming": None}
+    store.sync()
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"status": "ready", "data_versions": {"ds-gaming": built}}
+    store.forget()

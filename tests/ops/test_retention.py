@@ -195,9 +195,13 @@ def test_unused_data_versions_are_removed_as_data_versions_prune_does(db, settin
     old, new = (v.id for v in versions.listing(store.folder("ds-gaming")))
     assert "data versions: would delete 0" in _run("--dry-run")  # inside the grace period
     settings.SPARK_DATA_GRACE_SECONDS = 0
-    assert f"data versions: would delete 1: ds-gaming/{old}" in _run("--dry-run")
+    both = f"ds-gaming/{old}, ds-gaming/{old} (shared store)"  # this server's copy and the shared store's
+    assert f"data versions: would delete 2: {both}" in _run("--dry-run")
     assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == [old, new]
-    assert f"data versions: deleted 1: ds-gaming/{old}" in _run()
+    assert store.shared().version_ids("ds-gaming") == [old, new]
+    assert f"data versions: deleted 2: {both}" in _run()
     assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == [new]
-    assert AuditEvent.objects.get(action="retention.enforced").detail["data_versions"] == [f"ds-gaming/{old}"]
+    assert store.shared().version_ids("ds-gaming") == [new]
+    removed = AuditEvent.objects.get(action="retention.enforced").detail["data_versions"]
+    assert removed == [f"ds-gaming/{old}", f"ds-gaming/{old} (shared store)"]
     store.forget()

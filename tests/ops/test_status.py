@@ -17,6 +17,7 @@ from django.test import Client
 from accounts.models import User
 from insights import store
 from survey import versions
+from survey.shared import SharedStore
 from tests.factories import PASSWORD, World
 
 
@@ -69,6 +70,39 @@ def test_pending_cleanup_and_size_on_disk(staff: Client, world: World, settings,
     size = sum(f.stat().st_size for f in versions.path(store.folder("ds-gaming"), second).rglob("*") if f.is_file())
     assert size > 0 and (f"{size / 1024:.1f}\xa0KB" in row or f"{size / 1024 / 1024:.1f}\xa0MB" in row)
     assert "no data on this server" in body.split('data-dataset="ds-core"')[1].split("</tr>")[0]
+
+
+def test_the_version_served_here_and_the_one_active_in_the_shared_store(
+    staff: Client, world: World, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
+    settings.SPARK_DATA_CHECK_SECONDS = 0  # this test pulls when it says so
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "a")
+    first = store.build("ds-gaming", 1_000, seed=1).version
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "b")
+    store.sync()
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "a")
+    second = store.build("ds-gaming", 1_000, seed=2).version
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "b")
+
+    def interrupted(*args: object) -> None:
+        raise ConnectionError("connection reset by the store")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SharedStore, "download", interrupted)
+        store.sync()
+    body = staff.get("/status/").content.decode()
+    row = body.split('data-dataset="ds-gaming"')[1].split("</tr>")[0]
+    assert f'<td data-label="Served here"><span class="mono">{first}</span>' in row
+    assert f'<td data-label="Active in the shared store"><span class="mono">{second}</span>' in row
+    assert '<span class="badge paused">being pulled</span>' in row
+    assert f'<dd class="mono">{settings.SPARK_DATA_STORE}</dd>' in body
+    assert "ds-gaming: connection reset by the store" in body
+    store.sync()
+    row = staff.get("/status/").content.decode().split('data-dataset="ds-gaming"')[1].split("</tr>")[0]
+    assert f'<td data-label="Served here"><span class="mono">{second}</span>' in row
+    assert "being pulled" not in row
+    store.forget()
 
 
 def test_last_backup(staff: Client, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

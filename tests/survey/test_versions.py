@@ -89,10 +89,21 @@ def test_an_abandoned_build_is_cleaned_up_after_the_grace_period(tmp_path: Path)
     versions.write(tmp_path, _save("live"), now=T0)
     crashed = tmp_path / f".staging-{versions.new_id(T0 + HOUR)}"
     crashed.mkdir()
+    stamp = (T0 + HOUR).timestamp()
+    os.utime(crashed, (stamp, stamp))  # last written to then
     versions.prune(tmp_path, HOUR, now=T0 + 1.5 * HOUR)
     assert crashed.exists()  # it may still be writing
     versions.prune(tmp_path, HOUR, now=T0 + 3 * HOUR)
     assert not crashed.exists()
+
+
+def test_a_pull_of_an_old_version_is_not_taken_for_an_abandoned_build(tmp_path: Path) -> None:
+    """A pull stages a version made long ago: its staging folder goes by its own time, not its ID's."""
+    versions.write(tmp_path, _save("live"), now=T0)
+    pulling = tmp_path / f".staging-{versions.new_id(T0)}"
+    pulling.mkdir()  # being written now
+    versions.prune(tmp_path, HOUR, now=dt.datetime.now(dt.UTC) + HOUR / 2)
+    assert pulling.exists()
 
 
 def test_publishing_a_version_that_does_not_exist_is_refused(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from survey import versions
 
 class Command(BaseCommand):
     help = (
-        "List each dataset's data versions (which one is current, which are waiting to be removed and "
-        "why); with --prune, remove the retired ones past SPARK_DATA_GRACE_SECONDS that no process maps."
+        "List each dataset's data versions on this server and in the shared data store (which one is "
+        "current, which are waiting to be removed and why); with --prune, remove the retired ones past "
+        "SPARK_DATA_GRACE_SECONDS that no process here maps, and the shared store's that no server will pull."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,14 +20,28 @@ class Command(BaseCommand):
         parser.add_argument("--prune", action="store_true", help="Remove the versions nothing needs any more.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for code in options["dataset"] or store.codes():
+        for code in options["dataset"] or list(dict.fromkeys([*store.codes(), *store.shared_codes()])):
             if options["prune"]:
                 for removed in store.prune(code):
                     self.stdout.write(f"{code}: removed {removed}")
-            waiting = {version.id: reason for version, reason in versions.pending(store.folder(code), store.grace())}
-            found = versions.listing(store.folder(code))
-            if not found:
-                self.stdout.write(f"{code}: not built")
-            for version in found:
-                state = "current" if version.current else f"retired, {waiting.get(version.id) or 'can be removed'}"
-                self.stdout.write(f"{code}: {version.id} ({state})")
+                for removed in store.prune_shared(code):
+                    self.stdout.write(f"{code}: removed {removed} from the shared store")
+            self._local(code)
+            self._shared(code)
+
+    def _local(self, code: str) -> None:
+        waiting = {version.id: reason for version, reason in versions.pending(store.folder(code), store.grace())}
+        found = versions.listing(store.folder(code))
+        if not found:
+            self.stdout.write(f"{code}: not built")
+        for version in found:
+            state = "current" if version.current else f"retired, {waiting.get(version.id) or 'can be removed'}"
+            self.stdout.write(f"{code}: {version.id} ({state})")
+
+    def _shared(self, code: str) -> None:
+        hub = store.shared()
+        active = hub.current(code)
+        if active is not None:
+            self.stdout.write(f"{code}: {active.version} (active in the shared store)")
+        for stored in hub.pending(code, store.grace()):
+            self.stdout.write(f"{code}: {stored.id} (in the shared store, {stored.why_kept or 'can be removed'})")

@@ -26,7 +26,8 @@ class Command(BaseCommand):
     help = (
         "Delete audit events, chats (with their insights) and usage rows older than "
         "SPARK_RETAIN_AUDIT_DAYS, SPARK_RETAIN_CHATS_DAYS and SPARK_RETAIN_USAGE_DAYS (0 keeps forever), "
-        "and remove retired survey data versions nothing maps (as data_versions --prune)."
+        "and remove retired survey data versions nothing maps, here and in the shared data store (as "
+        "data_versions --prune)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -72,15 +73,19 @@ class Command(BaseCommand):
 
 
 def _data_versions(*, dry_run: bool) -> list[str]:
-    """The retired data versions past the grace period that no process maps ("<dataset>/<version>"),
-    removed unless `dry_run` (the same rule as `manage.py data_versions --prune`)."""
+    """The retired data versions past the grace period that no process here maps, and the shared
+    store's that no server will pull ("<dataset>/<version>", "… (shared store)"), removed unless
+    `dry_run` (the same rules as `manage.py data_versions --prune`)."""
     found = []
-    for code in store.codes():
+    hub = store.shared()
+    for code in dict.fromkeys([*store.codes(), *store.shared_codes()]):
         if dry_run:
             ready = [v.id for v, reason in versions.pending(store.folder(code), store.grace()) if not reason]
+            gone = [v.id for v in hub.pending(code, store.grace()) if not v.why_kept]
         else:
-            ready = store.prune(code)
+            ready, gone = store.prune(code), store.prune_shared(code)
         found += [f"{code}/{version}" for version in ready]
+        found += [f"{code}/{version} (shared store)" for version in gone]
     return found
 
 
