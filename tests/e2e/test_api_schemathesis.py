@@ -32,7 +32,7 @@ print(token.pk, token.user_id)
 # Two assistants to revoke (the admin's own and a member's), as if each had clicked Allow: without
 # them every DELETE of a connected app could only answer 404 and never reach the revoke.
 CONNECTIONS = """
-from accounts.models import Organization, User
+from accounts.models import EmailDomain, Organization, User
 from oauth2_provider.models import Application
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_record
@@ -48,6 +48,8 @@ for email in ("{admin}", "member@acme.example"):
         user=user, organization=acme, application=client, platform=Platform.CLAUDE, scope="insights:read", origin=None
     )
     ids.append(made.pk)
+# A domain added and never proven, so "verify" reaches its DNS lookup (and finds no record: a 409).
+EmailDomain.objects.get_or_create(organization=acme, domain="{unproven}")
 print(*ids)
 """
 # Schemathesis's own settings: the seeded IDs for the two routes nothing in the schema creates, and
@@ -63,7 +65,12 @@ parameters = {{ connection_id = {own} }}
 [[operations]]
 include-name = "DELETE /api/v1/organizations/{{slug}}/connected-apps/{{connection_id}}"
 parameters = {{ connection_id = {member} }}
+
+[[operations]]
+include-name = "POST /api/v1/organizations/{{slug}}/domains/{{domain}}/verify"
+parameters = {{ slug = "acme", domain = "{unproven}" }}
 """
+UNPROVEN = "unproven.acme-research.example"
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +114,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: 
     token = _admin_token(api_server, "fuzz")
     own = api_server.manage("shell", "-c", OWN_IDS.format(prefix=token[4 : 4 + PREFIX_LEN]))
     token_id, user_id = own.strip().splitlines()[-1].split()
-    made = api_server.manage("shell", "-c", CONNECTIONS.format(admin=ADMIN))
+    made = api_server.manage("shell", "-c", CONNECTIONS.format(admin=ADMIN, unproven=UNPROVEN))
     own_app, member_app = made.strip().splitlines()[-1].split()
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG.format(own=own_app, member=member_app))
+    config.write_text(CONFIG.format(own=own_app, member=member_app, unproven=UNPROVEN))
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("schemathesis_hooks.py")),
