@@ -470,7 +470,11 @@ def _follow(
         # comes along, found in that dataset by its words, or the answer says it is not asked there.
         words = " ".join(start.question(code).name for code in previous.topics)
         spec, understood = interpreter.understand(f"{prompt} {words}", spec, today)
-        if not understood.topics:
+        # Only the same topic comes along: a neighbour that shares a word ("political" affiliation →
+        # views on brand activism) matches far worse than the chat's own topic did.
+        own = max((t.score for t in interpreter.read(f"{prompt} {words}").topics if t.question in start.questions),
+                  default=0.0)  # fmt: skip
+        if not understood.topics or understood.topics[0].score < 0.5 * own:
             where = ", ".join(loc.name for loc in understood.locations) or "those markets"
             raise InsightError(
                 f"{words} is asked only in {start.name}, which does not cover {where}; {spec.name} covers "

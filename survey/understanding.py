@@ -13,6 +13,9 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import Stemmer
 
 from survey.catalog import (
     MARKET_GROUPS,
@@ -149,6 +152,7 @@ STOPWORDS = frozenset(
         "likes",
     ]
 )
+_STEMMER = Stemmer.Stemmer("english")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
@@ -161,17 +165,14 @@ def _tokens(text: str) -> list[str]:
     return [_stem(t) for t in re.findall(r"[a-z0-9+]+", text.lower()) if t not in STOPWORDS]
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """A light suffix stripper: shopping/shopped/shops → shop, services → servic, stories → story."""
-    if len(word) > 4 and word.endswith("es") and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
-        word = word[:-1]  # games → game, devices → device (but boxes → box below)
-    for suffix in ("ing", "ers", "ies", "ed", "es", "er", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            stem = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
-                stem = stem[:-1]
-            return stem
-    return word
+    """The Snowball (Porter 2) English stem: cycle/cycling/cycled → cycl, shopping/shops → shop.
+    Every vocabulary match goes through it, so a word form never decides what is understood. An -ism
+    names a stance, not the activity ("activism" is not "activities"), so it keeps its ending."""
+    if word.endswith(("ism", "isms")):
+        return word.removesuffix("s")
+    return str(_STEMMER.stemWord(word))
 
 
 def _is_brand(name: str) -> bool:
