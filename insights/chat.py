@@ -90,7 +90,11 @@ def _chat(
     comparison = _interpreter(specs).comparison(prompt, spec, today)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
-        raise InsightError(" ".join(outside) + " Ask about people and periods the survey covers.")
+        raise InsightError(" ".join(outside) + " Ask about people, places and periods the survey covers.")
+    if comparison is not None and comparison.dimension == "audience":
+        lacking = [i for side in comparison.sides if side.audience is None for i in side.instead]
+        if lacking:  # a side without its audience would be everyone: a comparison answers every side or none
+            raise InsightError(f"A comparison answers every side or none, and {'; '.join(lacking)}.")
     same = previous is not None and previous.dataset == spec.code
     docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
     question = frame(spec, understood, previous, docked)  # a follow-up keeps what it does not restate
@@ -117,6 +121,8 @@ def _answer(
     sources: Sources, notes: list[str] | None = None,
 ) -> ChatResult:  # fmt: skip
     """Store the chat and its stated insights (each with the data version it came from) and shape the answer."""
+    lead = _lead(question, response)
+    response = f"{lead}\n{response}" if lead else response
     chat_id, insight_ids = services.chat_save(
         organization_id=caller.organization_id,
         user_id=caller.user_id,
@@ -388,11 +394,17 @@ def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
 
 
 def _weak(u: Understanding | Reading) -> bool:
-    """A topic matched by words that do not tell topics apart ("brands"), or by fewer distinctive words
+    """A topic matched by words that do not tell topics apart ("brands"), or by no more distinctive words
     than the prompt has words no topic knows, is a neighbour of what was asked, not an answer to it
-    ("yacht brands" → views on brand activism)."""
+    ("yacht brands" → views on brand activism, "lottery tickets" → products purchased)."""
     best = u.topics[0] if u.topics else None
-    return best is None or (not best.outright and len(u.not_understood) > len(u.topic_words))
+    unknown = _unknown(u)
+    return best is None or (not best.outright and bool(unknown) and len(unknown) >= len(u.topic_words))
+
+
+def _unknown(u: Understanding | Reading) -> list[str]:
+    """Reported words that could name a topic (not a number or a stray letter)."""
+    return [w for w in u.not_understood if len(w) > 2 and w.replace("'", "").isalpha()]
 
 
 def _quoted(words: list[str]) -> str:
@@ -406,16 +418,16 @@ def _understand(
     against it (one reading)."""
     spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
     _unlicensed_topic(prompt, specs, understood)
-    if not understood.topics and understood.not_understood and (understood.audience is not None or previous):
+    if not understood.topics and _unknown(understood) and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise InsightError(
-            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. Name a topic it covers "
+            f"Spark's survey data does not cover {_quoted(_unknown(understood))}. Name a topic it covers "
             "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience."
         )
     if understood.topics and _weak(understood):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise InsightError(
-            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. The closest topics it "
+            f"Spark's survey data does not cover {_quoted(_unknown(understood))}. The closest topics it "
             f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers."
         )
     return spec, understood
@@ -439,7 +451,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     # it matches far better than the caller's closest topic.
     # A question named by its own phrase ("gaming subscriptions") outranks a match by loose words or by
     # one of the phrase's words ("gaming", an interest).
-    knows_more = len(reading.not_understood) < len(understood.not_understood)
+    knows_more = len(_unknown(reading)) < len(_unknown(understood))
     named = best.outright and mine is None
     phrase = (
         best.outright
@@ -525,12 +537,27 @@ def _response(f: Frame, stated: list[Stated]) -> str:
     return response
 
 
+def _lead(f: Frame, response: str) -> str:
+    """The answer's first sentence when it is not exactly what was asked: what it answers, and why
+    (a market not surveyed, a city inside one, an audience the dataset lacks, ages clipped, a word
+    not understood). Empty when the answer is to the question as asked."""
+    reasons = list(f.understood.instead)
+    if f.understood.not_understood:
+        words = f.understood.not_understood
+        reasons.append(f"{_quoted(words)} {'is' if len(words) == 1 else 'are'} not understood, so left out")
+    if not reasons:
+        return ""
+    if response.startswith(("Comparing ", "By ")):
+        return f"Answered with {'this change' if len(reasons) == 1 else 'these changes'} to the question: " + (
+            "; ".join(reasons) + "."
+        )
+    return f"Answered for {object_(f.label)} in {f.place}: {'; '.join(reasons)}."
+
+
 def _notes(f: Frame) -> list[str]:
     notes = list(f.understood.notes)
     if f.inherited:
         notes.append(f"Kept from earlier in this chat: {', '.join(f.inherited)}.")
-    if f.understood.not_understood:
-        notes.append(f"Not understood, so ignored: {', '.join(f.understood.not_understood)}.")
     if f.profile:
         notes.append("No topic was named, so this profiles the audience across every topic of the dataset.")
     return notes

@@ -12,12 +12,17 @@ import datetime as dt
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from survey.catalog import (
+    DATASETS,
+    LOCATIONS,
     MARKET_GROUPS,
     REGION_ALIASES,
     Audience,
@@ -29,129 +34,12 @@ from survey.catalog import (
     Wave,
 )
 from survey.expressions import Expression
+from survey.lexicon import FILLER, WORLD, Generation, Place, fold
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "across",
-        "among",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "between",
-        "by",
-        "can",
-        "compare",
-        "compared",
-        "do",
-        "does",
-        "for",
-        "from",
-        "get",
-        "give",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "kind",
-        "like",
-        "me",
-        "more",
-        "most",
-        "much",
-        "my",
-        "of",
-        "on",
-        "or",
-        "over",
-        "people",
-        "per",
-        "person",
-        "please",
-        "show",
-        "some",
-        "tell",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "top",
-        "use",
-        "uses",
-        "using",
-        "versus",
-        "vs",
-        "want",
-        "was",
-        "were",
-        "what",
-        "whats",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whose",
-        "why",
-        "with",
-        "within",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "average",
-        "percentage",
-        "many",
-        "much",
-        "differ",
-        "differs",
-        "difference",
-        "differences",
-        "share",
-        "proportion",
-        "likely",
-        "less",
-        "insight",
-        "insights",
-        "data",
-        "stats",
-        "statistics",
-        "trends",
-        "trend",
-        "popular",
-        "popularity",
-        "behaviour",
-        "behavior",
-        "habits",
-        "audience",
-        "audiences",
-        "consumers",
-        "users",
-        "adults",
-        "respondents",
-        # verbs of preference say nothing about the topic ("which car brands do Germans prefer?")
-        "prefer",
-        "prefers",
-        "preferred",
-        "love",
-        "loves",
-        "like",
-        "likes",
-    ]
-)
+# The words questions are built of ("what share of … in …"): no topic is named by them.
+STOPWORDS = FILLER.structure
+# A word of a prompt, for accounting: every one is understood and used, known filler, or reported.
+WORD = r"[a-z0-9+]+(?:'[a-z]+)?"
 _STEMMER = Stemmer.Stemmer("english")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
@@ -206,6 +94,11 @@ class Understanding:
     outside: list[str] = field(default_factory=list)
     """Who or when the prompt asks about that the data does not cover (an age group outside the
     survey, a year without waves), in plain words: such a prompt is not answered for everyone."""
+    instead: list[str] = field(default_factory=list)
+    """What the answer honours differently from what was asked (a market the dataset does not survey
+    beside ones it does, a city inside a market, an audience it lacks, ages clipped), in plain words:
+    the answer's first sentence says so."""
+    words: list[tuple[str, str]] = field(default_factory=list)  # see Reading.words
 
     @property
     def topic_family(self) -> str | None:
@@ -242,6 +135,19 @@ class BM25:
         return set(self.idf)
 
 
+def _catalog_words(specs: Iterable[DatasetSpec]) -> frozenset[str]:
+    """Every word of these datasets' questions, answers and audiences, as written."""
+    specs = list(specs)
+    texts = [a for s in specs for a in (*(x.name for x in s.audiences), *(p for x in s.audiences for p in x.synonyms))]
+    for q in (q for s in specs for q in s.questions):
+        texts += [q.name, q.description, *q.keywords]
+        texts += [t for dp in q.datapoints for t in (dp.name, *dp.synonyms)]
+    return frozenset(w for t in texts for w in re.findall(WORD, _normalise(t)))
+
+
+_SHIPPED_WORDS = _catalog_words(DATASETS)
+
+
 def _question_document(q: Question) -> list[str]:
     parts = [q.name, q.description, " ".join(q.keywords), q.suffix or ""]
     for dp in q.datapoints:
@@ -259,7 +165,6 @@ AGE_PATTERNS = [
 ]
 # Groups named by age, as (youngest, oldest): the survey's own range decides what is covered.
 AGE_GROUPS = [
-    (r"\b(?:gen(?:eration)? alpha|gen-alpha)\b", (0, 15)),
     (r"\b(?:children|kids|under-?16s)\b", (0, 15)),
     (r"\b(?:teenagers|teens|teenage(?:rs)?|adolescents)\b", (13, 19)),
     (r"\b(?:pensioners|seniors|over-?65s|elderly)\b", (65, 99)),
@@ -298,12 +203,113 @@ class Reading:
     breakdown: str = ""  # see Understanding.breakdown
     understood: list[str] = field(default_factory=list)  # locations and topics
     not_understood: list[str] = field(default_factory=list)
+    named_locations: list[Location] = field(default_factory=list)  # markets named one by one, not as a region
+    places: list[Place] = field(default_factory=list)  # countries no dataset here surveys, places inside one
+    generation: Generation | None = None  # named by birth years and not a dataset's audience (Gen Alpha…)
+    words: list[tuple[str, str]] = field(default_factory=list)
+    """Every word of the prompt, in order, with its bucket: "used" (understood and used), "filler"
+    (filler.toml's lexicon) or "reported" (in not_understood)."""
 
 
 # "How did … change", "the trend of …", "from Q1 2024 to Q4 2025": a series over the waves.
 TREND_WORDS = (
     r"\b(?:trends?|over time|changed?|changing|evolv(?:e|ed|ing)|since|wave on wave|year on year|growth|grew"
-    r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell)\b"
+    r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell|qoq|yoy|quarter on quarter)\b"
+)
+# Words the patterns below and the recognisers read (never "corrected" into a catalog word).
+PATTERN_VOCABULARY = frozenset(
+    [
+        "trend",
+        "trends",
+        "time",
+        "changed",
+        "change",
+        "changing",
+        "evolve",
+        "evolved",
+        "evolving",
+        "since",
+        "growth",
+        "grew",
+        "grow",
+        "growing",
+        "grown",
+        "decline",
+        "declined",
+        "declining",
+        "rising",
+        "rose",
+        "falling",
+        "fell",
+        "fastest",
+        "biggest",
+        "quickest",
+        "gains",
+        "risers",
+        "increase",
+        "qoq",
+        "yoy",
+        "quarter",
+        "quarters",
+        "year",
+        "years",
+        "latest",
+        "recent",
+        "currently",
+        "today",
+        "broken",
+        "split",
+        "countries",
+        "country",
+        "markets",
+        "market",
+        "regions",
+        "region",
+        "generations",
+        "generation",
+        "genders",
+        "gender",
+        "ages",
+        "aged",
+        "group",
+        "groups",
+        "bands",
+        "older",
+        "younger",
+        "above",
+        "below",
+        "under",
+        "over",
+        "between",
+        "global",
+        "globally",
+        "worldwide",
+        "world",
+        "internationally",
+        "children",
+        "kids",
+        "teenagers",
+        "teens",
+        "teenage",
+        "adolescents",
+        "pensioners",
+        "seniors",
+        "elderly",
+        "young",
+        "small",
+        "little",
+        "school",
+        "raising",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "versus",
+        "against",
+        "comparison",
+        "compared",
+        "previous",
+    ]
 )
 TREND = TREND_WORDS + r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
 # "… by age group", "across countries", "split by gender": one side per generation, gender, market or region.
@@ -348,11 +354,11 @@ def _exclusive(a: Expression, b: Expression) -> bool:
 
 
 def _names_audience(r: Reading) -> bool:
-    return bool(r.audiences or r.negated or r.age)
+    return bool(r.audiences or r.negated or r.age or r.generation)
 
 
 def _names_location(r: Reading) -> bool:
-    return bool(r.locations)
+    return bool(r.locations or r.places)
 
 
 def _names_time(r: Reading) -> bool:
@@ -435,6 +441,38 @@ class Interpreter:
                     ids.append(a.id)
         ordered = sorted(phrases.items(), key=lambda kv: -len(kv[0]))
         self.audience_phrases: dict[str, tuple[str, ...]] = {p: tuple(ids) for p, ids in ordered}
+        self._world()
+        self._vocabulary()
+
+    def _world(self) -> None:
+        """The world's places these datasets do not survey (every country and territory, and places
+        inside one), and generations named by birth year that are no dataset's audience here."""
+        by_iso = {WORLD.iso[loc.code]: loc for loc in self.locations}
+        self.market_of: dict[str, Location] = by_iso  # alpha-2 -> the market surveyed here
+        places = dict(WORLD.places)
+        for loc in LOCATIONS:  # a catalog market none of these datasets surveys is a place abroad here
+            code = WORLD.iso[loc.code]
+            for name in (loc.name.lower(), *loc.aliases, *loc.demonyms):
+                places.setdefault(fold(name), Place(loc.name, code, loc.name, loc.region, inside=False))
+        known = {fold(p) for loc in self.locations for p in (loc.name, *loc.aliases, *loc.demonyms)}
+        self.places = {
+            phrase: place for phrase, place in sorted(places.items(), key=lambda kv: -len(kv[0]))
+            if phrase not in known and phrase != "us"
+        }  # fmt: skip
+        named = [(p, g) for g in WORLD.generations for p in g.phrases if p not in self.audience_phrases]
+        self.generations = sorted(named, key=lambda pg: -len(pg[0]))
+
+    def _vocabulary(self) -> None:
+        """Every word some name, phrase or topic of these datasets uses: what a typo is corrected to."""
+        texts = [*self.audience_phrases, *self.topic_phrases, *self.places, *(p for p, _ in self.generations)]
+        texts += [p for loc in self.locations for p in (loc.name.lower(), *loc.aliases, *loc.demonyms)]
+        texts += [a for aliases in REGION_ALIASES.values() for a in aliases]
+        texts += [p for g in MARKET_GROUPS for p in g.phrases]
+        words = {w for t in texts for w in re.findall(WORD, _normalise(t))} | _catalog_words(self.specs)
+        self.typo_targets = sorted(w for w in words | FILLER.words if len(w) >= 4 and w.isalpha())
+        # A word of a shipped dataset the caller may not use is no typo ("esports" is not "sports"): it
+        # is left as written, so the answer can say where that topic is.
+        self.words = words | _SHIPPED_WORDS | FILLER.words | PATTERN_VOCABULARY
 
     # -- reading: what the prompt says, whichever dataset answers ---------------------------------
     def _take(self, text: str, pattern: str) -> tuple[str, list[re.Match[str]]]:
@@ -537,6 +575,7 @@ class Interpreter:
                 result.understood.append(_group_understood(target, members))
             elif target not in found:
                 found.append(target)
+                result.named_locations.append(target)
                 result.understood.append(f"location: {target.name}")
         everywhere = r"\b(global|globally|worldwide|world|all markets|every market|internationally)\b"
         if re.search(everywhere, text):
@@ -581,10 +620,6 @@ class Interpreter:
         vocabulary = self.index.vocabulary()
         # Words that tell topics apart: "brand" is in too many questions to say which one is meant.
         result.topic_words = [t for t in query if t in vocabulary and self.index.idf[t] >= GENERIC_IDF]
-        leftovers = [
-            w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary
-        ]
-        result.not_understood += [w for w in leftovers if len(w) > 2]
         for m in matches[:3]:
             label = f"{m.question.name}" + (f" ({m.datapoint.name})" if m.datapoint else "")
             result.understood.append(f"topic: {label}")
@@ -618,7 +653,8 @@ class Interpreter:
 
     def _read(self, prompt: str) -> Reading:
         reading = Reading()
-        text = _normalise(prompt)
+        text = self._corrected(_normalise(prompt), reading)
+        words = re.findall(WORD, text)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
         if reading.trend:  # the words that ask for a trend are not topic words (a period stays for _time)
             text = re.sub(FASTEST, " ", text)
@@ -628,27 +664,110 @@ class Interpreter:
             reading.understood.append(f"breakdown: by {reading.breakdown}")
             text = text[: match.start()] + " " + text[match.end() :]
         text, reading.time = self._time(text)
+        text, reading.generation, generation_phrase = self._generation(text)
         text, reading.age, reading.age_phrase = self._age(text)
+        reading.age_phrase = reading.age_phrase or generation_phrase
         text = self._audiences(text, reading)
         text, reading.locations = self._locations(prompt, text, reading)
-        _, reading.topics = self._topics(text, reading)
+        text = self._places(text, reading)
+        text, filler = self._filler(text)
+        text, reading.topics = self._topics(text, reading)
+        self._account(words, text, filler, reading)
         return reading
+
+    def _corrected(self, text: str, reading: Reading) -> str:
+        """Misspellings of words these datasets know corrected, each shown in `understood` ("spelling:
+        boomrs → boomers"): one edit for words of 5-7 letters (a 5-letter word is not changed into
+        another by swapping a letter: "boats" is not "boots"), two from 8; never a shorter word, a
+        number, or a word with two equally close corrections."""
+        vocabulary = self.index.vocabulary()
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if len(word) < 5 or not word.isalpha() or word in self.words or _stem(word) in vocabulary:
+                return word
+            limit = 1 if len(word) < 8 else 2
+            found = process.extract(word, self.typo_targets, scorer=OSA.distance, score_cutoff=limit, limit=2)
+            if not found or (len(found) > 1 and found[1][1] == found[0][1]):
+                return word
+            target = found[0][0]
+            if len(word) == 5 == len(target) and sorted(word) != sorted(target):
+                return word
+            reading.understood.append(f"spelling: {word} → {target}")
+            return str(target)
+
+        return re.sub(WORD, fix, text)
+
+    def _generation(self, text: str) -> tuple[str, Generation | None, str]:
+        """A generation no dataset here has as an audience ("Gen Alpha", "the Silent Generation"):
+        its ages follow from its birth years once the dataset's year is known."""
+        for phrase, generation in self.generations:
+            if phrase in text and (match := re.search(r"\b" + re.escape(phrase) + r"\b", text)):
+                return text[: match.start()] + " " + text[match.end() :], generation, match.group(0)
+        return text, None, ""
+
+    def _places(self, text: str, reading: Reading) -> str:
+        """Countries and territories no dataset here surveys, and places inside a market ("Bavaria",
+        "NYC"): kept, so the answer says what it covers instead (a place inside a surveyed market
+        names that market)."""
+        for phrase, place in self.places.items():
+            if phrase not in text or not (match := re.search(r"\b" + re.escape(phrase) + r"\b", text)):
+                continue
+            text = text[: match.start()] + " " + text[match.end() :]
+            market = self.market_of.get(place.country) if place.inside else None
+            if market is not None and market not in reading.locations:
+                reading.locations.append(market)
+            if place not in reading.places:
+                reading.places.append(place)
+                where = f"{place.name}, in {place.country_name}" if place.inside else place.name
+                reading.understood.append(f"location: {where} (not surveyed as such)")
+        return text
+
+    def _filler(self, text: str) -> tuple[str, Counter[str]]:
+        """Request and chatter phrases ("for a client pitch tomorrow", "deep dive on") taken out
+        before the topic is looked for; their words are filler."""
+        taken: Counter[str] = Counter()
+        for phrase in FILLER.phrases:
+            if phrase in text:
+                pattern = r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"
+                taken.update(w for m in re.finditer(pattern, text) for w in re.findall(WORD, m.group(0)))
+                text = re.sub(pattern, " ", text)
+        return text, taken
+
+    def _account(self, words: list[str], left: str, filler: Counter[str], reading: Reading) -> None:
+        """Each word of the prompt in exactly one bucket: taken by a recogniser or a topic word
+        ("used"), filler, or reported (then in `not_understood`)."""
+        vocabulary = self.index.vocabulary()
+        remaining = re.findall(WORD, left)
+        used = Counter(words) - Counter(remaining) - filler
+        for word in words:
+            if used[word] > 0:
+                used[word] -= 1
+                bucket = "used"
+            elif filler[word] > 0:
+                filler[word] -= 1
+                bucket = "filler"
+            elif word not in STOPWORDS and _stem(word) in vocabulary:
+                bucket = "used"
+            elif word in FILLER.words:
+                bucket = "filler"
+            else:
+                bucket = "reported"
+            reading.words.append((word, bucket))
+        reading.not_understood = list(dict.fromkeys(w for w, b in reading.words if b == "reported"))
 
     # -- resolving: what the reading means for one dataset ----------------------------------------
     def resolve(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Understanding:
         """The reading against `spec`: its waves, age range, predefined audiences and markets."""
         result = Understanding()
         _waves(reading.time, list(spec.waves), today, result)
-        age_expr, age_label = _age_range(reading.age, reading.age_phrase, spec, result)
+        age_expr, age_label = _age_range(*self._ages(reading, spec, result), spec, result)
         predefined = self._predefined(reading.audiences, spec, result)
         excluded = self._predefined(reading.negated, spec, result, negated=True)
         result.understood += reading.understood
         result.not_understood = list(reading.not_understood)
-        result.mentioned_locations = list(reading.locations)
-        result.locations = [loc for loc in reading.locations if loc in spec.locations]
-        outside = [loc.name for loc in reading.locations if loc not in spec.locations]
-        if outside:
-            result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
+        self._markets(reading, spec, result)
+        result.words = list(reading.words)
         result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.topic_words = list(reading.topic_words)
         result.trend = reading.trend
@@ -663,6 +782,45 @@ class Interpreter:
         result.audience_label = audience_label(names, age_label)
         return result
 
+    def _ages(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> tuple[Bounds | None, str, str]:
+        """The ages named, and the phrase that named them; a generation's ages in the year of the data
+        asked about (its latest year when no period is named), with its birth years."""
+        g = reading.generation
+        if g is None or reading.age is not None:
+            return reading.age, reading.age_phrase, ""
+        year = result.waves[-1].year if result.waves else spec.waves[-1].year
+        lo, hi = g.ages(year)
+        return (lo, hi), reading.age_phrase, f" (born {g.born[0]}-{g.born[1]}, so aged {lo}-{hi} in {year})"
+
+    def _markets(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> None:
+        """The named markets `spec` surveys. Named markets it does not survey, beside ones it does, and
+        places inside a market are said (`instead`); when it surveys none of them, nothing is answered
+        (`outside`), never every market instead."""
+        result.mentioned_locations = list(reading.locations)
+        result.locations = [loc for loc in reading.locations if loc in spec.locations]
+        missing = [(loc.name, loc.region) for loc in reading.named_locations if loc not in spec.locations]
+        inside = []
+        for place in reading.places:
+            market = self.market_of.get(place.country)
+            if place.inside and market in spec.locations:
+                inside.append(place.name)
+            else:
+                missing.append((place.country_name, place.region))
+        names = list(dict.fromkeys(name for name, _ in missing))
+        if (reading.locations or reading.places) and not result.locations:
+            regions = {region for _, region in missing} or {loc.region for loc in reading.locations}
+            nearby = [loc.name for loc in spec.locations if loc.region in regions][:6]
+            said = _and(names) if names else "any of the markets named"
+            also = f" (surveyed nearby: {', '.join(nearby)})" if nearby else ""
+            result.outside.append(f"{spec.name} does not survey {said}{also}.")
+            return
+        if names:
+            result.instead.append(f"{spec.name} does not survey {_and(names)}")
+        if inside:
+            result.instead.append(
+                f"{spec.name} records each market as a whole, not where in it people live (asked: {_and(inside)})"
+            )
+
     def _predefined(
         self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding, negated: bool = False
     ) -> list[Audience]:
@@ -671,8 +829,8 @@ class Interpreter:
             # The dataset's own order decides a phrase two of its audiences share, as it always has.
             audience = next((a for a in spec.audiences if a.id in ids), None)
             if audience is None:
-                # Named, but this dataset has no such audience: say so rather than drop it silently.
-                result.notes.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience; it is left out.")
+                # Named, but this dataset has no such audience: the answer's first sentence says so.
+                result.instead.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience, so it is left out")
             elif audience not in found:
                 found.append(audience)
                 result.understood.append(f"audience: {'not ' if negated else ''}{audience.name}")
@@ -731,8 +889,8 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
         result.waves = chosen
         result.understood += [f"time: {w.name}" for w in chosen]
         if missing and chosen:
-            result.notes.append(
-                f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
+            result.instead.append(
+                f"there is no survey wave for {', '.join(missing)} (available: {waves[0].name} to {waves[-1].name})"
             )
         elif missing:
             result.outside.append(
@@ -755,8 +913,15 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
         result.understood.append(f"time: {waves[-1].name} (latest)")
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+Bounds = tuple[int | None, int | None]
+
+
 def _age_range(
-    bounds: tuple[int | None, int | None] | None, phrase: str, spec: DatasetSpec, result: Understanding
+    bounds: Bounds | None, phrase: str, born: str, spec: DatasetSpec, result: Understanding
 ) -> tuple[Expression | None, str]:
     """The age range named, clipped to the ages the dataset surveys (an open bound is its limit).
     A range wholly outside them is not answered: the prompt asked about people the survey did not."""
@@ -769,12 +934,15 @@ def _age_range(
         worded = phrase and not re.match(r"(\d|over|under|older|younger|above|below|aged|ages|between)", phrase)
         asked = phrase if worded else f"people {phrase or f'aged {lo}-{hi}'}"
         result.outside.append(
-            f"{spec.name} surveys people aged {lo_limit}-{hi_limit}; {asked} are outside it, so it has no "
+            f"{spec.name} surveys people aged {lo_limit}-{hi_limit}; {asked} are outside it{born}, so it has no "
             "answer for them."
         )
         return None, ""
     if clipped != (lo, hi):
-        result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
+        asked = f"{phrase or 'the ages asked'}{born}"
+        result.instead.append(
+            f"the survey covers ages {lo_limit}-{hi_limit}, so {asked} means {clipped[0]}-{clipped[1]}"
+        )
     result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
     return {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
 
