@@ -40,7 +40,7 @@ from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
 from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
-from survey.ranking import Candidate, defining, rank
+from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
 
 
@@ -112,8 +112,25 @@ def _chat(
         return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
     tables = crosstabs(data, [q.code for q in question.questions], question.audience, locations, waves)
-    stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
+    ranked = _named_first(rank(tables, spec, question.audience, question.focus), tables, question)
+    stated = [state(question, c) for c in ranked]
     return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
+
+
+def _named_first(ranked: list[Candidate], tables: list[Crosstab], f: Frame) -> list[Candidate]:
+    """Each answer the prompt named, its share stated first and in the prompt's order ("TikTok, Instagram
+    and Snapchat" → those three), then the ranked rest; never a neighbour in its place."""
+    first: list[Candidate] = []
+    for key in f.named:
+        code, dp_code = key.split(".", 1)
+        question = f.spec.question(code)
+        table = next((t for t in tables if t.question == code), None)
+        j = next(i for i, dp in enumerate(question.datapoints) if dp.code == dp_code)
+        if table is not None:
+            first.append(Candidate(question, j, table.rows[j], "percentage", FOCUS_BOOST))
+    said = {(c.question.code, c.datapoint_index) for c in first}
+    rest = [c for c in ranked if c.kind != "percentage" or (c.question.code, c.datapoint_index) not in said]
+    return (first + rest)[: max(MAX_INSIGHTS, len(first))]
 
 
 def _answer(

@@ -95,9 +95,9 @@ def load_world(folder: Path = DEFINITIONS, locations: tuple[Location, ...] = LOC
     ignored = set(file.table("not_places").strings("names", lower=True))
     places: dict[str, Place] = {}
 
-    def add(phrase: str, name: str, code: str, inside: bool) -> None:
-        key = fold(phrase)
-        if len(key) > 3 and key not in ignored:
+    def add(phrase: str, name: str, code: str, inside: bool, shortest: int = 4) -> None:
+        key = fold(phrase)  # pycountry's names of three letters or fewer are codes or words ("man")
+        if len(key) >= shortest and key not in ignored:
             places.setdefault(key, Place(name, code, _country_name(known[code]), region_of[code], inside))
 
     for code, country in known.items():
@@ -112,7 +112,8 @@ def load_world(folder: Path = DEFINITIONS, locations: tuple[Location, ...] = LOC
     for code in subnational.data:
         _check_code(subnational, code, known)
         for phrase in subnational.strings(code, lower=True):
-            add(phrase, phrase.title(), code, inside=True)
+            name = phrase.title() if set(phrase) & set("aeiou") else phrase.upper()  # "NYC", "NRW"
+            add(phrase, name, code, inside=True, shortest=2)
     for code in file.table("subdivisions_of").strings("countries"):
         _check_code(file, code, known)
         for sub in pycountry.subdivisions.get(country_code=code) or []:

@@ -74,6 +74,7 @@ class TopicMatch:
     score: float
     datapoint: Datapoint | None = None
     outright: bool = False  # named by a datapoint's name ("TikTok") or a question's phrase ("beer brands")
+    position: int = -1  # where a named answer stood in the prompt: named answers are stated in that order
 
 
 @dataclass
@@ -406,6 +407,9 @@ class Interpreter:
         self.index = BM25([_question_document(q) for _, q in self.questions])
         # datapoint names that name a topic outright ("TikTok", "Netflix"), longest first
         names: dict[str, tuple[DatasetSpec, Question, Datapoint]] = {}
+        # every question a name is an answer of ("TikTok" is used weekly and daily): the prompt's other
+        # words choose among them
+        self.answer_of: dict[str, list[tuple[Question, Datapoint]]] = {}
         for spec, q in self.questions:
             if q.kind != "multi":
                 continue  # single-choice options ("TV", "1-2 hours") are answers, not topics
@@ -414,6 +418,8 @@ class Interpreter:
                     key = _normalise(name).strip()
                     if len(key) > 2 or key in {"x"}:
                         names.setdefault(key, (spec, q, dp))
+                        self.answer_of.setdefault(key, []).append((q, dp))
+        self.position_of = {id(q): i for i, (_, q) in enumerate(self.questions)}
         # ... and a question's phrases that contain another question's answer ("beer brands", not
         # the interest "beer"; "gaming subscriptions", not the interest "gaming")
         outright: dict[str, tuple[Question, Datapoint | None]] = {k: (q, dp) for k, (_, q, dp) in names.items()}
@@ -586,7 +592,8 @@ class Interpreter:
 
     def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
-        whole = _tokens(text)  # with the names still in: what the whole prompt is about
+        whole, whole_text = _tokens(text), text  # with the names still in: what the whole prompt is about
+        rest: list[float] = []  # the scores of the words that are no answer's name, if needed
         before: list[float] = []  # its scores, computed only if a named answer needs them
         for name, (question, dp) in self.topic_phrases.items():
             if name not in text:  # the pattern needs the name: skip the regex (most names)
@@ -594,16 +601,19 @@ class Interpreter:
             pattern = r"\b" + re.escape(name) + r"\b"
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"
-            if not re.search(pattern, text):
+            if not (found := re.search(pattern, text)):
                 continue
             text = re.sub(pattern, " ", text)
             if dp is not None and not before:
                 before = self.index.scores(whole)
+            if dp is not None and len(self.answer_of[name]) > 1:
+                rest = rest or self.index.scores(_tokens(self._without_names(whole_text)))
+                question, dp = self._answer_meant(name, rest)
             leader = question if dp is None else self._leading_question(before, question, name)
             if leader is not None and not any(m.question is leader and m.datapoint is None for m in named):
                 named.append(TopicMatch(leader, 100.0, outright=True))
             if dp is not None and not any(m.datapoint == dp for m in named):
-                named.append(TopicMatch(question, 100.0, dp, outright=True))
+                named.append(TopicMatch(question, 100.0, dp, outright=True, position=found.start()))
         query = _tokens(text)
         scores = self.index.scores(query)
         if not re.search(r"\b(local|regional)\b", text):  # "Local retailers" only when local ones are asked for
@@ -624,6 +634,21 @@ class Interpreter:
             label = f"{m.question.name}" + (f" ({m.datapoint.name})" if m.datapoint else "")
             result.understood.append(f"topic: {label}")
         return text, matches
+
+    def _without_names(self, text: str) -> str:
+        for name in self.topic_phrases:
+            if name in text:
+                text = re.sub(r"\b" + re.escape(name) + r"\b", " ", text)
+        return text
+
+    def _answer_meant(self, name: str, rest: list[float]) -> tuple[Question, Datapoint]:
+        """Of the questions a name is an answer of, the one the prompt's other words (`rest`: their
+        scores, no answer's name among them) point to: "TikTok daily" is daily use, not weekly; the
+        first one when they point to none in particular."""
+        choices = self.answer_of[name]
+        scored = [(rest[self.position_of[id(q)]], -i, q, dp) for i, (q, dp) in enumerate(choices)]
+        best = max(scored, key=lambda s: (s[0], s[1]))
+        return (best[2], best[3]) if best[0] > scored[0][0] else choices[0]
 
     def _leading_question(self, scores: list[float], question: Question, name: str) -> Question | None:
         """The question a named answer belongs under when the prompt's other words point elsewhere:
