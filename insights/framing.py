@@ -141,7 +141,7 @@ def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked:
             f"{t.question.code}.{t.datapoint.code}"
             for t in sorted(u.topics, key=lambda t: t.position)
             if t.datapoint is not None and t.question in questions
-        ],  # fmt: skip
+        ],
     )
 
 

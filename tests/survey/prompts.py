@@ -26,7 +26,7 @@ INSIDE = {"Bavaria": "s2_49", "Texas": "s2_1", "NYC": "s2_1", "Scotland": "s2_44
           "Tokyo": "s2_81", "Ontario": "s2_124"}  # fmt: skip
 GENERATIONS = ["Gen Alpha", "the Silent Generation"]
 UNKNOWN = ["zorblax", "quuxify", "flibbertigibbet"]
-CHATTER = sorted(FILLER.phrases) + ["thx", "asap", "pls", "incidence", "cheers"]
+CHATTER = [*sorted(FILLER.phrases), "thx", "asap", "pls", "incidence", "cheers"]
 
 
 @dataclass(frozen=True)
