@@ -62,12 +62,15 @@ def chat(
     chat_id: str | None = None,
     docked_audiences: list[str] | None = None,
     today: dt.date | None = None,
+    dataset: str | None = None,
 ) -> ChatResult:
-    """Answer a prompt with ranked insights (the result of chat_gwi)."""
+    """Answer a prompt with ranked insights (the result of chat_gwi); `dataset`, a code from
+    list_datasets, answers from that dataset only."""
     previous = _previous(caller, chat_id) if chat_id else None
     for _ in range(3):
         try:
-            return _chat(caller, prompt, chat_id, previous, docked_audiences, today or timezone.localdate())
+            day = today or timezone.localdate()
+            return _chat(caller, prompt, chat_id, previous, docked_audiences, day, dataset)
         except _DataUpdated:  # read again, against the definition of the data that will answer
             continue
     raise InsightError("The survey data is being updated right now; please ask again in a moment.")
@@ -84,10 +87,13 @@ def _chat(
     previous: Context | None,
     docked_audiences: list[str] | None,
     today: dt.date,
+    dataset: str | None = None,
 ) -> ChatResult:
     specs = _specs(caller)  # once per answer: it lists the data folder and reads each pointer
-    spec, understood = _understand(prompt, specs, previous, today)
-    comparison = _interpreter(specs).comparison(prompt, spec, today)
+    answering = _answering(specs, dataset)
+    spec, understood = _understand(prompt, answering, specs, previous, today)
+    comparison = _interpreter(answering).comparison(prompt, spec, today)
+    _also_in(_interpreter(answering).read(prompt), answering, spec, understood)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
         raise InsightError(" ".join(outside) + " Ask about people, places and periods the survey covers.")
@@ -428,13 +434,50 @@ def _quoted(words: list[str]) -> str:
     return ", ".join(f"“{w}”" for w in words)
 
 
+def _answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:
+    """The datasets that may answer: the one asked for by code, or every one the caller may use."""
+    if dataset is None:
+        return specs
+    chosen = [s for s in specs if s.code == dataset]
+    if not chosen:
+        raise InsightError(
+            f"Dataset {dataset} is not one this token may use (or its data is not built yet). Call list_datasets "
+            "for the codes you may pass as dataset."
+        )
+    return chosen
+
+
+def _also_in(reading: Reading, specs: list[DatasetSpec], spec: DatasetSpec, understood: Understanding) -> None:
+    """When other datasets could answer nearly as well (their topic matches at least half as well and
+    they survey the markets named), the answer names the one used and the others."""
+    if reading.dataset or not reading.topics:
+        return
+
+    def score(s: DatasetSpec) -> float:
+        return max((t.score for t in reading.topics if t.question in s.questions), default=0.0)
+
+    mine = score(spec)
+    others = [
+        f"{s.name} ({s.code})"
+        for s in specs
+        if s is not spec
+        and mine > 0
+        and score(s) >= 0.5 * mine
+        and all(loc in s.locations for loc in reading.locations)
+    ]
+    if others:
+        understood.notes.append(
+            f"Answered from {spec.name} ({spec.code}); also in: {', '.join(others)}. Pass dataset to choose one."
+        )
+
+
 def _understand(
-    prompt: str, specs: list[DatasetSpec], previous: Context | None, today: dt.date
+    prompt: str, specs: list[DatasetSpec], everyone: list[DatasetSpec], previous: Context | None, today: dt.date
 ) -> tuple[DatasetSpec, Understanding]:
-    """The dataset that answers best among those the caller may use, and the prompt as understood
-    against it (one reading)."""
+    """The dataset that answers best among `specs` (those the caller may use, or the one it asked
+    for), and the prompt as understood against it (one reading); `everyone`: all the caller may use."""
     spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
-    _unlicensed_topic(prompt, specs, understood)
+    _unlicensed_topic(prompt, everyone, understood)
     if not understood.topics and _unknown(understood) and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise InsightError(
@@ -493,7 +536,7 @@ def _follow(
 ) -> tuple[DatasetSpec, Understanding]:
     chosen = {s.code: s for s in specs}
     start = chosen.get(previous.dataset, specs[0]) if previous else specs[0]
-    spec, understood = interpreter.understand(prompt, start, today)
+    spec, understood = interpreter.understand(prompt, start, today, follow=previous is not None)
     if previous and previous.topics and not understood.topics and spec is not start and previous.dataset in chosen:
         # A follow-up moved to another dataset ("and in Canada?" after a US-only one): the chat's topic
         # comes along, found in that dataset by its words, or the answer says it is not asked there.

@@ -207,6 +207,7 @@ class Reading:
     named_locations: list[Location] = field(default_factory=list)  # markets named one by one, not as a region
     places: list[Place] = field(default_factory=list)  # countries no dataset here surveys, places inside one
     generation: Generation | None = None  # named by birth years and not a dataset's audience (Gen Alpha…)
+    dataset: str = ""  # the code of a dataset the prompt names by its name or code ("in ANES 1996")
     words: list[tuple[str, str]] = field(default_factory=list)
     """Every word of the prompt, in order, with its bucket: "used" (understood and used), "filler"
     (filler.toml's lexicon) or "reported" (in not_understood)."""
@@ -366,9 +367,14 @@ def _names_time(r: Reading) -> bool:
     return bool(r.time.quarters or r.time.year or r.time.years_ago is not None)
 
 
-def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading) -> DatasetSpec:
-    """The dataset that answers best: topic match, weighted by the share of named markets it covers
-    and halved if it lacks a named audience; the dataset the chat is on wins ties (x1.05)."""
+def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading, follow: bool = True) -> DatasetSpec:
+    """The dataset that answers best: topic match, weighted by the share of named markets it covers,
+    halved if it lacks a named audience, halved if it does not record a place inside a market named;
+    the dataset a chat is on wins ties (x1.05) and keeps a follow-up it answers at least half as well.
+    A new chat favours no dataset (`follow` False); a dataset the prompt names by name or code answers."""
+    named = next((s for s in specs if s.code == reading.dataset), None)
+    if named is not None:
+        return named
     if not reading.topics:
         # Nothing to weigh but audiences and markets: a follow-up stays on the chat's dataset unless
         # that lacks an audience the prompt names ("gamers in Japan" on the gaming panel) or every
@@ -384,9 +390,12 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading)
         wanted = reading.locations
         coverage = sum(loc in spec.locations for loc in wanted) / len(wanted) if wanted else 1.0
         audiences = 1.0 if _has_audiences(spec, reading) else 0.5
-        return topic * coverage * audiences * (1.05 if spec is start else 1.0)
+        # a place inside a market that one dataset records as an answer ("the Midwest") and another does not
+        places = 1.0 if all(_answer_named(spec, p.name) for p in reading.places if p.inside) else 0.5
+        return topic * coverage * audiences * places * (1.05 if follow and spec is start else 1.0)
 
-    return max(specs, key=fit)
+    best = max(specs, key=fit)
+    return start if follow and start in specs and fit(start) >= 0.5 * fit(best) > 0 else best
 
 
 def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
@@ -447,6 +456,8 @@ class Interpreter:
                     ids.append(a.id)
         ordered = sorted(phrases.items(), key=lambda kv: -len(kv[0]))
         self.audience_phrases: dict[str, tuple[str, ...]] = {p: tuple(ids) for p, ids in ordered}
+        named = [(p, s) for s in specs for p in {s.code.lower(), _normalise(s.name).strip()} if len(p) >= 4]
+        self.dataset_names = sorted(named, key=lambda ps: -len(ps[0]))
         self._world()
         self._vocabulary()
 
@@ -471,6 +482,7 @@ class Interpreter:
     def _vocabulary(self) -> None:
         """Every word some name, phrase or topic of these datasets uses: what a typo is corrected to."""
         texts = [*self.audience_phrases, *self.topic_phrases, *self.places, *(p for p, _ in self.generations)]
+        texts += [p for p, _ in self.dataset_names]
         texts += [p for loc in self.locations for p in (loc.name.lower(), *loc.aliases, *loc.demonyms)]
         texts += [a for aliases in REGION_ALIASES.values() for a in aliases]
         texts += [p for g in MARKET_GROUPS for p in g.phrases]
@@ -680,6 +692,7 @@ class Interpreter:
         reading = Reading()
         text = self._corrected(_normalise(prompt), reading)
         words = re.findall(WORD, text)
+        text = self._dataset_named(text, reading)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
         if reading.trend:  # the words that ask for a trend are not topic words (a period stays for _time)
             text = re.sub(FASTEST, " ", text)
@@ -722,6 +735,15 @@ class Interpreter:
             return str(target)
 
         return re.sub(WORD, fix, text)
+
+    def _dataset_named(self, text: str, reading: Reading) -> str:
+        """A dataset named by its code or name ("ds-usa-deep", "the ANES 1996 data") answers the prompt."""
+        for phrase, spec in self.dataset_names:
+            if phrase in text and (match := re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text)):
+                reading.dataset = spec.code
+                reading.understood.append(f"dataset: {spec.name} ({spec.code})")
+                return text[: match.start()] + " " + text[match.end() :]
+        return text
 
     def _generation(self, text: str) -> tuple[str, Generation | None, str]:
         """A generation no dataset here has as an audience ("Gen Alpha", "the Silent Generation"):
@@ -791,7 +813,7 @@ class Interpreter:
         excluded = self._predefined(reading.negated, spec, result, negated=True)
         result.understood += reading.understood
         result.not_understood = list(reading.not_understood)
-        self._markets(reading, spec, result)
+        answers = self._markets(reading, spec, result)
         result.words = list(reading.words)
         result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.topic_words = list(reading.topic_words)
@@ -800,10 +822,12 @@ class Interpreter:
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]
+        terms += [{"datapoint": f"{q.code}.{dp.code}"} for q, dp in answers]
         if age_expr is not None:
             terms.append(age_expr)
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
         names = [a.name for a in predefined] + [negated_name(a.name) for a in excluded]
+        names += [f"people in the {dp.name}" for _, dp in answers]
         result.audience_label = audience_label(names, age_label)
         return result
 
@@ -817,17 +841,22 @@ class Interpreter:
         lo, hi = g.ages(year)
         return (lo, hi), reading.age_phrase, f" (born {g.born[0]}-{g.born[1]}, so aged {lo}-{hi} in {year})"
 
-    def _markets(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> None:
+    def _markets(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> list[tuple[Question, Datapoint]]:
         """The named markets `spec` surveys. Named markets it does not survey, beside ones it does, and
         places inside a market are said (`instead`); when it surveys none of them, nothing is answered
-        (`outside`), never every market instead."""
+        (`outside`), never every market instead. A place inside a market that is an answer of one of
+        its questions ("the Midwest", a US region) is that answer's audience, returned."""
         result.mentioned_locations = list(reading.locations)
         result.locations = [loc for loc in reading.locations if loc in spec.locations]
         missing = [(loc.name, loc.region) for loc in reading.named_locations if loc not in spec.locations]
-        inside = []
+        inside, answers = [], []
         for place in reading.places:
             market = self.market_of.get(place.country)
-            if place.inside and market in spec.locations:
+            answer = _answer_named(spec, place.name) if place.inside and market in spec.locations else None
+            if answer is not None:
+                answers.append(answer)
+                result.understood.append(f"audience: {answer[1].name} ({answer[0].name})")
+            elif place.inside and market in spec.locations:
                 inside.append(place.name)
             else:
                 missing.append((place.country_name, place.region))
@@ -838,13 +867,14 @@ class Interpreter:
             said = _and(names) if names else "any of the markets named"
             also = f" (surveyed nearby: {', '.join(nearby)})" if nearby else ""
             result.outside.append(f"{spec.name} does not survey {said}{also}.")
-            return
+            return answers
         if names:
             result.instead.append(f"{spec.name} does not survey {_and(names)}")
         if inside:
             result.instead.append(
                 f"{spec.name} records each market as a whole, not where in it people live (asked: {_and(inside)})"
             )
+        return answers
 
     def _predefined(
         self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding, negated: bool = False
@@ -898,11 +928,14 @@ class Interpreter:
         return None
 
     # -- whole prompt --------------------------------------------------------------------------
-    def understand(self, prompt: str, start: DatasetSpec, today: dt.date) -> tuple[DatasetSpec, Understanding]:
+    def understand(
+        self, prompt: str, start: DatasetSpec, today: dt.date, follow: bool = True
+    ) -> tuple[DatasetSpec, Understanding]:
         """Read the prompt once, choose the dataset that answers best among `self.specs` (`start`, the
-        one the chat is on, if nothing says otherwise) and resolve the reading against it alone."""
+        one the chat is on, if nothing says otherwise; none favoured in a new chat, `follow` False) and
+        resolve the reading against it alone."""
         reading = self.read(prompt)
-        spec = best_dataset(self.specs, start, reading)
+        spec = best_dataset(self.specs, start, reading, follow)
         return spec, self.resolve(reading, spec, today)
 
 
@@ -936,6 +969,16 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
     elif time.latest:
         result.waves = [waves[-1]]
         result.understood.append(f"time: {waves[-1].name} (latest)")
+
+
+def _answer_named(spec: DatasetSpec, name: str) -> tuple[Question, Datapoint] | None:
+    """The single-choice answer of `spec` a place is ("the Midwest" is the US region Midwest)."""
+    wanted = fold(name).removeprefix("the ")
+    for q in (q for q in spec.questions if q.kind == "single"):
+        for dp in q.datapoints:
+            if wanted in (fold(n) for n in (dp.name, *dp.synonyms)):
+                return q, dp
+    return None
 
 
 def _and(names: list[str]) -> str:

@@ -45,6 +45,8 @@ class Ask:
     waves: list[str] | None = None  # exactly these waves
     dataset: str = "ds-core"
     says: str = ""  # a pattern the response and notes (or the refusal) must contain
+    lead: str = ""  # the first sentence says what was answered instead: "Answered for …" with this in it
+    states: tuple[str, ...] = ()  # the first insights, in order: each states the figure for one named thing
 
 
 FORMS = {
@@ -213,7 +215,8 @@ TABLE: list[tuple[str, list[Ask]]] = [
     ),
     # -- ages: in words, in numbers, and outside the survey ----------------------------------------
     ("acme", [Ask("news sources for over 55s in Canada", topic=("news_source",), audiences=["age:56-64"])]),
-    ("acme", [Ask("Which social platforms do teenagers in Spain use weekly?", audiences=["age:16-19"])]),
+    # teenagers are 13-19; the survey starts at 16: said first (it was a note before)
+    ("acme", [Ask("Which social platforms do teenagers in Spain use weekly?", audiences=["age:16-19"], lead="16-19")]),
     ("acme", [Ask("streaming among people aged 18 to 24 in Mexico", topic=("streaming",), audiences=["age:18-24"])]),
     ("acme", [Ask("TikTok among over 70s in France", form="refused", says="are outside it, so it has no answer")]),
     ("acme", [Ask("Which platforms does Gen Alpha use in the UK?", form="refused", says="gen alpha are outside it")]),
@@ -336,7 +339,14 @@ TABLE: list[tuple[str, list[Ask]]] = [
     # -- more of what marketers ask ------------------------------------------------------------------
     (
         "acme",
-        [Ask("parents of young children in the US and food delivery", topic=("food_delivery",), audiences=["parents"])],
+        [
+            Ask(
+                "parents of young children in the US and food delivery",
+                topic=("food_delivery",),
+                audiences=["parents"],
+                lead="“young” is not understood",  # all parents answered: said first (it was a note before)
+            )
+        ],
     ),
     ("acme", [Ask("what share of rural Indians use UPI", form="refused", says="does not cover “upi”")]),
     ("acme", [Ask("How has Temu usage changed in the UK over the last year?", form="trend", topic=("retailers",))]),
@@ -444,10 +454,19 @@ def _check(caller: Caller, chat_id: str | None, ask: Ask) -> str | None:
     answer = chat(caller=caller, prompt=ask.prompt, chat_id=chat_id).model_dump(mode="json")
     sources, seen = answer["sources"], (ask.prompt, answer["response"][:300], answer["notes"], answer["understood"])
     assert answer["insights"], seen
-    if ask.form in FORMS:
-        assert re.search(FORMS[ask.form], answer["response"]), seen
+    first, _, rest = answer["response"].partition("\n")
+    if ask.lead:  # never a silent change of the question: the first sentence says what was answered
+        assert first.startswith("Answered ") and ask.lead in first, seen
     else:
-        assert not any(re.search(pattern, answer["response"]) for pattern in FORMS.values()), seen
+        assert not first.startswith("Answered "), seen
+    body = rest if ask.lead else answer["response"]
+    if ask.form in FORMS:
+        assert re.search(FORMS[ask.form], body), seen
+    else:
+        assert not any(re.search(pattern, body) for pattern in FORMS.values()), seen
+    texts = [i["text"] for i in answer["insights"]]
+    for i, pattern in enumerate(ask.states):  # the figure for each named thing, first and in order
+        assert i < len(texts) and re.search(pattern, texts[i]), (ask.prompt, pattern, texts)
     assert sources["datasets"][0]["code"] == ask.dataset, seen
     if ask.topic:
         assert sources["topics"] and sources["topics"][0]["code"] in ask.topic, (*seen, sources["topics"])
