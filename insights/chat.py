@@ -34,7 +34,7 @@ from insights.results import (
     QuestionInfo,
     Sources,
 )
-from survey.catalog import DatasetSpec, Question, Wave
+from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question, Wave
 from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
@@ -416,18 +416,23 @@ def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
     return _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
 
 
-def _weak(u: Understanding | Reading) -> bool:
+def _weak(u: Understanding | Reading, interpreter: Interpreter) -> bool:
     """A topic matched by words that do not tell topics apart ("brands"), or by no more distinctive words
     than the prompt has words no topic knows, is a neighbour of what was asked, not an answer to it
     ("yacht brands" → views on brand activism, "lottery tickets" → products purchased)."""
     best = u.topics[0] if u.topics else None
-    unknown = _unknown(u)
-    return best is None or (not best.outright and bool(unknown) and len(unknown) >= len(u.topic_words))
+    if best is None or best.outright:
+        return best is None
+    unmatched, known = interpreter.unmatched(u)
+    unknown = _unknown(u) + unmatched
+    return bool(unknown) and len(unknown) >= known
 
 
-def _unknown(u: Understanding | Reading) -> list[str]:
-    """Reported words that could name a topic (not a number or a stray letter)."""
-    return [w for w in u.not_understood if len(w) > 2 and w.replace("'", "").isalpha()]
+def _unknown(u: Understanding | Reading, interpreter: Interpreter | None = None) -> list[str]:
+    """Reported words that could name a topic (not a number or a stray letter), and with `interpreter`
+    the distinctive words the matched topics do not know."""
+    words = [w for w in u.not_understood if len(w) > 2 and w.replace("'", "").isalpha()]
+    return words + (interpreter.unmatched(u)[0] if interpreter is not None and u.topics else [])
 
 
 def _quoted(words: list[str]) -> str:
@@ -476,7 +481,8 @@ def _understand(
 ) -> tuple[DatasetSpec, Understanding]:
     """The dataset that answers best among `specs` (those the caller may use, or the one it asked
     for), and the prompt as understood against it (one reading); `everyone`: all the caller may use."""
-    spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
+    interpreter = _interpreter(specs)
+    spec, understood = _follow(prompt, interpreter, specs, previous, today)
     _unlicensed_topic(prompt, everyone, understood)
     if not understood.topics and _unknown(understood) and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
@@ -484,10 +490,10 @@ def _understand(
             f"Spark's survey data does not cover {_quoted(_unknown(understood))}. Name a topic it covers "
             "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience."
         )
-    if understood.topics and _weak(understood):
+    if understood.topics and _weak(understood, interpreter):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise InsightError(
-            f"Spark's survey data does not cover {_quoted(_unknown(understood))}. The closest topics it "
+            f"Spark's survey data does not cover {_quoted(_unknown(understood, interpreter))}. The closest topics it "
             f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers."
         )
     return spec, understood
@@ -502,9 +508,15 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     if not others:
         return
     reading = _interpreter(everything).read(prompt)
+    asked = next((s for s in others if s.code == reading.dataset and s.code in DATASETS_BY_CODE), None)
+    if asked is not None:  # a shipped dataset named by its name or code ("in the gaming panel")
+        raise InsightError(
+            f"The {asked.name} dataset ({asked.code}) is not in your organization's datasets. Your organization "
+            "admin can ask Spark's staff for it; call list_datasets to see the datasets you may use."
+        )
     best = reading.topics[0] if reading.topics else None
     owner = next((s for s in others if best is not None and best.question in s.questions), None)
-    if best is None or owner is None or _weak(reading):
+    if best is None or owner is None or _weak(reading, _interpreter(everything)):
         return
     mine = understood.topics[0] if understood.topics else None
     # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
@@ -520,7 +532,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
         and (not mine.outright or mine.datapoint is not None)
     )
     if (
-        (_weak(understood) and (knows_more or named))
+        (_weak(understood, _interpreter(specs)) and (knows_more or named))
         or (not best.outright and mine and best.score > 2 * mine.score)
         or phrase
     ):

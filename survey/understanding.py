@@ -370,7 +370,7 @@ def _names_time(r: Reading) -> bool:
 def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading, follow: bool = True) -> DatasetSpec:
     """The dataset that answers best: topic match, weighted by the share of named markets it covers,
     halved if it lacks a named audience, halved if it does not record a place inside a market named;
-    the dataset a chat is on wins ties (x1.05) and keeps a follow-up it answers at least half as well.
+    the dataset a chat is on wins ties (x1.05) and keeps a follow-up it answers at least 80% as well.
     A new chat favours no dataset (`follow` False); a dataset the prompt names by name or code answers."""
     named = next((s for s in specs if s.code == reading.dataset), None)
     if named is not None:
@@ -395,7 +395,7 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading,
         return topic * coverage * audiences * places * (1.05 if follow and spec is start else 1.0)
 
     best = max(specs, key=fit)
-    return start if follow and start in specs and fit(start) >= 0.5 * fit(best) > 0 else best
+    return start if follow and start in specs and fit(start) >= 0.8 * fit(best) > 0 else best
 
 
 def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
@@ -413,7 +413,9 @@ class Interpreter:
     def __init__(self, specs: list[DatasetSpec]) -> None:
         self.specs = specs
         self.questions: list[tuple[DatasetSpec, Question]] = [(s, q) for s in specs for q in s.questions]
-        self.index = BM25([_question_document(q) for _, q in self.questions])
+        documents = [_question_document(q) for _, q in self.questions]
+        self.index = BM25(documents)
+        self.document_words = [frozenset(d) for d in documents]
         # datapoint names that name a topic outright ("TikTok", "Netflix"), longest first
         names: dict[str, tuple[DatasetSpec, Question, Datapoint]] = {}
         # every question a name is an answer of ("TikTok" is used weekly and daily): the prompt's other
@@ -429,6 +431,7 @@ class Interpreter:
                         names.setdefault(key, (spec, q, dp))
                         self.answer_of.setdefault(key, []).append((q, dp))
         self.position_of = {id(q): i for i, (_, q) in enumerate(self.questions)}
+        self.spec_of = {id(q): spec for spec, q in self.questions}
         # ... and a question's phrases that contain another question's answer ("beer brands", not
         # the interest "beer"; "gaming subscriptions", not the interest "gaming")
         outright: dict[str, tuple[Question, Datapoint | None]] = {k: (q, dp) for k, (_, q, dp) in names.items()}
@@ -653,11 +656,21 @@ class Interpreter:
                 text = re.sub(r"\b" + re.escape(name) + r"\b", " ", text)
         return text
 
+    def unmatched(self, u: Understanding | Reading) -> tuple[list[str], int]:
+        """The prompt's distinctive topic words (as written) that the topics answering it do not know
+        ("insurance" in "home insurance", answered with smart home products, is a neighbour's answer),
+        and how many of its distinctive words they do know."""
+        docs = [self.document_words[self.position_of[id(t.question)]] for t in u.topics[:2]]
+        stems = {w for w in u.topic_words if not any(w in d for d in docs)}
+        known = sum(1 for w in u.topic_words if w not in stems)
+        return list(dict.fromkeys(w for w, b in u.words if b == "used" and _stem(w) in stems)), known
+
     def _answer_meant(self, name: str, rest: list[float]) -> tuple[Question, Datapoint]:
         """Of the questions a name is an answer of, the one the prompt's other words (`rest`: their
         scores, no answer's name among them) point to: "TikTok daily" is daily use, not weekly; the
         first one when they point to none in particular."""
-        choices = self.answer_of[name]
+        own = self.spec_of[id(self.answer_of[name][0][0])]  # within the dataset the name first belongs to
+        choices = [(q, dp) for q, dp in self.answer_of[name] if self.spec_of[id(q)] is own]
         scored = [(rest[self.position_of[id(q)]], -i, q, dp) for i, (q, dp) in enumerate(choices)]
         best = max(scored, key=lambda s: (s[0], s[1]))
         return (best[2], best[3]) if best[0] > scored[0][0] else choices[0]
@@ -929,7 +942,7 @@ class Interpreter:
 
     # -- whole prompt --------------------------------------------------------------------------
     def understand(
-        self, prompt: str, start: DatasetSpec, today: dt.date, follow: bool = True
+        self, prompt: str, start: DatasetSpec, today: dt.date, follow: bool = False
     ) -> tuple[DatasetSpec, Understanding]:
         """Read the prompt once, choose the dataset that answers best among `self.specs` (`start`, the
         one the chat is on, if nothing says otherwise; none favoured in a new chat, `follow` False) and
