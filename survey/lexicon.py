@@ -61,7 +61,7 @@ class World:
 def fold(text: str) -> str:
     """Lower case without accents: "Île-de-France" → "ile-de-france", "Türkiye" → "turkiye"."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def load_filler(folder: Path = DEFINITIONS) -> Filler:
@@ -96,7 +96,7 @@ def load_world(folder: Path = DEFINITIONS, locations: tuple[Location, ...] = LOC
     places: dict[str, Place] = {}
 
     def add(phrase: str, name: str, code: str, inside: bool, shortest: int = 4) -> None:
-        key = fold(phrase)  # pycountry's names of three letters or fewer are codes or words ("man")
+        key = fold(phrase).strip()  # pycountry's names of three letters or fewer are codes or words ("man")
         if len(key) >= shortest and key not in ignored:
             places.setdefault(key, Place(name, code, _country_name(known[code]), region_of[code], inside))
 

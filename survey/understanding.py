@@ -45,7 +45,7 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2
 
 
 def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("–", "-").replace("—", "-")
+    text = fold(text.replace("’", "'").replace("–", "-").replace("—", "-"))  # "São Paulo" → "sao paulo"
     return re.sub(r"[^a-z0-9+\-'. ]+", " ", text)
 
 
@@ -613,7 +613,7 @@ class Interpreter:
         for name, (question, dp) in self.topic_phrases.items():
             if name not in text:  # the pattern needs the name: skip the regex (most names)
                 continue
-            pattern = r"\b" + re.escape(name) + r"\b"
+            pattern = r"(?<!\w)" + re.escape(name) + r"(?!\w)"  # "disney+" ends in no word character
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"
             if not (found := re.search(pattern, text)):
@@ -653,7 +653,7 @@ class Interpreter:
     def _without_names(self, text: str) -> str:
         for name in self.topic_phrases:
             if name in text:
-                text = re.sub(r"\b" + re.escape(name) + r"\b", " ", text)
+                text = re.sub(r"(?<!\w)" + re.escape(name) + r"(?!\w)", " ", text)
         return text
 
     def unmatched(self, u: Understanding | Reading) -> tuple[list[str], int]:
@@ -770,17 +770,20 @@ class Interpreter:
         """Countries and territories no dataset here surveys, and places inside a market ("Bavaria",
         "NYC"): kept, so the answer says what it covers instead (a place inside a surveyed market
         names that market)."""
+        found: list[tuple[int, Place]] = []
         for phrase, place in self.places.items():
             if phrase not in text or not (match := re.search(r"\b" + re.escape(phrase) + r"\b", text)):
                 continue
-            text = text[: match.start()] + " " + text[match.end() :]
+            text = text[: match.start()] + " " + text[match.end() :]  # keeps the order of what is left
+            if all(place != p for _, p in found):
+                found.append((match.start(), place))
+        for _, place in sorted(found, key=lambda found: found[0]):  # in the prompt's order
             market = self.market_of.get(place.country) if place.inside else None
             if market is not None and market not in reading.locations:
                 reading.locations.append(market)
-            if place not in reading.places:
-                reading.places.append(place)
-                where = f"{place.name}, in {place.country_name}" if place.inside else place.name
-                reading.understood.append(f"location: {where} (not surveyed as such)")
+            reading.places.append(place)
+            where = f"{place.name}, in {place.country_name}" if place.inside else place.name
+            reading.understood.append(f"location: {where} (not surveyed as such)")
         return text
 
     def _filler(self, text: str) -> tuple[str, Counter[str]]:

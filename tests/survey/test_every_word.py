@@ -39,10 +39,12 @@ def test_every_word_lands_in_exactly_one_bucket(interpreter: Interpreter, genera
 def test_names_are_used_filler_is_filler_and_unknown_words_are_reported(
     interpreter: Interpreter, generated: Generated
 ) -> None:
+    """Counted per occurrence: a word such as "the" may be in a name and in a filler phrase at once."""
     reading = interpreter.read(generated.prompt)
-    bucket = dict(reading.words)
-    named = [generated.topic, *generated.abroad, *generated.inside, *generated.generations]
-    assert all(bucket[w] == "used" for name in named for w in _words(name)), (generated.prompt, reading.words)
-    assert all(bucket[w] == "filler" for phrase in generated.filler for w in _words(phrase) if w in bucket
-               and w not in _words(generated.prompt.replace(phrase, ""))), reading.words  # fmt: skip
-    assert all(bucket[w] == "reported" for w in generated.unknown), reading.words
+    landed = Counter(reading.words)
+    named = Counter(w for name in (generated.topic, *generated.abroad, *generated.inside, *generated.generations)
+                    for w in _words(name))  # fmt: skip
+    filler = Counter(w for phrase in generated.filler for w in _words(phrase))
+    assert all(landed[(w, "used")] >= n for w, n in named.items()), (generated.prompt, reading.words)
+    assert all(landed[(w, "filler")] >= n for w, n in filler.items() if w not in named), reading.words
+    assert all(landed[(w, "reported")] >= 1 for w in generated.unknown), reading.words
