@@ -410,3 +410,22 @@ def test_market_groups_name_their_markets_and_say_which_a_dataset_lacks(every_da
     u = gaming.resolve(gaming.read("mobile gaming in the Nordics"), GAMING, TODAY)
     assert [loc.name for loc in u.locations] == ["Sweden"]
     assert "location: Nordics (1 of its 4 markets surveyed here: Sweden)" in u.understood
+
+
+# -- word forms and typos (issue 21) ---------------------------------------------------------------
+def test_word_forms_are_one_word(interpreter: Interpreter) -> None:
+    for prompt in ("cycling fans in France", "people who cycle in France", "people who cycled in France"):
+        _, u = interpreter.understand(prompt, CORE, TODAY)
+        assert "interests" in [t.question.code for t in u.topics], (prompt, u.understood)
+
+
+def test_a_typo_is_corrected_and_shown(interpreter: Interpreter) -> None:
+    _, u = interpreter.understand("how many boomrs in frnace use instagarm", CORE, TODAY)
+    assert u.audience == {"audience": "boomers"} and [loc.code for loc in u.locations] == ["s2_33"]
+    assert "spelling: instagarm → instagram" in u.understood
+
+
+def test_short_words_numbers_and_words_of_other_datasets_are_not_corrected(interpreter: Interpreter) -> None:
+    _, u = interpreter.understand("esports and UPI and boats in 2O25 in Japan", CORE, TODAY)
+    assert not any(entry.startswith("spelling:") for entry in u.understood), u.understood
+    assert {"esports", "upi", "boats"} <= set(u.not_understood)
