@@ -9,6 +9,7 @@ audiences of another organization are "not found".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from functools import partial
@@ -93,6 +94,7 @@ def _chat(
     answering = _answering(specs, dataset)
     spec, understood = _understand(prompt, answering, specs, previous, today)
     comparison = _interpreter(answering).comparison(prompt, spec, today)
+    comparison = comparison or _with_previous(prompt, spec, understood, previous)
     _also_in(_interpreter(answering).read(prompt), answering, spec, understood)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
@@ -112,6 +114,9 @@ def _chat(
     if comparison is not None:
         kept = previous.audience if same and previous else None
         return _compare(caller, chat_id, data, question, comparison, kept)
+    if not understood.breakdown and not understood.trend and _each_market(question):
+        understood.breakdown = "market"  # "in Italy and Greece": each market's figure, never one merged
+        understood.understood.append("breakdown: by market (each market named)")
     if understood.breakdown:
         return _breakdown(caller, chat_id, data, question)
     if understood.trend:
@@ -437,6 +442,36 @@ def _unknown(u: Understanding | Reading, interpreter: Interpreter | None = None)
 
 def _quoted(words: list[str]) -> str:
     return ", ".join(f"“{w}”" for w in words)
+
+
+# "compare that with millennials", "and compared to France?": a follow-up that sets what it names beside
+# what the chat asked before, rather than replacing it.
+FOLLOW_COMPARE = (
+    r"^\W*(?:and\s+|now\s+|can you\s+|please\s+)?(?:compare[ds]?|contrast|versus|vs\.?)\s+"
+    r"(?:(?:that|this|it|them|these|those)\s+)?(?:(?:with|to|against)\s+)?"
+)
+
+
+def _each_market(f: Frame) -> bool:
+    """Whether the prompt named two or more markets one by one (not a region or a group of markets),
+    so each is answered on its own."""
+    named = f.understood.named_locations
+    return len(named) >= 2 and set(named) == set(f.locations) and not f.profile
+
+
+def _with_previous(prompt: str, spec: DatasetSpec, u: Understanding, previous: Context | None) -> Comparison | None:
+    """The chat's audience, markets or period beside the ones a "compare that with …" follow-up names
+    (in the same dataset)."""
+    if previous is None or previous.dataset != spec.code or not re.match(FOLLOW_COMPARE, prompt, re.IGNORECASE):
+        return None
+    before = Understanding(
+        audience=previous.audience,
+        audience_label=previous.audience_label,
+        locations=[spec.location(c) for c in previous.locations],
+        waves=[spec.wave(c) for c in previous.waves],
+    )
+    dimension = "location" if u.locations else "audience" if u.audience is not None else "time" if u.waves else ""
+    return Comparison(dimension, (before, u)) if dimension else None
 
 
 def _answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:

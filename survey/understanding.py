@@ -100,6 +100,7 @@ class Understanding:
     beside ones it does, a city inside a market, an audience it lacks, ages clipped), in plain words:
     the answer's first sentence says so."""
     words: list[tuple[str, str]] = field(default_factory=list)  # see Reading.words
+    named_locations: list[Location] = field(default_factory=list)  # markets named one by one that it surveys
 
     @property
     def topic_family(self) -> str | None:
@@ -781,6 +782,7 @@ class Interpreter:
             market = self.market_of.get(place.country) if place.inside else None
             if market is not None and market not in reading.locations:
                 reading.locations.append(market)
+                reading.named_locations.append(market)
             reading.places.append(place)
             where = f"{place.name}, in {place.country_name}" if place.inside else place.name
             reading.understood.append(f"location: {where} (not surveyed as such)")
@@ -864,6 +866,7 @@ class Interpreter:
         its questions ("the Midwest", a US region) is that answer's audience, returned."""
         result.mentioned_locations = list(reading.locations)
         result.locations = [loc for loc in reading.locations if loc in spec.locations]
+        result.named_locations = [loc for loc in reading.named_locations if loc in spec.locations]
         missing = [(loc.name, loc.region) for loc in reading.named_locations if loc not in spec.locations]
         inside, answers = [], []
         for place in reading.places:

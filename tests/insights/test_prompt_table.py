@@ -728,7 +728,12 @@ VOICES: list[tuple[str, list[Ask]]] = [
     ),
     _ask(
         "acme",
-        Ask("Instagram among Gen Z in Texas and Germany", locations={"s2_1", "s2_49"}, lead=EACH_MARKET + "Texas)"),
+        Ask(
+            "Instagram among Gen Z in Texas and Germany",
+            form="breakdown",  # each market named is answered on its own
+            locations={"s2_1", "s2_49"},
+            lead=EACH_MARKET + "Texas)",
+        ),
     ),
     _ask(
         "acme",
@@ -788,7 +793,12 @@ VOICES: list[tuple[str, list[Ask]]] = [
     _ask("acme", Ask("TikTok in Germany and Iceland", locations={"s2_49"}, lead=NOT_SURVEYED + "Iceland")),
     _ask(
         "acme",
-        Ask("Netflix in the UK, France and Ukraine", locations={"s2_44", "s2_33"}, lead=NOT_SURVEYED + "Ukraine"),
+        Ask(
+            "Netflix in the UK, France and Ukraine",
+            form="breakdown",  # each market named is answered on its own
+            locations={"s2_44", "s2_33"},
+            lead=NOT_SURVEYED + "Ukraine",
+        ),
     ),
     _ask("acme", Ask("Netflix in Kenya and Tanzania", locations={"s2_254"}, lead=NOT_SURVEYED + "Tanzania")),
     _ask("acme", Ask("streaming in Peru and Bolivia", locations={"s2_51"}, lead=NOT_SURVEYED + "Bolivia")),
@@ -919,6 +929,39 @@ VOICES: list[tuple[str, list[Ask]]] = [
         ),
     ),
     _ask("acme", Ask("only TikTok among Gen Z in Spain", states=(_share("Gen Z", "Spain", "use TikTok weekly"),))),
+    # two markets named one by one: each market's figure, never one merged figure
+    _ask(
+        "acme",
+        Ask(
+            "Which fashion brands do millennials buy in Italy and Spain?",
+            form="breakdown",
+            locations={"s2_39", "s2_34"},
+        ),
+    ),
+    _ask("acme", Ask("Spotify in Sweden, Norway and Denmark", form="breakdown", locations={"s2_46", "s2_47", "s2_45"})),
+    # -- "compare that with …" in a follow-up sets it beside the chat's question, never replaces it --
+    _ask(
+        "acme",
+        Ask("TikTok among Gen Z in the UK", audiences=["gen_z"]),
+        Ask(
+            "compare that with millennials", form="comparison", audiences=["gen_z", "millennials"], locations={"s2_44"}
+        ),
+    ),
+    _ask(
+        "acme",
+        Ask("Netflix in France", locations={"s2_33"}),
+        Ask("compare it to Germany", form="comparison", locations={"s2_33", "s2_49"}),
+    ),
+    _ask(
+        "acme",
+        Ask("crypto ownership in Brazil in 2024", waves=Y2024),
+        Ask("compared with 2025?", form="comparison", waves=Y2024 + Y2025),
+    ),
+    _ask(
+        "acme",
+        Ask("TikTok among women in Spain", audiences=["women"]),
+        Ask("and compare with men", form="comparison", audiences=["women", "men"]),
+    ),
     # -- the dataset the person means ----------------------------------------------------------------
     _ask("acme", Ask("streaming in ds-usa-deep", dataset="ds-usa-deep", topic=("us_streaming",))),
     _ask("acme", Ask("TikTok among Gen Z in Germany in the Core global survey", audiences=["gen_z"])),
