@@ -22,6 +22,7 @@ from accounts.models import Organization
 from audit.models import AuditEvent
 from catalog.models import Dataset
 from insights import store
+from insights.chat import Caller, chat
 from survey import versions
 from tests.factories import World, issue
 from tests.insights.sav import add_dichotomy_sets
@@ -217,6 +218,11 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
     cell = data.cell(germany, 0)
     assert data.cell_count[cell] == 2 and math.isclose(float(data.cell_weight[cell]), 58e6)  # Germany's people
     assert list(data.cell_dp_count["bought"][cell]) == [1, 2]
+    # the gender variable named at import makes "women" an audience of the survey's own
+    acme = Caller(world.acme.pk, world.member.pk, frozenset({"ds-brand-pulse"}))
+    women = chat(caller=acme, prompt="Snack brands bought by women in Germany").model_dump(mode="json")
+    assert [a["id"] for a in women["sources"]["audiences"]] == ["women"]
+    assert not women["response"].startswith("Answered ")
 
     rows[1][4] = "two"
     (own_data / "bad.csv").write_text(_csv(rows))
