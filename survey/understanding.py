@@ -209,6 +209,7 @@ class Reading:
     places: list[Place] = field(default_factory=list)  # countries no dataset here surveys, places inside one
     generation: Generation | None = None  # named by birth years and not a dataset's audience (Gen Alpha…)
     dataset: str = ""  # the code of a dataset the prompt names by its name or code ("in ANES 1996")
+    answers: list[tuple[Question, Datapoint]] = field(default_factory=list)  # answers named as an audience
     words: list[tuple[str, str]] = field(default_factory=list)
     """Every word of the prompt, in order, with its bucket: "used" (understood and used), "filler"
     (filler.toml's lexicon) or "reported" (in not_understood)."""
@@ -402,10 +403,20 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading,
 def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
     """Whether `spec` has a predefined audience for every audience phrase of the prompt."""
     ids = {a.id for a in spec.audiences}
-    return all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
+    answers = all(q in spec.questions for q, _ in reading.answers)
+    return answers and all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
 
 
 GENERIC_IDF = 2.0  # a word in so many questions' documents that it names no topic by itself
+# "among …", "of people who answered …", "for those who are …": who the prompt is about
+AUDIENCE_CUE = (
+    r"\b(?:among|amongst|of|for|by)\s+(?:(?:people|those|respondents|the)\s+)?(?:who\s+(?:are|answered|said|say)\s+)?"
+    r"((?:[a-z0-9+'-]+\s*){1,5})"
+)
+# Answers that say nothing about who someone is
+GENERIC_ANSWERS = frozenset(
+    _stem(w) for w in ["none", "other", "know", "sure", "prefer", "say", "yes", "refused", "applicable"]
+)
 
 
 class Interpreter:
@@ -432,6 +443,19 @@ class Interpreter:
                         names.setdefault(key, (spec, q, dp))
                         self.answer_of.setdefault(key, []).append((q, dp))
         self.position_of = {id(q): i for i, (_, q) in enumerate(self.questions)}
+        # single-choice answers by their stems ("Strong Democrat" → strong democrat), longest first: any
+        # of them can be an audience when named after "among", "of", "for" or "who are"
+        keys = [
+            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS), q, dp)
+            for _, q in self.questions
+            if q.kind == "single"
+            for dp in q.datapoints
+            for name in (dp.name, *dp.synonyms)
+        ]
+        self.answer_keys = sorted(
+            ((k, q, dp) for k, q, dp in keys if k and sum(map(len, k)) >= 4 and not set(k) <= GENERIC_ANSWERS),
+            key=lambda kqd: -len(kqd[0]),
+        )
         self.spec_of = {id(q): spec for spec, q in self.questions}
         # ... and a question's phrases that contain another question's answer ("beer brands", not
         # the interest "beer"; "gaming subscriptions", not the interest "gaming")
@@ -722,6 +746,7 @@ class Interpreter:
         text = self._audiences(text, reading)
         text, reading.locations = self._locations(prompt, text, reading)
         text = self._places(text, reading)
+        text = self._answers(text, reading)
         text, filler = self._filler(text)
         text, reading.topics = self._topics(text, reading)
         self._account(words, text, filler, reading)
@@ -749,6 +774,23 @@ class Interpreter:
             return str(target)
 
         return re.sub(WORD, fix, text)
+
+    def _answers(self, text: str, reading: Reading) -> str:
+        """An answer of a single-choice question named as who is asked about ("among strong democrats",
+        "of people who answered full-time"): that answer is the audience, in any dataset that asks it."""
+        starts = [m.start() for m in re.finditer(r"\b(?:among|amongst|of|for|by)\b", text)]
+        for cue in (c for at in starts if (c := re.match(AUDIENCE_CUE, text[at:]))):  # "for among …": both
+            words = re.findall(WORD, cue.group(1))
+            stems = [_stem(w) for w in words]
+            for key, question, dp in self.answer_keys:
+                if tuple(stems[: len(key)]) != key or (question, dp) in reading.answers:
+                    continue  # the answer must follow the cue: "of people who use Samsung" is no audience
+                reading.answers.append((question, dp))
+                reading.understood.append(f"audience: answered {dp.name} ({question.name})")
+                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: len(key)]) + r"\b"
+                text = re.sub(named, " ", text, count=1)
+                break
+        return text
 
     def _dataset_named(self, text: str, reading: Reading) -> str:
         """A dataset named by its code or name ("ds-usa-deep", "the ANES 1996 data") answers the prompt."""
@@ -840,12 +882,19 @@ class Interpreter:
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]
-        terms += [{"datapoint": f"{q.code}.{dp.code}"} for q, dp in answers]
+        named = [(q, dp) for q, dp in reading.answers if q in spec.questions]
+        result.instead += [
+            f"{spec.name} does not ask about “{dp.name}”, so it is left out"
+            for q, dp in reading.answers
+            if q not in spec.questions
+        ]
+        terms += [{"datapoint": f"{q.code}.{dp.code}"} for q, dp in answers + named]
         if age_expr is not None:
             terms.append(age_expr)
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
         names = [a.name for a in predefined] + [negated_name(a.name) for a in excluded]
-        names += [f"people in the {dp.name}" for _, dp in answers]
+        names += [f"people in the {dp.name}" for _, dp in answers]  # a place the dataset records
+        names += [f"people who answered {dp.name}" for _, dp in named]
         result.audience_label = audience_label(names, age_label)
         return result
 

@@ -265,3 +265,21 @@ def test_a_multiple_response_set_in_a_sav_file_becomes_one_question(own_data: Pa
     data = store.get(CODE)
     assert list(data.cell_dp_count["bought"][0]) == [3, 2, 1]
     assert list(data.cell_dp_count["fav"][0]) == [2, 1]  # the missing answer is no answer
+
+
+def test_an_answer_of_any_question_is_an_audience_in_a_prompt(
+    own_data: Path, anes_sav: Path, anes: pd.DataFrame, world: World
+) -> None:
+    """ "among strong Democrats": the answer Strong Democrat of Party identification is the audience,
+    named in the sources, and every share matches a direct computation."""
+    _import(anes_sav, "--assign-to", "acme")
+    acme = Caller(world.acme.pk, world.member.pk, frozenset({"ds-core", CODE}))
+    answer = chat(caller=acme, prompt="Who did they vote for among strong Democrats?", dataset=CODE)
+    assert [a.id for a in answer.sources.audiences] == ["datapoint:pid.pid_v_0"]
+    assert answer.sources.audiences[0].name == "Party identification: Strong Democrat"
+    strong = anes[anes["PID"] == 0]
+    labels = {label: value for value, label in VALUE_LABELS["vote"].items()}
+    assert answer.insights
+    for insight in (i for i in answer.insights if i.kind == "percentage"):
+        label = next(lab for lab in labels if f"“{lab}”" in insight.text)
+        assert insight.metrics.audience_percentage == pytest.approx(_share(strong, "vote", labels[label]))
