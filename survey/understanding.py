@@ -410,9 +410,11 @@ def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
 GENERIC_IDF = 2.0  # a word in so many questions' documents that it names no topic by itself
 # "among …", "of people who answered …", "for those who are …": who the prompt is about
 AUDIENCE_CUE = (
-    r"\b(?:among|amongst|of|for|by)\s+(?:(?:people|those|respondents|the)\s+)?(?:who\s+(?:are|answered|said|say)\s+)?"
+    r"(?:(?:among|amongst)\s+(?:(?:people|those|respondents)\s+)?(?:who\s+(?:are|answered|said|say)\s+)?"
+    r"|(?:of|for|by)\s+(?:people|those|respondents)\s+who\s+(?:are|answered|said|say)\s+)"  # not "for social media"
     r"((?:[a-z0-9+'-]+\s*){1,5})"
 )
+NEGATIONS = frozenset(["not", "no", "never"])  # kept in an answer's words: "Not working" is not "working"
 # Answers that say nothing about who someone is
 GENERIC_ANSWERS = frozenset(
     _stem(w) for w in ["none", "other", "know", "sure", "prefer", "say", "yes", "refused", "applicable"]
@@ -446,7 +448,7 @@ class Interpreter:
         # single-choice answers by their stems ("Strong Democrat" → strong democrat), longest first: any
         # of them can be an audience when named after "among", "of", "for" or "who are"
         keys = [
-            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS), q, dp)
+            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS or w in NEGATIONS), q, dp)
             for _, q in self.questions
             if q.kind == "single"
             for dp in q.datapoints

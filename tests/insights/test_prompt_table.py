@@ -962,6 +962,24 @@ VOICES: list[tuple[str, list[Ask]]] = [
         Ask("TikTok among women in Spain", audiences=["women"]),
         Ask("and compare with men", form="comparison", audiences=["women", "men"]),
     ),
+    # -- an answer of any question is an audience when named as who is asked about -------------------
+    _ask(
+        "acme",
+        Ask(
+            "TikTok among Samsung owners in South Korea",
+            audiences=["datapoint:phone_brand.ph_samsung"],
+            locations={"s2_82"},
+        ),
+    ),
+    _ask(
+        "acme",
+        Ask(
+            "Netflix among people who answered fully remote in Germany", audiences=["datapoint:work_location.wl_remote"]
+        ),
+    ),
+    _ask(
+        "acme", Ask("Which platforms do people in Japan use for social media?", topic=("social_weekly",), audiences=[])
+    ),
     # -- the dataset the person means ----------------------------------------------------------------
     _ask("acme", Ask("streaming in ds-usa-deep", dataset="ds-usa-deep", topic=("us_streaming",))),
     _ask("acme", Ask("TikTok among Gen Z in Germany in the Core global survey", audiences=["gen_z"])),
