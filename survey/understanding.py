@@ -445,19 +445,6 @@ class Interpreter:
                         names.setdefault(key, (spec, q, dp))
                         self.answer_of.setdefault(key, []).append((q, dp))
         self.position_of = {id(q): i for i, (_, q) in enumerate(self.questions)}
-        # single-choice answers by their stems ("Strong Democrat" → strong democrat), longest first: any
-        # of them can be an audience when named after "among", "of", "for" or "who are"
-        keys = [
-            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS or w in NEGATIONS), q, dp)
-            for _, q in self.questions
-            if q.kind == "single"
-            for dp in q.datapoints
-            for name in (dp.name, *dp.synonyms)
-        ]
-        self.answer_keys = sorted(
-            ((k, q, dp) for k, q, dp in keys if k and sum(map(len, k)) >= 4 and not set(k) <= GENERIC_ANSWERS),
-            key=lambda kqd: -len(kqd[0]),
-        )
         self.spec_of = {id(q): spec for spec, q in self.questions}
         # ... and a question's phrases that contain another question's answer ("beer brands", not
         # the interest "beer"; "gaming subscriptions", not the interest "gaming")
@@ -490,6 +477,22 @@ class Interpreter:
         self.dataset_names = sorted(named, key=lambda ps: -len(ps[0]))
         self._world()
         self._vocabulary()
+        self._answer_keys()
+
+    def _answer_keys(self) -> None:
+        """Single-choice answers by their stems ("Strong Democrat" → strong democrat), longest first: any
+        of them is an audience when named after "among" or "… people who are/answered …"."""
+        keys = [
+            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS or w in NEGATIONS), q, dp)
+            for _, q in self.questions
+            if q.kind == "single"
+            for dp in q.datapoints
+            for name in (dp.name, *dp.synonyms)
+        ]
+        self.answer_keys = sorted(
+            ((k, q, dp) for k, q, dp in keys if k and sum(map(len, k)) >= 4 and not set(k) <= GENERIC_ANSWERS),
+            key=lambda kqd: -len(kqd[0]),
+        )
 
     def _world(self) -> None:
         """The world's places these datasets do not survey (every country and territory, and places
