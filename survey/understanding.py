@@ -358,7 +358,7 @@ def _exclusive(a: Expression, b: Expression) -> bool:
 
 
 def _names_audience(r: Reading) -> bool:
-    return bool(r.audiences or r.negated or r.age or r.generation)
+    return bool(r.audiences or r.negated or r.age or r.generation or r.answers)
 
 
 def _names_location(r: Reading) -> bool:
@@ -786,13 +786,14 @@ class Interpreter:
         starts = [m.start() for m in re.finditer(r"\b(?:among|amongst|of|for|by)\b", text)]
         for cue in (c for at in starts if (c := re.match(AUDIENCE_CUE, text[at:]))):  # "for among …": both
             words = re.findall(WORD, cue.group(1))
-            stems = [_stem(w) for w in words]
+            kept = [i for i, w in enumerate(words) if w not in STOPWORDS or w in NEGATIONS]  # as answer keys are
+            stems = [_stem(words[i]) for i in kept]
             for key, question, dp in self.answer_keys:
                 if tuple(stems[: len(key)]) != key or (question, dp) in reading.answers:
                     continue  # the answer must follow the cue: "of people who use Samsung" is no audience
                 reading.answers.append((question, dp))
                 reading.understood.append(f"audience: answered {dp.name} ({question.name})")
-                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: len(key)]) + r"\b"
+                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: kept[len(key) - 1] + 1]) + r"\b"
                 text = re.sub(named, " ", text, count=1)
                 break
         return text
