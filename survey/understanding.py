@@ -183,6 +183,7 @@ class Time:
     year: int | None = None
     years_ago: int | None = None  # "last year" is 1, "this year" 0: a year only once today is known
     latest: bool = False
+    years: tuple[int, ...] = ()  # every year named, when more than one ("in 2024 and 2025")
 
 
 @dataclass
@@ -546,7 +547,8 @@ class Interpreter:
         if this_year:
             return text, Time(years_ago=0)
         if years:
-            return text, Time(year=int(years[-1].group(1)))
+            named = tuple(dict.fromkeys(int(m.group(1)) for m in years))
+            return text, Time(year=named[-1], years=named if len(named) > 1 else ())
         return text, Time(latest=bool(latest))
 
     def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None, str]:
@@ -972,13 +974,25 @@ class Interpreter:
         the prompt compares nothing."""
         match = re.search(COMPARE, prompt, re.IGNORECASE)
         if match is None:
-            return self._exclusive_pair(self.read(prompt), spec, today)
+            reading = self.read(prompt)
+            return self._two_periods(reading, spec, today) or self._exclusive_pair(reading, spec, today)
         left, right = self.read(prompt[: match.start()]), self.read(prompt[match.end() :])
         for dimension, named in (("audience", _names_audience), ("location", _names_location), ("time", _names_time)):
             if named(left) and named(right):
                 sides = (self.resolve(left, spec, today), self.resolve(right, spec, today))
                 return Comparison(dimension, sides)
         return None
+
+    def _two_periods(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Comparison | None:
+        """Two years or quarters named without a trend ("in 2024 and 2025"): compared side by side,
+        each period its own base, never pooled into one."""
+        if reading.trend:
+            return None
+        periods = [Time(year=y) for y in reading.time.years] or [Time(quarters=(q,)) for q in reading.time.quarters]
+        if len(periods) != 2:
+            return None
+        sides = tuple(self.resolve(replace(reading, time=t), spec, today) for t in periods)
+        return Comparison("time", (sides[0], sides[1]))
 
     def _exclusive_pair(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Comparison | None:
         """Two audiences nobody is in at once ("Gen Z and millennials", "women or men", "gamers and

@@ -939,6 +939,9 @@ VOICES: list[tuple[str, list[Ask]]] = [
         ),
     ),
     _ask("acme", Ask("Spotify in Sweden, Norway and Denmark", form="breakdown", locations={"s2_46", "s2_47", "s2_45"})),
+    # two periods named are compared, never pooled into one base
+    _ask("acme", Ask("TikTok in the UK in 2024 and 2025", form="comparison", waves=Y2024 + Y2025)),
+    _ask("acme", Ask("Netflix in Germany in Q1 2024 and Q4 2025", form="comparison", waves=["q1_2024", "q4_2025"])),
     # -- "compare that with …" in a follow-up sets it beside the chat's question, never replaces it --
     _ask(
         "acme",
