@@ -11,6 +11,7 @@ organization's own; a private dataset is never named to anyone outside the organ
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from functools import partial
@@ -37,13 +38,13 @@ from insights.results import (
     QuestionInfo,
     Sources,
 )
-from survey.catalog import DatasetSpec, Question, Wave
+from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question, Wave
 from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
 from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
-from survey.ranking import Candidate, defining, rank
+from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
 
 
@@ -68,12 +69,15 @@ def chat(
     chat_id: str | None = None,
     docked_audiences: list[str] | None = None,
     today: dt.date | None = None,
+    dataset: str | None = None,
 ) -> ChatResult:
-    """Answer a prompt with ranked insights (the result of chat_gwi)."""
+    """Answer a prompt with ranked insights (the result of chat_gwi); `dataset`, a code from
+    list_datasets, answers from that dataset only."""
     previous = _previous(caller, chat_id) if chat_id else None
     for _ in range(3):
         try:
-            return _chat(caller, prompt, chat_id, previous, docked_audiences, today or timezone.localdate())
+            day = today or timezone.localdate()
+            return _chat(caller, prompt, chat_id, previous, docked_audiences, day, dataset)
         except _DataUpdated:  # read again, against the definition of the data that will answer
             continue
     raise InsightError("The survey data is being updated right now; please ask again in a moment.")
@@ -90,13 +94,21 @@ def _chat(
     previous: Context | None,
     docked_audiences: list[str] | None,
     today: dt.date,
+    dataset: str | None = None,
 ) -> ChatResult:
     specs = _specs(caller)  # once per answer: it lists the data folder and reads each pointer
-    spec, understood = _understand(caller, prompt, specs, previous, today)
-    comparison = _interpreter(specs).comparison(prompt, spec, today)
+    answering = _answering(specs, dataset)
+    spec, understood = _understand(caller, prompt, answering, specs, previous, today)
+    comparison = _interpreter(answering).comparison(prompt, spec, today)
+    comparison = comparison or _with_previous(prompt, spec, understood, previous)
+    _also_in(_interpreter(answering).read(prompt), answering, spec, understood)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
-        raise InsightError(" ".join(outside) + " Ask about people and periods the survey covers.")
+        raise InsightError(" ".join(outside) + " Ask about people, places and periods the survey covers.")
+    if comparison is not None and comparison.dimension == "audience":
+        lacking = [i for side in comparison.sides if side.audience is None for i in side.instead]
+        if lacking:  # a side without its audience would be everyone: a comparison answers every side or none
+            raise InsightError(f"A comparison answers every side or none, and {'; '.join(lacking)}.")
     same = previous is not None and previous.dataset == spec.code
     docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
     question = frame(spec, understood, previous, docked)  # a follow-up keeps what it does not restate
@@ -108,14 +120,34 @@ def _chat(
     if comparison is not None:
         kept = previous.audience if same and previous else None
         return _compare(caller, chat_id, data, question, comparison, kept)
+    if not understood.breakdown and not understood.trend and _each_market(question):
+        understood.breakdown = "market"  # "in Italy and Greece": each market's figure, never one merged
+        understood.understood.append("breakdown: by market (each market named)")
     if understood.breakdown:
         return _breakdown(caller, chat_id, data, question)
     if understood.trend:
         return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
     locations, waves = question.indexes()
     tables = crosstabs(data, [q.code for q in question.questions], question.audience, locations, waves)
-    stated = [state(question, c) for c in rank(tables, spec, question.audience, question.focus)]
+    ranked = _named_first(rank(tables, spec, question.audience, question.focus), tables, question)
+    stated = [state(question, c) for c in ranked]
     return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
+
+
+def _named_first(ranked: list[Candidate], tables: list[Crosstab], f: Frame) -> list[Candidate]:
+    """Each answer the prompt named, its share stated first and in the prompt's order ("TikTok, Instagram
+    and Snapchat" → those three), then the ranked rest; never a neighbour in its place."""
+    first: list[Candidate] = []
+    for key in f.named:
+        code, dp_code = key.split(".", 1)
+        question = f.spec.question(code)
+        table = next((t for t in tables if t.question == code), None)
+        j = next(i for i, dp in enumerate(question.datapoints) if dp.code == dp_code)
+        if table is not None:
+            first.append(Candidate(question, j, table.rows[j], "percentage", FOCUS_BOOST))
+    said = {(c.question.code, c.datapoint_index) for c in first}
+    rest = [c for c in ranked if c.kind != "percentage" or (c.question.code, c.datapoint_index) not in said]
+    return (first + rest)[: max(MAX_INSIGHTS, len(first))]
 
 
 def _answer(
@@ -123,6 +155,8 @@ def _answer(
     sources: Sources, notes: list[str] | None = None,
 ) -> ChatResult:  # fmt: skip
     """Store the chat and its stated insights (each with the data version it came from) and shape the answer."""
+    lead = _lead(question, response)
+    response = f"{lead}\n{response}" if lead else response
     chat_id, insight_ids = services.chat_save(
         organization_id=caller.organization_id,
         user_id=caller.user_id,
@@ -393,35 +427,119 @@ def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
     return _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
 
 
-def _weak(u: Understanding | Reading) -> bool:
-    """A topic matched by words that do not tell topics apart ("brands"), or by fewer distinctive words
+def _weak(u: Understanding | Reading, interpreter: Interpreter) -> bool:
+    """A topic matched by words that do not tell topics apart ("brands"), or by no more distinctive words
     than the prompt has words no topic knows, is a neighbour of what was asked, not an answer to it
-    ("yacht brands" → views on brand activism)."""
+    ("yacht brands" → views on brand activism, "lottery tickets" → products purchased)."""
     best = u.topics[0] if u.topics else None
-    return best is None or (not best.outright and len(u.not_understood) > len(u.topic_words))
+    if best is None or best.outright:
+        return best is None
+    unmatched, known = interpreter.unmatched(u)
+    unknown = _unknown(u) + unmatched
+    return bool(unknown) and len(unknown) >= known
+
+
+def _unknown(u: Understanding | Reading, interpreter: Interpreter | None = None) -> list[str]:
+    """Reported words that could name a topic (not a number or a stray letter), and with `interpreter`
+    the distinctive words the matched topics do not know."""
+    words = [w for w in u.not_understood if len(w) > 2 and w.replace("'", "").isalpha()]
+    return words + (interpreter.unmatched(u)[0] if interpreter is not None and u.topics else [])
 
 
 def _quoted(words: list[str]) -> str:
     return ", ".join(f"“{w}”" for w in words)
 
 
+# "compare that with millennials", "and compared to France?": a follow-up that sets what it names beside
+# what the chat asked before, rather than replacing it.
+FOLLOW_COMPARE = (
+    r"^\W*(?:and\s+|now\s+|can you\s+|please\s+)?(?:compare[ds]?|contrast|versus|vs\.?)\s+"
+    r"(?:(?:that|this|it|them|these|those)\s+)?(?:(?:with|to|against)\s+)?"
+)
+
+
+def _each_market(f: Frame) -> bool:
+    """Whether the prompt named two or more markets one by one (not a region or a group of markets),
+    so each is answered on its own."""
+    named = f.understood.named_locations
+    return len(named) >= 2 and set(named) == set(f.locations) and not f.profile
+
+
+def _with_previous(prompt: str, spec: DatasetSpec, u: Understanding, previous: Context | None) -> Comparison | None:
+    """The chat's audience, markets or period beside the ones a "compare that with …" follow-up names
+    (in the same dataset)."""
+    if previous is None or previous.dataset != spec.code or not re.match(FOLLOW_COMPARE, prompt, re.IGNORECASE):
+        return None
+    before = Understanding(
+        audience=previous.audience,
+        audience_label=previous.audience_label,
+        locations=[spec.location(c) for c in previous.locations],
+        waves=[spec.wave(c) for c in previous.waves],
+    )
+    dimension = "location" if u.locations else "audience" if u.audience is not None else "time" if u.waves else ""
+    return Comparison(dimension, (before, u)) if dimension else None
+
+
+def _answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:
+    """The datasets that may answer: the one asked for by code, or every one the caller may use."""
+    if dataset is None:
+        return specs
+    chosen = [s for s in specs if s.code == dataset]
+    if not chosen:
+        raise InsightError(
+            f"Dataset {dataset} is not one this token may use (or its data is not built yet). Call list_datasets "
+            "for the codes you may pass as dataset."
+        )
+    return chosen
+
+
+def _also_in(reading: Reading, specs: list[DatasetSpec], spec: DatasetSpec, understood: Understanding) -> None:
+    """When other datasets could answer nearly as well (their topic matches at least half as well and
+    they survey the markets named), the answer names the one used and the others."""
+    if reading.dataset or not reading.topics:
+        return
+
+    def score(s: DatasetSpec) -> float:
+        return max((t.score for t in reading.topics if t.question in s.questions), default=0.0)
+
+    mine = score(spec)
+    others = [
+        f"{s.name} ({s.code})"
+        for s in specs
+        if s is not spec
+        and mine > 0
+        and score(s) >= 0.5 * mine
+        and all(loc in s.locations for loc in reading.locations)
+    ]
+    if others:
+        understood.notes.append(
+            f"Answered from {spec.name} ({spec.code}); also in: {', '.join(others)}. Pass dataset to choose one."
+        )
+
+
 def _understand(
-    caller: Caller, prompt: str, specs: list[DatasetSpec], previous: Context | None, today: dt.date
+    caller: Caller,
+    prompt: str,
+    specs: list[DatasetSpec],
+    everyone: list[DatasetSpec],
+    previous: Context | None,
+    today: dt.date,
 ) -> tuple[DatasetSpec, Understanding]:
-    """The dataset that answers best among those the caller may use, and the prompt as understood
-    against it (one reading)."""
-    spec, understood = _follow(prompt, _interpreter(specs), specs, previous, today)
-    _unlicensed_topic(prompt, specs, understood, caller)
-    if not understood.topics and understood.not_understood and (understood.audience is not None or previous):
+    """The dataset that answers best among `specs` (those the caller may use, or the one it asked
+    for), and the prompt as understood against it (one reading); `everyone`: all the caller may use."""
+    interpreter = _interpreter(specs)
+    spec, understood = _follow(prompt, interpreter, specs, previous, today)
+    _unlicensed_topic(prompt, everyone, understood, caller)
+    if not understood.topics and _unknown(understood) and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise InsightError(
-            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. Name a topic it covers "
+            f"Spark's survey data does not cover {_quoted(_unknown(understood))}. Name a topic it covers "
             "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience."
         )
-    if understood.topics and _weak(understood):
+    if understood.topics and _weak(understood, interpreter):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise InsightError(
-            f"Spark's survey data does not cover {_quoted(understood.not_understood)}. The closest topics it "
+            f"Spark's survey data does not cover {_quoted(_unknown(understood, interpreter))}. The closest topics it "
             f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers."
         )
     return spec, understood
@@ -438,18 +556,24 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     if not others:
         return
     reading = _interpreter(everything).read(prompt)
+    asked = next((s for s in others if s.code == reading.dataset and s.code in DATASETS_BY_CODE), None)
+    if asked is not None:  # a shipped dataset named by its name or code ("in the gaming panel")
+        raise InsightError(
+            f"The {asked.name} dataset ({asked.code}) is not in your organization's datasets. Your organization "
+            "admin can ask Spark's staff for it; call list_datasets to see the datasets you may use."
+        )
     best = reading.topics[0] if reading.topics else None
     if best is None or any(best.question in s.questions for s in specs):
         return  # one of the caller's own datasets asks it (a copy of the same question included)
     owner = next((s for s in others if best.question in s.questions), None)
-    if owner is None or _weak(reading):
+    if owner is None or _weak(reading, _interpreter(everything)):
         return
     mine = understood.topics[0] if understood.topics else None
     # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
     # it matches far better than the caller's closest topic.
     # A question named by its own phrase ("gaming subscriptions") outranks a match by loose words or by
     # one of the phrase's words ("gaming", an interest).
-    knows_more = len(reading.not_understood) < len(understood.not_understood)
+    knows_more = len(_unknown(reading)) < len(_unknown(understood))
     named = best.outright and mine is None
     phrase = (
         best.outright
@@ -458,7 +582,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
         and (not mine.outright or mine.datapoint is not None)
     )
     if (
-        (_weak(understood) and (knows_more or named))
+        (_weak(understood, _interpreter(specs)) and (knows_more or named))
         or (not best.outright and mine and best.score > 2 * mine.score)
         or phrase
     ):
@@ -486,13 +610,17 @@ def _follow(
 ) -> tuple[DatasetSpec, Understanding]:
     chosen = {s.code: s for s in specs}
     start = chosen.get(previous.dataset, specs[0]) if previous else specs[0]
-    spec, understood = interpreter.understand(prompt, start, today)
+    spec, understood = interpreter.understand(prompt, start, today, follow=previous is not None)
     if previous and previous.topics and not understood.topics and spec is not start and previous.dataset in chosen:
         # A follow-up moved to another dataset ("and in Canada?" after a US-only one): the chat's topic
         # comes along, found in that dataset by its words, or the answer says it is not asked there.
         words = " ".join(start.question(code).name for code in previous.topics)
         spec, understood = interpreter.understand(f"{prompt} {words}", spec, today)
-        if not understood.topics:
+        # Only the same topic comes along: a neighbour that shares a word ("political" affiliation →
+        # views on brand activism) matches far worse than the chat's own topic did.
+        own = max((t.score for t in interpreter.read(f"{prompt} {words}").topics if t.question in start.questions),
+                  default=0.0)  # fmt: skip
+        if not understood.topics or understood.topics[0].score < 0.5 * own:
             where = ", ".join(loc.name for loc in understood.locations) or "those markets"
             raise InsightError(
                 f"{words} is asked only in {start.name}, which does not cover {where}; {spec.name} covers "
@@ -543,12 +671,27 @@ def _response(f: Frame, stated: list[Stated]) -> str:
     return response
 
 
+def _lead(f: Frame, response: str) -> str:
+    """The answer's first sentence when it is not exactly what was asked: what it answers, and why
+    (a market not surveyed, a city inside one, an audience the dataset lacks, ages clipped, a word
+    not understood). Empty when the answer is to the question as asked."""
+    reasons = list(f.understood.instead)
+    if f.understood.not_understood:
+        words = f.understood.not_understood
+        reasons.append(f"{_quoted(words)} {'is' if len(words) == 1 else 'are'} not understood, so left out")
+    if not reasons:
+        return ""
+    if response.startswith(("Comparing ", "By ")):
+        return f"Answered with {'this change' if len(reasons) == 1 else 'these changes'} to the question: " + (
+            "; ".join(reasons) + "."
+        )
+    return f"Answered for {object_(f.label)} in {f.place}: {'; '.join(reasons)}."
+
+
 def _notes(f: Frame) -> list[str]:
     notes = list(f.understood.notes)
     if f.inherited:
         notes.append(f"Kept from earlier in this chat: {', '.join(f.inherited)}.")
-    if f.understood.not_understood:
-        notes.append(f"Not understood, so ignored: {', '.join(f.understood.not_understood)}.")
     if f.profile:
         notes.append("No topic was named, so this profiles the audience across every topic of the dataset.")
     return notes

@@ -61,6 +61,7 @@ class Frame:
     focus: set[str]
     profile: bool  # no topic named: the audience is profiled across every topic
     inherited: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)  # answers the prompt named, in its order: stated first
 
     @property
     def audience(self) -> Expression | None:
@@ -136,6 +137,11 @@ def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked:
         focus=focus,
         profile=not questions,
         inherited=(_inherited(u) + kept) if previous is not None else [],
+        named=[
+            f"{t.question.code}.{t.datapoint.code}"
+            for t in sorted(u.topics, key=lambda t: t.position)
+            if t.datapoint is not None and t.question in questions
+        ],
     )
 
 

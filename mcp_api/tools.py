@@ -210,6 +210,13 @@ class ChatArguments(Arguments):
     docked_audiences: Annotated[list[Id], Field(max_length=5)] | SkipJsonSchema[None] = Field(
         default=None, description="IDs of saved audiences shared in your organization (aud_…)."
     )
+    dataset: Annotated[str, Field(min_length=2, max_length=39, pattern=r"^[a-z][a-z0-9-]*$")] | SkipJsonSchema[None] = (
+        Field(
+            default=None,
+            description="A dataset code from list_datasets (e.g. ds-core): answer from that dataset only. A chat keeps "
+            "its dataset across follow-ups; without it, the dataset that answers best is used and named.",
+        )
+    )
 
 
 def _chat_gwi(principal: Principal, arguments: ChatArguments) -> ChatResult:
@@ -218,6 +225,7 @@ def _chat_gwi(principal: Principal, arguments: ChatArguments) -> ChatResult:
         prompt=arguments.prompt,
         chat_id=arguments.chat_id,
         docked_audiences=arguments.docked_audiences,
+        dataset=arguments.dataset,
     )
 
 

@@ -542,7 +542,24 @@ def _definition(
         "locations": [m.code for m in markets],
         "waves": [{"code": f"w{year}_q{quarter}", "name": s.wave_name, "year": year, "quarter": quarter}],
         "questions": [_question_definition(q) for q in questions],
+        "audiences": _gender_audiences(s),
     }
+
+
+def _gender_audiences(s: Structure) -> list[dict[str, Any]]:
+    """ "Women" and "men" in prompts, when the import named the gender variable (never otherwise: a
+    survey that does not record gender has no answer for them)."""
+    if not s.gender:
+        return []
+    return [
+        {
+            "id": g,
+            "name": g.title(),
+            "description": f"Respondents the survey records as {g}",
+            "expression": {"gender": v},
+        }
+        for g, v in (("women", "female"), ("men", "male"))
+    ]
 
 
 def _question_definition(q: Question) -> dict[str, Any]:

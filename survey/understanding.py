@@ -12,9 +12,17 @@ import datetime as dt
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from survey.catalog import (
+    DATASETS,
+    LOCATIONS,
     MARKET_GROUPS,
     REGION_ALIASES,
     Audience,
@@ -26,134 +34,18 @@ from survey.catalog import (
     Wave,
 )
 from survey.expressions import Expression
+from survey.lexicon import FILLER, WORLD, Generation, Place, fold
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "across",
-        "among",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "between",
-        "by",
-        "can",
-        "compare",
-        "compared",
-        "do",
-        "does",
-        "for",
-        "from",
-        "get",
-        "give",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "kind",
-        "like",
-        "me",
-        "more",
-        "most",
-        "much",
-        "my",
-        "of",
-        "on",
-        "or",
-        "over",
-        "people",
-        "per",
-        "person",
-        "please",
-        "show",
-        "some",
-        "tell",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "top",
-        "use",
-        "uses",
-        "using",
-        "versus",
-        "vs",
-        "want",
-        "was",
-        "were",
-        "what",
-        "whats",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whose",
-        "why",
-        "with",
-        "within",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "average",
-        "percentage",
-        "many",
-        "much",
-        "differ",
-        "differs",
-        "difference",
-        "differences",
-        "share",
-        "proportion",
-        "likely",
-        "less",
-        "insight",
-        "insights",
-        "data",
-        "stats",
-        "statistics",
-        "trends",
-        "trend",
-        "popular",
-        "popularity",
-        "behaviour",
-        "behavior",
-        "habits",
-        "audience",
-        "audiences",
-        "consumers",
-        "users",
-        "adults",
-        "respondents",
-        # verbs of preference say nothing about the topic ("which car brands do Germans prefer?")
-        "prefer",
-        "prefers",
-        "preferred",
-        "love",
-        "loves",
-        "like",
-        "likes",
-    ]
-)
+# The words questions are built of ("what share of … in …"): no topic is named by them.
+STOPWORDS = FILLER.structure
+# A word of a prompt, for accounting: every one is understood and used, known filler, or reported.
+WORD = r"[a-z0-9+]+(?:'[a-z]+)?"
+_STEMMER = Stemmer.Stemmer("english")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
 def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("–", "-").replace("—", "-")
+    text = fold(text.replace("’", "'").replace("–", "-").replace("—", "-"))  # "São Paulo" → "sao paulo"
     return re.sub(r"[^a-z0-9+\-'. ]+", " ", text)
 
 
@@ -161,17 +53,14 @@ def _tokens(text: str) -> list[str]:
     return [_stem(t) for t in re.findall(r"[a-z0-9+]+", text.lower()) if t not in STOPWORDS]
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """A light suffix stripper: shopping/shopped/shops → shop, services → servic, stories → story."""
-    if len(word) > 4 and word.endswith("es") and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
-        word = word[:-1]  # games → game, devices → device (but boxes → box below)
-    for suffix in ("ing", "ers", "ies", "ed", "es", "er", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            stem = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
-                stem = stem[:-1]
-            return stem
-    return word
+    """The Snowball (Porter 2) English stem: cycle/cycling/cycled → cycl, shopping/shops → shop.
+    Every vocabulary match goes through it, so a word form never decides what is understood. An -ism
+    names a stance, not the activity ("activism" is not "activities"), so it keeps its ending."""
+    if word.endswith(("ism", "isms")):
+        return word.removesuffix("s")
+    return str(_STEMMER.stemWord(word))
 
 
 def _is_brand(name: str) -> bool:
@@ -185,6 +74,7 @@ class TopicMatch:
     score: float
     datapoint: Datapoint | None = None
     outright: bool = False  # named by a datapoint's name ("TikTok") or a question's phrase ("beer brands")
+    position: int = -1  # where a named answer stood in the prompt: named answers are stated in that order
 
 
 @dataclass
@@ -205,6 +95,12 @@ class Understanding:
     outside: list[str] = field(default_factory=list)
     """Who or when the prompt asks about that the data does not cover (an age group outside the
     survey, a year without waves), in plain words: such a prompt is not answered for everyone."""
+    instead: list[str] = field(default_factory=list)
+    """What the answer honours differently from what was asked (a market the dataset does not survey
+    beside ones it does, a city inside a market, an audience it lacks, ages clipped), in plain words:
+    the answer's first sentence says so."""
+    words: list[tuple[str, str]] = field(default_factory=list)  # see Reading.words
+    named_locations: list[Location] = field(default_factory=list)  # markets named one by one that it surveys
 
     @property
     def topic_family(self) -> str | None:
@@ -241,6 +137,19 @@ class BM25:
         return set(self.idf)
 
 
+def _catalog_words(specs: Iterable[DatasetSpec]) -> frozenset[str]:
+    """Every word of these datasets' questions, answers and audiences, as written."""
+    specs = list(specs)
+    texts = [a for s in specs for a in (*(x.name for x in s.audiences), *(p for x in s.audiences for p in x.synonyms))]
+    for q in (q for s in specs for q in s.questions):
+        texts += [q.name, q.description, *q.keywords]
+        texts += [t for dp in q.datapoints for t in (dp.name, *dp.synonyms)]
+    return frozenset(w for t in texts for w in re.findall(WORD, _normalise(t)))
+
+
+_SHIPPED_WORDS = _catalog_words(DATASETS)
+
+
 def _question_document(q: Question) -> list[str]:
     parts = [q.name, q.description, " ".join(q.keywords), q.suffix or ""]
     for dp in q.datapoints:
@@ -258,7 +167,6 @@ AGE_PATTERNS = [
 ]
 # Groups named by age, as (youngest, oldest): the survey's own range decides what is covered.
 AGE_GROUPS = [
-    (r"\b(?:gen(?:eration)? alpha|gen-alpha)\b", (0, 15)),
     (r"\b(?:children|kids|under-?16s)\b", (0, 15)),
     (r"\b(?:teenagers|teens|teenage(?:rs)?|adolescents)\b", (13, 19)),
     (r"\b(?:pensioners|seniors|over-?65s|elderly)\b", (65, 99)),
@@ -275,6 +183,7 @@ class Time:
     year: int | None = None
     years_ago: int | None = None  # "last year" is 1, "this year" 0: a year only once today is known
     latest: bool = False
+    years: tuple[int, ...] = ()  # every year named, when more than one ("in 2024 and 2025")
 
 
 @dataclass
@@ -297,12 +206,115 @@ class Reading:
     breakdown: str = ""  # see Understanding.breakdown
     understood: list[str] = field(default_factory=list)  # locations and topics
     not_understood: list[str] = field(default_factory=list)
+    named_locations: list[Location] = field(default_factory=list)  # markets named one by one, not as a region
+    places: list[Place] = field(default_factory=list)  # countries no dataset here surveys, places inside one
+    generation: Generation | None = None  # named by birth years and not a dataset's audience (Gen Alpha…)
+    dataset: str = ""  # the code of a dataset the prompt names by its name or code ("in ANES 1996")
+    answers: list[tuple[Question, Datapoint]] = field(default_factory=list)  # answers named as an audience
+    words: list[tuple[str, str]] = field(default_factory=list)
+    """Every word of the prompt, in order, with its bucket: "used" (understood and used), "filler"
+    (filler.toml's lexicon) or "reported" (in not_understood)."""
 
 
 # "How did … change", "the trend of …", "from Q1 2024 to Q4 2025": a series over the waves.
 TREND_WORDS = (
     r"\b(?:trends?|over time|changed?|changing|evolv(?:e|ed|ing)|since|wave on wave|year on year|growth|grew"
-    r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell)\b"
+    r"|grow(?:ing|n)?|declin(?:e|ed|ing)|rising|rose|falling|fell|qoq|yoy|quarter on quarter)\b"
+)
+# Words the patterns below and the recognisers read (never "corrected" into a catalog word).
+PATTERN_VOCABULARY = frozenset(
+    [
+        "trend",
+        "trends",
+        "time",
+        "changed",
+        "change",
+        "changing",
+        "evolve",
+        "evolved",
+        "evolving",
+        "since",
+        "growth",
+        "grew",
+        "grow",
+        "growing",
+        "grown",
+        "decline",
+        "declined",
+        "declining",
+        "rising",
+        "rose",
+        "falling",
+        "fell",
+        "fastest",
+        "biggest",
+        "quickest",
+        "gains",
+        "risers",
+        "increase",
+        "qoq",
+        "yoy",
+        "quarter",
+        "quarters",
+        "year",
+        "years",
+        "latest",
+        "recent",
+        "currently",
+        "today",
+        "broken",
+        "split",
+        "countries",
+        "country",
+        "markets",
+        "market",
+        "regions",
+        "region",
+        "generations",
+        "generation",
+        "genders",
+        "gender",
+        "ages",
+        "aged",
+        "group",
+        "groups",
+        "bands",
+        "older",
+        "younger",
+        "above",
+        "below",
+        "under",
+        "over",
+        "between",
+        "global",
+        "globally",
+        "worldwide",
+        "world",
+        "internationally",
+        "children",
+        "kids",
+        "teenagers",
+        "teens",
+        "teenage",
+        "adolescents",
+        "pensioners",
+        "seniors",
+        "elderly",
+        "young",
+        "small",
+        "little",
+        "school",
+        "raising",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "versus",
+        "against",
+        "comparison",
+        "compared",
+        "previous",
+    ]
 )
 TREND = TREND_WORDS + r"|\bfrom (?:q[1-4] )?20\d\d (?:to|until|through) (?:q[1-4] )?20\d\d\b"
 # "… by age group", "across countries", "split by gender": one side per generation, gender, market or region.
@@ -347,20 +359,25 @@ def _exclusive(a: Expression, b: Expression) -> bool:
 
 
 def _names_audience(r: Reading) -> bool:
-    return bool(r.audiences or r.negated or r.age)
+    return bool(r.audiences or r.negated or r.age or r.generation or r.answers)
 
 
 def _names_location(r: Reading) -> bool:
-    return bool(r.locations)
+    return bool(r.locations or r.places)
 
 
 def _names_time(r: Reading) -> bool:
     return bool(r.time.quarters or r.time.year or r.time.years_ago is not None)
 
 
-def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading) -> DatasetSpec:
-    """The dataset that answers best: topic match, weighted by the share of named markets it covers
-    and halved if it lacks a named audience; the dataset the chat is on wins ties (x1.05)."""
+def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading, follow: bool = True) -> DatasetSpec:
+    """The dataset that answers best: topic match, weighted by the share of named markets it covers,
+    halved if it lacks a named audience, halved if it does not record a place inside a market named;
+    the dataset a chat is on wins ties (x1.05) and keeps a follow-up it answers at least 80% as well.
+    A new chat favours no dataset (`follow` False); a dataset the prompt names by name or code answers."""
+    named = next((s for s in specs if s.code == reading.dataset), None)
+    if named is not None:
+        return named
     if not reading.topics:
         # Nothing to weigh but audiences and markets: a follow-up stays on the chat's dataset unless
         # that lacks an audience the prompt names ("gamers in Japan" on the gaming panel) or every
@@ -376,18 +393,33 @@ def best_dataset(specs: list[DatasetSpec], start: DatasetSpec, reading: Reading)
         wanted = reading.locations
         coverage = sum(loc in spec.locations for loc in wanted) / len(wanted) if wanted else 1.0
         audiences = 1.0 if _has_audiences(spec, reading) else 0.5
-        return topic * coverage * audiences * (1.05 if spec is start else 1.0)
+        # a place inside a market that one dataset records as an answer ("the Midwest") and another does not
+        places = 1.0 if all(_answer_named(spec, p.name) for p in reading.places if p.inside) else 0.5
+        return topic * coverage * audiences * places * (1.05 if follow and spec is start else 1.0)
 
-    return max(specs, key=fit)
+    best = max(specs, key=fit)
+    return start if follow and start in specs and fit(start) >= 0.8 * fit(best) > 0 else best
 
 
 def _has_audiences(spec: DatasetSpec, reading: Reading) -> bool:
     """Whether `spec` has a predefined audience for every audience phrase of the prompt."""
     ids = {a.id for a in spec.audiences}
-    return all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
+    answers = all(q in spec.questions for q, _ in reading.answers)
+    return answers and all(ids.intersection(named) for named in [*reading.audiences, *reading.negated])
 
 
 GENERIC_IDF = 2.0  # a word in so many questions' documents that it names no topic by itself
+# "among …", "of people who answered …", "for those who are …": who the prompt is about
+AUDIENCE_CUE = (
+    r"(?:(?:among|amongst)\s+(?:(?:people|those|respondents)\s+)?(?:who\s+(?:are|answered|said|say)\s+)?"
+    r"|(?:of|for|by)\s+(?:people|those|respondents)\s+who\s+(?:are|answered|said|say)\s+)"  # not "for social media"
+    r"((?:[a-z0-9+'-]+\s*){1,5})"
+)
+NEGATIONS = frozenset(["not", "no", "never"])  # kept in an answer's words: "Not working" is not "working"
+# Answers that say nothing about who someone is
+GENERIC_ANSWERS = frozenset(
+    _stem(w) for w in ["none", "other", "know", "sure", "prefer", "say", "yes", "refused", "applicable"]
+)
 
 
 class Interpreter:
@@ -396,9 +428,14 @@ class Interpreter:
     def __init__(self, specs: list[DatasetSpec]) -> None:
         self.specs = specs
         self.questions: list[tuple[DatasetSpec, Question]] = [(s, q) for s in specs for q in s.questions]
-        self.index = BM25([_question_document(q) for _, q in self.questions])
+        documents = [_question_document(q) for _, q in self.questions]
+        self.index = BM25(documents)
+        self.document_words = [frozenset(d) for d in documents]
         # datapoint names that name a topic outright ("TikTok", "Netflix"), longest first
         names: dict[str, tuple[DatasetSpec, Question, Datapoint]] = {}
+        # every question a name is an answer of ("TikTok" is used weekly and daily): the prompt's other
+        # words choose among them
+        self.answer_of: dict[str, list[tuple[Question, Datapoint]]] = {}
         for spec, q in self.questions:
             if q.kind != "multi":
                 continue  # single-choice options ("TV", "1-2 hours") are answers, not topics
@@ -407,6 +444,9 @@ class Interpreter:
                     key = _normalise(name).strip()
                     if len(key) > 2 or key in {"x"}:
                         names.setdefault(key, (spec, q, dp))
+                        self.answer_of.setdefault(key, []).append((q, dp))
+        self.position_of = {id(q): i for i, (_, q) in enumerate(self.questions)}
+        self.spec_of = {id(q): spec for spec, q in self.questions}
         # ... and a question's phrases that contain another question's answer ("beer brands", not
         # the interest "beer"; "gaming subscriptions", not the interest "gaming")
         outright: dict[str, tuple[Question, Datapoint | None]] = {k: (q, dp) for k, (_, q, dp) in names.items()}
@@ -434,6 +474,57 @@ class Interpreter:
                     ids.append(a.id)
         ordered = sorted(phrases.items(), key=lambda kv: -len(kv[0]))
         self.audience_phrases: dict[str, tuple[str, ...]] = {p: tuple(ids) for p, ids in ordered}
+        named = [(p, s) for s in specs for p in {s.code.lower(), _normalise(s.name).strip()} if len(p) >= 4]
+        self.dataset_names = sorted(named, key=lambda ps: -len(ps[0]))
+        self._world()
+        self._vocabulary()
+        self._answer_keys()
+
+    def _answer_keys(self) -> None:
+        """Single-choice answers by their stems ("Strong Democrat" → strong democrat), longest first: any
+        of them is an audience when named after "among" or "… people who are/answered …"."""
+        keys = [
+            (tuple(_stem(w) for w in re.findall(WORD, _normalise(name)) if w not in STOPWORDS or w in NEGATIONS), q, dp)
+            for _, q in self.questions
+            if q.kind == "single"
+            for dp in q.datapoints
+            for name in (dp.name, *dp.synonyms)
+        ]
+        self.answer_keys = sorted(
+            ((k, q, dp) for k, q, dp in keys if k and sum(map(len, k)) >= 4 and not set(k) <= GENERIC_ANSWERS),
+            key=lambda kqd: -len(kqd[0]),
+        )
+
+    def _world(self) -> None:
+        """The world's places these datasets do not survey (every country and territory, and places
+        inside one), and generations named by birth year that are no dataset's audience here."""
+        by_iso = {WORLD.iso[loc.code]: loc for loc in self.locations}
+        self.market_of: dict[str, Location] = by_iso  # alpha-2 -> the market surveyed here
+        places = dict(WORLD.places)
+        for loc in LOCATIONS:  # a catalog market none of these datasets surveys is a place abroad here
+            code = WORLD.iso[loc.code]
+            for name in (loc.name.lower(), *loc.aliases, *loc.demonyms):
+                places.setdefault(fold(name), Place(loc.name, code, loc.name, loc.region, inside=False))
+        known = {fold(p) for loc in self.locations for p in (loc.name, *loc.aliases, *loc.demonyms)}
+        self.places = {
+            phrase: place for phrase, place in sorted(places.items(), key=lambda kv: -len(kv[0]))
+            if phrase not in known and phrase != "us"
+        }  # fmt: skip
+        named = [(p, g) for g in WORLD.generations for p in g.phrases if p not in self.audience_phrases]
+        self.generations = sorted(named, key=lambda pg: -len(pg[0]))
+
+    def _vocabulary(self) -> None:
+        """Every word some name, phrase or topic of these datasets uses: what a typo is corrected to."""
+        texts = [*self.audience_phrases, *self.topic_phrases, *self.places, *(p for p, _ in self.generations)]
+        texts += [p for p, _ in self.dataset_names]
+        texts += [p for loc in self.locations for p in (loc.name.lower(), *loc.aliases, *loc.demonyms)]
+        texts += [a for aliases in REGION_ALIASES.values() for a in aliases]
+        texts += [p for g in MARKET_GROUPS for p in g.phrases]
+        words = {w for t in texts for w in re.findall(WORD, _normalise(t))} | _catalog_words(self.specs)
+        self.typo_targets = sorted(w for w in words | FILLER.words if len(w) >= 4 and w.isalpha())
+        # A word of a shipped dataset the caller may not use is no typo ("esports" is not "sports"): it
+        # is left as written, so the answer can say where that topic is.
+        self.words = words | _SHIPPED_WORDS | FILLER.words | PATTERN_VOCABULARY
 
     # -- reading: what the prompt says, whichever dataset answers ---------------------------------
     def _take(self, text: str, pattern: str) -> tuple[str, list[re.Match[str]]]:
@@ -456,7 +547,8 @@ class Interpreter:
         if this_year:
             return text, Time(years_ago=0)
         if years:
-            return text, Time(year=int(years[-1].group(1)))
+            named = tuple(dict.fromkeys(int(m.group(1)) for m in years))
+            return text, Time(year=named[-1], years=named if len(named) > 1 else ())
         return text, Time(latest=bool(latest))
 
     def _age(self, text: str) -> tuple[str, tuple[int | None, int | None] | None, str]:
@@ -536,6 +628,7 @@ class Interpreter:
                 result.understood.append(_group_understood(target, members))
             elif target not in found:
                 found.append(target)
+                result.named_locations.append(target)
                 result.understood.append(f"location: {target.name}")
         everywhere = r"\b(global|globally|worldwide|world|all markets|every market|internationally)\b"
         if re.search(everywhere, text):
@@ -546,24 +639,28 @@ class Interpreter:
 
     def _topics(self, text: str, result: Reading) -> tuple[str, list[TopicMatch]]:
         named: list[TopicMatch] = []
-        whole = _tokens(text)  # with the names still in: what the whole prompt is about
+        whole, whole_text = _tokens(text), text  # with the names still in: what the whole prompt is about
+        rest: list[float] = []  # the scores of the words that are no answer's name, if needed
         before: list[float] = []  # its scores, computed only if a named answer needs them
         for name, (question, dp) in self.topic_phrases.items():
             if name not in text:  # the pattern needs the name: skip the regex (most names)
                 continue
-            pattern = r"\b" + re.escape(name) + r"\b"
+            pattern = r"(?<!\w)" + re.escape(name) + r"(?!\w)"  # "disney+" ends in no word character
             if name in {"x"}:
                 pattern = r"\bx\b(?! ?%)"
-            if not re.search(pattern, text):
+            if not (found := re.search(pattern, text)):
                 continue
             text = re.sub(pattern, " ", text)
             if dp is not None and not before:
                 before = self.index.scores(whole)
+            if dp is not None and len(self.answer_of[name]) > 1:
+                rest = rest or self.index.scores(_tokens(self._without_names(whole_text)))
+                question, dp = self._answer_meant(name, rest)
             leader = question if dp is None else self._leading_question(before, question, name)
             if leader is not None and not any(m.question is leader and m.datapoint is None for m in named):
                 named.append(TopicMatch(leader, 100.0, outright=True))
             if dp is not None and not any(m.datapoint == dp for m in named):
-                named.append(TopicMatch(question, 100.0, dp, outright=True))
+                named.append(TopicMatch(question, 100.0, dp, outright=True, position=found.start()))
         query = _tokens(text)
         scores = self.index.scores(query)
         if not re.search(r"\b(local|regional)\b", text):  # "Local retailers" only when local ones are asked for
@@ -580,14 +677,35 @@ class Interpreter:
         vocabulary = self.index.vocabulary()
         # Words that tell topics apart: "brand" is in too many questions to say which one is meant.
         result.topic_words = [t for t in query if t in vocabulary and self.index.idf[t] >= GENERIC_IDF]
-        leftovers = [
-            w for w in re.findall(r"[a-z][a-z0-9+']*", text) if w not in STOPWORDS and _stem(w) not in vocabulary
-        ]
-        result.not_understood += [w for w in leftovers if len(w) > 2]
         for m in matches[:3]:
             label = f"{m.question.name}" + (f" ({m.datapoint.name})" if m.datapoint else "")
             result.understood.append(f"topic: {label}")
         return text, matches
+
+    def _without_names(self, text: str) -> str:
+        for name in self.topic_phrases:
+            if name in text:
+                text = re.sub(r"(?<!\w)" + re.escape(name) + r"(?!\w)", " ", text)
+        return text
+
+    def unmatched(self, u: Understanding | Reading) -> tuple[list[str], int]:
+        """The prompt's distinctive topic words (as written) that the topics answering it do not know
+        ("insurance" in "home insurance", answered with smart home products, is a neighbour's answer),
+        and how many of its distinctive words they do know."""
+        docs = [self.document_words[self.position_of[id(t.question)]] for t in u.topics[:2]]
+        stems = {w for w in u.topic_words if not any(w in d for d in docs)}
+        known = sum(1 for w in u.topic_words if w not in stems)
+        return list(dict.fromkeys(w for w, b in u.words if b == "used" and _stem(w) in stems)), known
+
+    def _answer_meant(self, name: str, rest: list[float]) -> tuple[Question, Datapoint]:
+        """Of the questions a name is an answer of, the one the prompt's other words (`rest`: their
+        scores, no answer's name among them) point to: "TikTok daily" is daily use, not weekly; the
+        first one when they point to none in particular."""
+        own = self.spec_of[id(self.answer_of[name][0][0])]  # within the dataset the name first belongs to
+        choices = [(q, dp) for q, dp in self.answer_of[name] if self.spec_of[id(q)] is own]
+        scored = [(rest[self.position_of[id(q)]], -i, q, dp) for i, (q, dp) in enumerate(choices)]
+        best = max(scored, key=lambda s: (s[0], s[1]))
+        return (best[2], best[3]) if best[0] > scored[0][0] else choices[0]
 
     def _leading_question(self, scores: list[float], question: Question, name: str) -> Question | None:
         """The question a named answer belongs under when the prompt's other words point elsewhere:
@@ -617,7 +735,9 @@ class Interpreter:
 
     def _read(self, prompt: str) -> Reading:
         reading = Reading()
-        text = _normalise(prompt)
+        text = self._corrected(_normalise(prompt), reading)
+        words = re.findall(WORD, text)
+        text = self._dataset_named(text, reading)
         reading.trend = "fastest" if re.search(FASTEST, text) else "trend" if re.search(TREND, text) else ""
         if reading.trend:  # the words that ask for a trend are not topic words (a period stays for _time)
             text = re.sub(FASTEST, " ", text)
@@ -627,27 +747,142 @@ class Interpreter:
             reading.understood.append(f"breakdown: by {reading.breakdown}")
             text = text[: match.start()] + " " + text[match.end() :]
         text, reading.time = self._time(text)
+        text, reading.generation, generation_phrase = self._generation(text)
         text, reading.age, reading.age_phrase = self._age(text)
+        reading.age_phrase = reading.age_phrase or generation_phrase
         text = self._audiences(text, reading)
         text, reading.locations = self._locations(prompt, text, reading)
-        _, reading.topics = self._topics(text, reading)
+        text = self._places(text, reading)
+        text = self._answers(text, reading)
+        text, filler = self._filler(text)
+        text, reading.topics = self._topics(text, reading)
+        self._account(words, text, filler, reading)
         return reading
+
+    def _corrected(self, text: str, reading: Reading) -> str:
+        """Misspellings of words these datasets know corrected, each shown in `understood` ("spelling:
+        boomrs → boomers"): one edit for words of 5-7 letters (a 5-letter word is not changed into
+        another by swapping a letter: "boats" is not "boots"), two from 8; never a shorter word, a
+        number, or a word with two equally close corrections."""
+        vocabulary = self.index.vocabulary()
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if len(word) < 5 or not word.isalpha() or word in self.words or _stem(word) in vocabulary:
+                return word
+            limit = 1 if len(word) < 8 else 2
+            found = process.extract(word, self.typo_targets, scorer=OSA.distance, score_cutoff=limit, limit=2)
+            if not found or (len(found) > 1 and found[1][1] == found[0][1]):
+                return word
+            target = found[0][0]
+            if len(word) == 5 == len(target) and sorted(word) != sorted(target):
+                return word
+            reading.understood.append(f"spelling: {word} → {target}")
+            return str(target)
+
+        return re.sub(WORD, fix, text)
+
+    def _answers(self, text: str, reading: Reading) -> str:
+        """An answer of a single-choice question named as who is asked about ("among strong democrats",
+        "of people who answered full-time"): that answer is the audience, in any dataset that asks it."""
+        starts = [m.start() for m in re.finditer(r"\b(?:among|amongst|of|for|by)\b", text)]
+        for cue in (c for at in starts if (c := re.match(AUDIENCE_CUE, text[at:]))):  # "for among …": both
+            words = re.findall(WORD, cue.group(1))
+            kept = [i for i, w in enumerate(words) if w not in STOPWORDS or w in NEGATIONS]  # as answer keys are
+            stems = [_stem(words[i]) for i in kept]
+            for key, question, dp in self.answer_keys:
+                if tuple(stems[: len(key)]) != key or (question, dp) in reading.answers:
+                    continue  # the answer must follow the cue: "of people who use Samsung" is no audience
+                reading.answers.append((question, dp))
+                reading.understood.append(f"audience: answered {dp.name} ({question.name})")
+                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: kept[len(key) - 1] + 1]) + r"\b"
+                text = re.sub(named, " ", text, count=1)
+                break
+        return text
+
+    def _dataset_named(self, text: str, reading: Reading) -> str:
+        """A dataset named by its code or name ("ds-usa-deep", "the ANES 1996 data") answers the prompt."""
+        for phrase, spec in self.dataset_names:
+            if phrase in text and (match := re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text)):
+                reading.dataset = spec.code
+                reading.understood.append(f"dataset: {spec.name} ({spec.code})")
+                return text[: match.start()] + " " + text[match.end() :]
+        return text
+
+    def _generation(self, text: str) -> tuple[str, Generation | None, str]:
+        """A generation no dataset here has as an audience ("Gen Alpha", "the Silent Generation"):
+        its ages follow from its birth years once the dataset's year is known."""
+        for phrase, generation in self.generations:
+            if phrase in text and (match := re.search(r"\b" + re.escape(phrase) + r"\b", text)):
+                return text[: match.start()] + " " + text[match.end() :], generation, match.group(0)
+        return text, None, ""
+
+    def _places(self, text: str, reading: Reading) -> str:
+        """Countries and territories no dataset here surveys, and places inside a market ("Bavaria",
+        "NYC"): kept, so the answer says what it covers instead (a place inside a surveyed market
+        names that market)."""
+        found: list[tuple[int, Place]] = []
+        for phrase, place in self.places.items():
+            if phrase not in text or not (match := re.search(r"\b" + re.escape(phrase) + r"\b", text)):
+                continue
+            text = text[: match.start()] + " " + text[match.end() :]  # keeps the order of what is left
+            if all(place != p for _, p in found):
+                found.append((match.start(), place))
+        for _, place in sorted(found, key=lambda found: found[0]):  # in the prompt's order
+            market = self.market_of.get(place.country) if place.inside else None
+            if market is not None and market not in reading.locations:
+                reading.locations.append(market)
+                reading.named_locations.append(market)
+            reading.places.append(place)
+            where = f"{place.name}, in {place.country_name}" if place.inside else place.name
+            reading.understood.append(f"location: {where} (not surveyed as such)")
+        return text
+
+    def _filler(self, text: str) -> tuple[str, Counter[str]]:
+        """Request and chatter phrases ("for a client pitch tomorrow", "deep dive on") taken out
+        before the topic is looked for; their words are filler."""
+        taken: Counter[str] = Counter()
+        for phrase in FILLER.phrases:
+            if phrase in text:
+                pattern = r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"
+                taken.update(w for m in re.finditer(pattern, text) for w in re.findall(WORD, m.group(0)))
+                text = re.sub(pattern, " ", text)
+        return text, taken
+
+    def _account(self, words: list[str], left: str, filler: Counter[str], reading: Reading) -> None:
+        """Each word of the prompt in exactly one bucket: taken by a recogniser or a topic word
+        ("used"), filler, or reported (then in `not_understood`)."""
+        vocabulary = self.index.vocabulary()
+        remaining = re.findall(WORD, left)
+        used = Counter(words) - Counter(remaining) - filler
+        for word in words:
+            if used[word] > 0:
+                used[word] -= 1
+                bucket = "used"
+            elif filler[word] > 0:
+                filler[word] -= 1
+                bucket = "filler"
+            elif word not in STOPWORDS and _stem(word) in vocabulary:
+                bucket = "used"
+            elif word in FILLER.words:
+                bucket = "filler"
+            else:
+                bucket = "reported"
+            reading.words.append((word, bucket))
+        reading.not_understood = list(dict.fromkeys(w for w, b in reading.words if b == "reported"))
 
     # -- resolving: what the reading means for one dataset ----------------------------------------
     def resolve(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Understanding:
         """The reading against `spec`: its waves, age range, predefined audiences and markets."""
         result = Understanding()
         _waves(reading.time, list(spec.waves), today, result)
-        age_expr, age_label = _age_range(reading.age, reading.age_phrase, spec, result)
+        age_expr, age_label = _age_range(*self._ages(reading, spec, result), spec, result)
         predefined = self._predefined(reading.audiences, spec, result)
         excluded = self._predefined(reading.negated, spec, result, negated=True)
         result.understood += reading.understood
         result.not_understood = list(reading.not_understood)
-        result.mentioned_locations = list(reading.locations)
-        result.locations = [loc for loc in reading.locations if loc in spec.locations]
-        outside = [loc.name for loc in reading.locations if loc not in spec.locations]
-        if outside:
-            result.notes.append(f"{spec.name} does not cover {', '.join(outside)}.")
+        answers = self._markets(reading, spec, result)
+        result.words = list(reading.words)
         result.topics = [t for t in reading.topics if t.question in spec.questions]
         result.topic_words = list(reading.topic_words)
         result.trend = reading.trend
@@ -655,12 +890,67 @@ class Interpreter:
         result.audiences = predefined + excluded
         terms: list[Expression] = [{"audience": a.id} for a in predefined]
         terms += [{"not": {"audience": a.id}} for a in excluded]
+        named = [(q, dp) for q, dp in reading.answers if q in spec.questions]
+        result.instead += [
+            f"{spec.name} does not ask about “{dp.name}”, so it is left out"
+            for q, dp in reading.answers
+            if q not in spec.questions
+        ]
+        terms += [{"datapoint": f"{q.code}.{dp.code}"} for q, dp in answers + named]
         if age_expr is not None:
             terms.append(age_expr)
         result.audience = None if not terms else terms[0] if len(terms) == 1 else {"and": terms}
         names = [a.name for a in predefined] + [negated_name(a.name) for a in excluded]
+        names += [f"people in the {dp.name}" for _, dp in answers]  # a place the dataset records
+        names += [f"people who answered {dp.name}" for _, dp in named]
         result.audience_label = audience_label(names, age_label)
         return result
+
+    def _ages(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> tuple[Bounds | None, str, str]:
+        """The ages named, and the phrase that named them; a generation's ages in the year of the data
+        asked about (its latest year when no period is named), with its birth years."""
+        g = reading.generation
+        if g is None or reading.age is not None:
+            return reading.age, reading.age_phrase, ""
+        year = result.waves[-1].year if result.waves else spec.waves[-1].year
+        lo, hi = g.ages(year)
+        return (lo, hi), reading.age_phrase, f" (born {g.born[0]}-{g.born[1]}, so aged {lo}-{hi} in {year})"
+
+    def _markets(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> list[tuple[Question, Datapoint]]:
+        """The named markets `spec` surveys. Named markets it does not survey, beside ones it does, and
+        places inside a market are said (`instead`); when it surveys none of them, nothing is answered
+        (`outside`), never every market instead. A place inside a market that is an answer of one of
+        its questions ("the Midwest", a US region) is that answer's audience, returned."""
+        result.mentioned_locations = list(reading.locations)
+        result.locations = [loc for loc in reading.locations if loc in spec.locations]
+        result.named_locations = [loc for loc in reading.named_locations if loc in spec.locations]
+        missing = [(loc.name, loc.region) for loc in reading.named_locations if loc not in spec.locations]
+        inside, answers = [], []
+        for place in reading.places:
+            market = self.market_of.get(place.country)
+            answer = _answer_named(spec, place.name) if place.inside and market in spec.locations else None
+            if answer is not None:
+                answers.append(answer)
+                result.understood.append(f"audience: {answer[1].name} ({answer[0].name})")
+            elif place.inside and market in spec.locations:
+                inside.append(place.name)
+            else:
+                missing.append((place.country_name, place.region))
+        names = list(dict.fromkeys(name for name, _ in missing))
+        if (reading.locations or reading.places) and not result.locations:
+            regions = {region for _, region in missing} or {loc.region for loc in reading.locations}
+            nearby = [loc.name for loc in spec.locations if loc.region in regions][:6]
+            said = _and(names) if names else "any of the markets named"
+            also = f" (surveyed nearby: {', '.join(nearby)})" if nearby else ""
+            result.outside.append(f"{spec.name} does not survey {said}{also}.")
+            return answers
+        if names:
+            result.instead.append(f"{spec.name} does not survey {_and(names)}")
+        if inside:
+            result.instead.append(
+                f"{spec.name} records each market as a whole, not where in it people live (asked: {_and(inside)})"
+            )
+        return answers
 
     def _predefined(
         self, named: list[tuple[str, ...]], spec: DatasetSpec, result: Understanding, negated: bool = False
@@ -670,8 +960,8 @@ class Interpreter:
             # The dataset's own order decides a phrase two of its audiences share, as it always has.
             audience = next((a for a in spec.audiences if a.id in ids), None)
             if audience is None:
-                # Named, but this dataset has no such audience: say so rather than drop it silently.
-                result.notes.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience; it is left out.")
+                # Named, but this dataset has no such audience: the answer's first sentence says so.
+                result.instead.append(f"{spec.name} has no {self.audience_names[ids[0]]} audience, so it is left out")
             elif audience not in found:
                 found.append(audience)
                 result.understood.append(f"audience: {'not ' if negated else ''}{audience.name}")
@@ -684,13 +974,25 @@ class Interpreter:
         the prompt compares nothing."""
         match = re.search(COMPARE, prompt, re.IGNORECASE)
         if match is None:
-            return self._exclusive_pair(self.read(prompt), spec, today)
+            reading = self.read(prompt)
+            return self._two_periods(reading, spec, today) or self._exclusive_pair(reading, spec, today)
         left, right = self.read(prompt[: match.start()]), self.read(prompt[match.end() :])
         for dimension, named in (("audience", _names_audience), ("location", _names_location), ("time", _names_time)):
             if named(left) and named(right):
                 sides = (self.resolve(left, spec, today), self.resolve(right, spec, today))
                 return Comparison(dimension, sides)
         return None
+
+    def _two_periods(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Comparison | None:
+        """Two years or quarters named without a trend ("in 2024 and 2025"): compared side by side,
+        each period its own base, never pooled into one."""
+        if reading.trend:
+            return None
+        periods = [Time(year=y) for y in reading.time.years] or [Time(quarters=(q,)) for q in reading.time.quarters]
+        if len(periods) != 2:
+            return None
+        sides = tuple(self.resolve(replace(reading, time=t), spec, today) for t in periods)
+        return Comparison("time", (sides[0], sides[1]))
 
     def _exclusive_pair(self, reading: Reading, spec: DatasetSpec, today: dt.date) -> Comparison | None:
         """Two audiences nobody is in at once ("Gen Z and millennials", "women or men", "gamers and
@@ -714,11 +1016,14 @@ class Interpreter:
         return None
 
     # -- whole prompt --------------------------------------------------------------------------
-    def understand(self, prompt: str, start: DatasetSpec, today: dt.date) -> tuple[DatasetSpec, Understanding]:
+    def understand(
+        self, prompt: str, start: DatasetSpec, today: dt.date, follow: bool = False
+    ) -> tuple[DatasetSpec, Understanding]:
         """Read the prompt once, choose the dataset that answers best among `self.specs` (`start`, the
-        one the chat is on, if nothing says otherwise) and resolve the reading against it alone."""
+        one the chat is on, if nothing says otherwise; none favoured in a new chat, `follow` False) and
+        resolve the reading against it alone."""
         reading = self.read(prompt)
-        spec = best_dataset(self.specs, start, reading)
+        spec = best_dataset(self.specs, start, reading, follow)
         return spec, self.resolve(reading, spec, today)
 
 
@@ -730,8 +1035,8 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
         result.waves = chosen
         result.understood += [f"time: {w.name}" for w in chosen]
         if missing and chosen:
-            result.notes.append(
-                f"No survey wave for {', '.join(missing)}; available: {waves[0].name} to {waves[-1].name}."
+            result.instead.append(
+                f"there is no survey wave for {', '.join(missing)} (available: {waves[0].name} to {waves[-1].name})"
             )
         elif missing:
             result.outside.append(
@@ -754,8 +1059,25 @@ def _waves(time: Time, waves: list[Wave], today: dt.date, result: Understanding)
         result.understood.append(f"time: {waves[-1].name} (latest)")
 
 
+def _answer_named(spec: DatasetSpec, name: str) -> tuple[Question, Datapoint] | None:
+    """The single-choice answer of `spec` a place is ("the Midwest" is the US region Midwest)."""
+    wanted = fold(name).removeprefix("the ")
+    for q in (q for q in spec.questions if q.kind == "single"):
+        for dp in q.datapoints:
+            if wanted in (fold(n) for n in (dp.name, *dp.synonyms)):
+                return q, dp
+    return None
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+Bounds = tuple[int | None, int | None]
+
+
 def _age_range(
-    bounds: tuple[int | None, int | None] | None, phrase: str, spec: DatasetSpec, result: Understanding
+    bounds: Bounds | None, phrase: str, born: str, spec: DatasetSpec, result: Understanding
 ) -> tuple[Expression | None, str]:
     """The age range named, clipped to the ages the dataset surveys (an open bound is its limit).
     A range wholly outside them is not answered: the prompt asked about people the survey did not."""
@@ -768,7 +1090,7 @@ def _age_range(
         worded = phrase and not re.match(r"(\d|over|under|older|younger|above|below|aged|ages|between)", phrase)
         asked = phrase if worded else f"people {phrase or f'aged {lo}-{hi}'}"
         result.outside.append(
-            f"{spec.name} surveys people aged {lo_limit}-{hi_limit}; {asked} are outside it, so it has no "
+            f"{spec.name} surveys people aged {lo_limit}-{hi_limit}; {asked} are outside it{born}, so it has no "
             "answer for them."
         )
         return None, ""
@@ -776,7 +1098,10 @@ def _age_range(
         result.outside.append(refusal)
         return None, ""
     if clipped != (lo, hi):
-        result.notes.append(f"The survey covers ages {lo_limit}-{hi_limit}; using {clipped[0]}-{clipped[1]}.")
+        asked = f"{phrase or 'the ages asked'}{born}"
+        result.instead.append(
+            f"the survey covers ages {lo_limit}-{hi_limit}, so {asked} means {clipped[0]}-{clipped[1]}"
+        )
     result.understood.append(f"audience: aged {clipped[0]}-{clipped[1]}")
     return {"age": list(clipped)}, f"people aged {clipped[0]}-{clipped[1]}"
 

@@ -441,3 +441,28 @@ def test_a_breakdown_by_country_or_region_and_by_gender(acme: Caller) -> None:
     assert "of women vs" in by_gender["response"] and "index" in by_gender["response"]
     regions = ask(caller=acme, prompt="social platforms across regions")
     assert regions["response"].startswith("By region") and "in Europe" in regions["response"]
+
+
+# -- the dataset the person means (issue 21) -----------------------------------------------------
+def test_the_dataset_argument_answers_from_that_dataset_and_the_chat_keeps_it(acme: Caller) -> None:
+    asked = ask(caller=acme, prompt="Which streaming services do Americans use?", dataset="ds-core")
+    assert asked["sources"]["datasets"] == [{"code": "ds-core", "name": "Core global survey"}]
+    follow = ask(caller=acme, prompt="among women?", chat_id=asked["chat_id"])
+    assert follow["sources"]["datasets"][0]["code"] == "ds-core"
+
+
+def test_without_the_argument_the_answer_names_the_dataset_used_and_the_others(acme: Caller) -> None:
+    answer = ask(caller=acme, prompt="Which streaming subscriptions do Americans pay for?")
+    assert "Answered from USA deep-dive (ds-usa-deep); also in: Core global survey (ds-core)." in answer["notes"][0]
+
+
+def test_a_dataset_the_token_may_not_use_is_refused_not_replaced(acme: Caller) -> None:
+    with pytest.raises(InsightError, match="Dataset ds-gaming is not one this token may use"):
+        chat(caller=acme, prompt="Which streaming services do Americans use?", dataset="ds-gaming")
+
+
+def test_chat_gwi_takes_a_dataset_code_over_mcp(world: World) -> None:
+    token = issue(world.member, world.acme).secret
+    arguments = {"prompt": "Which streaming services do Americans use?", "dataset": "ds-core"}
+    result = call_tool(Client(), token, "chat_gwi", arguments).json()["result"]
+    assert result["structuredContent"]["sources"]["datasets"][0]["code"] == "ds-core"

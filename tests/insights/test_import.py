@@ -22,6 +22,7 @@ from accounts.models import Organization
 from audit.models import AuditEvent
 from catalog.models import Dataset
 from insights import store
+from insights.chat import Caller, chat
 from survey import versions
 from tests.factories import World, issue
 from tests.insights.sav import add_dichotomy_sets
@@ -222,6 +223,11 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
     cell = data.cell(germany, 0)
     assert data.cell_count[cell] == 2 and math.isclose(float(data.cell_weight[cell]), 58e6)  # Germany's people
     assert list(data.cell_dp_count["bought"][cell]) == [1, 2]
+    # the gender variable named at import makes "women" an audience of the survey's own
+    acme = Caller(world.acme.pk, world.member.pk, frozenset({"ds-brand-pulse"}))
+    women = chat(caller=acme, prompt="Snack brands bought by women in Germany").model_dump(mode="json")
+    assert [a["id"] for a in women["sources"]["audiences"]] == ["women"]
+    assert not women["response"].startswith("Answered ")
 
     rows[1][4] = "two"
     (own_data / "bad.csv").write_text(_csv(rows))
@@ -404,3 +410,19 @@ def test_a_csv_names_the_files_own_lines_ids_bands_and_what_it_left_out(own_data
     (own_data / "short.csv").write_text(header + good + "5,1\n")
     with pytest.raises(CommandError, match="line 7 has 2 fields, the header 4"):
         call_command("import_survey", str(own_data / "short.csv"), "--codebook", str(own_data / "pulse.toml"))
+def test_an_answer_of_any_question_is_an_audience_in_a_prompt(
+    own_data: Path, anes_sav: Path, anes: pd.DataFrame, world: World
+) -> None:
+    """ "among strong Democrats": the answer Strong Democrat of Party identification is the audience,
+    named in the sources, and every share matches a direct computation."""
+    _import(anes_sav, "--assign-to", "acme")
+    acme = Caller(world.acme.pk, world.member.pk, frozenset({"ds-core", CODE}))
+    answer = chat(caller=acme, prompt="Who did they vote for among strong Democrats?", dataset=CODE)
+    assert [a.id for a in answer.sources.audiences] == ["datapoint:pid.pid_v_0"]
+    assert answer.sources.audiences[0].name == "Party identification: Strong Democrat"
+    strong = anes[anes["PID"] == 0]
+    labels = {label: value for value, label in VALUE_LABELS["vote"].items()}
+    assert answer.insights
+    for insight in (i for i in answer.insights if i.kind == "percentage"):
+        label = next(lab for lab in labels if f"“{lab}”" in insight.text)
+        assert insight.metrics.audience_percentage == pytest.approx(_share(strong, "vote", labels[label]))

@@ -215,10 +215,14 @@ def test_groups_outside_the_surveys_ages_are_said_and_never_answered_for_everyon
         ("What do people older than 70 in Spain stream?", "people older than 70"),
         ("Which social platforms does Gen Alpha use in the UK?", "gen alpha"),
         ("streaming among kids in Germany", "kids"),
+        ("TikTok among the Silent Generation in Germany", "the silent generation"),
     ]:
         _, u = interpreter.understand(prompt, CORE, TODAY)
+        # A generation is named by its birth years: its ages are those of the year asked about.
+        born = {"gen alpha": " (born 2013-2025, so aged 0-12 in 2025)",
+                "the silent generation": " (born 1928-1945, so aged 80-97 in 2025)"}.get(asked, "")  # fmt: skip
         assert u.audience is None and u.outside == [
-            f"Core global survey surveys people aged 16-64; {asked} are outside it, so it has no answer for them."
+            f"Core global survey surveys people aged 16-64; {asked} are outside it{born}, so it has no answer for them."
         ], (prompt, u.outside)
 
 
@@ -241,12 +245,12 @@ def test_years_without_data_are_said_and_not_answered_with_another_year(interpre
     _, u = interpreter.understand("TikTok in France in 2019", CORE, TODAY)
     assert u.waves == [] and u.outside == ["The survey has no data for 2019: its waves cover 2023 to 2025."]
     _, u = interpreter.understand("TikTok in France in Q3 2019 and Q1 2025", CORE, TODAY)
-    assert [w.code for w in u.waves] == ["q1_2025"] and u.outside == [] and "No survey wave for Q3 2019" in u.notes[0]
+    assert [w.code for w in u.waves] == ["q1_2025"] and u.outside == [] and "no survey wave for Q3 2019" in u.instead[0]
 
 
-def test_ages_outside_the_survey_are_clipped_with_a_note(interpreter: Interpreter) -> None:
+def test_ages_outside_the_survey_are_clipped_and_the_answer_says_so_first(interpreter: Interpreter) -> None:
     _, u = interpreter.understand("TikTok among people aged 10-20 in France", CORE, TODAY)
-    assert u.audience == {"age": [16, 20]} and "16-64" in u.notes[0]
+    assert u.audience == {"age": [16, 20]} and "16-64" in u.instead[0]
 
 
 # -- one reading, then one dataset ------------------------------------------------------------------
@@ -270,9 +274,9 @@ def test_the_chosen_dataset_resolves_waves_ages_audiences_and_markets(
     assert all(any(a is b for b in USA.audiences) for a in u.audiences) and len(u.audiences) == 2
     assert [loc.code for loc in u.locations] == ["s2_1"]
     assert {loc.code for loc in u.mentioned_locations} == {"s2_1", "s2_49"}
-    assert u.notes == [
-        "The survey covers ages 18-64; using 18-24.",
-        "USA deep-dive does not cover Germany.",
+    assert u.instead == [
+        "the survey covers ages 18-64, so aged 16-24 means 18-24",
+        "USA deep-dive does not survey Germany",
     ]
 
 
@@ -305,10 +309,10 @@ def test_a_follow_up_naming_an_audience_its_dataset_lacks_moves_to_one_that_has_
     assert spec is CORE and u.audience == {"audience": "gamers"} and u.notes == []
 
 
-def test_an_audience_the_chosen_dataset_lacks_is_left_out_with_a_note(every_dataset: Interpreter) -> None:
+def test_an_audience_the_chosen_dataset_lacks_is_left_out_and_said_first(every_dataset: Interpreter) -> None:
     spec, u = every_dataset.understand("esports among gamers in Japan", CORE, TODAY)
     assert spec is GAMING and [t.question.code for t in u.topics] == ["g_esports"]
-    assert u.audience is None and u.notes == ["Gaming panel has no Gamers audience; it is left out."]
+    assert u.audience is None and u.instead == ["Gaming panel has no Gamers audience, so it is left out"]
 
 
 def test_each_audience_phrase_of_the_shipped_catalog_names_one_audience(every_dataset: Interpreter) -> None:
@@ -406,3 +410,22 @@ def test_market_groups_name_their_markets_and_say_which_a_dataset_lacks(every_da
     u = gaming.resolve(gaming.read("mobile gaming in the Nordics"), GAMING, TODAY)
     assert [loc.name for loc in u.locations] == ["Sweden"]
     assert "location: Nordics (1 of its 4 markets surveyed here: Sweden)" in u.understood
+
+
+# -- word forms and typos (issue 21) ---------------------------------------------------------------
+def test_word_forms_are_one_word(interpreter: Interpreter) -> None:
+    for prompt in ("cycling fans in France", "people who cycle in France", "people who cycled in France"):
+        _, u = interpreter.understand(prompt, CORE, TODAY)
+        assert "interests" in [t.question.code for t in u.topics], (prompt, u.understood)
+
+
+def test_a_typo_is_corrected_and_shown(interpreter: Interpreter) -> None:
+    _, u = interpreter.understand("how many boomrs in frnace use instagarm", CORE, TODAY)
+    assert u.audience == {"audience": "boomers"} and [loc.code for loc in u.locations] == ["s2_33"]
+    assert "spelling: instagarm → instagram" in u.understood
+
+
+def test_short_words_numbers_and_words_of_other_datasets_are_not_corrected(interpreter: Interpreter) -> None:
+    _, u = interpreter.understand("esports and UPI and boats in 2O25 in Japan", CORE, TODAY)
+    assert not any(entry.startswith("spelling:") for entry in u.understood), u.understood
+    assert {"esports", "upi", "boats"} <= set(u.not_understood)
