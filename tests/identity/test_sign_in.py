@@ -357,6 +357,8 @@ def test_an_unreachable_idp_at_start_keeps_no_typed_address(
     event = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
     assert event.detail["count"] == 5
     assert EVIL.lower() not in _trail_text(world.acme).lower()
+
+
 def test_a_changed_address_is_not_followed_for_an_account_another_organization_holds(
     world: World, connection: IdentityConnection, fake_idp: FakeIdp
 ) -> None:

@@ -410,6 +410,8 @@ def test_a_csv_names_the_files_own_lines_ids_bands_and_what_it_left_out(own_data
     (own_data / "short.csv").write_text(header + good + "5,1\n")
     with pytest.raises(CommandError, match="line 7 has 2 fields, the header 4"):
         call_command("import_survey", str(own_data / "short.csv"), "--codebook", str(own_data / "pulse.toml"))
+
+
 def test_an_answer_of_any_question_is_an_audience_in_a_prompt(
     own_data: Path, anes_sav: Path, anes: pd.DataFrame, world: World
 ) -> None:

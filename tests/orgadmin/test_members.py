@@ -154,6 +154,8 @@ def test_the_invitation_links_to_the_public_url_whatever_host_the_request_named(
     assert sent.status_code == 302
     assert re.findall(r"https?://\S+", mail.outbox[-1].body)[0].startswith("https://spark.example.com/invitations/")
     assert "internal.example" not in mail.outbox[-1].body
+
+
 def test_an_invitation_to_a_domain_that_requires_sso_sets_no_password_and_goes_through_sso(
     org_admin: Client, world: World, connection: IdentityConnection, fake_idp: FakeIdp
 ) -> None:
