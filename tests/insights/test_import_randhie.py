@@ -65,7 +65,8 @@ def _import_sav(rand: pd.DataFrame, folder: Path) -> None:
     path = folder / "randhie.sav"
     pyreadstat.write_sav(rand, str(path), column_labels=[NAMES[c] for c in rand.columns], variable_value_labels=LABELS)
     args = ["--code", CODE, "--name", "RAND health insurance", "--wave", "1978", "--location", "United States"]
-    call_command("import_survey", str(path), *args, "--assign-to", "acme", stdout=StringIO())
+    # A few banded columns of 20,190 person-years: many respondents answer alike, which is real.
+    call_command("import_survey", str(path), *args, "--allow-duplicate-rows", "--assign-to", "acme", stdout=StringIO())
 
 
 def _values(column: str) -> str:
@@ -80,7 +81,7 @@ def _import_csv(rand: pd.DataFrame, folder: Path) -> None:
     )
     codebook = f'code = "{CODE}"\nname = "RAND health insurance"\nwave = "1978"\nlocation = "United States"\n'
     (folder / "randhie.toml").write_text(codebook + "\n" + questions)
-    args = ["--codebook", str(folder / "randhie.toml"), "--assign-to", "acme"]
+    args = ["--codebook", str(folder / "randhie.toml"), "--allow-duplicate-rows", "--assign-to", "acme"]
     call_command("import_survey", str(folder / "randhie.csv"), *args, stdout=StringIO())
 
 
