@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 from django.conf import settings
@@ -32,13 +31,13 @@ from audit.services import Origin, audit_record
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
 from oauth_server.selectors import application_platform
 from spark_portal import metrics
+from spark_portal.untrusted import JsonRefused, parse_json, unstorable
 
 MAX_BODY_BYTES = 16_384
 MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2_000
 MAX_NAME_LENGTH = 200
 MAX_LIST_ITEMS = 10
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL) and lone surrogates (any database)
 GRANT_TYPES = {"authorization_code", "refresh_token"}
 RESPONSE_TYPES = {"code"}
 
@@ -59,9 +58,9 @@ def parse_metadata(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise Refused(f"registration metadata is larger than {MAX_BODY_BYTES} bytes")
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Refused("the request body must be a JSON object") from None
+        data = parse_json(request.body, max_bytes=MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        raise Refused(f"the request body must be a JSON object: {refused.reason}") from None
     if not isinstance(data, dict):
         raise Refused("the request body must be a JSON object")
     for key, value in data.items():
@@ -85,7 +84,7 @@ def _check_value(key: str, value: Any) -> None:
         limit = MAX_NAME_LENGTH if key == "client_name" else MAX_URI_LENGTH
         if len(value) > limit:
             raise Refused(f"{key} is longer than {limit} characters")
-        if _UNSTORABLE.search(value):  # JSON parses "\u0000" and "\ud800"; stored, they were a 500
+        if unstorable(value):  # JSON parses "\u0000" and "\ud800"; stored, they were a 500
             raise Refused(f"{key} has a character no client metadata may hold (NUL or a lone surrogate)")
     elif value is not None and not isinstance(value, bool | int | float):
         raise Refused(f"{key} must be a string, a number, a boolean or a list of strings")

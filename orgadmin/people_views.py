@@ -37,6 +37,7 @@ from orgadmin.services import (
     person_access_revoke,
 )
 from spark_portal.public_url import public_base_url
+from spark_portal.untrusted import row_id
 
 
 def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> None:
@@ -162,7 +163,7 @@ def people_access(request: AuthenticatedRequest, organization: Organization) -> 
     """Every token and connected assistant in the organization, filtered by person, kind and state."""
     person = request.GET.get("person", "")
     kind, state = request.GET.get("kind", ""), request.GET.get("state", "")
-    person_id = int(person) if person.isdigit() else None
+    person_id = row_id(person)  # anything but a row ID (a huge number, "²") filters nobody out
     rows = access_rows(organization, person=person_id, kind=kind, state=state)
     context = {
         "organization": organization,
@@ -178,8 +179,9 @@ def people_access(request: AuthenticatedRequest, organization: Organization) -> 
 
 
 def _credential(organization: Organization, key: str) -> PersonalAccessToken | object:
-    kind, _, pk = key.partition("-")
-    if not pk.isdigit():
+    kind, _, text = key.partition("-")
+    pk = row_id(text)
+    if pk is None:
         raise Http404("No such credential")
     if kind == "token":
         return get_object_or_404(

@@ -91,3 +91,19 @@ def test_another_organizations_credentials_cannot_be_touched(org_admin: Client, 
     assert org_admin.post(f"/org/acme/people/{world.outsider.pk}/revoke/").status_code == 404
     assert org_admin.get("/org/acme/people-access/bogus-1/revoke/").status_code == 404
     assert call_tool(Client(), theirs.secret, "list_datasets").status_code == 200
+
+
+def test_a_person_filter_that_is_no_row_id_filters_nobody_out(org_admin: Client, world: World) -> None:
+    """Found by an outside review: a number past the database's integer was a 500 (and so was "²")."""
+    token = issue(world.member, world.acme).token
+    org_admin.raise_request_exception = False
+    for person in ("99999999999999999999", "²", "-1", ""):
+        response = org_admin.get("/org/acme/people-access/", {"person": person})
+        assert response.status_code == 200, person
+        assert f'data-credential="token-{token.pk}"' in response.content.decode(), person
+
+
+def test_a_credential_key_that_is_no_row_id_is_404(org_admin: Client, world: World) -> None:
+    org_admin.raise_request_exception = False
+    for key in ("token-²", "token-99999999999999999999", "assistant-١"):
+        assert org_admin.get(f"/org/acme/people-access/{key}/revoke/").status_code == 404, key
