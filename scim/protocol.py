@@ -50,6 +50,17 @@ class UnsupportedMediaType(SCIMException):
     _default_detail = "Send the body as application/scim+json."
 
 
+class TooManyRequests(SCIMException):
+    """429: the SCIM token's rate limit (SPARK_SCIM_RATE) is spent; Retry-After says for how long."""
+
+    status = 429
+    _default_detail = "Too many requests for this SCIM token."
+
+    def __init__(self, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(detail=f"Too many requests for this SCIM token; retry after {retry_after} seconds.", **kwargs)
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(SCIMException):
     status = 413
     _default_detail = "The request body is too large."
@@ -76,6 +87,8 @@ def error_response(exc: SCIMException) -> HttpResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
     if isinstance(exc, MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
     return respond(error.model_dump(), status=error.status or 500, headers=headers)
 
 
