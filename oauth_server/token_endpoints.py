@@ -30,6 +30,7 @@ from audit.services import Origin
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
+from spark_portal.untrusted import storable
 from usage.services import request_count_add, request_count_undo
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
@@ -81,7 +82,7 @@ def _limited_guessing(request: HttpRequest, answer: Callable[[], HttpResponse]) 
         return answer()
     seconds = settings.SPARK_CLIENT_AUTH_FAILURE_SECONDS
     limits = {
-        f"client-auth:{client_id[:150]}": settings.SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT,
+        f"client-auth:{storable(client_id)[:150]}": settings.SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT,
         f"client-auth-from:{Origin.of(request).ip_address}": settings.SPARK_CLIENT_AUTH_FAILURES_PER_ADDRESS,
     }
     counted = {key: request_count_add(key=key, seconds=seconds) for key in limits}

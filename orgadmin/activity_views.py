@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from audit.selectors import audit_actions, audit_search
 from oauth_server.models import ConnectedApp
 from orgadmin.charts import bar_chart
-from spark_portal.untrusted import row_id
+from spark_portal.untrusted import row_id, storable
 from usage.models import Credential
 from usage.selectors import CredentialUsage, calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush
@@ -77,7 +77,10 @@ def _date(value: str) -> dt.date | None:
 
 
 def _filtered(request: AuthenticatedRequest, organization: Organization) -> tuple[QuerySet[AuditEvent], dict[str, Any]]:
-    actor, action = request.GET.get("actor", "").strip()[:254], request.GET.get("action", "").strip()[:64]
+    # A NUL in a filter finds nothing, and PostgreSQL refuses it: dropped.
+    actor, action = (
+        storable(request.GET.get(name, "")).strip()[:most] for name, most in (("actor", 254), ("action", 64))
+    )
     since, until = _date(request.GET.get("since", "")), _date(request.GET.get("until", ""))
     events = audit_search(organization, actor=actor, action=action, since=since, until=until)
     return events, {"actor": actor, "action": action, "since": since, "until": until}

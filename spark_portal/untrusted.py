@@ -71,6 +71,12 @@ def parse_json(body: bytes | str, *, max_bytes: int, max_depth: int = MAX_DEPTH)
         raise JsonRefused(f"the body is not valid JSON ({exc})") from None
 
 
+def storable(text: str) -> str:
+    """`text` without the characters no database column can store (a search for them finds nothing
+    anyway; sent to PostgreSQL, a NUL is an error)."""
+    return _UNSTORABLE.sub("", text)
+
+
 def unstorable(text: str) -> bool:
     """Whether `text` holds a character no database column can store (NUL, a lone surrogate)."""
     return _UNSTORABLE.search(text) is not None

@@ -77,3 +77,10 @@ def test_a_body_over_the_limit_is_413(hostile: Api, published: World) -> None:
 @pytest.mark.parametrize("raw", ["[NaN]", '{"name": Infinity}', b'{"name": "\xff"}', "1" * 5_000])
 def test_what_rfc_8259_does_not_call_json_is_a_parse_error(hostile: Api, published: World, raw: str | bytes) -> None:
     assert problem(_send(hostile, "POST", "/me/tokens", raw), 400)["code"] == "parse_error"
+
+
+def test_a_domain_name_no_database_can_hold_is_no_route(hostile: Api, published: World) -> None:
+    """On PostgreSQL a NUL in the path was a 500 (found by the fuzz test)."""
+    for method in ("GET", "PATCH", "DELETE"):
+        body = problem(_send(hostile, method, "/organizations/acme/domains/a%00b", "{}"), 404)
+        assert body["detail"] == "no such endpoint"

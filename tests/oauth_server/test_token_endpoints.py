@@ -79,3 +79,9 @@ def test_requests_without_a_secret_are_not_counted(published: World, limits: Any
     data = {"grant_type": "refresh_token", "refresh_token": "not-a-refresh-token", "client_id": client_id}
     statuses = {Client().post("/oauth/token/", data).status_code for _ in range(8)}
     assert statuses == {400}
+
+
+def test_a_client_id_no_database_can_hold_is_counted_without_failing(published: World, limits: Any) -> None:
+    """On PostgreSQL the count's key could not hold the NUL (found by the fuzz test)."""
+    data = {"token": "not-a-token", "client_id": "x\x00", "client_secret": ""}
+    assert Client().post("/oauth/revoke/", data).status_code == 401

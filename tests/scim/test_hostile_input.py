@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from accounts.models import User
@@ -81,6 +82,8 @@ def test_a_lone_surrogate_encoded_in_the_raw_bytes_is_refused_too(hostile: Scim)
 
 
 def test_a_row_holding_a_lone_surrogate_does_not_stop_the_listing(hostile: Scim) -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL's jsonb cannot hold a lone surrogate at all: no such row can exist there")
     person = hostile.create("ada@acme.example")
     # Written around the checks, as a row stored before them (or by a shell) could be.
     ScimUser.objects.filter(user_id=person["id"]).update(attributes={"displayName": "Ada \ud800"})
