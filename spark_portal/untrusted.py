@@ -123,16 +123,16 @@ def _walk(value: Any) -> Iterator[tuple[Path, Any]]:
         where, item = stack.pop()
         yield where, item
         if isinstance(item, dict):
-            for key, inner in reversed(list(item.items())):
+            for key in item:
                 yield (*where, key), key
-                stack.append(((*where, key), inner))
+            stack.extend(((*where, key), inner) for key, inner in reversed(list(item.items())))
         elif isinstance(item, list):
             stack.extend(((*where, i), inner) for i, inner in reversed(list(enumerate(item))))
 
 
 def unstorable_at(value: Any) -> Unstorable | None:
     """The first string in a parsed JSON value that holds a character no database column can store
-    (in document order), or None when every string is fine."""
+    (in document order, an object's keys before its values), or None when every string is fine."""
     for where, item in _walk(value):
         if isinstance(item, str) and (bad := _UNSTORABLE.search(item)):
             return Unstorable(where, bad.group())
