@@ -1,7 +1,11 @@
 """The management API reads JSON bodies with the portal's one JSON parser (`spark_portal.untrusted`):
 at most `MAX_BODY_BYTES`, nested at most `MAX_DEPTH` levels, RFC 8259 JSON in UTF-8; and refuses,
-naming the field, text no database column can hold (NUL, lone surrogates), whatever field it is in
-(a serializer's text field refuses it too, but an audience expression or a list is not one)."""
+naming the field, a lone surrogate wherever it is (no database, response or log can hold one; an
+audience expression is no text field, so DRF's own check never saw it there).
+
+A NUL is left to the field that reads it: every text field refuses one (DRF's CharField, and the
+schema says so with a pattern), and an audience expression is checked term by term by its service.
+Refusing it here would refuse input the OpenAPI schema calls valid (the keys of an object)."""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class JsonParser(BaseParser):
             data = parse_json(raw, max_bytes=MAX_BODY_BYTES)
         except JsonRefused as refused:
             raise exceptions.ParseError(f"JSON parse error: {refused.reason}") from None
-        if (bad := unstorable_at(data)) is not None:
+        if (bad := unstorable_at(data, nul=False)) is not None:
             raise exceptions.ValidationError(_errors(bad))
         return data
 
@@ -45,8 +49,5 @@ def _errors(bad: Unstorable) -> dict[str, list[str]]:
     """The field's message, saying where inside it as the API's other errors do (`[1] …`)."""
     field, *inside = bad.path or ("non_field_errors",)
     where = "".join(f"[{escaped(str(part))}] " for part in inside)
-    if bad.character == "\x00":
-        message = "Null characters are not allowed."  # DRF's own words, as its text fields say them
-    else:
-        message = f"Surrogate characters are not allowed: U+{ord(bad.character):04X}."
+    message = f"Surrogate characters are not allowed: U+{ord(bad.character):04X}."  # DRF's words for a text field
     return {escaped(str(field)): [where + message]}

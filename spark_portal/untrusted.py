@@ -27,6 +27,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 """NUL (PostgreSQL's text and jsonb cannot hold it) and lone surrogates (no UTF-8 encoding exists,
 so no database, log or response can take them). JSON's `\\u0000` and `\\ud800` escapes make both."""
 
@@ -130,11 +131,13 @@ def _walk(value: Any) -> Iterator[tuple[Path, Any]]:
             stack.extend(((*where, i), inner) for i, inner in reversed(list(enumerate(item))))
 
 
-def unstorable_at(value: Any) -> Unstorable | None:
+def unstorable_at(value: Any, *, nul: bool = True) -> Unstorable | None:
     """The first string in a parsed JSON value that holds a character no database column can store
-    (in document order, an object's keys before its values), or None when every string is fine."""
+    (in document order, an object's keys before its values), or None when every string is fine.
+    With `nul=False`, lone surrogates only (a NUL is left to the field that reads it)."""
+    pattern = _UNSTORABLE if nul else _SURROGATE
     for where, item in _walk(value):
-        if isinstance(item, str) and (bad := _UNSTORABLE.search(item)):
+        if isinstance(item, str) and (bad := pattern.search(item)):
             return Unstorable(where, bad.group())
     return None
 
