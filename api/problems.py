@@ -23,6 +23,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     428: "Precondition required",
     429: "Too many requests",

@@ -50,6 +50,7 @@ IDEMPOTENCY_KEY = {
     "instead of creating twice (for 24 hours; answers that carried a secret are not replayed).",
 }
 TOO_LONG = "The request line is too long: the HTTP server (gunicorn, a proxy) refuses it before Spark sees it."
+TOO_LARGE = "The body is larger than 256 KiB."
 PRECONDITION = "If-Match no longer matches: someone changed it since you read it; nothing was changed."
 ERRORS = {
     "400": "Invalid input: `errors` says, per field, what is wrong.",
@@ -91,6 +92,8 @@ def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, 
             if method in ("put", "patch"):
                 operation.setdefault("parameters", []).append(IF_MATCH)
                 operation["responses"]["412"] = {"description": PRECONDITION, "content": problem}
+            if method in ("post", "put", "patch"):
+                operation["responses"]["413"] = {"description": TOO_LARGE, "content": problem}
             operation["responses"].setdefault("414", {"description": TOO_LONG})
             for status, description in ERRORS.items():
                 operation["responses"].setdefault(status, {"description": description, "content": problem})

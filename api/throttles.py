@@ -1,25 +1,40 @@
-"""Rate limits per token (or per signed-in person), counted in the shared cache so every worker
-and host sees the same budget (`SPARK_API_RATE`, 600 requests a minute by default)."""
+"""Rate limits per token (or per signed-in person), counted in the database at once and atomically
+(`usage.services.rate_limited`), so every worker and host shares one exact budget: a limit of N
+lets N requests through however many arrive together (`SPARK_API_RATE`, 600 a minute by default)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 
 from api.authentication import token_principal
+from spark_portal.client_address import client_address
+from usage.services import Rate, rate_limited
 
 
-class PerCaller(SimpleRateThrottle):
+class PerCaller(BaseThrottle):
     scope = "caller"
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        principal = token_principal(request)
-        if principal is not None:
-            ident = f"token-{principal.token_id}"
-        elif request.user is not None and request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = f"address-{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate = Rate.parse(self.THROTTLE_RATES[self.scope])
+        self.retry_after = rate_limited(key=f"api:{_caller(request)}", rate=rate)
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after
+
+
+def _caller(request: Request) -> str:
+    principal = token_principal(request)
+    if principal is not None:
+        return f"token-{principal.token_id}"
+    if request.user is not None and request.user.is_authenticated:
+        return f"user-{request.user.pk}"
+    return f"address-{client_address(request._request)}"

@@ -18,7 +18,21 @@ class IdConverter:
         return str(value)
 
 
+class NameConverter:
+    """A name in a path (an email domain): any text but a slash or a NUL, which no database column
+    holds (PostgreSQL refuses to compare with one), so it is no route: 404."""
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(IdConverter, "id")
+register_converter(NameConverter, "name")
 
 ORG = "v1/organizations/<slug:slug>"
 urlpatterns = [
@@ -45,8 +59,8 @@ urlpatterns = [
         name="connected-app",
     ),
     path(f"{ORG}/domains", views.Domains.as_view(), name="domains"),
-    path(f"{ORG}/domains/<str:domain>", views.DomainDetail.as_view(), name="domain"),
-    path(f"{ORG}/domains/<str:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
+    path(f"{ORG}/domains/<name:domain>", views.DomainDetail.as_view(), name="domain"),
+    path(f"{ORG}/domains/<name:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),

@@ -32,6 +32,7 @@ from accounts.models import Membership, User
 from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
 from identity.selectors import domain_enabled
+from spark_portal.untrusted import parse_json
 
 TYP = "oauth-id-jag+jwt"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -90,8 +91,8 @@ class Expected:
 
 def _part(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64url_decode(segment))
-    except (ValueError, UnicodeDecodeError):
+        value = parse_json(base64url_decode(segment), max_bytes=MAX_ASSERTION_BYTES)
+    except (ValueError, UnicodeDecodeError):  # JsonRefused is a ValueError, as is bad base64
         raise IdJagRefused(f"the assertion's {what} is not base64url-encoded JSON") from None
     if not isinstance(value, dict):
         raise IdJagRefused(f"the assertion's {what} is not a JSON object")

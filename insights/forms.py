@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from django import forms
@@ -9,7 +8,10 @@ from accounts.models import Organization
 from catalog.models import Dataset
 from insights import store
 from insights.services import audience_expression_check
+from spark_portal.untrusted import JsonRefused, parse_json
 from survey.expressions import conjunction
+
+EXPRESSION_BYTES = 16_384
 
 
 class SavedAudienceForm(forms.Form):
@@ -49,9 +51,9 @@ class SavedAudienceForm(forms.Form):
             return data
         if data.get("expression"):
             try:
-                expression = json.loads(data["expression"])
-            except ValueError:
-                raise forms.ValidationError("The expression is not valid JSON.") from None
+                expression = parse_json(data["expression"], max_bytes=EXPRESSION_BYTES)
+            except JsonRefused as refused:
+                raise forms.ValidationError(f"The expression is not valid JSON: {refused.reason}.") from None
         else:
             age = None
             if data.get("age_min") is not None or data.get("age_max") is not None:

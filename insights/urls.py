@@ -8,5 +8,5 @@ app_name = "insights"
 
 urlpatterns = [
     path("datasets/<slug:code>/", views.dataset_detail, name="dataset"),
-    path("insights/<str:insight_id>/", views.insight_detail, name="insight"),
+    path("insights/<slug:insight_id>/", views.insight_detail, name="insight"),  # ins_…: a NUL is no route
 ]

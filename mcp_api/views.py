@@ -24,6 +24,7 @@ from spark_portal.public_url import (
     public_base_url,
     resource_metadata_url,
 )
+from spark_portal.untrusted import JsonRefused, parse_json
 
 ALLOW = "POST, OPTIONS"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -166,9 +167,9 @@ def _post(request: HttpRequest) -> HttpResponse:
     if len(request.body) > settings.MCP_MAX_BODY_BYTES:  # chunked bodies carry no Content-Length
         return _rpc_error(413, -32600, f"Request body larger than {settings.MCP_MAX_BODY_BYTES} bytes")
     try:
-        message: Any = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return _rpc_error(400, -32700, "Parse error: the body is not valid JSON (or nested too deeply)")
+        message: Any = parse_json(request.body, max_bytes=settings.MCP_MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        return _rpc_error(400, -32700, f"Parse error: {refused.reason}")
     headers = _routing_headers(request)
     request_id = request_id_of(request)
     request.log_fields = _log_fields(principal, message)  # type: ignore[attr-defined]

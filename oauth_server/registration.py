@@ -12,33 +12,30 @@ once, safely, and checked against the server's policy before DOT sees it:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationManagementView,
     DynamicClientRegistrationView,
 )
 
-from audit.selectors import recent_count
 from audit.services import Origin, audit_record
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
 from oauth_server.selectors import application_platform
 from spark_portal import metrics
+from spark_portal.untrusted import JsonRefused, parse_json, unstorable
+from usage.services import Rate, rate_limited
 
 MAX_BODY_BYTES = 16_384
 MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2_000
 MAX_NAME_LENGTH = 200
 MAX_LIST_ITEMS = 10
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL) and lone surrogates (any database)
 GRANT_TYPES = {"authorization_code", "refresh_token"}
 RESPONSE_TYPES = {"code"}
 
@@ -59,9 +56,9 @@ def parse_metadata(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise Refused(f"registration metadata is larger than {MAX_BODY_BYTES} bytes")
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Refused("the request body must be a JSON object") from None
+        data = parse_json(request.body, max_bytes=MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        raise Refused(f"the request body must be a JSON object: {refused.reason}") from None
     if not isinstance(data, dict):
         raise Refused("the request body must be a JSON object")
     for key, value in data.items():
@@ -85,7 +82,7 @@ def _check_value(key: str, value: Any) -> None:
         limit = MAX_NAME_LENGTH if key == "client_name" else MAX_URI_LENGTH
         if len(value) > limit:
             raise Refused(f"{key} is longer than {limit} characters")
-        if _UNSTORABLE.search(value):  # JSON parses "\u0000" and "\ud800"; stored, they were a 500
+        if unstorable(value):  # JSON parses "\u0000" and "\ud800"; stored, they were a 500
             raise Refused(f"{key} has a character no client metadata may hold (NUL or a lone surrogate)")
     elif value is not None and not isinstance(value, bool | int | float):
         raise Refused(f"{key} must be a string, a number, a boolean or a list of strings")
@@ -120,14 +117,13 @@ def check_policy(data: dict[str, Any]) -> Platform:
     return platform
 
 
-def _rate_limited(origin: Origin, platform: Platform) -> bool:
-    # Per address and platform. Assistants register from their own servers, so one address speaks
-    # for many users: verified platforms get ten times the allowance.
+def _rate_limited(origin: Origin, platform: Platform) -> int | None:
+    """Count this registration; None within the allowance, else the seconds until the hour ends.
+    Per address and platform. Assistants register from their own servers, so one address speaks for
+    many users: verified platforms get ten times the allowance. Counted atomically (one upsert), so
+    a burst from one address gets exactly the allowance through."""
     limit = settings.SPARK_DCR_RATE_LIMIT_PER_HOUR * (10 if platform in VERIFIED else 1)
-    since = timezone.now() - dt.timedelta(hours=1)
-    return (
-        recent_count(action="client.registered", ip_address=origin.ip_address, since=since, platform=platform) >= limit
-    )
+    return rate_limited(key=f"register:{origin.ip_address}:{platform}", rate=Rate(limit, 3600))
 
 
 class RegistrationView(DynamicClientRegistrationView):
@@ -137,13 +133,15 @@ class RegistrationView(DynamicClientRegistrationView):
         origin = Origin.of(request)
         try:
             platform = check_policy(parse_metadata(request))
-            if _rate_limited(origin, platform):
-                raise Refused("too many client registrations from this address; try again later", "rate_limited", 429)
+            if wait := _rate_limited(origin, platform):
+                refused = Refused(
+                    "too many client registrations from this address; try again later", "rate_limited", 429
+                )
+                response = refused.response()
+                response["Retry-After"] = str(wait)
+                return response
         except Refused as refused:
-            response = refused.response()
-            if refused.status == 429:
-                response["Retry-After"] = "3600"
-            return response
+            return refused.response()
         request.user = AnonymousUser()  # registrations belong to no user, even with a portal session
         response = super().post(request, *args, **kwargs)
         if response.status_code == 201:

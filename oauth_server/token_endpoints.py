@@ -9,24 +9,35 @@
 - A failed client authentication (401) is challenged with `Basic`, not oauthlib's `Bearer`.
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
+- Client secrets cannot be guessed at speed: a request that presents one counts as a failed client
+  authentication (per client ID and per address) until it turns out not to be; past the limit the
+  secret is not even checked (`429`, `invalid_client`, `Retry-After`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from oauth2_provider import views as dot
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import urldecode
 
+from audit.services import Origin
 from identity.id_jag import PROFILE
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
 from spark_portal.public_url import MCP_PATHS, canonical_resource
+from spark_portal.untrusted import storable
 from spark_portal.well_known import AUTHORIZATION_SERVER_METADATA_PATH, not_found_response
+from usage.services import request_count_add, request_count_undo
 
 GRANT_TYPES = {"authorization_code", "refresh_token", JWT_BEARER}
 CLIENT_REALM = "spark-oauth"
@@ -64,13 +75,71 @@ def _client_challenge(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _presented_client_id(request: HttpRequest) -> str | None:
+    """The client ID of a request that presents a client secret (HTTP Basic, RFC 6749 §2.3.1, or the
+    form's client_secret), else None: without a secret there is nothing to guess."""
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    if "client_secret" in request.POST:
+        return request.POST.get("client_id", "")
+    return None
+
+
+def _failed_client_authentication(response: HttpResponse) -> bool:
+    if response.status_code != 401:
+        return False
+    try:
+        return bool(json.loads(response.content).get("error") == "invalid_client")
+    except (ValueError, AttributeError):
+        return False
+
+
+def _limited_guessing(request: HttpRequest, answer: Callable[[], HttpResponse]) -> HttpResponse:
+    """`answer()`, unless the request presents a client secret and its client ID or address used up
+    their failed authentications (counted before the secret is checked, so a burst of guesses gets no
+    more checks than the limit; given back when the client did authenticate)."""
+    client_id = _presented_client_id(request)
+    if client_id is None:
+        return answer()
+    seconds = settings.SPARK_CLIENT_AUTH_FAILURE_SECONDS
+    limits = {
+        f"client-auth:{storable(client_id)[:150]}": settings.SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT,
+        f"client-auth-from:{Origin.of(request).ip_address}": settings.SPARK_CLIENT_AUTH_FAILURES_PER_ADDRESS,
+    }
+    counted = {key: request_count_add(key=key, seconds=seconds) for key in limits}
+    waits = [c.retry_after for key, c in counted.items() if c.count > limits[key]]
+    response = _too_many_failures(max(waits)) if waits else answer()
+    if waits or not _failed_client_authentication(response):
+        for key in limits:
+            request_count_undo(key=key)
+    return response
+
+
+def _too_many_failures(wait: int) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "error": "invalid_client",
+            "error_description": "too many failed client authentications for this client or from this address; "
+            f"try again in {wait} seconds",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 class TokenView(dot.TokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _malformed(request):
             return refused
         _canonical_resources(request)
         grant = request.POST.get("grant_type")
-        response = _client_challenge(self._answer(request, grant, *args, **kwargs))
+        response = _client_challenge(_limited_guessing(request, lambda: self._answer(request, grant, *args, **kwargs)))
         metrics.oauth_token(grant, response.status_code)
         return response
 
@@ -90,7 +159,11 @@ class TokenView(dot.TokenView):
 
 class RevokeTokenView(dot.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _malformed(request) or _client_challenge(super().post(request, *args, **kwargs))
+        if refused := _malformed(request):
+            return refused
+        return _client_challenge(
+            _limited_guessing(request, lambda: super(RevokeTokenView, self).post(request, *args, **kwargs))
+        )
 
 
 class ServerMetadataView(dot.OAuthServerMetadataView):

@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from audit.selectors import audit_actions, audit_search
 from oauth_server.models import ConnectedApp
 from orgadmin.charts import bar_chart
+from spark_portal.untrusted import row_id, storable
 from usage.models import Credential
 from usage.selectors import CredentialUsage, calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush
@@ -45,7 +46,8 @@ def usage(request: AuthenticatedRequest, organization: Organization) -> HttpResp
     usage_flush()  # this worker's pending counts, so an admin sees their own latest calls
     today = timezone.now().date()
     kind, _, pk = request.GET.get("credential", "").partition("-")
-    credential, credential_id = (kind, int(pk)) if kind in Credential.values and pk.isdigit() else ("", 0)
+    picked = row_id(pk) if kind in Credential.values else None  # a huge number or "²" picks nothing
+    credential, credential_id = (kind, picked) if picked else ("", 0)
     rows = calls_by_credential(organization, days=USAGE_DAYS, today=today)
     labels = _labels(organization, rows)
     chosen = f"{credential}-{credential_id}" if credential else ""
@@ -75,7 +77,10 @@ def _date(value: str) -> dt.date | None:
 
 
 def _filtered(request: AuthenticatedRequest, organization: Organization) -> tuple[QuerySet[AuditEvent], dict[str, Any]]:
-    actor, action = request.GET.get("actor", "").strip()[:254], request.GET.get("action", "").strip()[:64]
+    # A NUL in a filter finds nothing, and PostgreSQL refuses it: dropped.
+    actor, action = (
+        storable(request.GET.get(name, "")).strip()[:most] for name, most in (("actor", 254), ("action", 64))
+    )
     since, until = _date(request.GET.get("since", "")), _date(request.GET.get("until", ""))
     events = audit_search(organization, actor=actor, action=action, since=since, until=until)
     return events, {"actor": actor, "action": action, "since": since, "until": until}

@@ -37,6 +37,7 @@ from orgadmin.services import (
     person_access_revoke,
 )
 from spark_portal.public_url import public_base_url
+from spark_portal.untrusted import row_id, storable
 
 
 def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> None:
@@ -53,7 +54,7 @@ def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> Non
 @org_admin_required
 def member_list(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Members (searchable by email or name, filterable by role), pending invitations, and the invite form."""
-    query, role = request.GET.get("q", "").strip()[:100], request.GET.get("role", "")
+    query, role = storable(request.GET.get("q", "")).strip()[:100], storable(request.GET.get("role", ""))
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,8 +162,8 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
 def people_access(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Every token and connected assistant in the organization, filtered by person, kind and state."""
     person = request.GET.get("person", "")
-    kind, state = request.GET.get("kind", ""), request.GET.get("state", "")
-    person_id = int(person) if person.isdigit() else None
+    kind, state = storable(request.GET.get("kind", "")), storable(request.GET.get("state", ""))
+    person_id = row_id(person)  # anything but a row ID (a huge number, "²") filters nobody out
     rows = access_rows(organization, person=person_id, kind=kind, state=state)
     context = {
         "organization": organization,
@@ -178,8 +179,9 @@ def people_access(request: AuthenticatedRequest, organization: Organization) -> 
 
 
 def _credential(organization: Organization, key: str) -> PersonalAccessToken | object:
-    kind, _, pk = key.partition("-")
-    if not pk.isdigit():
+    kind, _, text = key.partition("-")
+    pk = row_id(text)
+    if pk is None:
         raise Http404("No such credential")
     if kind == "token":
         return get_object_or_404(
@@ -227,7 +229,7 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
 @org_admin_required
 def doctor(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Which gate would refuse a member, token or client right now, and the fix."""
-    subject = request.GET.get("subject", "").strip()[:254]
+    subject = storable(request.GET.get("subject", "")).strip()[:254]
     diagnosis = diagnose(organization, subject, timezone.localdate()) if subject else None
     context = {"organization": organization, "subject": subject, "diagnosis": diagnosis}
     return render(request, "orgadmin/doctor.html", context)

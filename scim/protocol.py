@@ -13,6 +13,7 @@ from scim2_models import (
     Context,
     Error,
     InvalidSyntaxException,
+    InvalidValueException,
     ResponseParameters,
     SCIMException,
     SearchRequest,
@@ -20,9 +21,12 @@ from scim2_models import (
 
 from scim.resources import PAGE_SIZE, PROVIDER
 from scim.resources import User as UserResource
+from spark_portal.untrusted import JsonRefused, parse_json, unstorable_at
 
 CONTENT_TYPE = "application/scim+json"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+MAX_BODY_BYTES = 1_048_576
+"""The largest body read: a User is a few kilobytes, and bulk operations are not offered."""
 SEARCH_PARAMETERS = ("filter", "sortBy", "sortOrder", "startIndex", "count", "attributes", "excludedAttributes")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -46,13 +50,26 @@ class UnsupportedMediaType(SCIMException):
     _default_detail = "Send the body as application/scim+json."
 
 
+class TooManyRequests(SCIMException):
+    """429: the SCIM token's rate limit (SPARK_SCIM_RATE) is spent; Retry-After says for how long."""
+
+    status = 429
+    _default_detail = "Too many requests for this SCIM token."
+
+    def __init__(self, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(detail=f"Too many requests for this SCIM token; retry after {retry_after} seconds.", **kwargs)
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(SCIMException):
     status = 413
     _default_detail = "The request body is too large."
 
 
 def respond(body: dict[str, Any] | None, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    # A lone surrogate has no UTF-8 form: written as its JSON escape (\ud800), so a row stored before
+    # input was checked (or around it) cannot stop every listing, and with it the identity provider's sync.
+    content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
     response = HttpResponse(content, status=status, content_type=CONTENT_TYPE if body is not None else None)
     if body is None:
         del response["Content-Type"]  # 204: no body, so no type
@@ -70,6 +87,8 @@ def error_response(exc: SCIMException) -> HttpResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
     if isinstance(exc, MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
     return respond(error.model_dump(), status=error.status or 500, headers=headers)
 
 
@@ -83,10 +102,18 @@ def json_body(request: HttpRequest) -> Any:
     media_type = (request.content_type or "").lower()
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType()
+    if len(request.body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(detail=f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidSyntaxException(detail=f"The body is not JSON: {exc}") from None
+        payload = parse_json(request.body or b"null", max_bytes=MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        raise InvalidSyntaxException(detail=f"The body is not JSON Spark reads: {refused.reason}.") from None
+    if (bad := unstorable_at(payload)) is not None:
+        raise InvalidValueException(
+            detail=f"{bad.dotted or 'The body'} holds {bad.words}, which no attribute can be stored with; "
+            "send the text as valid Unicode."
+        )
+    return payload
 
 
 def validated(model: type[ModelT], payload: Any, context: Context) -> ModelT:
@@ -106,11 +133,11 @@ def response_parameters(request: HttpRequest) -> ResponseParameters[UserResource
 
 
 def search_request(payload: Any) -> SearchRequest[UserResource]:
-    """A search (query string or /.search body), its count capped to the page size."""
+    """A search (query string or /.search body) paged as RFC 7644 §3.4.2.4 says: a startIndex below 1
+    is 1, a negative count is 0, and no count or one above the page size is the page size."""
     search = validated(SearchRequest[UserResource], payload, Context.SEARCH_REQUEST)
-    search.start_index = search.start_index or 1
-    if search.count is None or search.count > PAGE_SIZE:
-        search.count = PAGE_SIZE
+    search.start_index = max(1, search.start_index or 1)
+    search.count = PAGE_SIZE if search.count is None else min(max(0, search.count), PAGE_SIZE)
     return search
 
 

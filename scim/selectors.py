@@ -20,6 +20,7 @@ from accounts.models import Membership, Organization, User
 from audit.models import AuditEvent
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
+from spark_portal.untrusted import row_id, unstorable
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,10 @@ def provisioned_many(organization: Organization, users: Iterable[User]) -> list[
 
 def provisioned_get(organization: Organization, scim_id: str) -> Provisioned | None:
     """The person with this SCIM id, if the organization's SCIM token may see them."""
-    if not scim_id.isdigit() or len(scim_id) > 18:
+    pk = row_id(scim_id)
+    if pk is None:
         return None
-    found = provisioned_many(organization, User.objects.filter(pk=int(scim_id)))
+    found = provisioned_many(organization, User.objects.filter(pk=pk))
     return found[0] if found else None
 
 
@@ -156,12 +158,15 @@ def _candidates(organization: Organization, text: str) -> QuerySet[User]:
         value = json.loads(f'"{found.group(2)}"')
     except ValueError:
         return users
+    if unstorable(value):  # "\u0000" or a lone surrogate: no row holds one (and no database takes one)
+        return users.none()
     attribute = found.group(1).lower()
     if attribute == "username":
         return users.filter(email__iexact=value)
     if attribute == "externalid":
         return users.filter(scim_links__organization=organization, scim_links__external_id=value)
-    return users.filter(pk=int(value)) if value.isdigit() and len(value) < 19 else users.none()
+    pk = row_id(value)
+    return users.none() if pk is None else users.filter(pk=pk)
 
 
 def users_search(

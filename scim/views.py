@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -30,12 +31,13 @@ from audit.services import Origin
 from scim import protocol
 from scim.authentication import authenticate
 from scim.models import ScimToken
-from scim.protocol import MethodNotAllowed, PayloadTooLarge, error_response, respond
+from scim.protocol import MethodNotAllowed, PayloadTooLarge, TooManyRequests, error_response, respond
 from scim.resources import CONFIG, POLICY, RESOURCE_TYPES, SCHEMAS
 from scim.resources import User as UserResource
 from scim.selectors import Provisioned, provisioned_get, user_resource, users_search
 from scim.services import scim_user_create, scim_user_delete, scim_user_update
 from spark_portal.public_url import public_base_url
+from usage.services import Rate, rate_limited
 
 ScimView = Callable[..., HttpResponse]
 
@@ -49,6 +51,8 @@ def scim_endpoint(*methods: str) -> Callable[[ScimView], Callable[..., HttpRespo
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 token = authenticate(request)
+                if wait := rate_limited(key=f"scim:{token.pk}", rate=Rate.parse(settings.SPARK_SCIM_RATE)):
+                    raise TooManyRequests(retry_after=wait)
                 if request.method not in methods:
                     raise MethodNotAllowed(allowed=methods)
                 return view(request, token, *args, **kwargs)

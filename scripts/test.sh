@@ -21,11 +21,11 @@ echo "==> import layering (import-linter: docs/architecture.md)"
 echo "==> mypy"
 .venv/bin/mypy
 
-echo "==> pytest on PostgreSQL (unit and integration, then the OAuth, insights, production-front, fuzz, SCIM, data-swap, backup-restore and shared-store end-to-end tests)"
+echo "==> pytest on PostgreSQL (unit and integration, then the OAuth, insights, production-front, fuzz, rate-limit, SCIM, data-swap, backup-restore and shared-store end-to-end tests)"
 bash scripts/with-postgres.sh bash -c "$PY -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider && \
   SPARK_E2E_USE_DATABASE_URL=1 $PY -m pytest -q -p no:cacheprovider \
     tests/e2e/test_oauth_sdk_client.py tests/e2e/test_insights_sdk.py tests/e2e/test_inspector_cli.py \
-    tests/e2e/test_production_front.py tests/e2e/test_fuzz.py tests/e2e/test_scim_compliance.py \
+    tests/e2e/test_production_front.py tests/e2e/test_fuzz.py tests/e2e/test_limits.py tests/e2e/test_scim_compliance.py \
     tests/e2e/test_data_swap.py tests/e2e/test_backup_restore.py tests/e2e/test_shared_store.py"
 
 echo "==> pytest on SQLite (everything, end-to-end included)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -176,10 +177,15 @@ DATABASES = {
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 if _SQLITE:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # WAL lets gunicorn workers read while one writes; IMMEDIATE avoids upgrade deadlocks.
+    # WAL lets gunicorn workers read while one writes; IMMEDIATE avoids upgrade deadlocks: a
+    # transaction takes the write lock when it begins, and a writer that finds it taken waits up to
+    # `timeout` seconds (SQLite's busy timeout) before "database is locked". Some holders are slow on
+    # purpose (a client registration hashes its secret inside django-oauth-toolkit's transaction), so
+    # 5 seconds was too short for a burst of them; the wait stays below gunicorn's 30-second timeout.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": env_float("SPARK_SQLITE_BUSY_SECONDS", 20.0),
     }
 
 # One cache every worker and host shares (sign-in rate limits count across all of them): a table
@@ -440,6 +446,7 @@ OAUTH2_PROVIDER = {
     "CIMD_ALLOWED_HOSTS": env_list("SPARK_CIMD_ALLOWED_HOSTS", ["claude.ai", "claude.com", ".anthropic.com"]),
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",  # oauth_server.hashers.ClientSecretHasher
 }
 # A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
 # the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
@@ -451,6 +458,15 @@ SPARK_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 60)
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 # Anonymous client registrations allowed per IP address per hour.
 SPARK_DCR_RATE_LIMIT_PER_HOUR = env_int("SPARK_DCR_RATE_LIMIT_PER_HOUR", 30)
+# Failed client authentications at the token and revocation endpoints (a wrong client secret, an
+# unknown client) allowed per client ID and per address in SPARK_CLIENT_AUTH_FAILURE_SECONDS; more are
+# refused (429, invalid_client, Retry-After) before the secret is checked.
+SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT = env_int("SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT", 50)
+SPARK_CLIENT_AUTH_FAILURES_PER_ADDRESS = env_int("SPARK_CLIENT_AUTH_FAILURES_PER_ADDRESS", 20)
+SPARK_CLIENT_AUTH_FAILURE_SECONDS = env_int("SPARK_CLIENT_AUTH_FAILURE_SECONDS", 600)
+# Requests per SCIM token (an identity provider's sync): generous, it only stops a runaway client or a
+# leaked token from taking every worker.
+SPARK_SCIM_RATE = env_str("SPARK_SCIM_RATE", "1200/min")
 
 # django-oauth-toolkit's models, named here because our models point at them (swappable).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -459,8 +475,12 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 
+# Client secrets are machine-made (about 760 random bits): stored with a fast salted hash, not the
+# slow one people's passwords need (oauth_server/hashers.py says why). It must be listed to verify.
+_CLIENT_SECRET_HASHER = "oauth_server.hashers.ClientSecretHasher"
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, _CLIENT_SECRET_HASHER]
 if env_bool("SPARK_TESTING", False):
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", _CLIENT_SECRET_HASHER]
 
 # --- Two-factor authentication (allauth.mfa; accounts/mfa.py, docs/mfa.md) ----------------------
 # Authenticator apps (TOTP) with recovery codes. Secrets are stored encrypted with a key derived
@@ -517,7 +537,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ManagementScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
     "EXCEPTION_HANDLER": "api.problems.problem_response",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttles.PerCaller"],
@@ -538,7 +558,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}},
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+        "name": {"type": "string", "pattern": "^[^/\\x00]+$"},
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_problem_responses",

@@ -20,7 +20,10 @@ pytest_plugins = ["tests.fake_idp", "tests.dns_server"]
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "oauth_server.hashers.ClientSecretHasher",
+    ]
 
 
 @pytest.fixture(scope="session")

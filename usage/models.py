@@ -36,3 +36,21 @@ class UsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool} × {self.calls} on {self.day} ({self.credential} {self.credential_id})"
+
+
+class RequestCount(models.Model):
+    """How many requests one caller made in the current window of a rate limit: the management API
+    per token, SCIM per SCIM token, client registrations per address and platform, failed client
+    authentications per client and per address (`usage.services.rate_limited`).
+
+    One row per key, counted by a single INSERT … ON CONFLICT DO UPDATE … RETURNING, so every
+    worker and host shares one count and no two requests can read the same one. A window starts
+    at the first request after the last one ended (times in milliseconds since the epoch)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    started_ms = models.BigIntegerField()
+    ends_ms = models.BigIntegerField(db_index=True)
+    count = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -235,8 +235,13 @@ def live_server(
         "SPARK_CIMD_METADATA_FETCHER": "tests.e2e.cimd_fetcher.LoopbackFetcher",
         "SPARK_TEST_CIMD_PORT": str(cimd.server_address[1]),
         "SPARK_INSIGHTS_DIR": str(data / "insights"),
-        # Many tests (and the fuzz) register clients from this one address.
+        # Many tests (and the fuzz) register clients, guess client secrets and call the API and SCIM
+        # from this one address, faster than any limit allows (tests/e2e/test_limits.py tests them).
         "SPARK_DCR_RATE_LIMIT_PER_HOUR": "100000",
+        "SPARK_API_RATE": "1000000/min",
+        "SPARK_SCIM_RATE": "1000000/min",
+        "SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT": "1000000",
+        "SPARK_CLIENT_AUTH_FAILURES_PER_ADDRESS": "1000000",
         # Mail lands in files the tests read (invitation links); usage counts are written at once.
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(data / "mail"),

@@ -4,9 +4,13 @@ The MCP endpoints get broken and valid-looking JSON-RPC (ids of every JSON type,
 lone surrogates, nesting past the parser's limits, bytes that are not UTF-8, unknown methods,
 every tool with arguments of every wrong type) under every kind of header; the OAuth endpoints
 get generated registration metadata (RFC 7591 POST, RFC 7592 PUT), token and revocation
-requests, and authorization requests (signed in and not). Every answer must be below 500 and
-shaped as the endpoint promises (JSON-RPC, or an OAuth error object), and the server log must
-stay free of tracebacks.
+requests, and authorization requests (signed in and not). The management API (every operation
+of its schema, with an org:admin token) and SCIM (Users created, replaced, patched, listed,
+filtered, paged and searched, with a SCIM token) get the same: plausible bodies with fields of
+every wrong type, lone surrogates and NULs, nesting past the parser's limit, odd path IDs and
+query values, under every kind of header. Every answer must be below 500 and shaped as the
+endpoint promises (JSON-RPC, an OAuth error object, an RFC 9457 problem, a SCIM error), and the
+server log must stay free of tracebacks.
 
 Each run is seeded; the seed is printed with the command that replays the run:
     SPARK_FUZZ_SEED=<n> pytest tests/e2e/test_fuzz.py
@@ -20,6 +24,7 @@ import json
 import logging
 import os
 import random
+import re
 import secrets
 import time
 from collections import Counter
@@ -42,8 +47,8 @@ pytestmark = pytest.mark.e2e
 logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request otherwise
 
 SEED = int(os.environ.get("SPARK_FUZZ_SEED") or secrets.randbits(32))
-# Generated requests per area: 2,000 or more per run in all.
-EXAMPLES = {"mcp": 1_100, "register": 350, "token": 300, "authorize": 250}
+# Generated requests per area: 2,000 or more for MCP and OAuth, 3,000 or more for the management API and SCIM.
+EXAMPLES = {"mcp": 1_100, "register": 350, "token": 300, "authorize": 250, "api": 1_600, "scim": 1_500}
 CALLBACK = "http://127.0.0.1:33419/callback"
 LOG_ALARMS = ("Traceback", "Internal Server Error", "WORKER TIMEOUT", "[CRITICAL]")
 
@@ -142,6 +147,7 @@ class Secrets:
     insight_id: str
     chat_id: str
     mcp_url: str
+    fuzz_org: FuzzOrg
 
     def __repr__(self) -> str:
         return "Secrets(...)"  # strategies built on these print them with every failing example
@@ -665,6 +671,461 @@ def authorize_shots(draw: st.DrawFn, s: Secrets, mcp_url: str) -> Shot:
     return Shot("authorize", "GET", f"/oauth/authorize/?{query}", session=chance(rng, 80))
 
 
+# -- the management API (/api/v1) and SCIM (/scim/v2) -------------------------------------------------
+# Both fuzz an organization of their own ("Fuzz Inc", made at setup), so their writes (members
+# removed, connectors unpublished, people deprovisioned) never reach the demo organizations the other
+# end-to-end tests use. What would lock the fuzz out of its own organization is never generated: its
+# admin's own ID, token or email domain, and ending the organization's access.
+FUZZ_ORG = """
+import json
+from accounts.models import EmailDomain, Membership, Organization, User
+from accounts.services import token_create
+from catalog.models import Dataset
+from scim.services import scim_token_create
+org = Organization.objects.create(name="Fuzz Inc", slug="fuzz", access_status="contract")
+org.datasets.set(Dataset.objects.all())
+EmailDomain.objects.create(organization=org, domain="fuzz.example")
+people = {}
+for role in ("admin", "member"):
+    people[role] = User.objects.create_user(email=f"{role}@fuzz.example", password=None)
+    Membership.objects.create(organization=org, user=people[role], role=role)
+admin = token_create(user=people["admin"], organization=org, name="fuzz", days=30, scopes=["org:admin", "org:read"])
+victim = token_create(user=people["member"], organization=org, name="victim", days=30, scopes=["insights:read"])
+scim = scim_token_create(organization=org, name="Fuzz IdP", actor=None, origin=None)
+print(json.dumps({
+    "api_token": admin.secret, "admin_token_id": admin.token.pk, "victim_token_id": victim.token.pk,
+    "scim_token": scim.secret, "admin_id": people["admin"].pk, "member_id": people["member"].pk,
+    "acme_member_id": User.objects.get(email="member@acme.example").pk,
+}))
+"""
+
+
+@dataclass(repr=False)
+class FuzzOrg:
+    """The fuzz's own organization: an admin's org:admin token, a SCIM token, and IDs to aim at."""
+
+    api_token: str
+    admin_token_id: int
+    victim_token_id: int
+    scim_token: str
+    admin_id: int
+    member_id: int
+    acme_member_id: int
+    scim_ids: list[str] = field(default_factory=list)  # people SCIM created during the run
+    api_ids: list[int] = field(default_factory=list)  # tokens and clients the API created during the run
+
+    def __repr__(self) -> str:
+        return "FuzzOrg(...)"
+
+
+ROW_IDS = st.one_of(
+    st.integers(0, 60).map(str),
+    st.sampled_from(["999999999999999999", "9999999999999999999", "208320069582849579675549696", "-1", "0x1"]),
+    st.sampled_from(["²", "١", "1e3", " 1", "1 ", "%00", "%2e%2e"]),
+)
+SLUGS = ["fuzz"] * 20 + ["acme", "globex", "nope", "x" * 81, "%00", "fuzz%2F..", "FUZZ"]
+PLATFORMS = ["claude", "chatgpt", "copilot", "custom", "myspace", "%00", "Claude"]
+DOMAINS = ["fuzz-extra.example", "other.example", "acme.example", "nope.example", "%00", "a" * 300, "..", "xn--e1a"]
+EXPRESSION_LEAVES = st.one_of(
+    st.fixed_dictionaries({"audience": st.sampled_from(["gen_z", "millennials", "nope"]) | ODD_TEXT}),
+    st.fixed_dictionaries({"gender": st.sampled_from(["female", "male", "other"]) | JSON_VALUES}),
+    st.fixed_dictionaries({"age": st.lists(st.integers(-5, 130) | HUGE_INTS | JSON_VALUES, max_size=3)}),
+    st.fixed_dictionaries(
+        {"datapoint": st.sampled_from(["interests.gaming", "social_weekly.tiktok", "x.y"]) | ODD_TEXT}
+    ),
+)
+EXPRESSIONS = st.recursive(
+    EXPRESSION_LEAVES,
+    lambda inner: (
+        st.fixed_dictionaries({"and": st.lists(inner, max_size=3)})
+        | st.fixed_dictionaries({"or": st.lists(inner, max_size=3)})
+        | st.fixed_dictionaries({"not": inner})
+    ),
+    max_leaves=6,
+)
+LOWER = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+# Each body field: values the API takes (drawn most of the time, so writes get past validation and
+# reach the services), and values of every wrong kind.
+API_VALID: dict[str, st.SearchStrategy[Any]] = {
+    "name": st.text(st.characters(codec="utf-8"), min_size=1, max_size=40),
+    "days": st.sampled_from([7, 30, 90, 365]),
+    "scopes": st.lists(st.sampled_from(["insights:read", "dataset:ds-core", "org:read"]), min_size=1, max_size=3),
+    "status": st.sampled_from(["trial", "contract", "restored"]),  # never "ended": see above
+    "dataset": st.sampled_from(["ds-core", "ds-gaming", "ds-usa-deep"]),
+    "description": st.text(max_size=60),
+    "expression": EXPRESSIONS,
+    "redirect_uri": st.builds(lambda s: f"https://global.consent.azure-apim.net/redirect/{s}", LOWER),
+    "published": st.booleans(),
+    "domain": st.builds(lambda s: f"{s}.example", LOWER),
+    "enabled": st.booleans(),
+    "email": st.builds(lambda s: f"{s}@fuzz.example", LOWER),
+    "role": st.sampled_from(["admin", "member"]),
+}
+API_ODD: dict[str, st.SearchStrategy[Any]] = {
+    "name": long_text(most=150) | ODD_TEXT,
+    "days": st.integers() | HUGE_INTS | st.floats() | st.just("30"),
+    "scopes": st.lists(st.sampled_from(["org:admin", "admin", "", "dataset:nope"]) | ODD_TEXT, max_size=60),
+    "dataset": ODD_TEXT,
+    "expression": JSON_VALUES | st.builds(lambda n: {"not": n}, JSON_VALUES),
+    "redirect_uri": st.sampled_from(REDIRECT_URIS) | ODD_TEXT,
+    "domain": st.sampled_from(["acme.example", "localhost", "fuzz-extra.example", "-x-.example", "a..b"]) | ODD_TEXT,
+    "email": st.sampled_from(["member@fuzz.example", "x@acme.example", "bad", "a@b"]) | ODD_TEXT,
+    "role": st.sampled_from(["owner", "", "Admin"]) | ODD_TEXT,
+}
+# Each operation of the schema: method, path (its parameters in braces), and its body's fields.
+API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("GET", "/me", ()),
+    ("GET", "/me/connected-apps", ()),
+    ("DELETE", "/me/connected-apps/{row}", ()),
+    ("GET", "/me/tokens", ()),
+    ("POST", "/me/tokens", ("name", "days", "scopes")),
+    ("DELETE", "/me/tokens/{token}", ()),
+    ("POST", "/me/tokens/{token}/rotate", ()),
+    ("GET", "/organizations", ()),
+    ("GET", "/organizations/{slug}", ()),
+    ("PUT", "/organizations/{slug}/access", ("status",)),
+    ("GET", "/organizations/{slug}/audiences", ()),
+    ("POST", "/organizations/{slug}/audiences", ("dataset", "name", "description", "expression")),
+    ("GET", "/organizations/{slug}/audit-events", ()),
+    ("GET", "/organizations/{slug}/audit-events/export", ()),
+    ("GET", "/organizations/{slug}/clients", ()),
+    ("POST", "/organizations/{slug}/clients", ("name", "redirect_uri")),
+    ("DELETE", "/organizations/{slug}/clients/{row}", ()),
+    ("GET", "/organizations/{slug}/connected-apps", ()),
+    ("DELETE", "/organizations/{slug}/connected-apps/{row}", ()),
+    ("GET", "/organizations/{slug}/connectors", ()),
+    ("GET", "/organizations/{slug}/connectors/{platform}", ()),
+    ("PUT", "/organizations/{slug}/connectors/{platform}", ("published",)),
+    ("DELETE", "/organizations/{slug}/connectors/{platform}", ()),
+    ("GET", "/organizations/{slug}/doctor", ()),
+    ("GET", "/organizations/{slug}/domains", ()),
+    ("POST", "/organizations/{slug}/domains", ("domain",)),
+    ("GET", "/organizations/{slug}/domains/{domain}", ()),
+    ("PATCH", "/organizations/{slug}/domains/{domain}", ("enabled",)),
+    ("DELETE", "/organizations/{slug}/domains/{domain}", ()),
+    ("GET", "/organizations/{slug}/members", ()),
+    ("POST", "/organizations/{slug}/members", ("email", "role")),
+    ("GET", "/organizations/{slug}/members/{person}", ()),
+    ("PATCH", "/organizations/{slug}/members/{person}", ("role",)),
+    ("DELETE", "/organizations/{slug}/members/{person}", ()),
+    ("GET", "/organizations/{slug}/tokens", ()),
+    ("DELETE", "/organizations/{slug}/tokens/{token}", ()),
+    ("GET", "/organizations/{slug}/usage", ()),
+]
+API_QUERIES: dict[str, st.SearchStrategy[str]] = {
+    "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,
+    "role": st.sampled_from(["admin", "member", "owner"]) | QUERY_TEXT,
+    "actor": st.sampled_from(["admin@fuzz.example", "@"]) | QUERY_TEXT,
+    "action": st.sampled_from(["token.", "member.invited", "scim.", "."]) | QUERY_TEXT,
+    "since": st.sampled_from(["2026-01-01", "0001-01-01", "9999-12-31", "2026-02-30", "today", "-1"]) | QUERY_TEXT,
+    "until": st.sampled_from(["2026-12-31", "99999-01-01", "1970-01-01T00:00:00"]) | QUERY_TEXT,
+    "cursor": st.sampled_from(["cD0yMDI2LTAx", "bz0xMDAwMDAwMA==", "cD0lMDA=", "=="]) | QUERY_TEXT,
+    "limit": st.integers(-5, 2_000).map(str) | st.sampled_from(["99999999999999999999", "1e3", "²"]),
+    "days": st.integers(-5, 200).map(str) | st.sampled_from(["99999999999999999999", "1.5", "²"]),
+    "as": st.sampled_from(["csv", "jsonl", "json", "xml"]) | QUERY_TEXT,
+    "subject": st.sampled_from(["member@fuzz.example", "spk_", "spkscim_", "nope"]) | QUERY_TEXT,
+    "organization": st.sampled_from(SLUGS) | QUERY_TEXT,
+}
+
+
+def _one_of_known(draw: st.DrawFn, known: list[str]) -> str:
+    """One of `known` (which grows as the run creates things) or a generated ID. Drawn as a position,
+    so the choices Hypothesis records mean the same whatever the list holds when it replays them."""
+    position = draw(st.integers(-1, 31))
+    return known[position % len(known)] if known and position >= 0 else draw(ROW_IDS)
+
+
+def _path_value(draw: st.DrawFn, o: FuzzOrg, name: str) -> str:
+    """A path parameter: mostly one that names something, sometimes garbage; never the fuzz's own
+    admin, token or domain (changing those would lock the fuzz out of its organization)."""
+    if name == "slug":
+        return draw(st.sampled_from(SLUGS))
+    if name == "platform":
+        return draw(st.sampled_from(PLATFORMS))
+    if name == "domain":
+        return draw(st.sampled_from(DOMAINS))
+    created = list(reversed(o.api_ids[-10:]))  # the newest first
+    known = {"person": [o.member_id, o.acme_member_id], "token": [*created, o.victim_token_id]}.get(name, created)
+    value = _one_of_known(draw, [str(k) for k in known])
+    forbidden = {"person": str(o.admin_id), "token": str(o.admin_token_id)}.get(name)
+    return "0" if value == forbidden else value
+
+
+def _api_body(draw: st.DrawFn, rng: random.Random, fields: tuple[str, ...]) -> bytes:
+    kind = rng.choice(["fields"] * 6 + ["wrong"] + ["nested"] * 2 + ["raw"])
+    if kind == "nested":
+        body = f'{{"{draw(st.sampled_from(fields or ("name",)))}":{draw(DEEP)}}}'.encode()
+    elif kind == "raw":
+        body = draw(raw_bodies())
+    else:
+        data: Any = {
+            name: draw(API_VALID[name] if chance(rng, 90) else API_ODD.get(name, JSON_VALUES))
+            for name in fields
+            if chance(rng, 95)
+        }
+        if kind == "wrong":
+            data = (
+                draw(JSON_VALUES)
+                if chance(rng, 50)
+                else {**data, draw(st.text(ANY_CHAR, max_size=8)): draw(JSON_VALUES)}
+            )
+        for name in [n for n in fields if chance(rng, 10) and isinstance(data, dict)]:
+            data[name] = draw(JSON_VALUES | HUGE_INTS)
+        body = encode(data, draw(st.booleans()))
+    return body
+
+
+def _api_query(draw: st.DrawFn, rng: random.Random) -> str:
+    names = draw(st.lists(st.sampled_from(list(API_QUERIES)), max_size=4))
+    fields = [(name, draw(API_QUERIES[name])) for name in names]
+    query = urlencode([(n, as_latin1(v)) for n, v in fields])  # lone surrogates sent as the bytes they stand for
+    if chance(rng, 8):
+        query += "&" + draw(st.sampled_from(BAD_QUERIES))
+    return "?" + query if query else ""
+
+
+@st.composite
+def api_shots(draw: st.DrawFn, s: Secrets) -> Shot:
+    rng = draw(st.randoms(use_true_random=True))
+    o = s.fuzz_org
+    method, template, fields = draw(st.sampled_from(API_OPERATIONS))
+    names = re.findall(r"{(\w+)}", template)
+    path = template.format(**{n: quote(as_latin1(_path_value(draw, o, n)), safe="%") for n in names})
+    if chance(rng, 5):
+        method = draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]))
+    headers: dict[str, str | bytes] = {"Authorization": f"Bearer {o.api_token}", "Accept": "application/json"}
+    if chance(rng, 8):
+        auth = draw(odd_authorizations(s) | st.just(f"Bearer {s.pat}"))  # a PAT without org scopes, garbage, none
+        if auth is None:
+            del headers["Authorization"]
+        else:
+            headers["Authorization"] = auth
+    body = None
+    if method in ("POST", "PUT", "PATCH") or chance(rng, 3):
+        body = _api_body(draw, rng, fields)
+        headers["Content-Type"] = "application/json"
+        if chance(rng, 10):
+            headers["Content-Type"] = draw(st.sampled_from(CONTENT_TYPES) | HEADER_BYTES)
+    if method in ("PUT", "PATCH") and chance(rng, 15):
+        headers["If-Match"] = draw(st.sampled_from(['"x"', "*", 'W/"1"', ""]) | HEADER_BYTES)
+    if method == "POST" and chance(rng, 15):
+        headers["Idempotency-Key"] = draw(st.sampled_from(["k1", "k1", "x" * 300]) | HEADER_BYTES)
+    query = _api_query(draw, rng) if method == "GET" or chance(rng, 5) else ""
+    return Shot("api", method, "/api/v1" + path + query, headers, body, chunked=chance(rng, 3))
+
+
+# SCIM: Users as identity providers send them (Okta, Entra), and everything they should never send.
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+USER_NAME = st.builds(lambda s: f"{s}@fuzz.example", st.text("abcdefghij0123456789.-_+", min_size=1, max_size=12))
+ODD_USER_NAMES = st.sampled_from(
+    ["member@fuzz.example", "admin@fuzz.example", "x@acme.example", "bjensen", "@fuzz.example"]
+)
+NAME_TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
+# Each User attribute: what identity providers send (drawn most of the time), and what they should not.
+SCIM_VALID: dict[str, st.SearchStrategy[Any]] = {
+    "externalId": st.text("0123456789abcdef", min_size=1, max_size=20),
+    "displayName": NAME_TEXT,
+    "active": st.booleans(),
+    "name": st.fixed_dictionaries(
+        {}, optional={"givenName": NAME_TEXT, "familyName": NAME_TEXT, "formatted": NAME_TEXT}
+    ),
+    "emails": st.lists(
+        st.fixed_dictionaries(
+            {"value": USER_NAME}, optional={"type": st.sampled_from(["work", "home"]), "primary": st.booleans()}
+        ),
+        max_size=3,
+    ),
+    "title": NAME_TEXT,
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": st.fixed_dictionaries({"department": NAME_TEXT}),
+}
+SCIM_ODD: dict[str, st.SearchStrategy[Any]] = {
+    "schemas": st.lists(
+        st.sampled_from([USER_SCHEMA, "urn:ietf:params:scim:api:messages:2.0:PatchOp", "urn:x"]) | ODD_TEXT
+    ),
+    "userName": ODD_USER_NAMES | ODD_TEXT,
+    "active": st.sampled_from(["true", "False", 0, None]),
+    "emails": st.lists(st.fixed_dictionaries({"value": ODD_TEXT | JSON_VALUES}), max_size=3),
+}
+PATCH_PATHS = [
+    "active",
+    "userName",
+    "displayName",
+    "name.givenName",
+    "name",
+    "externalId",
+    'emails[type eq "work"].value',
+    "emails",
+    "title",
+    "members",
+    "",
+    "name.",
+    "emails[value eq",
+    "x" * 300,
+]
+FILTERS = st.one_of(
+    st.builds(
+        lambda a, op, v: f'{a} {op} "{v}"',
+        st.sampled_from(
+            ["userName", "externalId", "id", "displayName", "emails.value", "name.givenName", "active", "meta.created"]
+        ),
+        st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "lt", "pr", "xx"]),
+        st.text(max_size=12) | st.sampled_from(["\\ud800", "\\u0000", "²", "member@fuzz.example", '\\"', "\\"]),
+    ),
+    st.sampled_from(
+        [
+            "userName pr",
+            "active eq true",
+            'emails[type eq "work"]',
+            '(userName eq "a") or (id eq "1")',
+            "not (id pr)",
+            "userName eq",
+            '"',
+            "((((((((((",
+            "and and",
+        ]
+    ),
+    QUERY_TEXT,
+)
+SCIM_QUERIES: dict[str, st.SearchStrategy[str]] = {
+    "filter": FILTERS,
+    "startIndex": st.integers(-10, 10).map(str)
+    | st.sampled_from(["-5", "99999999999", "99999999999999999999", "1.5", "x", "²"]),
+    "count": st.integers(-10, 300).map(str)
+    | st.sampled_from(["99999999999", "-99999999999999999999", "0", "x", "1e400"]),
+    "sortBy": st.sampled_from(["userName", "name.givenName", "meta.created", "nope", "emails"]) | QUERY_TEXT,
+    "sortOrder": st.sampled_from(["ascending", "descending", "sideways"]) | QUERY_TEXT,
+    "attributes": st.sampled_from(["userName", "name.givenName,emails", "nope", ","]) | QUERY_TEXT,
+    "excludedAttributes": st.sampled_from(["emails", "id", "meta", "schemas"]) | QUERY_TEXT,
+}
+
+
+def _user(draw: st.DrawFn, rng: random.Random) -> dict[str, Any]:
+    """A User: mostly one an identity provider would send, with a few attributes odd or of a wrong type."""
+    user: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": draw(USER_NAME)}
+    user |= {name: draw(strategy) for name, strategy in SCIM_VALID.items() if chance(rng, 40)}
+    for name in [n for n in ["schemas", "userName", *SCIM_VALID] if chance(rng, 6)]:
+        user[name] = draw(SCIM_ODD.get(name, ODD_TEXT) | JSON_VALUES | HUGE_INTS)
+    return user
+
+
+PATCH_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "active": st.booleans(),
+    "userName": USER_NAME,
+    "displayName": NAME_TEXT,
+    "externalId": SCIM_VALID["externalId"],
+    "title": NAME_TEXT,
+    "name.givenName": NAME_TEXT,
+    "name": SCIM_VALID["name"],
+    "emails": SCIM_VALID["emails"],
+    'emails[type eq "work"].value': USER_NAME,
+}
+
+
+def _operation(draw: st.DrawFn, rng: random.Random) -> dict[str, Any]:
+    """One PATCH operation as Okta or Entra sends it (a path and its value, or no path and an object
+    of attributes), or one with its op, path or value odd."""
+    op = draw(st.sampled_from(["replace", "add", "remove", "Replace", "Add"]))
+    if chance(rng, 70):
+        path = draw(st.sampled_from(list(PATCH_VALUES)))
+        operation = {"op": op, "path": path, "value": draw(PATCH_VALUES[path])}
+    else:
+        values = {k: v for k, v in _user(draw, rng).items() if k != "schemas" and chance(rng, 50)}
+        operation = {"op": op, "value": values}
+    if chance(rng, 15):
+        operation["op"] = draw(st.sampled_from(["move", "copy", ""]) | ODD_TEXT)
+    if chance(rng, 15):
+        operation["path"] = draw(st.sampled_from(PATCH_PATHS) | ODD_TEXT)
+    if chance(rng, 15):
+        operation["value"] = draw(st.booleans() | NAME_TEXT | ODD_TEXT | JSON_VALUES)
+    if chance(rng, 5):
+        del operation["value"]
+    return operation
+
+
+def _patch(draw: st.DrawFn, rng: random.Random) -> dict[str, Any]:
+    operations = [_operation(draw, rng) for _ in range(rng.choice([0, 1, 1, 1, 2, 3]))]
+    body: dict[str, Any] = {"schemas": [PATCH_SCHEMA], "Operations": operations}
+    if chance(rng, 8):
+        body["Operations"] = draw(JSON_VALUES)
+    if chance(rng, 5):
+        body["schemas"] = draw(JSON_VALUES)
+    return body
+
+
+def _search(draw: st.DrawFn, rng: random.Random) -> dict[str, Any]:
+    body: dict[str, Any] = {"schemas": [SEARCH_SCHEMA]}
+    for name, strategy in SCIM_QUERIES.items():
+        if chance(rng, 30):
+            value = draw(strategy)
+            body[name] = int(value) if re.fullmatch("-?[0-9]+", value) and chance(rng, 70) else value
+    if chance(rng, 10):
+        body[draw(st.sampled_from(list(SCIM_QUERIES)))] = draw(JSON_VALUES | HUGE_INTS)
+    return body
+
+
+def _scim_body(draw: st.DrawFn, rng: random.Random, kind: str) -> bytes:
+    shape = rng.choice(["plausible"] * 7 + ["nested"] * 2 + ["raw"])
+    if shape == "nested":
+        key = draw(st.sampled_from(["name", "emails", "Operations", "filter", "displayName", "value"]))
+        return f'{{"schemas":["{USER_SCHEMA}"],"userName":"deep@fuzz.example","{key}":{draw(DEEP)}}}'.encode()
+    if shape == "raw":
+        return draw(raw_bodies())
+    data = {"user": _user, "patch": _patch, "search": _search}[kind](draw, rng)
+    if chance(rng, 5):
+        data = draw(JSON_VALUES)
+    return encode(data, draw(st.booleans()))
+
+
+def _scim_target(draw: st.DrawFn, rng: random.Random, o: FuzzOrg) -> tuple[str, str, str]:
+    """Method, path and body kind: mostly Users and searches, some discovery and dead ends."""
+    people = [*reversed(o.scim_ids[-20:]), str(o.member_id), str(o.acme_member_id)]  # the newest first
+    person = _one_of_known(draw, people) if chance(rng, 80) else draw(QUERY_TEXT.map(as_latin1).map(quote))
+    person = "0" if person == str(o.admin_id) else person
+    return draw(
+        st.sampled_from(
+            [("GET", "/Users", "")] * 4
+            + [("POST", "/Users", "user")] * 4
+            + [("GET", f"/Users/{person}", ""), ("DELETE", f"/Users/{person}", "")]
+            + [("PUT", f"/Users/{person}", "user")] * 3
+            + [("PATCH", f"/Users/{person}", "patch")] * 4
+            + [("POST", "/.search", "search"), ("POST", "/Users/.search", "search")] * 2
+            + [("GET", p, "") for p in ("/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas")]
+            + [("GET", f"/Schemas/{USER_SCHEMA}", ""), ("GET", "/Groups", ""), ("POST", "/Bulk", "user")]
+        )
+    )
+
+
+@st.composite
+def scim_shots(draw: st.DrawFn, s: Secrets) -> Shot:
+    rng = draw(st.randoms(use_true_random=True))
+    o = s.fuzz_org
+    method, path, kind = _scim_target(draw, rng, o)
+    if chance(rng, 5):
+        method = draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]))
+    headers: dict[str, str | bytes] = {"Authorization": f"Bearer {o.scim_token}", "Accept": "application/scim+json"}
+    if chance(rng, 8):
+        wrong = [f"Bearer {o.api_token}", "Bearer spkscim_x", f"Bearer {o.scim_token[:-1]}A"]
+        auth = draw(st.sampled_from(wrong) | odd_authorizations(s))
+        if auth is None:
+            del headers["Authorization"]
+        else:
+            headers["Authorization"] = auth
+    body = None
+    if method in ("POST", "PUT", "PATCH") or chance(rng, 3):
+        body = _scim_body(draw, rng, kind or "user")
+        headers["Content-Type"] = draw(st.sampled_from(["application/scim+json"] * 3 + ["application/json"]))
+        if chance(rng, 8):
+            headers["Content-Type"] = draw(st.sampled_from(CONTENT_TYPES) | HEADER_BYTES)
+    query = ""
+    if method == "GET" and (path == "/Users" or chance(rng, 10)):
+        names = draw(st.lists(st.sampled_from(list(SCIM_QUERIES)), max_size=4))
+        query = urlencode([(n, as_latin1(draw(SCIM_QUERIES[n]))) for n in names])
+        query = "?" + query if query else ""
+    return Shot("scim", method, "/scim/v2" + path + query, headers, body, chunked=chance(rng, 3))
+
+
 # -- sending and checking ---------------------------------------------------------------------------
 def _json(response: httpx2.Response, typed: bool = True) -> Any:
     if typed:
@@ -711,6 +1172,39 @@ def check_authorize(shot: Shot, response: httpx2.Response) -> None:
         assert response.status_code in (200, 302, 400, 403), response
 
 
+def check_api(shot: Shot, response: httpx2.Response) -> None:
+    """Every refusal an RFC 9457 problem; every answer JSON, but an export's file and a 204."""
+    if response.status_code == 204 or shot.method == "HEAD":
+        assert not response.content
+        return
+    if not response.request.url.path.startswith("/api/"):
+        return  # dot segments ("..") in a generated ID took the path out of the API: another page's 404
+    if response.status_code == 200 and "/audit-events/export" in shot.path:
+        return  # CSV or JSON Lines, streamed
+    if response.status_code >= 400:
+        assert response.headers.get("content-type", "").startswith("application/problem+json"), response.headers
+        body = json.loads(response.content)
+        assert body["status"] == response.status_code and isinstance(body["detail"], str), body
+    else:
+        assert isinstance(_json(response), dict | list)
+
+
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def check_scim(shot: Shot, response: httpx2.Response) -> None:
+    """Every answer `application/scim+json` (a 204 has no body), every refusal a SCIM error (RFC 7644 §3.12)."""
+    if response.status_code == 204:
+        assert not response.content
+        return
+    if not response.request.url.path.startswith("/scim/v2"):
+        return  # dot segments ("..") in a generated ID took the path out of SCIM: another page's 404
+    assert response.headers.get("content-type", "").startswith("application/scim+json"), response.headers
+    body = json.loads(response.content)
+    if response.status_code >= 400:
+        assert body["schemas"] == [SCIM_ERROR] and body["status"] == str(response.status_code), body
+
+
 @dataclass
 class Fuzz:
     server: LiveServer
@@ -719,6 +1213,7 @@ class Fuzz:
     secrets: Secrets
     sent: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def send(self, shot: Shot, check: Callable[[Shot, httpx2.Response], None]) -> None:
         content: Any = shot.body
@@ -735,10 +1230,16 @@ class Fuzz:
         except (AssertionError, ValueError, KeyError) as exc:
             raise AssertionError(f"{exc}\n{detail}") from exc
         self.keep_rotated(shot, response)
+        if shot.area in ("api", "scim") and response.status_code == 201:  # what later shots may change
+            created = response.json().get("id")
+            if shot.area == "scim":
+                self.secrets.fuzz_org.scim_ids.append(str(created))
+            elif isinstance(created, int):
+                self.secrets.fuzz_org.api_ids.append(created)
 
     def keep_rotated(self, shot: Shot, response: httpx2.Response) -> None:
         """Registration updates and refreshes rotate what they used: later requests get the new ones."""
-        if response.status_code != 200 or shot.method not in ("POST", "PUT"):
+        if response.status_code != 200 or shot.method not in ("POST", "PUT") or shot.area not in ("register", "token"):
             return
         answer = response.json() if response.content else {}
         if shot.method == "PUT":
@@ -769,8 +1270,9 @@ class Fuzz:
         def fuzz_area(shot: Shot) -> None:
             self.send(shot, check)
 
-        mark, before = self.log_mark(), self.sent[area]
+        mark, before, started = self.log_mark(), self.sent[area], time.monotonic()
         fuzz_area()
+        self.seconds[area] = self.seconds.get(area, 0.0) + time.monotonic() - started
         self.assert_log_clean(mark)
         assert self.sent[area] - before >= EXAMPLES[area], self.sent
 
@@ -843,6 +1345,7 @@ def setup_fuzz(server: LiveServer) -> Fuzz:
         insight_id=answer["insights"][0]["id"],
         chat_id=answer["chat_id"],
         mcp_url=server.mcp_url,
+        fuzz_org=FuzzOrg(**json.loads(server.manage("shell", "-c", FUZZ_ORG).strip().splitlines()[-1])),
     )
     return Fuzz(server, http, browser.http, found)
 
@@ -864,7 +1367,8 @@ def fuzz(spark_server: LiveServer, pytestconfig: pytest.Config) -> Iterator[Fuzz
     say(f"\nfuzz seed {SEED}: {total} requests in {seconds:.1f} s; statuses by area:")
     for area in EXAMPLES:
         row = sorted((status, n) for (a, status), n in state.statuses.items() if a == area)
-        say(f"  {area:<10} {state.sent[area]:>5}   " + "  ".join(f"{status}: {n}" for status, n in row))
+        took = f"{state.seconds.get(area, 0.0):>6.1f} s"
+        say(f"  {area:<10} {state.sent[area]:>5} {took}   " + "  ".join(f"{status}: {n}" for status, n in row))
     say(f"reproduce with: SPARK_FUZZ_SEED={SEED} pytest tests/e2e/test_fuzz.py")
     state.http.close()
     state.session.close()
@@ -884,3 +1388,11 @@ def test_fuzz_token_and_revocation_endpoints(fuzz: Fuzz) -> None:
 
 def test_fuzz_authorize_endpoint(fuzz: Fuzz) -> None:
     fuzz.run("authorize", authorize_shots(fuzz.secrets, fuzz.server.mcp_url), check_authorize)
+
+
+def test_fuzz_management_api(fuzz: Fuzz) -> None:
+    fuzz.run("api", api_shots(fuzz.secrets), check_api)
+
+
+def test_fuzz_scim(fuzz: Fuzz) -> None:
+    fuzz.run("scim", scim_shots(fuzz.secrets), check_scim)

@@ -235,6 +235,14 @@ def test_a_bad_signature_is_refused(setup: Setup) -> None:
     refused(setup.exchange(f"{unsigned}.{body}."), "invalid_grant", "algorithm")
 
 
+def test_an_assertion_nested_past_the_parsers_limit_is_refused(setup: Setup) -> None:
+    """Found by an outside review: JSON nested 5,000 deep in an unsigned part was a RecursionError (500)."""
+    head, body, signature = setup.mint().split(".")
+    deep = base64.urlsafe_b64encode(b'{"a":' + b"[" * 5_000 + b"]" * 5_000 + b"}").decode().rstrip("=")
+    refused(setup.exchange(f"{deep}.{body}.{signature}"), "invalid_grant", "not base64url-encoded JSON")
+    refused(setup.exchange(f"{head}.{deep}.{signature}"), "invalid_grant", "not base64url-encoded JSON")
+
+
 def test_the_client_id_claim_must_name_the_authenticated_client(setup: Setup) -> None:
     other = confidential_client("Another agent")
     refused(setup.exchange(setup.mint(client_id=other.client_id)), "invalid_grant", "client_id")

@@ -212,6 +212,12 @@ def test_insight_page_is_for_the_organization_only(client: Client, world: World,
     assert client.get(f"/insights/{insight['id']}/").status_code == 404
 
 
+def test_an_insight_id_no_database_can_hold_is_404(client: Client, world: World) -> None:
+    """On PostgreSQL a NUL in the ID was a 500 (it cannot compare with one)."""
+    client.force_login(world.member)
+    assert client.get("/insights/ins_%00/").status_code == 404
+
+
 def test_insight_and_dataset_pages_follow_the_organizations_access(client: Client, world: World, acme: Caller) -> None:
     from accounts.models import AccessStatus
 

@@ -46,6 +46,16 @@ def test_deeply_nested_json_is_a_clean_error(client: Client, token: str, raw: st
     assert body["jsonrpc"] == "2.0" and ("error" in body or body["result"]["isError"] is True)
 
 
+def test_nesting_past_the_shared_parsers_limit_is_a_parse_error_naming_it(client: Client, token: str) -> None:
+    """The portal's one JSON parser (spark_portal.untrusted) allows 64 levels, on every endpoint alike."""
+    raw = '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": ' + '{"a": ' * 63 + "1" + "}" * 64 + "}"
+    body = _post(client, token, raw).json()
+    assert body["error"]["code"] == -32700
+    assert "more than 64 levels deep" in body["error"]["message"]
+    within = '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": ' + '{"a": ' * 61 + "1" + "}" * 62 + "}"
+    assert _post(client, token, within).json()["result"] == {}
+
+
 def test_a_lone_surrogate_in_the_request_id_is_echoed_safely(client: Client, token: str) -> None:
     raw = '{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}'
     response = _post(client, token, raw)

@@ -37,6 +37,14 @@ def test_usage_shows_calls_per_day_credential_and_tool(org_admin: Client, world:
     assert "0 calls from" in org_admin.get("/org/acme/usage/?credential=pat-999999").content.decode()
 
 
+def test_a_credential_filter_that_is_no_row_id_shows_every_credential(org_admin: Client, world: World) -> None:
+    org_admin.raise_request_exception = False
+    for credential in ("pat-²", "pat-99999999999999999999", "oauth-", "pat--1"):
+        response = org_admin.get("/org/acme/usage/", {"credential": credential})
+        assert response.status_code == 200, credential
+        assert response.context["chosen"] == "", credential
+
+
 def test_usage_never_shows_another_organization(org_admin: Client, world: World) -> None:
     UsageDay.objects.create(
         organization=world.globex, user=world.outsider, credential="pat", credential_id=1,

@@ -36,3 +36,14 @@ def test_org_admins_save_audiences_and_outsiders_get_404(client: Client, world: 
     assert client.get("/org/acme/audiences/").status_code == 404
     client.force_login(world.outsider)
     assert client.post("/org/acme/audiences/", {"dataset": core.pk, "name": "y", "gender": "male"}).status_code == 404
+
+
+def test_an_expression_nested_past_the_parsers_limit_is_a_form_error(client: Client, world: World) -> None:
+    """A pasted expression is JSON from a person's keyboard: nested 5,000 deep it was a RecursionError (500)."""
+    client.force_login(world.admin)
+    core = Dataset.objects.get(code="ds-core")
+    deep = '{"and": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    response = client.post("/org/acme/audiences/", {"dataset": core.pk, "name": "Deep", "expression": deep})
+    assert response.status_code == 400
+    assert "more than 64 levels deep" in response.content.decode()
+    assert not SavedAudience.objects.filter(name="Deep").exists()

@@ -91,3 +91,33 @@ def test_another_organizations_credentials_cannot_be_touched(org_admin: Client, 
     assert org_admin.post(f"/org/acme/people/{world.outsider.pk}/revoke/").status_code == 404
     assert org_admin.get("/org/acme/people-access/bogus-1/revoke/").status_code == 404
     assert call_tool(Client(), theirs.secret, "list_datasets").status_code == 200
+
+
+def test_a_person_filter_that_is_no_row_id_filters_nobody_out(org_admin: Client, world: World) -> None:
+    """Found by an outside review: a number past the database's integer was a 500 (and so was "²")."""
+    token = issue(world.member, world.acme).token
+    org_admin.raise_request_exception = False
+    for person in ("99999999999999999999", "²", "-1", ""):
+        response = org_admin.get("/org/acme/people-access/", {"person": person})
+        assert response.status_code == 200, person
+        assert f'data-credential="token-{token.pk}"' in response.content.decode(), person
+
+
+def test_a_credential_key_that_is_no_row_id_is_404(org_admin: Client, world: World) -> None:
+    org_admin.raise_request_exception = False
+    for key in ("token-²", "token-99999999999999999999", "assistant-١"):
+        assert org_admin.get(f"/org/acme/people-access/{key}/revoke/").status_code == 404, key
+
+
+def test_a_nul_in_the_consoles_text_filters_finds_nothing_instead_of_failing(org_admin: Client, world: World) -> None:
+    """On PostgreSQL a NUL in a query was a 500 on each of these pages (it cannot hold one)."""
+    org_admin.raise_request_exception = False
+    for url in (
+        "/org/acme/members/?q=%00&role=%00",
+        "/org/acme/people-access/?kind=%00&state=%00",
+        "/org/acme/audit/?actor=%00&action=%00",
+        "/org/acme/doctor/?subject=spk_%00",
+    ):
+        assert org_admin.get(url).status_code == 200, url
+    exported = org_admin.get("/org/acme/audit.csv?actor=admin%00")  # streamed: it failed half-way through
+    assert exported.status_code == 200 and b"".join(exported.streaming_content).startswith(b"time (UTC),actor")

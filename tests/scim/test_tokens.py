@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,6 +16,7 @@ from audit.models import AuditEvent
 from scim import tokens
 from scim.models import ScimToken
 from tests.factories import World
+from tests.scim.conftest import USER_SCHEMA, Scim, scim_error
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,16 @@ def test_the_command_prints_the_token_last(world: World) -> None:
     assert {r["userName"] for r in found["Resources"]} == {"outsider@globex.example"}
     with pytest.raises(CommandError, match="No organization"):
         call_command("create_scim_token", "--org", "nope", "--name", "x")
+
+
+def test_each_scim_token_has_a_rate_limit_answered_as_a_scim_error(
+    scim: Scim, globex_scim: Scim, settings: Any
+) -> None:
+    settings.SPARK_SCIM_RATE = "3/min"
+    assert [scim.get("/Users").status_code for _ in range(3)] == [200, 200, 200]
+    limited = scim.get("/Users")
+    error = scim_error(limited, 429)
+    assert "Too many requests for this SCIM token" in error["detail"]
+    assert 0 < int(limited["Retry-After"]) <= 60
+    assert scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": "late@acme.example"}).status_code == 429
+    assert globex_scim.get("/Users").status_code == 200  # another token, its own budget
