@@ -55,6 +55,30 @@ def publication_set(
     return publication
 
 
+def _grant_upsert(
+    user: User,
+    application: Application,
+    organization: Organization,
+    platform: str,
+    scope: str,
+    all_datasets: bool,
+    now: dt.datetime,
+) -> tuple[ConnectedApp, bool]:
+    """The person's live grant to the client, made or renewed (consent and identity assertions alike)."""
+    return ConnectedApp.objects.update_or_create(
+        user=user,
+        application=application,
+        revoked_at=None,
+        defaults={
+            "organization": organization,
+            "platform": platform,
+            "scope": scope,
+            "all_datasets": all_datasets,
+            "last_authorized_at": now,
+        },
+    )
+
+
 @transaction.atomic
 def connection_record(
     *,
@@ -73,18 +97,7 @@ def connection_record(
     particular) rather than the dataset scopes in `scope`.
     """
     now = timezone.now()
-    connection, created = ConnectedApp.objects.update_or_create(
-        user=user,
-        application=application,
-        revoked_at=None,
-        defaults={
-            "organization": organization,
-            "platform": platform,
-            "scope": scope,
-            "all_datasets": all_datasets,
-            "last_authorized_at": now,
-        },
-    )
+    connection, created = _grant_upsert(user, application, organization, platform, scope, all_datasets, now)
     metrics.oauth_grant(platform)
     audit_record(
         action="grant.created" if created else "grant.renewed",
@@ -271,18 +284,7 @@ def id_jag_grant_issue(
     the grant is recorded as a connected app, so the MCP endpoint's gates and the person's and
     admin's pages see it like any other; `via` names the identity provider connection."""
     now = timezone.now()
-    connection, created = ConnectedApp.objects.update_or_create(
-        user=user,
-        application=application,
-        revoked_at=None,
-        defaults={
-            "organization": organization,
-            "platform": platform,
-            "scope": scope,
-            "all_datasets": all_datasets,
-            "last_authorized_at": now,
-        },
-    )
+    connection, created = _grant_upsert(user, application, organization, platform, scope, all_datasets, now)
     raw = generate_token()
     seconds = int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
     token = AccessToken(
