@@ -457,10 +457,14 @@ def _change_address(page: Page, server: LiveServer, new: str, old: str) -> None:
 
 
 GLOBEX_SETUP = """
+from allauth.mfa.models import Authenticator
 from accounts.models import Membership, Organization, Role, User
 from accounts.mfa import organization_mfa_require
 globex = Organization.objects.get(slug="globex")
 member = User.objects.get(email="member@acme.example")
+Authenticator.objects.filter(user=member).delete()  # whatever other tests on this server left
+member.set_password("{password}")
+member.save()
 Membership.objects.update_or_create(user=member, organization=globex, defaults={"role": Role.ADMIN})
 organization_mfa_require(organization=globex, required=True, actor=None, origin=None)
 print(globex.pk)
@@ -499,12 +503,14 @@ def test_an_acme_idp_sign_in_opens_neither_globexs_console_nor_a_globex_token_wi
     """Max is an Acme member and a Globex admin; Globex requires two-factor authentication. Signed in
     by Acme's IdP, he is sent to set up a second factor before Globex's console, and no Globex token
     is made, in the portal or through the API; with one, the code is asked once, then Globex opens."""
-    globex_id = _shell(spark_server, GLOBEX_SETUP)
+    globex_id = _shell(spark_server, GLOBEX_SETUP.replace("{password}", DEMO_PASSWORD))
     try:
         context = _context(browser)
         page = context.new_page()
         _acme_sso(page, spark_server, idp, "/org/globex/")
-        page.wait_for_selector("text=Confirm it’s you")  # on the way to setting up a second factor
+        # On the way to setting up a second factor: "Confirm it's you" first, unless the sign-in is
+        # recent enough for allauth to skip it (the suite's shared server decides which).
+        page.wait_for_selector("#mfa-required-notice")
         assert "Globex requires two-factor authentication" in page.inner_text("#mfa-required-notice")
         page.goto(f"{spark_server.url}/org/globex/")
         assert "/org/globex/" not in page.url.split("?")[0]
@@ -515,8 +521,10 @@ def test_an_acme_idp_sign_in_opens_neither_globexs_console_nor_a_globex_token_wi
         assert _globex_tokens(spark_server) == "0"
 
         page.goto(f"{spark_server.url}/org/globex/")  # now set it up: password once more, then the app
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("main button[type=submit]")
+        page.wait_for_selector("#mfa-required-notice")
+        if page.locator("#id_password").count():
+            page.fill("#id_password", DEMO_PASSWORD)
+            page.click("main button[type=submit]")
         page.wait_for_selector("#totp-secret")
         totp = pyotp.TOTP(page.input_value("#totp-secret"))
         used = _fresh_code(totp, set())
