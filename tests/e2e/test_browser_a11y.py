@@ -50,6 +50,7 @@ PAGES = (
     "/settings/",
     "/settings/tokens/",
     "/settings/connected-apps/",
+    "/settings/email/",
     "/auth/password/change/",
     "/auth/2fa/",
     "/org/acme/",
@@ -78,6 +79,8 @@ IDENTITY_PAGES = {
     "sso": "/org/acme/sso/",
     "scim": "/org/acme/scim/",
     "doctor": "/org/acme/doctor/?subject=member%40acme.example",
+    "domains": "/org/acme/domains/",
+    "email": "/settings/email/",
 }
 SIGNED_OUT = {"/auth/login/", "/auth/password/reset/", "{error:404}", "{error:403}", "{error:500}"}
 
