@@ -130,7 +130,7 @@ class LiveServer:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:
                 return int(response.status), dict(response.headers), _json_or_empty(response.read())
         except urllib.error.HTTPError as error:
             return int(error.code), dict(error.headers), _json_or_empty(error.read())

@@ -37,6 +37,8 @@ CALLBACK = "http://127.0.0.1:33419/callback"
 PUBLIC_URL = "http://spark.backup.test"  # a restored deployment keeps its public URL (token audiences)
 PAT_OWNERS = ["member@acme.example", "admin@acme.example", "analyst@globex.example"]
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+# Explicit, generous timeouts: a restored server on a loaded machine answers slowly (httpx's default 5 s failed once).
+HTTP = httpx2.Client(timeout=httpx2.Timeout(60.0))
 SSO_SECRET = "idp-client-secret-4711"
 DB_PASSWORD = "not-a-real-password-7dd1"  # the trust-auth test server ignores it; it must never be printed
 SETUP = f"""
@@ -102,7 +104,7 @@ def _pkce() -> tuple[str, str]:
 
 def _oauth_grant(server: LiveServer, held: Credentials) -> None:
     """Register a client, sign in and consent through the real forms, and trade the code for tokens."""
-    registered = httpx2.post(
+    registered = HTTP.post(
         f"{server.url}/oauth/register/",
         json={"redirect_uris": [CALLBACK], "client_name": "Backup agent", "token_endpoint_auth_method": "none"},
     )
@@ -122,7 +124,7 @@ def _oauth_grant(server: LiveServer, held: Credentials) -> None:
     browser = Browser(server.url, "member@acme.example", DEMO_PASSWORD, CALLBACK)
     browser.authorize(f"{server.url}/oauth/authorize/?{urlencode(query)}")
     assert browser.callback is not None, browser.last_page[-800:]
-    token = httpx2.post(
+    token = HTTP.post(
         f"{server.url}/oauth/token/",
         data={
             "grant_type": "authorization_code",
@@ -140,17 +142,17 @@ def _oauth_grant(server: LiveServer, held: Credentials) -> None:
 
 def _scim_status(server: LiveServer, token: str) -> int:
     headers = {"Authorization": f"Bearer {token}"}
-    return httpx2.get(f"{server.url}/scim/v2/Users", headers=headers).status_code
+    return HTTP.get(f"{server.url}/scim/v2/Users", headers=headers).status_code
 
 
 def _session_status(server: LiveServer, session: str) -> tuple[int, str]:
     """Where the signed-in browser's session cookie gets it: (200, '') or a redirect to sign in."""
-    page = httpx2.get(f"{server.url}/settings/", cookies={"sessionid": session}, follow_redirects=False)
+    page = HTTP.get(f"{server.url}/settings/", cookies={"sessionid": session}, follow_redirects=False)
     return page.status_code, page.headers.get("location", "")
 
 
 def _refresh(server: LiveServer, held: Credentials) -> tuple[int, str]:
-    answer = httpx2.post(
+    answer = HTTP.post(
         f"{server.url}/oauth/token/",
         data={"grant_type": "refresh_token", "refresh_token": held.refresh, "client_id": held.client_id},
     )
