@@ -20,6 +20,7 @@ from oauth2_provider.models import Application
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
+from oauthlib.common import urlencode
 
 from accounts.gates import member_facts, member_refusal
 from accounts.scopes import DATASET_SCOPE_PREFIX, names_particular_datasets, organization_scopes
@@ -50,8 +51,8 @@ def _error(error: str, description: str, status: int = 400) -> JsonResponse:
 def authenticated_client(request: HttpRequest) -> Application | None:
     """The client that authenticated with its secret (HTTP Basic or the form body), via DOT's validator."""
     core = get_oauthlib_core()
-    uri, method, body, headers = core._extract_params(request)
-    oauth_request = OAuthRequest(uri, method, body, headers)
+    body = urlencode(core.extract_body(request))  # DOT's public pieces of what its own views hand oauthlib
+    oauth_request = OAuthRequest(request.build_absolute_uri(), request.method, body, core.extract_headers(request))
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     if not validator.authenticate_client(oauth_request):
         return None

@@ -100,7 +100,7 @@ _children: dict[tuple[str, ...], Any] = {}
 def _child(metric: Counter | Histogram, *labels: str) -> Any:
     """The metric's series for these labels, looked up once (`labels()` costs as much as `inc()`).
     Label values are bounded, so this holds a few hundred entries at most."""
-    key = (metric._name, *labels)
+    key = (str(id(metric)), *labels)  # metrics are module-level singletons: their identity is stable
     child = _children.get(key)
     if child is None:
         child = _children[key] = metric.labels(*labels)

@@ -1,0 +1,28 @@
+"""Private APIs of libraries other than django-oauth-toolkit that Spark relies on (docs/architecture.md,
+"Private library APIs we rely on"; DOT's are in tests/oauth_server/test_dot_internals.py). An upgrade
+that moves one fails here, by name, rather than in a sign-in or on the MCP endpoint."""
+
+from __future__ import annotations
+
+import inspect
+
+from allauth.mfa.stages import AuthenticateStage
+from django.core.handlers.base import BaseHandler
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+
+
+def test_allauths_second_factor_stage_still_decides_in_should_handle() -> None:
+    # accounts.mfa.PasswordSignInAuthenticateStage overrides it; handle() must still ask it.
+    assert callable(AuthenticateStage._should_handle)
+    assert "self._should_handle(self.request)" in inspect.getsource(AuthenticateStage.handle)
+
+
+def test_a_django_response_still_closes_what_is_in_its_resource_closers() -> None:
+    assert HttpResponse()._resource_closers == []
+    assert "for closer in self._resource_closers" in inspect.getsource(HttpResponseBase.close)
+
+
+def test_djangos_own_handler_still_registers_the_request_closer_the_same_way() -> None:
+    # spark_portal/wsgi.py does for the MCP path what BaseHandler.get_response does for every other path.
+    assert "_resource_closers.append(request.close)" in inspect.getsource(BaseHandler.get_response)
