@@ -487,6 +487,12 @@ if env_bool("SPARK_TESTING", False):
 # from SECRET_KEY (keep the old key in SECRET_KEY_FALLBACKS when rotating it).
 MFA_ADAPTER = "accounts.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# allauth refuses to set up an authenticator while any `EmailAddress` row is unverified (it guards
+# sign-up forms against an attacker enrolling on someone else's address). Here nobody signs up: an
+# address is vouched for by an invitation link, SCIM, a verified domain's SSO or a mailed change
+# link, and `EmailAddress` rows are never read (accounts.adapters). A stray unverified row (an IdP's
+# `email_verified: false`) must not lock someone out of an organization that requires two factors.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Spark Portal")
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side, for phones whose clock drifts
 MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown (and downloadable) once, right after they are made

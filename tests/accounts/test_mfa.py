@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import pyotp
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.sessions.backends.db import SessionStore
 from django.template import Context, Template
@@ -248,6 +249,19 @@ def test_an_organization_requirement_sends_the_member_to_enrol_first(client: Cli
     answer = consent(client, url)
     assert answer.status_code == 302 and answer["Location"].startswith(flow.redirect_uri + "?code=")
     assert RESUME_SESSION_KEY not in client.session
+
+
+def test_an_unverified_address_row_does_not_stop_a_required_enrolment(client: Client, world: World) -> None:
+    """allauth's `EmailAddress` rows mean nothing here (the sign-in address is `User.email`); one left
+    unverified, as an identity provider's `email_verified: false` leaves it, must not keep a member
+    of an organization that requires two factors from ever setting one up."""
+    EmailAddress.objects.create(user=world.member, email=world.member.email, verified=False)
+    organization_mfa_require(organization=world.acme, required=True, actor=world.admin, origin=None)
+    sign_in(client, "member@acme.example")
+    assert client.get("/settings/", **PAGE)["Location"] == reverse("mfa_activate_totp")
+    secret = SECRET.search(activation_page(client)).group(1)  # type: ignore[union-attr]
+    assert client.post(reverse("mfa_activate_totp"), {"code": code_at(secret)}).status_code == 302
+    assert Authenticator.objects.filter(user=world.member, type=Authenticator.Type.TOTP).exists()
 
 
 def test_sign_out_stays_reachable_while_enrolment_is_required(client: Client, world: World) -> None:
