@@ -80,13 +80,16 @@ def _read_argument(node: ast.AST, helpers: set[str], environ: set[str]) -> ast.A
             return node.args[0]
         if _dotted(function) == "os.getenv":
             return node.args[0]
-        if isinstance(function, ast.Attribute) and function.attr in ENVIRON_METHODS and _dotted(function.value) in environ:
+        if (
+            isinstance(function, ast.Attribute)
+            and function.attr in ENVIRON_METHODS
+            and _dotted(function.value) in environ
+        ):
             return node.args[0]
     if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _dotted(node.value) in environ:
         return node.slice
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
-        if _dotted(node.comparators[0]) in environ:
-            return node.left
+        return node.left if _dotted(node.comparators[0]) in environ else None
     return None
 
 
