@@ -45,7 +45,8 @@ def normalize_email(email: str) -> str:
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person. Signs in with email + password (SSO later); belongs to organizations."""
+    """A person. Signs in with email + password, or through an organization's single sign-on (identity/);
+    belongs to organizations."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
     full_name = models.CharField(max_length=150, blank=True)

@@ -7,8 +7,8 @@
 #   bash deploy/backup.sh /var/backups/spark-portal      # default: $SPARK_BACKUP_DIR, else var/backups
 #
 # The database is all there is to back up: survey data is rebuilt (`manage.py build_insights`) or
-# re-imported (`manage.py import_survey`). Keep SECRET_KEY with the backups (not in them): README.md,
-# Operations, Backups and restore, says why and how to restore. pg_dump must be the server's major
+# re-imported (`manage.py import_survey`). Keep SECRET_KEY with the backups (not in them):
+# docs/operations.md, Backups and restore, says why and how to restore. pg_dump must be the server's major
 # version or newer: PG_BIN names its folder, else the newest /usr/lib/postgresql/*/bin, else PATH.
 # The password in DATABASE_URL is handed to pg_dump in its environment, never on its command line.
 set -euo pipefail

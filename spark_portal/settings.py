@@ -237,8 +237,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:settings"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
-# Email (password reset, and invitations later). Local runs print mail to the console; production
-# sends through SMTP: set EMAIL_HOST and friends.
+# Email (invitations, password resets, address changes, expiring-token warnings). Local runs print mail
+# to the console; production sends through SMTP: set EMAIL_HOST and friends (docs/configuration.md).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if SPARK_LOCAL else "django.core.mail.backends.smtp.EmailBackend",
@@ -327,7 +327,7 @@ LOGGING = {
 # The request log shows at most this many characters of a chat_gwi prompt (0: none).
 SPARK_LOG_PROMPT_CHARS = env_int("SPARK_LOG_PROMPT_CHARS", 40)
 
-# --- Operations (ops/, README "Operations") ------------------------------------------------------
+# --- Operations (ops/, docs/operations.md) -------------------------------------------------------
 # Prometheus metrics at /metrics. Off: nothing is recorded and /metrics answers 404.
 SPARK_METRICS = env_bool("SPARK_METRICS", True)
 # Who may read /metrics: client addresses (networks allowed; the address as seen through
@@ -436,7 +436,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_basic", "client_secret_post"],
     # Dynamic client registration is open (assistants register anonymously); the platform policy
-    # and rate limit live in oauth_server.oauth.RegistrationView.
+    # and rate limit live in oauth_server.registration.RegistrationView.
     "DCR_ENABLED": True,
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,

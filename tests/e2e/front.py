@@ -259,7 +259,7 @@ def log_tail(path: Path, chars: int = 3000) -> str:
 
 
 def app_env(database_url: str, public_url: str, secret_key: str, workers: int) -> dict[str, str]:
-    """Production settings for the hosts (README.md, Operations; deploy/spark-portal.env.example)."""
+    """Production settings for the hosts (docs/operations.md; deploy/spark-portal.env.example)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -338,7 +338,7 @@ def topology(
         env["SPARK_DATA_STORE"] = (folder / "data-store").as_uri()
         hosts.append(Host(name=name, folder=host_folder, port=free_port(HOST_ADDRESS), env=env))
     _prepare(hosts[0], demo_password, respondents)
-    hosts[1].manage("pull_data")  # what host a built, host b pulls (README, Operations)
+    hosts[1].manage("pull_data")  # what host a built, host b pulls (docs/operations.md, The shared data store)
     with ExitStack() as stack:
         for host in hosts:
             host.start()

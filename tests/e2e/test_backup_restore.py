@@ -1,7 +1,7 @@
 """Backup and restore on PostgreSQL, end to end: deploy/backup.sh dumps a database holding
 organizations, members, personal access tokens, an OAuth grant (access and refresh token), a SCIM
 token, an authenticator app, a sealed SSO client secret, sessions and the audit trail; the dump is
-restored with pg_restore into fresh databases (README.md, Operations, Backups and restore) and a
+restored with pg_restore into fresh databases (docs/operations.md, Backups and restore) and a
 real gunicorn server is started on each.
 
 With the same SECRET_KEY everything works as before. With a different SECRET_KEY exactly what is
@@ -177,7 +177,7 @@ def _with_password(url: str) -> str:
 
 
 def _restore(dump: Path, data: Path, name: str) -> str:
-    """The restore of README.md: pg_restore into a fresh, empty database."""
+    """The restore of docs/operations.md: pg_restore into a fresh, empty database."""
     target = own_database_url(data, name)
     subprocess.run(
         [

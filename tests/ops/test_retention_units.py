@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = ("spark-portal-retention.service", "spark-portal-retention.timer")
 ELAPSE = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})")
-CHECKOUT = "/srv/spark-portal"  # where deploy/README.md installs the checkout
+CHECKOUT = "/srv/spark-portal"  # where docs/operations.md installs the checkout
 
 
 def _unit(name: str) -> configparser.ConfigParser:

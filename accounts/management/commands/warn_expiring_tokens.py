@@ -1,6 +1,6 @@
 """Email the owners of personal access tokens that expire soon: one email per token, once.
 
-Run it daily (cron or a systemd timer: see deploy/README.md). A token is warned about when it is
+Run it daily (cron or a systemd timer: see docs/operations.md). A token is warned about when it is
 still usable and expires within `accounts.selectors.EXPIRY_WARNING` (7 days); rotating the token
 renews it and makes it eligible for a warning again. No secret is ever in the email.
 """
