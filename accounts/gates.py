@@ -198,7 +198,7 @@ def audience(ctx: CredentialContext) -> Verdict | None:
     return refused(refusals.WRONG_AUDIENCE)
 
 
-Gate = Callable[[CredentialContext], "Verdict | None"]
+Gate = Callable[[CredentialContext], Verdict | None]
 
 GATES: tuple[Gate, ...] = (
     credential_revoked,

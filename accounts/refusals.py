@@ -68,8 +68,7 @@ class Refusal:
 REGISTRY: list[Refusal] = []
 
 
-def _entry(code: str, words: str, **more: object) -> Refusal:
-    refusal = Refusal(code, words, **more)  # type: ignore[arg-type]
+def _entry(refusal: Refusal) -> Refusal:
     REGISTRY.append(refusal)
     return refusal
 
@@ -78,179 +77,227 @@ _NEW_TOKEN = "Create a new token in Access tokens."
 
 # --- The request: what was presented, before any credential is found ---------------------------------
 MISSING = _entry(
-    "missing",
-    "missing Authorization header; send 'Authorization: Bearer <token>'",
-    state=State.REFUSED,
-    challenge="",
+    Refusal(
+        "missing",
+        "missing Authorization header; send 'Authorization: Bearer <token>'",
+        state=State.REFUSED,
+        challenge="",
+    )
 )
 QUERY_TOKEN = _entry(
-    "query_token",
-    "tokens in the URL are refused; send 'Authorization: Bearer <token>' instead",
-    state=State.REFUSED,
+    Refusal(
+        "query_token",
+        "tokens in the URL are refused; send 'Authorization: Bearer <token>' instead",
+        state=State.REFUSED,
+    )
 )
 MALFORMED = _entry(
-    "malformed",
-    "malformed bearer token; expected 'Authorization: Bearer spk_...' with the whole token",
-    state=State.REFUSED,
+    Refusal(
+        "malformed",
+        "malformed bearer token; expected 'Authorization: Bearer spk_...' with the whole token",
+        state=State.REFUSED,
+    )
 )
 UNKNOWN = _entry(
-    "unknown",
-    "unknown token; check you copied the whole token, or create a new one in account settings",
-    state=State.REFUSED,
+    Refusal(
+        "unknown",
+        "unknown token; check you copied the whole token, or create a new one in account settings",
+        state=State.REFUSED,
+    )
 )
 ROTATED = _entry(
-    "rotated",
-    "this token was rotated; use the new secret or rotate it again in account settings",
-    state=State.REFUSED,
-    fix="Use the token's new secret, or rotate it again.",
-    who=Who.PERSON,
+    Refusal(
+        "rotated",
+        "this token was rotated; use the new secret or rotate it again in account settings",
+        state=State.REFUSED,
+        fix="Use the token's new secret, or rotate it again.",
+        who=Who.PERSON,
+    )
 )
 NOT_PERSONAL = _entry(
-    "not_a_personal_token",
-    "the management API takes personal access tokens (spk_…) of organization admins with org:read or "
-    "org:admin; OAuth access tokens are for Spark MCP",
-    state=State.REFUSED,
+    Refusal(
+        "not_a_personal_token",
+        "the management API takes personal access tokens (spk_…) of organization admins with org:read or "
+        "org:admin; OAuth access tokens are for Spark MCP",
+        state=State.REFUSED,
+    )
 )
 
 # --- The credential itself --------------------------------------------------------------------------
 REVOKED = _entry(
-    "revoked",
-    "token revoked; create a new one in account settings",
-    state=State.REVOKED,
-    fix=_NEW_TOKEN,
-    who=Who.PERSON,
+    Refusal(
+        "revoked",
+        "token revoked; create a new one in account settings",
+        state=State.REVOKED,
+        fix=_NEW_TOKEN,
+        who=Who.PERSON,
+    )
 )
 UNKNOWN_OAUTH = _entry(
-    "unknown_oauth",
-    "unknown or revoked access token; reconnect the assistant to Spark",
-    state=State.REVOKED,
-    fix="Connect the assistant again.",
-    who=Who.PERSON,
+    Refusal(
+        "unknown_oauth",
+        "unknown or revoked access token; reconnect the assistant to Spark",
+        state=State.REVOKED,
+        fix="Connect the assistant again.",
+        who=Who.PERSON,
+    )
 )
 """An assistant's revoked grant: its tokens are gone, so the endpoint cannot tell it from one never issued."""
 EXPIRED = _entry(
-    "expired",
-    "token expired; create a new one in account settings",
-    state=State.EXPIRED,
-    fix=_NEW_TOKEN,
-    who=Who.PERSON,
+    Refusal(
+        "expired",
+        "token expired; create a new one in account settings",
+        state=State.EXPIRED,
+        fix=_NEW_TOKEN,
+        who=Who.PERSON,
+    )
 )
 EXPIRED_OAUTH = _entry(
-    "expired_oauth",
-    "access token expired; refresh it or reconnect the assistant",
-    state=State.EXPIRED,
-    fix="The assistant refreshes it by itself; else connect it again.",
-    who=Who.PERSON,
+    Refusal(
+        "expired_oauth",
+        "access token expired; refresh it or reconnect the assistant",
+        state=State.EXPIRED,
+        fix="The assistant refreshes it by itself; else connect it again.",
+        who=Who.PERSON,
+    )
 )
 
 # --- The person and their organization --------------------------------------------------------------
 USER_INACTIVE = _entry(
-    "user_inactive",
-    "the account is deactivated; ask your organization admin",
-    fix="Reactivate the account in the Django admin.",
-    who=Who.STAFF,
-    ask="Ask them to reactivate your account.",
+    Refusal(
+        "user_inactive",
+        "the account is deactivated; ask your organization admin",
+        fix="Reactivate the account in the Django admin.",
+        who=Who.STAFF,
+        ask="Ask them to reactivate your account.",
+    )
 )
 NOT_MEMBER = _entry(
-    "not_member",
-    "the account is no longer a member of {org}; ask your {org} admin",
-    fix="Invite {email} on the Members page.",
-    who=Who.ADMIN,
-    ask="Ask them to add you to the organization again.",
+    Refusal(
+        "not_member",
+        "the account is no longer a member of {org}; ask your {org} admin",
+        fix="Invite {email} on the Members page.",
+        who=Who.ADMIN,
+        ask="Ask them to add you to the organization again.",
+    )
 )
 DOMAIN_NOT_ENABLED = _entry(
-    "domain_not_enabled",
-    "your email domain {domain} is not enabled for {org}; ask your {org} admin",
-    fix="Enable {domain} on the Email domains page.",
-    who=Who.ADMIN,
-    ask="Ask them to enable your email domain under Email domains in Spark Portal.",
+    Refusal(
+        "domain_not_enabled",
+        "your email domain {domain} is not enabled for {org}; ask your {org} admin",
+        fix="Enable {domain} on the Email domains page.",
+        who=Who.ADMIN,
+        ask="Ask them to enable your email domain under Email domains in Spark Portal.",
+    )
 )
 _ACCESS_ENDED = "{org}'s Spark MCP access has ended; ask your {org} admin"
 _RESTORE = "Ask them to restore the organization's Spark MCP access."
 ACCESS_ENDED = _entry(
-    "access_ended", _ACCESS_ENDED, fix="Restore access on the organization page.", who=Who.ADMIN, ask=_RESTORE
+    Refusal("access_ended", _ACCESS_ENDED, fix="Restore access on the organization page.", who=Who.ADMIN, ask=_RESTORE)
 )
 """Ended by an admin (or staff) on the organization page."""
-ACCESS_PAST_END = _entry("access_ended", _ACCESS_ENDED, fix="Extend the end date.", who=Who.STAFF, ask=_RESTORE)
+ACCESS_PAST_END = _entry(
+    Refusal("access_ended", _ACCESS_ENDED, fix="Extend the end date.", who=Who.STAFF, ask=_RESTORE)
+)
 """Its end date has passed."""
 ACCESS_NOT_STARTED = _entry(
-    "access_not_started",
-    "{org}'s Spark MCP access has not started yet; ask your {org} admin",
-    fix="Move the start date.",
-    who=Who.STAFF,
-    ask="Ask them when the organization's Spark MCP access starts.",
+    Refusal(
+        "access_not_started",
+        "{org}'s Spark MCP access has not started yet; ask your {org} admin",
+        fix="Move the start date.",
+        who=Who.STAFF,
+        ask="Ask them when the organization's Spark MCP access starts.",
+    )
 )
 
 # --- An assistant's grant ---------------------------------------------------------------------------
 CLIENT_ELSEWHERE = _entry(
-    "client_of_another_organization",
-    "this client belongs to another organization; ask your {org} admin for your own",
-    fix="Create a confidential client for your organization, or connect through the assistant's own connector.",
-    who=Who.ADMIN,
-    ask=(
-        "This client was set up by another organization's admin. Ask your own organization admin "
-        "to create a client for you, or connect through your assistant's own Spark connector."
-    ),
+    Refusal(
+        "client_of_another_organization",
+        "this client belongs to another organization; ask your {org} admin for your own",
+        fix="Create a confidential client for your organization, or connect through the assistant's own connector.",
+        who=Who.ADMIN,
+        ask=(
+            "This client was set up by another organization's admin. Ask your own organization admin "
+            "to create a client for you, or connect through your assistant's own Spark connector."
+        ),
+    )
 )
 CONNECTOR_UNPUBLISHED = _entry(
-    "connector_unpublished",
-    "the {platform} connector is not published for {org}; ask your {org} admin to publish it in Spark Portal",
-    fix="Publish its connector on the organization page.",
-    who=Who.ADMIN,
-    ask="Ask them to publish the {platform} connector under Connectors in Spark Portal.",
+    Refusal(
+        "connector_unpublished",
+        "the {platform} connector is not published for {org}; ask your {org} admin to publish it in Spark Portal",
+        fix="Publish its connector on the organization page.",
+        who=Who.ADMIN,
+        ask="Ask them to publish the {platform} connector under Connectors in Spark Portal.",
+    )
 )
 NO_PLATFORM = _entry(
-    "no_platform",
-    "this client's redirect address belongs to no supported assistant platform",
-    fix="Register the client with a supported assistant's redirect address.",
-    who=Who.CLIENT,
+    Refusal(
+        "no_platform",
+        "this client's redirect address belongs to no supported assistant platform",
+        fix="Register the client with a supported assistant's redirect address.",
+        who=Who.CLIENT,
+    )
 )
 
 # --- This request, for this credential --------------------------------------------------------------
 WRONG_AUDIENCE = _entry(
-    "wrong_audience",
-    "this access token was issued for another resource; reconnect to this URL",
-    state=State.REFUSED,
-    fix="Connect the assistant to this URL.",
-    who=Who.PERSON,
+    Refusal(
+        "wrong_audience",
+        "this access token was issued for another resource; reconnect to this URL",
+        state=State.REFUSED,
+        fix="Connect the assistant to this URL.",
+        who=Who.PERSON,
+    )
 )
 INSUFFICIENT_SCOPE = _entry(
-    "insufficient_scope",
-    "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
-    "allowing it, or create a token with it",
-    state=State.REFUSED,
-    status=403,
-    challenge="insufficient_scope",
+    Refusal(
+        "insufficient_scope",
+        "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
+        "allowing it, or create a token with it",
+        state=State.REFUSED,
+        status=403,
+        challenge="insufficient_scope",
+    )
 )
 ORG_SCOPE = _entry(
-    "insufficient_scope",
-    "this token lacks the {scope} scope; an organization admin creates a token with it",
-    state=State.REFUSED,
-    status=403,
-    challenge="insufficient_scope",
+    Refusal(
+        "insufficient_scope",
+        "this token lacks the {scope} scope; an organization admin creates a token with it",
+        state=State.REFUSED,
+        status=403,
+        challenge="insufficient_scope",
+    )
 )
 """The management API's: a token without `org:read` (reads) or `org:admin` (changes)."""
 
 # --- SCIM tokens (/scim/v2): sentences, as SCIM's `detail` ---------------------------------------------
 SCIM_MISSING = _entry(
-    "missing", "Send the organization's SCIM token as 'Authorization: Bearer spkscim_…'.", state=State.REFUSED
+    Refusal("missing", "Send the organization's SCIM token as 'Authorization: Bearer spkscim_…'.", state=State.REFUSED)
 )
 SCIM_MALFORMED = _entry(
-    "malformed",
-    "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
-    state=State.REFUSED,
+    Refusal(
+        "malformed",
+        "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
+        state=State.REFUSED,
+    )
 )
 SCIM_UNKNOWN = _entry(
-    "unknown",
-    "Unknown SCIM token; check you copied the whole token, or create a new one in the organization console.",
-    state=State.REFUSED,
+    Refusal(
+        "unknown",
+        "Unknown SCIM token; check you copied the whole token, or create a new one in the organization console.",
+        state=State.REFUSED,
+    )
 )
 SCIM_REVOKED = _entry(
-    "revoked",
-    "This SCIM token was revoked; create a new one in the organization console.",
-    state=State.REVOKED,
-    fix="Create a new SCIM token and paste it into the identity provider.",
-    who=Who.ADMIN,
+    Refusal(
+        "revoked",
+        "This SCIM token was revoked; create a new one in the organization console.",
+        state=State.REVOKED,
+        fix="Create a new SCIM token and paste it into the identity provider.",
+        who=Who.ADMIN,
+    )
 )
 
 
