@@ -1,22 +1,33 @@
-"""The organization gates every way in passes: one rule, shared by tokens, OAuth and consent.
+"""The gates every way in passes: one ordered list, one verdict per credential.
 
-Each refusal names what is wrong and who can fix it, in words for the person who hit it.
+A credential (a personal access token, an assistant's grant) or a person about to get one is
+described by a `CredentialContext`; `credential_verdict` runs `GATES` in order and returns the
+first refusal as a `Verdict` (state, code, sentence, fix, who), or `ACTIVE`. The MCP endpoint, the
+management API, the token page, connected apps, people's access, the connection doctor, consent,
+refresh and identity assertion grants all ask it; the codes and words are the registry's
+(`accounts.refusals`). A new gate (an organization policy) is a function appended to `GATES` and
+an entry in the registry: docs/architecture.md, "One verdict per credential".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from accounts.models import AccessStatus, EmailDomain, Membership, Organization, User
+from django.utils import timezone
+
+from accounts import refusals
+from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken, User
+from accounts.refusals import Refusal, State, Who
 
 
-@dataclass(frozen=True)
-class Refusal:
-    reason: str
-    """Stable code, e.g. `domain_not_enabled`."""
-    message: str
-    """What is wrong and who can fix it (ASCII: it also travels in WWW-Authenticate)."""
+class Kind(StrEnum):
+    PERSON = "person"
+    """No credential yet: a consent, an identity assertion grant, a page for the person."""
+    TOKEN = "personal_access_token"
+    OAUTH = "oauth"
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,85 @@ class MemberFacts:
     access_status: str
     access_starts_on: dt.date
     access_ends_on: dt.date | None
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class GrantFacts:
+    """An assistant's grant (or the grant a consent would record), as the gates need it."""
+
+    platform: str
+    """The platform's label; "" when the client's redirect addresses belong to no platform."""
+    published: bool
+    """The platform's connector is published for the organization."""
+    client_ours: bool
+    """The client is no other organization's confidential client."""
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the request itself says (the MCP endpoint only; absent on pages)."""
+
+    resources: frozenset[str] = frozenset()
+    """The resource URLs the called endpoint answers for (RFC 8707 audiences it accepts)."""
+
+
+@dataclass(frozen=True)
+class CredentialContext:
+    member: MemberFacts
+    now: dt.datetime
+    kind: Kind = Kind.PERSON
+    revoked: bool = False
+    expires_at: dt.datetime | None = None
+    """None: the credential has no expiry of its own (an assistant's grant; its access tokens do)."""
+    grant: GrantFacts | None = None
+    audiences: frozenset[str] = frozenset()
+    """The OAuth access token's RFC 8707 resources."""
+    request: RequestFacts | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    refusal: Refusal | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    """The values the refusal's words and fix are filled with (organization, domain, platform, …)."""
+
+    @property
+    def state(self) -> State:
+        return self.refusal.state if self.refusal else State.ACTIVE
+
+    @property
+    def code(self) -> str:
+        return self.refusal.code if self.refusal else ""
+
+    @property
+    def words(self) -> str:
+        """The refusal as a clause (as sent in `error_description`); "" when nothing refuses."""
+        return self.refusal.said(**dict(self.fields)) if self.refusal else ""
+
+    @property
+    def sentence(self) -> str:
+        return sentence(self.words) if self.refusal else ""
+
+    @property
+    def fix(self) -> str:
+        return self.refusal.fix.format(**dict(self.fields)) if self.refusal else ""
+
+    @property
+    def who(self) -> Who:
+        return self.refusal.who if self.refusal else Who.NOBODY
+
+    @property
+    def ask(self) -> str:
+        """What the refused person asks their organization admin for ("" when nothing to add)."""
+        return self.refusal.ask.format(**dict(self.fields)) if self.refusal else ""
+
+
+ACTIVE = Verdict()
+
+
+def refused(refusal: Refusal, **fields: str) -> Verdict:
+    return Verdict(refusal, tuple(fields.items()))
 
 
 def sentence(words: str) -> str:
@@ -38,35 +128,113 @@ def sentence(words: str) -> str:
     return words[0].upper() + words[1:] + "."
 
 
-def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> str | None:
+def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> Refusal | None:
     """The access window rule: why an organization cannot use Spark MCP today, or None."""
     if status == AccessStatus.ENDED:
-        return "access_ended"
+        return refusals.ACCESS_ENDED
     if today < starts_on:
-        return "access_not_started"
+        return refusals.ACCESS_NOT_STARTED
     if ends_on is not None and today > ends_on:
-        return "access_ended"
+        return refusals.ACCESS_PAST_END
     return None
 
 
-def member_refusal(facts: MemberFacts, today: dt.date) -> Refusal | None:
-    """Why this person may not use Spark MCP for this organization today, or None."""
-    org = facts.organization_name
-    if not facts.user_active:
-        return Refusal("user_inactive", "the account is deactivated; ask your organization admin")
-    if not facts.member:
-        return Refusal("not_member", f"the account is no longer a member of {org}; ask your {org} admin")
-    if not facts.domain_enabled:
-        return Refusal(
-            "domain_not_enabled",
-            f"your email domain {facts.email_domain} is not enabled for {org}; ask your {org} admin",
-        )
+# --- The gates, in their one order ------------------------------------------------------------------
+
+
+def credential_revoked(ctx: CredentialContext) -> Verdict | None:
+    if not ctx.revoked:
+        return None
+    return refused(refusals.UNKNOWN_OAUTH if ctx.kind == Kind.OAUTH else refusals.REVOKED)
+
+
+def credential_expired(ctx: CredentialContext) -> Verdict | None:
+    if ctx.expires_at is None or ctx.now < ctx.expires_at:
+        return None
+    return refused(refusals.EXPIRED_OAUTH if ctx.kind == Kind.OAUTH else refusals.EXPIRED)
+
+
+def account_active(ctx: CredentialContext) -> Verdict | None:
+    return None if ctx.member.user_active else refused(refusals.USER_INACTIVE)
+
+
+def membership(ctx: CredentialContext) -> Verdict | None:
+    facts = ctx.member
+    return None if facts.member else refused(refusals.NOT_MEMBER, org=facts.organization_name, email=facts.email)
+
+
+def email_domain(ctx: CredentialContext) -> Verdict | None:
+    facts = ctx.member
+    if facts.domain_enabled:
+        return None
+    return refused(refusals.DOMAIN_NOT_ENABLED, org=facts.organization_name, domain=facts.email_domain)
+
+
+def access_window(ctx: CredentialContext) -> Verdict | None:
+    facts = ctx.member
+    today = timezone.localdate(ctx.now)
     problem = access_problem(facts.access_status, facts.access_starts_on, facts.access_ends_on, today)
-    if problem == "access_ended":
-        return Refusal("access_ended", f"{org}'s Spark MCP access has ended; ask your {org} admin")
-    if problem == "access_not_started":
-        return Refusal("access_not_started", f"{org}'s Spark MCP access has not started yet; ask your {org} admin")
-    return None
+    return None if problem is None else refused(problem, org=facts.organization_name)
+
+
+def client_organization(ctx: CredentialContext) -> Verdict | None:
+    if ctx.grant is None or ctx.grant.client_ours:
+        return None
+    return refused(refusals.CLIENT_ELSEWHERE, org=ctx.member.organization_name)
+
+
+def connector_published(ctx: CredentialContext) -> Verdict | None:
+    grant = ctx.grant
+    if grant is None or grant.published:
+        return None
+    if not grant.platform:
+        return refused(refusals.NO_PLATFORM)
+    return refused(refusals.CONNECTOR_UNPUBLISHED, org=ctx.member.organization_name, platform=grant.platform)
+
+
+def audience(ctx: CredentialContext) -> Verdict | None:
+    if ctx.kind != Kind.OAUTH or ctx.request is None or ctx.audiences & ctx.request.resources:
+        return None
+    return refused(refusals.WRONG_AUDIENCE)
+
+
+Gate = Callable[[CredentialContext], Verdict | None]
+
+GATES: tuple[Gate, ...] = (
+    credential_revoked,
+    credential_expired,
+    client_organization,
+    account_active,
+    membership,
+    email_domain,
+    access_window,
+    connector_published,
+    audience,
+)
+"""The one order. The credential's own state first: nothing else helps a revoked or expired one. Then
+whose client it is: another organization's confidential client never works here, whatever the
+person's standing, and it must learn nothing about this organization's people (an identity assertion
+grant's client is refused so before the person's gates are read). Then the person and their
+organization, then the grant's connector, and last what the request itself presents."""
+
+
+def credential_verdict(ctx: CredentialContext) -> Verdict:
+    """The first gate that refuses, or ACTIVE."""
+    for gate in GATES:
+        verdict = gate(ctx)
+        if verdict is not None:
+            return verdict
+    return ACTIVE
+
+
+def every_refusal(ctx: CredentialContext) -> list[Verdict]:
+    """Every gate that refuses, in order: the first is the verdict; the doctor explains the rest."""
+    return [verdict for gate in GATES if (verdict := gate(ctx)) is not None]
+
+
+def member_verdict(facts: MemberFacts, now: dt.datetime) -> Verdict:
+    """The gates for a person with no credential yet (a consent, a page of theirs)."""
+    return credential_verdict(CredentialContext(facts, now))
 
 
 def member_facts(user: User, organization: Organization) -> MemberFacts:
@@ -82,19 +250,10 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         access_status=organization.access_status,
         access_starts_on=organization.access_starts_on,
         access_ends_on=organization.access_ends_on,
+        email=user.email,
     )
 
 
-ADMIN_FIXES: dict[str, str] = {
-    "user_inactive": "Ask them to reactivate your account.",
-    "not_member": "Ask them to add you to the organization again.",
-    "domain_not_enabled": "Ask them to enable your email domain under Email domains in Spark Portal.",
-    "access_ended": "Ask them to restore the organization's Spark MCP access.",
-    "access_not_started": "Ask them when the organization's Spark MCP access starts.",
-}
-"""What to ask the Spark organization admin for, by refusal reason (words for a page, not a header)."""
-
-
-def admin_fix(reason: str) -> str:
-    """What to ask the Spark organization admin to do about a refusal, or "" when there is nothing to add."""
-    return ADMIN_FIXES.get(reason, "")
+def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datetime) -> CredentialContext:
+    """A personal access token as the gates see it (`member`: its owner's standing in its organization)."""
+    return CredentialContext(member, now, Kind.TOKEN, revoked=token.revoked_at is not None, expires_at=token.expires_at)

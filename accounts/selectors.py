@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from accounts.gates import member_facts, member_refusal, sentence
+from accounts.gates import MemberFacts, credential_verdict, member_facts, token_context
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.refusals import State
 from accounts.scopes import DatasetAccess, dataset_access
 
 EXPIRY_WARNING = dt.timedelta(days=7)
@@ -69,22 +70,21 @@ class TokenRow:
 
 
 def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
-    """The user's tokens with their state; paused ones say which gate refuses them today."""
+    """The user's tokens with their state (`accounts.gates.credential_verdict`); paused ones say which
+    gate refuses them now."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    refusals: dict[int, str | None] = {}
+    members: dict[int, MemberFacts] = {}
     organization_codes: dict[int, list[str]] = {}
     rows = []
     for token in tokens_for_user(user):
         days_left = (timezone.localdate(token.expires_at) - today).days
-        state, refusal = _state(token, now), None
-        if state == "active":
-            if token.organization_id not in refusals:
-                found = member_refusal(member_facts(user, token.organization), today)
-                refusals[token.organization_id] = sentence(found.message) if found else None
-            refusal = refusals[token.organization_id]
-            state = "paused" if refusal else "active"
-        soon = state in {"active", "paused"} and token.expires_at - now <= EXPIRY_WARNING
+        if token.organization_id not in members:
+            members[token.organization_id] = member_facts(user, token.organization)
+        verdict = credential_verdict(token_context(token, members[token.organization_id], now))
+        state = verdict.state
+        refusal = verdict.sentence if state == State.PAUSED else None
+        soon = state in {State.ACTIVE, State.PAUSED} and token.expires_at - now <= EXPIRY_WARNING
         ago = _ago(token.last_used_at, now)
         datasets = token_datasets(token, organization_codes)
         rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago, datasets))
@@ -109,12 +109,6 @@ def _ago(when: dt.datetime | None, now: dt.datetime) -> str:
     if when is None:
         return ""
     return "just now" if now - when < dt.timedelta(minutes=1) else f"{timesince(when, now)} ago"
-
-
-def _state(token: PersonalAccessToken, now: dt.datetime) -> str:
-    if token.revoked_at is not None:
-        return "revoked"
-    return "expired" if token.is_expired(now) else "active"
 
 
 def token_lifetime_days(token: PersonalAccessToken) -> int:

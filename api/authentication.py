@@ -11,14 +11,9 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from accounts import tokens
+from accounts import refusals, tokens
 from accounts.models import User
 from mcp_api.auth import AuthError, Principal, authenticate, bearer_token
-
-NOT_PERSONAL = (
-    "the management API takes personal access tokens (spk_…) of organization admins with org:read or "
-    "org:admin; OAuth access tokens are for Spark MCP"
-)
 
 
 class PersonalAccessTokenAuthentication(BaseAuthentication):
@@ -28,13 +23,13 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
             return None  # not a token call: the session may authenticate it
         try:
             if not tokens.looks_like_token(bearer_token(django_request)):
-                raise exceptions.AuthenticationFailed(NOT_PERSONAL, code="not_a_personal_token")
+                raise exceptions.AuthenticationFailed(refusals.NOT_PERSONAL.words, code=refusals.NOT_PERSONAL.code)
             principal = authenticate(django_request)
         except AuthError as refused:
             raise exceptions.AuthenticationFailed(refused.description, code=refused.reason) from None
         user = User.objects.filter(pk=principal.user_id, is_active=True).first()
         if user is None:
-            raise exceptions.AuthenticationFailed("the token's account is deactivated", code="user_inactive")
+            raise exceptions.AuthenticationFailed(refusals.USER_INACTIVE.words, code=refusals.USER_INACTIVE.code)
         return user, principal
 
     def authenticate_header(self, request: Request) -> str:

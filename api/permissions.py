@@ -10,6 +10,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from accounts import refusals
 from accounts.scopes import ORG_ADMIN_SCOPE, ORG_READ_SCOPE
 from api.authentication import token_principal
 
@@ -27,7 +28,4 @@ class ManagementScope(BasePermission):
         if principal.has_scope(ORG_ADMIN_SCOPE) or (reading and principal.has_scope(ORG_READ_SCOPE)):
             return True
         needed = ORG_READ_SCOPE if reading else ORG_ADMIN_SCOPE
-        raise exceptions.PermissionDenied(
-            f"this token lacks the {needed} scope; an organization admin creates a token with it",
-            code="insufficient_scope",
-        )
+        raise exceptions.PermissionDenied(refusals.ORG_SCOPE.said(scope=needed), code=refusals.ORG_SCOPE.code)

@@ -7,6 +7,8 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from accounts import refusals
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details; `detail` is the sentence to show, `code` a stable reason.",
@@ -16,7 +18,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "example": "Forbidden"},
         "status": {"type": "integer", "example": 403},
         "detail": {"type": "string", "example": "this token lacks the org:admin scope"},
-        "code": {"type": "string", "example": "insufficient_scope"},
+        "code": {"type": "string", "example": refusals.ORG_SCOPE.code},
         "request_id": {
             "type": "string",
             "description": "The request's ID (also in the X-Request-ID header): quote it when reporting a problem.",

@@ -546,7 +546,7 @@ class Doctor(APIView):
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
         given = _valid(s.DoctorQuerySerializer, request.query_params.dict())
-        found = diagnose(organization, given["subject"], timezone.localdate())
+        found = diagnose(organization, given["subject"], timezone.now())
         return Response(s.DiagnosisSerializer(found).data)
 
 

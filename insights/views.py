@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.gates import admin_fix, member_facts, member_refusal, sentence
+from accounts.gates import member_facts, member_verdict
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
 from accounts.selectors import admin_organizations, organization_contacts
@@ -16,17 +16,16 @@ from insights import chat, selectors
 
 def _refused(request: AuthenticatedRequest, organizations: list[Organization]) -> HttpResponse | None:
     """The same gates as the MCP endpoint: a page when none of these organizations lets the user in."""
-    refusals = [member_refusal(member_facts(request.user, org), timezone.localdate()) for org in organizations]
-    if not refusals or any(r is None for r in refusals):
+    now = timezone.now()
+    verdicts = [member_verdict(member_facts(request.user, org), now) for org in organizations]
+    if not verdicts or any(v.refusal is None for v in verdicts):
         return None
-    refusal, organization = refusals[0], organizations[0]
-    if refusal is None:  # pragma: no cover (excluded above; narrows the type)
-        return None
+    verdict, organization = verdicts[0], organizations[0]
     context = {
-        "message": sentence(refusal.message),
+        "message": verdict.sentence,
         "organization": organization,
         "contacts": organization_contacts(organization),
-        "fix": admin_fix(refusal.reason),
+        "fix": verdict.ask,
         "you_admin": admin_organizations(request.user).filter(pk=organization.pk).exists(),
     }
     return render(request, "insights/refused.html", context, status=403)

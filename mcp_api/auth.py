@@ -1,10 +1,11 @@
 """Bearer authentication for the MCP endpoints: one place for every kind of token.
 
 Personal access tokens (`spk_…`) and OAuth access tokens (issued by django-oauth-toolkit to
-assistants) pass the same gates on every request: token known, not expired, not revoked;
-user active and still a member; email domain still enabled; organization access active today;
-and, for OAuth, the assistant platform's connector still published and the token issued for
-this very resource (RFC 8707 audience).
+assistants) are found by what was presented (header, prefix and digest, or checksum), then pass the
+one ordered gate list every page asks too (`accounts.gates.credential_verdict`): not revoked, not
+expired; user active and still a member; email domain still enabled; organization access active
+today; for OAuth, the grant's client and connector, and the token issued for this very resource
+(RFC 8707 audience). Every refusal is an entry of `accounts.refusals`.
 
 What the database says about a token is cached per worker, and the cache is trusted only
 while the access epoch (accounts/epoch.py) is unchanged: any write that can take access away
@@ -25,9 +26,19 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import epoch as access_epoch
-from accounts import tokens
-from accounts.gates import MemberFacts, member_facts, member_refusal
+from accounts import refusals, tokens
+from accounts.gates import (
+    CredentialContext,
+    GrantFacts,
+    Kind,
+    MemberFacts,
+    RequestFacts,
+    Verdict,
+    credential_verdict,
+    member_facts,
+)
 from accounts.models import PersonalAccessToken, RetiredTokenPrefix
+from accounts.refusals import Refusal
 from accounts.scopes import dataset_access
 from accounts.services import token_touch
 from oauth_server.selectors import connection_for_token
@@ -36,24 +47,6 @@ from spark_portal import metrics
 from spark_portal.client_address import client_address
 from spark_portal.public_url import public_base_url, resource_urls_for_path
 
-# Refusals that are not organization gates, with the words sent in `error_description`.
-REASONS: dict[str, str] = {
-    "missing": "missing Authorization header; send 'Authorization: Bearer <token>'",
-    "query_token": "tokens in the URL are refused; send 'Authorization: Bearer <token>' instead",
-    "malformed": "malformed bearer token; expected 'Authorization: Bearer spk_...' with the whole token",
-    "unknown": "unknown token; check you copied the whole token, or create a new one in account settings",
-    "unknown_oauth": "unknown or revoked access token; reconnect the assistant to Spark",
-    "expired": "token expired; create a new one in account settings",
-    "expired_oauth": "access token expired; refresh it or reconnect the assistant",
-    "revoked": "token revoked; create a new one in account settings",
-    "rotated": "this token was rotated; use the new secret or rotate it again in account settings",
-    "wrong_audience": "this access token was issued for another resource; reconnect to this URL",
-    "insufficient_scope": (
-        "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
-        "allowing it, or create a token with it"
-    ),
-}
-
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 CACHE_SIZE = 10_000
 AGENT_LENGTH = 200  # PersonalAccessToken/ConnectedApp.last_used_agent
@@ -61,16 +54,27 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class AuthError(Exception):
-    """A refused request: `reason` is a stable code, `description` the words sent back."""
+    """A refused request: `refusal` is the registry's entry (`accounts.refusals`), `description` the
+    words sent back (the entry's, or the verdict's with its organization filled in)."""
 
-    def __init__(
-        self, reason: str, *, status: int = 401, scope: str | None = None, description: str | None = None
-    ) -> None:
-        self.reason = reason
-        self.status = status
+    def __init__(self, refusal: Refusal, *, scope: str | None = None, description: str | None = None) -> None:
+        self.refusal = refusal
         self.scope = scope
-        self.description = description or REASONS.get(reason, reason)
+        self.description = description or refusal.words
         super().__init__(self.description)
+
+    @property
+    def reason(self) -> str:
+        return self.refusal.code
+
+    @property
+    def status(self) -> int:
+        return self.refusal.status
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> AuthError:
+        assert verdict.refusal is not None
+        return cls(verdict.refusal, description=verdict.words)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class _Facts:
     """What the database said about a token when the access epoch was `epoch`."""
 
     epoch: int
-    kind: str  # "personal_access_token" | "oauth"
+    kind: Kind  # TOKEN | OAUTH
     secret_digest: str  # PAT: HMAC digest to compare; OAuth: the lookup checksum itself
     token_id: int
     user_id: int
@@ -129,7 +133,7 @@ class _Facts:
     touched_at: dt.datetime | None
     # OAuth only
     connection_id: int | None = None
-    connector_refusal: str | None = None
+    grant: GrantFacts | None = None
     audiences: frozenset[str] = frozenset()
 
     def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
@@ -175,7 +179,7 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
         return None
     return _Facts(
         epoch=epoch,
-        kind="personal_access_token",
+        kind=Kind.TOKEN,
         secret_digest=token.digest,
         token_id=token.pk,
         user_id=token.user_id,
@@ -194,10 +198,10 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
     found = connection_for_token(checksum)
     if found is None:
         return None
-    token, connection, refusal = found
+    token, connection, grant = found
     return _Facts(
         epoch=epoch,
-        kind="oauth",
+        kind=Kind.OAUTH,
         secret_digest=checksum,
         token_id=token.pk,
         user_id=connection.user_id,
@@ -214,7 +218,7 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
         if connection.last_used_at and connection.last_used_at >= token.created
         else None,
         connection_id=connection.pk,
-        connector_refusal=refusal,
+        grant=grant,
         audiences=frozenset(token.resource or ()),
     )
 
@@ -222,14 +226,14 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
 def bearer_token(request: HttpRequest) -> str:
     """The raw bearer token from the Authorization header, or AuthError."""
     if "access_token" in request.META.get("QUERY_STRING", "") and "access_token" in request.GET:
-        raise AuthError("query_token")
+        raise AuthError(refusals.QUERY_TOKEN)
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
-        raise AuthError("missing")
+        raise AuthError(refusals.MISSING)
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() != "bearer" or not value or " " in value:
-        raise AuthError("malformed")
+        raise AuthError(refusals.MALFORMED)
     return value
 
 
@@ -238,7 +242,7 @@ def _facts_for(raw: str) -> _Facts:
     if tokens.looks_like_token(raw):
         parsed = tokens.parse(raw)
         if parsed is None:
-            raise AuthError("malformed")
+            raise AuthError(refusals.MALFORMED)
         key = "pat:" + parsed.prefix
         facts = _cache.get(key, epoch)
         metrics.cache_lookup("bearer", facts is not None)
@@ -247,13 +251,13 @@ def _facts_for(raw: str) -> _Facts:
             if facts is None:
                 # Only an unknown prefix costs this second lookup: a secret that rotation replaced.
                 retired = RetiredTokenPrefix.objects.filter(prefix=parsed.prefix).exists()
-                raise AuthError("rotated" if retired else "unknown")
+                raise AuthError(refusals.ROTATED if retired else refusals.UNKNOWN)
             _cache.put(key, facts)
         if not tokens.matches(raw, facts.secret_digest):
-            raise AuthError("unknown")
+            raise AuthError(refusals.UNKNOWN)
         return facts
     if len(raw) > 512:
-        raise AuthError("malformed")
+        raise AuthError(refusals.MALFORMED)
     checksum = hashlib.sha256(raw.encode()).hexdigest()
     key = "oauth:" + checksum
     facts = _cache.get(key, epoch)
@@ -261,7 +265,7 @@ def _facts_for(raw: str) -> _Facts:
     if facts is None:
         facts = _load_oauth_facts(checksum, epoch)
         if facts is None:
-            raise AuthError("unknown_oauth")
+            raise AuthError(refusals.UNKNOWN_OAUTH)
         _cache.put(key, facts)
     return facts
 
@@ -270,19 +274,10 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     """Check every gate for the request's bearer token; return the caller or raise AuthError."""
     facts = _facts_for(bearer_token(request))
     now = now or timezone.now()
-    oauth = facts.kind == "oauth"
-    if facts.revoked:
-        raise AuthError("revoked")
-    if now >= facts.expires_at:
-        raise AuthError("expired_oauth" if oauth else "expired")
-    refusal = member_refusal(facts.member, timezone.localdate(now))
-    if refusal is not None:
-        raise AuthError(refusal.reason, description=refusal.message)
-    if oauth:
-        if facts.connector_refusal:
-            raise AuthError("connector_unpublished", description=facts.connector_refusal)
-        if not facts.audiences & resource_urls_for_path(request, request.path_info):
-            raise AuthError("wrong_audience")
+    oauth = facts.kind == Kind.OAUTH
+    verdict = credential_verdict(_context(facts, now, request))
+    if verdict.refusal is not None:
+        raise AuthError.of(verdict)
     if facts.touched_at is None or now - facts.touched_at >= TOUCH_INTERVAL:
         facts.touched_at = now
         _touch(facts, now, request)
@@ -299,10 +294,25 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     )
 
 
+def _context(facts: _Facts, now: dt.datetime, request: HttpRequest) -> CredentialContext:
+    """The cached facts, this moment and what this request presents, as the gates read them."""
+    resources = resource_urls_for_path(request, request.path_info) if facts.kind == Kind.OAUTH else frozenset()
+    return CredentialContext(
+        facts.member,
+        now,
+        facts.kind,
+        revoked=facts.revoked,
+        expires_at=facts.expires_at,
+        grant=facts.grant,
+        audiences=facts.audiences,
+        request=RequestFacts(resources=resources),
+    )
+
+
 def _touch(facts: _Facts, now: dt.datetime, request: HttpRequest) -> None:
     """Record when, from where and with what the credential was last used (at most once per TOUCH_INTERVAL)."""
     address, agent = used_address(request), used_agent(request)
-    if facts.kind == "oauth":
+    if facts.kind == Kind.OAUTH:
         connection_touch(connection_id=facts.connection_id, now=now, address=address, agent=agent)  # type: ignore[arg-type]
     else:
         token_touch(token_id=facts.token_id, now=now, address=address, agent=agent)

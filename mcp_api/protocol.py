@@ -34,6 +34,7 @@ from mcp_types.version import (
 )
 from pydantic import ValidationError
 
+from accounts import refusals
 from accounts.scopes import dataset_scope
 from mcp_api.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
@@ -232,7 +233,7 @@ def _dispatch(
             return replace(reply, method=method, tool=typed.params.name)  # counted as tool "other"
         needed = needed_scopes(principal, tool)
         if not needed <= principal.scopes:
-            raise AuthError("insufficient_scope", status=403, scope=" ".join(sorted(needed)))
+            raise AuthError(refusals.INSUFFICIENT_SCOPE, scope=" ".join(sorted(needed)))
         called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)
         body = {"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, called)}
         return Reply(200, body, method, tool.name, "tool_error" if called.is_error else "ok")

@@ -55,10 +55,9 @@ def _header_safe(words: str) -> str:
 def _challenge(request: HttpRequest, error: AuthError) -> JsonResponse:
     parts = ['Bearer realm="spark-mcp"']
     body = {"error": "unauthorized", "error_description": error.description}
-    if error.reason != "missing":
+    if code := error.refusal.challenge:
         # RFC 6750 §3.1: a request without credentials gets no error code in the challenge (the body,
         # which every refusal has, still says what to send).
-        code = "insufficient_scope" if error.status == 403 else "invalid_token"
         parts += [f'error="{code}"', f'error_description="{_header_safe(error.description)}"']
         body["error"] = code
     parts.append(f'resource_metadata="{resource_metadata_url(request, MCP_PATH_VARIANTS[request.path_info])}"')

@@ -22,16 +22,15 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.common import urlencode
 
-from accounts.gates import member_facts, member_refusal
+from accounts import refusals
 from accounts.scopes import DATASET_SCOPE_PREFIX, names_particular_datasets, organization_scopes
 from audit.services import Origin
 from identity.id_jag import JWT_BEARER, Expected, IdJag, IdJagRefused, id_jag_verify
 from oauth_server.platforms import Platform
 from oauth_server.selectors import (
     application_platform,
-    client_organization_refusal,
-    connector_refusal,
     is_organization_client,
+    prospective_verdict,
 )
 from oauth_server.services import assertion_use, id_jag_grant_issue, id_jag_refusal_count, id_jag_refusal_record
 from spark_portal.public_url import all_resource_urls, mcp_resource_url
@@ -84,17 +83,14 @@ def granted_scopes(requested: str | None, grant: IdJag) -> tuple[str, bool]:
 
 
 def _gates(grant: IdJag, client: Application) -> Platform:
-    """The organization's gates for this person and client; returns the platform the grant is
-    recorded under (the client's, else custom)."""
-    org = grant.connection.organization
-    if refused := client_organization_refusal(client, org):
-        raise IdJagRefused(refused, "unauthorized_client")
-    refusal = member_refusal(member_facts(grant.user, org), timezone.localdate())
-    if refusal is not None:
-        raise IdJagRefused(refusal.message)
+    """The gates for this person and client (`accounts.gates`, in their one order: whose client
+    first); returns the platform the grant is recorded under (the client's, else custom)."""
     platform = application_platform(client) or Platform.CUSTOM
-    if refused := connector_refusal(org, platform):
-        raise IdJagRefused(refused, "unauthorized_client")
+    verdict = prospective_verdict(grant.user, grant.connection.organization, client, platform, timezone.now())
+    if verdict.refusal in (refusals.CLIENT_ELSEWHERE, refusals.CONNECTOR_UNPUBLISHED):
+        raise IdJagRefused(verdict.words, "unauthorized_client")
+    if verdict.refusal is not None:
+        raise IdJagRefused(verdict.words)
     return platform
 
 

@@ -42,7 +42,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from accounts.gates import admin_fix, member_facts, member_refusal, sentence
+from accounts import refusals
 from accounts.models import Membership, Organization, User
 from accounts.scopes import (
     DATASET_SCOPE_PREFIX,
@@ -56,10 +56,9 @@ from oauth_server.models import ConnectedApp, RedeemedCode
 from oauth_server.platforms import VERIFIED, Platform, redirect_policy_problem
 from oauth_server.selectors import (
     application_platform,
-    client_organization_refusal,
-    connector_refusal,
-    grant_refusal,
+    connection_verdict,
     live_connection,
+    prospective_verdict,
 )
 from oauth_server.services import connection_record, tokens_revoke
 from spark_portal.public_url import all_resource_urls, canonical_resource, mcp_resource_url
@@ -165,11 +164,7 @@ class SparkOAuth2Validator(OAuth2Validator):
     def _grant_usable(user: User, client: Application) -> bool:
         """The member gates and the grant's own (recorded platform published, client's organization)."""
         connection = live_connection(user, client)
-        if connection is None:
-            return False
-        if member_refusal(member_facts(connection.user, connection.organization), timezone.localdate()) is not None:
-            return False
-        return grant_refusal(connection) is None
+        return connection is not None and connection_verdict(connection, timezone.now()).refusal is None
 
 
 def _retry_in_grace(previous: RefreshToken, raw: str) -> bool:
@@ -326,21 +321,18 @@ class AuthorizeView(AuthorizationView):
                 "message": "Spark MCP is available to members of organizations enabled for it.",
                 "fix": "Ask the person who manages Spark at your company to add you to their organization.",
             }
-        refusal = member_refusal(member_facts(user, organization), timezone.localdate())
-        if refusal is not None:
-            return {"title": "Access denied", "message": sentence(refusal.message), "fix": admin_fix(refusal.reason)}
-        if refused := client_organization_refusal(application, organization):
-            return {"title": "Access denied", "message": sentence(refused), "fix": _CLIENT_FIX}
-        refused = connector_refusal(organization, platform)
-        if refused:
+        verdict = prospective_verdict(user, organization, application, platform, timezone.now())
+        if verdict.refusal is None:
+            return None
+        if verdict.refusal in (refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM):
             label = Platform(platform).label if platform else "This"
             return {
                 "title": f"{label} isn't published for {organization.name}",
-                "message": sentence(refused),
-                "fix": _PUBLISH_FIX.format(label=label) if platform else "",
+                "message": verdict.sentence,
+                "fix": verdict.ask,
                 "unpublished": "yes",
             }
-        return None
+        return {"title": "Access denied", "message": verdict.sentence, "fix": verdict.ask}
 
     def _refused(
         self,
@@ -465,13 +457,6 @@ def _scope_rows(organization: Organization, scopes: list[str], follows: bool) ->
         line = f"Use every dataset {organization.name} has, including ones it is given later (now: {now})"
         rows.append((" ".join(datasets), line))
     return rows
-
-
-_PUBLISH_FIX = "Ask them to publish the {label} connector under Connectors in Spark Portal."
-_CLIENT_FIX = (
-    "This client was set up by another organization's admin. Ask your own organization admin "
-    "to create a client for you, or connect through your assistant's own Spark connector."
-)
 
 
 def _no_granted_scope(organization: Organization, redirect_uri: str | None, state: str | None) -> OAuthToolkitError:

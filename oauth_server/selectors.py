@@ -12,8 +12,17 @@ from django.urls import reverse
 from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.settings import oauth2_settings
 
-from accounts.gates import member_facts, member_refusal, sentence
+from accounts.gates import (
+    CredentialContext,
+    GrantFacts,
+    Kind,
+    MemberFacts,
+    Verdict,
+    credential_verdict,
+    member_facts,
+)
 from accounts.models import Organization, User
+from accounts.refusals import State
 from accounts.scopes import DatasetAccess, all_scopes, dataset_access
 from accounts.scopes import scope_words as credential_scope_words
 from audit.models import AuditEvent
@@ -25,28 +34,21 @@ def application_platform(application: Application) -> Platform | None:
     return platform_for_redirect_uris(application.redirect_uris.split(), application.name)
 
 
-def connector_refusal(organization: Organization, platform: Platform | None) -> str | None:
-    """Why members of `organization` may not use a client of `platform`, or None."""
-    if platform is None:
-        return "this client's redirect address belongs to no supported assistant platform"
-    published = ConnectorPublication.objects.filter(
-        organization=organization, platform=platform, published=True
-    ).exists()
-    if published:
-        return None
-    return (
-        f"the {Platform(platform).label} connector is not published for {organization.name}; "
-        f"ask your {organization.name} admin to publish it in Spark Portal"
+def grant_facts(organization: Organization, platform: Platform | None, application: Application) -> GrantFacts:
+    """A grant (recorded, or the one a consent would record) of `application` under `platform` in
+    `organization`, as the gates read it: the platform's connector published, and the client no other
+    organization's (a confidential client an admin created, e.g. for Copilot Studio, serves its own only)."""
+    published = (
+        platform is not None
+        and ConnectorPublication.objects.filter(organization=organization, platform=platform, published=True).exists()
     )
-
-
-def client_organization_refusal(application: Application, organization: Organization) -> str | None:
-    """Why this client may not act for `organization`: a confidential client an organization's admin
-    created (e.g. for Copilot Studio) serves that organization only. None when it may."""
-    owner = OrganizationClient.objects.filter(application=application).select_related("organization").first()
-    if owner is None or owner.organization_id == organization.pk:
-        return None
-    return f"this client belongs to another organization; ask your {organization.name} admin for your own"
+    owner = OrganizationClient.objects.filter(application=application).values_list("organization_id", flat=True)
+    owner_id = owner.first()
+    return GrantFacts(
+        platform=Platform(platform).label if platform else "",
+        published=published,
+        client_ours=owner_id is None or owner_id == organization.pk,
+    )
 
 
 def is_organization_client(application: Application, organization: Organization) -> bool:
@@ -54,19 +56,36 @@ def is_organization_client(application: Application, organization: Organization)
     return OrganizationClient.objects.filter(application=application, organization=organization).exists()
 
 
-def grant_refusal(connection: ConnectedApp) -> str | None:
-    """Why a recorded grant may not be used today (beyond the member gates), or None.
+def connection_grant(connection: ConnectedApp) -> GrantFacts:
+    """A recorded grant's facts. The platform is the one recorded when the user consented, never one
+    derived from the client's current redirect URIs: a client cannot change its way back into an
+    unpublished platform."""
+    return grant_facts(connection.organization, Platform(connection.platform), connection.application)
 
-    The platform is the one recorded when the user consented, never one derived from the client's
-    current redirect URIs: a client cannot change its way back into an unpublished platform.
-    """
-    return connector_refusal(connection.organization, Platform(connection.platform)) or client_organization_refusal(
-        connection.application, connection.organization
+
+def connection_context(connection: ConnectedApp, member: MemberFacts, now: dt.datetime) -> CredentialContext:
+    """An assistant's grant as the gates see it (`member`: its person's standing in its organization)."""
+    return CredentialContext(
+        member, now, Kind.OAUTH, revoked=connection.revoked_at is not None, grant=connection_grant(connection)
     )
 
 
-def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str | None] | None:
-    """An OAuth access token by checksum, its connected app, and any refusal of its grant."""
+def prospective_verdict(
+    user: User, organization: Organization, application: Application, platform: Platform | None, now: dt.datetime
+) -> Verdict:
+    """What the gates say of the grant a consent or an identity assertion grant would record."""
+    grant = grant_facts(organization, platform, application)
+    return credential_verdict(CredentialContext(member_facts(user, organization), now, grant=grant))
+
+
+def connection_verdict(connection: ConnectedApp, now: dt.datetime) -> Verdict:
+    """What the gates say of this grant right now."""
+    member = member_facts(connection.user, connection.organization)
+    return credential_verdict(connection_context(connection, member, now))
+
+
+def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, GrantFacts] | None:
+    """An OAuth access token by checksum, its connected app, and its grant's facts."""
     token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
     if token is None or token.user_id is None or token.application_id is None:
         return None
@@ -80,7 +99,7 @@ def connection_for_token(checksum: str) -> tuple[AccessToken, ConnectedApp, str 
     )
     if connection is None:
         return None
-    return token, connection, grant_refusal(connection)
+    return token, connection, connection_grant(connection)
 
 
 def live_connections() -> QuerySet[ConnectedApp]:
@@ -137,8 +156,8 @@ class ConnectionRow:
     """Why a gate refuses it right now, as a sentence naming who can fix it; None when it is active."""
 
     @property
-    def state(self) -> str:
-        return "paused" if self.paused_because else "active"
+    def state(self) -> State:
+        return State.PAUSED if self.paused_because else State.ACTIVE
 
 
 def connection_datasets(connection: ConnectedApp, organization_codes: list[str] | None = None) -> DatasetAccess:
@@ -157,23 +176,15 @@ def scope_words(connection: ConnectedApp, vocabulary: dict[str, str]) -> list[st
     return credential_scope_words(connection.scopes, access, vocabulary, connection.organization.name)
 
 
-def connection_refusal(connection: ConnectedApp, today: dt.date) -> str | None:
-    """Why this grant would be refused right now (member gates, then the grant's own), or None."""
-    refusal = member_refusal(member_facts(connection.user, connection.organization), today)
-    if refusal is not None:
-        return refusal.message
-    return grant_refusal(connection)
-
-
-def connection_rows(user: User, today: dt.date) -> list[ConnectionRow]:
+def connection_rows(user: User, now: dt.datetime) -> list[ConnectionRow]:
     """The user's live connected apps for the Connected apps page."""
     vocabulary = all_scopes()
     connections = connected_apps_for_user(user).select_related("user")
     rows = []
     for connection in connections:
-        refusal = connection_refusal(connection, today)
+        verdict = connection_verdict(connection, now)
         words = scope_words(connection, vocabulary)
-        rows.append(ConnectionRow(connection, words, sentence(refusal) if refusal else None))
+        rows.append(ConnectionRow(connection, words, verdict.sentence or None))
     return rows
 
 

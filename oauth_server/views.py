@@ -18,7 +18,7 @@ from oauth_server.platforms import VERIFIED
 @login_required
 def connected_apps(request: AuthenticatedRequest) -> HttpResponse:
     context = {
-        "rows": selectors.connection_rows(request.user, timezone.localdate()),
+        "rows": selectors.connection_rows(request.user, timezone.now()),
         "history": selectors.revoked_apps_for_user(request.user),
         "verified": VERIFIED,
     }

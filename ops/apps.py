@@ -12,8 +12,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from accounts.gates import ADMIN_FIXES
-        from mcp_api.auth import REASONS
+        from accounts.refusals import metric_labels
         from mcp_api.tools import OPENAI_TOOLS, TOOLS
         from oauth_server.platforms import Platform
         from ops.logs import install_record_factory
@@ -24,6 +23,6 @@ class OpsConfig(AppConfig):
         metrics.configure(
             enabled=settings.SPARK_METRICS,
             tools=[*TOOLS, *OPENAI_TOOLS],
-            reasons=[*REASONS, *ADMIN_FIXES, "connector_unpublished"],
+            reasons=metric_labels(),
             platforms=[p.value for p in Platform],
         )

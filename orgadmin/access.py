@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from accounts.gates import MemberFacts, member_facts, member_refusal, sentence
+from accounts.gates import MemberFacts, Verdict, credential_verdict, member_facts, token_context
 from accounts.models import Organization, PersonalAccessToken, User
+from accounts.refusals import State
 from accounts.scopes import all_scopes, dataset_access, scope_words
 from oauth_server.models import ConnectedApp
-from oauth_server.selectors import grant_refusal
+from oauth_server.selectors import connection_context
 
 TOKEN = "token"
-STATES = ("active", "paused", "expired", "revoked")
+STATES = (State.ACTIVE, State.PAUSED, State.EXPIRED, State.REVOKED)
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,24 @@ class AccessRow:
 
 
 class _Gates:
-    """Member gates per person, read once per page."""
+    """Member facts per person, read once per page; each credential's verdict from the one gate list."""
 
     def __init__(self, organization: Organization) -> None:
         self.organization = organization
-        self.today = timezone.localdate()
+        self.now = timezone.now()
         self._facts: dict[int, MemberFacts] = {}
         self.dataset_codes = list(organization.datasets.values_list("code", flat=True))
 
-    def refusal(self, user: User) -> str:
+    def member(self, user: User) -> MemberFacts:
         if user.pk not in self._facts:
             self._facts[user.pk] = member_facts(user, self.organization)
-        refused = member_refusal(self._facts[user.pk], self.today)
-        return sentence(refused.message) if refused else ""
+        return self._facts[user.pk]
+
+    def token(self, token: PersonalAccessToken) -> Verdict:
+        return credential_verdict(token_context(token, self.member(token.user), self.now))
+
+    def assistant(self, connection: ConnectedApp) -> Verdict:
+        return credential_verdict(connection_context(connection, self.member(connection.user), self.now))
 
 
 def _words(scopes: list[str], follows: bool, gates: _Gates, vocabulary: dict[str, str]) -> tuple[str, ...]:
@@ -68,15 +74,8 @@ def _words(scopes: list[str], follows: bool, gates: _Gates, vocabulary: dict[str
     return tuple(scope_words(scopes, access, vocabulary, gates.organization.name))
 
 
-def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, str], now: dt.datetime) -> AccessRow:
-    reason = ""
-    if token.revoked_at:
-        state = "revoked"
-    elif token.is_expired(now):
-        state = "expired"
-    else:
-        reason = gates.refusal(token.user)
-        state = "paused" if reason else "active"
+def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, str]) -> AccessRow:
+    verdict = gates.token(token)
     return AccessRow(
         kind=TOKEN,
         kind_label="Personal access token",
@@ -90,19 +89,13 @@ def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, 
         last_used_at=token.last_used_at,
         last_used_address=token.last_used_address,
         last_used_agent=token.last_used_agent,
-        state=state,
-        reason=reason,
+        state=verdict.state,
+        reason=verdict.sentence if verdict.state == State.PAUSED else "",
     )
 
 
 def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str, str]) -> AccessRow:
-    reason = ""
-    if connection.revoked_at:
-        state = "revoked"
-    else:
-        refused = grant_refusal(connection)
-        reason = gates.refusal(connection.user) or (sentence(refused) if refused else "")
-        state = "paused" if reason else "active"
+    verdict = gates.assistant(connection)
     return AccessRow(
         kind=connection.platform,
         kind_label=connection.get_platform_display(),
@@ -116,8 +109,8 @@ def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str
         last_used_at=connection.last_used_at,
         last_used_address=connection.last_used_address,
         last_used_agent=connection.last_used_agent,
-        state=state,
-        reason=reason,
+        state=verdict.state,
+        reason=verdict.sentence if verdict.state == State.PAUSED else "",
     )
 
 
@@ -133,8 +126,8 @@ def access_rows(
         connections = connections.none()
     elif kind:
         tokens, connections = tokens.none(), connections.filter(platform=kind)
-    gates, vocabulary, now = _Gates(organization), all_scopes(), timezone.now()
-    rows = [_token_row(t, gates, vocabulary, now) for t in tokens]
+    gates, vocabulary = _Gates(organization), all_scopes()
+    rows = [_token_row(t, gates, vocabulary) for t in tokens]
     rows += [_assistant_row(c, gates, vocabulary) for c in connections]
     if state in STATES:
         rows = [r for r in rows if r.state == state]

@@ -1,8 +1,9 @@
 """The connection doctor: which gate would refuse a person (or one of their tokens or assistants)
 right now, why, the fix, and who can make it.
 
-The verdict is the very check the MCP endpoint runs (`accounts.gates.member_refusal` and
-`oauth_server.selectors.grant_refusal`); the checklist around it explains each gate in turn,
+The verdict is the very check the MCP endpoint runs (`accounts.gates.credential_verdict`, over the
+same facts: for a token or an assistant, that credential's; for a person, their own standing); the
+checklist around it explains each gate in turn,
 including enterprise identity's: a refused single sign-on, a SCIM deactivation, an organization's
 two-factor requirement, a refused identity assertion grant (ID-JAG), and SCIM tokens (`spkscim_…`).
 """
@@ -12,10 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from accounts.gates import access_problem, member_facts, member_refusal, sentence
+from django.utils import timezone
+
+from accounts import refusals
+from accounts.gates import (
+    ACTIVE,
+    Verdict,
+    access_problem,
+    credential_verdict,
+    every_refusal,
+    member_facts,
+    member_verdict,
+    refused,
+    token_context,
+)
 from accounts.mfa import mfa_enabled
 from accounts.models import (
-    AccessStatus,
     EmailDomain,
     Membership,
     Organization,
@@ -23,6 +36,7 @@ from accounts.models import (
     RetiredTokenPrefix,
     User,
 )
+from accounts.refusals import State, Who
 from accounts.scopes import TOOLS_SCOPE, DatasetAccess
 from accounts.selectors import token_datasets
 from accounts.tokens import PREFIX_LEN
@@ -35,13 +49,13 @@ from identity.selectors import (
 )
 from oauth_server.models import ConnectedApp, ConnectorPublication
 from oauth_server.platforms import Platform
-from oauth_server.selectors import connection_datasets, grant_refusal, standing_id_jag_refusal
+from oauth_server.selectors import connection_context, connection_datasets, standing_id_jag_refusal
 from scim.selectors import scim_token_by_prefix, standing_deactivation
 from scim.tokens import MARKER as SCIM_MARKER
 
-ADMIN, STAFF, PERSON = "An organization admin (you)", "Spark's staff", "The person themselves"
-IDP_ADMIN = "Your identity provider's admin"
-CLIENT_OR_IDP = "The client's developer, or your identity provider's admin"
+ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
+IDP_ADMIN, CLIENT_OR_IDP = Who.IDP_ADMIN, Who.CLIENT_OR_IDP
+GRANT_REFUSALS = (refusals.CLIENT_ELSEWHERE, refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM)
 
 SSO_FIXED_BY = {
     "connection_disabled": ADMIN,
@@ -73,9 +87,18 @@ class Check:
 class Diagnosis:
     subject: str
     verdict: str
-    """What Spark MCP says to this person right now ("" when their gates are open)."""
+    """What Spark MCP says to this person, or to this token or assistant, right now ("" when their
+    gates are open): the endpoint's own words, as a sentence."""
     checks: list[Check] = field(default_factory=list)
     found: bool = True
+    code: str = ""
+    """The refusal code of the verdict (the endpoint's, as in its metrics), "" when open."""
+    credentials: list[Verdict] = field(default_factory=list)
+    """Each diagnosed token's and assistant's own verdict (tokens first)."""
+
+    def judged(self, verdict: Verdict) -> Diagnosis:
+        self.verdict, self.code = verdict.sentence, verdict.code
+        return self
 
 
 def _domain_check(organization: Organization, user: User) -> Check:
@@ -102,13 +125,13 @@ def _window_check(organization: Organization, today: dt.date) -> Check:
     until = f" until {ends:%Y-%m-%d}" if ends else ""
     if problem is None:
         return Check("Access window", True, f"{organization.get_access_status_display()} access{until} is in force.")
-    if problem == "access_not_started":
-        return Check("Access window", False, f"Access starts on {starts:%Y-%m-%d}.", "Move the start date.", STAFF)
-    if status == AccessStatus.ENDED:
-        return Check(
-            "Access window", False, "An admin ended access.", "Restore access on the organization page.", ADMIN
-        )
-    return Check("Access window", False, f"Access ended on {ends:%Y-%m-%d}.", "Extend the end date.", STAFF)
+    if problem == refusals.ACCESS_NOT_STARTED:
+        finding = f"Access starts on {starts:%Y-%m-%d}."
+    elif problem == refusals.ACCESS_ENDED:
+        finding = "An admin ended access."
+    else:
+        finding = f"Access ended on {ends:%Y-%m-%d}."
+    return Check("Access window", False, finding, problem.fix, problem.who)
 
 
 def member_checks(organization: Organization, user: User, today: dt.date) -> list[Check]:
@@ -118,15 +141,15 @@ def member_checks(organization: Organization, user: User, today: dt.date) -> lis
             "Account",
             user.is_active,
             "The account is active." if user.is_active else "The account is deactivated.",
-            "" if user.is_active else "Reactivate the account in the Django admin.",
-            "" if user.is_active else STAFF,
+            "" if user.is_active else refusals.USER_INACTIVE.fix,
+            "" if user.is_active else refusals.USER_INACTIVE.who,
         ),
         Check(
             "Membership",
             member,
             f"{'Is' if member else 'Is not'} a member of {organization.name}.",
-            "" if member else f"Invite {user.email} on the Members page.",
-            "" if member else ADMIN,
+            "" if member else refusals.NOT_MEMBER.fix.format(email=user.email),
+            "" if member else refusals.NOT_MEMBER.who,
         ),
         _domain_check(organization, user),
         _window_check(organization, today),
@@ -236,16 +259,12 @@ def connector_checks(organization: Organization) -> list[Check]:
     return checks
 
 
-def token_check(token: PersonalAccessToken) -> Check:
+def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
     gate = f"Token {token.name} ({token.display_prefix}…)"
-    if token.revoked_at:
-        return Check(
-            gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", "Create a new token in Access tokens.", PERSON
-        )
-    if token.is_expired():
-        return Check(
-            gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", "Create a new token in Access tokens.", PERSON
-        )
+    if verdict.state == State.REVOKED:
+        return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who)
+    if verdict.state == State.EXPIRED:
+        return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
     return Check(gate, True, f"Valid until {token.expires_at:%Y-%m-%d}.")
@@ -276,27 +295,29 @@ def assistant_datasets_check(connection: ConnectedApp) -> Check:
     return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
 
 
-def assistant_check(connection: ConnectedApp) -> Check:
+def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:
+    """The grant's own gates (`found`: every gate that refuses it, in order; the person's are checked above)."""
     gate = f"Assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
     if connection.revoked_at:
-        return Check(
-            gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", "Connect the assistant again.", PERSON
-        )
-    refused = grant_refusal(connection)
-    if refused:
-        return Check(gate, False, sentence(refused), "Publish its connector on the organization page.", ADMIN)
+        fix = refusals.UNKNOWN_OAUTH
+        return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", fix.fix, fix.who)
+    grant = next((v for v in found if v.refusal in GRANT_REFUSALS), None)
+    if grant is not None:
+        return Check(gate, False, grant.sentence, grant.fix, grant.who)
     return Check(gate, True, "The grant is usable.")
 
 
 def diagnose_person(
     organization: Organization,
     user: User,
-    today: dt.date,
+    now: dt.datetime,
     *,
     tokens: list[PersonalAccessToken] | None = None,
     connections: list[ConnectedApp] | None = None,
 ) -> Diagnosis:
-    refused = member_refusal(member_facts(user, organization), today)
+    """The person's gates and each of their tokens and assistants here; the verdict is the person's own
+    (`Diagnosis.credentials` holds each credential's, in the order given)."""
+    member = member_facts(user, organization)
     if tokens is None:
         tokens = list(PersonalAccessToken.objects.filter(organization=organization, user=user).select_related("user"))
     if connections is None:
@@ -305,31 +326,35 @@ def diagnose_person(
                 "application", "organization"
             )
         )
-    checks = member_checks(organization, user, today)
+    checks = member_checks(organization, user, timezone.localdate(now))
     checks += [c for c in (sso_check(organization, user.email, user), mfa_check(organization, user)) if c]
     checks += connector_checks(organization)
+    verdicts = []
     for token in tokens:
-        checks += [token_check(token)] + ([token_datasets_check(token)] if _live(token) else [])
+        verdict = credential_verdict(token_context(token, member, now))
+        live = verdict.state not in (State.REVOKED, State.EXPIRED)
+        checks += [token_check(token, verdict)] + ([token_datasets_check(token)] if live else [])
+        verdicts.append(verdict)
     for connection in connections:
-        checks += [assistant_check(connection)] + (
+        found = every_refusal(connection_context(connection, member, now))
+        checks += [assistant_check(connection, found)] + (
             [] if connection.revoked_at else [assistant_datasets_check(connection)]
         )
-    return Diagnosis(subject=user.email, verdict=sentence(refused.message) if refused else "", checks=checks)
+        verdicts.append(found[0] if found else ACTIVE)
+    diagnosis = Diagnosis(subject=user.email, verdict="", checks=checks, credentials=verdicts)
+    return diagnosis.judged(member_verdict(member, now))
 
 
-def _live(token: PersonalAccessToken) -> bool:
-    return token.revoked_at is None and not token.is_expired()
-
-
-def diagnose(organization: Organization, subject: str, today: dt.date) -> Diagnosis:
+def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diagnosis:
     """Diagnose an email address, a token (`spk_…` prefix) or an OAuth client ID in this organization.
 
     Only people and credentials that belong to the organization are described: anything else is
-    "not found", so the doctor tells an admin nothing about other organizations' people.
+    "not found", so the doctor tells an admin nothing about other organizations' people. A token's or
+    an assistant's verdict is that credential's, as the MCP endpoint would give it now.
     """
     subject = subject.strip()
     if subject.lower().startswith("spk_"):
-        return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], today)
+        return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], now)
     if subject.startswith(SCIM_MARKER):
         check = scim_token_check(organization, subject[len(SCIM_MARKER) : len(SCIM_MARKER) + PREFIX_LEN])
         return Diagnosis(subject=subject, verdict="", checks=[check] if check else [], found=check is not None)
@@ -337,7 +362,7 @@ def diagnose(organization: Organization, subject: str, today: dt.date) -> Diagno
         user = User.objects.filter(email__iexact=subject, memberships__organization=organization).first()
         if user is None:
             return _diagnose_outsider(organization, subject)
-        return diagnose_person(organization, user, today)
+        return diagnose_person(organization, user, now)
     connections = list(
         ConnectedApp.objects.filter(organization=organization, application__client_id=subject).select_related(
             "application", "organization", "user"
@@ -347,10 +372,10 @@ def diagnose(organization: Organization, subject: str, today: dt.date) -> Diagno
     if not connections:
         return Diagnosis(subject=subject, verdict="", checks=[grant] if grant else [], found=grant is not None)
     first = connections[0]
-    own = [c for c in connections if c.user_id == first.user_id]
-    diagnosis = diagnose_person(organization, first.user, today, tokens=[], connections=own)
+    own = sorted((c for c in connections if c.user_id == first.user_id), key=lambda c: c.revoked_at is not None)
+    diagnosis = diagnose_person(organization, first.user, now, tokens=[], connections=own)
     diagnosis.checks += [grant] if grant else []
-    return diagnosis
+    return diagnosis.judged(diagnosis.credentials[0])
 
 
 def _diagnose_outsider(organization: Organization, email: str) -> Diagnosis:
@@ -363,27 +388,25 @@ def _diagnose_outsider(organization: Organization, email: str) -> Diagnosis:
     if deactivated is not None:
         membership = Check("Membership", False, finding, "Re-activate them from the identity provider.", IDP_ADMIN)
     else:
-        membership = Check("Membership", False, finding, f"Invite {email} on the Members page.", ADMIN)
+        invite = refusals.NOT_MEMBER
+        membership = Check("Membership", False, finding, invite.fix.format(email=email), invite.who)
     refused = sso_check(organization, email, None)
     checks = [membership, *(c for c in (deactivated, refused) if c is not None and not c.ok)]
     return Diagnosis(subject=email, verdict=finding, checks=checks, found=False)
 
 
-def _diagnose_token(organization: Organization, prefix: str, today: dt.date) -> Diagnosis:
+def _diagnose_token(organization: Organization, prefix: str, now: dt.datetime) -> Diagnosis:
     token = PersonalAccessToken.objects.filter(organization=organization, prefix=prefix).select_related("user").first()
     if token is None:
         retired = RetiredTokenPrefix.objects.filter(token__organization=organization, prefix=prefix).first()
         if retired is None:
             return Diagnosis(subject=f"spk_{prefix}", verdict="", found=False)
         token = retired.token
-        check = Check(
-            f"Token spk_{prefix}…",
-            False,
-            f"This secret was replaced when the token was rotated on {retired.retired_at:%Y-%m-%d}.",
-            "Use the token's new secret, or rotate it again.",
-            PERSON,
-        )
-        diagnosis = diagnose_person(organization, token.user, today, tokens=[token], connections=[])
+        rotated = refused(refusals.ROTATED)
+        finding = f"This secret was replaced when the token was rotated on {retired.retired_at:%Y-%m-%d}."
+        check = Check(f"Token spk_{prefix}…", False, finding, rotated.fix, rotated.who)
+        diagnosis = diagnose_person(organization, token.user, now, tokens=[token], connections=[])
         diagnosis.checks.append(check)
-        return diagnosis
-    return diagnose_person(organization, token.user, today, tokens=[token], connections=[])
+        return diagnosis.judged(rotated)
+    diagnosis = diagnose_person(organization, token.user, now, tokens=[token], connections=[])
+    return diagnosis.judged(diagnosis.credentials[0])

@@ -230,6 +230,6 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
 def doctor(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Which gate would refuse a member, token or client right now, and the fix."""
     subject = storable(request.GET.get("subject", "")).strip()[:254]
-    diagnosis = diagnose(organization, subject, timezone.localdate()) if subject else None
+    diagnosis = diagnose(organization, subject, timezone.now()) if subject else None
     context = {"organization": organization, "subject": subject, "diagnosis": diagnosis}
     return render(request, "orgadmin/doctor.html", context)

@@ -11,24 +11,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from scim2_models import UnauthorizedException
 
+from accounts import refusals
 from scim import tokens
 from scim.models import ScimToken
 from scim.services import scim_token_touch
 
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
-REASONS = {
-    "missing": "Send the organization's SCIM token as 'Authorization: Bearer spkscim_…'.",
-    "malformed": "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
-    "unknown": "Unknown SCIM token; check you copied the whole token, or create a new one in the organization console.",
-    "revoked": "This SCIM token was revoked; create a new one in the organization console.",
-}
-
 
 def _bearer(request: HttpRequest) -> str:
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
-        raise UnauthorizedException(detail=REASONS["missing"])
+        raise UnauthorizedException(detail=refusals.SCIM_MISSING.words)
     return credentials.strip()
 
 
@@ -37,12 +31,12 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Sci
     raw = _bearer(request)
     parsed = tokens.parse(raw)
     if parsed is None:
-        raise UnauthorizedException(detail=REASONS["malformed"])
+        raise UnauthorizedException(detail=refusals.SCIM_MALFORMED.words)
     token = ScimToken.objects.select_related("organization").filter(prefix=parsed.prefix).first()
     if token is None or not tokens.matches(raw, token.digest):
-        raise UnauthorizedException(detail=REASONS["unknown"])
+        raise UnauthorizedException(detail=refusals.SCIM_UNKNOWN.words)
     if token.revoked_at is not None:
-        raise UnauthorizedException(detail=REASONS["revoked"])
+        raise UnauthorizedException(detail=refusals.SCIM_REVOKED.words)
     now = now or timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
         scim_token_touch(token_id=token.pk, now=now)

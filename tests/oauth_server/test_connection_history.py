@@ -127,12 +127,12 @@ def test_the_user_selectors_split_live_and_history(browser: Client, published: W
 def test_connection_rows_say_why_a_grant_is_paused(browser: Client, published: World) -> None:
     connect(browser, new_flow(browser))
     today = timezone.localdate()
-    [row] = connection_rows(published.member, today)
+    [row] = connection_rows(published.member, timezone.now())
     assert row.state == "active" and row.paused_because is None
     assert row.scope_words[0] == "Ask Spark MCP for audience insights"
     published.acme.access_ends_on = today - dt.timedelta(days=1)
     published.acme.save()
-    [row] = connection_rows(published.member, today)
+    [row] = connection_rows(published.member, timezone.now())
     assert row.state == "paused" and row.paused_because == "Acme's Spark MCP access has ended; ask your Acme admin."
 
 

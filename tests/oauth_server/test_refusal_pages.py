@@ -9,13 +9,13 @@ import re
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client
+from django.utils import timezone
 
-from accounts.gates import admin_fix, member_facts, member_refusal
+from accounts import refusals
+from accounts.gates import member_facts, member_verdict, refused
 from accounts.models import Membership, Role
 from accounts.selectors import organization_contacts
 from oauth_server.platforms import Platform
-from oauth_server.selectors import client_organization_refusal, connector_refusal
-from oauth_server.services import organization_client_create
 from tests.factories import World, make_user
 from tests.oauth_server.oauth_helpers import CLAUDE, HIDDEN, new_flow
 
@@ -87,22 +87,27 @@ def test_no_organization_means_no_contacts_but_still_advice(client: Client, publ
 
 
 def test_refusal_words_are_ascii_for_headers(published: World) -> None:
-    published.acme.publications.update(published=False)
-    words = [connector_refusal(published.acme, platform) for platform in Platform]
-    words.append(connector_refusal(published.acme, None))
-    theirs = organization_client_create(
-        organization=published.globex,
-        name="Copilot Studio",
-        redirect_uri="https://global.consent.azure-apim.net/redirect/x",
-        actor=published.outsider,
-        origin=None,
-    )
-    words.append(client_organization_refusal(theirs.client.application, published.acme))
+    # Every entry the MCP endpoint may send in WWW-Authenticate, filled in as its gates fill it.
+    sent_elsewhere = {
+        refusals.NOT_PERSONAL,
+        refusals.ORG_SCOPE,
+        refusals.SCIM_MISSING,
+        refusals.SCIM_MALFORMED,
+        refusals.SCIM_UNKNOWN,
+        refusals.SCIM_REVOKED,
+    }
+    fields = {"org": published.acme.name, "domain": "acme.example", "email": published.member.email}
+    words = [
+        refused(entry, platform=platform.label, **fields).words
+        for entry in refusals.REGISTRY
+        if entry not in sent_elsewhere
+        for platform in Platform
+    ]
     published.acme.email_domains.update(enabled=False)
-    refusal = member_refusal(member_facts(published.member, published.acme), published.acme.access_starts_on)
-    assert refusal is not None
-    for text in [*words, refusal.message]:
-        assert text is not None and text.isascii(), text
+    verdict = member_verdict(member_facts(published.member, published.acme), timezone.now())
+    assert verdict.code == "domain_not_enabled"
+    for text in [*words, verdict.words]:
+        assert text.isascii(), text
 
 
 @pytest.mark.parametrize("contact", ["", "help@acme.example"])
@@ -141,7 +146,7 @@ def test_the_shared_block_serves_pages_without_an_assistant(published: World) ->
     context = {
         "organization": published.acme,
         "contacts": organization_contacts(published.acme),
-        "fix": admin_fix("access_ended"),
+        "fix": refusals.ACCESS_ENDED.ask,
     }
     block = render_to_string("accounts/who_can_fix.html", context)
     assert 'href="mailto:admin@acme.example"' in block and "restore the organization" in block

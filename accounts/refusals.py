@@ -1,0 +1,306 @@
+"""The refusal registry: every code a credential (or the request carrying it) is refused with,
+its words, the fix and who can make it, what it means on the wire, and its metric label.
+
+This module is the only place a refusal code is written down (`tests/accounts/test_refusal_registry.py`
+greps for codes anywhere else). The gates (`accounts.gates`) return these entries; the MCP endpoint,
+the management API, SCIM, the token page, connected apps, people's access and the connection doctor
+read the words and codes from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """A credential's state on every page that lists one."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    """The credential itself is fine, but a gate refuses it right now; it works again when the gate opens."""
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    REFUSED = "refused"
+    """The request is refused before or beside any credential's state (no header, a malformed or
+    unknown token, another resource's token, a missing scope): no page lists a credential so."""
+
+
+class Who(StrEnum):
+    """Who can make a fix (the connection doctor's words: it is read by an organization admin)."""
+
+    NOBODY = ""
+    PERSON = "The person themselves"
+    ADMIN = "An organization admin (you)"
+    STAFF = "Spark's staff"
+    CLIENT = "The client's developer"
+    IDP_ADMIN = "Your identity provider's admin"
+    CLIENT_OR_IDP = "The client's developer, or your identity provider's admin"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    """Stable: the metric label, the request log's `refusal`, the management API's problem `code`.
+    Two entries may share one where only the fix differs (access ended by an admin, or by its date)."""
+    words: str
+    """What is wrong and whom to ask, written to continue a header or a clause; `{org}`, `{domain}`,
+    `{platform}`, `{email}` and `{scope}` are filled in by the gate (ASCII: it also travels in WWW-Authenticate)."""
+    state: State = State.PAUSED
+    fix: str = ""
+    """The fix, for the one who can make it (the doctor's words); same fields as `words`."""
+    who: Who = Who.NOBODY
+    ask: str = ""
+    """What the refused person asks their organization admin for, on a refusal page."""
+    status: int = 401
+    """The HTTP status the MCP endpoint and the management API answer with."""
+    challenge: str = "invalid_token"
+    """The RFC 6750 `error` of the endpoint's WWW-Authenticate ("": none, for a request without credentials)."""
+
+    @property
+    def metric_label(self) -> str:
+        return self.code
+
+    def said(self, **fields: str) -> str:
+        return self.words.format(**fields)
+
+
+REGISTRY: list[Refusal] = []
+
+
+def _entry(refusal: Refusal) -> Refusal:
+    REGISTRY.append(refusal)
+    return refusal
+
+
+_NEW_TOKEN = "Create a new token in Access tokens."
+
+# --- The request: what was presented, before any credential is found ---------------------------------
+MISSING = _entry(
+    Refusal(
+        "missing",
+        "missing Authorization header; send 'Authorization: Bearer <token>'",
+        state=State.REFUSED,
+        challenge="",
+    )
+)
+QUERY_TOKEN = _entry(
+    Refusal(
+        "query_token",
+        "tokens in the URL are refused; send 'Authorization: Bearer <token>' instead",
+        state=State.REFUSED,
+    )
+)
+MALFORMED = _entry(
+    Refusal(
+        "malformed",
+        "malformed bearer token; expected 'Authorization: Bearer spk_...' with the whole token",
+        state=State.REFUSED,
+    )
+)
+UNKNOWN = _entry(
+    Refusal(
+        "unknown",
+        "unknown token; check you copied the whole token, or create a new one in account settings",
+        state=State.REFUSED,
+    )
+)
+ROTATED = _entry(
+    Refusal(
+        "rotated",
+        "this token was rotated; use the new secret or rotate it again in account settings",
+        state=State.REFUSED,
+        fix="Use the token's new secret, or rotate it again.",
+        who=Who.PERSON,
+    )
+)
+NOT_PERSONAL = _entry(
+    Refusal(
+        "not_a_personal_token",
+        "the management API takes personal access tokens (spk_…) of organization admins with org:read or "
+        "org:admin; OAuth access tokens are for Spark MCP",
+        state=State.REFUSED,
+    )
+)
+
+# --- The credential itself --------------------------------------------------------------------------
+REVOKED = _entry(
+    Refusal(
+        "revoked",
+        "token revoked; create a new one in account settings",
+        state=State.REVOKED,
+        fix=_NEW_TOKEN,
+        who=Who.PERSON,
+    )
+)
+UNKNOWN_OAUTH = _entry(
+    Refusal(
+        "unknown_oauth",
+        "unknown or revoked access token; reconnect the assistant to Spark",
+        state=State.REVOKED,
+        fix="Connect the assistant again.",
+        who=Who.PERSON,
+    )
+)
+"""An assistant's revoked grant: its tokens are gone, so the endpoint cannot tell it from one never issued."""
+EXPIRED = _entry(
+    Refusal(
+        "expired",
+        "token expired; create a new one in account settings",
+        state=State.EXPIRED,
+        fix=_NEW_TOKEN,
+        who=Who.PERSON,
+    )
+)
+EXPIRED_OAUTH = _entry(
+    Refusal(
+        "expired_oauth",
+        "access token expired; refresh it or reconnect the assistant",
+        state=State.EXPIRED,
+        fix="The assistant refreshes it by itself; else connect it again.",
+        who=Who.PERSON,
+    )
+)
+
+# --- The person and their organization --------------------------------------------------------------
+USER_INACTIVE = _entry(
+    Refusal(
+        "user_inactive",
+        "the account is deactivated; ask your organization admin",
+        fix="Reactivate the account in the Django admin.",
+        who=Who.STAFF,
+        ask="Ask them to reactivate your account.",
+    )
+)
+NOT_MEMBER = _entry(
+    Refusal(
+        "not_member",
+        "the account is no longer a member of {org}; ask your {org} admin",
+        fix="Invite {email} on the Members page.",
+        who=Who.ADMIN,
+        ask="Ask them to add you to the organization again.",
+    )
+)
+DOMAIN_NOT_ENABLED = _entry(
+    Refusal(
+        "domain_not_enabled",
+        "your email domain {domain} is not enabled for {org}; ask your {org} admin",
+        fix="Enable {domain} on the Email domains page.",
+        who=Who.ADMIN,
+        ask="Ask them to enable your email domain under Email domains in Spark Portal.",
+    )
+)
+_ACCESS_ENDED = "{org}'s Spark MCP access has ended; ask your {org} admin"
+_RESTORE = "Ask them to restore the organization's Spark MCP access."
+ACCESS_ENDED = _entry(
+    Refusal("access_ended", _ACCESS_ENDED, fix="Restore access on the organization page.", who=Who.ADMIN, ask=_RESTORE)
+)
+"""Ended by an admin (or staff) on the organization page."""
+ACCESS_PAST_END = _entry(
+    Refusal("access_ended", _ACCESS_ENDED, fix="Extend the end date.", who=Who.STAFF, ask=_RESTORE)
+)
+"""Its end date has passed."""
+ACCESS_NOT_STARTED = _entry(
+    Refusal(
+        "access_not_started",
+        "{org}'s Spark MCP access has not started yet; ask your {org} admin",
+        fix="Move the start date.",
+        who=Who.STAFF,
+        ask="Ask them when the organization's Spark MCP access starts.",
+    )
+)
+
+# --- An assistant's grant ---------------------------------------------------------------------------
+CLIENT_ELSEWHERE = _entry(
+    Refusal(
+        "client_of_another_organization",
+        "this client belongs to another organization; ask your {org} admin for your own",
+        fix="Create a confidential client for your organization, or connect through the assistant's own connector.",
+        who=Who.ADMIN,
+        ask=(
+            "This client was set up by another organization's admin. Ask your own organization admin "
+            "to create a client for you, or connect through your assistant's own Spark connector."
+        ),
+    )
+)
+CONNECTOR_UNPUBLISHED = _entry(
+    Refusal(
+        "connector_unpublished",
+        "the {platform} connector is not published for {org}; ask your {org} admin to publish it in Spark Portal",
+        fix="Publish its connector on the organization page.",
+        who=Who.ADMIN,
+        ask="Ask them to publish the {platform} connector under Connectors in Spark Portal.",
+    )
+)
+NO_PLATFORM = _entry(
+    Refusal(
+        "no_platform",
+        "this client's redirect address belongs to no supported assistant platform",
+        fix="Register the client with a supported assistant's redirect address.",
+        who=Who.CLIENT,
+    )
+)
+
+# --- This request, for this credential --------------------------------------------------------------
+WRONG_AUDIENCE = _entry(
+    Refusal(
+        "wrong_audience",
+        "this access token was issued for another resource; reconnect to this URL",
+        state=State.REFUSED,
+        fix="Connect the assistant to this URL.",
+        who=Who.PERSON,
+    )
+)
+INSUFFICIENT_SCOPE = _entry(
+    Refusal(
+        "insufficient_scope",
+        "this token lacks the scope this call needs (the challenge's scope names every one); connect again "
+        "allowing it, or create a token with it",
+        state=State.REFUSED,
+        status=403,
+        challenge="insufficient_scope",
+    )
+)
+ORG_SCOPE = _entry(
+    Refusal(
+        "insufficient_scope",
+        "this token lacks the {scope} scope; an organization admin creates a token with it",
+        state=State.REFUSED,
+        status=403,
+        challenge="insufficient_scope",
+    )
+)
+"""The management API's: a token without `org:read` (reads) or `org:admin` (changes)."""
+
+# --- SCIM tokens (/scim/v2): sentences, as SCIM's `detail` ---------------------------------------------
+SCIM_MISSING = _entry(
+    Refusal("missing", "Send the organization's SCIM token as 'Authorization: Bearer spkscim_…'.", state=State.REFUSED)
+)
+SCIM_MALFORMED = _entry(
+    Refusal(
+        "malformed",
+        "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
+        state=State.REFUSED,
+    )
+)
+SCIM_UNKNOWN = _entry(
+    Refusal(
+        "unknown",
+        "Unknown SCIM token; check you copied the whole token, or create a new one in the organization console.",
+        state=State.REFUSED,
+    )
+)
+SCIM_REVOKED = _entry(
+    Refusal(
+        "revoked",
+        "This SCIM token was revoked; create a new one in the organization console.",
+        state=State.REVOKED,
+        fix="Create a new SCIM token and paste it into the identity provider.",
+        who=Who.ADMIN,
+    )
+)
+
+
+def metric_labels() -> list[str]:
+    """Every refusal code, once: the label values `spark_mcp_refusals` may carry."""
+    return sorted({r.metric_label for r in REGISTRY})
