@@ -156,6 +156,7 @@ def _caller(principal: Principal) -> Caller:
         user_id=principal.user_id,
         dataset_codes=principal.dataset_codes,
         organization_codes=principal.organization_dataset_codes,
+        retired_codes=principal.retired_dataset_codes,
     )
 
 

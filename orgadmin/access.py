@@ -52,7 +52,7 @@ class _Gates:
         self.organization = organization
         self.today = timezone.localdate()
         self._facts: dict[int, MemberFacts] = {}
-        self.dataset_codes = list(organization.datasets.values_list("code", flat=True))
+        self.dataset_codes = list(organization.datasets.offered().values_list("code", flat=True))
 
     def refusal(self, user: User) -> str:
         if user.pk not in self._facts:
