@@ -32,13 +32,26 @@ LIFECYCLE = {
 }
 
 
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("active", "active"), ("retired", "retired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Dataset]) -> QuerySet[Dataset]:
+        if self.value() in ("active", "retired"):
+            return queryset.filter(retired_at__isnull=self.value() == "active")
+        return queryset
+
+
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
     """Datasets for staff: visibility is edited here; retiring, restoring and removing are actions
     with a confirmation page, each recorded in the audit trail with the member of staff as actor."""
 
-    list_display = ["code", "name", "visibility", "state", "holders", "created_at", "retired_at"]
-    list_filter = ["visibility", ("retired_at", admin.EmptyFieldListFilter)]
+    list_display = ["code", "name", "visibility", "state", "holders", "created_at"]
+    list_filter = ["visibility", StateFilter]
     search_fields = ["code", "name"]
     readonly_fields = ["retired_at"]
     actions = ["retire_datasets", "restore_datasets", "remove_datasets"]

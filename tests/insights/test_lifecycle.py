@@ -117,6 +117,8 @@ def test_staff_retire_restore_and_remove_in_the_admin_after_confirming(data: Pat
     assert Dataset.objects.get(pk=dataset.pk).retired_at is None  # not before confirming
     staff.post(changelist, {**chosen, "action": "retire_datasets", "post": "yes"})
     assert Dataset.objects.get(pk=dataset.pk).retired_at is not None
+    assert PRIVATE in staff.get(f"{changelist}?state=retired").content.decode()
+    assert PRIVATE not in staff.get(f"{changelist}?state=active").content.decode()
     assert AuditEvent.objects.get(action="dataset.retired").actor == person
     staff.post(changelist, {**chosen, "action": "restore_datasets", "post": "yes"})
     assert Dataset.objects.get(pk=dataset.pk).retired_at is None
