@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from accounts.scopes import organization_scopes
+from accounts.scopes import TOOLS_SCOPE, organization_scopes
 from audit.models import AuditEvent
 from catalog.models import Dataset
 from insights import store
@@ -117,3 +117,17 @@ def test_a_token_that_may_not_use_an_existing_dataset_is_still_told_so(data: Pat
         )
     )
     assert explored["isError"] and "which this token may not use" in explored["content"][0]["text"]
+
+
+def test_a_token_narrowed_to_a_retired_dataset_still_opens_its_insights(data: Path, world: World) -> None:
+    import_cordial(data, PRIVATE, "--assign-to", "acme")
+    token = issue(world.member, world.acme, scopes=[TOOLS_SCOPE, f"dataset:{PRIVATE}"], all_datasets=False).secret
+    answer = _result(call_tool(Client(), token, "chat_gwi", {"prompt": PROMPT}))
+    insight = answer["structuredContent"]["insights"][0]["id"]
+    _dataset("retire", PRIVATE)
+    assert _codes(token) == []
+    explored = call_tool(Client(), token, "explore_insight_gwi", {"insight_id": insight})
+    assert explored.status_code == 200, explored.content  # not challenged for the datasets it lacks
+    assert not _result(explored).get("isError")
+    challenged = call_tool(Client(), token, "chat_gwi", {"prompt": PROMPT})
+    assert challenged.status_code == 403  # asking anew: challenged for the datasets Acme still offers
