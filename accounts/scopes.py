@@ -72,7 +72,7 @@ def token_scopes(organization: Any, *, admin: bool) -> dict[str, str]:
 def organization_scopes(organization: Any) -> dict[str, str]:
     """The scopes a token of this organization may hold: tools plus its datasets."""
     scopes = {TOOLS_SCOPE: TOOLS_WORDS}
-    for code, name in organization.datasets.values_list("code", "name"):
+    for code, name in organization.datasets.offered().values_list("code", "name"):
         scopes[dataset_scope(code)] = _dataset_words(name, code)
     return scopes
 

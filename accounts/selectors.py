@@ -92,7 +92,7 @@ def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
 
 
 def organization_dataset_codes(organization: Organization) -> list[str]:
-    return list(organization.datasets.order_by("code").values_list("code", flat=True))
+    return list(organization.datasets.offered().order_by("code").values_list("code", flat=True))
 
 
 def token_datasets(token: PersonalAccessToken, known: dict[int, list[str]] | None = None) -> DatasetAccess:

@@ -134,7 +134,7 @@ def _follows(organization: Organization, scopes: list[str], all_datasets: bool |
     if all_datasets is not None:
         return all_datasets
     asked = dataset_codes(scopes)
-    return not asked or asked == set(organization.datasets.values_list("code", flat=True))
+    return not asked or asked == set(organization.datasets.offered().values_list("code", flat=True))
 
 
 def _token_detail(token: PersonalAccessToken) -> dict[str, object]:

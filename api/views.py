@@ -605,7 +605,7 @@ class Audiences(APIView):
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
         given = _valid(s.AudienceCreateSerializer, request.data)
-        dataset = organization.datasets.filter(code=given["dataset"]).first()
+        dataset = organization.datasets.offered().filter(code=given["dataset"]).first()
         if dataset is None:
             raise Refused(f"{organization.name} has no dataset {given['dataset']!r}", code="unknown_dataset")
         audience = saved_audience_create(

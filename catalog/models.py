@@ -12,8 +12,19 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", "Private: known only to the organizations it is given to"
 
 
+class DatasetQuerySet(models.QuerySet["Dataset"]):
+    def offered(self) -> DatasetQuerySet:
+        """The datasets still offered: not retired. A retired dataset is in no tool's list or answer,
+        no discovery document and no new grant; its organizations keep it (insights stated from it
+        still open), so restoring it brings everything back."""
+        return self.filter(retired_at__isnull=True)
+
+
 class Dataset(models.Model):
-    """A survey dataset, e.g. `ds-core`. Its questions and respondents live in the survey core."""
+    """A survey dataset, e.g. `ds-core`. Its questions and respondents live in the survey core.
+
+    Its lifecycle (docs/datasets.md): active, retired (`retired_at` set: no longer offered, reversible),
+    and removed (the row deleted, with its data everywhere; `insights.services.dataset_remove`)."""
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
@@ -26,6 +37,13 @@ class Dataset(models.Model):
         help_text="Datasets Spark ships are in the catalog; an import is private unless it is shared on purpose.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when staff retired it: no longer offered to anyone; insights stated from it still open.",
+    )
+
+    objects = DatasetQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -39,3 +57,7 @@ class Dataset(models.Model):
     @property
     def in_catalog(self) -> bool:
         return self.visibility == Visibility.CATALOG
+
+    @property
+    def state(self) -> str:
+        return "retired" if self.retired_at is not None else "active"

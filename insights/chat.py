@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from catalog.selectors import catalog_dataset_codes
+from catalog.selectors import catalog_dataset_codes, dataset_exists
 from insights import selectors, services, store
 from insights.framing import Context, Docked, Frame, Stated, frame, label_of, restate, state
 from insights.results import (
@@ -60,6 +60,9 @@ class Caller:
     """The datasets this call may use."""
     organization_codes: frozenset[str] = frozenset()
     """Every dataset the organization has (a token narrowed to some uses fewer)."""
+    retired_codes: frozenset[str] = frozenset()
+    """Datasets this call would use but staff retired: never answered from, but insights stated
+    from them still open in explore."""
 
 
 def chat(
@@ -735,8 +738,8 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
             f"Insight {insight_id} not found. Use an insight ID returned by chat_gwi in this organization."
         )
     s = record.spec
-    if s["dataset"] not in caller.dataset_codes:
-        raise InsightError(f"Insight {insight_id} uses {s['dataset']}, which this token may not use.")
+    if s["dataset"] not in caller.dataset_codes | caller.retired_codes:
+        raise InsightError(_not_usable(record.id, record.text, s["dataset"]))
     data = _data_of(record.id, s["dataset"], s.get("data_version"))
     spec = data.spec  # the definition of that version (an imported dataset's may change between versions)
     question = spec.question(s["question"])
@@ -762,6 +765,18 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
         metric_priority=metric_priority(s["kind"]),
         low_confidence_threshold=LOW_CONFIDENCE_SAMPLE,
     )
+
+
+def _not_usable(insight_id: str, text: str, code: str) -> str:
+    """Why an insight of this organization cannot be explored by this call: its dataset was removed
+    (its data is gone everywhere), or this token may not use it."""
+    if not dataset_exists(code):
+        return (
+            f"Insight {insight_id} is from a removed dataset ({code}): Spark no longer has its data, so its "
+            f"numbers cannot be explored. It said: “{text}” Call list_datasets and ask chat_gwi again for "
+            "numbers from a dataset you can use."
+        )
+    return f"Insight {insight_id} uses {code}, which this token may not use."
 
 
 def _data_of(insight_id: str, code: str, version: str | None) -> SurveyData:

@@ -31,8 +31,9 @@ class SavedAudienceForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["dataset"]).queryset = organization.datasets.all()
-        found = (store.spec(c) for c in organization.datasets.values_list("code", flat=True))
+        offered = organization.datasets.offered()  # no new audience on a retired dataset
+        cast(forms.ModelChoiceField, self.fields["dataset"]).queryset = offered
+        found = (store.spec(c) for c in offered.values_list("code", flat=True))
         specs = [spec for spec in found if spec is not None]
         predefined = sorted({(a.id, a.name) for spec in specs for a in spec.audiences}, key=lambda c: c[1])
         cast(forms.ChoiceField, self.fields["predefined"]).choices = [("", "Everyone"), *predefined]

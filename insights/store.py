@@ -36,7 +36,7 @@ from survey import versions
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec
 from survey.data import DEFINITION, SurveyData, load
 from survey.generator import generate
-from survey.shared import SharedStore
+from survey.shared import SharedStore, Stored
 from survey.versions import VersionMissing
 
 if TYPE_CHECKING:  # the importer (and pyreadstat) load only in the import command
@@ -203,14 +203,58 @@ def codes() -> list[str]:
     return [*DATASETS_BY_CODE, *imported]
 
 
+def keep() -> int:
+    """How many replaced versions of each dataset are kept whatever their age (SPARK_DATA_KEEP_VERSIONS)."""
+    return int(settings.SPARK_DATA_KEEP_VERSIONS)
+
+
+def pending(code: str) -> list[tuple[versions.Version, str]]:
+    """This host's retired versions of a dataset, each with why it is kept ("" when it can go)."""
+    return versions.pending(folder(code), grace(), keep=keep())
+
+
+def pending_shared(code: str) -> list[Stored]:
+    """The shared store's versions of a dataset other than the active one, each with why it is kept."""
+    return shared().pending(code, grace(), keep=keep())
+
+
 def prune(code: str) -> list[str]:
-    """Remove this host's retired versions of a dataset that nothing maps any more."""
-    return versions.prune(folder(code), grace())
+    """Remove this host's retired versions of a dataset that nothing maps and nothing keeps any more."""
+    return versions.prune(folder(code), grace(), keep=keep())
 
 
 def prune_shared(code: str) -> list[str]:
-    """Remove the shared store's versions of a dataset that no host will pull any more."""
-    return shared().prune(code, grace())
+    """Remove the shared store's versions of a dataset that no host will pull nor is kept any more."""
+    return shared().prune(code, grace(), keep=keep())
+
+
+def remove(code: str) -> list[str]:
+    """Remove a dataset's data from this host whole (every version), and forget it in this process.
+    Returns the version IDs removed."""
+    with _lock:
+        _loaded.pop(code, None)
+    return versions.remove_all(folder(code))
+
+
+def remove_shared(code: str) -> list[str]:
+    """Remove a dataset from the shared store whole: its pointer, then every version."""
+    return shared().remove_dataset(code)
+
+
+def abandoned(code: str, *, here: bool) -> bool:
+    """Whether a dataset's data (on this host, or in the shared store) belongs to nothing any more: the
+    shared store has no active version of it and its newest version is older than the grace period
+    (so an import or an upload still under way is never taken for it). The caller checks the
+    database does not know it (`insights.services.data_left_behind`)."""
+    hub = shared()
+    if code in DATASETS_BY_CODE or hub.current(code) is not None:
+        return False
+    moment = dt.datetime.now(dt.UTC)
+    if here:
+        newest = versions.newest_made_at(folder(code))
+    else:
+        newest = max((versions.made_at(v) for v in hub.version_ids(code)), default=None)
+    return newest is not None and moment - newest >= grace()
 
 
 def shared_codes() -> list[str]:
@@ -308,7 +352,7 @@ def _pull(where: Path, hub: SharedStore, code: str, version: str) -> None:
     if not versions.path(local, version).is_dir():
         versions.make(local, partial(hub.download, code, version), version)
     versions.publish(local, version)
-    versions.prune(local, grace())
+    versions.prune(local, grace(), keep=keep())
 
 
 def _sync_locked(where: Path, hub: SharedStore) -> dict[str, str]:

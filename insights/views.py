@@ -48,7 +48,7 @@ def insight_detail(request: AuthenticatedRequest, insight_id: str) -> HttpRespon
     organization = record.organization
     if refused := _refused(request, [organization]):
         return refused
-    codes = frozenset(organization.datasets.values_list("code", flat=True))
+    codes = frozenset(organization.datasets.values_list("code", flat=True))  # retired ones too: insights still open
     caller = chat.Caller(
         organization_id=organization.pk, user_id=request.user.pk, dataset_codes=codes, organization_codes=codes
     )

@@ -82,6 +82,8 @@ class DatasetInfo:
     code: str
     name: str
     description: str
+    retired: bool = False
+    """Retired by staff: offered nowhere, but insights stated from it still open (`Principal.retired_dataset_codes`)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ class Principal:
     organization_dataset_codes: frozenset[str] = frozenset()
     """Every dataset the organization has, usable by this credential or not (a narrowed one is
     told a topic is in its organization's dataset it may not use, not that the organization lacks it)."""
+    retired_dataset_codes: frozenset[str] = frozenset()
+    """Datasets this credential would use but staff retired: offered nowhere, yet explore_insight_gwi
+    still opens the insights stated from them."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -136,10 +141,21 @@ class _Facts:
     grant: GrantFacts | None = None
     audiences: frozenset[str] = frozenset()
 
-    def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
+    def _usable(self) -> tuple[DatasetInfo, ...]:
         owned = [d.code for d in self.datasets]
         usable = set(dataset_access(follows=self.all_datasets, scopes=self.scopes, organization_codes=owned).usable)
         return tuple(d for d in self.datasets if d.code in usable)
+
+    def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
+        """The datasets the call may use: the credential's, retired ones left out."""
+        return tuple(d for d in self._usable() if not d.retired)
+
+    def retired_codes(self) -> frozenset[str]:
+        return frozenset(d.code for d in self._usable() if d.retired)
+
+    def offered_codes(self) -> frozenset[str]:
+        """Every dataset the organization has and is still offered."""
+        return frozenset(d.code for d in self.datasets if not d.retired)
 
 
 class _FactCache:
@@ -169,8 +185,8 @@ _cache = _FactCache(CACHE_SIZE)
 
 
 def _datasets(organization: object) -> tuple[DatasetInfo, ...]:
-    rows = organization.datasets.order_by("code").values_list("code", "name", "description")  # type: ignore[attr-defined]
-    return tuple(DatasetInfo(*row) for row in rows)
+    rows = organization.datasets.order_by("code").values_list("code", "name", "description", "retired_at")  # type: ignore[attr-defined]
+    return tuple(DatasetInfo(code, name, description, retired is not None) for code, name, description, retired in rows)
 
 
 def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
@@ -290,7 +306,8 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         datasets=facts.allowed_datasets(),
         base_url=public_base_url(request),
         credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
-        organization_dataset_codes=frozenset(d.code for d in facts.datasets),
+        organization_dataset_codes=facts.offered_codes(),
+        retired_dataset_codes=facts.retired_codes(),
     )
 
 

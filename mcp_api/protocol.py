@@ -250,6 +250,8 @@ def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:
     challenge, a client asks for all of them at once instead of answering "no dataset" in a tool result."""
     if not tool.reads_datasets or principal.datasets or not principal.organization_dataset_codes:
         return frozenset({tool.scope})
+    if tool.reads_retired and principal.retired_dataset_codes:
+        return frozenset({tool.scope})
     return frozenset({tool.scope, *(dataset_scope(code) for code in principal.organization_dataset_codes)})
 
 

@@ -78,6 +78,9 @@ class ToolSpec:
     scope: str = TOOLS_SCOPE
     reads_datasets: bool = True
     """A token with no dataset scope cannot use it: it is challenged for them (mcp_api.protocol.needed_scopes)."""
+    reads_retired: bool = False
+    """It also reads the retired datasets the credential holds (insights stated from them still open),
+    so holding one is enough not to be challenged."""
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
@@ -156,6 +159,7 @@ def _caller(principal: Principal) -> Caller:
         user_id=principal.user_id,
         dataset_codes=principal.dataset_codes,
         organization_codes=principal.organization_dataset_codes,
+        retired_codes=principal.retired_dataset_codes,
     )
 
 
@@ -267,6 +271,7 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
     input_model=ExploreArguments,
     output_model=ExploreResult,
     handler=_explore,
+    reads_retired=True,
 )
 
 

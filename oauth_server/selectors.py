@@ -164,7 +164,7 @@ def connection_datasets(connection: ConnectedApp, organization_codes: list[str] 
     """The datasets a grant uses right now: all of its organization's when it follows the
     organization, else those its scope names (that the organization still has)."""
     if organization_codes is None:
-        organization_codes = list(connection.organization.datasets.values_list("code", flat=True))
+        organization_codes = list(connection.organization.datasets.offered().values_list("code", flat=True))
     return dataset_access(
         follows=connection.all_datasets, scopes=connection.scopes, organization_codes=organization_codes
     )

@@ -1,6 +1,6 @@
 """What `/readyz` checks: the database answers, every migration is applied, and every dataset an
 organization was given has its respondent data here and loadable; and which data version of each
-this server serves.
+this server serves. Anyone may ask, so a private dataset is never named by its code (`shown_name`).
 
 A load balancer may ask every second, so each check is cheap: one `SELECT 1`, one query for the
 assigned datasets, a `readlink` per dataset (their data is mapped once per process), and the small
@@ -18,8 +18,9 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.crypto import salted_hmac
 
-from catalog.models import Dataset
+from catalog.models import Dataset, Visibility
 from insights import store
 
 _migrations_lock = threading.Lock()
@@ -66,28 +67,39 @@ def forget_migrations() -> None:
     _migrations_verdict = None
 
 
-def assigned_dataset_codes() -> list[str]:
-    return list(
-        Dataset.objects.filter(organizations__isnull=False).distinct().order_by("code").values_list("code", flat=True)
-    )
+def assigned_datasets() -> dict[str, str]:
+    """Every dataset given to an organization (retired ones too: their insights still open), each with
+    the name `/readyz` shows anyone: its code for the shared catalog's, an opaque name for a private one."""
+    rows = Dataset.objects.filter(organizations__isnull=False).distinct().order_by("code")
+    return {code: shown_name(code, visibility) for code, visibility in rows.values_list("code", "visibility")}
 
 
-def dataset_problems(codes: list[str]) -> list[str]:
-    """For each dataset code, why its data cannot be served here (missing or not loadable), if it cannot.
+def shown_name(code: str, visibility: str) -> str:
+    """A dataset as `/readyz` names it to anyone: a private dataset's code is known only to the
+    organizations given it, so it is `private-<10 hex>`, keyed by SECRET_KEY: the same on every
+    host (comparing hosts still works) and telling nothing of the code."""
+    if visibility == Visibility.CATALOG:
+        return code
+    return "private-" + salted_hmac("spark.readyz.dataset", code).hexdigest()[:10]
+
+
+def dataset_problems(datasets: dict[str, str]) -> list[str]:
+    """For each dataset (code: shown name), why its data cannot be served here (missing or not
+    loadable), if it cannot.
 
     It also starts this process's look at the shared data store (at most every
     SPARK_DATA_CHECK_SECONDS, on a thread of its own), so a server that nothing asks yet pulls too."""
     store.poll()
     problems = []
     state = store.sync_state()
-    for code in codes:
+    for code, shown in datasets.items():
         if not store.is_built(code):
-            problems.append(f"dataset {code}: {_missing(code, state)}")
+            problems.append(f"dataset {shown}: {_missing(code, state)}")
             continue
         try:
             store.get(code)
         except Exception as error:  # any failure to map the files means this server cannot answer from them
-            problems.append(f"dataset {code}: data not loadable ({type(error).__name__})")
+            problems.append(f"dataset {shown}: data not loadable ({type(error).__name__})")
     return problems
 
 
@@ -99,9 +111,10 @@ def _missing(code: str, state: store.SyncState) -> str:
     return "no data on this server (run manage.py build_insights)"
 
 
-def served_versions(codes: list[str]) -> dict[str, str | None]:
-    """The data version this server serves of each dataset (None: none yet); one `readlink` each."""
-    return {code: store.current_version(code) for code in codes}
+def served_versions(datasets: dict[str, str]) -> dict[str, str | None]:
+    """The data version this server serves of each dataset (None: none yet), by its shown name; one
+    `readlink` each."""
+    return {shown: store.current_version(code) for code, shown in datasets.items()}
 
 
 def readiness(alias: str = "default") -> tuple[list[str], dict[str, str | None]]:
@@ -112,7 +125,7 @@ def readiness(alias: str = "default") -> tuple[list[str], dict[str, str | None]]
     if problems:
         return problems, {}
     try:
-        codes = assigned_dataset_codes()
-        return migration_problems(connection) + dataset_problems(codes), served_versions(codes)
+        datasets = assigned_datasets()
+        return migration_problems(connection) + dataset_problems(datasets), served_versions(datasets)
     except DatabaseError as error:
         return [f"database: query failed ({type(error).__name__})"], {}

@@ -111,9 +111,7 @@ def folder_bytes(folder: Path) -> int:
 def dataset_status(code: str, name: str, organizations: int, active: str | None = None) -> DatasetStatus:
     where = store.folder(code)
     live = versions.current(where)
-    waiting = [
-        Pending(v.id, v.made_at, reason or "can be removed") for v, reason in versions.pending(where, store.grace())
-    ]
+    waiting = [Pending(v.id, v.made_at, reason or "can be removed") for v, reason in store.pending(code)]
     respondents, size, problem = None, None, ""
     if live is None:
         problem = "no data on this server"

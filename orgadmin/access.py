@@ -53,7 +53,7 @@ class _Gates:
         self.organization = organization
         self.now = timezone.now()
         self._facts: dict[int, MemberFacts] = {}
-        self.dataset_codes = list(organization.datasets.values_list("code", flat=True))
+        self.dataset_codes = list(organization.datasets.offered().values_list("code", flat=True))
 
     def member(self, user: User) -> MemberFacts:
         if user.pk not in self._facts:

@@ -368,6 +368,11 @@ SPARK_INSIGHTS_DIR = env_str("SPARK_INSIGHTS_DIR", str(BASE_DIR / "var" / "insig
 # Each build or import is a new immutable data version; a replaced one is removed once it has been
 # retired this long and no process on this host still maps it (explore answers from it until then).
 SPARK_DATA_GRACE_SECONDS = env_int("SPARK_DATA_GRACE_SECONDS", 3600)
+# How many replaced data versions of each dataset are kept besides the active one, whatever their age
+# (here and in the shared store), so insights stated from them stay explorable; 0: only the grace period.
+SPARK_DATA_KEEP_VERSIONS = env_int("SPARK_DATA_KEEP_VERSIONS", 0)
+if SPARK_DATA_KEEP_VERSIONS < 0:
+    raise ImproperlyConfigured("SPARK_DATA_KEEP_VERSIONS must be 0 (only the grace period keeps a version) or more")
 # The shared data store (survey/shared.py): every build or import is published there once, and every
 # app server pulls the active version of each dataset from it. `s3://bucket/prefix` (an S3-compatible
 # store; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the instance's role) or

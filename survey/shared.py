@@ -173,19 +173,23 @@ class SharedStore:
 
     # --- retention --------------------------------------------------------------------------
 
-    def pending(self, code: str, grace: dt.timedelta, now: dt.datetime | None = None) -> list[Stored]:
+    def pending(self, code: str, grace: dt.timedelta, now: dt.datetime | None = None, keep: int = 0) -> list[Stored]:
         """The versions other than the active one, each with why it is kept ("" when it can go).
 
         Hosts pull only the active version, so another one is needed only while a host may still
         be pulling it: until the active one has been active for the grace period. A version newer
-        than that is kept for the grace period from its making (its upload may be under way)."""
+        than that is kept for the grace period from its making (its upload may be under way). The
+        `keep` newest versions older than the active one are kept whatever their age."""
         moment = now or dt.datetime.now(dt.UTC)
         active = self.current(code)
+        others = [v for v in self.version_ids(code) if active is None or v != active.version]
+        older = [v for v in others if active is None or v < active.version]
+        kept = set(older[len(older) - keep :]) if keep > 0 else set()
         found = []
-        for version_id in self.version_ids(code):
-            if active is not None and version_id == active.version:
-                continue
-            if active is not None and moment - active.published_at < grace:
+        for version_id in others:
+            if version_id in kept:
+                why = f"one of the {keep} previous versions kept"
+            elif active is not None and moment - active.published_at < grace:
                 why = "the active version was published less than the grace period ago"
             elif moment - made_at(version_id) < grace:
                 why = "made less than the grace period ago (it may still be uploading)"
@@ -194,14 +198,26 @@ class SharedStore:
             found.append(Stored(version_id, False, why))
         return found
 
-    def prune(self, code: str, grace: dt.timedelta, now: dt.datetime | None = None) -> list[str]:
+    def prune(self, code: str, grace: dt.timedelta, now: dt.datetime | None = None, keep: int = 0) -> list[str]:
         """Remove the versions `pending` says can go; returns their IDs."""
         removed = []
-        for stored in self.pending(code, grace, now):
+        for stored in self.pending(code, grace, now, keep):
             if not stored.why_kept:
                 self._remove(code, stored.id)
                 removed.append(stored.id)
         return removed
+
+    def remove_dataset(self, code: str) -> list[str]:
+        """Remove a dataset whole: its pointer first (no host pulls it from then on), then every
+        version. Returns the version IDs removed."""
+        with contextlib.suppress(FileNotFoundError):
+            obstore.delete(self.store, f"{ACTIVE}/{code}")
+        found = self.version_ids(code)
+        for version_id in found:
+            self._remove(code, version_id)
+        if self.local is not None:
+            _remove_empty(self.local / DATASETS / code)
+        return found
 
     def _remove(self, code: str, version_id: str) -> None:
         prefix = f"{DATASETS}/{code}/{version_id}"

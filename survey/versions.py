@@ -154,15 +154,20 @@ def mapped_folders() -> set[Path]:
     return folders
 
 
-def pending(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> list[tuple[Version, str]]:
-    """Versions that are no longer current, each with why it is still kept (or "" if it can go)."""
+def pending(
+    root: Path, grace: dt.timedelta, now: dt.datetime | None = None, keep: int = 0
+) -> list[tuple[Version, str]]:
+    """Versions that are no longer current, each with why it is still kept (or "" if it can go): the
+    `keep` newest of them are kept whatever their age (so older insights stay explorable)."""
     moment = now or dt.datetime.now(dt.UTC)
     mapped = {folder.resolve() for folder in mapped_folders()}
+    retired = [version for version in listing(root) if not version.current]
+    kept = {version.id for version in retired[len(retired) - keep :]} if keep > 0 else set()
     waiting = []
-    for version in listing(root):
-        if version.current:
-            continue
-        if version.retired_at is None or moment - version.retired_at < grace:
+    for version in retired:
+        if version.id in kept:
+            reason = f"one of the {keep} previous versions kept"
+        elif version.retired_at is None or moment - version.retired_at < grace:
             reason = "retired less than the grace period ago"
         elif version.path.resolve() in mapped:
             reason = "still mapped by a running process"
@@ -172,12 +177,12 @@ def pending(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> 
     return waiting
 
 
-def prune(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> list[str]:
-    """Remove retired versions past the grace period that no process maps, and abandoned staging
-    folders untouched for the grace period. Returns the removed version IDs."""
+def prune(root: Path, grace: dt.timedelta, now: dt.datetime | None = None, keep: int = 0) -> list[str]:
+    """Remove retired versions past the grace period that no process maps, but the `keep` newest of
+    them, and abandoned staging folders untouched for the grace period. Returns the removed version IDs."""
     moment = now or dt.datetime.now(dt.UTC)
     removed = []
-    for version, reason in pending(root, grace, moment):
+    for version, reason in pending(root, grace, moment, keep):
         if not reason:
             shutil.rmtree(version.path, ignore_errors=True)
             removed.append(version.id)
@@ -190,6 +195,30 @@ def prune(root: Path, grace: dt.timedelta, now: dt.datetime | None = None) -> li
         if is_version_id(staging.name.removeprefix(STAGING)) and moment - touched >= grace:
             shutil.rmtree(staging, ignore_errors=True)
     return removed
+
+
+def remove_all(root: Path) -> list[str]:
+    """Remove a dataset's folder whole: every version, the pointer, staging. Returns the version IDs.
+    A process that still maps a version keeps reading it (its files are gone from the folder only)."""
+    found = [version.id for version in listing(root)]
+    shutil.rmtree(root, ignore_errors=True)
+    return found
+
+
+def bytes_on_disk(root: Path) -> int:
+    """The size of every version in the folder (files only, the pointer not followed)."""
+    folder = root / VERSIONS
+    return (
+        sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink()) if folder.is_dir() else 0
+    )
+
+
+def newest_made_at(root: Path) -> dt.datetime | None:
+    """When the newest version in the folder (or a staging one) was made; None for an empty folder."""
+    names = [p.name.removeprefix(STAGING) for p in root.glob(f"{STAGING}*")] if root.is_dir() else []
+    names += [version.id for version in listing(root)]
+    stamps = [made_at(name) for name in names if is_version_id(name)]
+    return max(stamps, default=None)
 
 
 def _sync_folder(folder: Path) -> None:

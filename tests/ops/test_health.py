@@ -13,6 +13,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 from django.test import Client
 
+from catalog.models import Dataset
 from insights import store
 from ops import health
 from survey.shared import SharedStore
@@ -190,3 +191,22 @@ def test_a_new_server_is_ready_once_it_has_pulled_the_data_and_says_which_versio
     assert response.status_code == 200, response.content
     assert response.json() == {"status": "ready", "data_versions": {"ds-gaming": built}}
     store.forget()
+
+
+def test_readyz_never_names_a_private_dataset(client: Client, world: World, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_INSIGHTS_DIR = str(tmp_path / "empty")  # no data here: every dataset is named in a reason
+    private = Dataset.objects.create(code="ds-secret-panel", name="Secret panel", description="")
+    world.acme.datasets.add(private)
+    response = client.get("/readyz")
+    body = response.content.decode()
+    assert response.status_code == 503
+    assert "ds-secret-panel" not in body and "Secret panel" not in body
+    shown = health.shown_name("ds-secret-panel", private.visibility)
+    assert shown.startswith("private-") and len(shown) == len("private-") + 10
+    assert f"dataset {shown}: no data on this server" in " ".join(response.json()["reasons"])
+    assert set(response.json()["data_versions"]) == {
+        "ds-core",
+        "ds-gaming",
+        "ds-usa-deep",
+        shown,
+    }  # the catalog's named

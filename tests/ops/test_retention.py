@@ -19,6 +19,7 @@ from insights import store
 from insights.models import ChatRecord, InsightRecord
 from survey import versions
 from tests.factories import World
+from tests.insights.test_visibility import PRIVATE, import_cordial
 from usage.models import Credential, UsageDay
 
 DAYS = {"audit": 365, "chats": 90, "usage": 400}
@@ -204,4 +205,53 @@ def test_unused_data_versions_are_removed_as_data_versions_prune_does(db, settin
     assert store.shared().version_ids("ds-gaming") == [new]
     removed = AuditEvent.objects.get(action="retention.enforced").detail["data_versions"]
     assert removed == [f"ds-gaming/{old}", f"ds-gaming/{old} (shared store)"]
+    store.forget()
+
+
+def test_the_newest_previous_versions_are_kept_as_spark_data_keep_versions_says(db, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_DATA_GRACE_SECONDS = 0
+    settings.SPARK_DATA_KEEP_VERSIONS = 1
+    store.forget()
+    for seed in (1, 2, 3):
+        store.build("ds-gaming", 1_000, seed=seed)  # each publication prunes what is not kept
+    store.forget()
+    kept = [v.id for v in versions.listing(store.folder("ds-gaming"))]
+    assert len(kept) == 2 and store.shared().version_ids("ds-gaming") == kept  # the active one and one previous
+    assert "data versions: deleted 0" in _run()
+    settings.SPARK_DATA_KEEP_VERSIONS = 0
+    previous = kept[0]
+    assert f"data versions: deleted 2: ds-gaming/{previous}, ds-gaming/{previous} (shared store)" in _run()
+    assert [v.id for v in versions.listing(store.folder("ds-gaming"))] == kept[1:]
+    assert store.shared().version_ids("ds-gaming") == kept[1:]
+
+
+def test_a_removed_datasets_data_goes_from_every_other_host_at_its_retention_run(db, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
+    settings.SPARK_DATA_CHECK_SECONDS = 0
+    host_a, host_b = str(tmp_path / "a"), str(tmp_path / "b")
+    settings.SPARK_INSIGHTS_DIR = host_a
+    import_cordial(tmp_path, PRIVATE)
+    settings.SPARK_INSIGHTS_DIR = host_b
+    store.sync()
+    [version] = [v.id for v in versions.listing(store.folder(PRIVATE))]
+    settings.SPARK_INSIGHTS_DIR = host_a
+    call_command("dataset", "remove", PRIVATE, stdout=StringIO())
+    # An import on its way: published, its row not written yet; and an upload that never got its pointer.
+    hub = store.shared()
+    hub.upload("ds-publishing", version, Path(host_b) / PRIVATE / "versions" / version)
+    hub.set_current("ds-publishing", version)
+    hub.upload("ds-left", version, Path(host_b) / PRIVATE / "versions" / version)
+
+    settings.SPARK_INSIGHTS_DIR = host_b
+    settings.SPARK_DATA_GRACE_SECONDS = 3600  # made just now: it may still be on its way
+    assert "data versions: deleted 0" in _run()
+    assert store.is_built(PRIVATE)
+    settings.SPARK_DATA_GRACE_SECONDS = 0
+    out = _run()
+    assert (
+        f"{PRIVATE}/{version} (dataset removed)" in out and f"ds-left/{version} (shared store, dataset removed)" in out
+    )
+    assert not (Path(host_b) / PRIVATE).exists() and hub.version_ids("ds-left") == []
+    assert hub.version_ids("ds-publishing") == [version]  # its pointer says it is active: never taken for left behind
+    assert "data versions: deleted 0" in _run()
     store.forget()

@@ -122,3 +122,31 @@ def test_a_folder_store_on_the_same_disk_links_the_files_instead_of_copying_them
     stored = tmp_path / "store" / "datasets" / "ds-x" / version / "weight.npy"
     assert stored.stat().st_ino == (made / "weight.npy").stat().st_ino  # one copy on disk
     assert sorted(p.name for p in stored.parent.iterdir()) == [MANIFEST, "meta.json", "weight.npy"]
+
+
+def test_the_newest_previous_versions_are_kept_when_told_to_keep_some(hub: SharedStore, tmp_path: Path) -> None:
+    ids = [versions.new_id(T0 + i * HOUR) for i in range(4)]
+    for i, version in enumerate(ids):
+        hub.upload("ds-x", version, _version(tmp_path / str(i), i))
+        hub.set_current("ds-x", version, now=T0 + i * HOUR)
+    later = T0 + 10 * HOUR
+    assert [(s.id, s.why_kept) for s in hub.pending("ds-x", HOUR, now=later, keep=1)] == [
+        (ids[0], ""),
+        (ids[1], ""),
+        (ids[2], "one of the 1 previous versions kept"),
+    ]
+    assert hub.prune("ds-x", HOUR, now=later, keep=1) == ids[:2]
+    assert hub.version_ids("ds-x") == ids[2:]
+    assert hub.prune("ds-x", HOUR, now=later) == [ids[2]]
+
+
+def test_a_removed_dataset_leaves_nothing_in_the_store(hub: SharedStore, tmp_path: Path) -> None:
+    ids = [versions.new_id(T0 + i * HOUR) for i in range(2)]
+    for i, version in enumerate(ids):
+        hub.upload("ds-x", version, _version(tmp_path / str(i), i))
+        hub.set_current("ds-x", version, now=T0 + i * HOUR)
+    hub.upload("ds-y", ids[0], _version(tmp_path / "y", 5))
+    hub.set_current("ds-y", ids[0], now=T0)
+    assert hub.remove_dataset("ds-x") == ids
+    assert hub.current("ds-x") is None and hub.version_ids("ds-x") == [] and hub.codes() == ["ds-y"]
+    assert list(hub.currents()) == ["ds-y"]

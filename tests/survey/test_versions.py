@@ -111,3 +111,27 @@ def test_publishing_a_version_that_does_not_exist_is_refused(tmp_path: Path) -> 
     with pytest.raises(versions.VersionMissing):
         versions.publish(tmp_path, versions.new_id(T0 + HOUR))
     assert versions.current(tmp_path) == live
+
+
+def test_prune_keeps_the_newest_previous_versions_it_is_told_to_keep(tmp_path: Path) -> None:
+    ids = [versions.write(tmp_path, _save(str(i)), now=T0 + i * HOUR) for i in range(4)]
+    later = T0 + 10 * HOUR  # every retired version is past the grace period
+    waiting = dict((v.id, reason) for v, reason in versions.pending(tmp_path, HOUR, now=later, keep=2))
+    assert waiting == {
+        ids[0]: "",
+        ids[1]: "one of the 2 previous versions kept",
+        ids[2]: "one of the 2 previous versions kept",
+    }
+    assert versions.prune(tmp_path, HOUR, now=later, keep=2) == [ids[0]]
+    assert versions.prune(tmp_path, HOUR, now=later, keep=1) == [ids[1]]
+    assert [v.id for v in versions.listing(tmp_path)] == ids[2:]
+    assert versions.current(tmp_path) == ids[3]
+
+
+def test_a_dataset_folder_is_removed_whole(tmp_path: Path) -> None:
+    root = tmp_path / "ds-x"
+    ids = [versions.write(root, _save(str(i)), now=T0 + i * HOUR) for i in range(2)]
+    assert versions.newest_made_at(root) == T0 + HOUR
+    assert versions.bytes_on_disk(root) == 2
+    assert versions.remove_all(root) == ids
+    assert not root.exists() and versions.current(root) is None and versions.newest_made_at(root) is None

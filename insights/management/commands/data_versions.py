@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from insights import store
+from insights.services import removed_data_prune
 from survey import versions
 
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "List each dataset's data versions on this server and in the shared data store (which one is "
         "current, which are waiting to be removed and why); with --prune, remove the retired ones past "
-        "SPARK_DATA_GRACE_SECONDS that no process here maps, and the shared store's that no server will pull."
+        "SPARK_DATA_GRACE_SECONDS that no process here maps and SPARK_DATA_KEEP_VERSIONS does not keep, the "
+        "shared store's that no server will pull, and the data of removed datasets."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--prune", action="store_true", help="Remove the versions nothing needs any more.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["prune"] and not options["dataset"]:
+            for removed in removed_data_prune():
+                self.stdout.write(f"removed {removed}")
         for code in options["dataset"] or list(dict.fromkeys([*store.codes(), *store.shared_codes()])):
             if options["prune"]:
                 for removed in store.prune(code):
@@ -30,7 +35,7 @@ class Command(BaseCommand):
             self._shared(code)
 
     def _local(self, code: str) -> None:
-        waiting = {version.id: reason for version, reason in versions.pending(store.folder(code), store.grace())}
+        waiting = {version.id: reason for version, reason in store.pending(code)}
         found = versions.listing(store.folder(code))
         if not found:
             self.stdout.write(f"{code}: not built")
@@ -43,5 +48,5 @@ class Command(BaseCommand):
         active = hub.current(code)
         if active is not None:
             self.stdout.write(f"{code}: {active.version} (active in the shared store)")
-        for stored in hub.pending(code, store.grace()):
+        for stored in store.pending_shared(code):
             self.stdout.write(f"{code}: {stored.id} (in the shared store, {stored.why_kept or 'can be removed'})")

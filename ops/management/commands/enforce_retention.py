@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from audit.services import audit_events_prune, audit_record
 from insights import store
-from insights.services import chats_prune
-from survey import versions
+from insights.services import chats_prune, removed_data_prune
 from usage.services import usage_days_prune
 
 
@@ -73,15 +72,15 @@ class Command(BaseCommand):
 
 
 def _data_versions(*, dry_run: bool) -> list[str]:
-    """The retired data versions past the grace period that no process here maps, and the shared
-    store's that no server will pull ("<dataset>/<version>", "… (shared store)"), removed unless
-    `dry_run` (the same rules as `manage.py data_versions --prune`)."""
-    found = []
-    hub = store.shared()
+    """The data of removed datasets, the retired data versions past the grace period that no process
+    here maps and SPARK_DATA_KEEP_VERSIONS does not keep, and the shared store's that no server will
+    pull ("<dataset>/<version>", "… (shared store)"), removed unless `dry_run` (the same rules as
+    `manage.py data_versions --prune`)."""
+    found = removed_data_prune(dry_run=dry_run)  # datasets removed while this host was away
     for code in dict.fromkeys([*store.codes(), *store.shared_codes()]):
         if dry_run:
-            ready = [v.id for v, reason in versions.pending(store.folder(code), store.grace()) if not reason]
-            gone = [v.id for v in hub.pending(code, store.grace()) if not v.why_kept]
+            ready = [v.id for v, reason in store.pending(code) if not reason]
+            gone = [v.id for v in store.pending_shared(code) if not v.why_kept]
         else:
             ready, gone = store.prune(code), store.prune_shared(code)
         found += [f"{code}/{version}" for version in ready]
