@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from oauth2_provider.cimd import CIMDError
 
-from oauth_server.oauth import PolicyMetadataFetcher
+from oauth_server.client_metadata import PolicyMetadataFetcher
 
 TEST_HOST = "cimd.spark.test"
 
