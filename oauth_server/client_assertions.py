@@ -73,7 +73,8 @@ def issuer_serving(issuer: str) -> Iterator[None]:
 def audiences() -> frozenset[str]:
     """This server's issuer and its token endpoint's URLs (empty outside the token and revocation views)."""
     issuer = (_issuer.get() or "").rstrip("/")
-    return frozenset({issuer, *(issuer + path for path in TOKEN_PATHS)}) if issuer else frozenset()
+    # An issuer that is an origin is also read with its root slash (pydantic's URLs, the MCP SDK's).
+    return frozenset({issuer, issuer + "/", *(issuer + path for path in TOKEN_PATHS)}) if issuer else frozenset()
 
 
 def _part(segment: str, what: str) -> dict[str, Any]:
