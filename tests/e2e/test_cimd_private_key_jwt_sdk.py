@@ -59,7 +59,7 @@ class KeyedDocumentClient(OAuthClientProvider):
         return await self._signed(await super()._refresh_token())
 
 
-def _chatgpt_like_client(server: LiveServer, browser: Browser) -> tuple[KeyedDocumentClient, str]:
+def _chatgpt_like_client(server: LiveServer, browser: Browser) -> tuple[KeyedDocumentClient, str, SignedJWTParameters]:
     path = f"/chatgpt/{uuid.uuid4().hex[:8]}"
     client_id, jwks_uri = f"https://cimd.spark.test{path}/client.json", f"https://cimd.spark.test{path}/jwks.json"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -91,7 +91,7 @@ def _chatgpt_like_client(server: LiveServer, browser: Browser) -> tuple[KeyedDoc
         client_metadata_url=client_id,
         assertion_provider=signer.create_assertion_provider(),
     )
-    return provider, client_id
+    return provider, client_id, signer
 
 
 async def _search(client: Client) -> list[dict[str, Any]]:
@@ -102,7 +102,7 @@ async def _search(client: Client) -> list[dict[str, Any]]:
 
 async def _flow(server: LiveServer) -> dict[str, Any]:
     browser = Browser(server.url, "member@acme.example", DEMO_PASSWORD, CHATGPT_CALLBACK)
-    provider, client_id = _chatgpt_like_client(server, browser)
+    provider, client_id, _ = _chatgpt_like_client(server, browser)
     wire = Wire()
     http = httpx2.AsyncClient(auth=provider, event_hooks={"response": [wire]}, timeout=30)
     out: dict[str, Any] = {"browser": browser, "wire": wire, "client_id": client_id}
@@ -130,15 +130,20 @@ def test_chatgpt_document_with_private_key_jwt_connects_and_refreshes(spark_serv
     assert out["client_id"] in apps and "ChatGPT" in apps
 
 
-def test_a_token_request_without_the_assertion_is_refused(spark_server: LiveServer) -> None:
-    """Plain HTTP: the same kind of client asking for a token as a public client gets invalid_client."""
+def test_the_token_endpoint_authenticates_such_a_client_by_its_assertion_only(spark_server: LiveServer) -> None:
+    """Plain HTTP, the client met first at the token endpoint (its document is resolved there): with a
+    signed assertion it authenticates (the made-up refresh token is then invalid_grant); without one,
+    or with the same assertion again, it does not (invalid_client)."""
     browser = Browser(spark_server.url, "member@acme.example", DEMO_PASSWORD, CHATGPT_CALLBACK)
-    provider, client_id = _chatgpt_like_client(spark_server, browser)
-    # The document is read on first sight at the authorization endpoint; here the token endpoint
-    # meets the client first, so it is resolved there (the same fetch) and then refused.
-    response = httpx2.post(
-        f"{spark_server.url}/oauth/token/",
-        data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": client_id},
-        timeout=30,
-    )
-    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    _, client_id, signer = _chatgpt_like_client(spark_server, browser)
+    assertion = asyncio.run(signer.create_assertion_provider()(spark_server.url))
+    request = {"grant_type": "refresh_token", "refresh_token": "made-up", "client_id": client_id}
+    signed = {**request, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+    url = f"{spark_server.url}/oauth/token/"
+
+    authenticated = httpx2.post(url, data=signed, timeout=30)
+    assert authenticated.status_code == 400 and authenticated.json()["error"] == "invalid_grant", authenticated.text
+    bare = httpx2.post(url, data=request, timeout=30)
+    assert bare.status_code == 401 and bare.json()["error"] == "invalid_client"
+    replayed = httpx2.post(url, data=signed, timeout=30)
+    assert replayed.status_code == 401 and "already used" in replayed.json()["error_description"]
