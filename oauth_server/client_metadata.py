@@ -149,6 +149,8 @@ class PolicyMetadataFetcher(SafeMetadataFetcher):
                 metadata, max_age = self.fetch_document(client_id)
             except CIMDError as error:
                 raise CIMDError(f"Spark could not read it ({error})") from None
+            except Exception as error:  # a transport's own failure: DOT would back off with no words
+                raise CIMDError(f"Spark could not read it ({error.__class__.__name__})") from None
             accepted, declaration = checked_document(client_id, metadata)
         except CIMDError as error:
             refusal_remember(client_id, f"The client metadata document at {client_id} was refused: {error}")

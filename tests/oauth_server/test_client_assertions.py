@@ -45,6 +45,8 @@ class StubFetcher(PolicyMetadataFetcher):
 
     def fetch_document(self, client_id: str) -> tuple[dict[str, Any], int]:
         StubFetcher.fetched.append(client_id)
+        if client_id.endswith("/slow.json"):
+            raise TimeoutError("a transport's own failure")
         if client_id not in self.documents:
             raise CIMDError("client_id document returned HTTP 404")
         return self.documents[client_id], 300
