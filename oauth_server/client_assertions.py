@@ -41,6 +41,9 @@ MAX_LIFETIME_SECONDS = 300
 LEEWAY_SECONDS = 30
 MAX_ASSERTION_BYTES = 8 * 1024
 JWKS_CACHE_SECONDS = 300
+JWKS_REFRESH_SECONDS = 30
+"""An unknown `kid` reads a `jwks_uri` again at most this often per worker (else anyone could make
+Spark fetch it on every request by sending made-up key IDs)."""
 TOKEN_PATHS = ("/oauth/token/", "/oauth/token")
 
 
@@ -124,7 +127,7 @@ def _fetched_keys(jwks_uri: str, refresh: bool) -> JWKSet:
     now = time.monotonic()
     with _jwks_lock:
         cached = _jwks_cache.get(jwks_uri)
-    if cached is not None and not refresh and now - cached[0] < JWKS_CACHE_SECONDS:
+    if cached is not None and now - cached[0] < (JWKS_REFRESH_SECONDS if refresh else JWKS_CACHE_SECONDS):
         return cached[1]
     try:
         document, _ = oauth2_settings.CIMD_METADATA_FETCHER().fetch_document(jwks_uri)

@@ -11,9 +11,9 @@
   (`SparkOAuth2Validator.authenticate_client`, `oauth_server.client_assertions`).
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
-- Client secrets cannot be guessed at speed: a request that presents one counts as a failed client
-  authentication (per client ID and per address) until it turns out not to be; past the limit the
-  secret is not even checked (`429`, `invalid_client`, `Retry-After`).
+- Client secrets cannot be guessed at speed: a request that presents one (or a client assertion)
+  counts as a failed client authentication (per client ID and per address) until it turns out not
+  to be; past the limit the secret is not even checked (`429`, `invalid_client`, `Retry-After`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from oauthlib.common import urldecode
 from audit.services import Origin
 from identity.id_jag import PROFILE
 from oauth_server.client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
-from oauth_server.client_assertions import issuer_serving
+from oauth_server.client_assertions import claimed_client_id, issuer_serving
 from oauth_server.client_metadata import PRIVATE_KEY_JWT
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
@@ -92,6 +92,8 @@ def _presented_client_id(request: HttpRequest) -> str | None:
         return unquote_plus(decoded.partition(":")[0])
     if "client_secret" in request.POST:
         return request.POST.get("client_id", "")
+    if "client_assertion" in request.POST:  # a signature is no guess, but each may fetch the client's keys
+        return request.POST.get("client_id") or claimed_client_id(request.POST["client_assertion"]) or ""
     return None
 
 

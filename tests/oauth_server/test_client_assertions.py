@@ -270,7 +270,7 @@ def test_a_wrong_assertion_type_is_refused(browser: Client, chatgpt: Key) -> Non
 
 
 def test_keys_from_jwks_uri_fetched_through_the_document_fetcher(
-    browser: Client, stub: type[StubFetcher], key: Key
+    browser: Client, stub: type[StubFetcher], key: Key, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stub.documents[CHATGPT_ID] = document(token_endpoint_auth_method="private_key_jwt", jwks_uri=JWKS_URI)
     stub.documents[JWKS_URI] = {"keys": [key.jwk]}
@@ -278,7 +278,9 @@ def test_keys_from_jwks_uri_fetched_through_the_document_fetcher(
     assert _exchange(browser, flow, _code(browser, flow), **_signed(key.sign())).status_code == 200
     assert stub.fetched.count(JWKS_URI) == 1
 
-    # The client rotates its key: an unknown kid reads the key set again, once.
+    # The client rotates its key: an unknown kid reads the key set again, once (and, for made-up
+    # kids, at most every JWKS_REFRESH_SECONDS: none here, so the rotation is seen at once).
+    monkeypatch.setattr(client_assertions, "JWKS_REFRESH_SECONDS", 0)
     rotated = Key(kind="EC")
     stub.documents[JWKS_URI] = {"keys": [rotated.jwk]}
     again = _flow()
@@ -366,3 +368,27 @@ def test_the_authorization_page_names_why_a_document_was_refused(
         assert words in text, text
         assert "Invalid client_id parameter value" not in text
     assert not Application.objects.filter(client_id=client_id).exists()
+
+
+def test_made_up_key_ids_do_not_make_spark_fetch_the_keys_each_time(
+    browser: Client, stub: type[StubFetcher], key: Key
+) -> None:
+    stub.documents[CHATGPT_ID] = document(token_endpoint_auth_method="private_key_jwt", jwks_uri=JWKS_URI)
+    stub.documents[JWKS_URI] = {"keys": [key.jwk]}
+    flow = _flow()
+    assert _exchange(browser, flow, _code(browser, flow), **_signed(key.sign())).status_code == 200
+    for _ in range(3):
+        stranger = Key()
+        again = _flow()
+        _refused(_exchange(browser, again, _code(browser, again), **_signed(stranger.sign())), "signature")
+    assert stub.fetched.count(JWKS_URI) == 1
+
+
+def test_failed_client_assertions_are_limited_like_failed_secrets(settings: Any, browser: Client, chatgpt: Key) -> None:
+    settings.SPARK_CLIENT_AUTH_FAILURES_PER_CLIENT = 2
+    flow = _flow()
+    code = _code(browser, flow)
+    for _ in range(2):
+        _refused(_exchange(browser, flow, code, **_signed(chatgpt.sign(aud="https://elsewhere.example"))), "aud")
+    limited = _exchange(browser, flow, code, **_signed(chatgpt.sign()))
+    assert limited.status_code == 429 and limited.json()["error"] == "invalid_client"
