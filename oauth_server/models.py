@@ -128,3 +128,22 @@ class IdJagToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.access_token_id} via connection {self.connection_id}"
+
+
+class MetadataClientKeys(models.Model):
+    """The public keys of a client whose client ID metadata document declares `private_key_jwt`: its
+    `jwks`, or the `jwks_uri` they are read from. Written each time the document is fetched (and
+    removed when it no longer declares them); django-oauth-toolkit keeps such a client as public,
+    and this row is what makes the token endpoint require its signed assertion
+    (`oauth_server.client_assertions`)."""
+
+    client_id = models.CharField(max_length=255, unique=True)
+    jwks = models.JSONField(null=True, blank=True)
+    jwks_uri = models.CharField(max_length=2000, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "metadata client keys"
+
+    def __str__(self) -> str:
+        return f"keys of {self.client_id}"

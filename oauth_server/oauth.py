@@ -4,7 +4,9 @@ Extensions, each where DOT offers the hook:
 - `SparkOAuth2Validator`: the organization gates at refresh time, authorization-code replay
   revokes what the code issued, refresh-family revocations are audited, a refresh token is
   redeemed once under a row lock and a retry within the grace window gets the same answer;
-- `PolicyMetadataFetcher`: client ID metadata documents must name platform redirect URIs;
+- `SparkOAuth2Validator.authenticate_client`: `private_key_jwt` for clients whose client ID metadata
+  document publishes keys (`oauth_server.client_assertions`; the documents' policy is
+  `oauth_server.client_metadata`);
 - `AuthorizeView`: PKCE S256 and the resource are checked before consent, the gates before
   consent (a page that says what is wrong and who can fix it), the organization chosen and the
   grant recorded on Allow;
@@ -19,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -33,7 +36,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
+from oauth2_provider.cimd import is_cimd_client_id
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import AccessToken, Application, RefreshToken
@@ -52,8 +55,18 @@ from accounts.scopes import (
 )
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
+from oauth_server.client_assertions import (
+    CLIENT_ASSERTION_TYPE,
+    AssertionRefused,
+    Expected,
+    assertion_verify,
+    audiences,
+    claimed_client_id,
+    has_keys,
+)
+from oauth_server.client_metadata import refusal_reason
 from oauth_server.models import ConnectedApp, RedeemedCode
-from oauth_server.platforms import VERIFIED, Platform, redirect_policy_problem
+from oauth_server.platforms import VERIFIED, Platform
 from oauth_server.selectors import (
     application_platform,
     connection_verdict,
@@ -160,11 +173,56 @@ class SparkOAuth2Validator(OAuth2Validator):
             super().save_bearer_token(token, request, *args, **kwargs)
             kept.write(token)
 
+    def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Also for a client assertion, and for a client whose metadata document publishes keys (public
+        to DOT, which stores every document client so): it authenticates with its key, always."""
+        if _assertion_fields(request) != (None, None):
+            return True
+        if super().client_authentication_required(request, *args, **kwargs):
+            return True
+        return _is_key_client(request.client)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """DOT's HTTP Basic or body secret; or `private_key_jwt` (RFC 7523 §2.2), which a client with
+        published keys must use."""
+        assertion_type, assertion = _assertion_fields(request)
+        if assertion_type is None and assertion is None:
+            authenticated = bool(super().authenticate_client(request, *args, **kwargs))
+            return authenticated and not _is_key_client(request.client)
+        if assertion_type != CLIENT_ASSERTION_TYPE or not assertion:
+            raise oauth_errors.InvalidClientError(
+                description=f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}, with a client_assertion",
+                request=request,
+            )
+        client_id = request.client_id or claimed_client_id(assertion)
+        if not client_id or self._load_application(client_id, request) is None:
+            raise oauth_errors.InvalidClientError(description="the assertion's client is unknown", request=request)
+        expected = Expected(client_id=client_id, audiences=audiences(), now=int(time.time()))
+        try:
+            assertion_verify(assertion, expected)
+        except AssertionRefused as refused:
+            raise oauth_errors.InvalidClientError(description=str(refused), request=request) from None
+        request.client_id = client_id
+        return True
+
     @staticmethod
     def _grant_usable(user: User, client: Application) -> bool:
         """The member gates and the grant's own (recorded platform published, client's organization)."""
         connection = live_connection(user, client)
         return connection is not None and connection_verdict(connection, timezone.now()).refusal is None
+
+
+def _assertion_fields(request: Any) -> tuple[str | None, str | None]:
+    """The request's `client_assertion_type` and `client_assertion` (oauthlib exposes any body field)."""
+    return getattr(request, "client_assertion_type", None), getattr(request, "client_assertion", None)
+
+
+def _is_key_client(client: Any) -> bool:
+    return (
+        isinstance(client, Application)
+        and client.registration_source == Application.RegistrationSource.CIMD
+        and has_keys(client.client_id)
+    )
 
 
 def _retry_in_grace(previous: RefreshToken, raw: str) -> bool:
@@ -214,21 +272,6 @@ class KeptAnswer:
             return dict(json.loads(self.fernet.decrypt(sealed.encode())))
         except InvalidToken:
             return None
-
-
-class PolicyMetadataFetcher(SafeMetadataFetcher):
-    """DOT's SSRF-hardened fetcher, plus the redirect-URI platform policy on the document."""
-
-    def fetch(self, client_id: str) -> tuple[dict[str, Any], int]:
-        metadata, max_age = self.fetch_document(client_id)
-        uris = metadata.get("redirect_uris")
-        problem = redirect_policy_problem(uris if isinstance(uris, list) else [])
-        if problem:
-            raise CIMDError(f"client metadata refused: {problem}")
-        return metadata, max_age
-
-    def fetch_document(self, client_id: str) -> tuple[dict[str, Any], int]:
-        return super().fetch(client_id)
 
 
 class ConsentForm(AllowForm):
@@ -365,6 +408,9 @@ class AuthorizeView(AuthorizationView):
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         application = context.get("application")
         if application is None:  # an error page from DOT (unknown client, bad redirect URI…)
+            client_id = self.request.GET.get("client_id", "")
+            if context.get("error") is not None and _unresolved_document(client_id):
+                context["metadata_refusal"] = refusal_reason(client_id) or _DOCUMENT_UNREAD.format(url=client_id)
             return super().render_to_response(context, **kwargs)
         organizations = _organization_choices(self.request.user)
         organization = self._chosen_organization(organizations)
@@ -457,6 +503,17 @@ def _scope_rows(organization: Organization, scopes: list[str], follows: bool) ->
         line = f"Use every dataset {organization.name} has, including ones it is given later (now: {now})"
         rows.append((" ".join(datasets), line))
     return rows
+
+
+_DOCUMENT_UNREAD = (
+    "Spark could not read the client metadata document at {url} just now (too many are being fetched, or "
+    "it failed a moment ago); start the connection again in a minute."
+)
+
+
+def _unresolved_document(client_id: str) -> bool:
+    """A client ID that is a metadata document's URL for which no client exists: DOT refused it."""
+    return is_cimd_client_id(client_id) and not Application.objects.filter(client_id=client_id).exists()
 
 
 def _no_granted_scope(organization: Organization, redirect_uri: str | None, state: str | None) -> OAuthToolkitError:

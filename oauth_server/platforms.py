@@ -58,6 +58,9 @@ class PlatformSpec:
     """For loopback-only clients: the names (prefixes of `client_name`) the platform's clients give."""
     summary: str = ""
     """What the console says the platform registers."""
+    metadata_hosts: tuple[str, ...] = ()
+    """Hosts that serve the platform's client ID metadata documents (Django's `ALLOWED_HOSTS` syntax:
+    `.example.com` is the domain and its subdomains): the default of `SPARK_CIMD_ALLOWED_HOSTS`."""
 
 
 PLATFORMS: tuple[PlatformSpec, ...] = (
@@ -66,18 +69,21 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         Verification.CALLBACK_HOST,
         redirects=("https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"),
         summary="claude.ai and claude.com connectors",
+        metadata_hosts=("claude.ai", "claude.com", ".anthropic.com"),
     ),
     PlatformSpec(
         Platform.CHATGPT,
         Verification.CALLBACK_HOST,
         redirect_prefixes=("https://chatgpt.com/connector_platform_oauth_redirect", "https://chatgpt.com/aip/"),
         summary="ChatGPT connectors (chatgpt.com)",
+        metadata_hosts=("chatgpt.com", ".chatgpt.com", "openai.com", ".openai.com"),
     ),
     PlatformSpec(
         Platform.COPILOT,
         Verification.CALLBACK_HOST,
         redirect_prefixes=("https://global.consent.azure-apim.net/redirect/",),
         summary="Copilot Studio custom connectors (Power Platform consent redirect)",
+        metadata_hosts=(".microsoft.com", ".cloud.microsoft"),
     ),
     PlatformSpec(
         Platform.VSCODE,
@@ -115,6 +121,9 @@ SPECS: dict[Platform, PlatformSpec] = {spec.platform: spec for spec in PLATFORMS
 
 # Platforms whose identity the redirect host proves (their callback hosts are theirs alone).
 VERIFIED = frozenset(spec.platform for spec in PLATFORMS if spec.verification == Verification.CALLBACK_HOST)
+
+# Where client ID metadata documents are fetched from unless SPARK_CIMD_ALLOWED_HOSTS says otherwise.
+METADATA_HOSTS: tuple[str, ...] = tuple(host for spec in PLATFORMS for host in spec.metadata_hosts)
 
 _LOOPBACK = "loopback"
 

@@ -7,11 +7,13 @@
 - A `resource` naming the MCP endpoint in another spelling (`…/mcp/`, `HTTPS://HOST/mcp`) is read
   as the canonical one, as at the authorization endpoint.
 - A failed client authentication (401) is challenged with `Basic`, not oauthlib's `Bearer`.
+- `private_key_jwt` client authentication is advertised here and checked by the validator
+  (`SparkOAuth2Validator.authenticate_client`, `oauth_server.client_assertions`).
 - The jwt-bearer grant (identity assertion grants, ID-JAG) is ours alone: `oauth_server.id_jag_grant`
   answers it, and the metadata view advertises it.
-- Client secrets cannot be guessed at speed: a request that presents one counts as a failed client
-  authentication (per client ID and per address) until it turns out not to be; past the limit the
-  secret is not even checked (`429`, `invalid_client`, `Retry-After`).
+- Client secrets cannot be guessed at speed: a request that presents one (or a client assertion)
+  counts as a failed client authentication (per client ID and per address) until it turns out not
+  to be; past the limit the secret is not even checked (`429`, `invalid_client`, `Retry-After`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from oauthlib.common import urldecode
 
 from audit.services import Origin
 from identity.id_jag import PROFILE
+from oauth_server.client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from oauth_server.client_assertions import claimed_client_id, issuer_serving
+from oauth_server.client_metadata import PRIVATE_KEY_JWT
 from oauth_server.id_jag_grant import JWT_BEARER, jwt_bearer_response
 from spark_portal import metrics
 from spark_portal.public_url import MCP_PATHS, canonical_resource
@@ -87,6 +92,8 @@ def _presented_client_id(request: HttpRequest) -> str | None:
         return unquote_plus(decoded.partition(":")[0])
     if "client_secret" in request.POST:
         return request.POST.get("client_id", "")
+    if "client_assertion" in request.POST:  # a signature is no guess, but each may fetch the client's keys
+        return request.POST.get("client_id") or claimed_client_id(request.POST["client_assertion"]) or ""
     return None
 
 
@@ -139,7 +146,9 @@ class TokenView(dot.TokenView):
             return refused
         _canonical_resources(request)
         grant = request.POST.get("grant_type")
-        response = _client_challenge(_limited_guessing(request, lambda: self._answer(request, grant, *args, **kwargs)))
+        with issuer_serving(oauth2_settings.oauth2_authorization_server_issuer(request)):
+            answer = _limited_guessing(request, lambda: self._answer(request, grant, *args, **kwargs))
+        response = _client_challenge(answer)
         metrics.oauth_token(grant, response.status_code)
         return response
 
@@ -161,9 +170,9 @@ class RevokeTokenView(dot.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refused := _malformed(request):
             return refused
-        return _client_challenge(
-            _limited_guessing(request, lambda: super(RevokeTokenView, self).post(request, *args, **kwargs))
-        )
+        with issuer_serving(oauth2_settings.oauth2_authorization_server_issuer(request)):
+            answer = _limited_guessing(request, lambda: super(RevokeTokenView, self).post(request, *args, **kwargs))
+        return _client_challenge(answer)
 
 
 class ServerMetadataView(dot.OAuthServerMetadataView):
@@ -180,6 +189,12 @@ class ServerMetadataView(dot.OAuthServerMetadataView):
         if JWT_BEARER not in data["grant_types_supported"]:
             data["grant_types_supported"].append(JWT_BEARER)
         data["authorization_grant_profiles_supported"] = [PROFILE]
+        # private_key_jwt: for clients whose metadata document publishes keys (oauth_server.client_assertions).
+        for endpoint in ("token_endpoint", "revocation_endpoint"):
+            methods = data.get(f"{endpoint}_auth_methods_supported")
+            if isinstance(methods, list) and PRIVATE_KEY_JWT not in methods:
+                methods.append(PRIVATE_KEY_JWT)
+                data[f"{endpoint}_auth_signing_alg_values_supported"] = list(ASSERTION_ALGORITHMS)
         # DOT reads an issuer with a path out of the path form; ours has none, whichever URL was asked.
         data["issuer"] = oauth2_settings.oauth2_authorization_server_issuer(request)
         extended = JsonResponse(data)

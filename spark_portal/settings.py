@@ -446,13 +446,21 @@ OAUTH2_PROVIDER = {
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
     "CIMD_ENABLED": True,
-    "CIMD_METADATA_FETCHER": env_str("SPARK_CIMD_METADATA_FETCHER", "oauth_server.oauth.PolicyMetadataFetcher"),
-    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.cimd.HostAllowlistCIMDPermission",),
-    "CIMD_ALLOWED_HOSTS": env_list("SPARK_CIMD_ALLOWED_HOSTS", ["claude.ai", "claude.com", ".anthropic.com"]),
+    "CIMD_METADATA_FETCHER": env_str(
+        "SPARK_CIMD_METADATA_FETCHER", "oauth_server.client_metadata.PolicyMetadataFetcher"
+    ),
+    # Hosts: SPARK_CIMD_ALLOWED_HOSTS below (oauth_server.client_metadata.MetadataHostPermission).
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth_server.client_metadata.MetadataHostPermission",),
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",  # oauth_server.hashers.ClientSecretHasher
 }
+# Hosts whose client ID metadata documents are fetched (Django's ALLOWED_HOSTS syntax). Unset: the
+# platforms' own (oauth_server.platforms.METADATA_HOSTS: Anthropic's, OpenAI's and Microsoft's); set, the
+# list given replaces them (empty: no metadata documents at all).
+SPARK_CIMD_ALLOWED_HOSTS: list[str] | None = (
+    env_list("SPARK_CIMD_ALLOWED_HOSTS", []) if "SPARK_CIMD_ALLOWED_HOSTS" in os.environ else None
+)
 # A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
 # the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
 # REFRESH_TOKEN_GRACE_PERIOD_SECONDS: DOT answers a retry with the stored token, which hashed storage

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
 from oauth2_provider.cimd import CIMDError
 
-from oauth_server.oauth import PolicyMetadataFetcher
+from oauth_server.client_metadata import PolicyMetadataFetcher
 
 TEST_HOST = "cimd.spark.test"
 
@@ -27,7 +28,8 @@ class LoopbackFetcher(PolicyMetadataFetcher):
         if parts.scheme != "https" or parts.hostname != TEST_HOST:
             raise CIMDError("the test fetcher serves only https://cimd.spark.test/ documents")
         port = int(os.environ["SPARK_TEST_CIMD_PORT"])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{parts.path}", timeout=5) as response:
-            if response.status != 200:
-                raise CIMDError(f"client_id document returned HTTP {response.status}")
-            return json.loads(response.read()), 300
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{parts.path}", timeout=5) as response:
+                return json.loads(response.read()), 300
+        except urllib.error.HTTPError as error:  # as DOT's transport says it
+            raise CIMDError(f"client_id document returned HTTP {error.code}") from None

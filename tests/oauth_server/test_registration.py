@@ -103,10 +103,11 @@ def test_cleanup_deletes_only_old_unused_self_registered_clients(browser: Client
     assert "Deleted 1" in out.getvalue()
 
 
+@pytest.mark.django_db
 def test_client_id_metadata_documents_must_name_platform_redirects() -> None:
     from oauth2_provider.cimd import CIMDError
 
-    from oauth_server.oauth import PolicyMetadataFetcher
+    from oauth_server.client_metadata import PolicyMetadataFetcher
 
     class Stub(PolicyMetadataFetcher):
         document: dict[str, object] = {}
