@@ -139,7 +139,9 @@ def read_sav(path: Path, structure: Structure) -> Source:
             raise ImportProblem(f"multiple-response set {set_name}: only dichotomy sets are supported")
         variables = list(mr["variable_list"])
         in_sets.update(variables)
-        if unnamed := [v for v in variables if not _worded(titles.get(v))] or ([] if _worded(mr.get("label")) else [set_name]):
+        if unnamed := [v for v in variables if not _worded(titles.get(v))] or (
+            [] if _worded(mr.get("label")) else [set_name]
+        ):
             skipped.append(f"{set_name} ({_UNNAMED}: {', '.join(unnamed)})")
             continue
         counted = float(mr["counted_value"] if mr["counted_value"] is not None else 1)

@@ -417,7 +417,11 @@ AUDIENCE_CUE = (
 )
 # "of people who rate their commute very poor": who the prompt is about, by any verb; the words
 # before the answer must be its question's own ("rate … commute": Rating of your commute)
-WHO_CUE = r"(?:among|amongst|of|for|by)\s+(?:people|those|respondents)\s+who\s+((?:[a-z0-9+'-]+\s*){1,8})"
+# ("among women who …": the audience words before "who" were read already)
+WHO_CUE = (
+    r"(?:(?:among|amongst)\s+(?:[a-z'-]+\s+)?|(?:of|for|by)\s+(?:people|those|respondents)\s+)"
+    r"who\s+((?:[a-z0-9+'-]+\s*){1,8})"
+)
 NEGATIONS = frozenset(["not", "no", "never"])  # kept in an answer's words: "Not working" is not "working"
 # Answers that say nothing about who someone is
 GENERIC_ANSWERS = frozenset(

@@ -449,8 +449,12 @@ def test_the_universe_is_stated_and_sizes_only_with_a_population(
     prompt = {"prompt": "What is the party identification of people aged 19-35?"}
     result = call_tool(client, token, "chat_gwi", prompt).json()["result"]
     structured, text = result["structuredContent"], result["content"][0]["text"]
-    assert structured["sources"]["datasets"] == [{"code": CODE, "name": "ANES 1996", "universe": universe, "sizes": False}]
-    assert structured["response"].startswith(f"For people aged 19-35 in the United States (1996; universe: {universe}), ")
+    assert structured["sources"]["datasets"] == [
+        {"code": CODE, "name": "ANES 1996", "universe": universe, "sizes": False}
+    ]
+    assert structured["response"].startswith(
+        f"For people aged 19-35 in the United States (1996; universe: {universe}), "
+    )
     assert any("no number of people is stated" in note for note in structured["notes"])
     assert f"{CODE} (ANES 1996: {universe})" in text
     young = anes[(anes["age"] >= 19) & (anes["age"] <= 35)]
@@ -482,7 +486,9 @@ def test_a_population_is_one_markets_and_must_be_people(own_data: Path, world: W
     (own_data / "pulse.csv").write_text(_csv(rows))
     (own_data / "pulse.toml").write_text(CODEBOOK)
     args = [str(own_data / "pulse.csv"), "--codebook", str(own_data / "pulse.toml")]
-    with pytest.raises(CommandError, match=r"--population is one market's, and the file has 2 \(United Kingdom, Germany\)"):
+    with pytest.raises(
+        CommandError, match=r"--population is one market's, and the file has 2 \(United Kingdom, Germany\)"
+    ):
         call_command("import_survey", *args, "--population", "100")
     with pytest.raises(CommandError, match="--population 0: the millions of people"):
         call_command("import_survey", *args[:1], "--codebook", args[2], "--population", "0")
