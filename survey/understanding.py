@@ -44,6 +44,7 @@ _STEMMER = Stemmer.Stemmer("english")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
+@lru_cache(maxsize=65536)  # every catalog phrase is normalised again for each combination of datasets
 def _normalise(text: str) -> str:
     text = fold(text.replace("’", "'").replace("–", "-").replace("—", "-"))  # "São Paulo" → "sao paulo"
     return re.sub(r"[^a-z0-9+\-'. ]+", " ", text)
