@@ -30,6 +30,7 @@ from insights.results import (
     ChatResult,
     CodeName,
     DatapointMetrics,
+    DatasetSource,
     ExploreResult,
     InsightSummary,
     InsightText,
@@ -41,7 +42,7 @@ from insights.results import (
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question, Wave
 from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
-from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs
+from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs, stated
 from survey.expressions import Expression, ExpressionError, validate
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank
@@ -209,7 +210,7 @@ def _trend(caller: Caller, chat_id: str | None, data: SurveyData, base: Frame) -
     series.sort(key=lambda s: -(s[0] if fastest else abs(s[0])) - (1000 if s[3] and not fastest else 0))
     first, last = replace(base, waves=base.waves[:1]), replace(base, waves=base.waves[-1:])
     stated: list[Stated] = []
-    period = f"{base.waves[0].name} to {base.waves[-1].name}"
+    period = f"{base.waves[0].name} to {base.waves[-1].name}" + (f" ({own})" if (own := _universe(base.spec)) else "")
     topic = "; ".join(q.name[0].lower() + q.name[1:] for q in base.questions)
     lines = [
         f"How {topic} {'grew fastest' if fastest else 'changed'} for {object_(base.label)} in {base.place}, {period}:"
@@ -342,9 +343,9 @@ def _with_part(base: Frame, part: Expression) -> Frame:
 def _shared(base: Frame, dimension: str) -> str:
     """What the sides have in common, for the header."""
     return {
-        "audience": f"in {base.place} ({wave_phrase(base.waves)})",
-        "location": f"for {object_(base.label)} ({wave_phrase(base.waves)})",
-        "time": f"for {object_(base.label)} in {base.place}",
+        "audience": f"in {base.place} ({_period(base.spec, base.waves)})",
+        "location": f"for {object_(base.label)} ({_period(base.spec, base.waves)})",
+        "time": f"for {object_(base.label)} in {base.place}" + (f" ({own})" if (own := _universe(base.spec)) else ""),
     }[dimension]
 
 
@@ -405,6 +406,21 @@ def _difference_line(answer: str, names: list[str], rows: list[Metrics]) -> str:
 
 # -- understanding, with what the caller may use and the chat so far ---------------------------
 _interpreters: dict[tuple[str, ...], Interpreter] = {}
+WARM_PROMPT = "What share of Gen Z women in Germany vs France use TikTok weekly in Q4 2025, among people who rent?"
+
+
+def preload(today: dt.date | None = None) -> list[str]:
+    """What a worker's first answer would otherwise pay for, done when the worker starts: every built
+    dataset mapped (`store.get`), and prompt understanding's words, stems and expressions made by
+    reading one prompt against all of them. Returns the datasets mapped."""
+    specs = [s for s in (store.spec(c) for c in store.codes() if store.is_built(c)) if s is not None]
+    for spec in specs:
+        store.get(spec.code)
+    if specs:
+        interpreter = _interpreter(specs)
+        spec, _ = interpreter.understand(WARM_PROMPT, specs[0], today or timezone.localdate())
+        interpreter.comparison(WARM_PROMPT, spec, today or timezone.localdate())
+    return [s.code for s in specs]
 
 
 def _previous(caller: Caller, chat_id: str) -> Context:
@@ -666,12 +682,23 @@ def _not_understood(prompt: str, u: Understanding, spec: DatasetSpec) -> str:
 # -- the answer's parts -------------------------------------------------------------------------
 def _response(f: Frame, stated: list[Stated]) -> str:
     about = "what stands out" if f.profile else "; ".join(q.name for q in f.questions)
-    response = f"For {object_(f.label)} in {f.place} ({wave_phrase(f.waves)}), {about}:"
+    response = f"For {object_(f.label)} in {f.place} ({_period(f.spec, f.waves)}), {about}:"
     if not stated:
         response += (
             " no difference large or reliable enough to state. Try a broader audience, more markets or a longer period."
         )
     return response
+
+
+def _period(spec: DatasetSpec, waves: list[Wave]) -> str:
+    """The waves, and for an imported survey who it represents in its own words ("1996; universe:
+    renters in Ohio aged 18+"); a shipped dataset's universe is in its description and every source."""
+    own = _universe(spec)
+    return wave_phrase(waves) + (f"; {own}" if own else "")
+
+
+def _universe(spec: DatasetSpec) -> str:
+    return f"universe: {spec.universe}" if spec.universe and spec.code not in DATASETS_BY_CODE else ""
 
 
 def _lead(f: Frame, response: str) -> str:
@@ -697,7 +724,19 @@ def _notes(f: Frame) -> list[str]:
         notes.append(f"Kept from earlier in this chat: {', '.join(f.inherited)}.")
     if f.profile:
         notes.append("No topic was named, so this profiles the audience across every topic of the dataset.")
+    if not f.spec.sized:
+        notes.append(_UNSIZED.format(name=f.spec.name))
     return notes
+
+
+_UNSIZED = (
+    "{name} was imported without the size of the population it represents, so no number of people is "
+    "stated: shares, indexes and samples only."
+)
+
+
+def _dataset_source(spec: DatasetSpec) -> DatasetSource:
+    return DatasetSource(code=spec.code, name=spec.name, universe=spec.universe, sizes=spec.sized)
 
 
 def _sources(f: Frame) -> Sources:
@@ -705,7 +744,7 @@ def _sources(f: Frame) -> Sources:
     return Sources(
         topics=[CodeName(code=q.code, name=q.name) for q in f.questions],
         audiences=chosen,
-        datasets=[CodeName(code=f.spec.code, name=f.spec.name)],
+        datasets=[_dataset_source(f.spec)],
         locations=[CodeName(code=loc.code, name=loc.name) for loc in f.locations],
         waves=[CodeName(code=w.code, name=w.name) for w in f.waves],
     )
@@ -759,9 +798,9 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
             audiences=_origin_audiences(caller, spec, s),
             locations=[CodeName(code=loc.code, name=loc.name) for loc in locations],
             waves=[CodeName(code=w.code, name=w.name) for w in waves],
-            datasets=[CodeName(code=spec.code, name=spec.name)],
+            datasets=[_dataset_source(spec)],
         ),
-        calculations=[_calculation(question, table, partial(sentence, s["kind"], s["audience_label"], place))],
+        calculations=[_calculation(spec, question, table, partial(sentence, s["kind"], s["audience_label"], place))],
         metric_priority=metric_priority(s["kind"]),
         low_confidence_threshold=LOW_CONFIDENCE_SAMPLE,
     )
@@ -824,8 +863,11 @@ def metric_priority(kind: str) -> list[str]:
     return list(dict.fromkeys([lead, *after, *METRICS]))
 
 
-def _calculation(question: Question, table: Crosstab, phrase: Callable[[str, Metrics], str]) -> Calculation:
-    """Every datapoint's metrics, each with its sentence (`phrase(datapoint phrase, metrics)`)."""
+def _calculation(
+    spec: DatasetSpec, question: Question, table: Crosstab, phrase: Callable[[str, Metrics], str]
+) -> Calculation:
+    """Every datapoint's metrics, each with its sentence (`phrase(datapoint phrase, metrics)`); sizes
+    only where the dataset's weights are people (`stated`)."""
     return Calculation(
         question=QuestionInfo(
             namespace=question.namespace,
@@ -835,13 +877,13 @@ def _calculation(question: Question, table: Crosstab, phrase: Callable[[str, Met
             kind=question.kind,
             suffix=question.suffix,
         ),
-        base=Base(sample=table.base_sample, size=table.base_size),
+        base=Base(sample=table.base_sample, size=table.base_size if spec.sized else None),
         datapoints=[
             DatapointMetrics(
                 code=dp.code,
                 name=dp.name,
                 **_attribute(question, dp.code).model_dump(),
-                metrics=m,
+                metrics=stated(m, spec.sized),
                 generated_text=phrase(dp.phrase, m),
             )
             for dp, m in zip(question.datapoints, table.rows, strict=True)

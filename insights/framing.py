@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from survey.catalog import DatasetSpec, Location, Question, Wave
-from survey.engine import Metrics
+from survey.engine import Metrics, stated
 from survey.expressions import Expression, conjunction, describe, expand, terms
 from survey.phrasing import location_phrase, sentence
 from survey.ranking import Candidate
@@ -235,4 +235,5 @@ def state(f: Frame, c: Candidate) -> Stated:
         "kind": c.kind,
     }
     text = sentence(c.kind, f.label, f.place, dp.phrase, c.metrics)
-    return Stated(text=text, kind=c.kind, question=c.question, datapoint=dp.code, metrics=c.metrics, spec=recompute)
+    shown = stated(c.metrics, f.spec.sized)
+    return Stated(text=text, kind=c.kind, question=c.question, datapoint=dp.code, metrics=shown, spec=recompute)

@@ -38,6 +38,16 @@ class InsightSummary(BaseModel):
     metrics: Metrics
 
 
+class DatasetSource(CodeName):
+    universe: str = Field(
+        description="Who the survey represents, in its own words (e.g. 'internet users aged 16-64 in 50 markets')"
+    )
+    sizes: bool = Field(
+        description="Whether sizes are numbers of people; false for a survey imported without its population: "
+        "its metrics give shares, index and samples, and every size is null"
+    )
+
+
 class AudienceSource(BaseModel):
     id: str
     name: str
@@ -47,7 +57,7 @@ class AudienceSource(BaseModel):
 class Sources(BaseModel):
     topics: list[CodeName]
     audiences: list[AudienceSource]
-    datasets: list[CodeName]
+    datasets: list[DatasetSource]
     locations: list[CodeName]
     waves: list[CodeName]
 
@@ -69,7 +79,7 @@ class ChatResult(BaseModel):
         lines.append("  topics: " + "; ".join(t.name for t in sources.topics))
         if sources.audiences:
             lines.append("  audiences: " + "; ".join(f"{a.name} ({a.id}): {a.description}" for a in sources.audiences))
-        lines.append("  datasets: " + "; ".join(f"{d.code} ({d.name})" for d in sources.datasets))
+        lines.append("  datasets: " + "; ".join(f"{d.code} ({d.name}: {d.universe})" for d in sources.datasets))
         lines.append("  locations: " + "; ".join(f"{loc.code} {loc.name}" for loc in sources.locations))
         lines.append("  waves: " + "; ".join(f"{w.code} {w.name}" for w in sources.waves))
         lines += [f"Note: {note}" for note in self.notes]
@@ -94,7 +104,7 @@ class Origins(BaseModel):
     audiences: list[OriginAudience]
     locations: list[CodeName]
     waves: list[CodeName]
-    datasets: list[CodeName]
+    datasets: list[DatasetSource]
 
 
 class QuestionInfo(BaseModel):
@@ -108,7 +118,9 @@ class QuestionInfo(BaseModel):
 
 class Base(BaseModel):
     sample: int = Field(description="Respondents in the chosen locations and waves")
-    size: float = Field(description="The people they represent (summed weights)")
+    size: float | None = Field(
+        description="The people they represent (summed weights); null for a survey imported without its population"
+    )
 
 
 class DatapointMetrics(Attribute):
@@ -147,9 +159,9 @@ class ExploreResult(BaseModel):
         lines.append("  waves: " + ", ".join(w.code for w in origins.waves))
         lines.append("  datasets: " + ", ".join(d.code for d in origins.datasets))
         for calc in self.calculations:
+            people = "" if calc.base.size is None else f", {calc.base.size:,.0f} people"
             lines.append(
-                f"Question {calc.question.code}: {calc.question.name} (base: {calc.base.sample} "
-                f"respondents, {calc.base.size:,.0f} people)"
+                f"Question {calc.question.code}: {calc.question.name} (base: {calc.base.sample} respondents{people})"
             )
             lines += [_metrics_line(dp, self.metric_priority) for dp in calc.datapoints]
         return "\n".join(lines)

@@ -266,7 +266,8 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
         "Show where an insight from chat_gwi comes from and all its numbers: the attribute (namespace, question, "
         "datapoint, suffix), audience, locations, waves and dataset, and for the question every datapoint's "
         "nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, index; "
-        "100 = average). Use it to check or quote exact figures; low-confidence rows are flagged."
+        "100 = average; sizes are null for a survey imported without its population). Use it to check or quote "
+        "exact figures; low-confidence rows are flagged."
     ),
     input_model=ExploreArguments,
     output_model=ExploreResult,

@@ -118,6 +118,12 @@ class DatasetSpec:
     audiences: tuple[Audience, ...] = ()
     age_bands: tuple[tuple[int, int], ...] = ()
     """Ages recorded in bands (an imported survey's "18-24", "65+"): answers keep to whole bands."""
+    universe: str = ""
+    """Who the survey represents, in its own words ("internet users aged 16-64", "renters in Ohio
+    aged 18+, 2019"): named in every answer's sources."""
+    sized: bool = True
+    """Whether the weights sum to a known population, so sizes are people. An imported survey given
+    no population is not: its answers state shares, indexes and samples, never sizes."""
 
     def question(self, code: str) -> Question:
         return by_code(self.questions, code)
@@ -338,7 +344,7 @@ def _age_bands(file: Table, age_range: tuple[int, int]) -> tuple[tuple[int, int]
 def _dataset(file: Table, code: str, locations: dict[str, Location], vocabulary: Table) -> DatasetSpec:
     file.keys(
         ["code", "name", "description", "age_range", "default_respondents", "locations", "waves", "questions"],
-        ["audiences", "age_bands"],
+        ["audiences", "age_bands", "universe", "sized"],
     )
     if file.string("code") != code:
         file.fail(f"code {file.string('code')!r} does not match the name catalog.toml lists, {code!r}")
@@ -369,6 +375,8 @@ def _dataset(file: Table, code: str, locations: dict[str, Location], vocabulary:
         age_range=(age_range[0], age_range[1]),
         default_respondents=file.integer("default_respondents"),
         age_bands=_age_bands(file, (age_range[0], age_range[1])),
+        universe=file.string("universe") if "universe" in file.data else "",
+        sized=_flag(file, "sized", default=True),
     )
     audience_synonyms = vocabulary.table("audience_synonyms")
     audiences: list[Audience] = []
@@ -444,6 +452,13 @@ def _check_vocabulary_references(vocabulary: Table, datasets: tuple[DatasetSpec,
                 for dp_code in questions.table(question_code).data:
                     if not any(dp.code == dp_code for dp in question.datapoints):
                         questions.fail(f"question {question_code!r} has no datapoint {dp_code!r}")
+
+
+def _flag(file: Table, key: str, default: bool) -> bool:
+    value = file.data.get(key, default)
+    if not isinstance(value, bool):
+        file.fail(f"{key!r} must be true or false")
+    return value
 
 
 def dataset_from_definition(definition: dict[str, Any], where: str = "dataset.json") -> DatasetSpec:

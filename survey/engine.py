@@ -11,7 +11,9 @@ Percentages and index come from weighted sizes only. A ratio with a zero denomin
 Sizes are people, not person-waves: weights sum in each market and wave to its internet
 population, so a base over several waves states the average universe over its waves, every
 size divided by the number of waves in the base that have respondents (the industry convention;
-percentages and index are unaffected). Samples are respondents, counted over every wave.
+percentages and index are unaffected). Samples are respondents, counted over every wave. An
+imported survey given no population has weights that stand for no known number of people: its
+answers state no sizes (`stated`), only percentages, index and samples.
 A result whose positive_sample is below LOW_CONFIDENCE_SAMPLE is flagged low-confidence.
 
 Plain NumPy, no Django. Respondents are stored sorted by (location, wave), so the base is a set
@@ -22,7 +24,7 @@ audience needs its rows evaluated (`evaluate`, an audience expression over a row
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,11 +40,11 @@ class Metrics:
     """The nine metrics of a datapoint for an audience in a base (index 100 = average), and low_confidence."""
 
     positive_sample: int
-    positive_size: float
+    positive_size: float | None  # None: the survey gives no population, so sizes are no number of people
     audience_sample: int
-    audience_size: float
+    audience_size: float | None
     datapoint_sample: int
-    datapoint_size: float
+    datapoint_size: float | None
     audience_percentage: float | None
     datapoint_percentage: float | None
     audience_index: float | None
@@ -84,6 +86,12 @@ def metrics(
         audience_index=index,
         low_confidence=int(positive_sample) < LOW_CONFIDENCE_SAMPLE,
     )
+
+
+def stated(m: Metrics, sized: bool) -> Metrics:
+    """The metrics as an answer states them: a dataset whose weights sum to no known population
+    (`DatasetSpec.sized` false) has its sizes left out; percentages, index and samples stay."""
+    return m if sized else replace(m, positive_size=None, audience_size=None, datapoint_size=None)
 
 
 def evaluate(expr: Expression, data: SurveyData, start: int, stop: int) -> np.ndarray:

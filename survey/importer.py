@@ -60,7 +60,8 @@ class Structure:
     gender: str = ""
     female: float | None = None  # the gender variable's value for women (others: men, unless `male`)
     male: float | None = None
-    population_m: float | None = None  # what the weights sum to per market and wave (millions)
+    population_m: float | None = None  # the people the weights stand for (millions); None: no sizes
+    universe: str = ""  # who the survey represents, in its own words ("renters in Ohio aged 18+, 2019")
     id: str = ""  # the respondent ID variable: every value present and unique
     allow_duplicate_rows: bool = False  # a short questionnaire may give two people identical rows
     age_bands: dict[float, str] = field(default_factory=dict)  # CSV: the age variable's codes as "18-24", "65+"
@@ -132,18 +133,22 @@ def read_sav(path: Path, structure: Structure) -> Source:
     titles = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=True))
     sets: dict[str, Question] = {}  # each multiple-response set, by its first variable
     in_sets: set[str] = set()
+    skipped: list[str] = []
     for set_name, mr in (meta.mr_sets or {}).items():
         if not mr.get("is_dichotomy"):
             raise ImportProblem(f"multiple-response set {set_name}: only dichotomy sets are supported")
         variables = list(mr["variable_list"])
-        counted = float(mr["counted_value"] if mr["counted_value"] is not None else 1)
-        names = [titles.get(v) or v for v in variables]
-        sets[variables[0]] = Question(
-            _code(set_name), mr.get("label") or set_name, "multi", variables, [], names, counted
-        )
         in_sets.update(variables)
+        if unnamed := [v for v in variables if not _worded(titles.get(v))] or (
+            [] if _worded(mr.get("label")) else [set_name]
+        ):
+            skipped.append(f"{set_name} ({_UNNAMED}: {', '.join(unnamed)})")
+            continue
+        counted = float(mr["counted_value"] if mr["counted_value"] is not None else 1)
+        names = [str(titles[v]) for v in variables]
+        sets[variables[0]] = Question(_code(set_name), mr["label"], "multi", variables, [], names, counted)
     structural = _structural(structure)
-    questions, skipped = [], []
+    questions = []
     for name in meta.column_names:  # in the file's order; a set where its first variable is
         if name in sets:
             questions.append(sets[name])
@@ -153,11 +158,19 @@ def read_sav(path: Path, structure: Structure) -> Source:
             skipped.append(f"{name} (text)")
         elif name not in labels:
             skipped.append(f"{name} (no value labels)")
+        elif not _worded(titles.get(name)):
+            skipped.append(f"{name} ({_UNNAMED})")
         else:
-            questions.append(
-                Question(_code(name), titles.get(name) or name, "single", [name], sorted(labels[name].items()))
-            )
+            questions.append(Question(_code(name), str(titles[name]), "single", [name], sorted(labels[name].items())))
     return Source(raw, labels, questions, skipped)
+
+
+# A question is stated in sentences by its label; a variable's name ("Q12_3") is a code, never a question's words.
+_UNNAMED = "no variable label to word it by"
+
+
+def _worded(label: Any) -> bool:
+    return isinstance(label, str) and bool(label.strip())
 
 
 def _column(values: Any) -> np.ndarray:
@@ -222,12 +235,16 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
 
 def _codebook_structure(where: str, book: dict[str, Any]) -> Structure:
     known = {"code", "name", "description", "wave", "location", "location_variable", "weight", "age", "gender",
-             "female", "male", "population_m", "questions", "id", "allow_duplicate_rows", "age_bands"}  # fmt: skip
+             "female", "male", "population_m", "universe", "questions", "id", "allow_duplicate_rows",
+             "age_bands"}  # fmt: skip
     if unknown := sorted(set(book) - known):
         raise ImportProblem(f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(known))})")
     for key in ("code", "name", "wave"):
         if not isinstance(book.get(key), str):
             raise ImportProblem(f"{where}: {key!r} is required (a string)")
+    population = book.get("population_m")
+    if population is not None and (isinstance(population, bool) or not isinstance(population, int | float)):
+        raise ImportProblem(f"{where}: 'population_m' is a number (millions of people)")
     return Structure(
         code=book["code"],
         name=book["name"],
@@ -240,7 +257,8 @@ def _codebook_structure(where: str, book: dict[str, Any]) -> Structure:
         gender=str(book.get("gender", "")),
         female=book.get("female"),
         male=book.get("male"),
-        population_m=book.get("population_m"),
+        population_m=None if population is None else float(population),
+        universe=str(book.get("universe", "")),
         id=str(book.get("id", "")),
         allow_duplicate_rows=bool(book.get("allow_duplicate_rows", False)),
         age_bands=_codebook_bands(where, book.get("age_bands", {})),
@@ -320,7 +338,8 @@ def assemble(source: Source, structure: Structure) -> Imported:
     except CatalogError as exc:
         raise ImportProblem(str(exc).split(": ", 1)[-1]) from None
     wave = np.zeros(n, dtype=np.int16)
-    weight = _scaled(weight, location, markets, structure.population_m)
+    if structure.population_m is not None:
+        weight = _scaled(weight, location, markets, structure.population_m)
     data = from_columns(spec, location, wave, age, gender, weight, answers)
     return Imported(spec, data, definition, source.skipped)
 
@@ -536,6 +555,8 @@ def _definition(
         "code": s.code,
         "name": s.name,
         "description": s.description or f"Imported survey: {s.name}",
+        "universe": " ".join(s.universe.split()) or f"respondents of the {s.name} survey",
+        "sized": s.population_m is not None,
         "age_range": [max(1, youngest), max(1, oldest)],
         **({"age_bands": [list(band) for band in bands]} if bands else {}),
         "default_respondents": len(age),
@@ -579,14 +600,13 @@ def _question_definition(q: Question) -> dict[str, Any]:
     }
 
 
-def _scaled(
-    weight: np.ndarray, location: np.ndarray, markets: list[Location], population_m: float | None
-) -> np.ndarray:
-    """Weights summing in each market to its population (the catalog's convention, so sizes are
-    people): `population_m` if given (one market), otherwise the market's internet population."""
-    out = weight.copy()
-    for i, market in enumerate(markets):
-        rows = location == i
-        target = (population_m if population_m is not None and len(markets) == 1 else market.population_m) * 1e6
-        out[rows] *= target / weight[rows].sum()
-    return out
+def _scaled(weight: np.ndarray, location: np.ndarray, markets: list[Location], population_m: float) -> np.ndarray:
+    """Weights summing to the population the import gave (one market), so sizes are people. Without
+    one the file's own weights are kept and no size is ever stated: another market's internet
+    population is not this survey's universe."""
+    if not (population_m > 0 and math.isfinite(population_m)):
+        raise ImportProblem(f"--population {population_m:g}: the millions of people the survey represents (above 0)")
+    if len(markets) != 1:
+        names = ", ".join(m.name for m in markets)
+        raise ImportProblem(f"--population is one market's, and the file has {len(markets)} ({names})")
+    return weight * (population_m * 1e6 / weight.sum())

@@ -44,6 +44,7 @@ _STEMMER = Stemmer.Stemmer("english")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
+@lru_cache(maxsize=65536)  # every catalog phrase is normalised again for each combination of datasets
 def _normalise(text: str) -> str:
     text = fold(text.replace("’", "'").replace("–", "-").replace("—", "-"))  # "São Paulo" → "sao paulo"
     return re.sub(r"[^a-z0-9+\-'. ]+", " ", text)
@@ -415,6 +416,13 @@ AUDIENCE_CUE = (
     r"|(?:of|for|by)\s+(?:people|those|respondents)\s+who\s+(?:are|answered|said|say)\s+)"  # not "for social media"
     r"((?:[a-z0-9+'-]+\s*){1,5})"
 )
+# "of people who rate their commute very poor": who the prompt is about, by any verb; the words
+# before the answer must be its question's own ("rate … commute": Rating of your commute)
+# ("among women who …": the audience words before "who" were read already)
+WHO_CUE = (
+    r"(?:(?:among|amongst)\s+(?:[a-z'-]+\s+)?|(?:of|for|by)\s+(?:people|those|respondents)\s+)"
+    r"who\s+((?:[a-z0-9+'-]+\s*){1,8})"
+)
 NEGATIONS = frozenset(["not", "no", "never"])  # kept in an answer's words: "Not working" is not "working"
 # Answers that say nothing about who someone is
 GENERIC_ANSWERS = frozenset(
@@ -490,6 +498,10 @@ class Interpreter:
             for dp in q.datapoints
             for name in (dp.name, *dp.synonyms)
         ]
+        # a question's own words (its name, description and keywords, stemmed): what may lead to its answer
+        self.question_words = {
+            id(q): frozenset(_tokens(" ".join([q.name, q.description, *q.keywords]))) for _, q in self.questions
+        }
         self.answer_keys = sorted(
             ((k, q, dp) for k, q, dp in keys if k and sum(map(len, k)) >= 4 and not set(k) <= GENERIC_ANSWERS),
             key=lambda kqd: -len(kqd[0]),
@@ -784,21 +796,37 @@ class Interpreter:
 
     def _answers(self, text: str, reading: Reading) -> str:
         """An answer of a single-choice question named as who is asked about ("among strong democrats",
-        "of people who answered full-time"): that answer is the audience, in any dataset that asks it."""
+        "of people who answered full-time", "of people who rate their commute very poor"): that answer
+        is the audience, in any dataset that asks it."""
+        return self._cued(self._cued(text, reading, AUDIENCE_CUE), reading, WHO_CUE)
+
+    def _cued(self, text: str, reading: Reading, cue_pattern: str) -> str:
         starts = [m.start() for m in re.finditer(r"\b(?:among|amongst|of|for|by)\b", text)]
-        for cue in (c for at in starts if (c := re.match(AUDIENCE_CUE, text[at:]))):  # "for among …": both
+        for cue in (c for at in starts if (c := re.match(cue_pattern, text[at:]))):  # "for among …": both
             words = re.findall(WORD, cue.group(1))
             kept = [i for i, w in enumerate(words) if w not in STOPWORDS or w in NEGATIONS]  # as answer keys are
             stems = [_stem(words[i]) for i in kept]
             for key, question, dp in self.answer_keys:
-                if tuple(stems[: len(key)]) != key or (question, dp) in reading.answers:
+                at = self._answer_at(stems, key, question, lead=cue_pattern is WHO_CUE)
+                if at is None or (question, dp) in reading.answers:
                     continue  # the answer must follow the cue: "of people who use Samsung" is no audience
                 reading.answers.append((question, dp))
                 reading.understood.append(f"audience: answered {dp.name} ({question.name})")
-                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: kept[len(key) - 1] + 1]) + r"\b"
+                named = r"\b" + r"\W+".join(re.escape(w) for w in words[: kept[at + len(key) - 1] + 1]) + r"\b"
                 text = re.sub(named, " ", text, count=1)
                 break
         return text
+
+    def _answer_at(self, stems: list[str], key: tuple[str, ...], question: Question, lead: bool) -> int | None:
+        """Where the answer `key` starts among the cue's words: at once, or (`lead`) after words of its
+        own question only ("rate their commute" before "very poor")."""
+        own = self.question_words[id(question)] if lead else frozenset()
+        for at in range(len(stems) - len(key) + 1):
+            if tuple(stems[at : at + len(key)]) == key:
+                return at
+            if stems[at] not in own:
+                return None
+        return None
 
     def _dataset_named(self, text: str, reading: Reading) -> str:
         """A dataset named by its code or name ("ds-usa-deep", "the ANES 1996 data") answers the prompt."""
@@ -914,6 +942,8 @@ class Interpreter:
             return reading.age, reading.age_phrase, ""
         year = result.waves[-1].year if result.waves else spec.waves[-1].year
         lo, hi = g.ages(year)
+        if hi < 0:  # nobody of it was born yet ("Gen Alpha" in a 1996 survey)
+            return (lo, hi), reading.age_phrase, f" (born {g.born[0]}-{g.born[1]}, after {year})"
         return (lo, hi), reading.age_phrase, f" (born {g.born[0]}-{g.born[1]}, so aged {lo}-{hi} in {year})"
 
     def _markets(self, reading: Reading, spec: DatasetSpec, result: Understanding) -> list[tuple[Question, Datapoint]]:

@@ -62,7 +62,14 @@ def test_every_insight_agrees_with_its_exploration(acme: Caller) -> None:
             assert f"{abs(insight['metrics']['audience_index'] - 100):.0f}% " in insight["text"]
     assert answer["sources"]["locations"] == [{"code": "s2_49", "name": "Germany"}]
     assert answer["sources"]["audiences"][0]["id"] == "gen_z"
-    assert answer["sources"]["datasets"] == [{"code": "ds-core", "name": "Core global survey"}]
+    assert answer["sources"]["datasets"] == [
+        {
+            "code": "ds-core",
+            "name": "Core global survey",
+            "universe": "internet users aged 16-64 in 50 markets",
+            "sizes": True,
+        }
+    ]
     assert [w["code"] for w in answer["sources"]["waves"]] == ["q1_2025", "q2_2025", "q3_2025", "q4_2025"]
 
 
@@ -452,7 +459,7 @@ def test_a_breakdown_by_country_or_region_and_by_gender(acme: Caller) -> None:
 # -- the dataset the person means (issue 21) -----------------------------------------------------
 def test_the_dataset_argument_answers_from_that_dataset_and_the_chat_keeps_it(acme: Caller) -> None:
     asked = ask(caller=acme, prompt="Which streaming services do Americans use?", dataset="ds-core")
-    assert asked["sources"]["datasets"] == [{"code": "ds-core", "name": "Core global survey"}]
+    assert [(d["code"], d["name"]) for d in asked["sources"]["datasets"]] == [("ds-core", "Core global survey")]
     follow = ask(caller=acme, prompt="among women?", chat_id=asked["chat_id"])
     assert follow["sources"]["datasets"][0]["code"] == "ds-core"
 

@@ -117,7 +117,8 @@ def test_the_anes_1996_file_imports_with_its_labels(own_data: Path, anes_sav: Pa
     assert Dataset.objects.get(code=CODE).name == "ANES 1996"
     assert AuditEvent.objects.filter(action="dataset.assigned", organization=world.acme).exists()
     data = store.get(CODE)
-    assert data.n == 944 and math.isclose(float(data.weight.sum()), 215e6)  # the US internet population
+    # no --population: the file's own weights (none: everyone weighs 1), never another population's size
+    assert data.n == 944 and math.isclose(float(data.weight.sum()), 944) and not spec.sized
 
 
 def _share(frame: pd.DataFrame, column: str, value: float) -> float:
@@ -134,7 +135,7 @@ def test_chat_gwi_answers_about_it_and_every_number_matches_a_direct_computation
     result = answer.json()["result"]
     assert not result.get("isError"), result["content"][0]["text"]
     structured = result["structuredContent"]
-    assert structured["sources"]["datasets"] == [{"code": CODE, "name": "ANES 1996"}]
+    assert [(d["code"], d["name"]) for d in structured["sources"]["datasets"]] == [(CODE, "ANES 1996")]
     young = anes[(anes["age"] >= 19) & (anes["age"] <= 35)]
     labels = {label: value for value, label in VALUE_LABELS["PID"].items()}
     assert structured["insights"]
@@ -164,7 +165,8 @@ def test_bad_files_name_the_variable_and_row_and_leave_nothing(
     unlabelled = anes.copy()
     unlabelled.loc[41, "PID"] = 9  # a code the labels do not have
     path = own_data / "unlabelled.sav"
-    pyreadstat.write_sav(unlabelled, str(path), variable_value_labels=VALUE_LABELS)
+    titles = [COLUMN_LABELS[c] for c in anes.columns]
+    pyreadstat.write_sav(unlabelled, str(path), column_labels=titles, variable_value_labels=VALUE_LABELS)
     assert "variable PID, case 42: value 9 has no label" in _refused(path)
 
     weighted = anes.assign(wt=1.0)
@@ -221,7 +223,7 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
     data = store.get("ds-brand-pulse")
     germany = spec.locations.index(spec.location("s2_49"))
     cell = data.cell(germany, 0)
-    assert data.cell_count[cell] == 2 and math.isclose(float(data.cell_weight[cell]), 58e6)  # Germany's people
+    assert data.cell_count[cell] == 2 and math.isclose(float(data.cell_weight[cell]), 3.0)  # the file's weights
     assert list(data.cell_dp_count["bought"][cell]) == [1, 2]
     # the gender variable named at import makes "women" an audience of the survey's own
     acme = Caller(world.acme.pk, world.member.pk, frozenset({"ds-brand-pulse"}))
@@ -428,3 +430,66 @@ def test_an_answer_of_any_question_is_an_audience_in_a_prompt(
     for insight in (i for i in answer.insights if i.kind == "percentage"):
         label = next(lab for lab in labels if f"“{lab}”" in insight.text)
         assert insight.metrics.audience_percentage == pytest.approx(_share(strong, "vote", labels[label]))
+
+
+def _sizes(metrics: dict[str, Any]) -> list[Any]:
+    return [metrics[f"{part}_size"] for part in ("positive", "audience", "datapoint")]
+
+
+def test_the_universe_is_stated_and_sizes_only_with_a_population(
+    own_data: Path, anes_sav: Path, anes: pd.DataFrame, world: World
+) -> None:
+    """ "--universe" is named in the sources and the answer's first line; without --population no
+    size is stated anywhere (chat_gwi, explore_insight_gwi, their texts), only shares, index and
+    samples; with it, sizes are people: the weights sum to the population given."""
+    universe = "US citizens of voting age, 1996"
+    printed = _import(anes_sav, "--universe", universe, "--assign-to", "acme")
+    assert f"universe: {universe}" in printed and "sizes: none stated" in printed
+    token, client = issue(world.member, world.acme).secret, Client()
+    prompt = {"prompt": "What is the party identification of people aged 19-35?"}
+    result = call_tool(client, token, "chat_gwi", prompt).json()["result"]
+    structured, text = result["structuredContent"], result["content"][0]["text"]
+    assert structured["sources"]["datasets"] == [
+        {"code": CODE, "name": "ANES 1996", "universe": universe, "sizes": False}
+    ]
+    assert structured["response"].startswith(
+        f"For people aged 19-35 in the United States (1996; universe: {universe}), "
+    )
+    assert any("no number of people is stated" in note for note in structured["notes"])
+    assert f"{CODE} (ANES 1996: {universe})" in text
+    young = anes[(anes["age"] >= 19) & (anes["age"] <= 35)]
+    assert structured["insights"]
+    for insight in structured["insights"]:
+        metrics = insight["metrics"]
+        assert _sizes(metrics) == [None, None, None]
+        assert metrics["audience_sample"] == len(young) and metrics["audience_percentage"] is not None
+        explored = call_tool(client, token, "explore_insight_gwi", {"insight_id": insight["id"]}).json()["result"]
+        calculation = explored["structuredContent"]["calculations"][0]
+        assert calculation["base"] == {"sample": 944, "size": None}
+        assert all(_sizes(row["metrics"]) == [None, None, None] for row in calculation["datapoints"])
+        assert "people)" not in explored["content"][0]["text"]  # no "(base: 944 respondents, N people)"
+
+    printed = _import(anes_sav, "--universe", universe, "--population", "190", "--assign-to", "acme")
+    assert "sizes: none stated" not in printed
+    assert math.isclose(float(store.get(CODE).weight.sum()), 190e6)
+    result = call_tool(client, token, "chat_gwi", prompt).json()["result"]["structuredContent"]
+    assert result["sources"]["datasets"][0]["sizes"] is True
+    assert not any("no number of people" in note for note in result["notes"])
+    for insight in result["insights"]:  # everyone weighs the same: a size is its share of the 190 million
+        metrics = insight["metrics"]
+        assert metrics["audience_size"] == pytest.approx(len(young) / 944 * 190e6)
+        assert metrics["positive_size"] == pytest.approx(metrics["positive_sample"] / 944 * 190e6)
+
+
+def test_a_population_is_one_markets_and_must_be_people(own_data: Path, world: World) -> None:
+    rows = [["United Kingdom", 1.0, 30, 2, 1, 1, 0], ["Germany", 2.0, 40, 1, 2, 1, 1]]
+    (own_data / "pulse.csv").write_text(_csv(rows))
+    (own_data / "pulse.toml").write_text(CODEBOOK)
+    args = [str(own_data / "pulse.csv"), "--codebook", str(own_data / "pulse.toml")]
+    with pytest.raises(
+        CommandError, match=r"--population is one market's, and the file has 2 \(United Kingdom, Germany\)"
+    ):
+        call_command("import_survey", *args, "--population", "100")
+    with pytest.raises(CommandError, match="--population 0: the millions of people"):
+        call_command("import_survey", *args[:1], "--codebook", args[2], "--population", "0")
+    assert not store.is_built("ds-brand-pulse")

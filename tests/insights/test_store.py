@@ -244,3 +244,18 @@ def test_a_request_never_waits_for_a_pull_and_serves_the_new_version_once_comple
     release.set()
     store._poll.thread.join(30)  # type: ignore[union-attr]
     assert store.get("ds-gaming").version == second.version
+
+
+def test_a_worker_preloads_every_built_dataset_and_prompt_understanding(survey_data: str) -> None:
+    """What gunicorn workers do as they start (spark_portal.wsgi): the first answer then maps no data
+    and builds no interpreter of its own."""
+    from insights import chat as chat_module
+
+    store.forget()
+    chat_module._interpreters.clear()
+    assert chat_module.preload(dt.date(2026, 1, 15)) == ["ds-core", "ds-usa-deep", "ds-gaming"]
+    assert set(store._loaded) == {"ds-core", "ds-usa-deep", "ds-gaming"}
+    specs = [store.spec(code) for code in ("ds-core", "ds-usa-deep", "ds-gaming")]
+    assert chat_module._interpreter([s for s in specs if s is not None]) is next(
+        iter(chat_module._interpreters.values())
+    )

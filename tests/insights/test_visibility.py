@@ -109,7 +109,7 @@ def test_no_tool_names_a_private_dataset_to_another_organization(own_data: Path,
     import_cordial(own_data, PRIVATE, "--assign-to", "acme")
     acme = issue(world.member, world.acme).secret
     answer = _result(call_tool(Client(), acme, "chat_gwi", {"prompt": PROMPT}))["structuredContent"]
-    assert answer["sources"]["datasets"] == [{"code": PRIVATE, "name": NAME}]  # Acme is answered from it
+    assert [(d["code"], d["name"]) for d in answer["sources"]["datasets"]] == [(PRIVATE, NAME)]  # Acme's answer
     insight = answer["insights"][0]
     globex = issue(world.outsider, world.globex).secret
     said = {
@@ -149,7 +149,9 @@ def test_an_identical_copy_answers_its_own_organization_and_never_names_the_firs
     import_cordial(own_data, COPY, "--assign-to", "globex", name="Globex cordial study")
     answer = _result(call_tool(Client(), before, "chat_gwi", {"prompt": PROMPT}))
     assert not answer.get("isError"), _text(answer)
-    assert answer["structuredContent"]["sources"]["datasets"] == [{"code": COPY, "name": "Globex cordial study"}]
+    assert [(d["code"], d["name"]) for d in answer["structuredContent"]["sources"]["datasets"]] == [
+        (COPY, "Globex cordial study")
+    ]
     refused = _text(_result(call_tool(Client(), narrowed.secret, "chat_gwi", {"prompt": PROMPT})))
     assert f"is in the Globex cordial study dataset ({COPY}), which your organization has but this token" in refused
     # Globex's own copy asks the same question in the same words; Acme's dataset is never named.
@@ -200,4 +202,4 @@ def test_a_token_created_before_its_organization_got_a_dataset_uses_it(own_data:
     assert PRIVATE in [d["code"] for d in listed]
     answer = _result(call_tool(Client(), token, "chat_gwi", {"prompt": PROMPT}))
     assert not answer.get("isError"), _text(answer)
-    assert answer["structuredContent"]["sources"]["datasets"] == [{"code": PRIVATE, "name": NAME}]
+    assert [(d["code"], d["name"]) for d in answer["structuredContent"]["sources"]["datasets"]] == [(PRIVATE, NAME)]

@@ -37,7 +37,17 @@ class Command(BaseCommand):
         parser.add_argument("--gender", default="", help="The gender variable.")
         parser.add_argument("--female", type=float, help="The gender variable's value for women.")
         parser.add_argument("--male", type=float, help="Its value for men (default: any other answer).")
-        parser.add_argument("--population", type=float, help="Millions the weights sum to (one market).")
+        parser.add_argument(
+            "--universe",
+            default="",
+            help='Who the survey represents, in its own words: "renters in Ohio aged 18+, 2019" (named in answers).',
+        )
+        parser.add_argument(
+            "--population",
+            type=float,
+            help="Millions of people the survey represents (one market): the weights are scaled to it and answers "
+            "state sizes. Without it, answers state shares, indexes and samples only.",
+        )
         parser.add_argument("--id", default="", help="The respondent ID variable: every ID must be there and unique.")
         parser.add_argument(
             "--allow-duplicate-rows",
@@ -101,6 +111,9 @@ class Command(BaseCommand):
         for organization in organizations:
             self.stdout.write(f"  given to {organization.slug}")
         self.stdout.write(f"  visibility: {dataset.get_visibility_display()}")
+        self.stdout.write(f"  universe: {spec.universe}")
+        if not spec.sized:
+            self.stdout.write("  sizes: none stated (no --population): answers give shares, indexes and samples")
 
 
 def _structure(options: dict[str, Any]) -> Structure:
@@ -120,15 +133,18 @@ def _structure(options: dict[str, Any]) -> Structure:
         female=options["female"],
         male=options["male"],
         population_m=options["population"],
+        universe=options["universe"],
         id=options["id"],
         allow_duplicate_rows=options["allow_duplicate_rows"],
     )
 
 
 def _csv_overrides(structure: Structure, options: dict[str, Any]) -> Structure:
-    """--id and --allow-duplicate-rows work for a CSV file too (over its codebook's id and allow_duplicate_rows)."""
+    """--id, --allow-duplicate-rows, --universe and --population work for a CSV file too (over its codebook's)."""
     return replace(
         structure,
+        universe=options["universe"] or structure.universe,
+        population_m=structure.population_m if options["population"] is None else options["population"],
         id=options["id"] or structure.id,
         allow_duplicate_rows=options["allow_duplicate_rows"] or structure.allow_duplicate_rows,
     )
