@@ -40,7 +40,7 @@ from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
 from oauth_server.platforms import SPECS, Platform
 from orgadmin.services import connector_remove as remove_connector
-from orgadmin.services import organization_impact, platform_impact
+from orgadmin.services import domain_impact, mfa_impact, organization_impact, platform_impact
 from spark_portal.public_url import mcp_resource_url, public_base_url
 
 
@@ -62,9 +62,12 @@ def home(request: AuthenticatedRequest, organization: Organization) -> HttpRespo
 
 
 @org_admin_required
-@require_POST
 def mfa_requirement(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    """Require (or stop requiring) a second factor for members' password sign-ins."""
+    """Require (or stop requiring) a second factor for members' password sign-ins. GET says first who
+    must set one up (the admin asking too); stopping needs no confirmation."""
+    if request.method != "POST":
+        context = {"organization": organization, "impact": mfa_impact(organization, request.user)}
+        return render(request, "orgadmin/mfa_require.html", context)
     required = request.POST.get("required") == "1"
     organization_mfa_require(
         organization=organization, required=required, actor=request.user, origin=Origin.of(request)
@@ -72,7 +75,7 @@ def mfa_requirement(request: AuthenticatedRequest, organization: Organization) -
     if required:
         messages.success(
             request,
-            f"{organization.name} requires two-factor authentication: members without it enrol on their next page.",
+            f"{organization.name} requires two-factor authentication: members without it set it up on their next page.",
         )
     else:
         messages.success(request, f"{organization.name} no longer requires two-factor authentication.")
@@ -302,9 +305,18 @@ def domain_enable(request: AuthenticatedRequest, organization: Organization, dom
 
 
 @org_admin_required
-@require_POST
 def domain_disable(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
-    return _domain_switch(request, organization, domain_id, enabled=False)
+    """GET says whom disabling stops (the admin asking too, when it is their domain); POST disables."""
+    if request.method == "POST":
+        return _domain_switch(request, organization, domain_id, enabled=False)
+    domain = get_object_or_404(EmailDomain, pk=domain_id, organization=organization)
+    context = {
+        "organization": organization,
+        "domain": domain,
+        "impact": domain_impact(domain),
+        "yours": request.user.email_domain.lower() == domain.domain,
+    }
+    return render(request, "orgadmin/domain_disable.html", context)
 
 
 @org_admin_required

@@ -1,14 +1,63 @@
 """The organization console in Chromium: email domains (added, verified through the DNS server the
-live server asks), at desktop and phone widths."""
+live server asks), the confirmations before changes that stop people, two-factor resets, invitations
+to domains that are not enabled and the console's dead ends, at desktop and phone widths. Each
+changed page is checked at 390 and 1280 px: no horizontal scroll, no element sticking out of its
+container, no serious axe-core violation; and screenshotted."""
 
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import Browser
+from collections.abc import Iterator
 
-from tests.e2e.conftest import LiveServer, password_sign_in, shot
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.conftest import LiveServer, assert_fits, password_sign_in, shot
+from tests.e2e.test_browser_a11y import _context, axe_violations, describe
 
 pytestmark = pytest.mark.e2e
+
+WIDTHS = (1280, 390)
+
+# Elements wider than the box they sit in (a long address pushing out of a card), inside <main>.
+# A parent that scrolls or clips on purpose, and visually hidden text, are left alone.
+_STICKING_OUT = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll("main *")) {
+    const parent = e.parentElement;
+    const box = e.getBoundingClientRect(), outer = parent.getBoundingClientRect();
+    if (box.width <= 1 || getComputedStyle(parent).overflowX !== "visible") continue;
+    if (box.right > outer.right + 1 || box.left < outer.left - 1) {
+      out.push(`${e.tagName.toLowerCase()}.${e.className} in ${parent.tagName.toLowerCase()}.${parent.className}`);
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def check_page(page: Page, server: LiveServer, name: str) -> None:
+    """The page as it is, at both widths: it fits, nothing sticks out of its container, axe finds no
+    serious violation; a screenshot of each width to look at."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_fits(page, f"{name} at {width}")
+        sticking_out = page.evaluate(_STICKING_OUT)
+        assert not sticking_out, f"{name} at {width} px: {sticking_out}"
+        violations = axe_violations(page, server)
+        assert not violations, f"{name} at {width} px:\n" + "\n".join(map(describe, violations))
+        shot(page, f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def admin_page(browser: Browser, spark_server: LiveServer) -> Iterator[Page]:
+    """Acme's demo admin, signed in with their password, in a context that serves axe-core."""
+    context = _context(browser, spark_server)
+    page = context.new_page()
+    password_sign_in(
+        page, "admin@acme.example", at=f"{spark_server.url}/auth/login/", then=f"{spark_server.url}/settings/"
+    )
+    yield page
+    context.close()
 
 
 def test_email_domains_page(browser: Browser, spark_server: LiveServer) -> None:
@@ -50,3 +99,34 @@ def test_email_domains_page(browser: Browser, spark_server: LiveServer) -> None:
         wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert wide <= 0, f"{path}: {wide} px of horizontal scroll at 390 px"
     context.close()
+
+
+def test_disabling_a_domain_and_requiring_two_factor_ask_first(admin_page: Page, spark_server: LiveServer) -> None:
+    """Issue 25, item 1: neither is one click any more; the confirmation says whom it stops, and in red
+    when the domain is the admin's own."""
+    page, url = admin_page, spark_server.url
+    page.goto(f"{url}/org/acme/domains/")
+    page.fill("#id_domain", "acme-ops.example")
+    page.click("text=Add domain")
+    page.wait_for_selector("tr[data-domain='acme-ops.example']")
+    page.click("tr[data-domain='acme.example'] >> text=Disable")
+    impact = page.inner_text("#disable-impact")
+    assert "of Acme Research with an address at acme.example can no longer use Spark MCP" in impact, impact
+    assert "You sign in with admin@acme.example" in page.inner_text("#disable-yours")
+    assert page.eval_on_selector("#disable-yours", "e => getComputedStyle(e).color") == "rgb(138, 28, 20)"
+    check_page(page, spark_server, "item1-domain-disable-own")
+    page.click("text=Cancel")
+    assert page.locator("tr[data-domain='acme.example'] .badge", has_text="enabled").count() == 1
+    page.click("tr[data-domain='acme-ops.example'] >> text=Disable")
+    assert "0 people of Acme Research" in page.inner_text("#disable-impact")
+    assert page.locator("#disable-yours").count() == 0
+    page.click("button:has-text('Disable acme-ops.example')")
+    page.wait_for_selector("text=acme-ops.example is disabled")
+    check_page(page, spark_server, "item1-domains-after-disable")
+    page.goto(f"{url}/org/acme/")
+    page.click("text=Require two-factor authentication")
+    assert "members" in page.inner_text("#mfa-impact") and "keep working" in page.inner_text("#mfa-impact")
+    assert page.locator("#mfa-you").count() == 1
+    check_page(page, spark_server, "item1-mfa-require")
+    page.click("text=Cancel")
+    page.wait_for_url(f"{url}/org/acme/")
