@@ -14,16 +14,18 @@ import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.adapters import sso_required_message, sso_required_organization
+from accounts.mfa import PRIMARY_TYPES
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
@@ -244,8 +246,15 @@ def member_remove(*, membership: Membership, actor: User, origin: Origin | None)
 
 
 def members(organization: Organization, *, query: str = "", role: str = "") -> QuerySet[Membership]:
-    """The organization's memberships, searched by email or name and filtered by role."""
-    found = Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
+    """The organization's memberships, searched by email or name and filtered by role; each says
+    whether its person has a second factor (`two_factor`)."""
+    factors = Authenticator.objects.filter(user_id=OuterRef("user_id"), type__in=PRIMARY_TYPES)
+    found = (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .annotate(two_factor=Exists(factors))
+        .order_by("user__email")
+    )
     if query:
         found = found.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
     if role in Role.values:
@@ -281,6 +290,8 @@ class MemberRow:
     sign_in: str
     last_active: dt.datetime | None
     tokens: int
+    two_factor: bool
+    """An authenticator app or a security key (`members` reads it with the rows)."""
 
 
 def member_rows(memberships: Iterable[Membership]) -> list[MemberRow]:
@@ -307,6 +318,7 @@ def member_rows(memberships: Iterable[Membership]) -> list[MemberRow]:
                 sign_in="Password" if user.has_usable_password() else "No password yet",
                 last_active=max(seen) if seen else None,
                 tokens=count,
+                two_factor=bool(getattr(membership, "two_factor", False)),
             )
         )
     return rows

@@ -148,6 +148,35 @@ class MemberSerializer(serializers.Serializer):
     name = serializers.CharField(source="user.full_name")
     role = serializers.ChoiceField(choices=Role.choices)
     joined_at = serializers.DateTimeField(source="created_at")
+    two_factor = serializers.BooleanField(
+        help_text="Whether they have a second factor (an authenticator app or a security key)."
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A lost phone: its authenticator app and recovery codes removed",
+            value={
+                "member": {
+                    "id": 12,
+                    "email": "max@acme.example",
+                    "name": "Max Member",
+                    "role": "member",
+                    "joined_at": "2026-01-05T09:30:00Z",
+                    "two_factor": False,
+                },
+                "removed": 2,
+            },
+            response_only=True,
+        )
+    ]
+)
+class MFAResetSerializer(serializers.Serializer):
+    member = MemberSerializer()
+    removed = serializers.IntegerField(
+        help_text="Authenticators removed (an authenticator app, a security key, the recovery codes); 0: none."
+    )
 
 
 @extend_schema_serializer(

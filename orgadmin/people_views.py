@@ -23,6 +23,7 @@ from accounts.members import (
     members,
     pending_invitations,
 )
+from accounts.mfa import member_mfa_reset
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
 from audit.services import Origin
 from oauth_server.platforms import Platform
@@ -154,6 +155,38 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
         messages.success(
             request,
             f"Removed {email}: {impact.tokens} token(s) and {impact.assistants} assistant(s) stopped working.",
+        )
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+def member_two_factor_reset(
+    request: AuthenticatedRequest, organization: Organization, membership_id: int
+) -> HttpResponse:
+    """GET says what resetting a member's second factor does; POST removes their authenticators and
+    recovery codes (a lost phone)."""
+    membership = get_object_or_404(members(organization), pk=membership_id)
+    if request.method != "POST":
+        return render(
+            request, "orgadmin/member_mfa_reset.html", {"organization": organization, "membership": membership}
+        )
+    email = membership.user.email
+    removed = member_mfa_reset(
+        organization=organization, member=membership.user, actor=request.user, origin=Origin.of(request)
+    )
+    if not removed:
+        messages.info(request, f"{email} has no two-factor authentication to reset.")
+    elif organization.require_mfa:
+        messages.success(
+            request,
+            f"Reset the two-factor authentication of {email}: they set up a new authenticator app at their next "
+            "password sign-in.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Reset the two-factor authentication of {email}: they sign in with their password alone until they "
+            "set up a new authenticator app.",
         )
     return redirect("orgadmin:members", slug=organization.slug)
 

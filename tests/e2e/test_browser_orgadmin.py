@@ -6,17 +6,22 @@ container, no serious axe-core violation; and screenshotted."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import LiveServer, assert_fits, password_sign_in, shot
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, assert_fits, password_sign_in, shot
 from tests.e2e.test_browser_a11y import _context, axe_violations, describe
 
 pytestmark = pytest.mark.e2e
 
 WIDTHS = (1280, 390)
+LINK = re.compile(r"http://127\.0\.0\.1:\d+(/invitations/[^/\s]+/)")
 
 # Elements wider than the box they sit in (a long address pushing out of a card), inside <main>.
 # A parent that scrolls or clips on purpose, and visually hidden text, are left alone.
@@ -130,3 +135,69 @@ def test_disabling_a_domain_and_requiring_two_factor_ask_first(admin_page: Page,
     check_page(page, spark_server, "item1-mfa-require")
     page.click("text=Cancel")
     page.wait_for_url(f"{url}/org/acme/")
+
+
+def _mailed_link(server: LiveServer, to: str) -> str:
+    """The invitation link of the newest mail to `to`."""
+    mails = sorted(Path(server.env["EMAIL_FILE_PATH"]).glob("*.log"), key=lambda p: p.stat().st_mtime)
+    text = next(m.read_text() for m in reversed(mails) if f"To: {to}" in m.read_text())
+    return server.url + LINK.findall(text)[-1]
+
+
+def _invite(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(f"{server.url}/org/acme/members/")
+    page.fill("#id_email", email)
+    page.click("text=Send invitation")
+    page.wait_for_selector(f"tr[data-invitation='{email}']")
+
+
+def _accept(browser: Browser, server: LiveServer, email: str) -> Page:
+    """The invited person opens the mailed link and sets a password; their page, signed in."""
+    page = _context(browser, server).new_page()
+    page.goto(_mailed_link(server, email))
+    page.fill("#id_password1", DEMO_PASSWORD)
+    page.fill("#id_password2", DEMO_PASSWORD)
+    page.click("text=Create account and join")
+    page.wait_for_url(f"{server.url}/settings/")
+    return page
+
+
+def _enrol_at_once(page: Page, server: LiveServer) -> None:
+    """Set up an authenticator app straight away: no "Confirm it's you" within the same sign-in."""
+    page.goto(f"{server.url}/auth/2fa/totp/activate/")
+    assert "Confirm it" not in page.inner_text("main"), "asked for the password again within the same sign-in"
+    totp = pyotp.TOTP(page.input_value("#totp-secret"))
+    if 30 - time.time() % 30 < 3:
+        time.sleep(4)  # never type a code about to expire
+    page.fill("#id_code", totp.now())
+    page.click("#totp-activate-form button[type=submit]")
+    page.wait_for_selector("#recovery-codes")
+
+
+def test_an_admin_resets_a_lost_second_factor(admin_page: Page, browser: Browser, spark_server: LiveServer) -> None:
+    """Issue 25, item 2: an invited person sets up two-factor right after accepting (no second password
+    prompt), and after a password sign-in too; Members shows it; the admin resets it after a
+    confirmation."""
+    page, url = admin_page, spark_server.url
+    _invite(page, spark_server, "lost.phone@acme.example")
+    member = _accept(browser, spark_server, "lost.phone@acme.example")
+    _enrol_at_once(member, spark_server)
+    member.context.close()
+    member = _context(browser, spark_server).new_page()
+    password_sign_in(member, "admin@acme.example", at=f"{url}/auth/login/", then=f"{url}/settings/")
+    member.goto(f"{url}/auth/2fa/totp/activate/")
+    assert "Confirm it" not in member.inner_text("main") and member.locator("#totp-secret").count() == 1
+    member.context.close()
+    page.goto(f"{url}/org/acme/members/?q=lost.phone")
+    row = page.locator("tr[data-member='lost.phone@acme.example']")
+    assert row.locator("[data-two-factor=on]").count() == 1
+    check_page(page, spark_server, "item2-members-two-factor")
+    row.locator("text=Reset").click()
+    assert "Their authenticator app and recovery codes are removed" in page.inner_text("#mfa-reset-impact")
+    check_page(page, spark_server, "item2-mfa-reset-confirm")
+    page.click("button:has-text('Reset two-factor authentication')")
+    page.wait_for_selector("text=Reset the two-factor authentication of lost.phone@acme.example")
+    page.goto(f"{url}/org/acme/members/?q=lost.phone")
+    assert page.locator("tr[data-member='lost.phone@acme.example'] [data-two-factor=off]").count() == 1
+    page.goto(f"{url}/org/acme/audit/?action=mfa.reset")
+    assert "reset the two-factor authentication of lost.phone@acme.example" in page.inner_text("main")

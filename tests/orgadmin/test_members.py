@@ -175,3 +175,13 @@ def test_an_invitation_to_a_domain_that_requires_sso_sets_no_password_and_goes_t
     assert "Join Acme" in stranger.get(link).content.decode()
     assert stranger.post(link).status_code == 302
     assert Membership.objects.get(user=person, organization=world.acme).role == Role.ADMIN
+
+
+def test_no_confirm_its_you_right_after_accepting_an_invitation(org_admin: Client, world: World) -> None:
+    """The password chosen to accept counts as this sign-in's confirmation: setting up an authenticator
+    app straight after does not ask for it again (issue 25, item 2)."""
+    link = _invite(org_admin, "fresh@acme.example")
+    newcomer = Client()
+    newcomer.post(link, {"full_name": "Fresh", "password1": PASSWORD, "password2": PASSWORD})
+    page = newcomer.get("/auth/2fa/totp/activate/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200, page.get("Location")
