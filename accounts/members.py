@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.adapters import sso_required_message, sso_required_organization
 from accounts.mfa import PRIMARY_TYPES
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
+from accounts.selectors import domain_gaps
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
 
@@ -42,6 +43,9 @@ class SentInvitation:
     invitation: Invitation
     emailed: bool
     """False when the mail server refused it: the invitation stands and can be sent again."""
+    domain_enabled: bool = True
+    """False when the address's domain is not enabled for the organization: once they join, they
+    cannot use Spark MCP until it is (`accounts.selectors.domain_gaps` says what fixes it)."""
 
 
 def _send(invitation: Invitation, key: str, base_url: str) -> bool:
@@ -90,7 +94,10 @@ def member_invite(
         origin=origin,
         detail={"email": address, "role": role, "invitation": invitation.pk},
     )
-    return SentInvitation(invitation=invitation, emailed=_send(invitation, key, base_url))
+    emailed = _send(invitation, key, base_url)
+    return SentInvitation(
+        invitation=invitation, emailed=emailed, domain_enabled=not domain_gaps(organization, [address])
+    )
 
 
 @transaction.atomic

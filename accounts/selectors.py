@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -170,3 +171,31 @@ def organization_contacts(organization: Organization) -> list[str]:
         .order_by("user__email")
         .values_list("user__email", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class DomainGap:
+    """An email domain people of the organization have (or are invited at) that is not enabled for it:
+    they cannot use Spark MCP for it until it is."""
+
+    domain: str
+    known: EmailDomain | None
+    """The organization's own disabled record of it (the fix: enable it); None: add it."""
+    elsewhere: bool
+    """Enabled for another organization: only Spark's staff can move it."""
+
+
+def domain_gaps(organization: Organization, emails: Iterable[str]) -> dict[str, DomainGap]:
+    """The domains of these addresses that are not enabled for the organization, by domain."""
+    wanted = {email.rsplit("@", 1)[-1].lower() for email in emails}
+    enabled = EmailDomain.objects.filter(organization=organization, enabled=True, domain__in=wanted)
+    missing = wanted - set(enabled.values_list("domain", flat=True))
+    if not missing:
+        return {}
+    own = {d.domain: d for d in EmailDomain.objects.filter(organization=organization, domain__in=missing)}
+    taken = set(
+        EmailDomain.objects.filter(enabled=True, domain__in=missing)
+        .exclude(organization=organization)
+        .values_list("domain", flat=True)
+    )
+    return {d: DomainGap(domain=d, known=own.get(d), elsewhere=d in taken) for d in sorted(missing)}

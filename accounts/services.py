@@ -28,6 +28,7 @@ from accounts.models import (
     Role,
     User,
     VerifiedBy,
+    clean_domain,
     no_control_characters,
 )
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
@@ -356,7 +357,7 @@ def _domain_clash(domain: str, organization: Organization) -> str | None:
 @transaction.atomic
 def domain_add(*, organization: Organization, domain: str, actor: User, origin: Origin | None) -> EmailDomain:
     """Enable an email domain for the organization: its people may then use Spark MCP for it."""
-    name = domain.strip().lower().lstrip("@")
+    name = clean_domain(domain)
     if not _DOMAIN.match(name):
         raise ValidationError(f"{domain.strip() or 'That'} is not an email domain (e.g. example.com).")
     if EmailDomain.objects.filter(organization=organization, domain=name).exists():

@@ -201,6 +201,7 @@ class InviteSerializer(serializers.Serializer):
                 "role": "member",
                 "expires_at": "2026-12-05T09:30:00Z",
                 "emailed": True,
+                "domain_enabled": True,
             },
             response_only=True,
         )
@@ -212,6 +213,10 @@ class InvitationSerializer(serializers.Serializer):
     role = serializers.CharField(source="invitation.role")
     expires_at = serializers.DateTimeField(source="invitation.expires_at")
     emailed = serializers.BooleanField(help_text="False when the mail server refused it: send it again later.")
+    domain_enabled = serializers.BooleanField(
+        help_text="False when the address's email domain is not enabled for the organization: once they join, "
+        "they cannot use Spark MCP until it is (add or enable it: …/domains)."
+    )
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Make them an admin", value={"role": "admin"}, request_only=True)])

@@ -15,6 +15,7 @@ from accounts.decorators import org_admin_required
 from accounts.forms import InvitationForm
 from accounts.http import AuthenticatedRequest
 from accounts.members import (
+    MemberRow,
     SentInvitation,
     invitation_revoke,
     member_invite,
@@ -25,6 +26,7 @@ from accounts.members import (
 )
 from accounts.mfa import member_mfa_reset
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.selectors import DomainGap, domain_gaps
 from audit.services import Origin
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_revoke
@@ -50,6 +52,13 @@ def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> Non
             request,
             f"The invitation to {invitation.email} is saved, but the email could not be sent. Try Resend later.",
         )
+    if not sent.domain_enabled:
+        domain = invitation.email.rsplit("@", 1)[-1]
+        messages.warning(
+            request,
+            f"{domain} is not enabled for {invitation.organization.name}: once {invitation.email} joins, they cannot "
+            "use Spark MCP until it is. The fix is under “Not enabled” below.",
+        )
 
 
 @org_admin_required
@@ -74,18 +83,41 @@ def member_list(request: AuthenticatedRequest, organization: Organization) -> Ht
             return redirect("orgadmin:members", slug=organization.slug)
     page = Paginator(members(organization, query=query, role=role), 50).get_page(request.GET.get("page"))
     assistants = _assistant_counts(organization)
+    rows, invitations = member_rows(page.object_list), list(pending_invitations(organization))
+    gaps = domain_gaps(organization, [r.membership.user.email for r in rows] + [i.email for i in invitations])
     context = {
         "organization": organization,
         "form": form,
-        "rows": [(row, assistants.get(row.membership.user_id, 0)) for row in member_rows(page.object_list)],
+        "rows": [
+            (row, assistants.get(row.membership.user_id, 0), _gap(gaps, row.membership.user.email)) for row in rows
+        ],
+        "gaps": _gap_counts(gaps, rows, invitations),
         "invitation_days": settings.SPARK_INVITATION_DAYS,
         "page": page,
         "query": query,
         "role": role,
         "roles": Role.choices,
-        "invitations": pending_invitations(organization),
+        "invitations": [(i, _gap(gaps, i.email)) for i in invitations],
     }
     return render(request, "orgadmin/members.html", context, status=400 if form.errors else 200)
+
+
+def _gap(gaps: dict[str, DomainGap], email: str) -> DomainGap | None:
+    return gaps.get(email.rsplit("@", 1)[-1].lower())
+
+
+def _gap_counts(
+    gaps: dict[str, DomainGap], rows: list[MemberRow], invitations: list[Invitation]
+) -> list[tuple[DomainGap, int, int]]:
+    """Each domain not enabled, with how many members (on this page) and pending invitations are at it."""
+    return [
+        (
+            gap,
+            sum(_gap(gaps, r.membership.user.email) is gap for r in rows),
+            sum(_gap(gaps, i.email) is gap for i in invitations),
+        )
+        for gap in gaps.values()
+    ]
 
 
 def _assistant_counts(organization: Organization) -> dict[int, int]:

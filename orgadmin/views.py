@@ -277,9 +277,9 @@ def domains(request: AuthenticatedRequest, organization: Organization) -> HttpRe
             messages.success(
                 request,
                 f"{added.domain} is enabled: its members can use Spark MCP for {organization.name}. Verify it "
-                "(below) before your identity provider creates accounts there or sign-in is routed to it.",
+                "(on Email domains) before your identity provider creates accounts there or sign-in is routed to it.",
             )
-            return redirect("orgadmin:domains", slug=organization.slug)
+            return _back(request, organization)
     context = {"organization": organization, "form": form, "domains": organization_domains(organization)}
     return render(request, "orgadmin/domains.html", context, status=400 if form.errors else 200)
 
@@ -295,7 +295,13 @@ def _domain_switch(
     else:
         state = "enabled" if enabled else "disabled; its members' tokens and assistants stopped at once"
         messages.success(request, f"{domain.domain} is {state}.")
-    return redirect("orgadmin:domains", slug=organization.slug)
+    return _back(request, organization)
+
+
+def _back(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """After a domain change: back to Members when it was made from there (its "Not enabled" fixes)."""
+    page = "orgadmin:members" if request.POST.get("back") == "members" else "orgadmin:domains"
+    return redirect(page, slug=organization.slug)
 
 
 @org_admin_required

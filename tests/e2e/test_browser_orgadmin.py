@@ -201,3 +201,22 @@ def test_an_admin_resets_a_lost_second_factor(admin_page: Page, browser: Browser
     assert page.locator("tr[data-member='lost.phone@acme.example'] [data-two-factor=off]").count() == 1
     page.goto(f"{url}/org/acme/audit/?action=mfa.reset")
     assert "reset the two-factor authentication of lost.phone@acme.example" in page.inner_text("main")
+
+
+def test_an_invitation_to_a_domain_that_is_not_enabled_warns_with_the_fix(
+    admin_page: Page, spark_server: LiveServer
+) -> None:
+    """Issue 25, item 3: said at invite time, on the pending invitation and on Members; adding the
+    domain is one click there, and brings the admin back to Members."""
+    page, url = admin_page, spark_server.url
+    _invite(page, spark_server, "pat@partner-co.example")
+    assert "partner-co.example is not enabled for Acme Research" in page.inner_text(".messages")
+    invitation = page.locator("tr[data-invitation='pat@partner-co.example']")
+    assert "partner-co.example is not enabled" in invitation.inner_text()
+    assert "1 pending invitation" in page.inner_text("[data-gap='partner-co.example']")
+    check_page(page, spark_server, "item3-members-domain-not-enabled")
+    page.click("button:has-text('Add partner-co.example')")
+    page.wait_for_selector("text=partner-co.example is enabled")
+    assert page.url == f"{url}/org/acme/members/"
+    assert page.locator("#domain-gaps").count() == 0
+    assert page.locator("tr[data-invitation='pat@partner-co.example'] .domain-gap").count() == 0

@@ -120,3 +120,12 @@ def test_an_unverified_domain_shows_the_record_to_publish_and_verify_checks_it(
     assert labs.verified
     assert AuditEvent.objects.get(action="domain.verified").actor == world.admin
     assert admin.get(f"/org/acme/domains/{labs.pk}/verify/").status_code == 405  # a POST only
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["https://Acme-Labs.example/", "HTTP://acme-labs.example:443/path?q=1", "acme-labs.example.", "@acme-labs.example"],
+)
+def test_a_pasted_url_or_address_is_cleaned_to_the_domain(admin: Client, world: World, pasted: str) -> None:
+    assert admin.post("/org/acme/domains/", {"domain": pasted}).status_code == 302
+    assert EmailDomain.objects.filter(organization=world.acme, domain="acme-labs.example").exists()
