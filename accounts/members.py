@@ -21,6 +21,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -140,7 +141,7 @@ def invitation_refusal(invitation: Invitation | None, user: User | None = None) 
     if state != "pending":
         org = invitation.organization.name
         happened = "been withdrawn" if state == "revoked" else "been used" if state == "accepted" else "expired"
-        return f"This invitation to {org} has {happened}; ask a {org} admin for a new one."
+        return f"This invitation to {org} has {happened}; ask an admin of {org} for a new one."
     if user is not None and user.is_authenticated and user.email != invitation.email:
         return (
             f"This invitation is for {invitation.email}, and you are signed in as {user.email}. "
@@ -193,6 +194,13 @@ def _admins_left(organization: Organization, without: Membership) -> bool:
     return Membership.objects.filter(organization=organization, role=Role.ADMIN).exclude(pk=without.pk).exists()
 
 
+def _last_admin(membership: Membership) -> str:
+    return (
+        f"{membership.user.email} is the last admin of {membership.organization.name}: make someone else an admin "
+        "first (their Role, then Save), then try again."
+    )
+
+
 @transaction.atomic
 def member_role_set(*, membership: Membership, role: str, actor: User, origin: Origin | None) -> Membership:
     if role not in Role.values:
@@ -200,7 +208,7 @@ def member_role_set(*, membership: Membership, role: str, actor: User, origin: O
     if membership.role == role:
         return membership
     if role != Role.ADMIN and not _admins_left(membership.organization, membership):
-        raise ValidationError(f"{membership.user.email} is the last admin of {membership.organization.name}.")
+        raise ValidationError(_last_admin(membership))
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -236,14 +244,14 @@ def member_remove(*, membership: Membership, actor: User, origin: Origin | None)
     """
     organization = membership.organization
     if membership.role == Role.ADMIN and not _admins_left(organization, membership):
-        raise ValidationError(f"{membership.user.email} is the last admin of {organization.name}.")
+        raise ValidationError(_last_admin(membership))
     revoked = member_tokens(membership).update(revoked_at=timezone.now())
     email = membership.user.email
     membership.delete()
     access_epoch_bump()
     audit_record(
         action="member.removed",
-        summary=f"{actor.email} removed {email} ({revoked} token(s) revoked)",
+        summary=f"{actor.email} removed {email} ({revoked} token{pluralize(revoked)} revoked)",
         organization=organization,
         actor=actor,
         origin=origin,

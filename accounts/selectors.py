@@ -17,7 +17,16 @@ from accounts.models import EmailDomain, Membership, Organization, PersonalAcces
 from accounts.scopes import DatasetAccess, dataset_access
 
 EXPIRY_WARNING = dt.timedelta(days=7)
-"""Tokens expiring within this are flagged on the tokens page and their owners emailed."""
+"""Tokens expiring within this are flagged on the tokens page and their owners emailed (a short-lived
+token in the second half of its life: `expiry_warning_due`)."""
+
+
+def expiry_warning_due(token: PersonalAccessToken, now: dt.datetime) -> bool:
+    """Whether the token is close enough to its end to warn its owner: within EXPIRY_WARNING, and within
+    the second half of the life it was given (at creation or its last rotation), so a token made for 7
+    days does not greet its owner with a warning."""
+    life = token.expires_at - (token.rotated_at or token.created_at)
+    return token.expires_at - now <= min(EXPIRY_WARNING, life / 2)
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -85,7 +94,7 @@ def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
                 refusals[token.organization_id] = sentence(found.message) if found else None
             refusal = refusals[token.organization_id]
             state = "paused" if refusal else "active"
-        soon = state in {"active", "paused"} and token.expires_at - now <= EXPIRY_WARNING
+        soon = state in {"active", "paused"} and expiry_warning_due(token, now)
         ago = _ago(token.last_used_at, now)
         datasets = token_datasets(token, organization_codes)
         rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago, datasets))
@@ -125,12 +134,12 @@ def token_lifetime_days(token: PersonalAccessToken) -> int:
     return min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
 
 
-def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessToken]:
+def tokens_to_warn(now: dt.datetime | None = None) -> list[PersonalAccessToken]:
     """Usable tokens expiring within EXPIRY_WARNING whose owners have not been told yet.
 
     Owners who are deactivated or no longer members are not written to: they could not rotate it."""
     now = now or timezone.now()
-    return (
+    near = (
         PersonalAccessToken.objects.filter(
             revoked_at__isnull=True,
             expires_at__gt=now,
@@ -142,16 +151,12 @@ def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessTok
         .select_related("user", "organization")
         .order_by("expires_at", "pk")
     )
+    return [token for token in near if expiry_warning_due(token, now)]
 
 
 def admin_organizations(user: User) -> QuerySet[Organization]:
     """Organizations the user administers."""
     return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).order_by("name")
-
-
-def organization_for_admin(user: User, slug: str) -> Organization:
-    """An organization the user administers, or 404 (a non-admin cannot tell it exists)."""
-    return get_object_or_404(admin_organizations(user), slug=slug)
 
 
 def organization_domains(organization: Organization) -> list[tuple[EmailDomain, int]]:

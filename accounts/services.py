@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -458,7 +459,9 @@ def domain_remove(*, domain: EmailDomain, actor: User, origin: Origin | None) ->
     affected = domain_member_count(domain)
     audit_record(
         action="domain.removed",
-        summary=f"{actor.email} removed the email domain {domain.domain} ({affected} member(s) affected)",
+        summary=(
+            f"{actor.email} removed the email domain {domain.domain} ({affected} member{pluralize(affected)} affected)"
+        ),
         organization=domain.organization,
         actor=actor,
         origin=origin,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -186,7 +187,8 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
     else:
         messages.success(
             request,
-            f"Removed {email}: {impact.tokens} token(s) and {impact.assistants} assistant(s) stopped working.",
+            f"Removed {email}: {impact.tokens} token{pluralize(impact.tokens)} and {impact.assistants} "
+            f"assistant{pluralize(impact.assistants)} stopped working.",
         )
     return redirect("orgadmin:members", slug=organization.slug)
 
@@ -286,7 +288,8 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
     impact = person_access_revoke(organization=organization, user=person, actor=request.user, origin=Origin.of(request))
     messages.success(
         request,
-        f"Revoked everything {person.email} held: {impact.tokens} token(s), {impact.assistants} assistant(s).",
+        f"Revoked everything {person.email} held: {impact.tokens} token{pluralize(impact.tokens)}, "
+        f"{impact.assistants} assistant{pluralize(impact.assistants)}.",
     )
     return redirect("orgadmin:people-access", slug=organization.slug)
 

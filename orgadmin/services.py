@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.defaultfilters import pluralize
 
 from accounts.members import member_remove, member_tokens, working_tokens
 from accounts.mfa import PRIMARY_TYPES
@@ -71,7 +72,8 @@ def connector_remove(*, organization: Organization, platform: Platform, actor: U
         action="connector.removed",
         summary=(
             f"{actor.email} removed the {Platform(platform).label} connector: "
-            f"{impact.assistants} assistant(s) of {impact.people} people revoked"
+            f"{impact.assistants} assistant{pluralize(impact.assistants)} of {impact.people} "
+            f"{pluralize(impact.people, 'person,people')} revoked"
         ),
         organization=organization,
         actor=actor,

@@ -44,12 +44,12 @@ def check_page(page: Page, server: LiveServer, name: str) -> None:
     serious violation; a screenshot of each width to look at."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"{name}-{width}")
         assert_fits(page, f"{name} at {width}")
         sticking_out = page.evaluate(_STICKING_OUT)
         assert not sticking_out, f"{name} at {width} px: {sticking_out}"
         violations = axe_violations(page, server)
         assert not violations, f"{name} at {width} px:\n" + "\n".join(map(describe, violations))
-        shot(page, f"{name}-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -192,7 +192,7 @@ def test_an_admin_resets_a_lost_second_factor(admin_page: Page, browser: Browser
     row = page.locator("tr[data-member='lost.phone@acme.example']")
     assert row.locator("[data-two-factor=on]").count() == 1
     check_page(page, spark_server, "item2-members-two-factor")
-    row.locator("text=Reset").click()
+    row.locator("text=Reset two-factor").click()
     assert "Their authenticator app and recovery codes are removed" in page.inner_text("#mfa-reset-impact")
     check_page(page, spark_server, "item2-mfa-reset-confirm")
     page.click("button:has-text('Reset two-factor authentication')")
