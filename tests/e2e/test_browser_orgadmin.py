@@ -220,3 +220,54 @@ def test_an_invitation_to_a_domain_that_is_not_enabled_warns_with_the_fix(
     assert page.url == f"{url}/org/acme/members/"
     assert page.locator("#domain-gaps").count() == 0
     assert page.locator("tr[data-invitation='pat@partner-co.example'] .domain-gap").count() == 0
+
+
+STAFF_SETUP = """
+from accounts.models import User
+User.objects.filter(email="{email}").delete()
+User.objects.create_user(email="{email}", password="{password}", is_staff=True)
+"""
+
+
+def test_dead_ends_say_what_to_do(admin_page: Page, browser: Browser, spark_server: LiveServer) -> None:
+    """Issue 25, item 7: a member opening the console is told they are not its admin (403), and an
+    outsider gets the same answer for an organization that exists and one that does not; someone with
+    no organization is told how to get a token; staff get their links; a 7-day token is not flagged."""
+    url = spark_server.url
+    member = _context(browser, spark_server).new_page()
+    password_sign_in(member, "member@acme.example", at=f"{url}/auth/login/", then=f"{url}/settings/")
+    response = member.goto(f"{url}/org/acme/")
+    assert response is not None and response.status == 403
+    assert member.inner_text("#not-admin") == "You are not an admin of Acme Research"
+    check_page(member, spark_server, "item7-not-admin-member")
+    outsider = _context(browser, spark_server).new_page()
+    password_sign_in(outsider, "analyst@globex.example", at=f"{url}/auth/login/", then=f"{url}/settings/")
+    outsider.goto(f"{url}/org/acme/")
+    existing = outsider.inner_text("main").replace("acme", "X")
+    outsider.goto(f"{url}/org/no-such-org/")
+    assert outsider.inner_text("main").replace("no-such-org", "X") == existing and "Acme" not in existing
+    check_page(outsider, spark_server, "item7-not-admin-outsider")
+    outsider.context.close()
+    member.goto(f"{url}/settings/tokens/")
+    member.fill("#id_name", "weekly agent")
+    member.select_option("#id_days", "7")
+    member.click("button:has-text('Create token')")
+    member.wait_for_selector("#token-secret")
+    assert "SPARK_TOKEN" in member.inner_text("main") and "read -rs SPARK_TOKEN" in member.inner_text("main")
+    check_page(member, spark_server, "item7-token-created")
+    member.click("text=Done")
+    assert member.locator("#expiring-tokens").count() == 0, "a 7-day token greeted with an expiry warning"
+    member.context.close()
+    spark_server.manage("shell", "-c", STAFF_SETUP.format(email="ops@spark.example", password=DEMO_PASSWORD))
+    staff = _context(browser, spark_server).new_page()
+    password_sign_in(staff, "ops@spark.example", at=f"{url}/auth/login/", then=f"{url}/settings/")
+    header = staff.locator("header nav")
+    assert header.locator("a[href='/status/']").count() == 1 and header.locator("a[href='/admin/']").count() == 1
+    staff.goto(f"{url}/settings/tokens/")
+    assert "Ask your organization's admin to invite you" in staff.inner_text("#no-organization")
+    assert staff.locator("#id_name").count() == 0
+    check_page(staff, spark_server, "item7-tokens-no-organization")
+    staff.context.close()
+    admin_page.goto(f"{url}/org/acme/access/end/")
+    impact = admin_page.inner_text("#access-impact")
+    assert "(s)" not in impact and not re.search(r"\b1 people\b", impact)
