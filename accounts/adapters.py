@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from accounts.mfa import STAGE, STAGE_REPLACED, fresh_sso_sign_in, mfa_enabled
+from accounts.mfa import STAGE, STAGE_REPLACED, fresh_password_sign_in, fresh_sso_sign_in, mfa_enabled
 from accounts.models import EmailDomain, Organization, User
 from spark_portal.client_address import client_address
 from spark_portal.public_url import public_host, public_link
@@ -81,10 +81,14 @@ class AccountAdapter(DefaultAccountAdapter):
         super().pre_authenticate(request, **credentials)
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """Setting up a second factor asks for a fresh confirmation (a password or a code). Someone
-        with neither, signed in by their identity provider moments ago, has just given one."""
+        """Setting up a second factor or changing the sign-in address asks for a fresh confirmation (a
+        password or a code), except within the same sign-in: a password typed moments ago (signing in,
+        or creating the account from an invitation) is that confirmation. Someone with no password,
+        signed in by their identity provider moments ago, has just given one for setting up a factor."""
         request = self.request
         user = getattr(request, "user", None)
+        if isinstance(user, User) and fresh_password_sign_in(request, user):
+            return False  # the password was typed moments ago, in this sign-in
         if app == "allauth.mfa" and isinstance(user, User) and not user.has_usable_password():
             fresh_confirmation = not mfa_enabled(user) and fresh_sso_sign_in(request, user)
             return not fresh_confirmation and bool(super().is_reauthentication_required(app=app, **kwargs))

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts import services
@@ -137,7 +138,9 @@ class EmailDomainAdmin(admin.ModelAdmin):
         for domain in queryset.filter(verified_at__isnull=True).select_related("organization"):
             services.domain_verify_by_staff(domain=domain, actor=request.user, origin=Origin.of(request))  # type: ignore[arg-type]
             count += 1
-        self.message_user(request, f"Marked {count} domain(s) verified; each is in its organization's audit trail.")
+        self.message_user(
+            request, f"Marked {count} domain{pluralize(count)} verified; each is in its organization's audit trail."
+        )
 
 
 @admin.register(Membership)
@@ -195,4 +198,4 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             services.token_revoke(token=token, actor=request.user, origin=Origin.of(request))  # type: ignore[arg-type]
             count += 1
-        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+        self.message_user(request, f"Revoked {count} token{pluralize(count)}.", messages.SUCCESS)

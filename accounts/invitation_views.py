@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.adapters import sso_required_organization
 from accounts.forms import InvitedAccountForm
 from accounts.members import invitation_accept, invitation_by_key, invitation_refusal, invited_account_create
+from accounts.mfa import password_sign_in_record
 from accounts.models import Invitation, User
 from audit.services import Origin
 
@@ -72,6 +73,7 @@ def _create_account(request: HttpRequest, invitation: Invitation) -> HttpRespons
         except ValidationError as exc:
             return _refused(request, invitation, " ".join(exc.messages))
         login(request, user, backend=_BACKEND)
+        password_sign_in_record(request, user=user)  # they just chose it: no "Confirm it's you" next
         messages.success(request, f"Welcome to Spark Portal: you joined {invitation.organization.name}.")
         return redirect("accounts:settings")
     context = {"invitation": invitation, "form": form}

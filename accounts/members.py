@@ -14,17 +14,21 @@ import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.adapters import sso_required_message, sso_required_organization
+from accounts.mfa import PRIMARY_TYPES
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
+from accounts.selectors import domain_gaps
 from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
 
@@ -40,6 +44,9 @@ class SentInvitation:
     invitation: Invitation
     emailed: bool
     """False when the mail server refused it: the invitation stands and can be sent again."""
+    domain_enabled: bool = True
+    """False when the address's domain is not enabled for the organization: once they join, they
+    cannot use Spark MCP until it is (`accounts.selectors.domain_gaps` says what fixes it)."""
 
 
 def _send(invitation: Invitation, key: str, base_url: str) -> bool:
@@ -88,7 +95,10 @@ def member_invite(
         origin=origin,
         detail={"email": address, "role": role, "invitation": invitation.pk},
     )
-    return SentInvitation(invitation=invitation, emailed=_send(invitation, key, base_url))
+    emailed = _send(invitation, key, base_url)
+    return SentInvitation(
+        invitation=invitation, emailed=emailed, domain_enabled=not domain_gaps(organization, [address])
+    )
 
 
 @transaction.atomic
@@ -131,7 +141,7 @@ def invitation_refusal(invitation: Invitation | None, user: User | None = None) 
     if state != "pending":
         org = invitation.organization.name
         happened = "been withdrawn" if state == "revoked" else "been used" if state == "accepted" else "expired"
-        return f"This invitation to {org} has {happened}; ask a {org} admin for a new one."
+        return f"This invitation to {org} has {happened}; ask an admin of {org} for a new one."
     if user is not None and user.is_authenticated and user.email != invitation.email:
         return (
             f"This invitation is for {invitation.email}, and you are signed in as {user.email}. "
@@ -184,6 +194,13 @@ def _admins_left(organization: Organization, without: Membership) -> bool:
     return Membership.objects.filter(organization=organization, role=Role.ADMIN).exclude(pk=without.pk).exists()
 
 
+def _last_admin(membership: Membership) -> str:
+    return (
+        f"{membership.user.email} is the last admin of {membership.organization.name}: make someone else an admin "
+        "first (their Role, then Save), then try again."
+    )
+
+
 @transaction.atomic
 def member_role_set(*, membership: Membership, role: str, actor: User, origin: Origin | None) -> Membership:
     if role not in Role.values:
@@ -191,7 +208,7 @@ def member_role_set(*, membership: Membership, role: str, actor: User, origin: O
     if membership.role == role:
         return membership
     if role != Role.ADMIN and not _admins_left(membership.organization, membership):
-        raise ValidationError(f"{membership.user.email} is the last admin of {membership.organization.name}.")
+        raise ValidationError(_last_admin(membership))
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -227,14 +244,14 @@ def member_remove(*, membership: Membership, actor: User, origin: Origin | None)
     """
     organization = membership.organization
     if membership.role == Role.ADMIN and not _admins_left(organization, membership):
-        raise ValidationError(f"{membership.user.email} is the last admin of {organization.name}.")
+        raise ValidationError(_last_admin(membership))
     revoked = member_tokens(membership).update(revoked_at=timezone.now())
     email = membership.user.email
     membership.delete()
     access_epoch_bump()
     audit_record(
         action="member.removed",
-        summary=f"{actor.email} removed {email} ({revoked} token(s) revoked)",
+        summary=f"{actor.email} removed {email} ({revoked} token{pluralize(revoked)} revoked)",
         organization=organization,
         actor=actor,
         origin=origin,
@@ -244,8 +261,15 @@ def member_remove(*, membership: Membership, actor: User, origin: Origin | None)
 
 
 def members(organization: Organization, *, query: str = "", role: str = "") -> QuerySet[Membership]:
-    """The organization's memberships, searched by email or name and filtered by role."""
-    found = Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
+    """The organization's memberships, searched by email or name and filtered by role; each says
+    whether its person has a second factor (`two_factor`)."""
+    factors = Authenticator.objects.filter(user_id=OuterRef("user_id"), type__in=PRIMARY_TYPES)
+    found = (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .annotate(two_factor=Exists(factors))
+        .order_by("user__email")
+    )
     if query:
         found = found.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
     if role in Role.values:
@@ -281,6 +305,8 @@ class MemberRow:
     sign_in: str
     last_active: dt.datetime | None
     tokens: int
+    two_factor: bool
+    """An authenticator app or a security key (`members` reads it with the rows)."""
 
 
 def member_rows(memberships: Iterable[Membership]) -> list[MemberRow]:
@@ -307,6 +333,7 @@ def member_rows(memberships: Iterable[Membership]) -> list[MemberRow]:
                 sign_in="Password" if user.has_usable_password() else "No password yet",
                 last_active=max(seen) if seen else None,
                 tokens=count,
+                two_factor=bool(getattr(membership, "two_factor", False)),
             )
         )
     return rows

@@ -130,6 +130,26 @@ def fresh_sso_sign_in(request: HttpRequest, user: User) -> bool:
     return isinstance(at, int | float) and time.time() - at < account_settings.REAUTHENTICATION_TIMEOUT
 
 
+def fresh_password_sign_in(request: HttpRequest, user: User) -> bool:
+    """Whether this session's person typed their password to sign in (or to create their account from
+    an invitation) moments ago, within allauth's re-authentication window. allauth counts only a
+    confirmation given after the sign-in ("Confirm it's you"); asking for the password again right
+    after it was given proves nothing more."""
+    window = account_settings.REAUTHENTICATION_TIMEOUT
+    return any(
+        record.get("method") == "password"
+        and isinstance(at := record.get("at"), int | float)
+        and time.time() - at < window
+        for record in get_authentication_records(request, user)
+    )
+
+
+def password_sign_in_record(request: HttpRequest, *, user: User) -> None:
+    """Record a sign-in with a password that did not go through allauth's sign-in form (an invitation's
+    new account), as allauth records its own: it counts as this session's recent confirmation."""
+    record_authentication(request, user, "password", email=user.email)
+
+
 @dataclass(frozen=True)
 class MFAState:
     """What the MFA pages and account settings show about the signed-in person."""

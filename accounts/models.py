@@ -149,6 +149,17 @@ class VerifiedBy(models.TextChoices):
     STAFF = "staff", "Spark staff"
 
 
+def clean_domain(text: str) -> str:
+    """An email domain as people paste it, the way it is stored: "https://Domain.example/",
+    "@domain.example" and "domain.example." are all "domain.example" (any scheme, path, port, user
+    part and final dot dropped; lower case)."""
+    name = text.strip().lower()
+    name = name.split("://", 1)[-1]  # a pasted URL's scheme
+    name = name.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]  # its path, query or fragment
+    name = name.rsplit("@", 1)[-1]  # an address, or a leading "@"
+    return name.split(":", 1)[0].rstrip(".")  # a port; the root's dot
+
+
 class EmailDomain(models.Model):
     """An email domain whose people may use Spark MCP on behalf of the organization.
 
@@ -180,7 +191,7 @@ class EmailDomain(models.Model):
         return self.domain
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.domain = self.domain.strip().lower().lstrip("@")
+        self.domain = clean_domain(self.domain)
         if self.pk is not None and self.verified_at is not None and self._moved():
             # Renamed or moved to another organization (staff, in the Django admin): a new claim, proven anew.
             self.verified_at, self.verified_by, self.verification_token = None, "", new_verification_token()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +18,16 @@ from accounts.refusals import State
 from accounts.scopes import DatasetAccess, dataset_access
 
 EXPIRY_WARNING = dt.timedelta(days=7)
-"""Tokens expiring within this are flagged on the tokens page and their owners emailed."""
+"""Tokens expiring within this are flagged on the tokens page and their owners emailed (a short-lived
+token in the second half of its life: `expiry_warning_due`)."""
+
+
+def expiry_warning_due(token: PersonalAccessToken, now: dt.datetime) -> bool:
+    """Whether the token is close enough to its end to warn its owner: within EXPIRY_WARNING, and within
+    the second half of the life it was given (at creation or its last rotation), so a token made for 7
+    days does not greet its owner with a warning."""
+    life = token.expires_at - (token.rotated_at or token.created_at)
+    return token.expires_at - now <= min(EXPIRY_WARNING, life / 2)
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -84,7 +94,7 @@ def token_rows(user: User, now: dt.datetime | None = None) -> list[TokenRow]:
         verdict = credential_verdict(token_context(token, members[token.organization_id], now))
         state = verdict.state
         refusal = verdict.sentence if state == State.PAUSED else None
-        soon = state in {State.ACTIVE, State.PAUSED} and token.expires_at - now <= EXPIRY_WARNING
+        soon = state in {State.ACTIVE, State.PAUSED} and expiry_warning_due(token, now)
         ago = _ago(token.last_used_at, now)
         datasets = token_datasets(token, organization_codes)
         rows.append(TokenRow(token, state, days_left, token.is_expired(now), soon, refusal, ago, datasets))
@@ -118,12 +128,12 @@ def token_lifetime_days(token: PersonalAccessToken) -> int:
     return min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
 
 
-def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessToken]:
+def tokens_to_warn(now: dt.datetime | None = None) -> list[PersonalAccessToken]:
     """Usable tokens expiring within EXPIRY_WARNING whose owners have not been told yet.
 
     Owners who are deactivated or no longer members are not written to: they could not rotate it."""
     now = now or timezone.now()
-    return (
+    near = (
         PersonalAccessToken.objects.filter(
             revoked_at__isnull=True,
             expires_at__gt=now,
@@ -135,16 +145,12 @@ def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessTok
         .select_related("user", "organization")
         .order_by("expires_at", "pk")
     )
+    return [token for token in near if expiry_warning_due(token, now)]
 
 
 def admin_organizations(user: User) -> QuerySet[Organization]:
     """Organizations the user administers."""
     return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).order_by("name")
-
-
-def organization_for_admin(user: User, slug: str) -> Organization:
-    """An organization the user administers, or 404 (a non-admin cannot tell it exists)."""
-    return get_object_or_404(admin_organizations(user), slug=slug)
 
 
 def organization_domains(organization: Organization) -> list[tuple[EmailDomain, int]]:
@@ -164,3 +170,31 @@ def organization_contacts(organization: Organization) -> list[str]:
         .order_by("user__email")
         .values_list("user__email", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class DomainGap:
+    """An email domain people of the organization have (or are invited at) that is not enabled for it:
+    they cannot use Spark MCP for it until it is."""
+
+    domain: str
+    known: EmailDomain | None
+    """The organization's own disabled record of it (the fix: enable it); None: add it."""
+    elsewhere: bool
+    """Enabled for another organization: only Spark's staff can move it."""
+
+
+def domain_gaps(organization: Organization, emails: Iterable[str]) -> dict[str, DomainGap]:
+    """The domains of these addresses that are not enabled for the organization, by domain."""
+    wanted = {email.rsplit("@", 1)[-1].lower() for email in emails}
+    enabled = EmailDomain.objects.filter(organization=organization, enabled=True, domain__in=wanted)
+    missing = wanted - set(enabled.values_list("domain", flat=True))
+    if not missing:
+        return {}
+    own = {d.domain: d for d in EmailDomain.objects.filter(organization=organization, domain__in=missing)}
+    taken = set(
+        EmailDomain.objects.filter(enabled=True, domain__in=missing)
+        .exclude(organization=organization)
+        .values_list("domain", flat=True)
+    )
+    return {d: DomainGap(domain=d, known=own.get(d), elsewhere=d in taken) for d in sorted(missing)}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ from accounts.models import (
     Role,
     User,
     VerifiedBy,
+    clean_domain,
     no_control_characters,
 )
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
@@ -356,7 +358,7 @@ def _domain_clash(domain: str, organization: Organization) -> str | None:
 @transaction.atomic
 def domain_add(*, organization: Organization, domain: str, actor: User, origin: Origin | None) -> EmailDomain:
     """Enable an email domain for the organization: its people may then use Spark MCP for it."""
-    name = domain.strip().lower().lstrip("@")
+    name = clean_domain(domain)
     if not _DOMAIN.match(name):
         raise ValidationError(f"{domain.strip() or 'That'} is not an email domain (e.g. example.com).")
     if EmailDomain.objects.filter(organization=organization, domain=name).exists():
@@ -457,7 +459,9 @@ def domain_remove(*, domain: EmailDomain, actor: User, origin: Origin | None) ->
     affected = domain_member_count(domain)
     audit_record(
         action="domain.removed",
-        summary=f"{actor.email} removed the email domain {domain.domain} ({affected} member(s) affected)",
+        summary=(
+            f"{actor.email} removed the email domain {domain.domain} ({affected} member{pluralize(affected)} affected)"
+        ),
         organization=domain.organization,
         actor=actor,
         origin=origin,

@@ -70,6 +70,7 @@ def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: in
         "expiring": [row for row in rows if row.expiring_soon],
         "warning_days": selectors.EXPIRY_WARNING.days,
         "form": form,
+        "no_organization": not selectors.user_organizations(request.user).exists(),
         "mcp_url": mcp_resource_url(request),
     }
     return render(request, "accounts/tokens.html", context, status=status)

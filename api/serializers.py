@@ -148,6 +148,35 @@ class MemberSerializer(serializers.Serializer):
     name = serializers.CharField(source="user.full_name")
     role = serializers.ChoiceField(choices=Role.choices)
     joined_at = serializers.DateTimeField(source="created_at")
+    two_factor = serializers.BooleanField(
+        help_text="Whether they have a second factor (an authenticator app or a security key)."
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A lost phone: its authenticator app and recovery codes removed",
+            value={
+                "member": {
+                    "id": 12,
+                    "email": "max@acme.example",
+                    "name": "Max Member",
+                    "role": "member",
+                    "joined_at": "2026-01-05T09:30:00Z",
+                    "two_factor": False,
+                },
+                "removed": 2,
+            },
+            response_only=True,
+        )
+    ]
+)
+class MFAResetSerializer(serializers.Serializer):
+    member = MemberSerializer()
+    removed = serializers.IntegerField(
+        help_text="Authenticators removed (an authenticator app, a security key, the recovery codes); 0: none."
+    )
 
 
 @extend_schema_serializer(
@@ -172,6 +201,7 @@ class InviteSerializer(serializers.Serializer):
                 "role": "member",
                 "expires_at": "2026-12-05T09:30:00Z",
                 "emailed": True,
+                "domain_enabled": True,
             },
             response_only=True,
         )
@@ -183,6 +213,10 @@ class InvitationSerializer(serializers.Serializer):
     role = serializers.CharField(source="invitation.role")
     expires_at = serializers.DateTimeField(source="invitation.expires_at")
     emailed = serializers.BooleanField(help_text="False when the mail server refused it: send it again later.")
+    domain_enabled = serializers.BooleanField(
+        help_text="False when the address's email domain is not enabled for the organization: once they join, "
+        "they cannot use Spark MCP until it is (add or enable it: …/domains)."
+    )
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Make them an admin", value={"role": "admin"}, request_only=True)])

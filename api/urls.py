@@ -48,6 +48,7 @@ urlpatterns = [
     path(ORG, views.OrganizationDetail.as_view(), name="organization"),
     path(f"{ORG}/members", views.Members.as_view(), name="members"),
     path(f"{ORG}/members/<id:user_id>", views.MemberDetail.as_view(), name="member"),
+    path(f"{ORG}/members/<id:user_id>/mfa-reset", views.MemberMFAReset.as_view(), name="member-mfa-reset"),
     path(f"{ORG}/connectors", views.Connectors.as_view(), name="connectors"),
     path(f"{ORG}/connectors/<str:platform>", views.ConnectorDetail.as_view(), name="connector"),
     path(f"{ORG}/tokens", views.OrganizationTokens.as_view(), name="tokens"),

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.members import member_invite, member_role_set, members
+from accounts.mfa import member_mfa_reset
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken
 from accounts.selectors import organization_domains
 from accounts.services import (
@@ -123,9 +124,7 @@ class Members(APIView):
 
 
 def _membership(organization: Organization, user_id: int) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("user", "organization"), organization=organization, user_id=user_id
-    )
+    return get_object_or_404(members(organization).select_related("organization"), user_id=user_id)
 
 
 class MemberDetail(APIView):
@@ -154,6 +153,23 @@ class MemberDetail(APIView):
         membership = _membership(organization_for_caller(request, slug), user_id)
         impact = member_remove_everywhere(membership=membership, actor=caller(request), origin=_origin(request))
         return Response(s.ImpactSerializer(asdict(impact)).data)
+
+
+class MemberMFAReset(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.MFAResetSerializer},
+        summary="Reset a member's two-factor authentication (a lost phone): their authenticators and "
+        "recovery codes are removed",
+    )
+    def post(self, request: Request, slug: str, user_id: int) -> Response:
+        organization = organization_for_caller(request, slug)
+        membership = _membership(organization, user_id)
+        removed = member_mfa_reset(
+            organization=organization, member=membership.user, actor=caller(request), origin=_origin(request)
+        )
+        data = {"member": _membership(organization, user_id), "removed": removed}
+        return Response(s.MFAResetSerializer(data).data)
 
 
 # --- Connectors ------------------------------------------------------------------------------------

@@ -83,16 +83,16 @@ def normalize_issuer(issuer: str) -> str:
 
 def _get(url: str, what: str) -> requests.Response:
     if problem := url_problem(url):
-        raise ValidationError(f"Spark will not connect to that {what}: {problem}.")
+        raise ValidationError(f"Spark will not connect to that {what} ({url}): {problem}.")
     try:
         with guarded_session() as session:
             response = session.get(url)
     except RefusedAddress as exc:
-        raise ValidationError(f"Spark will not connect to that {what}: {exc}.") from None
+        raise ValidationError(f"Spark will not connect to that {what} ({url}): {exc}.") from None
     except requests.RequestException as exc:
-        raise ValidationError(f"Could not reach the {what} ({exc.__class__.__name__}).") from None
+        raise ValidationError(f"Could not reach the {what} at {url} ({exc.__class__.__name__}).") from None
     if response.status_code != 200:
-        raise ValidationError(f"The {what} answered HTTP {response.status_code}.")
+        raise ValidationError(f"The {what} at {url} answered HTTP {response.status_code}.")
     return response
 
 

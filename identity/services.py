@@ -11,6 +11,7 @@ from typing import Any
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.claims import Claim, claim_refusal, may_give_address
@@ -534,7 +535,8 @@ def sso_refusal_record(
 def _counted_summary(connection: IdentityConnection, reason: str) -> Callable[[int, dt.datetime], str]:
     def summary(count: int, window: dt.datetime) -> str:
         return (
-            f"{count} single sign-on callback(s) through {connection.name} refused ({reason}) in the hour from "
+            f"{count} single sign-on callback{pluralize(count)} through {connection.name} refused ({reason}) in "
+            f"the hour from "
             f"{window:%Y-%m-%d %H}:00 UTC without a sign-in the identity provider completed: counted, not listed"
         )
 

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -259,7 +260,9 @@ def connection_delete(request: AuthenticatedRequest, organization: Organization,
         messages.error(request, " ".join(exc.messages))
         return redirect("identity:connection", slug=organization.slug, connection_id=connection.pk)
     messages.success(
-        request, f"Removed {connection.name}. {count} people who signed in through it now sign in another way."
+        request,
+        f"Removed {connection.name}. {count} {pluralize(count, 'person,people')} who signed in through it now "
+        f"sign in another way.",
     )
     return redirect("identity:sso", slug=organization.slug)
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from functools import partial
 from typing import Any
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from catalog.selectors import catalog_dataset_codes, dataset_exists
@@ -653,7 +654,10 @@ def _follow(
 def _docked(caller: Caller, ids: list[str], spec: DatasetSpec) -> list[Docked]:
     found = {a.id: a for a in selectors.saved_audiences_by_id(organization_id=caller.organization_id, ids=ids)}
     if missing := [i for i in ids if i not in found]:
-        raise InsightError(f"Saved audience(s) not found: {', '.join(missing)}. Use IDs your organization shared.")
+        raise InsightError(
+            f"Saved audience{pluralize(len(missing))} not found: {', '.join(missing)}. Use IDs your "
+            f"organization shared."
+        )
     for audience in (found[i] for i in ids):
         if audience.dataset.code != spec.code:
             raise InsightError(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken, set_token_value
@@ -240,7 +241,9 @@ def clients_cleanup(*, older_than: dt.timedelta, now: dt.datetime | None = None)
         application.delete()
         count += 1
     if count:
-        audit_record(action="client.cleanup", summary=f"Deleted {count} unused self-registered client(s)")
+        audit_record(
+            action="client.cleanup", summary=f"Deleted {count} unused self-registered client{pluralize(count)}"
+        )
     return count
 
 
@@ -339,7 +342,8 @@ def id_jag_refusal_count(*, organization: Organization, via: str) -> None:
 
     def summary(count: int, window: dt.datetime) -> str:
         return (
-            f"{count} identity assertion(s) naming {via} refused in the hour from {window:%Y-%m-%d %H}:00 UTC "
+            f"{count} identity assertion{pluralize(count)} naming {via} refused in the hour from "
+            f"{window:%Y-%m-%d %H}:00 UTC "
             "before their signature verified (forged, unsigned, or the keys unreachable): counted, not listed"
         )
 
@@ -362,7 +366,7 @@ def id_jag_tokens_end(*, connection: IdentityConnection, why: str) -> int:
     access_epoch_bump()
     audit_record(
         action="grant.id_jag_ended",
-        summary=f"{count} access token(s) from identity assertions of {connection.name} ended: {why}",
+        summary=f"{count} access token{pluralize(count)} from identity assertions of {connection.name} ended: {why}",
         organization=connection.organization,
         detail={"connection": connection.name, "tokens": count},
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,7 @@ from accounts.decorators import org_admin_required
 from accounts.forms import InvitationForm
 from accounts.http import AuthenticatedRequest
 from accounts.members import (
+    MemberRow,
     SentInvitation,
     invitation_revoke,
     member_invite,
@@ -23,7 +25,9 @@ from accounts.members import (
     members,
     pending_invitations,
 )
+from accounts.mfa import member_mfa_reset
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.selectors import DomainGap, domain_gaps
 from audit.services import Origin
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_revoke
@@ -49,6 +53,13 @@ def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> Non
             request,
             f"The invitation to {invitation.email} is saved, but the email could not be sent. Try Resend later.",
         )
+    if not sent.domain_enabled:
+        domain = invitation.email.rsplit("@", 1)[-1]
+        messages.warning(
+            request,
+            f"{domain} is not enabled for {invitation.organization.name}: once {invitation.email} joins, they cannot "
+            "use Spark MCP until it is. The fix is under “Not enabled” below.",
+        )
 
 
 @org_admin_required
@@ -73,18 +84,41 @@ def member_list(request: AuthenticatedRequest, organization: Organization) -> Ht
             return redirect("orgadmin:members", slug=organization.slug)
     page = Paginator(members(organization, query=query, role=role), 50).get_page(request.GET.get("page"))
     assistants = _assistant_counts(organization)
+    rows, invitations = member_rows(page.object_list), list(pending_invitations(organization))
+    gaps = domain_gaps(organization, [r.membership.user.email for r in rows] + [i.email for i in invitations])
     context = {
         "organization": organization,
         "form": form,
-        "rows": [(row, assistants.get(row.membership.user_id, 0)) for row in member_rows(page.object_list)],
+        "rows": [
+            (row, assistants.get(row.membership.user_id, 0), _gap(gaps, row.membership.user.email)) for row in rows
+        ],
+        "gaps": _gap_counts(gaps, rows, invitations),
         "invitation_days": settings.SPARK_INVITATION_DAYS,
         "page": page,
         "query": query,
         "role": role,
         "roles": Role.choices,
-        "invitations": pending_invitations(organization),
+        "invitations": [(i, _gap(gaps, i.email)) for i in invitations],
     }
     return render(request, "orgadmin/members.html", context, status=400 if form.errors else 200)
+
+
+def _gap(gaps: dict[str, DomainGap], email: str) -> DomainGap | None:
+    return gaps.get(email.rsplit("@", 1)[-1].lower())
+
+
+def _gap_counts(
+    gaps: dict[str, DomainGap], rows: list[MemberRow], invitations: list[Invitation]
+) -> list[tuple[DomainGap, int, int]]:
+    """Each domain not enabled, with how many members (on this page) and pending invitations are at it."""
+    return [
+        (
+            gap,
+            sum(_gap(gaps, r.membership.user.email) is gap for r in rows),
+            sum(_gap(gaps, i.email) is gap for i in invitations),
+        )
+        for gap in gaps.values()
+    ]
 
 
 def _assistant_counts(organization: Organization) -> dict[int, int]:
@@ -153,7 +187,40 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
     else:
         messages.success(
             request,
-            f"Removed {email}: {impact.tokens} token(s) and {impact.assistants} assistant(s) stopped working.",
+            f"Removed {email}: {impact.tokens} token{pluralize(impact.tokens)} and {impact.assistants} "
+            f"assistant{pluralize(impact.assistants)} stopped working.",
+        )
+    return redirect("orgadmin:members", slug=organization.slug)
+
+
+@org_admin_required
+def member_two_factor_reset(
+    request: AuthenticatedRequest, organization: Organization, membership_id: int
+) -> HttpResponse:
+    """GET says what resetting a member's second factor does; POST removes their authenticators and
+    recovery codes (a lost phone)."""
+    membership = get_object_or_404(members(organization), pk=membership_id)
+    if request.method != "POST":
+        return render(
+            request, "orgadmin/member_mfa_reset.html", {"organization": organization, "membership": membership}
+        )
+    email = membership.user.email
+    removed = member_mfa_reset(
+        organization=organization, member=membership.user, actor=request.user, origin=Origin.of(request)
+    )
+    if not removed:
+        messages.info(request, f"{email} has no two-factor authentication to reset.")
+    elif organization.require_mfa:
+        messages.success(
+            request,
+            f"Reset the two-factor authentication of {email}: they set up a new authenticator app at their next "
+            "password sign-in.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Reset the two-factor authentication of {email}: they sign in with their password alone until they "
+            "set up a new authenticator app.",
         )
     return redirect("orgadmin:members", slug=organization.slug)
 
@@ -221,7 +288,8 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
     impact = person_access_revoke(organization=organization, user=person, actor=request.user, origin=Origin.of(request))
     messages.success(
         request,
-        f"Revoked everything {person.email} held: {impact.tokens} token(s), {impact.assistants} assistant(s).",
+        f"Revoked everything {person.email} held: {impact.tokens} token{pluralize(impact.tokens)}, "
+        f"{impact.assistants} assistant{pluralize(impact.assistants)}.",
     )
     return redirect("orgadmin:people-access", slug=organization.slug)
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.defaultfilters import pluralize
 
 from accounts.members import member_remove, member_tokens, working_tokens
-from accounts.models import Membership, Organization, PersonalAccessToken, User
+from accounts.mfa import PRIMARY_TYPES
+from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
 from accounts.services import token_revoke
 from audit.services import Origin, audit_record
 from oauth_server import selectors as oauth_selectors
@@ -70,7 +72,8 @@ def connector_remove(*, organization: Organization, platform: Platform, actor: U
         action="connector.removed",
         summary=(
             f"{actor.email} removed the {Platform(platform).label} connector: "
-            f"{impact.assistants} assistant(s) of {impact.people} people revoked"
+            f"{impact.assistants} assistant{pluralize(impact.assistants)} of {impact.people} "
+            f"{pluralize(impact.people, 'person,people')} revoked"
         ),
         organization=organization,
         actor=actor,
@@ -103,3 +106,43 @@ def organization_impact(organization: Organization) -> Impact:
     connections = live_connections(organization)
     people = set(tokens.values_list("user_id", flat=True)) | set(connections.values_list("user_id", flat=True))
     return Impact(people=len(people), tokens=tokens.count(), assistants=connections.count())
+
+
+def domain_impact(domain: EmailDomain) -> Impact:
+    """Everyone disabling (or removing) a domain stops: its organization's members with an address
+    there, their working tokens and connected assistants for the organization."""
+    people = Membership.objects.filter(
+        organization_id=domain.organization_id, user__email__iendswith=f"@{domain.domain}"
+    ).values_list("user_id", flat=True)
+    user_ids = list(people)
+    tokens = working_tokens(domain.organization_id).filter(user_id__in=user_ids).count()
+    assistants = live_connections(domain.organization).filter(user_id__in=user_ids).count()
+    return Impact(people=len(user_ids), tokens=tokens, assistants=assistants)
+
+
+@dataclass(frozen=True)
+class MFAImpact:
+    """What requiring a second factor changes: who must set one up (password sign-ins only), and the
+    tokens and assistants that keep working (they are not password sign-ins)."""
+
+    members: int
+    without: int
+    """Members with no authenticator: asked to set one up on their next page."""
+    tokens: int
+    assistants: int
+    actor_without: bool
+    """The admin asking has no authenticator either: they set one up straight after."""
+
+
+def mfa_impact(organization: Organization, actor: User) -> MFAImpact:
+    memberships = Membership.objects.filter(organization=organization)
+    with_factor = set(memberships.filter(user__authenticator__type__in=PRIMARY_TYPES).values_list("user_id", flat=True))
+    user_ids = set(memberships.values_list("user_id", flat=True))
+    everything = organization_impact(organization)
+    return MFAImpact(
+        members=len(user_ids),
+        without=len(user_ids - with_factor),
+        tokens=everything.tokens,
+        assistants=everything.assistants,
+        actor_without=actor.pk not in with_factor,
+    )

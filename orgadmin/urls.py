@@ -30,6 +30,11 @@ urlpatterns = [
     path("org/<slug:slug>/members/<int:membership_id>/role/", people_views.member_role, name="member-role"),
     path("org/<slug:slug>/members/<int:membership_id>/remove/", people_views.member_remove, name="member-remove"),
     path(
+        "org/<slug:slug>/members/<int:membership_id>/two-factor-reset/",
+        people_views.member_two_factor_reset,
+        name="member-mfa-reset",
+    ),
+    path(
         "org/<slug:slug>/invitations/<int:invitation_id>/resend/",
         people_views.invitation_resend,
         name="invitation-resend",

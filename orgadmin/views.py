@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -39,8 +40,8 @@ from oauth_server import selectors as oauth_selectors
 from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
 from oauth_server.platforms import SPECS, Platform
+from orgadmin.services import Impact, domain_impact, mfa_impact, organization_impact, platform_impact
 from orgadmin.services import connector_remove as remove_connector
-from orgadmin.services import organization_impact, platform_impact
 from spark_portal.public_url import mcp_resource_url, public_base_url
 
 
@@ -62,9 +63,12 @@ def home(request: AuthenticatedRequest, organization: Organization) -> HttpRespo
 
 
 @org_admin_required
-@require_POST
 def mfa_requirement(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    """Require (or stop requiring) a second factor for members' password sign-ins."""
+    """Require (or stop requiring) a second factor for members' password sign-ins. GET says first who
+    must set one up (the admin asking too); stopping needs no confirmation."""
+    if request.method != "POST":
+        context = {"organization": organization, "impact": mfa_impact(organization, request.user)}
+        return render(request, "orgadmin/mfa_require.html", context)
     required = request.POST.get("required") == "1"
     organization_mfa_require(
         organization=organization, required=required, actor=request.user, origin=Origin.of(request)
@@ -72,7 +76,7 @@ def mfa_requirement(request: AuthenticatedRequest, organization: Organization) -
     if required:
         messages.success(
             request,
-            f"{organization.name} requires two-factor authentication: members without it enrol on their next page.",
+            f"{organization.name} requires two-factor authentication: members without it set it up on their next page.",
         )
     else:
         messages.success(request, f"{organization.name} no longer requires two-factor authentication.")
@@ -129,8 +133,10 @@ def connector_unpublish(request: AuthenticatedRequest, organization: Organizatio
     )
     messages.success(
         request,
-        f"Unpublished the {chosen.label} connector: {impact.assistants} connected assistant(s) of "
-        f"{impact.people} people are paused until you publish it again.",
+        f"Unpublished the {chosen.label} connector: {impact.assistants} connected "
+        f"assistant{pluralize(impact.assistants)}"
+        f" of {impact.people} {pluralize(impact.people, 'person,people')} "
+        f"{pluralize(impact.assistants, 'is,are')} paused until you publish it again.",
     )
     return redirect("orgadmin:home", slug=organization.slug)
 
@@ -146,8 +152,9 @@ def connector_remove(request: AuthenticatedRequest, organization: Organization, 
     impact = remove_connector(organization=organization, platform=chosen, actor=request.user, origin=Origin.of(request))
     messages.success(
         request,
-        f"Removed the {chosen.label} connector: revoked {impact.assistants} connected assistant(s) of "
-        f"{impact.people} people; each must connect and consent again once it is published.",
+        f"Removed the {chosen.label} connector: revoked {impact.assistants} connected assistant"
+        f"{pluralize(impact.assistants)} of {impact.people} {pluralize(impact.people, 'person,people')}; each must "
+        "connect and consent again once it is published.",
     )
     return redirect("orgadmin:home", slug=organization.slug)
 
@@ -155,14 +162,26 @@ def connector_remove(request: AuthenticatedRequest, organization: Organization, 
 @org_admin_required
 def access_end(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """GET says what ending access stops; POST ends it."""
+    impact = organization_impact(organization)
     if request.method != "POST":
-        context = {"organization": organization, "impact": organization_impact(organization)}
-        return render(request, "orgadmin/access_end.html", context)
+        return render(request, "orgadmin/access_end.html", {"organization": organization, "impact": impact})
     organization_access_set(
         organization=organization, status=AccessStatus.ENDED, actor=request.user, origin=Origin.of(request)
     )
-    messages.success(request, f"Spark MCP access for {organization.name} has ended. Every token stopped working.")
+    messages.success(
+        request,
+        f"Spark MCP access for {organization.name} has ended: {_counted(impact)} are paused from their next "
+        "request. Nothing is revoked: restoring access brings everything back.",
+    )
     return redirect("orgadmin:home", slug=organization.slug)
+
+
+def _counted(impact: Impact) -> str:
+    """ "2 personal access tokens and 1 connected assistant of 2 people", in the confirm pages' words."""
+    return (
+        f"{impact.tokens} personal access token{pluralize(impact.tokens)} and {impact.assistants} connected "
+        f"assistant{pluralize(impact.assistants)} of {impact.people} {pluralize(impact.people, 'person,people')}"
+    )
 
 
 @org_admin_required
@@ -274,9 +293,9 @@ def domains(request: AuthenticatedRequest, organization: Organization) -> HttpRe
             messages.success(
                 request,
                 f"{added.domain} is enabled: its members can use Spark MCP for {organization.name}. Verify it "
-                "(below) before your identity provider creates accounts there or sign-in is routed to it.",
+                "(on Email domains) before your identity provider creates accounts there or sign-in is routed to it.",
             )
-            return redirect("orgadmin:domains", slug=organization.slug)
+            return _back(request, organization)
     context = {"organization": organization, "form": form, "domains": organization_domains(organization)}
     return render(request, "orgadmin/domains.html", context, status=400 if form.errors else 200)
 
@@ -292,7 +311,13 @@ def _domain_switch(
     else:
         state = "enabled" if enabled else "disabled; its members' tokens and assistants stopped at once"
         messages.success(request, f"{domain.domain} is {state}.")
-    return redirect("orgadmin:domains", slug=organization.slug)
+    return _back(request, organization)
+
+
+def _back(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
+    """After a domain change: back to Members when it was made from there (its "Not enabled" fixes)."""
+    page = "orgadmin:members" if request.POST.get("back") == "members" else "orgadmin:domains"
+    return redirect(page, slug=organization.slug)
 
 
 @org_admin_required
@@ -302,9 +327,18 @@ def domain_enable(request: AuthenticatedRequest, organization: Organization, dom
 
 
 @org_admin_required
-@require_POST
 def domain_disable(request: AuthenticatedRequest, organization: Organization, domain_id: int) -> HttpResponse:
-    return _domain_switch(request, organization, domain_id, enabled=False)
+    """GET says whom disabling stops (the admin asking too, when it is their domain); POST disables."""
+    if request.method == "POST":
+        return _domain_switch(request, organization, domain_id, enabled=False)
+    domain = get_object_or_404(EmailDomain, pk=domain_id, organization=organization)
+    context = {
+        "organization": organization,
+        "domain": domain,
+        "impact": domain_impact(domain),
+        "yours": request.user.email_domain.lower() == domain.domain,
+    }
+    return render(request, "orgadmin/domain_disable.html", context)
 
 
 @org_admin_required
@@ -334,6 +368,8 @@ def domain_remove(request: AuthenticatedRequest, organization: Organization, dom
         return render(request, "orgadmin/domain_remove.html", context)
     affected = remove_domain(domain=domain, actor=request.user, origin=Origin.of(request))
     messages.success(
-        request, f"Removed {domain.domain}. {affected} member(s) at that domain lost Spark MCP access at once."
+        request,
+        f"Removed {domain.domain}. {affected} member{pluralize(affected)} at that domain lost Spark MCP access "
+        f"at once.",
     )
     return redirect("orgadmin:domains", slug=organization.slug)

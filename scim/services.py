@@ -19,6 +19,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from scim2_models import InvalidValueException, MutabilityException, UniquenessException
 
@@ -246,7 +247,9 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
         audit_record(
             action="scim.user_deactivated",
             summary=f"{actor.actor_label} {verb} {user.email}: {'membership ended, ' if ended.membership else ''}"
-            f"{ended.tokens} token(s) and {ended.assistants} assistant(s) revoked, {ended.sessions} session(s) ended",
+            f"{ended.tokens} token{pluralize(ended.tokens)} and {ended.assistants} "
+            f"assistant{pluralize(ended.assistants)} revoked, "
+            f"{ended.sessions} session{pluralize(ended.sessions)} ended",
             organization=organization,
             origin=origin,
             detail=_scim_detail(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 
+from allauth.account.internal.flows import login, reauthentication
 from allauth.mfa.stages import AuthenticateStage
 from django.core.handlers.base import BaseHandler
 from django.http import HttpResponse
@@ -26,3 +27,13 @@ def test_a_django_response_still_closes_what_is_in_its_resource_closers() -> Non
 def test_djangos_own_handler_still_registers_the_request_closer_the_same_way() -> None:
     # spark_portal/wsgi.py does for the MCP path what BaseHandler.get_response does for every other path.
     assert "_resource_closers.append(request.close)" in inspect.getsource(BaseHandler.get_response)
+
+
+def test_allauths_authentication_records_still_read_as_accounts_mfa_reads_them() -> None:
+    # accounts.mfa records an invitation's new account (password_sign_in_record) and an enrolment
+    # (totp_enrolled) through allauth's internal record_authentication, and reads the records'
+    # "method" and "at" (fresh_password_sign_in); allauth's own "Confirm it's you" counts only records
+    # marked "reauthenticated", which is why a fresh sign-in needs accounts.adapters' rule.
+    assert list(inspect.signature(login.record_authentication).parameters)[:3] == ["request", "user", "method"]
+    assert '"at": time.time()' in inspect.getsource(login.record_authentication)
+    assert 'm.get("reauthenticated")' in inspect.getsource(reauthentication.did_recently_reauthenticate)

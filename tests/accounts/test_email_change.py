@@ -165,12 +165,14 @@ def test_the_link_changes_nothing_for_another_account(world: World) -> None:
     assert Client().get(link)["Location"].startswith("/auth/login/")  # signed out: sign in first
 
 
-def test_asking_needs_a_fresh_confirmation_first(world: World) -> None:
+def test_asking_needs_a_fresh_confirmation_first(world: World, settings) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     client.post(reverse("account_login"), {"login": "outsider@globex.example", "password": PASSWORD})
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the sign-in's password no longer counts as fresh
     asked = client.post("/settings/email/", {"email": "gil@new.example"})
     assert asked.status_code == 302 and asked["Location"].startswith(reverse("account_reauthenticate"))
     assert not mail.outbox
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
     resumed = client.post(asked["Location"], {"password": PASSWORD}, follow=True)
     assert resumed.status_code == 200 and len(mail.outbox) == 1  # the change asked for goes on
 

@@ -376,8 +376,15 @@ def test_secrets_survive_a_key_rotation_and_old_plaintext_rows_still_read(settin
     assert adapter.decrypt("JBSWY3DPEHPK3PXP") == "JBSWY3DPEHPK3PXP"
 
 
-def test_enrolment_asks_for_the_password_again_first(client: Client, world: World) -> None:
+def test_enrolment_right_after_the_password_sign_in_does_not_ask_for_it_again(
+    client: Client,
+    world: World,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
     sign_in(client, "member@acme.example")
+    page = client.get(reverse("mfa_activate_totp"), **PAGE)
+    assert page.status_code == 200 and SECRET.search(page.content.decode())  # no "Confirm it's you"
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the sign-in is no longer fresh
     response = client.get(reverse("mfa_activate_totp"), **PAGE)
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
     page = client.get(response["Location"], **PAGE).content.decode()

@@ -135,7 +135,7 @@ def test_acmes_own_requirement_is_met_by_acmes_identity_provider(
     acme_sso(client, fake_idp)
     assert client.session[SSO_SESSION_KEY] == {"user": world.member.pk, "organization": world.acme.pk}
     assert client.get("/settings/", **PAGE).status_code == 200
-    assert client.get("/org/acme/", **PAGE).status_code == 404  # a member, not an admin: no MFA detour
+    assert client.get("/org/acme/", **PAGE).status_code == 403  # a member, not an admin: no MFA detour
 
 
 def test_a_sign_in_recorded_for_another_organization_does_not_count(world: World) -> None:

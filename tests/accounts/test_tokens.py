@@ -187,13 +187,13 @@ def test_touch_records_time_address_and_agent(world: World) -> None:
 def test_token_rows_say_each_state_and_how_long_is_left(world: World) -> None:
     now = timezone.now()
     active = issue(world.member, world.acme, days=30, now=now).token
-    soon = issue(world.member, world.acme, days=7, now=now - dt.timedelta(days=2)).token
+    soon = issue(world.member, world.acme, days=7, now=now - dt.timedelta(days=4)).token
     expired = issue(world.member, world.acme, days=7, now=now - dt.timedelta(days=10)).token
     revoked = issue(world.member, world.acme, days=30, now=now).token
     token_revoke(token=revoked)
     rows = {row.token.pk: row for row in token_rows(world.member, now)}
     assert (rows[active.pk].state, rows[active.pk].expiry_words) == ("active", "expires in 30 days")
-    assert (rows[soon.pk].state, rows[soon.pk].expiry_words) == ("active", "expires in 5 days")
+    assert (rows[soon.pk].state, rows[soon.pk].expiry_words) == ("active", "expires in 3 days")
     assert (rows[expired.pk].state, rows[expired.pk].expiry_words) == ("expired", "expired 3 days ago")
     assert rows[revoked.pk].state == "revoked"
     assert [pk for pk, row in rows.items() if row.expiring_soon] == [soon.pk]

@@ -90,7 +90,9 @@ def test_revoke_an_assistant_own_and_as_admin(admin_api: Api, published: World) 
 def test_invite_change_role_and_remove_members(admin_api: Api, published: World) -> None:
     sent = admin_api.call("POST", "/organizations/acme/members", {"email": "New@Acme.example", "role": "member"})
     assert sent.status_code == 201 and sent.json()["email"] == "new@acme.example" and sent.json()["emailed"]
-    assert "new@acme.example" in mail.outbox[-1].to
+    assert "new@acme.example" in mail.outbox[-1].to and sent.json()["domain_enabled"] is True
+    elsewhere = admin_api.call("POST", "/organizations/acme/members", {"email": "pat@elsewhere.example"})
+    assert elsewhere.status_code == 201 and elsewhere.json()["domain_enabled"] is False
     again = problem(admin_api.call("POST", "/organizations/acme/members", {"email": "member@acme.example"}), 409)
     assert "already a member of Acme" in again["detail"]
     member = published.member.pk

@@ -98,13 +98,6 @@ def _password(page: Page, email: str) -> None:
     page.press("#id_password", "Enter")
 
 
-def _confirm_password(page: Page) -> None:
-    """allauth asks for the password again before a second factor is added."""
-    page.wait_for_selector("text=Confirm it’s you")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-
-
 def _enrol(page: Page, server: LiveServer, width: int) -> tuple[Phone, list[str]]:
     """On the enrolment page: read the key, type the app's code; returns the phone and the codes."""
     page.wait_for_selector("#totp-secret")
@@ -157,8 +150,7 @@ def test_enrol_then_sign_in_with_a_code_or_a_recovery_code(browser: Browser, spa
     page.goto(f"{spark_server.url}/auth/2fa/")
     assert "Not set up" in page.inner_text("#mfa-totp")
     _check(page, spark_server, "overview-off", width)
-    page.click("text=Set up an authenticator app")
-    _confirm_password(page)
+    page.click("text=Set up an authenticator app")  # no "Confirm it's you": the password was typed just now
     phone, codes = _enrol(page, spark_server, width)
     page.click("#mfa-continue")
     page.wait_for_selector("#mfa-totp .badge.active")
@@ -207,9 +199,8 @@ def test_required_mfa_enrols_on_the_way_to_consent_then_asks_for_the_code(
     _password(page, email)
     page.wait_for_selector("#mfa-required-notice")
     assert "Vandelay" in page.inner_text("#mfa-required-notice")
-    _check(page, spark_server, "required-confirm-password", width)
-    _confirm_password(page)
-    page.wait_for_selector("#mfa-required-notice")
+    assert "/auth/2fa/totp/activate/" in page.url  # no "Confirm it's you": the password was typed just now
+    _check(page, spark_server, "required-enrol-first", width)
     assert "requires two-factor authentication" in page.inner_text("#mfa-required-notice")
     page.goto(f"{spark_server.url}/settings/")  # every other page sends them back to enrol
     assert "/auth/2fa/totp/activate/" in page.url

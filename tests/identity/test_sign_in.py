@@ -318,7 +318,7 @@ def test_many_forged_sso_callbacks_are_counted_in_one_event(
     assert rows == 1
     event = AuditEvent.objects.get(action="sso.refused", organization=world.acme)
     assert event.detail["count"] == FORGED
-    assert event.summary.startswith(f"{FORGED} single sign-on callback(s) through Acme IdP refused")
+    assert event.summary.startswith(f"{FORGED} single sign-on callbacks through Acme IdP refused")
     assert event.ip_address is None
     assert EVIL not in _trail_text(world.acme)
 

@@ -33,9 +33,9 @@ def test_org_admins_save_audiences_and_outsiders_get_404(client: Client, world: 
     )
     assert bad.status_code == 400 and "no datapoint" in bad.content.decode()
     client.force_login(world.member)  # a member, not an admin
-    assert client.get("/org/acme/audiences/").status_code == 404
+    assert client.get("/org/acme/audiences/").status_code == 403
     client.force_login(world.outsider)
-    assert client.post("/org/acme/audiences/", {"dataset": core.pk, "name": "y", "gender": "male"}).status_code == 404
+    assert client.post("/org/acme/audiences/", {"dataset": core.pk, "name": "y", "gender": "male"}).status_code == 403
 
 
 def test_an_expression_nested_past_the_parsers_limit_is_a_form_error(client: Client, world: World) -> None:

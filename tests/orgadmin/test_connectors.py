@@ -19,7 +19,7 @@ def test_unpublish_asks_then_pauses_and_publishing_resumes(org_admin: Client, br
     confirm = org_admin.get("/org/acme/connectors/custom/unpublish/").content.decode()
     assert "1 connected assistant of 1 person" in confirm and "paused" in confirm
     done = org_admin.post("/org/acme/connectors/custom/unpublish/", follow=True).content.decode()
-    assert "1 connected assistant(s) of 1 people are paused" in done
+    assert "1 connected assistant of 1 person is paused" in done
     assert call_tool(Client(), token, "list_datasets").status_code == 401
     org_admin.post("/org/acme/connectors/custom/publish/")
     assert call_tool(Client(), token, "list_datasets").status_code == 200
@@ -29,7 +29,7 @@ def test_remove_revokes_every_grant_of_the_platform(org_admin: Client, browser: 
     token = connect_assistant(browser)
     assert "revokes" in org_admin.get("/org/acme/connectors/custom/remove/").content.decode()
     done = org_admin.post("/org/acme/connectors/custom/remove/", follow=True).content.decode()
-    assert "revoked 1 connected assistant(s) of 1 people" in done
+    assert "revoked 1 connected assistant of 1 person" in done
     org_admin.post("/org/acme/connectors/custom/publish/")
     assert call_tool(Client(), token, "list_datasets").status_code == 401  # gone for good
     assert not ConnectedApp.objects.filter(user=world.member, revoked_at__isnull=True).exists()

@@ -75,23 +75,23 @@ def test_removing_says_how_many_members_it_affects_before_and_after(admin: Clien
     )
     assert EmailDomain.objects.filter(pk=domain.pk).exists()  # asking changes nothing
     done = admin.post(f"/org/acme/domains/{domain.pk}/remove/", follow=True)
-    assert "2 member(s) at that domain lost Spark MCP access" in done.content.decode()
+    assert "2 members at that domain lost Spark MCP access" in done.content.decode()
     assert not EmailDomain.objects.filter(pk=domain.pk).exists()
     assert AuditEvent.objects.get(action="domain.removed").detail == {"domain": "acme.example", "members": 2}
     assert call_tool(Client(), token, "list_datasets").status_code == 401
 
 
-def test_members_and_other_organizations_get_404(world: World) -> None:
+def test_members_and_other_organizations_get_403_and_other_domains_404(world: World) -> None:
     domain = EmailDomain.objects.get(organization=world.acme, domain="acme.example")
     globex_domain = EmailDomain.objects.get(organization=world.globex)
     member, outsider = Client(), Client()
     member.force_login(world.member)
     outsider.force_login(world.outsider)  # Globex's admin
     for client in (member, outsider):
-        assert client.get("/org/acme/domains/").status_code == 404
-        assert client.post("/org/acme/domains/", {"domain": "evil.example"}).status_code == 404
-        assert client.post(f"/org/acme/domains/{domain.pk}/disable/").status_code == 404
-        assert client.post(f"/org/acme/domains/{domain.pk}/remove/").status_code == 404
+        assert client.get("/org/acme/domains/").status_code == 403
+        assert client.post("/org/acme/domains/", {"domain": "evil.example"}).status_code == 403
+        assert client.post(f"/org/acme/domains/{domain.pk}/disable/").status_code == 403
+        assert client.post(f"/org/acme/domains/{domain.pk}/remove/").status_code == 403
     admin = Client()
     admin.force_login(world.admin)  # Acme's admin, reaching for Globex's domain through Acme's pages
     assert admin.post(f"/org/acme/domains/{globex_domain.pk}/disable/").status_code == 404
@@ -120,3 +120,12 @@ def test_an_unverified_domain_shows_the_record_to_publish_and_verify_checks_it(
     assert labs.verified
     assert AuditEvent.objects.get(action="domain.verified").actor == world.admin
     assert admin.get(f"/org/acme/domains/{labs.pk}/verify/").status_code == 405  # a POST only
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["https://Acme-Labs.example/", "HTTP://acme-labs.example:443/path?q=1", "acme-labs.example.", "@acme-labs.example"],
+)
+def test_a_pasted_url_or_address_is_cleaned_to_the_domain(admin: Client, world: World, pasted: str) -> None:
+    assert admin.post("/org/acme/domains/", {"domain": pasted}).status_code == 302
+    assert EmailDomain.objects.filter(organization=world.acme, domain="acme-labs.example").exists()

@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, PersonalAccessToken, Role, User
+from accounts.models import EmailDomain, Invitation, Membership, PersonalAccessToken, Role, User
 from audit.models import AuditEvent
 from identity.models import IdentityConnection
 from identity.services import organization_require_sso_set
@@ -175,3 +175,46 @@ def test_an_invitation_to_a_domain_that_requires_sso_sets_no_password_and_goes_t
     assert "Join Acme" in stranger.get(link).content.decode()
     assert stranger.post(link).status_code == 302
     assert Membership.objects.get(user=person, organization=world.acme).role == Role.ADMIN
+
+
+def test_no_confirm_its_you_right_after_accepting_an_invitation(org_admin: Client, world: World) -> None:
+    """The password chosen to accept counts as this sign-in's confirmation: setting up an authenticator
+    app straight after does not ask for it again (issue 25, item 2)."""
+    link = _invite(org_admin, "fresh@acme.example")
+    newcomer = Client()
+    newcomer.post(link, {"full_name": "Fresh", "password1": PASSWORD, "password2": PASSWORD})
+    page = newcomer.get("/auth/2fa/totp/activate/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200, page.get("Location")
+
+
+def test_an_invitation_to_a_domain_that_is_not_enabled_warns_with_the_fix(org_admin: Client, world: World) -> None:
+    """Issue 25, item 3: at invite time, in pending invitations and on Members, with the fix one click away."""
+    answer = org_admin.post("/org/acme/members/", {"email": "pat@elsewhere.example", "role": "member"}, follow=True)
+    page = answer.content.decode()
+    assert "elsewhere.example is not enabled for Acme: once pat@elsewhere.example joins" in page
+    invitation = page[page.index('data-invitation="pat@elsewhere.example"') :]
+    assert "elsewhere.example is not enabled" in invitation[: invitation.index("</tr>")]
+    gaps = page[page.index('id="domain-gaps"') :]
+    assert 'data-gap="elsewhere.example"' in gaps and "1 pending invitation" in gaps
+    added = org_admin.post("/org/acme/domains/", {"domain": "elsewhere.example", "back": "members"})
+    assert added.status_code == 302 and added["Location"] == "/org/acme/members/"
+    assert 'id="domain-gaps"' not in org_admin.get("/org/acme/members/").content.decode()
+
+
+def test_members_at_a_disabled_domain_are_flagged_with_enable_one_click_away(org_admin: Client, world: World) -> None:
+    domain = EmailDomain.objects.get(organization=world.acme, domain="acme.example")
+    domain.enabled = False
+    domain.save()
+    page = org_admin.get("/org/acme/members/").content.decode()
+    assert "acme.example</strong>: 2 members (disabled)" in page
+    assert f'action="/org/acme/domains/{domain.pk}/enable/"' in page
+    assert org_admin.post(f"/org/acme/domains/{domain.pk}/enable/", {"back": "members"})["Location"] == (
+        "/org/acme/members/"
+    )
+    domain.refresh_from_db()
+    assert domain.enabled
+
+
+def test_an_invitation_at_an_enabled_domain_warns_of_nothing(org_admin: Client, world: World) -> None:
+    page = org_admin.post("/org/acme/members/", {"email": "ok@acme.example"}, follow=True).content.decode()
+    assert "is not enabled" not in page and 'id="domain-gaps"' not in page

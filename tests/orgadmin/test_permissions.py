@@ -1,7 +1,10 @@
-"""Every console page and action: a member gets 404, another organization's admin gets 404,
-someone signed out is sent to sign in. Nothing changes on a refused request."""
+"""Every console page and action: a member and another organization's admin get a 403 saying they
+are not its admin (naming the organization to its members only), someone signed out is sent to sign
+in. Nothing changes on a refused request."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -47,10 +50,10 @@ def test_nobody_but_the_organizations_admins_gets_in(world: World, who: str) -> 
     client.force_login(getattr(world, who))
     events = AuditEvent.objects.count()
     for path in paths:
-        assert client.get(path).status_code == 404, path
+        assert client.get(path).status_code == 403, path
         assert (
             client.post(path, {"role": "admin", "email": "a@acme.example", "contact_email": "a@b.example"}).status_code
-            == 404
+            == 403
         ), path
     assert AuditEvent.objects.count() == events
     assert Membership.objects.get(user=world.member).role == "member"
@@ -60,3 +63,18 @@ def test_signed_out_visitors_are_sent_to_sign_in(world: World) -> None:
     for path in _paths(world):
         response = Client().get(path)
         assert response.status_code == 302 and "/auth/login/" in response["Location"], path
+
+
+def test_the_refusal_names_the_organization_to_its_members_only(world: World) -> None:
+    member, outsider = Client(), Client()
+    member.force_login(world.member)
+    outsider.force_login(world.outsider)  # Globex's admin
+    told = member.get("/org/acme/").content.decode()
+    assert "You are not an admin of Acme" in told and "You are a member of Acme" in told
+    existing, missing = outsider.get("/org/acme/"), outsider.get("/org/no-such-org/")
+    assert existing.status_code == missing.status_code == 403
+    main = re.compile(r"<main.*</main>", re.S)  # (the sign-out form's CSRF token differs)
+    said = main.search(existing.content.decode()).group().replace("acme", "X")  # type: ignore[union-attr]
+    assert said == main.search(missing.content.decode()).group().replace("no-such-org", "X")  # type: ignore[union-attr]
+    assert "Acme" not in existing.content.decode() and "You are not an admin of “acme”" in existing.content.decode()
+    assert 'href="/org/globex/"' in existing.content.decode()  # the ones they do administer

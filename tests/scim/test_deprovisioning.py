@@ -58,7 +58,7 @@ def test_deprovisioning_refuses_tokens_assistants_and_sessions_at_once(
     event = AuditEvent.objects.get(action="scim.user_deactivated")
     assert event.actor is None and event.organization == world.acme
     assert event.summary.startswith("SCIM token “Acme IdP” ")
-    assert "1 token(s) and 1 assistant(s) revoked, 1 session(s) ended" in event.summary
+    assert "1 token and 1 assistant revoked, 1 session ended" in event.summary
     assert event.detail["scim_token"] == scim.token.pk and len(event.detail["clients_revoked"]) == 1
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from accounts.selectors import EXPIRY_WARNING, tokens_to_warn
 from accounts.services import token_expiry_warn
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"not sent ({type(exc).__name__}: {exc}): {what}")
         if not options["dry_run"]:
-            self.stdout.write(f"{sent} expiry warning(s) sent, {failed} failed.")
+            self.stdout.write(f"{sent} expiry warning{pluralize(sent)} sent, {failed} failed.")
         if failed:
-            raise CommandError(f"{failed} expiry warning(s) could not be sent; the next run tries them again.")
+            raise CommandError(
+                f"{failed} expiry warning{pluralize(failed)} could not be sent; the next run tries them again."
+            )

@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from insights import store
 from survey.catalog import DATASETS_BY_CODE
@@ -31,7 +32,9 @@ class Command(BaseCommand):
         codes = options["dataset"] or list(DATASETS_BY_CODE)
         unknown = [c for c in codes if c not in DATASETS_BY_CODE]
         if unknown:
-            raise CommandError(f"Unknown dataset(s): {', '.join(unknown)}; known: {', '.join(DATASETS_BY_CODE)}")
+            raise CommandError(
+                f"Unknown dataset{pluralize(len(unknown))}: {', '.join(unknown)}; known: {', '.join(DATASETS_BY_CODE)}"
+            )
         if options["if_missing"]:
             store.sync()  # what another server built or imported is pulled, not built again
         for code in codes:

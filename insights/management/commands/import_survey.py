@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from accounts.models import Organization
 from audit.services import audit_record
@@ -104,7 +105,7 @@ class Command(BaseCommand):
         datapoints = sum(len(q.datapoints) for q in spec.questions)
         self.stdout.write(
             f"{spec.code}: {data.n:,} respondents, {len(spec.questions)} questions, {datapoints} datapoints, "
-            f"{len(spec.locations)} market(s), data version {data.version}"
+            f"{len(spec.locations)} market{pluralize(len(spec.locations))}, data version {data.version}"
         )
         for skipped in imported.skipped:
             self.stdout.write(f"  left out: {skipped}")

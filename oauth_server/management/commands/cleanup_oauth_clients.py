@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.template.defaultfilters import pluralize
 
 from oauth_server.services import clients_cleanup
 
@@ -20,4 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = clients_cleanup(older_than=dt.timedelta(days=options["days"]))
-        self.stdout.write(f"Deleted {count} unused self-registered client(s) older than {options['days']} days.")
+        self.stdout.write(
+            f"Deleted {count} unused self-registered client{pluralize(count)} older than {options['days']} days."
+        )
