@@ -216,7 +216,7 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
     (own_data / "pulse.toml").write_text(CODEBOOK)
     out = StringIO()
     call_command("import_survey", str(own_data / "pulse.csv"), "--codebook", str(own_data / "pulse.toml"), stdout=out)
-    assert "ds-brand-pulse: 3 respondents, 2 questions, 4 datapoints, 2 market(s)" in out.getvalue()
+    assert "ds-brand-pulse: 3 respondents, 2 questions, 4 datapoints, 2 markets" in out.getvalue()
     spec = store.spec("ds-brand-pulse")
     assert spec is not None and [loc.name for loc in spec.locations] == ["United Kingdom", "Germany"]
     assert spec.question("bought").kind == "multi" and spec.waves[0].quarter == 2
