@@ -8,6 +8,8 @@ import inspect
 
 from allauth.mfa.stages import AuthenticateStage
 from django.core.handlers.base import BaseHandler
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.base import DatabaseWrapper
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 
@@ -26,3 +28,11 @@ def test_a_django_response_still_closes_what_is_in_its_resource_closers() -> Non
 def test_djangos_own_handler_still_registers_the_request_closer_the_same_way() -> None:
     # spark_portal/wsgi.py does for the MCP path what BaseHandler.get_response does for every other path.
     assert "_resource_closers.append(request.close)" in inspect.getsource(BaseHandler.get_response)
+
+
+def test_djangos_health_check_still_asks_is_usable_once_per_request() -> None:
+    # spark_portal/postgresql/base.py makes is_usable cheap; Django must still call it where the health
+    # check happens (the first query of each request) and nowhere per statement.
+    assert "if not self.is_usable():" in inspect.getsource(BaseDatabaseWrapper.close_if_health_check_failed)
+    assert "self.close_if_health_check_failed()" in inspect.getsource(BaseDatabaseWrapper._cursor)
+    assert 'cursor.execute("SELECT 1")' in inspect.getsource(DatabaseWrapper.is_usable)
