@@ -13,7 +13,9 @@ and `tools/call` result Spark answered, behind the SDK's bearer check with a stu
 pass runs wrk against (a) a bare Django JSON view, (b) an authenticated `tools/call list_datasets`
 with metrics on (bearer checked against every gate, access epoch read on every request), (c) the
 same with metrics off and (d) the SDK server, one after the other. Prints requests/s per pass,
-medians and the ratios MCP / SDK, MCP / bare and metrics on / off.
+medians and the ratios MCP / SDK, MCP / bare and metrics on / off, and the CPU time each request
+cost (the server's processes, and with PostgreSQL its server's too), which a busy machine disturbs
+less than requests/s.
 
 Then it counts what one warm authenticated call sends the database: statements through Django's
 cursors plus connection health checks, on a one-worker server over 200 calls in a row (with
