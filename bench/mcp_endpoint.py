@@ -255,8 +255,11 @@ def count_statements(env: dict[str, str], tmp: Path, token: str, calls: int = 20
         sent, checks = ((after[i] - before[i]) / calls for i in range(2))
         print(f"\ndatabase per warm call ({calls} calls): {sent:.2f} statements, {checks:.2f} connection health checks")
         if logged is not None:
-            per_call = server_logged(logged) / calls
-            print(f"  the server's statement log: {per_call:.2f} statements (round trips) per call")
+            sent_logged, opened = server_logged(logged)
+            print(
+                f"  the server's log: {sent_logged / calls:.2f} statements (round trips), "
+                f"{opened / calls:.2f} connections opened per call"
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -277,20 +280,21 @@ def server_log_offset() -> int | None:
     """Turn on PostgreSQL's statement log (if its file is known) and return where it ends now."""
     if not PG_LOG:
         return None
-    psql("ALTER SYSTEM SET log_statement = 'all'", "SELECT pg_reload_conf()")
+    psql("ALTER SYSTEM SET log_statement = 'all'", "ALTER SYSTEM SET log_connections = on", "SELECT pg_reload_conf()")
     time.sleep(0.5)
     return Path(PG_LOG).stat().st_size
 
 
-def server_logged(offset: int) -> int:
+def server_logged(offset: int) -> tuple[int, int]:
+    """(statements, connections) the server logged since `offset`, the bench's own psql calls left out."""
     time.sleep(0.5)
     with open(PG_LOG, "rb") as log:
         log.seek(offset)
         lines = log.read().decode(errors="replace").splitlines()
-    psql("ALTER SYSTEM RESET log_statement", "SELECT pg_reload_conf()")
-    # The bench's own psql statements are not the server's work: leave them out.
-    ours = ("log_statement", "pg_reload_conf")
-    return sum(1 for line in lines if LOGGED.search(line) and not any(word in line for word in ours))
+    psql("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_connections", "SELECT pg_reload_conf()")
+    ours = ("log_statement", "log_connections", "pg_reload_conf")
+    statements = sum(1 for line in lines if LOGGED.search(line) and not any(word in line for word in ours))
+    return statements, sum(1 for line in lines if "connection authorized" in line)
 
 
 def psql(*statements: str) -> None:
