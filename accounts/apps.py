@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -22,5 +21,3 @@ class AccountsConfig(AppConfig):
         use = ("last_used_at", "last_used_address", "last_used_agent", "expiry_warned_at")
         watch.watch(PersonalAccessToken, benign=use, on_insert=False)
         watch.watch(Dataset)  # bearer checks cache the dataset rows a token may see
-        pre_migrate.connect(watch.drop_before_migrate, sender=self, dispatch_uid="spark-epoch-triggers-off")
-        post_migrate.connect(watch.install_after_migrate, sender=self, dispatch_uid="spark-epoch-triggers")

@@ -3,9 +3,13 @@
 Each app names its own tables here (`watch`), once. Two mechanisms then move the epoch for every
 change to them, so that no way of writing a row can leave a worker's cached access facts stale:
 
-- **database triggers**, installed after every `migrate` (`install_triggers`) on SQLite and
-  PostgreSQL: any INSERT, UPDATE or DELETE (the ORM, a bulk `.update()`, the Django admin, an
-  operator's SQL) bumps the epoch row in the same transaction;
+- **database triggers** on SQLite and PostgreSQL: any INSERT, UPDATE or DELETE (the ORM, a bulk
+  `.update()`, the Django admin, an operator's SQL) bumps the epoch row in the same transaction.
+  They are created by migrations (`EpochTriggers`, in the schema history: accounts' own tables in
+  `accounts`, the OAuth tables, django-oauth-toolkit's included, in `connectors`), each naming the
+  columns it watches; `tests/accounts/test_epoch_triggers.py` fails when a model's columns and its
+  latest `EpochTriggers` differ, or when a migration dropped a trigger (SQLite rebuilds a table to
+  alter it, PostgreSQL drops a column with CASCADE), and says which migration to add;
 - **model signals**, for the file-backed epoch of single-host SQLite deployments, which workers
   read without touching the database: the ORM's saves and deletes bump the file at once, and a
   worker also reads the trigger-kept row at least once a second (`accounts.epoch`), so a change
@@ -20,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations import RunPython
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -112,52 +117,75 @@ def trigger_sql(vendor: str, quote: Any, table: str, columns: list[str], on_inse
     return statements
 
 
-def install_triggers(connection: BaseDatabaseWrapper) -> int:
-    """(Re)create every watched table's triggers; run after each `migrate`, so new columns count."""
+TableSpec = tuple[str, list[str], bool]
+"""(table, columns whose change matters, whether inserts matter), as an `EpochTriggers` migration freezes it."""
+
+
+def specs() -> list[TableSpec]:
+    """What every watched table's triggers must watch, from today's models."""
+    return [spec for rule in watched() for spec in _tables(rule)]
+
+
+def _bump_function(quote: Any) -> str:
+    bump = f"UPDATE {quote(AccessEpoch._meta.db_table)} SET value = value + 1 WHERE id = 1"  # noqa: S608
+    return (
+        "CREATE OR REPLACE FUNCTION spark_access_epoch_bump() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN {bump}; RETURN NULL; END $$"
+    )
+
+
+def install_triggers(connection: BaseDatabaseWrapper, tables: list[TableSpec]) -> int:
+    """(Re)create the triggers of `tables` (the PostgreSQL function they call first)."""
     if connection.vendor not in {"sqlite", "postgresql"}:
         return 0
     quote = connection.ops.quote_name
-    statements: list[str] = []
-    if connection.vendor == "postgresql":
-        bump = f"UPDATE {quote(AccessEpoch._meta.db_table)} SET value = value + 1 WHERE id = 1"  # noqa: S608
-        statements.append(
-            "CREATE OR REPLACE FUNCTION spark_access_epoch_bump() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN {bump}; RETURN NULL; END $$"
-        )
-    for rule in watched():
-        for table, columns, on_insert in _tables(rule):
-            statements += trigger_sql(connection.vendor, quote, table, columns, on_insert)
+    statements = [_bump_function(quote)] if connection.vendor == "postgresql" else []
+    for table, columns, on_insert in tables:
+        statements += trigger_sql(connection.vendor, quote, table, columns, on_insert)
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
     return len(statements)
 
 
-def drop_triggers(connection: BaseDatabaseWrapper) -> int:
-    """Drop every epoch trigger: a migration may drop or rename a column a trigger names (they are
-    created again, for the new shape, after the migration)."""
+def drop_table_triggers(connection: BaseDatabaseWrapper, tables: list[TableSpec]) -> None:
+    if connection.vendor not in {"sqlite", "postgresql"}:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, _, _ in tables:
+            on = f" ON {quote(table)}" if connection.vendor == "postgresql" else ""
+            for suffix in ("upd", "del", "ins"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS spark_epoch_{table}_{suffix}{on}")
+
+
+def installed_triggers(connection: BaseDatabaseWrapper) -> set[tuple[str, str]]:
+    """(trigger, table) of every epoch trigger in the database."""
     queries = {
         "sqlite": "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'spark_epoch_%'",
         "postgresql": "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "WHERE t.tgname LIKE 'spark_epoch_%' AND NOT t.tgisinternal",
     }
     if connection.vendor not in queries:
-        return 0
-    quote = connection.ops.quote_name
+        return set()
     with connection.cursor() as cursor:
         cursor.execute(queries[connection.vendor])
-        found = cursor.fetchall()
-        for name, table in found:
-            on = f" ON {quote(table)}" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}{on}")
-    return len(found)
+        return {(str(name), str(table)) for name, table in cursor.fetchall()}
 
 
-def drop_before_migrate(using: str = "default", **kwargs: Any) -> None:
-    """pre_migrate receiver."""
-    drop_triggers(connections[using])
+class EpochTriggers(RunPython):
+    """A migration operation: (re)create the access-epoch triggers of `tables`, as frozen in the
+    migration (reversed: drop them). Add one after any migration that changes a watched table."""
 
+    def __init__(self, tables: list[TableSpec]) -> None:
+        self.tables = tables
+        super().__init__(self._install, self._drop, elidable=False)
 
-def install_after_migrate(using: str = "default", **kwargs: Any) -> None:
-    """post_migrate receiver: the tables exist now, in their latest shape."""
-    install_triggers(connections[using])
+    def _install(self, apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        install_triggers(schema_editor.connection, self.tables)
+
+    def _drop(self, apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        drop_table_triggers(schema_editor.connection, self.tables)
+
+    def describe(self) -> str:
+        return f"Access-epoch triggers on {', '.join(t for t, _, _ in self.tables)}"

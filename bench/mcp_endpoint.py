@@ -1,15 +1,28 @@
-"""Throughput of the MCP endpoint against a bare Django JSON view, and with metrics on against off.
+"""Throughput of the MCP endpoint against the MCP SDK's own server and a bare Django JSON view, metrics
+on against off, and what one warm call costs the database.
 
-    .venv/bin/python bench/mcp_endpoint.py [--workers 2] [--seconds 5] [--passes 3] [--connections 8]
+    .venv/bin/python bench/mcp_endpoint.py [--workers 1] [--seconds 5] [--passes 3] [--connections 8]
+    bash scripts/with-postgres.sh .venv/bin/python bench/mcp_endpoint.py --postgres
 
-Starts two gunicorn servers (sync workers, `-c python:ops.gunicorn_hooks` as scripts/run.sh) on
-free loopback ports with one fresh SQLite database: one with metrics on (Prometheus multiprocess
-mode) and one with `SPARK_METRICS=0`. Each pass runs wrk against (a) a bare Django JSON view,
-(b) an authenticated `tools/call list_datasets` with metrics on (bearer checked against every
-gate, access epoch read on every request) and (c) the same with metrics off, one after the other.
-Prints requests/s per pass, medians and the ratios MCP / bare and metrics on / off. Finally it
-revokes the token and checks that the very next requests, on every worker, are refused.
-Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only; stops by itself.
+Migrates one fresh database (a SQLite file, or with `--postgres` the PostgreSQL server DATABASE_URL
+names, as scripts/with-postgres.sh gives it) and starts, on free loopback ports, two gunicorn
+servers (sync workers, `-c python:ops.gunicorn_hooks` as scripts/run.sh): one with metrics on
+(Prometheus multiprocess mode) and one with `SPARK_METRICS=0`; and the anchor, the official SDK's
+own server (bench/sdk_server.py under uvicorn, the same number of workers) serving the tool list
+and `tools/call` result Spark answered, behind the SDK's bearer check with a stub verifier. Each
+pass runs wrk against (a) a bare Django JSON view, (b) an authenticated `tools/call list_datasets`
+with metrics on (bearer checked against every gate, access epoch read on every request), (c) the
+same with metrics off and (d) the SDK server, one after the other. Prints requests/s per pass,
+medians and the ratios MCP / SDK, MCP / bare and metrics on / off, and the CPU time each request
+cost (the server's processes, and with PostgreSQL its server's too), which a busy machine disturbs
+less than requests/s.
+
+Then it counts what one warm authenticated call sends the database: statements through Django's
+cursors plus connection health checks, on a one-worker server over 200 calls in a row (with
+PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
+postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
+on every worker, are refused. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
+stops by itself.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -59,7 +73,8 @@ def manage(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
-def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
+def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, int]:
+    """(requests/s, requests answered) of one wrk run."""
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
         capture_output=True,
@@ -68,21 +83,58 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
     )
     if "Non-2xx" in out.stdout:
         raise SystemExit(f"non-2xx answers from {url}:\n{out.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
+    return rate, int(re.search(r"(\d+) requests in", out.stdout).group(1))  # type: ignore[union-attr]
+
+
+# -- CPU time: what a request costs, however busy the machine is -----------------------------------
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (gunicorn's workers, PostgreSQL's backends)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    total = 0
+    for pid in (p for root in roots for p in process_tree(root)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def postmaster() -> int | None:
+    """The PostgreSQL server's main process (its backends do the database's share of each request)."""
+    out = subprocess.run(
+        ["psql", os.environ["DATABASE_URL"], "-qXAtc", "SHOW data_directory"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int((Path(out.stdout.strip()) / "postmaster.pid").read_text().split()[0])
+
+
+def headers(token: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
 
 
 def post(url: str, token: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(CALL).encode(),
-        method="POST",
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-11-25",
-        },
-    )
+    request = urllib.request.Request(url, data=json.dumps(CALL).encode(), method="POST", headers=headers(token))
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
@@ -115,56 +167,178 @@ def wait_until_up(base: str, token: str) -> None:
         time.sleep(0.1)
 
 
-def measure(args: argparse.Namespace, bare_url: str, on_url: str, off_url: str, tmp: Path, token: str) -> None:
+def sdk_fixture(base: str, token: str, path: Path) -> None:
+    """What Spark answers to tools/list and tools/call list_datasets, for the SDK server to serve."""
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    path.write_text(json.dumps({"tools": rpc(f"{base}/mcp", token, listing), "call": rpc(f"{base}/mcp", token, CALL)}))
+
+
+def rpc(url: str, token: str, message: dict[str, object]) -> object:
+    request = urllib.request.Request(url, data=json.dumps(message).encode(), method="POST", headers=headers(token))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["result"]
+
+
+def start_sdk(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.sdk_server:app", "--no-access-log"]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def measure(args: argparse.Namespace, urls: dict[str, str], roots: dict[str, list[int]], tmp: Path, token: str) -> None:
     bare_lua, mcp_lua = tmp / "bare.lua", tmp / "mcp.lua"
     body = json.dumps(CALL)
     bare_lua.write_text(LUA.format(body=body, auth=""))
     mcp_lua.write_text(LUA.format(body=body, auth=f'wrk.headers["Authorization"] = "Bearer {token}"'))
-    for url, script in ((on_url, mcp_lua), (off_url, mcp_lua), (bare_url, bare_lua)):
-        wrk(url, script, 1, args.connections)  # warm every path
-    bare, on, off = [], [], []
+    scripts = {"bare": bare_lua, "on": mcp_lua, "off": mcp_lua, "sdk": mcp_lua}
+    for name, url in urls.items():
+        wrk(url, scripts[name], 1, args.connections)  # warm every path
+    runs: dict[str, list[float]] = {name: [] for name in urls}
+    cpu: dict[str, list[float]] = {name: [] for name in urls}
     for n in range(args.passes):
-        bare.append(wrk(bare_url, bare_lua, args.seconds, args.connections))
-        on.append(wrk(on_url, mcp_lua, args.seconds, args.connections))
-        off.append(wrk(off_url, mcp_lua, args.seconds, args.connections))
+        for name, url in urls.items():
+            before = cpu_seconds(roots[name])
+            rate, answered = wrk(url, scripts[name], args.seconds, args.connections)
+            runs[name].append(rate)
+            cpu[name].append((cpu_seconds(roots[name]) - before) / answered * 1e6)
         print(
-            f"pass {n + 1}: bare view {bare[-1]:8.0f} req/s   MCP tools/call, metrics on {on[-1]:8.0f} req/s, "
-            f"metrics off {off[-1]:8.0f} req/s"
+            f"pass {n + 1}: SDK server {runs['sdk'][-1]:6.0f} req/s   MCP tools/call, metrics on {runs['on'][-1]:6.0f}"
+            f" req/s, off {runs['off'][-1]:6.0f} req/s   bare Django view {runs['bare'][-1]:6.0f} req/s"
         )
-    b, m, o = statistics.median(bare), statistics.median(on), statistics.median(off)
-    setup = f"gunicorn sync workers={args.workers}, wrk -t1 -c{args.connections}"
-    print(f"\n{setup}, {args.seconds}s x {args.passes}, SQLite, access epoch store: {args.epoch}")
-    print(f"median: bare Django JSON view {b:.0f} req/s, MCP tools/call list_datasets {m:.0f} req/s (metrics on)")
-    print(f"ratio MCP / bare = {m / b:.2f}x  (target >= 0.80x)")
-    paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
-    print(f"metrics: on {m:.0f} req/s, off {o:.0f} req/s; ratio on / off = {m / o:.3f}x (of medians)")
-    print(f"metrics on / off, median of the per-pass ratios (runs next to each other) = {paired:.3f}x")
+    report(args, runs, cpu)
+
+
+def report(args: argparse.Namespace, runs: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
+    med = {name: statistics.median(values) for name, values in runs.items()}
+    per = {name: statistics.median(values) for name, values in cpu.items()}
+    setup = f"one host, {args.workers} worker(s) each (gunicorn sync; uvicorn), wrk -t1 -c{args.connections}"
+    print(f"\n{setup}, {args.seconds}s x {args.passes}, {args.vendor}, access epoch store: {args.epoch}")
+    print(
+        f"median req/s: MCP tools/call list_datasets {med['on']:.0f} (metrics on), SDK server {med['sdk']:.0f}, "
+        f"bare Django JSON view {med['bare']:.0f}"
+    )
+    paired = statistics.median(a / b for a, b in zip(runs["on"], runs["sdk"], strict=True))
+    goal = 1.2 if args.vendor == "SQLite" else 1.0
+    ratio = med["on"] / med["sdk"]
+    print(f"ratio MCP / SDK server = {ratio:.2f}x of medians, {paired:.2f}x per pass  (goal >= {goal}x)")
+    print(f"ratio MCP / bare Django view = {med['on'] / med['bare']:.2f}x")
+    paired = statistics.median(a / b for a, b in zip(runs["on"], runs["off"], strict=True))
+    print(f"metrics on / off = {med['on'] / med['off']:.3f}x of medians, {paired:.3f}x per pass")
+    where = " (server processes" + (" + PostgreSQL's)" if args.vendor == "PostgreSQL" else ")")
+    print(
+        f"CPU per request{where}: MCP {per['on']:.0f} us (metrics off {per['off']:.0f} us), SDK server "
+        f"{per['sdk']:.0f} us, bare view {per['bare']:.0f} us; SDK / MCP = {per['sdk'] / per['on']:.2f}x "
+        "(the throughput ratio CPU alone allows; steadier than req/s on a shared machine)"
+    )
+
+
+def count_statements(env: dict[str, str], tmp: Path, token: str, calls: int = 200) -> None:
+    """Statements one warm call sends the database, on a one-worker server (so every call is counted)."""
+    server, base = start_server(env | {"SPARK_METRICS": "0"}, 1, tmp / "count.log")
+    try:
+        wait_until_up(base, token)
+        for _ in range(20):
+            post(f"{base}/mcp", token)  # warm: the bearer facts cached, the connection open
+        before = statements(base)
+        logged = server_log_offset()
+        for _ in range(calls):
+            post(f"{base}/mcp", token)
+        after = statements(base)
+        sent, checks = ((after[i] - before[i]) / calls for i in range(2))
+        print(f"\ndatabase per warm call ({calls} calls): {sent:.2f} statements, {checks:.2f} connection health checks")
+        if logged is not None:
+            sent_logged, opened = server_logged(logged)
+            print(
+                f"  the server's log: {sent_logged / calls:.2f} statements (round trips), "
+                f"{opened / calls:.2f} connections opened per call"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def statements(base: str) -> tuple[int, int]:
+    """(statements, health checks) the server's one worker has sent so far (the first call starts counting)."""
+    with urllib.request.urlopen(f"{base}/bench/queries", timeout=10) as response:
+        counted = json.loads(response.read())
+    return int(counted["statements"]), int(counted["health_checks"])
+
+
+PG_LOG = os.environ.get("SPARK_PG_LOG", "")  # scripts/with-postgres.sh names its server's log
+LOGGED = re.compile(r"LOG:  (statement|execute [^:]*): ")
+
+
+def server_log_offset() -> int | None:
+    """Turn on PostgreSQL's statement log (if its file is known) and return where it ends now."""
+    if not PG_LOG:
+        return None
+    psql("ALTER SYSTEM SET log_statement = 'all'", "ALTER SYSTEM SET log_connections = on", "SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    return Path(PG_LOG).stat().st_size
+
+
+def server_logged(offset: int) -> tuple[int, int]:
+    """(statements, connections) the server logged since `offset`, the bench's own psql calls left out."""
+    time.sleep(0.5)
+    with open(PG_LOG, "rb") as log:
+        log.seek(offset)
+        lines = log.read().decode(errors="replace").splitlines()
+    psql("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_connections", "SELECT pg_reload_conf()")
+    ours = ("log_statement", "log_connections", "pg_reload_conf")
+    statements = sum(1 for line in lines if LOGGED.search(line) and not any(word in line for word in ours))
+    return statements, sum(1 for line in lines if "connection authorized" in line)
+
+
+def psql(*statements: str) -> None:
+    for statement in statements:
+        subprocess.run(["psql", os.environ["DATABASE_URL"], "-qXc", statement], check=True, capture_output=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="use the PostgreSQL server DATABASE_URL names (scripts/with-postgres.sh)",
+    )
+    parser.add_argument(
         "--epoch",
         choices=["file", "database"],
-        default="file",
-        help="access epoch store: file (single host, the SQLite default) or database (multi-host)",
+        default=None,
+        help="access epoch store: file (single host, the SQLite default) or database (PostgreSQL's default)",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed; run scripts/setup.sh --dev")
+    args.vendor = "PostgreSQL" if args.postgres else "SQLite"
+    args.epoch = args.epoch or ("database" if args.postgres else "file")
 
     tmp = Path(tempfile.mkdtemp(prefix="spark-bench-"))
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "DATABASE_URL": os.environ["DATABASE_URL"] if args.postgres else f"sqlite:///{tmp / 'bench.sqlite3'}",
         "SPARK_BENCH_VIEWS": "1",
         "LOG_LEVEL": "ERROR",
-        "DEBUG": "1",
+        # Production settings (DEBUG off: no query log kept per request) on a loopback-only server.
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SPARK_PUBLIC_URL": "https://spark.bench.invalid",
+        "SECURE_SSL_REDIRECT": "0",
         "SPARK_ACCESS_EPOCH": args.epoch,
+        "SPARK_ACCESS_EPOCH_FILE": str(tmp / "access-epoch"),
         "SPARK_METRICS": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
     }
@@ -174,12 +348,22 @@ def main() -> None:
     token = manage(env, "create_access_token", "--email", "member@acme.example", "--name", "bench").split()[-1]
 
     off_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {"SPARK_METRICS": "0"}
+    sdk_env = {**os.environ, "SPARK_BENCH_SDK_TOKEN": token, "SPARK_BENCH_SDK_FIXTURE": str(tmp / "sdk.json")}
     server, base = start_server(env, args.workers, tmp / "metrics-on.log")
     quiet, off_base = start_server(off_env, args.workers, tmp / "metrics-off.log")
+    processes = [server, quiet]
     try:
         wait_until_up(base, token)
         wait_until_up(off_base, token)
-        measure(args, f"{base}/bench/bare", f"{base}/mcp", f"{off_base}/mcp", tmp, token)
+        sdk_fixture(base, token, tmp / "sdk.json")
+        sdk, sdk_base = start_sdk(sdk_env, args.workers, tmp / "sdk.log")
+        processes.append(sdk)
+        wait_until_up(sdk_base, token)
+        urls = {"sdk": f"{sdk_base}/mcp", "on": f"{base}/mcp", "off": f"{off_base}/mcp", "bare": f"{base}/bench/bare"}
+        database = [postmaster()] if args.postgres else []
+        roots = {"sdk": [sdk.pid], "on": [server.pid, *database], "off": [quiet.pid, *database]}
+        measure(args, urls, roots | {"bare": roots["on"]}, tmp, token)
+        count_statements(env, tmp, token)
         manage(env, "revoke_access_token", token)
         statuses = [post(f"{base}/mcp", token) for _ in range(8 * args.workers)]
         refused = sum(s == 401 for s in statuses)
@@ -187,7 +371,7 @@ def main() -> None:
         if refused != len(statuses):
             raise SystemExit("revocation did not reach every worker")
     finally:
-        for process in (server, quiet):
+        for process in processes:
             process.terminate()
             process.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from allauth.socialaccount.admin import SocialAppAdmin
+from allauth.socialaccount.models import SocialApp
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -22,3 +24,20 @@ class IdentityConnectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: IdentityConnection | None = None) -> bool:
         return False
+
+
+class ConnectionAppAdmin(SocialAppAdmin):
+    """allauth's page for social apps, but an app a connection owns is only seen here: removing it
+    would take the connection with it without ending the tokens it vouched for or auditing it
+    (`identity.services.connection_delete` does both)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: SocialApp | None = None) -> bool:
+        return obj is None or not IdentityConnection.objects.filter(app=obj).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: SocialApp | None = None) -> bool:
+        # No bulk delete (obj None) either: the selection could hold a connection's app.
+        return obj is not None and not IdentityConnection.objects.filter(app=obj).exists()
+
+
+admin.site.unregister(SocialApp)
+admin.site.register(SocialApp, ConnectionAppAdmin)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
 
 from accounts.claims import Claim, claim_refusal, may_give_address
 from accounts.models import EmailDomain, Membership, Organization, Role, User, no_control_characters
@@ -302,6 +303,8 @@ def connection_set_enabled(
         actor,
         origin,
     )
+    if not enabled:
+        id_jag_tokens_end(connection=connection, why="the connection was turned off")
     access_epoch_bump()
     return connection
 
@@ -324,8 +327,29 @@ def connection_set_id_jag(
         origin,
     )
     if not enabled:
+        id_jag_tokens_end(connection=connection, why="identity assertion grants were turned off")
         access_epoch_bump()
     return connection
+
+
+def id_jag_tokens_end(*, connection: IdentityConnection, why: str) -> int:
+    """End every access token this connection vouched for through an identity assertion grant (it was
+    turned off, stopped allowing them, or is being removed); returns how many. The tokens are the
+    authorization server's (`oauth_server.models.IdJagToken` links each to its connection), but
+    whoever turns a connection off calls this, so it happens in the same transaction and in plain sight."""
+    tokens = get_access_token_model().objects.filter(id_jag__connection=connection)
+    count = tokens.count()
+    if not count:
+        return 0
+    tokens.delete()
+    access_epoch_bump()
+    audit_record(
+        action="grant.id_jag_ended",
+        summary=f"{count} access token(s) from identity assertions of {connection.name} ended: {why}",
+        organization=connection.organization,
+        detail={"connection": connection.name, "tokens": count},
+    )
+    return count
 
 
 @transaction.atomic
@@ -344,6 +368,7 @@ def connection_delete(*, connection: IdentityConnection, actor: User | None, ori
         origin,
         linked=linked,
     )
+    id_jag_tokens_end(connection=connection, why="the connection was removed")
     accounts.delete()
     connection.app.delete()  # and the connection with it
     access_epoch_bump()

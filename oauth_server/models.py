@@ -119,7 +119,7 @@ class UsedAssertion(models.Model):
 class IdJagToken(models.Model):
     """An access token issued for an identity assertion grant, and the identity provider connection
     that vouched for it: turning the connection (or its ID-JAG permission) off, or removing it,
-    ends these tokens at once (`oauth_server.apps`)."""
+    ends these tokens at once (`identity.services.id_jag_tokens_end`)."""
 
     access_token = models.OneToOneField(
         settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="id_jag"

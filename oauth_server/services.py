@@ -353,21 +353,3 @@ def id_jag_refusal_count(*, organization: Organization, via: str) -> None:
         key={"connection": via, "reason": "signature_not_verified"},
         summary=summary,
     )
-
-
-def id_jag_tokens_end(*, connection: IdentityConnection, why: str) -> int:
-    """End every access token an identity provider connection vouched for (it was turned off, lost
-    its ID-JAG permission, or is being removed); returns how many."""
-    tokens = AccessToken.objects.filter(id_jag__connection=connection)
-    count = tokens.count()
-    if not count:
-        return 0
-    tokens.delete()
-    access_epoch_bump()
-    audit_record(
-        action="grant.id_jag_ended",
-        summary=f"{count} access token{pluralize(count)} from identity assertions of {connection.name} ended: {why}",
-        organization=connection.organization,
-        detail={"connection": connection.name, "tokens": count},
-    )
-    return count

@@ -15,4 +15,4 @@ as_pg "$PGBIN/initdb -D $DIR/data -A trust -U spark --no-sync >/dev/null"
 as_pg "$PGBIN/pg_ctl -D $DIR/data -l $DIR/log -w -o \"-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
 cleanup() { as_pg "$PGBIN/pg_ctl -D $DIR/data -m immediate stop >/dev/null" || true; rm -rf "$DIR"; }
 trap cleanup EXIT
-DATABASE_URL="postgres://spark@127.0.0.1:$PORT/postgres" "$@"
+SPARK_PG_LOG="$DIR/log" DATABASE_URL="postgres://spark@127.0.0.1:$PORT/postgres" "$@"

@@ -175,6 +175,10 @@ DATABASES = {
     )
 }
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that polls the socket instead of sending `SELECT 1` on
+    # every request: a warm MCP call then costs one round trip, not two (spark_portal/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "spark_portal.postgresql"
 if _SQLITE:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets gunicorn workers read while one writes; IMMEDIATE avoids upgrade deadlocks: a

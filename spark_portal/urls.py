@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
@@ -51,4 +54,31 @@ if settings.SPARK_BENCH_VIEWS:
         """The baseline for bench/mcp_endpoint.py: Django's cost for a JSON answer, nothing else."""
         return JsonResponse({"jsonrpc": "2.0", "id": 1, "result": {}})
 
+    class _Statements:
+        """What this worker asked of its database since the first /bench/queries (bench/mcp_endpoint.py):
+        statements through Django's cursors, and connection health checks, which bypass them."""
+
+        statements = checks = 0
+
+        def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            self.statements += 1
+            return execute(sql, params, many, context)
+
+        def counting(self, is_usable: Any) -> Any:
+            def checked() -> bool:
+                self.checks += 1
+                return bool(is_usable())
+
+            return checked
+
+    _statements = _Statements()
+
+    def bench_queries(request: HttpRequest) -> JsonResponse:
+        """What this worker has asked of its database since counting began (the first call starts it)."""
+        if _statements not in connection.execute_wrappers:
+            connection.execute_wrappers.append(_statements)
+            connection.is_usable = _statements.counting(connection.is_usable)  # type: ignore[method-assign]
+        return JsonResponse({"statements": _statements.statements, "health_checks": _statements.checks})
+
     urlpatterns.append(path("bench/bare", bench_bare))
+    urlpatterns.append(path("bench/queries", bench_queries))

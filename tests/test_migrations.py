@@ -17,7 +17,6 @@ from django.utils import timezone
 from oauth2_provider.models import Application
 
 from accounts.models import Organization, PersonalAccessToken
-from accounts.watch import drop_triggers, install_triggers
 from audit.models import AuditEvent
 from audit.selectors import audit_events
 from catalog.models import Dataset
@@ -60,13 +59,11 @@ def _seed_old_schema(apps) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_previous_schema_with_data_migrates_forward() -> None:
     executor = MigrationExecutor(connection)
-    drop_triggers(connection)  # what `migrate` does before its first migration (pre_migrate)
     executor.migrate(BEFORE)
     _seed_old_schema(executor.loader.project_state(BEFORE).apps)
 
     executor = MigrationExecutor(connection)  # a fresh loader sees what is applied now
     executor.migrate(executor.loader.graph.leaf_nodes())
-    install_triggers(connection)  # what `migrate` does after its last migration (post_migrate)
 
     org = Organization.objects.get(slug="acme")
     assert list(org.datasets.values_list("code", flat=True)) == ["ds-core"]
@@ -136,13 +133,11 @@ def _seed_frozen_credentials(apps) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_frozen_tokens_and_grants_follow_the_organization_where_they_held_all_it_had() -> None:
     executor = MigrationExecutor(connection)
-    drop_triggers(connection)
     executor.migrate(DATASETS_BEFORE)
     _seed_frozen_credentials(executor.loader.project_state(DATASETS_BEFORE).apps)
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
-    install_triggers(connection)
 
     tokens = {t.name: (t.all_datasets, t.scopes) for t in PersonalAccessToken.objects.all()}
     assert tokens == {

@@ -9,6 +9,8 @@ import inspect
 from allauth.account.internal.flows import login, reauthentication
 from allauth.mfa.stages import AuthenticateStage
 from django.core.handlers.base import BaseHandler
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.base import DatabaseWrapper
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 
@@ -37,3 +39,11 @@ def test_allauths_authentication_records_still_read_as_accounts_mfa_reads_them()
     assert list(inspect.signature(login.record_authentication).parameters)[:3] == ["request", "user", "method"]
     assert '"at": time.time()' in inspect.getsource(login.record_authentication)
     assert 'm.get("reauthenticated")' in inspect.getsource(reauthentication.did_recently_reauthenticate)
+
+
+def test_djangos_health_check_still_asks_is_usable_once_per_request() -> None:
+    # spark_portal/postgresql/base.py makes is_usable cheap; Django must still call it where the health
+    # check happens (the first query of each request) and nowhere per statement.
+    assert "if not self.is_usable():" in inspect.getsource(BaseDatabaseWrapper.close_if_health_check_failed)
+    assert "self.close_if_health_check_failed()" in inspect.getsource(BaseDatabaseWrapper._cursor)
+    assert 'cursor.execute("SELECT 1")' in inspect.getsource(DatabaseWrapper.is_usable)

@@ -195,3 +195,15 @@ def test_turning_off_and_id_jag_are_audited(connection: IdentityConnection, worl
     assert not connection.enabled and connection.id_jag_enabled and connection.kind == ConnectionKind.OIDC
     actions = list(AuditEvent.objects.filter(action__startswith="sso.").values_list("action", flat=True))
     assert actions.count("sso.connection_disabled") == 1 and "sso.id_jag_enabled" in actions
+
+
+def test_staff_cannot_remove_a_connections_app_in_the_admin(connection: IdentityConnection, world: World) -> None:
+    # It would take the connection with it, past the service that ends its ID-JAG tokens and audits it.
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    staff = Client()
+    staff.force_login(world.admin)
+    assert staff.get(f"/admin/socialaccount/socialapp/{connection.app_id}/delete/").status_code == 403
+    assert staff.post(f"/admin/socialaccount/socialapp/{connection.app_id}/delete/", {"post": "yes"}).status_code == 403
+    assert staff.get("/admin/socialaccount/socialapp/").status_code == 200
+    assert IdentityConnection.objects.filter(pk=connection.pk).exists()
