@@ -16,13 +16,14 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import mcp_types as types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from accounts.scopes import TOOLS_SCOPE
 from insights import chat as insights_chat
+from insights import query as insights_query
 from insights.chat import Caller, InsightError
-from insights.results import ChatResult, ExploreResult
+from insights.results import ChatResult, ExploreResult, SurveySearchResult
 from insights.store import DataNotBuilt
 from mcp_api.auth import Principal
 
@@ -372,5 +373,148 @@ FETCH = ToolSpec(
     handler=_fetch,
 )
 
-TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (CHAT_GWI, EXPLORE_INSIGHT_GWI, LIST_DATASETS)}
+# -- search_survey and query_survey: the catalog by words or codes, a question by its codes ------------
+CODE_LENGTH = 100
+Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH), AfterValidator(_no_nul)]
+DatasetCode = Annotated[str, Field(min_length=2, max_length=39, pattern=r"^[a-z][a-z0-9-]*$")]
+KIND = Literal["dataset", "question", "audience", "market", "market_group", "wave"]
+AUDIENCE_HELP = (
+    'An audience expression, as saved audiences are written: {"audience": "gen_z"} (a predefined audience), '
+    '{"datapoint": "interests.gaming"} (people who gave an answer: question.answer), {"age": [25, 34]}, '
+    '{"gender": "female"}, combined with {"and": [...]}, {"or": [...]}, {"not": {...}}.'
+)
+
+
+class SearchSurveyArguments(Arguments):
+    query: str | SkipJsonSchema[None] = Field(
+        default=None, max_length=500, description="Words or codes to look up (e.g. 'TikTok', 'gen z', 'nordics', "
+        "'q1_2024'). Leave out with kind to list every entry of that kind."
+    )  # fmt: skip
+    dataset: DatasetCode | SkipJsonSchema[None] = Field(default=None, description="Only this dataset (a code).")
+    kind: KIND | SkipJsonSchema[None] = Field(default=None, description="Only entries of this kind.")
+    limit: int = Field(default=20, ge=1, le=50, description="How many entries at most (default 20).")
+
+
+def _search_survey(principal: Principal, arguments: SearchSurveyArguments) -> SurveySearchResult:
+    return insights_query.search_survey(
+        caller=_caller(principal),
+        query=arguments.query or "",
+        dataset=arguments.dataset,
+        kind=arguments.kind,
+        limit=arguments.limit,
+    )
+
+
+SEARCH_SURVEY = ToolSpec(
+    name="search_survey",
+    title="Look up survey codes",
+    description=(
+        "Look up what your survey datasets hold, with the exact codes query_survey takes: datasets, questions "
+        "(each with all its answers), predefined audiences, markets, market groups and waves. Ranked by the "
+        "same topic search chat_gwi uses; a code finds its entry exactly. Use it before query_survey, or when "
+        'chat_gwi did not understand a prompt. Example: {"query": "TikTok Gen Z Germany"}; '
+        '{"kind": "wave", "dataset": "ds-core"} lists every wave.'
+    ),
+    input_model=SearchSurveyArguments,
+    output_model=SurveySearchResult,
+    handler=_search_survey,
+)
+
+
+class CompareArguments(Arguments):
+    audiences: Annotated[list[dict[str, Any]], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 audience expressions, each side within the query's audience."
+    )
+    markets: Annotated[list[Code], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 market or market group codes, one per side."
+    )
+    waves: Annotated[list[Code], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 wave codes, one per side."
+    )
+
+    @model_validator(mode="after")
+    def _one_dimension(self) -> CompareArguments:
+        if sum(side is not None for side in (self.audiences, self.markets, self.waves)) != 1:
+            raise ValueError("compare takes exactly one of audiences, markets or waves")
+        return self
+
+
+class QuerySurveyArguments(Arguments):
+    dataset: DatasetCode = Field(description="A dataset code (list_datasets, search_survey), e.g. ds-core.")
+    question: Code = Field(description="A question code from search_survey, e.g. social_weekly.")
+    answers: Annotated[list[Code], Field(max_length=40)] | SkipJsonSchema[None] = Field(
+        default=None, description="Answer codes of the question to state first (e.g. ['tiktok']); else the "
+        "answers that stand out."
+    )  # fmt: skip
+    audience: dict[str, Any] | SkipJsonSchema[None] = Field(
+        default=None, description=AUDIENCE_HELP + " Default: everyone."
+    )
+    markets: Annotated[list[Code], Field(max_length=60)] | SkipJsonSchema[None] = Field(
+        default=None, description="Market or market group codes (s2_49, group:nordics, region:europe). Default: "
+        "every market of the dataset."
+    )  # fmt: skip
+    waves: Annotated[list[Code], Field(max_length=60)] | SkipJsonSchema[None] = Field(
+        default=None, description="Wave codes (q1_2024). Default: the latest survey year (every wave for a trend)."
+    )
+    compare: CompareArguments | SkipJsonSchema[None] = Field(
+        default=None, description="Side by side: exactly one of audiences, markets or waves (2-4 sides)."
+    )
+    trend: bool = Field(default=False, description="Each answer wave by wave over waves, and its change.")
+    breakdown: Literal["generation", "gender", "market", "region"] | SkipJsonSchema[None] = Field(
+        default=None, description="One side per generation, gender, market or region."
+    )
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> QuerySurveyArguments:
+        if sum((self.compare is not None, self.trend, self.breakdown is not None)) > 1:
+            raise ValueError("ask for at most one of compare, trend or breakdown")
+        return self
+
+
+def _query_survey(principal: Principal, arguments: QuerySurveyArguments) -> ChatResult:
+    compare = arguments.compare
+    sides: list[Any] = []
+    dimension = ""
+    if compare is not None:
+        dimension, sides = next(
+            (name, list(value)) for name, value in
+            (("audience", compare.audiences), ("location", compare.markets), ("time", compare.waves)) if value
+        )  # fmt: skip
+    query = insights_query.Query(
+        dataset=arguments.dataset,
+        question=arguments.question,
+        answers=tuple(arguments.answers or ()),
+        audience=arguments.audience,
+        markets=tuple(arguments.markets or ()),
+        waves=tuple(arguments.waves or ()),
+        compare=dimension,
+        sides=tuple(sides),
+        trend=arguments.trend,
+        breakdown=arguments.breakdown or "",
+    )
+    return insights_query.query_survey(caller=_caller(principal), query=query)
+
+
+QUERY_SURVEY = ToolSpec(
+    name="query_survey",
+    title="Query the survey by codes",
+    description=(
+        "Ask the survey one question exactly, by codes from search_survey: a question of a dataset, optionally "
+        "some of its answers, an audience expression, markets and waves; and at most one of compare (2-4 "
+        "audiences, markets or waves side by side), trend (wave by wave) or breakdown (by generation, gender, "
+        "market or region). Same numbers and insight IDs as chat_gwi (explore them with explore_insight_gwi), "
+        "computed for exactly what was asked; a wrong code is named with the nearest valid ones. Use chat_gwi "
+        "for plain-language questions, this tool when you know the codes or chat_gwi did not understand. "
+        'Example: {"dataset": "ds-core", "question": "social_weekly", "answers": ["tiktok"], '
+        '"audience": {"audience": "gen_z"}, "markets": ["s2_49"], "compare": {"waves": '
+        '["q1_2024", "q4_2025"]}}.'
+    ),
+    input_model=QuerySurveyArguments,
+    output_model=ChatResult,
+    handler=_query_survey,
+)
+
+TOOLS: dict[str, ToolSpec] = {
+    tool.name: tool for tool in (CHAT_GWI, EXPLORE_INSIGHT_GWI, LIST_DATASETS, SEARCH_SURVEY, QUERY_SURVEY)
+}
 OPENAI_TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (SEARCH, FETCH)}
