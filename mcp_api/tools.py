@@ -25,6 +25,7 @@ from insights import query as insights_query
 from insights.chat import Caller, InsightError
 from insights.results import ChatResult, ExploreResult, SurveySearchResult
 from insights.store import DataNotBuilt
+from mcp_api import icons
 from mcp_api.auth import Principal
 
 # Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
@@ -76,6 +77,8 @@ class ToolSpec:
     input_model: type[Arguments]
     output_model: type[BaseModel]
     handler: Callable[[Principal, Any], Any] = field(repr=False)
+    icon: str = ""
+    """The icon's drawing (`mcp_api.icons`), sent as an SVG data: URI."""
     scope: str = TOOLS_SCOPE
     reads_datasets: bool = True
     """A token with no dataset scope cannot use it: it is challenged for them (mcp_api.protocol.needed_scopes)."""
@@ -111,6 +114,7 @@ class ToolSpec:
             description=self.description,
             input_schema=self.input_schema,
             output_schema=self.output_schema,
+            icons=[icons.icon(self.icon)] if self.icon else None,
             annotations=types.ToolAnnotations(
                 title=self.title,
                 read_only_hint=True,
@@ -195,13 +199,14 @@ LIST_DATASETS = ToolSpec(
     name="list_datasets",
     title="List datasets",
     description=(
-        "List the survey datasets your organization may use, with their codes (e.g. 'ds-core'), "
-        "names and what each covers. Call this first to learn which dataset codes you can pass "
-        "to other tools; it takes no arguments and only reads data."
+        "List the survey datasets your organization may use: code, name and what each covers. Use it first, to "
+        "learn which dataset codes the other tools take (chat_gwi's and search_survey's dataset, query_survey's "
+        "required dataset), or when a tool says a dataset is not available. Takes no arguments. Example: {}"
     ),
     input_model=NoArguments,
     output_model=DatasetList,
     handler=_list_datasets,
+    icon=icons.DATASETS,
     reads_datasets=False,  # an empty list is its answer
 )
 
@@ -238,17 +243,22 @@ CHAT_GWI = ToolSpec(
     name="chat_gwi",
     title="Ask Spark for audience insights",
     description=(
-        "Answer a question about an audience with survey statistics: who they are, what they do, use, buy or "
-        "think. Name a topic (e.g. social platforms, streaming, shopping, attitudes), and optionally an audience "
-        "(Gen Z, women, aged 25-34, eco-conscious…), markets (countries or regions) and a period (Q3 2024, "
-        "last year). Break broad questions into several focused ones (one topic, one audience) and call this "
-        "tool once for each. Returns ranked insight sentences with IDs (pass one to explore_insight_gwi for the "
-        "full numbers), the sources used, and a chat_id: pass it back to ask a follow-up in the same context "
-        "('and in France?'). Saved audiences shared in your organization can be added with docked_audiences."
+        "Answer a question about an audience in plain language with survey statistics: who they are, what they "
+        "do, use, buy or think. Name a topic (social platforms, streaming, shopping, attitudes…) and optionally "
+        "an audience (Gen Z, women, aged 25-34, eco-conscious…), markets (countries, regions) and a period "
+        "(Q3 2024, last year); comparisons ('Gen Z vs millennials'), trends ('how did … change') and breakdowns "
+        "('by age group') are understood. Use it first for any question in words; break broad questions into "
+        "focused ones (one topic, one audience) and call it once for each. Returns ranked insight sentences "
+        "with IDs (explore_insight_gwi gives an insight's full numbers), the sources, what was and was not "
+        "understood, and a chat_id: pass it back for a follow-up ('and in France?'). Add saved audiences with "
+        "docked_audiences. When it does not understand, it says so with ready-made search_survey and "
+        "query_survey calls; use those to ask by codes. "
+        'Example: {"prompt": "What share of Gen Z in Germany use TikTok weekly?"}'
     ),
     input_model=ChatArguments,
     output_model=ChatResult,
     handler=_chat_gwi,
+    icon=icons.CHAT,
 )
 
 
@@ -264,15 +274,17 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
     name="explore_insight_gwi",
     title="Explore an insight's numbers",
     description=(
-        "Show where an insight from chat_gwi comes from and all its numbers: the attribute (namespace, question, "
-        "datapoint, suffix), audience, locations, waves and dataset, and for the question every datapoint's "
-        "nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, index; "
-        "100 = average; sizes are null for a survey imported without its population). Use it to check or quote "
-        "exact figures; low-confidence rows are flagged."
+        "Show where one insight comes from and all its numbers: the attribute (namespace, question, datapoint, "
+        "suffix), audience with its expression, locations, waves and dataset, and for its question every "
+        "answer's nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, "
+        "index; 100 = average; sizes are null for a survey imported without its population), low-confidence "
+        "rows flagged. Use it after chat_gwi or query_survey to quote or check exact figures. "
+        'Example: {"insight_id": "ins_0123456789abcdef"}'
     ),
     input_model=ExploreArguments,
     output_model=ExploreResult,
     handler=_explore,
+    icon=icons.EXPLORE,
     reads_retired=True,
 )
 
@@ -319,13 +331,14 @@ SEARCH = ToolSpec(
     name="search",
     title="Search Spark",
     description=(
-        "Search the Spark audience-insights catalog your organization may use. Returns result ids, "
-        "titles and URLs; pass an id to fetch for the full document. Use short keyword queries "
-        "(e.g. 'streaming USA', 'gaming platforms')."
+        "Search the Spark audience-insights catalog your organization may use: insights answering the query and "
+        "the datasets it names, as result ids, titles and URLs. Use short keyword queries, then fetch an id for "
+        'the full document. Example: {"query": "streaming USA"}'
     ),
     input_model=SearchArguments,
     output_model=SearchResults,
     handler=_search,
+    icon=icons.SEARCH,
 )
 
 
@@ -367,10 +380,14 @@ def _fetch(principal: Principal, arguments: FetchArguments) -> Document:
 FETCH = ToolSpec(
     name="fetch",
     title="Fetch a Spark document",
-    description="Fetch the full text of one search result by its id (from the search tool).",
+    description=(
+        "Fetch the full text of one search result by its id: an insight's origins and every number behind it, "
+        'or a dataset\'s description. Use it after search. Example: {"id": "ds-core"}'
+    ),
     input_model=FetchArguments,
     output_model=Document,
     handler=_fetch,
+    icon=icons.DOCUMENT,
 )
 
 # -- search_survey and query_survey: the catalog by words or codes, a question by its codes ------------
@@ -418,6 +435,7 @@ SEARCH_SURVEY = ToolSpec(
     input_model=SearchSurveyArguments,
     output_model=SurveySearchResult,
     handler=_search_survey,
+    icon=icons.LOOKUP,
 )
 
 
@@ -512,6 +530,7 @@ QUERY_SURVEY = ToolSpec(
     input_model=QuerySurveyArguments,
     output_model=ChatResult,
     handler=_query_survey,
+    icon=icons.QUERY,
 )
 
 TOOLS: dict[str, ToolSpec] = {

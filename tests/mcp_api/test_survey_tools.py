@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from django.test import Client
 
 from accounts.scopes import TOOLS_SCOPE
+from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool, rpc
 from tests.mcp_api.test_auth import _refused
@@ -80,3 +84,37 @@ def test_scopes_are_chat_gwis(client: Client, world: World) -> None:
     assert {e["dataset"] for e in listed["structuredContent"]["results"]} == {"ds-usa-deep"}
     refused = _result(narrowed, "query_survey", TIKTOK_GEN_Z)
     assert refused["isError"] and "Dataset ds-core is not one this token may use" in refused["content"][0]["text"]
+
+
+def _example(description: str) -> dict[str, Any]:
+    """The example call a description gives, as JSON."""
+    start = description.index("Example: ") + len("Example: ")
+    example, _ = json.JSONDecoder().raw_decode(description[start:])
+    return example
+
+
+@pytest.mark.parametrize("tools", [TOOLS, OPENAI_TOOLS], ids=["/mcp", "/openai/mcp"])
+def test_every_tool_has_a_title_an_icon_read_only_hints_and_an_example_that_validates(tools) -> None:  # type: ignore[no-untyped-def]
+    for spec in tools.values():
+        tool = spec.as_mcp().model_dump(by_alias=True, exclude_none=True)
+        assert tool["title"] and tool["annotations"]["title"] == tool["title"], spec.name
+        assert tool["annotations"] | {"title": ""} == {
+            "title": "",
+            "readOnlyHint": True,
+            "destructiveHint": False,
+            "idempotentHint": True,
+            "openWorldHint": False,
+        }
+        (icon,) = tool["icons"]
+        assert icon["mimeType"] == "image/svg+xml" and icon["src"].startswith("data:image/svg+xml;base64,")
+        svg = ElementTree.fromstring(base64.b64decode(icon["src"].split(",", 1)[1]))
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg" and len(svg), spec.name
+        spec.input_model.model_validate(_example(tool["description"]))  # the example is a valid call
+
+
+def test_tools_list_is_the_same_for_everyone_and_every_time(client: Client, world: World) -> None:
+    acme, globex = issue(world.member, world.acme).secret, issue(world.outsider, world.globex).secret
+    lists = [rpc(client, "tools/list", {}, token=t).content for t in (acme, globex, acme)]
+    assert lists[0] == lists[1] == lists[2]
+    names = [t["name"] for t in json.loads(lists[0])["result"]["tools"]]
+    assert names == ["chat_gwi", "explore_insight_gwi", "list_datasets", "search_survey", "query_survey"]
