@@ -168,6 +168,9 @@ class CatalogIndex:
         if not text.strip():
             return [Hit(e, 0.0) for e in chosen]
         codes = {c for c in re.split(r"[\s,;]+", query.strip().lower()) if c}
+        answers: dict[str, list[str]] = {}  # "social_weekly.tiktok": the question, with that answer named
+        for question_code, _, answer in (c.partition(".") for c in codes if "." in c):
+            answers.setdefault(question_code, []).append(answer)
         scores = self.interpreter.index.scores(terms) if terms else []
         if scores and not re.search(r"\b(local|regional)\b", text):  # as chat_gwi: only when local ones are asked for
             questions = self.interpreter.questions
@@ -176,7 +179,8 @@ class CatalogIndex:
                 for s, (_, q) in zip(scores, questions, strict=True)
             ]
         outright = self._outright(text)
-        hits = [hit for e in chosen if (hit := self._score(e, codes, text, set(terms), scores, outright)) is not None]
+        asked = (codes, answers)
+        hits = [hit for e in chosen if (hit := self._score(e, asked, text, set(terms), scores, outright)) is not None]
         return sorted(hits, key=lambda h: -h.score)  # stable: ties keep the catalog's order
 
     def _outright(self, text: str) -> dict[tuple[str, str], tuple[float, list[str]]]:
@@ -194,20 +198,24 @@ class CatalogIndex:
         return found
 
     def _score(
-        self, e: Entry, codes: set[str], text: str, terms: set[str], scores: list[float],
-        outright: dict[tuple[str, str], tuple[float, list[str]]],
+        self, e: Entry, asked: tuple[set[str], dict[str, list[str]]], text: str, terms: set[str],
+        scores: list[float], outright: dict[tuple[str, str], tuple[float, list[str]]],
     ) -> Hit | None:  # fmt: skip
+        """The entry's score for the query (None when nothing names it). `asked`: the query's words as
+        codes, and the answers named as question.answer codes, by question code."""
+        codes, answers = asked
+        code = e.code.lower()
         matched: list[str] = []
         score = 0.0
         if e.kind == "question":
             score, matched = outright.get((e.dataset, e.code), (0.0, []))
-            matched = matched + [code for phrase, code in self.answer_phrases[id(e)] if phrase in text]
-            matched += [c.split(".", 1)[1] for c in codes if c.startswith(f"{e.code.lower()}.")]
+            matched = matched + [dp for phrase, dp in self.answer_phrases[id(e)] if phrase in text]
+            matched += answers.get(code, [])
             score += scores[self.bm25_position[id(e)]] if scores else 0.0
         else:
             named = [len(p) for p in e.phrases if p in text]
             score = OUTRIGHT + max(named) if named else WORD * len(terms & e.words)
-        if e.code.lower() in codes or any(c.startswith(f"{e.code.lower()}.") for c in codes if e.kind == "question"):
+        if code in codes or (e.kind == "question" and code in answers):
             score += EXACT
         return Hit(e, score, tuple(dict.fromkeys(matched))) if score > 0 else None
 
