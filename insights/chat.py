@@ -45,6 +45,7 @@ from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs, stated
 from survey.expressions import Expression, ExpressionError, validate
+from survey.lookup import CatalogIndex
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
@@ -427,8 +428,8 @@ WARM_PROMPT = "What share of Gen Z women in Germany vs France use TikTok weekly 
 
 def preload(today: dt.date | None = None) -> list[str]:
     """What a worker's first answer would otherwise pay for, done when the worker starts: every built
-    dataset mapped (`store.get`), and prompt understanding's words, stems and expressions made by
-    reading one prompt against all of them. Returns the datasets mapped."""
+    dataset mapped (`store.get`), prompt understanding's words, stems and expressions made by reading
+    one prompt against all of them, and search_survey's index of them. Returns the datasets mapped."""
     specs = [s for s in (store.spec(c) for c in store.codes() if store.is_built(c)) if s is not None]
     for spec in specs:
         store.get(spec.code)
@@ -436,6 +437,7 @@ def preload(today: dt.date | None = None) -> list[str]:
         interpreter = interpreter_for(specs)
         spec, _ = interpreter.understand(WARM_PROMPT, specs[0], today or timezone.localdate())
         interpreter.comparison(WARM_PROMPT, spec, today or timezone.localdate())
+        catalog_index(specs).search(WARM_PROMPT)
     return [s.code for s in specs]
 
 
@@ -460,6 +462,16 @@ def usable_specs(caller: Caller) -> list[DatasetSpec]:
 def interpreter_for(specs: list[DatasetSpec]) -> Interpreter:
     key = tuple(f"{s.code}@{id(s)}" for s in specs)  # an imported dataset's definition changes with its version
     return _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
+
+
+_catalog_indexes: dict[int, CatalogIndex] = {}  # by interpreter (each index keeps its interpreter alive)
+
+
+def catalog_index(specs: list[DatasetSpec]) -> CatalogIndex:
+    """What search_survey searches for these datasets, built once with their interpreter."""
+    interpreter = interpreter_for(specs)
+    key = id(interpreter)
+    return _catalog_indexes.get(key) or _catalog_indexes.setdefault(key, CatalogIndex(interpreter))
 
 
 def _weak(u: Understanding | Reading, interpreter: Interpreter) -> bool:

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from insights import store
-from insights.chat import Caller, InsightError, answer, answering, interpreter_for, usable_specs
+from insights.chat import Caller, InsightError, answer, answering, catalog_index, usable_specs
 from insights.framing import Frame, default_waves, label_of
 from insights.results import CatalogAnswer, CatalogEntry, ChatResult, SurveySearchResult
 from survey import lookup
 from survey.catalog import DatasetSpec
 from survey.expressions import Expression, conjunction
-from survey.lookup import CatalogIndex, Hit, LookupFailed
+from survey.lookup import Hit, LookupFailed
 from survey.phrasing import location_phrase, wave_phrase
 from survey.understanding import Comparison, Understanding
-
-_indexes: dict[int, CatalogIndex] = {}
 
 
 def search_survey(
@@ -31,10 +29,7 @@ def search_survey(
 ) -> SurveySearchResult:
     """What the caller's datasets (or the one named) hold that the query names, best first; with no
     query words, every entry (of `kind`) in the catalog's order."""
-    specs = answering(usable_specs(caller), dataset)
-    interpreter = interpreter_for(specs)
-    index = _indexes.get(id(interpreter)) or _indexes.setdefault(id(interpreter), CatalogIndex(interpreter))
-    hits = index.search(query, dataset, kind)
+    hits = catalog_index(answering(usable_specs(caller), dataset)).search(query, dataset, kind)
     return SurveySearchResult(results=[_entry(h) for h in hits[:limit]], total=len(hits))
 
 
