@@ -83,6 +83,17 @@ def test_sources_are_exactly_what_was_asked(acme: Caller) -> None:
         assert rows[insight["attribute"]["key"]] == insight["metrics"]
 
 
+def test_an_expression_written_whole_is_named_and_recomputable_from_its_sources(acme: Caller) -> None:
+    either = {"or": [{"audience": "gen_z"}, {"datapoint": "interests.gaming"}]}
+    answer = ask(acme, dataset="ds-core", question="payments", answers=("crypto",), audience=either,
+                 markets=("s2_44",))  # fmt: skip
+    assert answer["insights"][0]["text"].split("%", 1)[1].startswith(" of Gen Z or interests: Gaming in the United")
+    explored = explore(caller=acme, insight_id=answer["insights"][0]["id"]).model_dump(mode="json")
+    (part,) = explored["origins"]["audiences"]
+    assert part["expression"] == {"or": [{"age": [16, 27]}, {"datapoint": "interests.gaming"}]}  # gen_z spelled out
+    assert part["name"] == "Gen Z or interests: Gaming"
+
+
 def test_compare_trend_and_breakdown(acme: Caller) -> None:
     sides = ({"audience": "gen_z"}, {"audience": "millennials"}, {"audience": "gen_x"})
     compared = ask(acme, dataset="ds-core", question="social_weekly", markets=("s2_44",), compare="audience",
