@@ -1,4 +1,5 @@
-"""chat_gwi and explore_insight_gwi over HTTP against gunicorn, at 10,000,000 respondents.
+"""chat_gwi, explore_insight_gwi, search_survey and query_survey over HTTP against gunicorn, at 10,000,000
+respondents.
 
     .venv/bin/python bench/insights_http.py [--size 10000000] [--workers 2] [--rounds 3]
                                             [--data DIR] [--keep]
@@ -16,7 +17,9 @@ What it does, in a throwaway folder (data folder and SQLite database; nothing el
    Which worker served a call is read from the workers' CPU time (/proc/<pid>/schedstat);
 5. p50/p95 of `chat_gwi` over a varied set of prompts (plain questions, comparisons, trends,
    breakdowns, profiles, follow-ups with chat_id), `--rounds` times each, one request at a time,
-   and p50/p95 of `explore_insight_gwi` on the insight IDs the answers returned;
+   and p50/p95 of `explore_insight_gwi` on the insight IDs the answers returned; then p50/p95 of
+   `search_survey` over varied look-ups and of `query_survey` over varied queries by codes (plain,
+   compared audiences, markets and waves, trends, breakdowns), `--rounds` times each;
 6. RSS and PSS per worker from /proc/<pid>/smaps_rollup, and the same for the mapped data files
    alone (/proc/<pid>/smaps): a data PSS near RSS / workers means the workers share the pages.
 Requests are JSON-RPC `tools/call` at /mcp with a Bearer token, as an assistant sends them. The
@@ -82,9 +85,37 @@ CONVERSATIONS: list[list[tuple[str, str]]] = [
     [("plain", "payment methods in India in 2024")],
     [("profile", "gamers in Japan")],
 ]
+# search_survey look-ups: words, codes, a kind listed whole.
+SEARCHES: list[dict[str, Any]] = [
+    {"query": "TikTok"},
+    {"query": "TikTok Gen Z Germany"},
+    {"query": "beer brands"},
+    {"query": "streaming services in the Nordics", "limit": 10},
+    {"query": "social_weekly.tiktok"},
+    {"query": "s2_49 s2_33 q1_2024"},
+    {"query": "eco-conscious women", "kind": "audience"},
+    {"kind": "wave", "dataset": DATASET},
+    {"kind": "market", "dataset": DATASET, "limit": 50},
+    {"query": "how people pay online", "dataset": DATASET},
+]
+GEN_Z, WOMEN = {"audience": "gen_z"}, {"gender": "female"}
+# query_survey questions by codes, each kind of answer.
+QUERIES: list[tuple[str, dict[str, Any]]] = [
+    ("plain", {"question": "social_weekly", "answers": ["tiktok"], "audience": GEN_Z, "markets": ["s2_49"]}),
+    ("plain", {"question": "streaming", "markets": ["s2_1"], "waves": ["q2_2024"]}),
+    ("plain", {"question": "devices", "audience": {"and": [WOMEN, {"age": [25, 34]}]}, "markets": ["region:europe"]}),
+    ("plain", {"question": "payments", "audience": {"or": [GEN_Z, {"datapoint": "interests.gaming"}]}}),
+    ("compare", {"question": "social_weekly", "markets": ["s2_49"],
+                 "compare": {"audiences": [GEN_Z, {"audience": "millennials"}, {"audience": "gen_x"}]}}),
+    ("compare", {"question": "streaming", "compare": {"markets": ["s2_44", "s2_1", "group:nordics"]}}),
+    ("compare", {"question": "social_weekly", "markets": ["s2_49"], "compare": {"waves": ["q1_2024", "q4_2025"]}}),
+    ("trend", {"question": "social_weekly", "answers": ["tiktok"], "markets": ["s2_49"], "trend": True}),
+    ("breakdown", {"question": "streaming", "markets": ["s2_44"], "breakdown": "generation"}),
+    ("breakdown", {"question": "social_weekly", "markets": ["group:eu5"], "breakdown": "market"}),
+]  # fmt: skip
 FIRST_PROMPT = "What share of Gen Z in Germany use TikTok weekly?"
 EXPLORED_PER_ANSWER = 3
-TARGETS = {"chat_p95": 50.0, "explore_p95": 20.0, "first_s": 2.0}
+TARGETS = {"chat_p95": 50.0, "explore_p95": 20.0, "first_s": 2.0, "query_p95": 20.0, "search_p95": 10.0}
 
 
 # -- processes ----------------------------------------------------------------------------------
@@ -257,6 +288,9 @@ class Latencies:
     refused: list[str] = field(default_factory=list)
     insights: list[str] = field(default_factory=list)
     by_worker: dict[int, int] = field(default_factory=dict)
+    search: list[float] = field(default_factory=list)
+    query: list[float] = field(default_factory=list)
+    query_by_kind: dict[str, list[float]] = field(default_factory=dict)
 
 
 def measure(server: Server, token: str, rounds: int) -> Latencies:
@@ -283,6 +317,22 @@ def measure(server: Server, token: str, rounds: int) -> Latencies:
             raise SystemExit(f"explore_insight_gwi {insight_id} failed: {call.error}")
         out.explore.append(call.seconds)
     return out
+
+
+def measure_codes(server: Server, token: str, rounds: int, out: Latencies) -> None:
+    """search_survey over every look-up and query_survey over every query, `rounds` times each."""
+    for _ in range(rounds):
+        for arguments in SEARCHES:
+            call = call_tool(server, token, "search_survey", arguments)
+            if call.error:
+                raise SystemExit(f"search_survey {arguments} failed: {call.error}")
+            out.search.append(call.seconds)
+        for kind, arguments in QUERIES:
+            call = call_tool(server, token, "query_survey", {"dataset": DATASET, **arguments})
+            if call.error:
+                raise SystemExit(f"query_survey {arguments} failed: {call.error}")
+            out.query.append(call.seconds)
+            out.query_by_kind.setdefault(kind, []).append(call.seconds)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -378,6 +428,8 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     print(f"\n{'calls':>24} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     rows = [("chat_gwi", lat.chat), *((f"  {k}", v) for k, v in lat.by_kind.items())]
     rows.append(("explore_insight_gwi", lat.explore))
+    rows.append(("search_survey", lat.search))
+    rows += [("query_survey", lat.query), *((f"  {k}", v) for k, v in lat.query_by_kind.items())]
     for label, values in rows:
         ms = [v * 1000 for v in values]
         print(f"{label:>24} {len(ms):>5} {percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {max(ms):>8.1f}")
@@ -412,6 +464,9 @@ def _verdicts(figures: dict[str, Any]) -> None:
         f"  first call on a fresh worker {first:.2f} s <= {TARGETS['first_s']:.0f} s: "
         f"{_met(first <= TARGETS['first_s'])}"
     )
+    for tool, values, target in (("query_survey", lat.query, "query_p95"), ("search_survey", lat.search, "search_p95")):
+        p95 = percentile(values, 95) * 1000
+        print(f"  {tool} p95 {p95:.1f} ms <= {TARGETS[target]:.0f} ms: {_met(p95 <= TARGETS[target])}")
 
 
 def _met(ok: bool) -> str:
@@ -436,6 +491,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         figures["first_hup"] = first_calls(server, token, pids)
         print("measuring chat_gwi and explore_insight_gwi …", flush=True)
         figures["latencies"] = measure(server, token, args.rounds)
+        print("measuring search_survey and query_survey …", flush=True)
+        measure_codes(server, token, args.rounds, figures["latencies"])
         figures["memory"] = {"gunicorn": memory(server.proc.pid, data)} | {
             f"worker {i + 1}": memory(pid, data) for i, pid in enumerate(server.worker_pids())
         }

@@ -11,6 +11,7 @@ organization's own; a private dataset is never named to anyone outside the organ
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
@@ -45,6 +46,7 @@ from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs, stated
 from survey.expressions import Expression, ExpressionError, validate
+from survey.lookup import CatalogIndex
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank
 from survey.understanding import Comparison, Interpreter, Reading, Understanding, suggestions
@@ -101,12 +103,12 @@ def _chat(
     today: dt.date,
     dataset: str | None = None,
 ) -> ChatResult:
-    specs = _specs(caller)  # once per answer: it lists the data folder and reads each pointer
-    answering = _answering(specs, dataset)
-    spec, understood = _understand(caller, prompt, answering, specs, previous, today)
-    comparison = _interpreter(answering).comparison(prompt, spec, today)
+    specs = usable_specs(caller)  # once per answer: it lists the data folder and reads each pointer
+    chosen = answering(specs, dataset)
+    spec, understood = _understand(caller, prompt, chosen, specs, previous, today)
+    comparison = interpreter_for(chosen).comparison(prompt, spec, today)
     comparison = comparison or _with_previous(prompt, spec, understood, previous)
-    _also_in(_interpreter(answering).read(prompt), answering, spec, understood)
+    _also_in(interpreter_for(chosen).read(prompt), chosen, spec, understood)
     outside = understood.outside if comparison is None else [o for side in comparison.sides for o in side.outside]
     if outside:  # never answered for everyone (or another year) instead
         raise InsightError(" ".join(outside) + " Ask about people, places and periods the survey covers.")
@@ -122,21 +124,34 @@ def _chat(
     data = store.get(spec.code)
     if data.spec is not spec and data.spec != spec:
         raise _DataUpdated(spec.code)
-    if comparison is not None:
-        kept = previous.audience if same and previous else None
-        return _compare(caller, chat_id, data, question, comparison, kept)
-    if not understood.breakdown and not understood.trend and _each_market(question):
+    kept = previous.audience if comparison is not None and same and previous else None
+    if comparison is None and not understood.breakdown and not understood.trend and _each_market(question):
         understood.breakdown = "market"  # "in Italy and Greece": each market's figure, never one merged
         understood.understood.append("breakdown: by market (each market named)")
-    if understood.breakdown:
-        return _breakdown(caller, chat_id, data, question)
-    if understood.trend:
-        return _trend(caller, chat_id, data, replace(question, waves=_trend_waves(spec, understood, prompt)))
-    locations, waves = question.indexes()
-    tables = crosstabs(data, [q.code for q in question.questions], question.audience, locations, waves)
-    ranked = _named_first(rank(tables, spec, question.audience, question.focus), tables, question)
-    stated = [state(question, c) for c in ranked]
-    return _answer(caller, chat_id, data, question, stated, _response(question, stated), _sources(question))
+    if comparison is None and not understood.breakdown and understood.trend:
+        question = replace(question, waves=_trend_waves(spec, understood, prompt))
+    return answer(caller, chat_id, data, question, comparison, kept)
+
+
+def answer(
+    caller: Caller, chat_id: str | None, data: SurveyData, f: Frame, comparison: Comparison | None = None,
+    kept: Expression | None = None,
+) -> ChatResult:  # fmt: skip
+    """A framed question computed, stated and stored: its sides one by one (a comparison; `kept`, the
+    chat's audience each side restates), one side per group (`f.understood.breakdown`), wave by wave
+    (`f.understood.trend`, over `f.waves`), or once for the whole base. query_survey frames its
+    question from codes and answers through here too, so both tools state the same insights."""
+    if comparison is not None:
+        return _compare(caller, chat_id, data, f, comparison, kept)
+    if f.understood.breakdown:
+        return _breakdown(caller, chat_id, data, f)
+    if f.understood.trend:
+        return _trend(caller, chat_id, data, f)
+    locations, waves = f.indexes()
+    tables = crosstabs(data, [q.code for q in f.questions], f.audience, locations, waves)
+    ranked = _named_first(rank(tables, f.spec, f.audience, f.focus), tables, f)
+    stated = [state(f, c) for c in ranked]
+    return _answer(caller, chat_id, data, f, stated, _response(f, stated), _sources(f))
 
 
 def _named_first(ranked: list[Candidate], tables: list[Crosstab], f: Frame) -> list[Candidate]:
@@ -268,7 +283,9 @@ def _compare(
         raise InsightError("Name a topic to compare on, e.g. “TikTok among Gen Z vs millennials in Germany”.")
     sides = [_side(base, side, c.dimension, kept) for side in c.sides]
     names = [_side_name(f, c.dimension) for f in sides]
-    header = f"Comparing {names[0].split(' ', 1)[1]} with {names[1].split(' ', 1)[1]} {_shared(base, c.dimension)}"
+    named = [name.split(" ", 1)[1] for name in names]
+    sides_said = f"{named[0]} with {named[1]}" if len(named) == 2 else f"{', '.join(named[:-1])} and {named[-1]}"
+    header = f"Comparing {sides_said} {_shared(base, c.dimension)}"
     return _side_by_side(caller, chat_id, data, base, sides, c.dimension, header)
 
 
@@ -412,15 +429,16 @@ WARM_PROMPT = "What share of Gen Z women in Germany vs France use TikTok weekly 
 
 def preload(today: dt.date | None = None) -> list[str]:
     """What a worker's first answer would otherwise pay for, done when the worker starts: every built
-    dataset mapped (`store.get`), and prompt understanding's words, stems and expressions made by
-    reading one prompt against all of them. Returns the datasets mapped."""
+    dataset mapped (`store.get`), prompt understanding's words, stems and expressions made by reading
+    one prompt against all of them, and search_survey's index of them. Returns the datasets mapped."""
     specs = [s for s in (store.spec(c) for c in store.codes() if store.is_built(c)) if s is not None]
     for spec in specs:
         store.get(spec.code)
     if specs:
-        interpreter = _interpreter(specs)
+        interpreter = interpreter_for(specs)
         spec, _ = interpreter.understand(WARM_PROMPT, specs[0], today or timezone.localdate())
         interpreter.comparison(WARM_PROMPT, spec, today or timezone.localdate())
+        catalog_index(specs).search(WARM_PROMPT)
     return [s.code for s in specs]
 
 
@@ -431,7 +449,7 @@ def _previous(caller: Caller, chat_id: str) -> Context:
     return Context(**context)
 
 
-def _specs(caller: Caller) -> list[DatasetSpec]:
+def usable_specs(caller: Caller) -> list[DatasetSpec]:
     found = (store.spec(c) for c in store.codes() if c in caller.dataset_codes and store.is_built(c))
     specs = [spec for spec in found if spec is not None]
     if not specs:
@@ -442,9 +460,19 @@ def _specs(caller: Caller) -> list[DatasetSpec]:
     return specs
 
 
-def _interpreter(specs: list[DatasetSpec]) -> Interpreter:
+def interpreter_for(specs: list[DatasetSpec]) -> Interpreter:
     key = tuple(f"{s.code}@{id(s)}" for s in specs)  # an imported dataset's definition changes with its version
     return _interpreters.get(key) or _interpreters.setdefault(key, Interpreter(specs))
+
+
+_catalog_indexes: dict[int, CatalogIndex] = {}  # by interpreter (each index keeps its interpreter alive)
+
+
+def catalog_index(specs: list[DatasetSpec]) -> CatalogIndex:
+    """What search_survey searches for these datasets, built once with their interpreter."""
+    interpreter = interpreter_for(specs)
+    key = id(interpreter)
+    return _catalog_indexes.get(key) or _catalog_indexes.setdefault(key, CatalogIndex(interpreter))
 
 
 def _weak(u: Understanding | Reading, interpreter: Interpreter) -> bool:
@@ -500,15 +528,15 @@ def _with_previous(prompt: str, spec: DatasetSpec, u: Understanding, previous: C
     return Comparison(dimension, (before, u)) if dimension else None
 
 
-def _answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:
+def answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:
     """The datasets that may answer: the one asked for by code, or every one the caller may use."""
     if dataset is None:
         return specs
     chosen = [s for s in specs if s.code == dataset]
     if not chosen:
         raise InsightError(
-            f"Dataset {dataset} is not one this token may use (or its data is not built yet). Call list_datasets "
-            "for the codes you may pass as dataset."
+            f"Dataset {dataset} is not one this token may use (or its data is not built yet); it may use "
+            f"{', '.join(s.code for s in specs)}. Call list_datasets for the codes you may pass as dataset."
         )
     return chosen
 
@@ -547,20 +575,22 @@ def _understand(
 ) -> tuple[DatasetSpec, Understanding]:
     """The dataset that answers best among `specs` (those the caller may use, or the one it asked
     for), and the prompt as understood against it (one reading); `everyone`: all the caller may use."""
-    interpreter = _interpreter(specs)
+    interpreter = interpreter_for(specs)
     spec, understood = _follow(prompt, interpreter, specs, previous, today)
     _unlicensed_topic(prompt, everyone, understood, caller)
     if not understood.topics and _unknown(understood) and (understood.audience is not None or previous):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise InsightError(
             f"Spark's survey data does not cover {_quoted(_unknown(understood))}. Name a topic it covers "
-            "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience."
+            "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience. "
+            + _by_codes(spec, understood, prompt)
         )
     if understood.topics and _weak(understood, interpreter):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise InsightError(
             f"Spark's survey data does not cover {_quoted(_unknown(understood, interpreter))}. The closest topics it "
-            f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers."
+            f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers. "
+            + _by_codes(spec, understood, prompt, understood.topics[0].question)
         )
     return spec, understood
 
@@ -575,7 +605,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     others = [s for s in everything if s.code not in {m.code for m in specs}]
     if not others:
         return
-    reading = _interpreter(everything).read(prompt)
+    reading = interpreter_for(everything).read(prompt)
     asked = next((s for s in others if s.code == reading.dataset and s.code in DATASETS_BY_CODE), None)
     if asked is not None:  # a shipped dataset named by its name or code ("in the gaming panel")
         raise InsightError(
@@ -586,7 +616,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     if best is None or any(best.question in s.questions for s in specs):
         return  # one of the caller's own datasets asks it (a copy of the same question included)
     owner = next((s for s in others if best.question in s.questions), None)
-    if owner is None or _weak(reading, _interpreter(everything)):
+    if owner is None or _weak(reading, interpreter_for(everything)):
         return
     mine = understood.topics[0] if understood.topics else None
     # Elsewhere the topic is named outright, or its words are known where the caller's are not, or
@@ -602,7 +632,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
         and (not mine.outright or mine.datapoint is not None)
     )
     if (
-        (_weak(understood, _interpreter(specs)) and (knows_more or named))
+        (_weak(understood, interpreter_for(specs)) and (knows_more or named))
         or (not best.outright and mine and best.score > 2 * mine.score)
         or phrase
     ):
@@ -679,8 +709,24 @@ def _not_understood(prompt: str, u: Understanding, spec: DatasetSpec) -> str:
         lines.append("Understood: " + "; ".join(u.understood) + ".")
     if u.not_understood:
         lines.append("Not understood: " + ", ".join(u.not_understood) + ".")
+    lines.append(_by_codes(spec, u, prompt))
     lines.append("Try phrasings like: " + " | ".join(suggestions(spec)))
     return " ".join(lines)
+
+
+def _by_codes(spec: DatasetSpec, u: Understanding, prompt: str, question: Question | None = None) -> str:
+    """Ready-made calls of the tools that take codes, for a prompt chat_gwi could not read: search_survey
+    for the prompt (what the dataset holds near it), and query_survey for the closest question with
+    what was understood."""
+    call = json.dumps({"query": prompt, "dataset": spec.code}, ensure_ascii=False)
+    said = f"Or look the survey up by words and codes: search_survey {call}"
+    if question is not None:
+        asked: dict[str, Any] = {"dataset": spec.code, "question": question.code}
+        asked |= {"audience": u.audience} if u.audience is not None else {}
+        asked |= {"markets": [loc.code for loc in u.locations]} if u.locations else {}
+        asked |= {"waves": [w.code for w in u.waves]} if u.waves else {}
+        said += f"; or ask the closest question by its codes: query_survey {json.dumps(asked, ensure_ascii=False)}"
+    return said + "."
 
 
 # -- the answer's parts -------------------------------------------------------------------------

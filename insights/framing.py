@@ -129,10 +129,7 @@ def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked:
         audience_ids=ids,
         docked=docked,
         locations=u.locations or ([spec.location(c) for c in same.locations] if same else []) or list(spec.locations),
-        # Default period: the latest survey year (four quarters give samples large enough to trust).
-        waves=u.waves
-        or ([spec.wave(c) for c in same.waves] if same else [])
-        or [w for w in spec.waves if w.year == spec.waves[-1].year],
+        waves=u.waves or ([spec.wave(c) for c in same.waves] if same else []) or default_waves(spec),
         questions=questions or list(spec.questions),
         focus=focus,
         profile=not questions,
@@ -143,6 +140,12 @@ def frame(spec: DatasetSpec, u: Understanding, previous: Context | None, docked:
             if t.datapoint is not None and t.question in questions
         ],
     )
+
+
+def default_waves(spec: DatasetSpec) -> list[Wave]:
+    """The period a question that names none is asked for: the latest survey year (four quarters give
+    samples large enough to trust)."""
+    return [w for w in spec.waves if w.year == spec.waves[-1].year]
 
 
 def _dimension(term: Expression, spec: DatasetSpec) -> str:

@@ -181,3 +181,53 @@ def _metrics_line(dp: DatapointMetrics, priority: list[str]) -> str:
         f"  {dp.name}: {', '.join(headline)}, positive sample {m.positive_sample}, "
         f"audience sample {m.audience_sample}{flag}: {dp.generated_text}"
     )
+
+
+class CatalogAnswer(BaseModel):
+    code: str
+    name: str
+
+
+class CatalogEntry(BaseModel):
+    """One thing a dataset holds, with the code query_survey takes for it."""
+
+    kind: str = Field(description="dataset, question, audience, market, market_group or wave")
+    code: str = Field(
+        description="What query_survey takes: dataset, question, markets (a market or a market group), waves; "
+        'an audience\'s code goes into an expression as {"audience": code}'
+    )
+    name: str
+    dataset: str = Field(description="The dataset it belongs to (the same code may be in several)")
+    description: str
+    answers: list[CatalogAnswer] = Field(
+        description='A question\'s answers (query_survey\'s answers; {"datapoint": "question.answer"} in an audience)'
+    )
+    matched_answers: list[str] = Field(description="The answers the query named, by code")
+    markets: list[str] = Field(description="A market group's markets that this dataset surveys")
+
+
+class SurveySearchResult(BaseModel):
+    """search_survey's answer: what the caller's datasets hold that the query names, best first."""
+
+    results: list[CatalogEntry]
+    total: int = Field(description="How many entries matched; results holds the first `limit` of them")
+
+    def text(self) -> str:
+        if not self.results:
+            return (
+                "Nothing in your datasets matches. Try other words, a code, or leave query out with a kind to list "
+                "every entry of that kind (e.g. kind: wave)."
+            )
+        lines = [f"{self.total} match{'es' if self.total != 1 else ''}, best first (codes go to query_survey):"]
+        for e in self.results:
+            line = f"- {e.kind} {e.code} ({e.dataset}): {e.name}"
+            if e.description and e.kind in ("question", "audience", "market_group"):
+                line += f" ({e.description})"
+            if e.answers:
+                line += "; answers: " + ", ".join(f"{a.code} {a.name}" for a in e.answers)
+            if e.matched_answers:
+                line += f"; named: {', '.join(e.matched_answers)}"
+            lines.append(line)
+        if self.total > len(self.results):
+            lines.append(f"{self.total - len(self.results)} more: narrow with dataset or kind, or raise limit.")
+        return "\n".join(lines)

@@ -16,14 +16,16 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import mcp_types as types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from accounts.scopes import TOOLS_SCOPE
 from insights import chat as insights_chat
+from insights import query as insights_query
 from insights.chat import Caller, InsightError
-from insights.results import ChatResult, ExploreResult
+from insights.results import ChatResult, ExploreResult, SurveySearchResult
 from insights.store import DataNotBuilt
+from mcp_api import icons
 from mcp_api.auth import Principal
 
 # Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
@@ -75,6 +77,8 @@ class ToolSpec:
     input_model: type[Arguments]
     output_model: type[BaseModel]
     handler: Callable[[Principal, Any], Any] = field(repr=False)
+    icon: str = ""
+    """The icon's drawing (`mcp_api.icons`), sent as an SVG data: URI."""
     scope: str = TOOLS_SCOPE
     reads_datasets: bool = True
     """A token with no dataset scope cannot use it: it is challenged for them (mcp_api.protocol.needed_scopes)."""
@@ -110,6 +114,7 @@ class ToolSpec:
             description=self.description,
             input_schema=self.input_schema,
             output_schema=self.output_schema,
+            icons=[icons.icon(self.icon)] if self.icon else None,
             annotations=types.ToolAnnotations(
                 title=self.title,
                 read_only_hint=True,
@@ -194,13 +199,14 @@ LIST_DATASETS = ToolSpec(
     name="list_datasets",
     title="List datasets",
     description=(
-        "List the survey datasets your organization may use, with their codes (e.g. 'ds-core'), "
-        "names and what each covers. Call this first to learn which dataset codes you can pass "
-        "to other tools; it takes no arguments and only reads data."
+        "List the survey datasets your organization may use: code, name and what each covers. Use it first, to "
+        "learn which dataset codes the other tools take (chat_gwi's and search_survey's dataset, query_survey's "
+        "required dataset), or when a tool says a dataset is not available. Takes no arguments. Example: {}"
     ),
     input_model=NoArguments,
     output_model=DatasetList,
     handler=_list_datasets,
+    icon=icons.DATASETS,
     reads_datasets=False,  # an empty list is its answer
 )
 
@@ -237,17 +243,22 @@ CHAT_GWI = ToolSpec(
     name="chat_gwi",
     title="Ask Spark for audience insights",
     description=(
-        "Answer a question about an audience with survey statistics: who they are, what they do, use, buy or "
-        "think. Name a topic (e.g. social platforms, streaming, shopping, attitudes), and optionally an audience "
-        "(Gen Z, women, aged 25-34, eco-conscious…), markets (countries or regions) and a period (Q3 2024, "
-        "last year). Break broad questions into several focused ones (one topic, one audience) and call this "
-        "tool once for each. Returns ranked insight sentences with IDs (pass one to explore_insight_gwi for the "
-        "full numbers), the sources used, and a chat_id: pass it back to ask a follow-up in the same context "
-        "('and in France?'). Saved audiences shared in your organization can be added with docked_audiences."
+        "Answer a question about an audience in plain language with survey statistics: who they are, what they "
+        "do, use, buy or think. Name a topic (social platforms, streaming, shopping, attitudes…) and optionally "
+        "an audience (Gen Z, women, aged 25-34, eco-conscious…), markets (countries, regions) and a period "
+        "(Q3 2024, last year); comparisons ('Gen Z vs millennials'), trends ('how did … change') and breakdowns "
+        "('by age group') are understood. Use it first for any question in words. Break broad questions into "
+        "several focused ones (one topic, one audience) and call it once for each. Returns ranked insight sentences "
+        "with IDs (explore_insight_gwi gives an insight's full numbers), the sources, what was and was not "
+        "understood, and a chat_id: pass it back for a follow-up ('and in France?'). Add saved audiences with "
+        "docked_audiences. When it does not understand, it says so with ready-made search_survey and "
+        "query_survey calls; use those to ask by codes. "
+        'Example: {"prompt": "What share of Gen Z in Germany use TikTok weekly?"}'
     ),
     input_model=ChatArguments,
     output_model=ChatResult,
     handler=_chat_gwi,
+    icon=icons.CHAT,
 )
 
 
@@ -263,15 +274,17 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
     name="explore_insight_gwi",
     title="Explore an insight's numbers",
     description=(
-        "Show where an insight from chat_gwi comes from and all its numbers: the attribute (namespace, question, "
-        "datapoint, suffix), audience, locations, waves and dataset, and for the question every datapoint's "
-        "nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, index; "
-        "100 = average; sizes are null for a survey imported without its population). Use it to check or quote "
-        "exact figures; low-confidence rows are flagged."
+        "Show where one insight comes from and all its numbers: the attribute (namespace, question, datapoint, "
+        "suffix), audience with its expression, locations, waves and dataset, and for its question every "
+        "answer's nine metrics (positive/audience/datapoint samples and weighted sizes, audience %, datapoint %, "
+        "index; 100 = average; sizes are null for a survey imported without its population), low-confidence "
+        "rows flagged. Use it after chat_gwi or query_survey to quote or check exact figures. "
+        'Example: {"insight_id": "ins_0123456789abcdef"}'
     ),
     input_model=ExploreArguments,
     output_model=ExploreResult,
     handler=_explore,
+    icon=icons.EXPLORE,
     reads_retired=True,
 )
 
@@ -318,13 +331,14 @@ SEARCH = ToolSpec(
     name="search",
     title="Search Spark",
     description=(
-        "Search the Spark audience-insights catalog your organization may use. Returns result ids, "
-        "titles and URLs; pass an id to fetch for the full document. Use short keyword queries "
-        "(e.g. 'streaming USA', 'gaming platforms')."
+        "Search the Spark audience-insights catalog your organization may use: insights answering the query and "
+        "the datasets it names, as result ids, titles and URLs. Use short keyword queries, then fetch an id for "
+        'the full document. Example: {"query": "streaming USA"}'
     ),
     input_model=SearchArguments,
     output_model=SearchResults,
     handler=_search,
+    icon=icons.SEARCH,
 )
 
 
@@ -366,11 +380,160 @@ def _fetch(principal: Principal, arguments: FetchArguments) -> Document:
 FETCH = ToolSpec(
     name="fetch",
     title="Fetch a Spark document",
-    description="Fetch the full text of one search result by its id (from the search tool).",
+    description=(
+        "Fetch the full text of one search result by its id: an insight's origins and every number behind it, "
+        'or a dataset\'s description. Use it after search. Example: {"id": "ds-core"}'
+    ),
     input_model=FetchArguments,
     output_model=Document,
     handler=_fetch,
+    icon=icons.DOCUMENT,
 )
 
-TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (CHAT_GWI, EXPLORE_INSIGHT_GWI, LIST_DATASETS)}
+# -- search_survey and query_survey: the catalog by words or codes, a question by its codes ------------
+CODE_LENGTH = 100
+Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH), AfterValidator(_no_nul)]
+DatasetCode = Annotated[str, Field(min_length=2, max_length=39, pattern=r"^[a-z][a-z0-9-]*$")]
+KIND = Literal["dataset", "question", "audience", "market", "market_group", "wave"]
+AUDIENCE_HELP = (
+    'An audience expression, as saved audiences are written: {"audience": "gen_z"} (a predefined audience), '
+    '{"datapoint": "interests.gaming"} (people who gave an answer: question.answer), {"age": [25, 34]}, '
+    '{"gender": "female"}, combined with {"and": [...]}, {"or": [...]}, {"not": {...}}.'
+)
+
+
+class SearchSurveyArguments(Arguments):
+    query: str | SkipJsonSchema[None] = Field(
+        default=None, max_length=500, description="Words or codes to look up (e.g. 'TikTok', 'gen z', 'nordics', "
+        "'q1_2024'). Leave out with kind to list every entry of that kind."
+    )  # fmt: skip
+    dataset: DatasetCode | SkipJsonSchema[None] = Field(default=None, description="Only this dataset (a code).")
+    kind: KIND | SkipJsonSchema[None] = Field(default=None, description="Only entries of this kind.")
+    limit: int = Field(default=20, ge=1, le=50, description="How many entries at most (default 20).")
+
+
+def _search_survey(principal: Principal, arguments: SearchSurveyArguments) -> SurveySearchResult:
+    return insights_query.search_survey(
+        caller=_caller(principal),
+        query=arguments.query or "",
+        dataset=arguments.dataset,
+        kind=arguments.kind,
+        limit=arguments.limit,
+    )
+
+
+SEARCH_SURVEY = ToolSpec(
+    name="search_survey",
+    title="Look up survey codes",
+    description=(
+        "Look up what your survey datasets hold, with the exact codes query_survey takes: datasets, questions "
+        "(each with all its answers), predefined audiences, markets, market groups and waves. Ranked by the "
+        "same topic search chat_gwi uses; a code finds its entry exactly. Use it before query_survey, or when "
+        'chat_gwi did not understand a prompt. Example: {"query": "TikTok Gen Z Germany"}; '
+        '{"kind": "wave", "dataset": "ds-core"} lists every wave.'
+    ),
+    input_model=SearchSurveyArguments,
+    output_model=SurveySearchResult,
+    handler=_search_survey,
+    icon=icons.LOOKUP,
+)
+
+
+class CompareArguments(Arguments):
+    audiences: Annotated[list[dict[str, Any]], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 audience expressions, each side within the query's audience."
+    )
+    markets: Annotated[list[Code], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 market or market group codes, one per side."
+    )
+    waves: Annotated[list[Code], Field(min_length=2, max_length=4)] | SkipJsonSchema[None] = Field(
+        default=None, description="2-4 wave codes, one per side."
+    )
+
+    @model_validator(mode="after")
+    def _one_dimension(self) -> CompareArguments:
+        if sum(side is not None for side in (self.audiences, self.markets, self.waves)) != 1:
+            raise ValueError("compare takes exactly one of audiences, markets or waves")
+        return self
+
+
+class QuerySurveyArguments(Arguments):
+    dataset: DatasetCode = Field(description="A dataset code (list_datasets, search_survey), e.g. ds-core.")
+    question: Code = Field(description="A question code from search_survey, e.g. social_weekly.")
+    answers: Annotated[list[Code], Field(max_length=40)] | SkipJsonSchema[None] = Field(
+        default=None, description="Answer codes of the question to state first (e.g. ['tiktok']); else the "
+        "answers that stand out."
+    )  # fmt: skip
+    audience: dict[str, Any] | SkipJsonSchema[None] = Field(
+        default=None, description=AUDIENCE_HELP + " Default: everyone."
+    )
+    markets: Annotated[list[Code], Field(max_length=60)] | SkipJsonSchema[None] = Field(
+        default=None, description="Market or market group codes (s2_49, group:nordics, region:europe). Default: "
+        "every market of the dataset."
+    )  # fmt: skip
+    waves: Annotated[list[Code], Field(max_length=60)] | SkipJsonSchema[None] = Field(
+        default=None, description="Wave codes (q1_2024). Default: the latest survey year (every wave for a trend)."
+    )
+    compare: CompareArguments | SkipJsonSchema[None] = Field(
+        default=None, description="Side by side: exactly one of audiences, markets or waves (2-4 sides)."
+    )
+    trend: bool = Field(default=False, description="Each answer wave by wave over waves, and its change.")
+    breakdown: Literal["generation", "gender", "market", "region"] | SkipJsonSchema[None] = Field(
+        default=None, description="One side per generation, gender, market or region."
+    )
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> QuerySurveyArguments:
+        if sum((self.compare is not None, self.trend, self.breakdown is not None)) > 1:
+            raise ValueError("ask for at most one of compare, trend or breakdown")
+        return self
+
+
+def _query_survey(principal: Principal, arguments: QuerySurveyArguments) -> ChatResult:
+    compare = arguments.compare
+    sides: list[Any] = []
+    dimension = ""
+    if compare is not None:
+        dimension, sides = next(
+            (name, list(value)) for name, value in
+            (("audience", compare.audiences), ("location", compare.markets), ("time", compare.waves)) if value
+        )  # fmt: skip
+    query = insights_query.Query(
+        dataset=arguments.dataset,
+        question=arguments.question,
+        answers=tuple(arguments.answers or ()),
+        audience=arguments.audience,
+        markets=tuple(arguments.markets or ()),
+        waves=tuple(arguments.waves or ()),
+        compare=dimension,
+        sides=tuple(sides),
+        trend=arguments.trend,
+        breakdown=arguments.breakdown or "",
+    )
+    return insights_query.query_survey(caller=_caller(principal), query=query)
+
+
+QUERY_SURVEY = ToolSpec(
+    name="query_survey",
+    title="Query the survey by codes",
+    description=(
+        "Ask the survey one question exactly, by codes from search_survey: a question of a dataset, optionally "
+        "some of its answers, an audience expression, markets and waves; and at most one of compare (2-4 "
+        "audiences, markets or waves side by side), trend (wave by wave) or breakdown (by generation, gender, "
+        "market or region). Same numbers and insight IDs as chat_gwi (explore them with explore_insight_gwi), "
+        "computed for exactly what was asked; a wrong code is named with the nearest valid ones. Use chat_gwi "
+        "for plain-language questions, this tool when you know the codes or chat_gwi did not understand. "
+        'Example: {"dataset": "ds-core", "question": "social_weekly", "answers": ["tiktok"], '
+        '"audience": {"audience": "gen_z"}, "markets": ["s2_49"], "compare": {"waves": '
+        '["q1_2024", "q4_2025"]}}.'
+    ),
+    input_model=QuerySurveyArguments,
+    output_model=ChatResult,
+    handler=_query_survey,
+    icon=icons.QUERY,
+)
+
+TOOLS: dict[str, ToolSpec] = {
+    tool.name: tool for tool in (CHAT_GWI, EXPLORE_INSIGHT_GWI, LIST_DATASETS, SEARCH_SURVEY, QUERY_SURVEY)
+}
 OPENAI_TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (SEARCH, FETCH)}

@@ -81,8 +81,8 @@ def terms(expr: Expression | None) -> list[Expression]:
 
 
 def expand(term: Expression, spec: DatasetSpec) -> Expression:
-    """A predefined audience's own expression in place of its ID (any other term as it is), so the
-    term can be recomputed without the catalog's audience list."""
+    """A predefined audience's own expression in place of its ID, wherever it stands in the term (any
+    other term as it is), so the term can be recomputed without the catalog's audience list."""
     ((key, value),) = term.items()
     if key == "audience":
         audience = next((a for a in spec.audiences if a.id == value), None)
@@ -90,6 +90,8 @@ def expand(term: Expression, spec: DatasetSpec) -> Expression:
             return audience.expression
     if key == "not":
         return {"not": expand(value, spec)}
+    if key in ("and", "or"):
+        return {key: [expand(item, spec) for item in value]}
     return term
 
 
@@ -114,4 +116,9 @@ def describe(term: Expression, spec: DatasetSpec) -> tuple[str, str, str]:
     if key == "not":
         inner_id, inner_name, _ = describe(value, spec)
         return f"not:{inner_id}", f"Not {inner_name.lower()}", f"Respondents who are not {inner_name.lower()}"
+    if key in ("or", "and") and isinstance(value, list) and value:  # an expression written whole (query_survey)
+        parts = [describe(item, spec) for item in value]
+        name = f" {key} ".join(n if i == 0 else n[0].lower() + n[1:] for i, (_, n, _) in enumerate(parts))
+        who = "any" if key == "or" else "all"
+        return f"{key}:" + "|".join(p[0] for p in parts), name, f"Respondents who are {who} of: {name}"
     return "custom", "Custom audience", "Respondents matching the expression"

@@ -54,6 +54,12 @@ def _tokens(text: str) -> list[str]:
     return [_stem(t) for t in re.findall(r"[a-z0-9+]+", text.lower()) if t not in STOPWORDS]
 
 
+def topic_terms(text: str) -> list[str]:
+    """The words of `text` as the topic search reads them: normalised (accents folded), structure words
+    dropped, each one stemmed (what BM25 scores and what catalog words are matched by)."""
+    return _tokens(_normalise(text))
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """The Snowball (Porter 2) English stem: cycle/cycling/cycled → cycl, shopping/shops → shop.
@@ -339,7 +345,7 @@ class Comparison:
     own understanding (only that dimension of it is used; the rest comes from the whole prompt)."""
 
     dimension: str
-    sides: tuple[Understanding, Understanding]
+    sides: tuple[Understanding, ...]
 
 
 def _group_understood(group: MarketGroup, members: list[Location]) -> str:

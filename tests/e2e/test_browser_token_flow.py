@@ -85,7 +85,8 @@ def test_create_show_once_rotate_revoke(browser: Browser, spark_server: LiveServ
 
     session, recorder = run_session(spark_server.mcp_url, secret)
     assert not isinstance(session, BaseException), session
-    assert set(session.tools) == {"chat_gwi", "explore_insight_gwi", "list_datasets"} and not session.is_error
+    assert set(session.tools) == {"chat_gwi", "explore_insight_gwi", "list_datasets", "search_survey", "query_survey"}
+    assert not session.is_error
     assert [d["code"] for d in session.datasets] == ["ds-core", "ds-usa-deep"]
     assert ("server/discover", 200) in [(m, s) for m, s, _ in recorder.responses]
     legacy, _ = run_session(spark_server.mcp_url, secret, mode="legacy")

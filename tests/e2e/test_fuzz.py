@@ -176,8 +176,11 @@ METHODS = [
     "../tools/call",
     "TOOLS/CALL",
 ]
-TOOL_NAMES = ["chat_gwi", "explore_insight_gwi", "list_datasets", "search", "fetch"]
-ARGUMENT_NAMES = ["prompt", "chat_id", "docked_audiences", "insight_id", "query", "id"]
+TOOL_NAMES = ["chat_gwi", "explore_insight_gwi", "list_datasets", "search_survey", "query_survey", "search", "fetch"]
+ARGUMENT_NAMES = [
+    "prompt", "chat_id", "docked_audiences", "insight_id", "query", "id", "dataset", "question", "answers",
+    "audience", "markets", "waves", "compare", "trend", "breakdown", "kind", "limit",
+]  # fmt: skip
 PROMPTS = [
     "Which social platforms do Gen Z in Germany use weekly?",
     "TikTok in the UK last year",
@@ -192,6 +195,8 @@ TOOL_ARGUMENTS = {
     "chat_gwi": ["prompt", "chat_id", "docked_audiences"],
     "explore_insight_gwi": ["insight_id"],
     "list_datasets": [],
+    "search_survey": ["query", "dataset", "kind", "limit"],
+    "query_survey": ["dataset", "question", "answers", "audience", "markets", "waves", "compare", "trend", "breakdown"],
     "search": ["query"],
     "fetch": ["id"],
 }

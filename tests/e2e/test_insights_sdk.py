@@ -1,5 +1,6 @@
 """The insights tools through the official `mcp` SDK client against the running server:
-list_datasets, then chat_gwi, then explore_insight_gwi on a returned ID; the numbers agree."""
+list_datasets, then chat_gwi, then explore_insight_gwi on a returned ID; the numbers agree. Then
+search_survey for the codes and query_survey by them: the same numbers as chat_gwi's."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ async def _conversation(url: str, token: str) -> dict[str, Any]:
             "chat_gwi", {"prompt": "and in France?", "chat_id": answer.structured_content["chat_id"]}
         )
         out["follow"] = follow.structured_content
+        listed = await client.list_tools()
+        out["tools"] = {t.name: t for t in listed.tools}
+        found = await client.call_tool("search_survey", {"query": "social platforms used weekly", "dataset": "ds-core"})
+        out["found"] = found.structured_content
+        asked = await client.call_tool(
+            "query_survey",
+            {"dataset": "ds-core", "question": insight["attribute"]["question"],
+             "answers": [insight["attribute"]["datapoint"]], "audience": {"audience": "gen_z"}, "markets": ["s2_49"]},
+        )  # fmt: skip
+        out["asked"] = asked.structured_content
     return out
 
 
@@ -47,3 +58,13 @@ def test_list_chat_explore_agree(spark_server: LiveServer) -> None:
     assert f"{insight['metrics']['audience_percentage']:.0f}%" in insight["text"] or insight["kind"] == "index"
     assert out["follow"]["sources"]["locations"] == [{"code": "s2_33", "name": "France"}]
     assert out["follow"]["sources"]["audiences"][0]["id"] == "gen_z"
+    for name in ("search_survey", "query_survey"):
+        tool = out["tools"][name]
+        assert (
+            tool.title and tool.icons and tool.annotations.read_only_hint is True and "Example: {" in tool.description
+        )
+    found = [(e["kind"], e["code"]) for e in out["found"]["results"]]
+    assert ("question", insight["attribute"]["question"]) in found
+    # query_survey by the codes of chat_gwi's first insight: the same numbers
+    assert out["asked"]["insights"][0]["metrics"] == insight["metrics"]
+    assert out["asked"]["insights"][0]["text"] == insight["text"] or insight["kind"] == "index"

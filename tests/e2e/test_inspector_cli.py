@@ -46,8 +46,22 @@ def test_inspector_lists_calls_and_is_refused_after_revocation(spark_server: Liv
     assert listed.returncode == 0, listed.stderr
     listing = json.loads(listed.stdout)
     tools = listing.get("result", listing)["tools"]
-    assert {t["name"] for t in tools} == {"chat_gwi", "explore_insight_gwi", "list_datasets"}
-    assert all(t["annotations"]["readOnlyHint"] is True for t in tools)
+    assert [t["name"] for t in tools] == ["chat_gwi", "explore_insight_gwi", "list_datasets", "search_survey",
+                                          "query_survey"]  # fmt: skip
+    assert all(t["annotations"]["readOnlyHint"] is True and t["title"] and t["icons"] for t in tools)
+    for tool, arguments in (
+        ("search_survey", {"query": "TikTok Gen Z Germany", "dataset": "ds-core", "limit": 5}),
+        ("query_survey", {"dataset": "ds-core", "question": "social_weekly", "answers": ["tiktok"],
+                          "audience": {"audience": "gen_z"}, "markets": ["s2_49"]}),
+    ):  # fmt: skip
+        args = ["--method", "tools/call", "--tool-name", tool, "--tool-args-json", json.dumps(arguments)]
+        called = inspector(spark_server, token, *args, home=tmp_path)
+        assert called.returncode == 0, called.stderr
+        payload = json.loads(called.stdout)
+        result = payload.get("result", payload)
+        assert result["isError"] is False and result["structuredContent"], (tool, result)
+        if tool == "query_survey":
+            assert result["structuredContent"]["insights"][0]["attribute"]["datapoint"] == "tiktok"
 
     call_args = ["--method", "tools/call", "--tool-name", "list_datasets", "--tool-args-json", "{}"]
     called = inspector(spark_server, token, *call_args, home=tmp_path)

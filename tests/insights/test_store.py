@@ -253,9 +253,12 @@ def test_a_worker_preloads_every_built_dataset_and_prompt_understanding(survey_d
 
     store.forget()
     chat_module._interpreters.clear()
+    chat_module._catalog_indexes.clear()
     assert chat_module.preload(dt.date(2026, 1, 15)) == ["ds-core", "ds-usa-deep", "ds-gaming"]
     assert set(store._loaded) == {"ds-core", "ds-usa-deep", "ds-gaming"}
     specs = [store.spec(code) for code in ("ds-core", "ds-usa-deep", "ds-gaming")]
-    assert chat_module._interpreter([s for s in specs if s is not None]) is next(
+    assert chat_module.interpreter_for([s for s in specs if s is not None]) is next(
         iter(chat_module._interpreters.values())
     )
+    (index,) = chat_module._catalog_indexes.values()  # search_survey's, built at start
+    assert chat_module.catalog_index([s for s in specs if s is not None]) is index

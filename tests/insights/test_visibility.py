@@ -120,6 +120,9 @@ def test_no_tool_names_a_private_dataset_to_another_organization(own_data: Path,
         ),
         "list_datasets": _result(call_tool(Client(), globex, "list_datasets")),
         "tools/list": _result(rpc(Client(), "tools/list", {}, token=globex)),
+        "search_survey": _result(call_tool(Client(), globex, "search_survey", {"query": PROMPT, "limit": 50})),
+        "search_survey (every dataset)": _result(call_tool(Client(), globex, "search_survey", {"kind": "dataset"})),
+        "search_survey (its answers)": _result(call_tool(Client(), globex, "search_survey", {"query": "Zestling"})),
     }
 
     def openai(name: str, arguments: dict[str, str]) -> dict[str, Any]:
@@ -132,6 +135,10 @@ def test_no_tool_names_a_private_dataset_to_another_organization(own_data: Path,
     # fetch repeats the id it was given: a private dataset's code is answered as one that does not exist.
     fetched = _text(openai("fetch", {"id": PRIVATE})).replace(PRIVATE, "CODE")
     assert fetched == _text(openai("fetch", {"id": "ds-nothing-here"})).replace("ds-nothing-here", "CODE")
+    # query_survey repeats the code it was given too, and answers it as a dataset this token may not use
+    for code in (PRIVATE, "ds-nothing-here"):
+        asked = _result(call_tool(Client(), globex, "query_survey", {"dataset": code, "question": "flavour"}))
+        assert asked["isError"] and _leaks(_text(asked).replace(code, "CODE")) == []
     assert said["chat_gwi"]["isError"] is True  # Globex has no such topic: it is told so, in its own terms
     assert "does not cover" in _text(said["chat_gwi"])
 

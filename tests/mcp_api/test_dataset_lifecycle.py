@@ -60,11 +60,16 @@ def test_a_retired_dataset_is_offered_nowhere_but_its_insights_still_open_until_
     answer = _result(call_tool(Client(), token, "chat_gwi", {"prompt": PROMPT, "dataset": PRIVATE}))
     insight = answer["structuredContent"]["insights"][0]["id"]
     assert PRIVATE in _codes(token)
+    assert PRIVATE in str(_result(call_tool(Client(), token, "search_survey", {"query": PROMPT, "limit": 50})))
 
     assert "retired" in _dataset("retire", PRIVATE)
     assert PRIVATE not in _codes(token)
     refused = _result(call_tool(Client(), token, "chat_gwi", {"prompt": PROMPT, "dataset": PRIVATE}))
     assert refused["isError"] and f"Dataset {PRIVATE} is not one this token may use" in refused["content"][0]["text"]
+    searched = _result(call_tool(Client(), token, "search_survey", {"query": PROMPT, "limit": 50}))
+    assert PRIVATE not in str(searched)  # search_survey offers no retired dataset
+    asked = _result(call_tool(Client(), token, "query_survey", {"dataset": PRIVATE, "question": "flavour"}))
+    assert asked["isError"] and f"Dataset {PRIVATE} is not one this token may use" in asked["content"][0]["text"]
     explored = _result(call_tool(Client(), token, "explore_insight_gwi", {"insight_id": insight}))
     assert not explored.get("isError"), explored["content"][0]["text"]
     assert explored["structuredContent"]["origins"]["datasets"][0]["code"] == PRIVATE

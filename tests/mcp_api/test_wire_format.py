@@ -50,6 +50,31 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("/openai/mcp", "fetch", {"id": "$insight:-1"}),
     ("/openai/mcp", "fetch", {"id": "ds-core"}),
     ("/openai/mcp", "fetch", {"id": "nothing-here"}),
+    ("/mcp", "search_survey", {"query": "TikTok Gen Z Germany", "dataset": "ds-core", "limit": 4}),
+    ("/mcp", "search_survey", {"kind": "market_group", "dataset": "ds-usa-deep"}),
+    (
+        "/mcp",
+        "query_survey",
+        {
+            "dataset": "ds-core",
+            "question": "social_weekly",
+            "answers": ["tiktok"],
+            "audience": {"audience": "gen_z"},
+            "markets": ["s2_49"],
+        },
+    ),
+    ("/mcp", "explore_insight_gwi", {"insight_id": "$insight:-1"}),
+    (
+        "/mcp",
+        "query_survey",
+        {
+            "dataset": "ds-core",
+            "question": "social_weekly",
+            "markets": ["s2_44"],
+            "compare": {"audiences": [{"gender": "female"}, {"gender": "male"}]},
+        },
+    ),
+    ("/mcp", "query_survey", {"dataset": "ds-core", "question": "social_weekli"}),
 ]
 
 
