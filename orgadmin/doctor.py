@@ -109,10 +109,13 @@ class Diagnosis:
     what: str = ""
     """The token or assistant diagnosed, as the report names it ("" for a person)."""
 
+    pending: int = 0
+    """Assistants allowed but never connected (their gates may be open, yet they hold no access)."""
+
     @property
     def working(self) -> int:
         """How many of the diagnosed tokens and assistants Spark MCP accepts right now."""
-        return sum(1 for v in self.credentials if v.state == State.ACTIVE)
+        return sum(1 for v in self.credentials if v.state == State.ACTIVE) - self.pending
 
     @property
     def ended_shown_days(self) -> int:
@@ -312,21 +315,31 @@ def token_datasets_check(token: PersonalAccessToken) -> Check:
 
 
 def assistant_datasets_check(connection: ConnectedApp) -> Check:
-    gate = f"Datasets of assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
+    gate = f"Datasets of assistant {_assistant_name(connection)}"
     remedy = "connect the assistant again, asking for no particular dataset"
     return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
 
 
 def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:
     """The grant's own gates (`found`: every gate that refuses it, in order; the person's are checked above)."""
-    gate = f"Assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
+    gate = f"Assistant {_assistant_name(connection)}"
     if connection.revoked_at:
         fix = refusals.UNKNOWN_OAUTH
         return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", fix.fix, fix.who, ended=True)
     grant = next((v for v in found if v.refusal in GRANT_REFUSALS), None)
     if grant is not None:
         return Check(gate, False, grant.sentence, grant.fix, grant.who)
+    if not connection.connected:
+        finding = "Allowed, but the assistant never collected its access (its authorization code was not exchanged)."
+        fix = f"Connect again from {connection.get_platform_display()}; if it fails again, check the assistant's side."
+        return Check(gate, False, finding, fix, PERSON)
     return Check(gate, True, "The grant is usable.")
+
+
+def _assistant_name(connection: ConnectedApp) -> str:
+    """Its name, platform once, and when and where it was connected: what tells two alike apart."""
+    where = f" from {connection.authorized_address}" if connection.authorized_address else ""
+    return f"{connection.label}, connected {timezone.localtime(connection.first_authorized_at):%Y-%m-%d %H:%M}{where}"
 
 
 def diagnose_person(
@@ -364,7 +377,10 @@ def diagnose_person(
             [] if connection.revoked_at else [assistant_datasets_check(connection)]
         )
         verdicts.append(found[0] if found else ACTIVE)
-    diagnosis = Diagnosis(subject=user.email, verdict="", checks=checks, credentials=verdicts, left_out=left_out)
+    pending = sum(1 for c, v in zip(connections, verdicts[len(tokens) :]) if not c.connected and v == ACTIVE)
+    diagnosis = Diagnosis(
+        subject=user.email, verdict="", checks=checks, credentials=verdicts, left_out=left_out, pending=pending
+    )
     return diagnosis.judged(member_verdict(member, now))
 
 
@@ -413,7 +429,7 @@ def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diag
     diagnosis = diagnose_person(organization, first.user, now, tokens=[], connections=own)
     diagnosis.checks += [grant] if grant else []
     diagnosis.kind = "assistant"
-    diagnosis.what = f"{first.application.name or 'an unnamed assistant'} ({first.get_platform_display()})"
+    diagnosis.what = f"the assistant {_assistant_name(own[0])}"
     return diagnosis.judged(diagnosis.credentials[0])
 
 
