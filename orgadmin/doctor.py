@@ -324,8 +324,8 @@ def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:
     """The grant's own gates (`found`: every gate that refuses it, in order; the person's are checked above)."""
     gate = f"Assistant {_assistant_name(connection)}"
     if connection.revoked_at:
-        fix = refusals.UNKNOWN_OAUTH
-        return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", fix.fix, fix.who, ended=True)
+        unknown = refusals.UNKNOWN_OAUTH
+        return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", unknown.fix, unknown.who, ended=True)
     grant = next((v for v in found if v.refusal in GRANT_REFUSALS), None)
     if grant is not None:
         return Check(gate, False, grant.sentence, grant.fix, grant.who)
@@ -377,7 +377,8 @@ def diagnose_person(
             [] if connection.revoked_at else [assistant_datasets_check(connection)]
         )
         verdicts.append(found[0] if found else ACTIVE)
-    pending = sum(1 for c, v in zip(connections, verdicts[len(tokens) :]) if not c.connected and v == ACTIVE)
+    assistants = zip(connections, verdicts[len(tokens) :], strict=True)
+    pending = sum(1 for c, v in assistants if not c.connected and v == ACTIVE)
     diagnosis = Diagnosis(
         subject=user.email, verdict="", checks=checks, credentials=verdicts, left_out=left_out, pending=pending
     )
@@ -406,8 +407,8 @@ def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diag
     subject = subject.strip()
     if subject.startswith(SCIM_MARKER):
         check = scim_token_check(organization, subject[len(SCIM_MARKER) : len(SCIM_MARKER) + PREFIX_LEN])
-        found = check is not None
-        return Diagnosis(subject=subject, verdict="", checks=[check] if found else [], found=found, kind="scim")
+        checks = [check] if check is not None else []
+        return Diagnosis(subject=subject, verdict="", checks=checks, found=bool(checks), kind="scim")
     if subject.lower().startswith("spk_"):
         return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], now)
     if "@" in subject:
