@@ -21,6 +21,7 @@ at the e2e server's origin, under the CSP the server sends, with the server's re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -235,6 +236,7 @@ def test_page_fits_and_has_no_serious_accessibility_violation(
     page: Page = request.getfixturevalue("signed_out" if name in SIGNED_OUT else "signed_in")
     page.set_viewport_size({"width": width, "height": 900})
     _open(page, spark_server, name, insight_path)
+    shot(page, f"a11y-page-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')[:60] or 'home'}-{width}")
     assert_fits(page, name)
     violations = axe_violations(page, spark_server)
     known = {rule: why for (where, rule), why in KNOWN.items() if where == name}
