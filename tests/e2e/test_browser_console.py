@@ -88,6 +88,8 @@ def test_doctor_explains_a_disabled_domain_and_the_audit_trail_exports(
     _sign_in(page, spark_server)
     page.goto(f"{spark_server.url}/org/acme/domains/")
     page.click("tr[data-domain='acme.example'] >> text=Disable")
+    page.click("button:has-text('Disable acme.example')")  # it asks first (issue 25, item 1)
+    page.wait_for_selector("text=acme.example is disabled")
     page.goto(f"{spark_server.url}/org/acme/doctor/")
     page.fill("#subject", "member@acme.example")
     page.click("button:has-text('Check')")

@@ -172,7 +172,7 @@ def test_the_report_leads_with_the_endpoints_verdict(org_admin: Client, world: W
     issue(world.member, world.acme)
     page = _doctor(org_admin, "member@acme.example")
     verdict = page[page.index('id="verdict"') : page.index("</p>", page.index('id="verdict"'))]
-    assert "Spark MCP lets member@acme.example in right now" in verdict and "1 of their 2 tokens" in verdict
+    assert "Spark MCP lets member@acme.example in right now" in verdict and "1 of 2 works now" in verdict
 
 
 def test_long_ended_tokens_are_counted_not_listed(org_admin: Client, world: World) -> None:
