@@ -46,6 +46,16 @@ class ConnectedApp(models.Model):
     )
     first_authorized_at = models.DateTimeField(default=timezone.now)
     last_authorized_at = models.DateTimeField(default=timezone.now)
+    authorized_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="Where the person allowed it from (the consent's client address)."
+    )
+    authorized_agent = models.CharField(max_length=200, blank=True, help_text="The browser the person allowed it in.")
+    first_token_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was first given an access token (its code exchanged, or an identity assertion grant). "
+        "Empty: consented, but the assistant never finished connecting; it is not counted as connected.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_address = models.GenericIPAddressField(null=True, blank=True)
     last_used_agent = models.CharField(max_length=200, blank=True)
@@ -70,6 +80,20 @@ class ConnectedApp(models.Model):
     @property
     def scopes(self) -> list[str]:
         return self.scope.split()
+
+    @property
+    def connected(self) -> bool:
+        """It got an access token: a consent whose code was never exchanged is no connection."""
+        return self.first_token_at is not None
+
+    @property
+    def label(self) -> str:
+        """Its name with its platform said once ("Claude", not "Claude (Claude)")."""
+        platform = self.get_platform_display()
+        name = (self.application.name or "").strip()
+        if not name or name.casefold() == platform.casefold():
+            return platform
+        return f"{name} ({platform})"
 
 
 class OrganizationClient(models.Model):

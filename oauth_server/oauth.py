@@ -73,7 +73,7 @@ from oauth_server.selectors import (
     live_connection,
     prospective_verdict,
 )
-from oauth_server.services import connection_record, tokens_revoke
+from oauth_server.services import connection_exchanged, connection_record, tokens_revoke
 from spark_portal.public_url import all_resource_urls, canonical_resource, mcp_resource_url
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ class SparkOAuth2Validator(OAuth2Validator):
         presented = getattr(request, "refresh_token_instance", None)  # DOT's, set by validate_refresh_token
         if request.grant_type != "refresh_token" or not isinstance(presented, RefreshToken):
             super().save_bearer_token(token, request, *args, **kwargs)
+            if request.user is not None and request.client is not None:
+                connection_exchanged(user_id=request.user.pk, application_id=request.client.pk, now=timezone.now())
             return
         kept = KeptAnswer(request.refresh_token)
         with transaction.atomic():

@@ -107,6 +107,12 @@ def live_connections() -> QuerySet[ConnectedApp]:
     return ConnectedApp.objects.filter(revoked_at__isnull=True)
 
 
+def connected_only(connections: QuerySet[ConnectedApp]) -> QuerySet[ConnectedApp]:
+    """Those that got an access token. A consent whose code was never exchanged is no connection: it is
+    not counted as an active assistant, nor in what an action would stop."""
+    return connections.filter(first_token_at__isnull=False)
+
+
 def live_connection(user: User, application: Application) -> ConnectedApp | None:
     """The user's live grant to this client, if any."""
     return (
@@ -158,6 +164,11 @@ class ConnectionRow:
     @property
     def state(self) -> State:
         return State.PAUSED if self.paused_because else State.ACTIVE
+
+    @property
+    def pending(self) -> bool:
+        """Allowed, but the assistant never collected its access (its code was never exchanged)."""
+        return not self.connection.connected
 
 
 def connection_datasets(connection: ConnectedApp, organization_codes: list[str] | None = None) -> DatasetAccess:

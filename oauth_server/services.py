@@ -99,6 +99,9 @@ def connection_record(
     """
     now = timezone.now()
     connection, created = _grant_upsert(user, application, organization, platform, scope, all_datasets, now)
+    if origin is not None:
+        connection.authorized_address, connection.authorized_agent = origin.ip_address, origin.user_agent[:200]
+        connection.save(update_fields=["authorized_address", "authorized_agent"])
     metrics.oauth_grant(platform)
     audit_record(
         action="grant.created" if created else "grant.renewed",
@@ -109,6 +112,14 @@ def connection_record(
         detail={"client_id": application.client_id, "platform": platform, "scope": scope, "all_datasets": all_datasets},
     )
     return connection
+
+
+def connection_exchanged(*, user_id: int, application_id: int, now: dt.datetime) -> None:
+    """The person's live grant to this client got an access token: from now on it is connected (the
+    first time only; a plain UPDATE of a column that grants nothing)."""
+    ConnectedApp.objects.filter(
+        user_id=user_id, application_id=application_id, revoked_at__isnull=True, first_token_at__isnull=True
+    ).update(first_token_at=now)
 
 
 def connection_touch(*, connection_id: int, now: dt.datetime, address: str | None = None, agent: str = "") -> None:
@@ -300,6 +311,8 @@ def id_jag_grant_issue(
     set_token_value(token, raw)
     token.save()
     IdJagToken.objects.create(access_token=token, connection=via)
+    connection_exchanged(user_id=user.pk, application_id=application.pk, now=now)
+    connection.refresh_from_db(fields=["first_token_at"])
     audit_record(
         action="grant.id_jag",
         summary=(

@@ -1,5 +1,6 @@
 """People's access: every personal access token and connected assistant of an organization, as rows
-an admin can read and act on, each in one state (active, paused, expired, revoked) with its reason.
+an admin can read and act on, each in one state (active, paused, expired, revoked; an assistant
+allowed but never connected is pending) with its reason.
 
 "Paused" means the credential itself is fine but a gate refuses it right now (access ended, domain
 disabled, platform unpublished, no longer a member): it works again when the gate opens.
@@ -20,7 +21,10 @@ from oauth_server.models import ConnectedApp
 from oauth_server.selectors import connection_context
 
 TOKEN = "token"
-STATES = (State.ACTIVE, State.PAUSED, State.EXPIRED, State.REVOKED)
+PENDING = "pending"
+"""An assistant allowed whose code was never exchanged: not connected, so not active."""
+PENDING_WORDS = "Allowed, but the assistant never finished connecting (it collected no access)."
+STATES = (State.ACTIVE, PENDING, State.PAUSED, State.EXPIRED, State.REVOKED)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class AccessRow:
     last_used_address: str | None
     last_used_agent: str
     state: str
-    reason: str  # why paused (empty otherwise)
+    reason: str  # why paused, or pending (empty otherwise)
+    authorized_address: str | None = None  # an assistant's: where its person allowed it from
 
     @property
     def key(self) -> str:
@@ -96,12 +101,13 @@ def _token_row(token: PersonalAccessToken, gates: _Gates, vocabulary: dict[str, 
 
 def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str, str]) -> AccessRow:
     verdict = gates.assistant(connection)
+    pending = verdict.state == State.ACTIVE and not connection.connected
     return AccessRow(
         kind=connection.platform,
         kind_label=connection.get_platform_display(),
         pk=connection.pk,
         owner=connection.user,
-        name=connection.application.name or "Unnamed client",
+        name=connection.label,
         reference=connection.application.client_id,
         scopes=_words(connection.scopes, connection.all_datasets, gates, vocabulary),
         created_at=connection.first_authorized_at,
@@ -109,8 +115,9 @@ def _assistant_row(connection: ConnectedApp, gates: _Gates, vocabulary: dict[str
         last_used_at=connection.last_used_at,
         last_used_address=connection.last_used_address,
         last_used_agent=connection.last_used_agent,
-        state=verdict.state,
-        reason=verdict.sentence if verdict.state == State.PAUSED else "",
+        state=PENDING if pending else verdict.state,
+        reason=verdict.sentence if verdict.state == State.PAUSED else (PENDING_WORDS if pending else ""),
+        authorized_address=connection.authorized_address,
     )
 
 

@@ -36,7 +36,7 @@ def _labels(organization: Organization, rows: list[CredentialUsage]) -> dict[str
         for t in PersonalAccessToken.objects.filter(organization=organization, pk__in=tokens)
     }
     for c in ConnectedApp.objects.filter(organization=organization, pk__in=assistants).select_related("application"):
-        labels[f"oauth-{c.pk}"] = f"{c.application.name or 'Unnamed client'} ({c.get_platform_display()})"
+        labels[f"oauth-{c.pk}"] = f"{c.label}, connected {timezone.localtime(c.first_authorized_at):%Y-%m-%d %H:%M}"
     return labels
 
 

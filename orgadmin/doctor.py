@@ -56,6 +56,9 @@ from scim.tokens import MARKER as SCIM_MARKER
 ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
 IDP_ADMIN, CLIENT_OR_IDP = Who.IDP_ADMIN, Who.CLIENT_OR_IDP
 GRANT_REFUSALS = (refusals.CLIENT_ELSEWHERE, refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM)
+ENDED_SHOWN = dt.timedelta(days=30)
+"""A person's report lists their tokens revoked or expired within this long (a likely reason they
+cannot connect); older ones are only counted: they never work again, and are on People's access."""
 
 SSO_FIXED_BY = {
     "connection_disabled": ADMIN,
@@ -81,6 +84,8 @@ class Check:
     finding: str
     fix: str = ""
     who: str = ""
+    ended: bool = False
+    """A revoked, expired or rotated credential: it is refused, for good, but nothing is wrong."""
 
 
 @dataclass
@@ -95,6 +100,26 @@ class Diagnosis:
     """The refusal code of the verdict (the endpoint's, as in its metrics), "" when open."""
     credentials: list[Verdict] = field(default_factory=list)
     """Each diagnosed token's and assistant's own verdict (tokens first)."""
+    kind: str = "person"
+    """What the verdict is of: "person", "token", "assistant" or "scim" (a SCIM token)."""
+    hint: str = ""
+    """Why nothing was found, and what to type instead."""
+    left_out: int = 0
+    """The person's tokens that ended over `ENDED_SHOWN` ago: counted, not listed."""
+    what: str = ""
+    """The token or assistant diagnosed, as the report names it ("" for a person)."""
+
+    pending: int = 0
+    """Assistants allowed but never connected (their gates may be open, yet they hold no access)."""
+
+    @property
+    def working(self) -> int:
+        """How many of the diagnosed tokens and assistants Spark MCP accepts right now."""
+        return sum(1 for v in self.credentials if v.state == State.ACTIVE) - self.pending
+
+    @property
+    def ended_shown_days(self) -> int:
+        return ENDED_SHOWN.days
 
     def judged(self, verdict: Verdict) -> Diagnosis:
         self.verdict, self.code = verdict.sentence, verdict.code
@@ -262,9 +287,9 @@ def connector_checks(organization: Organization) -> list[Check]:
 def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
     gate = f"Token {token.name} ({token.display_prefix}…)"
     if verdict.state == State.REVOKED:
-        return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who)
+        return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
     if verdict.state == State.EXPIRED:
-        return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who)
+        return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
     return Check(gate, True, f"Valid until {token.expires_at:%Y-%m-%d}.")
@@ -290,21 +315,31 @@ def token_datasets_check(token: PersonalAccessToken) -> Check:
 
 
 def assistant_datasets_check(connection: ConnectedApp) -> Check:
-    gate = f"Datasets of assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
+    gate = f"Datasets of assistant {_assistant_name(connection)}"
     remedy = "connect the assistant again, asking for no particular dataset"
     return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
 
 
 def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:
     """The grant's own gates (`found`: every gate that refuses it, in order; the person's are checked above)."""
-    gate = f"Assistant {connection.application.name or 'unnamed'} ({connection.get_platform_display()})"
+    gate = f"Assistant {_assistant_name(connection)}"
     if connection.revoked_at:
-        fix = refusals.UNKNOWN_OAUTH
-        return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", fix.fix, fix.who)
+        unknown = refusals.UNKNOWN_OAUTH
+        return Check(gate, False, f"Revoked on {connection.revoked_at:%Y-%m-%d}.", unknown.fix, unknown.who, ended=True)
     grant = next((v for v in found if v.refusal in GRANT_REFUSALS), None)
     if grant is not None:
         return Check(gate, False, grant.sentence, grant.fix, grant.who)
+    if not connection.connected:
+        finding = "Allowed, but the assistant never collected its access (its authorization code was not exchanged)."
+        fix = f"Connect again from {connection.get_platform_display()}; if it fails again, check the assistant's side."
+        return Check(gate, False, finding, fix, PERSON)
     return Check(gate, True, "The grant is usable.")
+
+
+def _assistant_name(connection: ConnectedApp) -> str:
+    """Its name, platform once, and when and where it was connected: what tells two alike apart."""
+    where = f" from {connection.authorized_address}" if connection.authorized_address else ""
+    return f"{connection.label}, connected {timezone.localtime(connection.first_authorized_at):%Y-%m-%d %H:%M}{where}"
 
 
 def diagnose_person(
@@ -318,8 +353,9 @@ def diagnose_person(
     """The person's gates and each of their tokens and assistants here; the verdict is the person's own
     (`Diagnosis.credentials` holds each credential's, in the order given)."""
     member = member_facts(user, organization)
+    left_out = 0
     if tokens is None:
-        tokens = list(PersonalAccessToken.objects.filter(organization=organization, user=user).select_related("user"))
+        tokens, left_out = _recent_tokens(organization, user, now)
     if connections is None:
         connections = list(
             ConnectedApp.objects.filter(organization=organization, user=user, revoked_at__isnull=True).select_related(
@@ -341,8 +377,24 @@ def diagnose_person(
             [] if connection.revoked_at else [assistant_datasets_check(connection)]
         )
         verdicts.append(found[0] if found else ACTIVE)
-    diagnosis = Diagnosis(subject=user.email, verdict="", checks=checks, credentials=verdicts)
+    assistants = zip(connections, verdicts[len(tokens) :], strict=True)
+    pending = sum(1 for c, v in assistants if not c.connected and v == ACTIVE)
+    diagnosis = Diagnosis(
+        subject=user.email, verdict="", checks=checks, credentials=verdicts, left_out=left_out, pending=pending
+    )
     return diagnosis.judged(member_verdict(member, now))
+
+
+def _recent_tokens(organization: Organization, user: User, now: dt.datetime) -> tuple[list[PersonalAccessToken], int]:
+    """The person's tokens worth a row (live, or ended within `ENDED_SHOWN`), and how many are left out."""
+    tokens = PersonalAccessToken.objects.filter(organization=organization, user=user).select_related("user")
+    since = now - ENDED_SHOWN
+    shown = [
+        t
+        for t in tokens
+        if (t.revoked_at is None or t.revoked_at >= since) and (t.expires_at is None or t.expires_at >= since)
+    ]
+    return shown, len(tokens) - len(shown)
 
 
 def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diagnosis:
@@ -353,11 +405,12 @@ def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diag
     an assistant's verdict is that credential's, as the MCP endpoint would give it now.
     """
     subject = subject.strip()
-    if subject.lower().startswith("spk_"):
-        return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], now)
     if subject.startswith(SCIM_MARKER):
         check = scim_token_check(organization, subject[len(SCIM_MARKER) : len(SCIM_MARKER) + PREFIX_LEN])
-        return Diagnosis(subject=subject, verdict="", checks=[check] if check else [], found=check is not None)
+        checks = [check] if check is not None else []
+        return Diagnosis(subject=subject, verdict="", checks=checks, found=bool(checks), kind="scim")
+    if subject.lower().startswith("spk_"):
+        return _diagnose_token(organization, subject[4 : 4 + PREFIX_LEN], now)
     if "@" in subject:
         user = User.objects.filter(email__iexact=subject, memberships__organization=organization).first()
         if user is None:
@@ -370,11 +423,14 @@ def diagnose(organization: Organization, subject: str, now: dt.datetime) -> Diag
     )
     grant = id_jag_check(organization, subject)
     if not connections:
-        return Diagnosis(subject=subject, verdict="", checks=[grant] if grant else [], found=grant is not None)
+        found = grant is not None
+        return Diagnosis(subject=subject, verdict="", checks=[grant] if grant else [], found=found, kind="assistant")
     first = connections[0]
     own = sorted((c for c in connections if c.user_id == first.user_id), key=lambda c: c.revoked_at is not None)
     diagnosis = diagnose_person(organization, first.user, now, tokens=[], connections=own)
     diagnosis.checks += [grant] if grant else []
+    diagnosis.kind = "assistant"
+    diagnosis.what = f"the assistant {_assistant_name(own[0])}"
     return diagnosis.judged(diagnosis.credentials[0])
 
 
@@ -395,18 +451,51 @@ def _diagnose_outsider(organization: Organization, email: str) -> Diagnosis:
     return Diagnosis(subject=email, verdict=finding, checks=checks, found=False)
 
 
+def _token_by_prefix(
+    organization: Organization, prefix: str
+) -> tuple[PersonalAccessToken | None, RetiredTokenPrefix | None, int]:
+    """The organization's token whose prefix is `prefix` or, for a shorter one, the only one that starts
+    with it (a rotated-away prefix likewise); else None and how many start with it."""
+    exact = len(prefix) == PREFIX_LEN
+    live = PersonalAccessToken.objects.filter(organization=organization).select_related("user")
+    tokens = list(live.filter(prefix=prefix) if exact else live.filter(prefix__startswith=prefix)[:2])
+    if len(tokens) == 1:
+        return tokens[0], None, 1
+    old = RetiredTokenPrefix.objects.filter(token__organization=organization).select_related("token__user")
+    retired = list(old.filter(prefix=prefix) if exact else old.filter(prefix__startswith=prefix)[:2])
+    if not tokens and len(retired) == 1:
+        return None, retired[0], 1
+    return None, None, len(tokens) + len(retired)
+
+
+def _not_found_token(prefix: str, count: int) -> Diagnosis:
+    subject = f"spk_{prefix}"
+    if count > 1:
+        hint = f"Several tokens start with {subject}: type more of the prefix the token page shows."
+    elif len(prefix) < PREFIX_LEN:
+        hint = (
+            f"No token here starts with {subject}. Type the prefix the token page shows: spk_ and "
+            f"{PREFIX_LEN} characters (the owner sees it on Access tokens, you on People's access)."
+        )
+    else:
+        hint = ""
+    return Diagnosis(subject=subject, verdict="", found=False, kind="token", hint=hint)
+
+
 def _diagnose_token(organization: Organization, prefix: str, now: dt.datetime) -> Diagnosis:
-    token = PersonalAccessToken.objects.filter(organization=organization, prefix=prefix).select_related("user").first()
-    if token is None:
-        retired = RetiredTokenPrefix.objects.filter(token__organization=organization, prefix=prefix).first()
-        if retired is None:
-            return Diagnosis(subject=f"spk_{prefix}", verdict="", found=False)
+    token, retired, count = _token_by_prefix(organization, prefix) if prefix else (None, None, 0)
+    if token is None and retired is None:
+        return _not_found_token(prefix, count)
+    if retired is not None:
         token = retired.token
         rotated = refused(refusals.ROTATED)
         finding = f"This secret was replaced when the token was rotated on {retired.retired_at:%Y-%m-%d}."
-        check = Check(f"Token spk_{prefix}…", False, finding, rotated.fix, rotated.who)
+        check = Check(f"Token spk_{retired.prefix}…", False, finding, rotated.fix, rotated.who, ended=True)
         diagnosis = diagnose_person(organization, token.user, now, tokens=[token], connections=[])
         diagnosis.checks.append(check)
+        diagnosis.kind, diagnosis.what = "token", f"the token {token.name} (spk_{retired.prefix}…)"
         return diagnosis.judged(rotated)
+    assert token is not None
     diagnosis = diagnose_person(organization, token.user, now, tokens=[token], connections=[])
+    diagnosis.kind, diagnosis.what = "token", f"the token {token.name} ({token.display_prefix}…)"
     return diagnosis.judged(diagnosis.credentials[0])

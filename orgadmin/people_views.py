@@ -35,6 +35,7 @@ from orgadmin.access import STATES, TOKEN, access_rows
 from orgadmin.doctor import diagnose
 from orgadmin.services import (
     admin_token_revoke,
+    connected_assistants,
     live_connections,
     member_impact,
     member_remove_everywhere,
@@ -123,7 +124,7 @@ def _gap_counts(
 
 def _assistant_counts(organization: Organization) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for user_id in live_connections(organization).values_list("user_id", flat=True):
+    for user_id in connected_assistants(organization).values_list("user_id", flat=True):
         counts[user_id] = counts.get(user_id, 0) + 1
     return counts
 
@@ -272,7 +273,7 @@ def credential_revoke(request: AuthenticatedRequest, organization: Organization,
         what = f"{credential.user.email}'s token {credential.name}"
     else:
         connection_revoke(connection=credential, actor=request.user, origin=origin)  # type: ignore[arg-type]
-        what = f"{credential.user.email}'s assistant {credential.application.name or 'unnamed'}"  # type: ignore[attr-defined]
+        what = f"{credential.user.email}'s assistant {credential.label}"  # type: ignore[attr-defined]
     messages.success(request, f"Revoked {what}; it stopped working at once.")
     return redirect("orgadmin:people-access", slug=organization.slug)
 

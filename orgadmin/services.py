@@ -36,8 +36,14 @@ def live_connections(organization: Organization) -> QuerySet[ConnectedApp]:
     )
 
 
+def connected_assistants(organization: Organization) -> QuerySet[ConnectedApp]:
+    """The organization's live assistants that got an access token: the ones impact figures count (a
+    consent never exchanged for a token is revoked along with the rest, but stops nothing)."""
+    return oauth_selectors.connected_only(live_connections(organization))
+
+
 def member_impact(membership: Membership) -> Impact:
-    assistants = live_connections(membership.organization).filter(user_id=membership.user_id).count()
+    assistants = connected_assistants(membership.organization).filter(user_id=membership.user_id).count()
     return Impact(people=1, tokens=member_tokens(membership).count(), assistants=assistants)
 
 
@@ -48,12 +54,12 @@ def member_remove_everywhere(*, membership: Membership, actor: User, origin: Ori
     tokens = member_remove(membership=membership, actor=actor, origin=origin)
     for connection in connections:
         connection_revoke(connection=connection, actor=actor, origin=origin)
-    return Impact(people=1, tokens=tokens, assistants=len(connections))
+    return Impact(people=1, tokens=tokens, assistants=sum(c.connected for c in connections))
 
 
 def platform_impact(organization: Organization, platform: Platform) -> Impact:
     """Who a platform's connector reaches: its live connected assistants and their people."""
-    connections = live_connections(organization).filter(platform=platform)
+    connections = connected_assistants(organization).filter(platform=platform)
     return Impact(
         people=connections.values("user_id").distinct().count(),
         tokens=0,
@@ -97,13 +103,13 @@ def person_access_revoke(*, organization: Organization, user: User, actor: User,
         admin_token_revoke(token=token, actor=actor, origin=origin)
     for connection in connections:
         connection_revoke(connection=connection, actor=actor, origin=origin)
-    return Impact(people=1, tokens=len(tokens), assistants=len(connections))
+    return Impact(people=1, tokens=len(tokens), assistants=sum(c.connected for c in connections))
 
 
 def organization_impact(organization: Organization) -> Impact:
     """Everyone and everything ending the organization's access stops."""
     tokens = working_tokens(organization.pk)
-    connections = live_connections(organization)
+    connections = connected_assistants(organization)
     people = set(tokens.values_list("user_id", flat=True)) | set(connections.values_list("user_id", flat=True))
     return Impact(people=len(people), tokens=tokens.count(), assistants=connections.count())
 
@@ -116,7 +122,7 @@ def domain_impact(domain: EmailDomain) -> Impact:
     ).values_list("user_id", flat=True)
     user_ids = list(people)
     tokens = working_tokens(domain.organization_id).filter(user_id__in=user_ids).count()
-    assistants = live_connections(domain.organization).filter(user_id__in=user_ids).count()
+    assistants = connected_assistants(domain.organization).filter(user_id__in=user_ids).count()
     return Impact(people=len(user_ids), tokens=tokens, assistants=assistants)
 
 

@@ -243,7 +243,7 @@ def client_delete(request: AuthenticatedRequest, organization: Organization, cli
     """GET names the client and how many people connected through it; POST deletes it."""
     client = get_object_or_404(oauth_selectors.organization_clients(organization), pk=client_id)
     if request.method != "POST":
-        people = client.application.connections.filter(revoked_at__isnull=True).count()
+        people = oauth_selectors.connected_only(client.application.connections.filter(revoked_at__isnull=True)).count()
         context = {"organization": organization, "client": client, "people": people}
         return render(request, "orgadmin/client_delete.html", context)
     name = client.application.name

@@ -161,12 +161,72 @@ _OVERFLOWING = """() => {
     .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`);
 }"""
 
+# Every element against its container, not only the page: an element whose box sticks out of its
+# container's (a table past its card), content wider than its own box (an address that does not
+# wrap in a heading), a select whose chosen option's words are cut off, chart text drawn under
+# 9 px. Elements inside a container that scrolls or clips on purpose (`overflow-x: auto` table
+# wrappers, visually hidden text) are left alone: there, being wider is the point.
+_MISFITS = """() => {
+  const out = [];
+  const name = (e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${
+    typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\\s+/).join(".") : ""}`;
+  const path = (e) => {
+    const p = [];
+    for (let a = e; a && a !== document.body && p.length < 4; a = a.parentElement) p.unshift(name(a));
+    return p.join(" > ");
+  };
+  const words = (e) => (e.innerText || e.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+  const clipped = (e) => { for (let a = e.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== "visible") return true; } return false; };
+  const container = (e) => { let a = e.parentElement;
+    while (a && ["inline", "contents"].includes(getComputedStyle(a).display)) a = a.parentElement; return a; };
+  const canvas = document.createElement("canvas").getContext("2d");
+  for (const e of document.querySelectorAll("body *")) {
+    const style = getComputedStyle(e);
+    if (style.display === "none" || style.visibility === "hidden" || style.position === "fixed") continue;
+    const box = e.getBoundingClientRect();
+    if (e.tagName.toLowerCase() === "text" && e.closest("svg")) {
+      if (box.height < 9) out.push(`${path(e)} "${words(e)}": text ${box.height.toFixed(1)} px tall`);
+      continue;
+    }
+    if (e.closest("svg") || e.closest("script, style, template") || clipped(e)) continue;
+    if (box.width <= 1 && box.height <= 1) continue;
+    if (style.position === "absolute" && e.matches(".skip-link")) continue;
+    const parent = container(e);
+    if (parent && parent !== document.documentElement) {
+      const outer = parent.getBoundingClientRect();
+      const over = Math.max(box.right - outer.right, outer.left - box.left);
+      if (over > 1) out.push(`${path(e)} "${words(e)}": ${over.toFixed(0)} px outside ${name(parent)}`);
+    }
+    if (style.overflowX === "visible" && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+        && !["inline"].includes(style.display) && e.tagName.toLowerCase() !== "select") {
+      out.push(`${path(e)} "${words(e)}": content ${e.scrollWidth - e.clientWidth} px wider than its box`);
+    }
+    if (e.tagName.toLowerCase() === "select" && e.selectedIndex >= 0) {
+      canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const text = canvas.measureText(e.options[e.selectedIndex].text).width;
+      const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+      const chosen = e.options[e.selectedIndex].text;
+      if (text > room + 1) out.push(`${path(e)} "${chosen}": ${(text - room).toFixed(0)} px of its words cut off`);
+    }
+  }
+  return [...new Set(out)];
+}"""
+
+
+def misfits(page: Page) -> list[str]:
+    """What does not fit its container on the page as it is (see `_MISFITS`), one line each."""
+    return list(page.evaluate(_MISFITS))
+
 
 def assert_fits(page: Page, what: str) -> None:
-    """No horizontal scroll; on failure, name the first elements that stick out."""
+    """No horizontal scroll, and no element that does not fit its container (`_MISFITS`); on
+    failure, name the first elements that stick out."""
     wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     culprits = page.evaluate(_OVERFLOWING) if wide > 0 else []
     assert wide <= 0, f"{what}: {wide} px of horizontal scroll at {page.viewport_size}: {culprits}"
+    found = misfits(page)
+    assert not found, f"{what} at {page.viewport_size}: " + "\n  ".join(["", *found[:12]])
 
 
 def password_sign_in(

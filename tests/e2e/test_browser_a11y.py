@@ -1,8 +1,12 @@
-"""Accessibility of every portal page, checked by axe-core (tools/node_modules/axe-core) in Chromium.
+"""Accessibility and layout of every portal page, checked by axe-core (tools/node_modules/axe-core)
+in Chromium, at 1280 and 390 px wide.
 
-Each page in PAGES is opened (signed in as the demo admin, or signed out where it says so), axe-core
-is loaded into it and `axe.run()` checks it; any violation of impact "serious" or "critical" fails
-the page's test, listing the rule, the elements and axe's advice.
+Each page in PAGES is opened (signed in as the demo admin, or signed out where it says so), with
+long content seeded first (LONG_CONTENT: a member with a long address, tokens used from an IPv6
+address, a full page of audit events), at both widths: it must fit (`conftest.assert_fits`: no
+sideways scroll, and no element wider than its container), and axe-core is loaded into it and
+`axe.run()` checks it; any violation of impact "serious" or "critical" fails the page's test,
+listing the rule, the elements and axe's advice.
 
 axe-core is loaded as a same-origin script (`/__axe__/axe.min.js`, answered by `context.route` from
 the file in tools/node_modules), so the page keeps its real Content-Security-Policy: Playwright's
@@ -17,6 +21,7 @@ at the e2e server's origin, under the CSP the server sends, with the server's re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,8 +65,11 @@ PAGES = (
     "/org/acme/clients/new/",
     "/org/acme/members/",
     "/org/acme/people-access/",
+    "/org/acme/people-access/?kind=custom&state=revoked",
     "/org/acme/usage/",
     "/org/acme/doctor/?subject=member%40acme.example",
+    "/org/acme/doctor/?subject=christopher.alexander.montgomery-wolfe.layout%40acme.example",
+    "/org/acme/audit/?action=layout.check",
     "/org/acme/sso/",
     "/org/acme/scim/",
     "/org/acme/connectors/claude/remove/",
@@ -83,6 +91,39 @@ IDENTITY_PAGES = {
     "email": "/settings/email/",
 }
 SIGNED_OUT = {"/auth/login/", "/auth/password/reset/", "{error:404}", "{error:403}", "{error:500}"}
+WIDTHS = (1280, 390)
+LONG_EMAIL = "christopher.alexander.montgomery-wolfe.layout@acme.example"
+
+# What makes pages wide or tall, as real organizations have it: a long address (in headings and
+# tables), tokens with long names used from an IPv6 address by a wordy client, revoked ones, and more
+# audit events than one page shows, with long summaries.
+LONG_CONTENT = f"""
+import datetime as dt
+from django.utils import timezone
+from accounts.models import Membership, Organization, PersonalAccessToken, User
+from accounts.services import token_create
+from audit.services import Origin, audit_record
+acme = Organization.objects.get(slug="acme")
+admin = User.objects.get(email="admin@acme.example")
+if not User.objects.filter(email="{LONG_EMAIL}").exists():
+    person = User.objects.create_user(email="{LONG_EMAIL}", password="unused-password-42")
+    Membership.objects.create(user=person, organization=acme)
+    address = "2001:db8:85a3:1234:5678:8a2e:370:7334"
+    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) SparkReportingAgent/4.12.0-beta.7"
+    for name in ("Quarterly audience reporting agent for the EMEA insights team (production)", "nightly-export"):
+        for owner in (admin, person):
+            token = token_create(user=owner, organization=acme, name=name, days=90, scopes=["insights:read"]).token
+            PersonalAccessToken.objects.filter(pk=token.pk).update(
+                last_used_at=timezone.now(), last_used_address=address, last_used_agent=agent
+            )
+    PersonalAccessToken.objects.filter(name="nightly-export").update(revoked_at=timezone.now())
+    origin = Origin(ip_address=address, user_agent=agent)
+    for n in range(60):
+        audit_record(
+            action="layout.check", organization=acme, actor=person, origin=origin,
+            summary=f"{LONG_EMAIL} changed the data retention settings of audience number {{n}} and its exports",
+        )
+"""
 
 # Violations in pages whose templates are being changed by others, with the fix each needs:
 # {(page, axe rule id): "file: element: fix"}. Each is reported as an expected failure (xfail,
@@ -112,7 +153,12 @@ def _context(browser: Browser, server: LiveServer) -> BrowserContext:
 
 
 @pytest.fixture(scope="module")
-def signed_in(browser: Browser, spark_server: LiveServer) -> Iterator[Page]:
+def long_content(spark_server: LiveServer) -> None:
+    spark_server.manage("shell", "-c", LONG_CONTENT)
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, spark_server: LiveServer, long_content: None) -> Iterator[Page]:
     context = _context(browser, spark_server)
     page = context.new_page()
     password_sign_in(
@@ -182,12 +228,16 @@ def describe(violation: dict[str, Any]) -> str:
     return f"  [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})\n{nodes}"
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", PAGES)
-def test_page_has_no_serious_accessibility_violation(
-    request: pytest.FixtureRequest, spark_server: LiveServer, insight_path: str, name: str
+def test_page_fits_and_has_no_serious_accessibility_violation(
+    request: pytest.FixtureRequest, spark_server: LiveServer, insight_path: str, name: str, width: int
 ) -> None:
     page: Page = request.getfixturevalue("signed_out" if name in SIGNED_OUT else "signed_in")
+    page.set_viewport_size({"width": width, "height": 900})
     _open(page, spark_server, name, insight_path)
+    shot(page, f"a11y-page-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')[:60] or 'home'}-{width}")
+    assert_fits(page, name)
     violations = axe_violations(page, spark_server)
     known = {rule: why for (where, rule), why in KNOWN.items() if where == name}
     unexpected = [v for v in violations if v["id"] not in known]
@@ -280,4 +330,31 @@ def test_identity_console_pages_fit_and_pass_axe_at_both_widths(
         violations = axe_violations(signed_in, spark_server)
         assert not violations, f"{path} at {width} px:\n" + "\n".join(map(describe, violations))
         shot(signed_in, f"a11y-{name}-{width}")
+    signed_in.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_console_pages_are_not_pushed_down_and_the_audit_trail_pages(signed_in: Page, spark_server: LiveServer) -> None:
+    """Issue 25, item 6: at 390 px the console's section links take one row, not five; the audit
+    trail shows 50 events a page, compactly, with its filters kept in the page links; the usage
+    chart's dates are readable."""
+    url = spark_server.url
+    for width in WIDTHS:
+        signed_in.set_viewport_size({"width": width, "height": 900})
+        signed_in.goto(f"{url}/org/acme/audit/?action=layout.check")
+        nav = signed_in.locator("nav.subnav").bounding_box()
+        most = 50 if width == 390 else 80  # one row of pills on a phone; at most two on a desktop
+        assert nav is not None and nav["height"] < most, f"the section links are {nav} at {width} px"
+        assert signed_in.locator("table.audit tbody tr").count() == 50
+        shot(signed_in, f"item6-audit-{width}")
+        height = signed_in.evaluate("document.documentElement.scrollHeight")
+        assert width > 390 or height < 7500, f"the audit trail is {height} px tall at {width} px"  # was 9,933
+        older = signed_in.locator("a", has_text="Older")
+        assert "action=layout.check" in (older.get_attribute("href") or "")
+        older.click()
+        assert signed_in.locator("table.audit tbody tr").count() == 10
+        assert signed_in.locator("#f-action").input_value() == "layout.check"
+        signed_in.goto(f"{url}/org/acme/usage/")
+        axis = signed_in.locator(".chart-axis span").first.bounding_box()
+        assert axis is not None and axis["height"] >= 12, f"the chart's dates are {axis} at {width} px"
+        shot(signed_in, f"item6-usage-{width}")
     signed_in.set_viewport_size({"width": 1280, "height": 900})

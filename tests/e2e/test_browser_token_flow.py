@@ -77,11 +77,9 @@ def test_create_show_once_rotate_revoke(browser: Browser, spark_server: LiveServ
     row = page.locator("tr", has_text=name)
     assert row.count() == 1 and secret not in page.content()
     assert "active" in row.inner_text() and f"expires in {days} days" in row.inner_text()
-    banner = page.locator("#expiring-tokens")
-    if days <= 7:  # a token that expires within 7 days is named in a warning at the top
-        assert f"“{name}”" in banner.inner_text() and f"expires in {days} days" in banner.inner_text()
-    else:
-        assert banner.count() == 0
+    # A new token is not greeted with an expiry warning, a 7-day one neither: it is flagged only in the
+    # second half of its life (issue 25, item 7).
+    assert page.locator("#expiring-tokens").count() == 0
 
     session, recorder = run_session(spark_server.mcp_url, secret)
     assert not isinstance(session, BaseException), session

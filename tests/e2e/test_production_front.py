@@ -170,7 +170,7 @@ def _revoke_on_host(front: Front, host: Host, token_name: str, source: str) -> N
     browser = _browser(front, "member@acme.example", source)
     browser.sign_in()
     page = browser.http.get("/settings/tokens/").text
-    row = next(r for r in page.split('<tr data-token-id="')[1:] if f'<td data-label="Name">{token_name}<' in r)
+    row = next(r for r in page.split('<tr data-token-id="')[1:] if f'<td data-label="Token">{token_name}<' in r)
     token_id = row.split('"', 1)[0]
     cookies = {name: browser.http.cookies[name] for name in ("sessionid", "csrftoken")}
     headers = {"Origin": front.url, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}

@@ -90,7 +90,7 @@ def test_revoke_asks_first_naming_the_assistant(browser: Client, published: Worl
     assert f'href="/settings/connected-apps/{connection.pk}/revoke/"' in _row(page, connection)
     confirm = browser.get(f"/settings/connected-apps/{connection.pk}/revoke/")
     body = confirm.content.decode()
-    assert confirm.status_code == 200 and "Revoke Test agent?" in body
+    assert confirm.status_code == 200 and "Revoke Test agent (Claude)?" in body
     assert "Claude" in body and "Acme" in body and connection.application.client_id in body
     assert 'method="post"' in body and 'id="confirm-revoke"' in body
     # Looking at the question changes nothing.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import time
 
 from allauth.mfa.models import Authenticator
 from django.test import Client
+from django.utils import timezone
 from oauth2_provider.models import Application
 
 from accounts.mfa import organization_mfa_require
@@ -136,3 +138,52 @@ def test_a_refused_identity_assertion_grant_is_named_until_one_is_issued(org_adm
     grant = _gate(_doctor(org_admin, client.client_id), "Identity assertion grant")
     assert "refuses" in grant and "the assertion expired 9 seconds ago" in grant and "Acme IdP" in grant
     assert "Nothing by that name" in _doctor(org_admin, "no-such-client")
+
+
+def test_a_partial_prefix_finds_its_only_token_or_says_what_to_type(org_admin: Client, world: World) -> None:
+    """Issue 25, item 5: a partial prefix is matched when it is unique; otherwise the doctor says the
+    full prefix the token page shows is needed, rather than "Nothing by that name"."""
+    token = issue(world.member, world.acme).token
+    page = _doctor(org_admin, token.display_prefix[:7])
+    assert f"the token test token ({token.display_prefix}…) of member@acme.example" in page
+    assert 'data-gate="Token test token' in page
+    other = issue(world.member, world.acme).token
+    other.prefix = token.prefix[:3] + "zzzzzzz"
+    other.save()
+    page = _doctor(org_admin, token.display_prefix[:7])
+    assert "Several tokens start with" in page and "type more of the prefix" in page
+    page = _doctor(org_admin, "spk_QQQ")
+    assert "No token here starts with spk_QQQ" in page and "spk_ and 10 characters" in page
+    assert "Nothing by that name" not in page
+    theirs = issue(world.outsider, world.globex).token
+    assert "No token here starts with" in _doctor(org_admin, theirs.display_prefix[:8])
+
+
+def test_the_report_leads_with_the_endpoints_verdict(org_admin: Client, world: World) -> None:
+    """A revoked token's report opens with its refusal, never with "every gate is open"; a healthy
+    person's opens with their own verdict and how many of their credentials work."""
+    issued = issue(world.member, world.acme)
+    org_admin.post(f"/org/acme/people-access/token-{issued.token.pk}/revoke/")
+    page = _doctor(org_admin, issued.token.display_prefix)
+    verdict = page[page.index('id="verdict"') : page.index("</p>", page.index('id="verdict"'))]
+    assert "Spark MCP refuses the token test token" in verdict and "revoked" in verdict
+    assert "Every organization gate is open" not in page
+    assert '<span class="badge ended">ended</span>' in _gate(page, "Token test token")
+    issue(world.member, world.acme)
+    page = _doctor(org_admin, "member@acme.example")
+    verdict = page[page.index('id="verdict"') : page.index("</p>", page.index('id="verdict"'))]
+    assert "Spark MCP lets member@acme.example in right now" in verdict and "1 of 2 works now" in verdict
+
+
+def test_long_ended_tokens_are_counted_not_listed(org_admin: Client, world: World) -> None:
+    """A healthy person's report has no red rows for tokens revoked long ago."""
+    old = issue(world.member, world.acme).token
+    old.name, old.revoked_at = "old one", timezone.now() - dt.timedelta(days=90)
+    old.save()
+    recent = issue(world.member, world.acme).token
+    recent.name, recent.revoked_at = "recent one", timezone.now() - dt.timedelta(days=2)
+    recent.save()
+    page = _doctor(org_admin, "member@acme.example")
+    assert 'data-gate="Token old one' not in page and "ended" in _gate(page, "Token recent one")
+    assert "refuses" not in _gate(page, "Token recent one")
+    assert "1 more token revoked or expired over 30 days ago is not listed" in page
