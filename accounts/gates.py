@@ -43,6 +43,10 @@ class MemberFacts:
     access_starts_on: dt.date
     access_ends_on: dt.date | None
     email: str = ""
+    tokens_allowed: bool = True
+    """The organization's policy: personal access tokens may be used."""
+    token_max_days: int | None = None
+    """The organization's policy: the longest a personal access token lives; None = Spark's own limit."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class CredentialContext:
     revoked: bool = False
     expires_at: dt.datetime | None = None
     """None: the credential has no expiry of its own (an assistant's grant; its access tokens do)."""
+    issued_at: dt.datetime | None = None
+    """A personal access token's creation or last rotation: where its lifetime is counted from."""
     grant: GrantFacts | None = None
     audiences: frozenset[str] = frozenset()
     """The OAuth access token's RFC 8707 resources."""
@@ -177,6 +183,23 @@ def access_window(ctx: CredentialContext) -> Verdict | None:
     return None if problem is None else refused(problem, org=facts.organization_name)
 
 
+def personal_tokens(ctx: CredentialContext) -> Verdict | None:
+    if ctx.kind != Kind.TOKEN or ctx.member.tokens_allowed:
+        return None
+    return refused(refusals.TOKENS_NOT_ALLOWED, org=ctx.member.organization_name)
+
+
+def token_lifetime(ctx: CredentialContext) -> Verdict | None:
+    """A token older than its organization allows is paused: computed, never stored, so raising the
+    limit restores it."""
+    limit = ctx.member.token_max_days
+    if ctx.kind != Kind.TOKEN or limit is None or ctx.issued_at is None:
+        return None
+    if ctx.now < ctx.issued_at + dt.timedelta(days=limit):
+        return None
+    return refused(refusals.TOKEN_TOO_OLD, org=ctx.member.organization_name, days=str(limit))
+
+
 def client_organization(ctx: CredentialContext) -> Verdict | None:
     if ctx.grant is None or ctx.grant.client_ours:
         return None
@@ -208,6 +231,8 @@ GATES: tuple[Gate, ...] = (
     membership,
     email_domain,
     access_window,
+    personal_tokens,
+    token_lifetime,
     connector_published,
     audience,
 )
@@ -215,7 +240,7 @@ GATES: tuple[Gate, ...] = (
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization, then the grant's connector, and last what the request itself presents."""
+organization (its access window, then its policies), then the grant's connector, and last what the request itself presents."""
 
 
 def credential_verdict(ctx: CredentialContext) -> Verdict:
@@ -251,9 +276,18 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         access_starts_on=organization.access_starts_on,
         access_ends_on=organization.access_ends_on,
         email=user.email,
+        tokens_allowed=organization.personal_tokens_allowed,
+        token_max_days=organization.token_max_days,
     )
 
 
 def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datetime) -> CredentialContext:
     """A personal access token as the gates see it (`member`: its owner's standing in its organization)."""
-    return CredentialContext(member, now, Kind.TOKEN, revoked=token.revoked_at is not None, expires_at=token.expires_at)
+    return CredentialContext(
+        member,
+        now,
+        Kind.TOKEN,
+        revoked=token.revoked_at is not None,
+        expires_at=token.expires_at,
+        issued_at=token.rotated_at or token.created_at,
+    )

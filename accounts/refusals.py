@@ -210,6 +210,29 @@ ACCESS_NOT_STARTED = _entry(
     )
 )
 
+# --- The organization's policies (docs/policies.md) ----------------------------------------------------
+TOKENS_NOT_ALLOWED = _entry(
+    Refusal(
+        "personal_tokens_not_allowed",
+        "{org} does not allow personal access tokens; ask an admin of {org} to allow personal access tokens",
+        fix="Allow personal access tokens on the Policies page.",
+        who=Who.ADMIN,
+        ask="Ask them to allow personal access tokens under Policies in Spark Portal.",
+    )
+)
+TOKEN_TOO_OLD = _entry(
+    Refusal(
+        "token_lifetime_exceeded",
+        "this token is older than {org} allows ({days} days); rotate it or create a new one in account settings",
+        fix="Rotate the token in Access tokens (its new lifetime fits the limit), or raise the maximum lifetime "
+        "on the Policies page.",
+        who=Who.PERSON,
+        ask="Ask them to raise the maximum token lifetime under Policies in Spark Portal.",
+    )
+)
+"""Past its organization's maximum lifetime, counted from its creation or last rotation: paused, not
+shortened, so raising the limit brings it back."""
+
 # --- An assistant's grant ---------------------------------------------------------------------------
 CLIENT_ELSEWHERE = _entry(
     Refusal(

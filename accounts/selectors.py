@@ -112,10 +112,13 @@ def _ago(when: dt.datetime | None, now: dt.datetime) -> str:
 
 
 def token_lifetime_days(token: PersonalAccessToken) -> int:
-    """The offered lifetime closest to the one the token was given (at creation or its last rotation)."""
+    """The offered lifetime closest to the one the token was given (at creation or its last rotation),
+    at most its organization's maximum: what a rotation renews it for."""
     start = token.rotated_at or token.created_at
     days = max(1, round((token.expires_at - start) / dt.timedelta(days=1)))
-    return min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
+    offered = min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
+    limit = token.organization.token_max_days
+    return offered if limit is None else min(offered, limit)
 
 
 def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessToken]:

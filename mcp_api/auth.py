@@ -131,6 +131,8 @@ class _Facts:
     all_datasets: bool
     """The credential follows the organization: it uses every dataset it has, now and later."""
     touched_at: dt.datetime | None
+    issued_at: dt.datetime | None = None
+    """A personal access token's creation or last rotation (its organization may cap its lifetime)."""
     # OAuth only
     connection_id: int | None = None
     grant: GrantFacts | None = None
@@ -191,6 +193,7 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
         datasets=_datasets(token.organization),
         all_datasets=token.all_datasets,
         touched_at=token.last_used_at,
+        issued_at=token.rotated_at or token.created_at,
     )
 
 
@@ -303,6 +306,7 @@ def _context(facts: _Facts, now: dt.datetime, request: HttpRequest) -> Credentia
         facts.kind,
         revoked=facts.revoked,
         expires_at=facts.expires_at,
+        issued_at=facts.issued_at,
         grant=facts.grant,
         audiences=facts.audiences,
         request=RequestFacts(resources=resources),

@@ -265,6 +265,8 @@ def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
         return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who)
     if verdict.state == State.EXPIRED:
         return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who)
+    if verdict.refusal in (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD):  # a policy of its organization
+        return Check(gate, False, verdict.sentence, verdict.fix, verdict.who)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
     return Check(gate, True, f"Valid until {token.expires_at:%Y-%m-%d}.")
