@@ -90,6 +90,22 @@ class EmailDomainForm(forms.Form):
     domain = forms.CharField(max_length=253, help_text="The part after @ in your people's addresses, e.g. acme.com.")
 
 
+class PoliciesForm(forms.Form):
+    """An organization's policies (the console's Policies page; the rules are `accounts.policies`)."""
+
+    personal_tokens_allowed = forms.BooleanField(
+        required=False, label="Members may create and use personal access tokens"
+    )
+    token_max_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
+        label="Maximum token lifetime (days)",
+        help_text=f"Empty: Spark's own limit, {max(settings.PAT_EXPIRY_CHOICES_DAYS)} days.",
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
 class InvitedAccountForm(forms.Form):
     """The account an invitation creates: a name and a password (checked by the password validators)."""
 

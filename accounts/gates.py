@@ -240,7 +240,8 @@ GATES: tuple[Gate, ...] = (
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization (its access window, then its policies), then the grant's connector, and last what the request itself presents."""
+organization (its access window, then its policies), then the grant's connector, and last what the
+request itself presents."""
 
 
 def credential_verdict(ctx: CredentialContext) -> Verdict:

@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 
 from accounts.gates import MemberFacts, credential_verdict, member_facts, token_context
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.policies import token_issue_problem
 from accounts.refusals import State
 from accounts.scopes import DatasetAccess, dataset_access
 
@@ -119,6 +120,17 @@ def token_lifetime_days(token: PersonalAccessToken) -> int:
     offered = min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
     limit = token.organization.token_max_days
     return offered if limit is None else min(offered, limit)
+
+
+def token_policy_notes(user: User) -> list[str]:
+    """What the user's organizations' policies say about new tokens, as sentences for the token page."""
+    notes = []
+    for organization in user_organizations(user):
+        if not organization.personal_tokens_allowed:
+            notes.append(token_issue_problem(organization, 1) or "")
+        elif organization.token_max_days is not None:
+            notes.append(f"{organization.name} allows tokens of at most {organization.token_max_days} days.")
+    return notes
 
 
 def tokens_to_warn(now: dt.datetime | None = None) -> QuerySet[PersonalAccessToken]:

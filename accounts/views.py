@@ -71,6 +71,7 @@ def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: in
         "warning_days": selectors.EXPIRY_WARNING.days,
         "form": form,
         "mcp_url": mcp_resource_url(request),
+        "policy_notes": selectors.token_policy_notes(request.user),
     }
     return render(request, "accounts/tokens.html", context, status=status)
 

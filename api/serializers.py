@@ -73,6 +73,15 @@ class StrictBooleanField(serializers.BooleanField):
         raise AssertionError  # fail() raises
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only (DRF's IntegerField also takes "30" and 30.0, which the schema does not promise)."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
 class OrganizationRefSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -458,6 +467,35 @@ class AccessSerializer(serializers.Serializer):
         help_text="`ended` ends Spark MCP access at once; `restored` brings back what Spark's staff set (the "
         "status it had, the dates untouched). `trial` and `contract` are refused (409): only Spark's staff "
         "change them, and the dates.",
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Tokens live at most 90 days", value={"token_max_days": 90}, request_only=True),
+        OpenApiExample("No personal access tokens", value={"personal_tokens_allowed": False}, request_only=True),
+        OpenApiExample(
+            "The policies",
+            value={"personal_tokens_allowed": True, "token_max_days": 90, "token_expiry_required": True},
+            response_only=True,
+        ),
+    ]
+)
+class PoliciesSerializer(serializers.Serializer):
+    personal_tokens_allowed = StrictBooleanField(
+        help_text="false: every member's personal access token is refused (401 `personal_tokens_not_allowed`) and "
+        "none can be created (409); assistants connected through OAuth are not affected."
+    )
+    token_max_days = StrictIntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
+        help_text="The longest a token lives, in days from its creation or last rotation; null: Spark's own limit. "
+        "New tokens cannot be created for longer (409); an existing older one is paused (401 "
+        "`token_lifetime_exceeded`) until it is rotated or the limit raised.",
+    )
+    token_expiry_required = serializers.BooleanField(
+        read_only=True, help_text="Always true: Spark issues no token without an expiry."
     )
 
 

@@ -3,7 +3,7 @@ rule and every audit record is the portal's own (docs/api.md)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.members import member_invite, member_role_set, members
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken
+from accounts.policies import Policies, organization_policies_set
 from accounts.selectors import organization_domains
 from accounts.services import (
     domain_add,
@@ -516,6 +517,31 @@ class Access(APIView):
             organization=organization, status=chosen, actor=caller(request), origin=_origin(request)
         )
         return tagged(s.OrganizationSerializer(changed).data)
+
+
+def _policies_row(organization: Organization) -> dict[str, Any]:
+    return {**asdict(Policies.of(organization)), "token_expiry_required": True}
+
+
+class OrganizationPolicies(APIView):
+    @extend_schema(responses=s.PoliciesSerializer, summary="The organization's policies (with their ETag)")
+    def get(self, request: Request, slug: str) -> Response:
+        return tagged(s.PoliciesSerializer(_policies_row(organization_for_caller(request, slug))).data)
+
+    @extend_schema(
+        request=s.PoliciesSerializer,
+        responses=s.PoliciesSerializer,
+        summary="Change policies (what is left out stays as it is); tokens a change stops are paused at once",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = _valid(s.PoliciesSerializer, request.data, partial=True)
+        check_if_match(request, s.PoliciesSerializer(_policies_row(organization)).data)
+        wanted = replace(Policies.of(organization), **given)
+        organization_policies_set(
+            organization=organization, wanted=wanted, actor=caller(request), origin=_origin(request)
+        )
+        return tagged(s.PoliciesSerializer(_policies_row(organization)).data)
 
 
 class Usage(APIView):
