@@ -47,6 +47,23 @@ class MemberFacts:
     """The organization's policy: personal access tokens may be used."""
     token_max_days: int | None = None
     """The organization's policy: the longest a personal access token lives; None = Spark's own limit."""
+    person_quota: int | None = None
+    """The organization's policy: tool calls per person per day (UTC); None = no quota."""
+    organization_quota: int | None = None
+    """The organization's policy: tool calls of all its members together per day (UTC); None = no quota."""
+
+    @property
+    def has_quota(self) -> bool:
+        return self.person_quota is not None or self.organization_quota is not None
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    """Tool calls made today (UTC) before the one being judged: the person's in this organization, and
+    the organization's. Set where calls are counted (the MCP endpoint's `tools/call`) and by the doctor."""
+
+    person_calls: int
+    organization_calls: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,8 @@ class CredentialContext:
     audiences: frozenset[str] = frozenset()
     """The OAuth access token's RFC 8707 resources."""
     request: RequestFacts | None = None
+    usage: UsageFacts | None = None
+    """Today's tool calls, where a quota is judged; None elsewhere (a quota then refuses nothing)."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +234,19 @@ def connector_published(ctx: CredentialContext) -> Verdict | None:
     return refused(refusals.CONNECTOR_UNPUBLISHED, org=ctx.member.organization_name, platform=grant.platform)
 
 
+def daily_quota(ctx: CredentialContext) -> Verdict | None:
+    """The organization's daily quotas, per person then for everyone; read only where calls are counted."""
+    used, facts = ctx.usage, ctx.member
+    if used is None:
+        return None
+    name = facts.organization_name
+    if facts.person_quota is not None and used.person_calls >= facts.person_quota:
+        return refused(refusals.QUOTA_PERSON, org=name, quota=str(facts.person_quota))
+    if facts.organization_quota is not None and used.organization_calls >= facts.organization_quota:
+        return refused(refusals.QUOTA_ORGANIZATION, org=name, quota=str(facts.organization_quota))
+    return None
+
+
 def audience(ctx: CredentialContext) -> Verdict | None:
     if ctx.kind != Kind.OAUTH or ctx.request is None or ctx.audiences & ctx.request.resources:
         return None
@@ -234,14 +266,15 @@ GATES: tuple[Gate, ...] = (
     personal_tokens,
     token_lifetime,
     connector_published,
+    daily_quota,
     audience,
 )
 """The one order. The credential's own state first: nothing else helps a revoked or expired one. Then
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization (its access window, then its policies), then the grant's connector, and last what the
-request itself presents."""
+organization (its access window, then its policies), then the grant's connector, then today's quota
+(it opens again by itself at midnight), and last what the request itself presents."""
 
 
 def credential_verdict(ctx: CredentialContext) -> Verdict:
@@ -279,6 +312,8 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         email=user.email,
         tokens_allowed=organization.personal_tokens_allowed,
         token_max_days=organization.token_max_days,
+        person_quota=organization.daily_calls_per_person,
+        organization_quota=organization.daily_calls_per_organization,
     )
 
 

@@ -138,6 +138,14 @@ class Organization(models.Model):
         help_text="The longest a personal access token may live, in days from its creation or last rotation; "
         "empty = Spark's own limit. A longer token is paused past it (not shortened: raising the limit restores it).",
     )
+    daily_calls_per_person = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Spark MCP tool calls each member may make per day (UTC); empty = no quota."
+    )
+    daily_calls_per_organization = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Spark MCP tool calls all members together may make per day (UTC); empty = no quota.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -233,6 +233,35 @@ TOKEN_TOO_OLD = _entry(
 """Past its organization's maximum lifetime, counted from its creation or last rotation: paused, not
 shortened, so raising the limit brings it back."""
 
+_QUOTA_FIX = "Raise the quota on the Policies page, or wait: it starts again at midnight UTC."
+_QUOTA_ASK = "Ask them to raise the daily quota under Policies in Spark Portal, or try again after midnight UTC."
+QUOTA_PERSON = _entry(
+    Refusal(
+        "daily_quota_person",
+        "you have made today's {quota} Spark MCP tool calls, {org}'s daily quota per person; try again after "
+        "midnight UTC or ask your {org} admin",
+        fix=_QUOTA_FIX,
+        who=Who.ADMIN,
+        ask=_QUOTA_ASK,
+        status=429,
+        challenge="",
+    )
+)
+QUOTA_ORGANIZATION = _entry(
+    Refusal(
+        "daily_quota_organization",
+        "{org} has made today's {quota} Spark MCP tool calls, its daily quota; try again after midnight UTC or ask "
+        "your {org} admin",
+        fix=_QUOTA_FIX,
+        who=Who.ADMIN,
+        ask=_QUOTA_ASK,
+        status=429,
+        challenge="",
+    )
+)
+"""A quota refuses tool calls only (`tools/call`, counted at the MCP endpoint), until midnight UTC: the
+endpoint answers 429 with a JSON-RPC error and `Retry-After`."""
+
 # --- An assistant's grant ---------------------------------------------------------------------------
 CLIENT_ELSEWHERE = _entry(
     Refusal(

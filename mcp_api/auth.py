@@ -103,6 +103,9 @@ class Principal:
     organization_dataset_codes: frozenset[str] = frozenset()
     """Every dataset the organization has, usable by this credential or not (a narrowed one is
     told a topic is in its organization's dataset it may not use, not that the organization lacks it)."""
+    context: CredentialContext | None = None
+    """What the gates judged to let the request in; a `tools/call` judges it again with today's calls
+    where the organization has a quota (`mcp_api.protocol`)."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -278,7 +281,8 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     facts = _facts_for(bearer_token(request))
     now = now or timezone.now()
     oauth = facts.kind == Kind.OAUTH
-    verdict = credential_verdict(_context(facts, now, request))
+    context = _context(facts, now, request)
+    verdict = credential_verdict(context)
     if verdict.refusal is not None:
         raise AuthError.of(verdict)
     if facts.touched_at is None or now - facts.touched_at >= TOUCH_INTERVAL:
@@ -294,6 +298,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         base_url=public_base_url(request),
         credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
         organization_dataset_codes=frozenset(d.code for d in facts.datasets),
+        context=context,
     )
 
 
