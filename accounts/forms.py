@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 
 from accounts.models import Organization, Role, User
+from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import MANAGEMENT_SCOPES, organization_scopes, token_scopes
 from accounts.selectors import admin_organizations, user_organizations
 
@@ -102,6 +103,12 @@ class PoliciesForm(forms.Form):
         max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
         label="Maximum token lifetime (days)",
         help_text=f"Empty: Spark's own limit, {max(settings.PAT_EXPIRY_CHOICES_DAYS)} days.",
+    )
+    daily_calls_per_person = forms.IntegerField(
+        required=False, min_value=0, max_value=QUOTA_LIMIT, label="Tool calls per person per day"
+    )
+    daily_calls_per_organization = forms.IntegerField(
+        required=False, min_value=0, max_value=QUOTA_LIMIT, label="Tool calls per day for the whole organization"
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

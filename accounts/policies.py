@@ -36,10 +36,18 @@ class Policies:
     personal_tokens_allowed: bool = True
     token_max_days: int | None = None
     """None: Spark's own limit (`longest_token_days`)."""
+    daily_calls_per_person: int | None = None
+    """None: no quota."""
+    daily_calls_per_organization: int | None = None
 
     @classmethod
     def of(cls, organization: Organization) -> Policies:
-        return cls(organization.personal_tokens_allowed, organization.token_max_days)
+        return cls(
+            organization.personal_tokens_allowed,
+            organization.token_max_days,
+            organization.daily_calls_per_person,
+            organization.daily_calls_per_organization,
+        )
 
 
 def longest_token_days() -> int:
@@ -102,10 +110,18 @@ def policy_impact(organization: Organization, wanted: Policies, now: dt.datetime
     return PolicyImpact(stopped, shortened)
 
 
+FIELDS = ("personal_tokens_allowed", "token_max_days", "daily_calls_per_person", "daily_calls_per_organization")
+QUOTA_LIMIT = 10_000_000
+"""The largest daily quota one can set (a larger number is no quota: leave it empty)."""
+
+
 def _check(wanted: Policies) -> None:
     limit, longest = wanted.token_max_days, longest_token_days()
     if limit is not None and not 1 <= limit <= longest:
         raise ValidationError(f"The maximum token lifetime is 1 to {longest} days (or Spark's own limit).")
+    for quota in (wanted.daily_calls_per_person, wanted.daily_calls_per_organization):
+        if quota is not None and not 0 <= quota <= QUOTA_LIMIT:
+            raise ValidationError(f"A daily quota is 0 to {QUOTA_LIMIT:,} tool calls (or none).")
 
 
 @transaction.atomic
@@ -127,14 +143,14 @@ def organization_policies_set(
         return PolicyImpact([], [])
     now = now or timezone.now()
     impact = policy_impact(organization, wanted, now)
-    organization.personal_tokens_allowed = wanted.personal_tokens_allowed
-    organization.token_max_days = wanted.token_max_days
-    organization.save(update_fields=["personal_tokens_allowed", "token_max_days"])
     changes = {
         name: [getattr(current, name), getattr(wanted, name)]
-        for name in ("personal_tokens_allowed", "token_max_days")
+        for name in FIELDS
         if getattr(current, name) != getattr(wanted, name)
     }
+    for name in changes:
+        setattr(organization, name, getattr(wanted, name))
+    organization.save(update_fields=list(changes))
     who = actor.email if actor is not None else "an operator"
     audit_record(
         action="organization.policies_changed",
@@ -156,6 +172,10 @@ def _describe(changes: dict[str, list[object]]) -> str:
     if "token_max_days" in changes:
         limit = changes["token_max_days"][1]
         words.append(f"tokens live at most {limit} days" if limit else "tokens live as long as Spark allows")
+    for name, whose in (("daily_calls_per_person", "per person"), ("daily_calls_per_organization", "in all")):
+        if name in changes:
+            quota = changes[name][1]
+            words.append(f"no daily quota {whose}" if quota is None else f"at most {quota} tool calls a day {whose}")
     return "; ".join(words)
 
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from accounts.models import PersonalAccessToken, Role
+from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import effective_scopes
 from accounts.selectors import token_datasets
 from oauth_server.platforms import Platform
@@ -474,9 +475,16 @@ class AccessSerializer(serializers.Serializer):
     examples=[
         OpenApiExample("Tokens live at most 90 days", value={"token_max_days": 90}, request_only=True),
         OpenApiExample("No personal access tokens", value={"personal_tokens_allowed": False}, request_only=True),
+        OpenApiExample("500 tool calls a day per person", value={"daily_calls_per_person": 500}, request_only=True),
         OpenApiExample(
             "The policies",
-            value={"personal_tokens_allowed": True, "token_max_days": 90, "token_expiry_required": True},
+            value={
+                "personal_tokens_allowed": True,
+                "token_max_days": 90,
+                "token_expiry_required": True,
+                "daily_calls_per_person": 500,
+                "daily_calls_per_organization": None,
+            },
             response_only=True,
         ),
     ]
@@ -496,6 +504,20 @@ class PoliciesSerializer(serializers.Serializer):
     )
     token_expiry_required = serializers.BooleanField(
         read_only=True, help_text="Always true: Spark issues no token without an expiry."
+    )
+    daily_calls_per_person = StrictIntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=QUOTA_LIMIT,
+        help_text="Spark MCP tool calls each member may make per day (UTC); null: no quota. Over it a call is "
+        "answered 429 with a JSON-RPC error (`daily_quota_person`) and Retry-After.",
+    )
+    daily_calls_per_organization = StrictIntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=QUOTA_LIMIT,
+        help_text="Spark MCP tool calls all members together may make per day (UTC); null: no quota "
+        "(`daily_quota_organization`).",
     )
 
 
@@ -538,10 +560,26 @@ class ToolCallsSerializer(serializers.Serializer):
         )
     ]
 )
+class PersonCallsSerializer(serializers.Serializer):
+    owner = serializers.EmailField()
+    calls = serializers.IntegerField()
+
+
+class QuotaUseSerializer(serializers.Serializer):
+    daily_calls_per_person = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    daily_calls_per_organization = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    organization_calls_today = serializers.IntegerField(
+        help_text="Tool calls today (UTC) as the quotas count them (counted only while a quota is set)."
+    )
+    people = PersonCallsSerializer(many=True, help_text="Each person's tool calls today, most first.")
+    resets_in = serializers.IntegerField(help_text="Seconds until midnight UTC, when the quotas start again.")
+
+
 class UsageSerializer(serializers.Serializer):
     days = DailyCallsSerializer(many=True)
     credentials = CredentialCallsSerializer(many=True)
     tools = ToolCallsSerializer(many=True)
+    quota = QuotaUseSerializer()
 
 
 class UsageQuerySerializer(serializers.Serializer):

@@ -57,6 +57,7 @@ from oauth_server.services import (
 from orgadmin.doctor import diagnose
 from orgadmin.services import admin_token_revoke, connector_remove, member_remove_everywhere
 from spark_portal.public_url import public_base_url
+from usage.quotas import QuotaReport, quota_report
 from usage.selectors import calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush
 
@@ -544,6 +545,16 @@ class OrganizationPolicies(APIView):
         return tagged(s.PoliciesSerializer(_policies_row(organization)).data)
 
 
+def _quota(report: QuotaReport) -> dict[str, Any]:
+    return {
+        "daily_calls_per_person": report.per_person,
+        "daily_calls_per_organization": report.per_organization,
+        "organization_calls_today": report.organization_calls,
+        "people": [{"owner": email, "calls": calls} for email, calls in report.people],
+        "resets_in": report.resets_in,
+    }
+
+
 class Usage(APIView):
     @extend_schema(
         parameters=[s.UsageQuerySerializer],
@@ -558,6 +569,7 @@ class Usage(APIView):
         body = {
             "days": [{"day": day, "calls": calls} for day, calls in daily_calls(organization, days=days, today=today)],
             "credentials": calls_by_credential(organization, days=days, today=today),
+            "quota": _quota(quota_report(organization, timezone.now())),
             "tools": [{"tool": t, "calls": n} for t, n in calls_by_tool(organization, days=days, today=today)],
         }
         return Response(s.UsageSerializer(body).data)

@@ -3,6 +3,8 @@ effect are `accounts.policies`; each is enforced by the gates every way in passe
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -12,13 +14,12 @@ from accounts.decorators import org_admin_required
 from accounts.forms import PoliciesForm
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
-from accounts.policies import Policies, longest_token_days, organization_policies_set, policy_impact
+from accounts.policies import FIELDS, Policies, longest_token_days, organization_policies_set, policy_impact
 from audit.services import Origin
 
 
 def _initial(organization: Organization) -> dict[str, object]:
-    current = Policies.of(organization)
-    return {"personal_tokens_allowed": current.personal_tokens_allowed, "token_max_days": current.token_max_days}
+    return asdict(Policies.of(organization))
 
 
 @never_cache
@@ -30,7 +31,7 @@ def policies(request: AuthenticatedRequest, organization: Organization) -> HttpR
     if request.method != "POST" or not form.is_valid():
         return render(request, "orgadmin/policies.html", context, status=400 if form.errors else 200)
     data = form.cleaned_data
-    wanted = Policies(data["personal_tokens_allowed"], data["token_max_days"])
+    wanted = Policies(**{name: data[name] for name in FIELDS})
     impact = policy_impact(organization, wanted)
     if impact.tokens and not data["confirmed"]:
         return render(request, "orgadmin/policies_confirm.html", {**context, "wanted": wanted, "impact": impact})

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from accounts.gates import MemberFacts, UsageFacts
-from accounts.models import Organization
+from accounts.models import Organization, User
 from usage.models import RequestCount
 from usage.services import request_count_add, request_count_undo
 
@@ -84,3 +84,39 @@ def quota_use(organization: Organization, now: dt.datetime) -> QuotaUse:
         elif rest.startswith("person:"):
             people[int(rest[len("person:") :])] = count
     return QuotaUse(everyone, people)
+
+
+@dataclass(frozen=True)
+class QuotaReport:
+    """The organization's quotas and today's calls against them, for the usage page and the API."""
+
+    per_person: int | None
+    per_organization: int | None
+    organization_calls: int
+    people: list[tuple[str, int]]
+    """(email, calls today), most calls first."""
+    resets_in: int
+    """Seconds until midnight UTC."""
+
+    @property
+    def on(self) -> bool:
+        return self.per_person is not None or self.per_organization is not None
+
+    @property
+    def resets_in_words(self) -> str:
+        hours, minutes = divmod(self.resets_in // 60, 60)
+        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def quota_report(organization: Organization, now: dt.datetime) -> QuotaReport:
+    use = quota_use(organization, now)
+    emails = dict(User.objects.filter(pk__in=use.people).values_list("pk", "email"))
+    served = [(emails.get(pk, "(removed)"), calls) for pk, calls in use.people.items() if calls]
+    people = sorted(served, key=lambda p: -p[1])
+    return QuotaReport(
+        organization.daily_calls_per_person,
+        organization.daily_calls_per_organization,
+        use.organization_calls,
+        people,
+        seconds_to_midnight(now),
+    )

@@ -14,6 +14,7 @@ from accounts import refusals
 from accounts.gates import (
     CredentialContext,
     Kind,
+    UsageFacts,
     credential_verdict,
     member_facts,
     token_context,
@@ -142,3 +143,30 @@ def test_the_endpoint_refuses_with_the_policys_words_and_the_next_change_reaches
     assert challenge(refused)["error_description"] == refusals.TOKENS_NOT_ALLOWED.said(org="Acme")
     _set(world.acme, allowed=True)
     assert call_tool(Client(), issued.secret, "list_datasets").status_code == 200
+
+
+def test_the_quota_gate_reads_todays_calls_where_they_are_counted_only(world: World) -> None:
+    world.acme.daily_calls_per_person, world.acme.daily_calls_per_organization = 5, 8
+    world.acme.save()
+    facts, now = member_facts(world.member, world.acme), timezone.now()
+    judged = [
+        credential_verdict(CredentialContext(facts, now, Kind.TOKEN, usage=used)).refusal
+        for used in (None, UsageFacts(4, 7), UsageFacts(5, 7), UsageFacts(4, 8), UsageFacts(5, 8))
+    ]
+    assert judged == [None, None, refusals.QUOTA_PERSON, refusals.QUOTA_ORGANIZATION, refusals.QUOTA_PERSON]
+    verdict = credential_verdict(CredentialContext(facts, now, usage=UsageFacts(0, 8)))
+    assert (verdict.state, verdict.who, verdict.refusal.status) == (State.PAUSED, Who.ADMIN, 429)  # type: ignore[union-attr]
+    assert verdict.words.startswith("Acme has made today's 8 Spark MCP tool calls, its daily quota")
+
+
+def test_quotas_are_audited_and_bounded(world: World) -> None:
+    organization_policies_set(
+        organization=world.acme, wanted=Policies(True, None, 100, None), actor=world.admin, origin=None
+    )
+    event = AuditEvent.objects.get(action="organization.policies_changed")
+    assert event.detail["changes"] == {"daily_calls_per_person": [None, 100]}
+    assert "at most 100 tool calls a day per person" in event.summary
+    with pytest.raises(ValidationError, match="A daily quota is 0 to 10,000,000"):
+        organization_policies_set(
+            organization=world.acme, wanted=Policies(True, None, None, 10_000_001), actor=None, origin=None
+        )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.scopes import TOOLS_SCOPE
 from audit.models import AuditEvent
 from tests.api.conftest import Api, problem
 from tests.factories import World, issue
+from tests.mcp_api.helpers import call_tool
 
 POLICIES = "/organizations/acme/policies"
 NOT_ALLOWED = "Acme does not allow personal access tokens; ask an admin of Acme to allow personal access tokens."
@@ -18,7 +20,13 @@ NOT_ALLOWED = "Acme does not allow personal access tokens; ask an admin of Acme 
 
 def test_read_and_change_with_an_etag(admin_api: Api, reader_api: Api, published: World) -> None:
     read = reader_api.get(POLICIES)
-    assert read.json() == {"personal_tokens_allowed": True, "token_max_days": None, "token_expiry_required": True}
+    assert read.json() == {
+        "personal_tokens_allowed": True,
+        "token_max_days": None,
+        "token_expiry_required": True,
+        "daily_calls_per_person": None,
+        "daily_calls_per_organization": None,
+    }
     tag = read["ETag"]
     changed = admin_api.call("PATCH", POLICIES, {"token_max_days": 90}, **{"If-Match": tag})
     assert changed.status_code == 200, changed.content
@@ -74,3 +82,21 @@ def test_a_token_past_the_lifetime_is_401_until_the_limit_is_raised(admin_api: A
     assert body["code"] == "token_lifetime_exceeded" and "older than Acme allows (30 days)" in body["detail"]
     admin_api.call("PATCH", POLICIES, {"token_max_days": 60})
     assert as_old_admin.get(POLICIES).status_code == 200
+
+
+def test_quotas_are_set_shown_in_usage_and_never_refuse_the_management_api(admin_api: Api, published: World) -> None:
+    changed = admin_api.call("PATCH", POLICIES, {"daily_calls_per_person": 1, "daily_calls_per_organization": 0})
+    assert changed.status_code == 200
+    assert (changed.json()["daily_calls_per_person"], changed.json()["daily_calls_per_organization"]) == (1, 0)
+    mine = issue(published.member, published.acme)
+    over = call_tool(Client(), mine.secret, "list_datasets")
+    assert over.status_code == 429 and "Retry-After" in over
+    usage = admin_api.get("/organizations/acme/usage")  # the API is no tool call: a quota never refuses it
+    assert usage.status_code == 200
+    quota = usage.json()["quota"]
+    assert (quota["daily_calls_per_person"], quota["daily_calls_per_organization"]) == (1, 0)
+    assert quota["organization_calls_today"] == 0 and quota["people"] == [] and quota["resets_in"] > 0
+    admin_api.call("PATCH", POLICIES, {"daily_calls_per_organization": None})
+    assert call_tool(Client(), mine.secret, "list_datasets").status_code == 200
+    quota = admin_api.get("/organizations/acme/usage").json()["quota"]
+    assert quota["organization_calls_today"] == 1 and quota["people"] == [{"owner": "member@acme.example", "calls": 1}]

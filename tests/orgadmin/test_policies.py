@@ -12,6 +12,7 @@ from accounts.models import PersonalAccessToken
 from audit.models import AuditEvent
 from orgadmin.doctor import diagnose
 from tests.factories import World, issue
+from tests.mcp_api.helpers import call_tool
 
 URL = reverse("orgadmin:policies", args=["acme"])
 
@@ -90,3 +91,21 @@ def test_the_doctor_names_the_policy_its_fix_and_who(published: World) -> None:
             "An organization admin (you)",
         )
     assert diagnose(published.acme, issued.token.display_prefix, timezone.now()).code == "personal_tokens_not_allowed"
+
+
+def test_quotas_set_on_the_page_show_in_usage_and_the_doctor(org_admin: Client, published: World) -> None:
+    saved = org_admin.post(URL, {"personal_tokens_allowed": "on", "token_max_days": "", "daily_calls_per_person": "1"})
+    assert saved.status_code == 302
+    published.acme.refresh_from_db()
+    assert (published.acme.daily_calls_per_person, published.acme.daily_calls_per_organization) == (1, None)
+    mine = issue(published.member, published.acme)
+    assert call_tool(Client(), mine.secret, "list_datasets").status_code == 200
+    assert call_tool(Client(), mine.secret, "list_datasets").status_code == 429
+    usage = org_admin.get(reverse("orgadmin:usage", args=["acme"])).content.decode()
+    assert 'data-quota-person="member@acme.example"' in usage and "1 of 1" in usage
+    diagnosis = diagnose(published.acme, mine.token.display_prefix, timezone.now())
+    assert diagnosis.code == "daily_quota_person"
+    [check] = [c for c in diagnosis.checks if c.gate == "Daily quota"]
+    assert not check.ok and "1 of 1 tool calls today for this person" in check.finding
+    assert check.who == "An organization admin (you)" and "Policies page" in check.fix
+    assert diagnose(published.acme, published.admin.email, timezone.now()).code == ""  # the admin made none
