@@ -7,7 +7,9 @@ free loopback ports with one fresh SQLite database: one with metrics on (Prometh
 mode) and one with `SPARK_METRICS=0`. Each pass runs wrk against (a) a bare Django JSON view,
 (b) an authenticated `tools/call list_datasets` with metrics on (bearer checked against every
 gate, access epoch read on every request) and (c) the same with metrics off, one after the other.
-Prints requests/s per pass, medians and the ratios MCP / bare and metrics on / off. Finally it
+Prints requests/s per pass, medians and the ratios MCP / bare and metrics on / off; with `--policies`,
+also tools/call with every organization policy on (a token lifetime, both daily quotas, counted on
+every call) against all off, pass by pass on one server. Finally it
 revokes the token and checks that the very next requests, on every worker, are refused.
 Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only; stops by itself.
 """
@@ -141,6 +143,36 @@ def measure(args: argparse.Namespace, bare_url: str, on_url: str, off_url: str, 
     print(f"metrics on / off, median of the per-pass ratios (runs next to each other) = {paired:.3f}x")
 
 
+POLICIES = (
+    "from accounts.models import Organization; from accounts.policies import Policies, organization_policies_set; "
+    "organization_policies_set(organization=Organization.objects.get(slug='acme'), wanted=Policies({on}), "
+    "actor=None, origin=None)"
+)
+EVERY_POLICY = "True, 365, 10_000_000, 10_000_000"
+"""Tokens allowed (and judged), a maximum lifetime, and both daily quotas set high enough never to refuse
+(so every call is counted against them)."""
+
+
+def set_policies(env: dict[str, str], on: bool) -> None:
+    manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
+
+
+def measure_policies(args: argparse.Namespace, url: str, tmp: Path, token: str, env: dict[str, str]) -> None:
+    """Authenticated tools/call with every organization policy on against all off, pass by pass on one
+    server (metrics on), so both sides run next to each other."""
+    script = tmp / "mcp.lua"
+    on, off = [], []
+    for n in range(args.passes):
+        for sample, state in ((on, True), (off, False)):
+            set_policies(env, state)
+            wrk(url, script, 1, args.connections)  # every worker reloads the facts after the change
+            sample.append(wrk(url, script, args.seconds, args.connections))
+        print(f"pass {n + 1}: policies on {on[-1]:8.0f} req/s, off {off[-1]:8.0f} req/s")
+    paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
+    print(f"policies: on {statistics.median(on):.0f} req/s, off {statistics.median(off):.0f} req/s")
+    print(f"policies on / off, median of the per-pass ratios = {paired:.3f}x  (target >= 0.90x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
@@ -152,6 +184,11 @@ def main() -> None:
         choices=["file", "database"],
         default="file",
         help="access epoch store: file (single host, the SQLite default) or database (multi-host)",
+    )
+    parser.add_argument(
+        "--policies",
+        action="store_true",
+        help="also measure tools/call with every organization policy on (docs/policies.md) against all off",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -180,6 +217,8 @@ def main() -> None:
         wait_until_up(base, token)
         wait_until_up(off_base, token)
         measure(args, f"{base}/bench/bare", f"{base}/mcp", f"{off_base}/mcp", tmp, token)
+        if args.policies:
+            measure_policies(args, f"{base}/mcp", tmp, token, env)
         manage(env, "revoke_access_token", token)
         statuses = [post(f"{base}/mcp", token) for _ in range(8 * args.workers)]
         refused = sum(s == 401 for s in statuses)
