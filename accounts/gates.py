@@ -317,6 +317,11 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
     )
 
 
+def token_issued_at(token: PersonalAccessToken) -> dt.datetime:
+    """Where a token's lifetime is counted from: its creation, or its last rotation."""
+    return token.rotated_at or token.created_at
+
+
 def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datetime) -> CredentialContext:
     """A personal access token as the gates see it (`member`: its owner's standing in its organization)."""
     return CredentialContext(
@@ -325,5 +330,5 @@ def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datet
         Kind.TOKEN,
         revoked=token.revoked_at is not None,
         expires_at=token.expires_at,
-        issued_at=token.rotated_at or token.created_at,
+        issued_at=token_issued_at(token),
     )

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import refusals
+from accounts import gates, refusals
 from accounts.gates import sentence
 from accounts.models import Organization, PersonalAccessToken, User
 from audit.services import Origin, audit_record
@@ -55,22 +55,33 @@ def longest_token_days() -> int:
     return max(settings.PAT_EXPIRY_CHOICES_DAYS)
 
 
-def token_issued_at(token: PersonalAccessToken) -> dt.datetime:
-    """Where a token's lifetime is counted from: its creation, or its last rotation."""
-    return token.rotated_at or token.created_at
+POLICY_GATES = (gates.personal_tokens, gates.token_lifetime)
+"""The gates of the token policies: what a change would stop is what they would refuse."""
 
 
 def _refused_by(policies: Policies, token: PersonalAccessToken, now: dt.datetime) -> bool:
-    if not policies.personal_tokens_allowed:
-        return True
-    limit = policies.token_max_days
-    return limit is not None and now >= token_issued_at(token) + dt.timedelta(days=limit)
+    """Whether the token policies' gates refuse the token under `policies` (only they are asked, so
+    only the organization's name matters of the person's standing)."""
+    standing = gates.MemberFacts(
+        user_active=True,
+        member=True,
+        email_domain="",
+        domain_enabled=True,
+        organization_name=token.organization.name,
+        access_status="",
+        access_starts_on=now.date(),
+        access_ends_on=None,
+        tokens_allowed=policies.personal_tokens_allowed,
+        token_max_days=policies.token_max_days,
+    )
+    context = gates.token_context(token, standing, now)
+    return any(gate(context) is not None for gate in POLICY_GATES)
 
 
 def _policy_end(policies: Policies, token: PersonalAccessToken) -> dt.datetime:
     """When the policy stops the token: its own expiry, or earlier when the maximum lifetime is shorter."""
     limit = policies.token_max_days
-    capped = token_issued_at(token) + dt.timedelta(days=limit) if limit is not None else token.expires_at
+    capped = gates.token_issued_at(token) + dt.timedelta(days=limit) if limit is not None else token.expires_at
     return min(token.expires_at, capped)
 
 

@@ -45,7 +45,8 @@ class Refusal:
     Two entries may share one where only the fix differs (access ended by an admin, or by its date)."""
     words: str
     """What is wrong and whom to ask, written to continue a header or a clause; `{org}`, `{domain}`,
-    `{platform}`, `{email}` and `{scope}` are filled in by the gate (ASCII: it also travels in WWW-Authenticate)."""
+    `{platform}`, `{email}`, `{scope}`, `{days}` and `{quota}` are filled in by the gate (ASCII: it also
+    travels in WWW-Authenticate)."""
     state: State = State.PAUSED
     fix: str = ""
     """The fix, for the one who can make it (the doctor's words); same fields as `words`."""

@@ -539,6 +539,21 @@ class ToolCallsSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
 
 
+class PersonCallsSerializer(serializers.Serializer):
+    owner = serializers.EmailField()
+    calls = serializers.IntegerField()
+
+
+class QuotaUseSerializer(serializers.Serializer):
+    daily_calls_per_person = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    daily_calls_per_organization = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    organization_calls_today = serializers.IntegerField(
+        help_text="Tool calls today (UTC) as the quotas count them (counted only while a quota is set)."
+    )
+    people = PersonCallsSerializer(many=True, help_text="Each person's tool calls today, most first.")
+    resets_in = serializers.IntegerField(help_text="Seconds until midnight UTC, when the quotas start again.")
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -555,26 +570,18 @@ class ToolCallsSerializer(serializers.Serializer):
                     }
                 ],
                 "tools": [{"tool": "chat_gwi", "calls": 31}, {"tool": "list_datasets", "calls": 12}],
+                "quota": {
+                    "daily_calls_per_person": 500,
+                    "daily_calls_per_organization": None,
+                    "organization_calls_today": 25,
+                    "people": [{"owner": "member@acme.example", "calls": 25}],
+                    "resets_in": 3600,
+                },
             },
             response_only=True,
         )
     ]
 )
-class PersonCallsSerializer(serializers.Serializer):
-    owner = serializers.EmailField()
-    calls = serializers.IntegerField()
-
-
-class QuotaUseSerializer(serializers.Serializer):
-    daily_calls_per_person = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
-    daily_calls_per_organization = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
-    organization_calls_today = serializers.IntegerField(
-        help_text="Tool calls today (UTC) as the quotas count them (counted only while a quota is set)."
-    )
-    people = PersonCallsSerializer(many=True, help_text="Each person's tool calls today, most first.")
-    resets_in = serializers.IntegerField(help_text="Seconds until midnight UTC, when the quotas start again.")
-
-
 class UsageSerializer(serializers.Serializer):
     days = DailyCallsSerializer(many=True)
     credentials = CredentialCallsSerializer(many=True)

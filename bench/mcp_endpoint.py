@@ -8,7 +8,7 @@ mode) and one with `SPARK_METRICS=0`. Each pass runs wrk against (a) a bare Djan
 (b) an authenticated `tools/call list_datasets` with metrics on (bearer checked against every
 gate, access epoch read on every request) and (c) the same with metrics off, one after the other.
 Prints requests/s per pass, medians and the ratios MCP / bare and metrics on / off; with `--policies`,
-also tools/call with every organization policy on (a token lifetime, both daily quotas, counted on
+instead, tools/call with every organization policy on (a token lifetime, both daily quotas, counted on
 every call) against all off, pass by pass on one server. Finally it
 revokes the token and checks that the very next requests, on every worker, are refused.
 Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only; stops by itself.
@@ -157,20 +157,45 @@ def set_policies(env: dict[str, str], on: bool) -> None:
     manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
 
 
-def measure_policies(args: argparse.Namespace, url: str, tmp: Path, token: str, env: dict[str, str]) -> None:
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn master's workers have used so far."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def measure_policies(
+    args: argparse.Namespace, url: str, tmp: Path, token: str, env: dict[str, str], master: int
+) -> None:
     """Authenticated tools/call with every organization policy on against all off, pass by pass on one
-    server (metrics on), so both sides run next to each other."""
+    server (metrics on), the order swapped every pass. Besides requests/s, the workers' CPU time per
+    request: on a machine others are loading too, throughput swings with their load, CPU per request
+    much less."""
     script = tmp / "mcp.lua"
-    on, off = [], []
+    script.write_text(LUA.format(body=json.dumps(CALL), auth=f'wrk.headers["Authorization"] = "Bearer {token}"'))
+    rate: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
     for n in range(args.passes):
-        for sample, state in ((on, True), (off, False)):
+        for state in (True, False) if n % 2 == 0 else (False, True):
             set_policies(env, state)
             wrk(url, script, 1, args.connections)  # every worker reloads the facts after the change
-            sample.append(wrk(url, script, args.seconds, args.connections))
-        print(f"pass {n + 1}: policies on {on[-1]:8.0f} req/s, off {off[-1]:8.0f} req/s")
-    paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
-    print(f"policies: on {statistics.median(on):.0f} req/s, off {statistics.median(off):.0f} req/s")
+            before = worker_cpu_seconds(master)
+            rate[state].append(wrk(url, script, args.seconds, args.connections))
+            cpu[state].append((worker_cpu_seconds(master) - before) / (rate[state][-1] * args.seconds) * 1e6)
+        print(
+            f"pass {n + 1}: policies on {rate[True][-1]:8.0f} req/s ({cpu[True][-1]:5.0f} µs CPU/request), "
+            f"off {rate[False][-1]:8.0f} req/s ({cpu[False][-1]:5.0f} µs CPU/request)"
+        )
+    paired = statistics.median(a / b for a, b in zip(rate[True], rate[False], strict=True))
+    per_request = statistics.median(cpu[False]) / statistics.median(cpu[True])
+    print(f"policies: on {statistics.median(rate[True]):.0f} req/s, off {statistics.median(rate[False]):.0f} req/s")
     print(f"policies on / off, median of the per-pass ratios = {paired:.3f}x  (target >= 0.90x)")
+    on_cpu, off_cpu = statistics.median(cpu[True]), statistics.median(cpu[False])
+    print(f"workers' CPU per request: on {on_cpu:.0f} µs, off {off_cpu:.0f} µs; capacity on / off = {per_request:.3f}x")
 
 
 def main() -> None:
@@ -188,7 +213,8 @@ def main() -> None:
     parser.add_argument(
         "--policies",
         action="store_true",
-        help="also measure tools/call with every organization policy on (docs/policies.md) against all off",
+        help="measure tools/call with every organization policy on (docs/policies.md) against all off, "
+        "instead of the comparisons with the bare view and metrics off",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -216,9 +242,10 @@ def main() -> None:
     try:
         wait_until_up(base, token)
         wait_until_up(off_base, token)
-        measure(args, f"{base}/bench/bare", f"{base}/mcp", f"{off_base}/mcp", tmp, token)
         if args.policies:
-            measure_policies(args, f"{base}/mcp", tmp, token, env)
+            measure_policies(args, f"{base}/mcp", tmp, token, env, server.pid)
+        else:
+            measure(args, f"{base}/bench/bare", f"{base}/mcp", f"{off_base}/mcp", tmp, token)
         manage(env, "revoke_access_token", token)
         statuses = [post(f"{base}/mcp", token) for _ in range(8 * args.workers)]
         refused = sum(s == 401 for s in statuses)

@@ -36,6 +36,7 @@ from accounts.gates import (
     Verdict,
     credential_verdict,
     member_facts,
+    token_issued_at,
 )
 from accounts.models import PersonalAccessToken, RetiredTokenPrefix
 from accounts.refusals import Refusal
@@ -196,7 +197,7 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
         datasets=_datasets(token.organization),
         all_datasets=token.all_datasets,
         touched_at=token.last_used_at,
-        issued_at=token.rotated_at or token.created_at,
+        issued_at=token_issued_at(token),
     )
 
 

@@ -53,6 +53,17 @@ def test_policies_page(browser: Browser, spark_server: LiveServer, width: int) -
     assert page.input_value("#id_token_max_days") == "90"
     assert spark_server.call_tool(token, "list_datasets") == 200  # allowed again: it works again
     page.fill("#id_token_max_days", "")
+    page.fill("#id_daily_calls_per_person", "1000")
+    _save(page)
+    page.wait_for_selector("text=policies are saved")
+    assert spark_server.call_tool(token, "list_datasets") == 200
+    page.goto(f"{spark_server.url}/org/acme/usage/")
+    assert "of 1000" in page.inner_text("[data-quota-person='member@acme.example']")
+    assert_fits(page, "usage with a quota")
+    _accessible(page, spark_server, "the usage page with a quota")
+    shot(page, f"72-org-usage-quota-{width}")
+    page.goto(f"{spark_server.url}/org/acme/policies/")
+    page.fill("#id_daily_calls_per_person", "")
     _save(page)
     page.wait_for_selector("text=policies are saved")
     context.close()
