@@ -24,3 +24,21 @@ def test_an_assistant_connects_calls_and_refreshes_under_every_token_policy(brow
     second = refresh(browser, flow, first.json()["refresh_token"])  # refresh re-checks the gates
     assert second.status_code == 200, second.content
     assert call_tool(Client(), second.json()["access_token"], "list_datasets").status_code == 200
+
+
+def test_an_assistants_tool_calls_count_against_the_quota_but_consent_and_refresh_do_not(
+    browser: Client, published: World
+) -> None:
+    published.acme.daily_calls_per_person = 1
+    published.acme.save()
+    flow = new_flow(browser)
+    first = exchange(browser, flow, code_from(consent(browser, flow.authorize_url())))
+    access = first.json()["access_token"]
+    assert call_tool(Client(), access, "list_datasets").status_code == 200
+    over = call_tool(Client(), access, "list_datasets")
+    assert over.status_code == 429 and over.json()["error"]["data"]["code"] == "daily_quota_person"
+    second = refresh(browser, flow, first.json()["refresh_token"])  # the quota is on tool calls only
+    assert second.status_code == 200, second.content
+    assert call_tool(Client(), second.json()["access_token"], "list_datasets").status_code == 429
+    mine = issue(published.member, published.acme)  # the same person with a token: one quota per person
+    assert call_tool(Client(), mine.secret, "list_datasets").status_code == 429
