@@ -382,9 +382,16 @@ class AuditEventPageSerializer(serializers.Serializer):
 class AuditQuerySerializer(serializers.Serializer):
     """The audit trail's filters (the console's: who, what, which days)."""
 
-    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
+    # Filters are taken as sent (not trimmed): text the schema allows, control characters included,
+    # is a filter that matches nothing rather than a blank one refused.
+    actor = serializers.CharField(
+        required=False, max_length=254, trim_whitespace=False, help_text="Part of the actor's email address."
+    )
     action = serializers.CharField(
-        required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="An action, or a prefix ending in '.', e.g. `token.`.",
     )
     since = serializers.DateField(required=False, help_text="First day, inclusive.")
     until = serializers.DateField(required=False, help_text="Last day, inclusive.")
@@ -403,7 +410,9 @@ class AuditExportSerializer(AuditQuerySerializer):
 
 
 class MemberFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, max_length=254, help_text="Part of an email address or name.")
+    q = serializers.CharField(
+        required=False, max_length=254, trim_whitespace=False, help_text="Part of an email address or name."
+    )
     role = serializers.ChoiceField(choices=Role.choices, required=False)
 
 
