@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 
 from accounts.models import Organization, Role, User
+from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import MANAGEMENT_SCOPES, organization_scopes, token_scopes
 from accounts.selectors import admin_organizations, user_organizations
 
@@ -88,6 +89,28 @@ class EmailChangeForm(forms.Form):
 
 class EmailDomainForm(forms.Form):
     domain = forms.CharField(max_length=253, help_text="The part after @ in your people's addresses, e.g. acme.com.")
+
+
+class PoliciesForm(forms.Form):
+    """An organization's policies (the console's Policies page; the rules are `accounts.policies`)."""
+
+    personal_tokens_allowed = forms.BooleanField(
+        required=False, label="Members may create and use personal access tokens"
+    )
+    token_max_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
+        label="Maximum token lifetime (days)",
+        help_text=f"Empty: Spark's own limit, {max(settings.PAT_EXPIRY_CHOICES_DAYS)} days.",
+    )
+    daily_calls_per_person = forms.IntegerField(
+        required=False, min_value=0, max_value=QUOTA_LIMIT, label="Tool calls per person per day"
+    )
+    daily_calls_per_organization = forms.IntegerField(
+        required=False, min_value=0, max_value=QUOTA_LIMIT, label="Tool calls per day for the whole organization"
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class InvitedAccountForm(forms.Form):

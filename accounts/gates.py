@@ -43,6 +43,27 @@ class MemberFacts:
     access_starts_on: dt.date
     access_ends_on: dt.date | None
     email: str = ""
+    tokens_allowed: bool = True
+    """The organization's policy: personal access tokens may be used."""
+    token_max_days: int | None = None
+    """The organization's policy: the longest a personal access token lives; None = Spark's own limit."""
+    person_quota: int | None = None
+    """The organization's policy: tool calls per person per day (UTC); None = no quota."""
+    organization_quota: int | None = None
+    """The organization's policy: tool calls of all its members together per day (UTC); None = no quota."""
+
+    @property
+    def has_quota(self) -> bool:
+        return self.person_quota is not None or self.organization_quota is not None
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    """Tool calls made today (UTC) before the one being judged: the person's in this organization, and
+    the organization's. Set where calls are counted (the MCP endpoint's `tools/call`) and by the doctor."""
+
+    person_calls: int
+    organization_calls: int
 
 
 @dataclass(frozen=True)
@@ -73,10 +94,14 @@ class CredentialContext:
     revoked: bool = False
     expires_at: dt.datetime | None = None
     """None: the credential has no expiry of its own (an assistant's grant; its access tokens do)."""
+    issued_at: dt.datetime | None = None
+    """A personal access token's creation or last rotation: where its lifetime is counted from."""
     grant: GrantFacts | None = None
     audiences: frozenset[str] = frozenset()
     """The OAuth access token's RFC 8707 resources."""
     request: RequestFacts | None = None
+    usage: UsageFacts | None = None
+    """Today's tool calls, where a quota is judged; None elsewhere (a quota then refuses nothing)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,23 @@ def access_window(ctx: CredentialContext) -> Verdict | None:
     return None if problem is None else refused(problem, org=facts.organization_name)
 
 
+def personal_tokens(ctx: CredentialContext) -> Verdict | None:
+    if ctx.kind != Kind.TOKEN or ctx.member.tokens_allowed:
+        return None
+    return refused(refusals.TOKENS_NOT_ALLOWED, org=ctx.member.organization_name)
+
+
+def token_lifetime(ctx: CredentialContext) -> Verdict | None:
+    """A token older than its organization allows is paused: computed, never stored, so raising the
+    limit restores it."""
+    limit = ctx.member.token_max_days
+    if ctx.kind != Kind.TOKEN or limit is None or ctx.issued_at is None:
+        return None
+    if ctx.now < ctx.issued_at + dt.timedelta(days=limit):
+        return None
+    return refused(refusals.TOKEN_TOO_OLD, org=ctx.member.organization_name, days=str(limit))
+
+
 def client_organization(ctx: CredentialContext) -> Verdict | None:
     if ctx.grant is None or ctx.grant.client_ours:
         return None
@@ -190,6 +232,19 @@ def connector_published(ctx: CredentialContext) -> Verdict | None:
     if not grant.platform:
         return refused(refusals.NO_PLATFORM)
     return refused(refusals.CONNECTOR_UNPUBLISHED, org=ctx.member.organization_name, platform=grant.platform)
+
+
+def daily_quota(ctx: CredentialContext) -> Verdict | None:
+    """The organization's daily quotas, per person then for everyone; read only where calls are counted."""
+    used, facts = ctx.usage, ctx.member
+    if used is None:
+        return None
+    name = facts.organization_name
+    if facts.person_quota is not None and used.person_calls >= facts.person_quota:
+        return refused(refusals.QUOTA_PERSON, org=name, quota=str(facts.person_quota))
+    if facts.organization_quota is not None and used.organization_calls >= facts.organization_quota:
+        return refused(refusals.QUOTA_ORGANIZATION, org=name, quota=str(facts.organization_quota))
+    return None
 
 
 def audience(ctx: CredentialContext) -> Verdict | None:
@@ -208,14 +263,18 @@ GATES: tuple[Gate, ...] = (
     membership,
     email_domain,
     access_window,
+    personal_tokens,
+    token_lifetime,
     connector_published,
+    daily_quota,
     audience,
 )
 """The one order. The credential's own state first: nothing else helps a revoked or expired one. Then
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization, then the grant's connector, and last what the request itself presents."""
+organization (its access window, then its policies), then the grant's connector, then today's quota
+(it opens again by itself at midnight), and last what the request itself presents."""
 
 
 def credential_verdict(ctx: CredentialContext) -> Verdict:
@@ -251,9 +310,25 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         access_starts_on=organization.access_starts_on,
         access_ends_on=organization.access_ends_on,
         email=user.email,
+        tokens_allowed=organization.personal_tokens_allowed,
+        token_max_days=organization.token_max_days,
+        person_quota=organization.daily_calls_per_person,
+        organization_quota=organization.daily_calls_per_organization,
     )
+
+
+def token_issued_at(token: PersonalAccessToken) -> dt.datetime:
+    """Where a token's lifetime is counted from: its creation, or its last rotation."""
+    return token.rotated_at or token.created_at
 
 
 def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datetime) -> CredentialContext:
     """A personal access token as the gates see it (`member`: its owner's standing in its organization)."""
-    return CredentialContext(member, now, Kind.TOKEN, revoked=token.revoked_at is not None, expires_at=token.expires_at)
+    return CredentialContext(
+        member,
+        now,
+        Kind.TOKEN,
+        revoked=token.revoked_at is not None,
+        expires_at=token.expires_at,
+        issued_at=token_issued_at(token),
+    )

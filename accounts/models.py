@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -125,6 +126,25 @@ class Organization(models.Model):
     )
     require_mfa = models.BooleanField(
         default=False, help_text="People who sign in with a password must also give a second factor."
+    )
+    # Policies (docs/policies.md): each enforced by the gates every way in passes (accounts.gates).
+    personal_tokens_allowed = models.BooleanField(
+        default=True, help_text="Members may create and use personal access tokens (spk_…)."
+    )
+    token_max_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The longest a personal access token may live, in days from its creation or last rotation; "
+        "empty = Spark's own limit. A longer token is paused past it (not shortened: raising the limit restores it).",
+    )
+    daily_calls_per_person = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Spark MCP tool calls each member may make per day (UTC); empty = no quota."
+    )
+    daily_calls_per_organization = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Spark MCP tool calls all members together may make per day (UTC); empty = no quota.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

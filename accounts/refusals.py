@@ -45,7 +45,8 @@ class Refusal:
     Two entries may share one where only the fix differs (access ended by an admin, or by its date)."""
     words: str
     """What is wrong and whom to ask, written to continue a header or a clause; `{org}`, `{domain}`,
-    `{platform}`, `{email}` and `{scope}` are filled in by the gate (ASCII: it also travels in WWW-Authenticate)."""
+    `{platform}`, `{email}`, `{scope}`, `{days}` and `{quota}` are filled in by the gate (ASCII: it also
+    travels in WWW-Authenticate)."""
     state: State = State.PAUSED
     fix: str = ""
     """The fix, for the one who can make it (the doctor's words); same fields as `words`."""
@@ -209,6 +210,58 @@ ACCESS_NOT_STARTED = _entry(
         ask="Ask them when the organization's Spark MCP access starts.",
     )
 )
+
+# --- The organization's policies (docs/policies.md) ----------------------------------------------------
+TOKENS_NOT_ALLOWED = _entry(
+    Refusal(
+        "personal_tokens_not_allowed",
+        "{org} does not allow personal access tokens; ask an admin of {org} to allow personal access tokens",
+        fix="Allow personal access tokens on the Policies page.",
+        who=Who.ADMIN,
+        ask="Ask them to allow personal access tokens under Policies in Spark Portal.",
+    )
+)
+TOKEN_TOO_OLD = _entry(
+    Refusal(
+        "token_lifetime_exceeded",
+        "this token is older than {org} allows ({days} days); rotate it or create a new one in account settings",
+        fix="Rotate the token in Access tokens (its new lifetime fits the limit), or raise the maximum lifetime "
+        "on the Policies page.",
+        who=Who.PERSON,
+        ask="Ask them to raise the maximum token lifetime under Policies in Spark Portal.",
+    )
+)
+"""Past its organization's maximum lifetime, counted from its creation or last rotation: paused, not
+shortened, so raising the limit brings it back."""
+
+_QUOTA_FIX = "Raise the quota on the Policies page, or wait: it starts again at midnight UTC."
+_QUOTA_ASK = "Ask them to raise the daily quota under Policies in Spark Portal, or try again after midnight UTC."
+QUOTA_PERSON = _entry(
+    Refusal(
+        "daily_quota_person",
+        "you have made today's {quota} Spark MCP tool calls, {org}'s daily quota per person; try again after "
+        "midnight UTC or ask your {org} admin",
+        fix=_QUOTA_FIX,
+        who=Who.ADMIN,
+        ask=_QUOTA_ASK,
+        status=429,
+        challenge="",
+    )
+)
+QUOTA_ORGANIZATION = _entry(
+    Refusal(
+        "daily_quota_organization",
+        "{org} has made today's {quota} Spark MCP tool calls, its daily quota; try again after midnight UTC or ask "
+        "your {org} admin",
+        fix=_QUOTA_FIX,
+        who=Who.ADMIN,
+        ask=_QUOTA_ASK,
+        status=429,
+        challenge="",
+    )
+)
+"""A quota refuses tool calls only (`tools/call`, counted at the MCP endpoint), until midnight UTC: the
+endpoint answers 429 with a JSON-RPC error and `Retry-After`."""
 
 # --- An assistant's grant ---------------------------------------------------------------------------
 CLIENT_ELSEWHERE = _entry(

@@ -14,6 +14,7 @@ from django.utils.timesince import timesince
 
 from accounts.gates import MemberFacts, credential_verdict, member_facts, token_context
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, Role, User
+from accounts.policies import token_issue_problem
 from accounts.refusals import State
 from accounts.scopes import DatasetAccess, dataset_access
 
@@ -122,10 +123,24 @@ def _ago(when: dt.datetime | None, now: dt.datetime) -> str:
 
 
 def token_lifetime_days(token: PersonalAccessToken) -> int:
-    """The offered lifetime closest to the one the token was given (at creation or its last rotation)."""
+    """The offered lifetime closest to the one the token was given (at creation or its last rotation),
+    at most its organization's maximum: what a rotation renews it for."""
     start = token.rotated_at or token.created_at
     days = max(1, round((token.expires_at - start) / dt.timedelta(days=1)))
-    return min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
+    offered = min(settings.PAT_EXPIRY_CHOICES_DAYS, key=lambda d: abs(d - days))
+    limit = token.organization.token_max_days
+    return offered if limit is None else min(offered, limit)
+
+
+def token_policy_notes(user: User) -> list[str]:
+    """What the user's organizations' policies say about new tokens, as sentences for the token page."""
+    notes = []
+    for organization in user_organizations(user):
+        if not organization.personal_tokens_allowed:
+            notes.append(token_issue_problem(organization, 1) or "")
+        elif organization.token_max_days is not None:
+            notes.append(f"{organization.name} allows tokens of at most {organization.token_max_days} days.")
+    return notes
 
 
 def tokens_to_warn(now: dt.datetime | None = None) -> list[PersonalAccessToken]:

@@ -32,6 +32,7 @@ from accounts.models import (
     clean_domain,
     no_control_characters,
 )
+from accounts.policies import token_issue_problem
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
 from accounts.selectors import token_lifetime_days
 from audit.services import Origin, audit_record
@@ -64,6 +65,8 @@ def _check_token_request(*, user: User, organization: Organization, name: str, d
     membership = Membership.objects.filter(user=user, organization=organization).first()
     if membership is None:
         raise ValidationError(f"{user.email} is not a member of {organization.name}.")
+    if problem := token_issue_problem(organization, days):
+        raise ValidationError(problem)
     if not scopes:
         raise ValidationError("Choose at least one scope.")
     admin = membership.role == Role.ADMIN
@@ -186,7 +189,8 @@ def token_rotate(
     origin: Origin | None = None,
     now: dt.datetime | None = None,
 ) -> IssuedToken:
-    """Give the same token a new secret and a renewed lifetime; the old secret dies at once.
+    """Give the same token a new secret and a renewed lifetime (at most its organization's maximum); the
+    old secret dies at once.
 
     One row per token: its prefix and digest change, the old prefix is kept as retired (so the
     old secret is refused as "rotated"), and the expiry warning may be sent again."""
@@ -195,6 +199,8 @@ def token_rotate(
         raise ValidationError("A revoked token cannot be rotated; create a new one.")
     if not Membership.objects.filter(user_id=row.user_id, organization_id=row.organization_id).exists():
         raise ValidationError(f"{row.user.email} is no longer a member of {row.organization.name}.")
+    if not row.organization.personal_tokens_allowed:
+        raise ValidationError(token_issue_problem(row.organization, 1) or "")
     now = now or timezone.now()
     days = token_lifetime_days(row)
     old_prefix = row.display_prefix

@@ -72,6 +72,7 @@ def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: in
         "form": form,
         "no_organization": not selectors.user_organizations(request.user).exists(),
         "mcp_url": mcp_resource_url(request),
+        "policy_notes": selectors.token_policy_notes(request.user),
     }
     return render(request, "accounts/tokens.html", context, status=status)
 

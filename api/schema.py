@@ -89,6 +89,9 @@ def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, 
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             operation["security"] = [{"PersonalAccessToken": []}]
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":  # query text is refused with a NUL, as bodies are
+                    _no_null_characters({"properties": {parameter["name"]: parameter.get("schema", {})}})
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
             if method in ("put", "patch"):

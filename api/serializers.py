@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from accounts.models import PersonalAccessToken, Role
+from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import effective_scopes
 from accounts.selectors import token_datasets
 from oauth_server.platforms import Platform
@@ -71,6 +72,15 @@ class StrictBooleanField(serializers.BooleanField):
             return data
         self.fail("invalid", input=data)
         raise AssertionError  # fail() raises
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only (DRF's IntegerField also takes "30" and 30.0, which the schema does not promise)."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -406,9 +416,16 @@ class AuditEventPageSerializer(serializers.Serializer):
 class AuditQuerySerializer(serializers.Serializer):
     """The audit trail's filters (the console's: who, what, which days)."""
 
-    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email address.")
+    # Filters are taken as sent (not trimmed): text the schema allows, control characters included,
+    # is a filter that matches nothing rather than a blank one refused.
+    actor = serializers.CharField(
+        required=False, max_length=254, trim_whitespace=False, help_text="Part of the actor's email address."
+    )
     action = serializers.CharField(
-        required=False, max_length=64, help_text="An action, or a prefix ending in '.', e.g. `token.`."
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="An action, or a prefix ending in '.', e.g. `token.`.",
     )
     since = serializers.DateField(required=False, help_text="First day, inclusive.")
     until = serializers.DateField(required=False, help_text="Last day, inclusive.")
@@ -427,7 +444,9 @@ class AuditExportSerializer(AuditQuerySerializer):
 
 
 class MemberFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, max_length=254, help_text="Part of an email address or name.")
+    q = serializers.CharField(
+        required=False, max_length=254, trim_whitespace=False, help_text="Part of an email address or name."
+    )
     role = serializers.ChoiceField(choices=Role.choices, required=False)
 
 
@@ -495,6 +514,56 @@ class AccessSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Tokens live at most 90 days", value={"token_max_days": 90}, request_only=True),
+        OpenApiExample("No personal access tokens", value={"personal_tokens_allowed": False}, request_only=True),
+        OpenApiExample("500 tool calls a day per person", value={"daily_calls_per_person": 500}, request_only=True),
+        OpenApiExample(
+            "The policies",
+            value={
+                "personal_tokens_allowed": True,
+                "token_max_days": 90,
+                "token_expiry_required": True,
+                "daily_calls_per_person": 500,
+                "daily_calls_per_organization": None,
+            },
+            response_only=True,
+        ),
+    ]
+)
+class PoliciesSerializer(serializers.Serializer):
+    personal_tokens_allowed = StrictBooleanField(
+        help_text="false: every member's personal access token is refused (401 `personal_tokens_not_allowed`) and "
+        "none can be created (409); assistants connected through OAuth are not affected."
+    )
+    token_max_days = StrictIntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
+        help_text="The longest a token lives, in days from its creation or last rotation; null: Spark's own limit. "
+        "New tokens cannot be created for longer (409); an existing older one is paused (401 "
+        "`token_lifetime_exceeded`) until it is rotated or the limit raised.",
+    )
+    token_expiry_required = serializers.BooleanField(
+        read_only=True, help_text="Always true: Spark issues no token without an expiry."
+    )
+    daily_calls_per_person = StrictIntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=QUOTA_LIMIT,
+        help_text="Spark MCP tool calls each member may make per day (UTC); null: no quota. Over it a call is "
+        "answered 429 with a JSON-RPC error (`daily_quota_person`) and Retry-After.",
+    )
+    daily_calls_per_organization = StrictIntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=QUOTA_LIMIT,
+        help_text="Spark MCP tool calls all members together may make per day (UTC); null: no quota "
+        "(`daily_quota_organization`).",
+    )
+
+
 class DailyCallsSerializer(serializers.Serializer):
     day = serializers.DateField()
     calls = serializers.IntegerField()
@@ -513,6 +582,21 @@ class ToolCallsSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
 
 
+class PersonCallsSerializer(serializers.Serializer):
+    owner = serializers.EmailField()
+    calls = serializers.IntegerField()
+
+
+class QuotaUseSerializer(serializers.Serializer):
+    daily_calls_per_person = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    daily_calls_per_organization = serializers.IntegerField(allow_null=True, help_text="The quota; null: none.")
+    organization_calls_today = serializers.IntegerField(
+        help_text="Tool calls today (UTC) as the quotas count them (counted only while a quota is set)."
+    )
+    people = PersonCallsSerializer(many=True, help_text="Each person's tool calls today, most first.")
+    resets_in = serializers.IntegerField(help_text="Seconds until midnight UTC, when the quotas start again.")
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -529,6 +613,13 @@ class ToolCallsSerializer(serializers.Serializer):
                     }
                 ],
                 "tools": [{"tool": "chat_gwi", "calls": 31}, {"tool": "list_datasets", "calls": 12}],
+                "quota": {
+                    "daily_calls_per_person": 500,
+                    "daily_calls_per_organization": None,
+                    "organization_calls_today": 25,
+                    "people": [{"owner": "member@acme.example", "calls": 25}],
+                    "resets_in": 3600,
+                },
             },
             response_only=True,
         )
@@ -538,6 +629,7 @@ class UsageSerializer(serializers.Serializer):
     days = DailyCallsSerializer(many=True)
     credentials = CredentialCallsSerializer(many=True)
     tools = ToolCallsSerializer(many=True)
+    quota = QuotaUseSerializer()
 
 
 class UsageQuerySerializer(serializers.Serializer):

@@ -63,6 +63,7 @@ urlpatterns = [
     path(f"{ORG}/domains/<name:domain>", views.DomainDetail.as_view(), name="domain"),
     path(f"{ORG}/domains/<name:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
+    path(f"{ORG}/policies", views.OrganizationPolicies.as_view(), name="policies"),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
     path(f"{ORG}/audiences", views.Audiences.as_view(), name="audiences"),

@@ -3,7 +3,7 @@ rule and every audit record is the portal's own (docs/api.md)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.members import member_invite, member_role_set, members
 from accounts.mfa import member_mfa_reset
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken
+from accounts.policies import Policies, organization_policies_set
 from accounts.selectors import organization_domains
 from accounts.services import (
     domain_add,
@@ -57,6 +58,7 @@ from oauth_server.services import (
 from orgadmin.doctor import diagnose
 from orgadmin.services import admin_token_revoke, connector_remove, member_remove_everywhere
 from spark_portal.public_url import public_base_url
+from usage.quotas import QuotaReport, quota_report
 from usage.selectors import calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush
 
@@ -534,6 +536,41 @@ class Access(APIView):
         return tagged(s.OrganizationSerializer(changed).data)
 
 
+def _policies_row(organization: Organization) -> dict[str, Any]:
+    return {**asdict(Policies.of(organization)), "token_expiry_required": True}
+
+
+class OrganizationPolicies(APIView):
+    @extend_schema(responses=s.PoliciesSerializer, summary="The organization's policies (with their ETag)")
+    def get(self, request: Request, slug: str) -> Response:
+        return tagged(s.PoliciesSerializer(_policies_row(organization_for_caller(request, slug))).data)
+
+    @extend_schema(
+        request=s.PoliciesSerializer,
+        responses=s.PoliciesSerializer,
+        summary="Change policies (what is left out stays as it is); tokens a change stops are paused at once",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = _valid(s.PoliciesSerializer, request.data, partial=True)
+        check_if_match(request, s.PoliciesSerializer(_policies_row(organization)).data)
+        wanted = replace(Policies.of(organization), **given)
+        organization_policies_set(
+            organization=organization, wanted=wanted, actor=caller(request), origin=_origin(request)
+        )
+        return tagged(s.PoliciesSerializer(_policies_row(organization)).data)
+
+
+def _quota(report: QuotaReport) -> dict[str, Any]:
+    return {
+        "daily_calls_per_person": report.per_person,
+        "daily_calls_per_organization": report.per_organization,
+        "organization_calls_today": report.organization_calls,
+        "people": [{"owner": email, "calls": calls} for email, calls in report.people],
+        "resets_in": report.resets_in,
+    }
+
+
 class Usage(APIView):
     @extend_schema(
         parameters=[s.UsageQuerySerializer],
@@ -548,6 +585,7 @@ class Usage(APIView):
         body = {
             "days": [{"day": day, "calls": calls} for day, calls in daily_calls(organization, days=days, today=today)],
             "credentials": calls_by_credential(organization, days=days, today=today),
+            "quota": _quota(quota_report(organization, timezone.now())),
             "tools": [{"tool": t, "calls": n} for t, n in calls_by_tool(organization, days=days, today=today)],
         }
         return Response(s.UsageSerializer(body).data)

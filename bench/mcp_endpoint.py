@@ -21,7 +21,9 @@ Then it counts what one warm authenticated call sends the database: statements t
 cursors plus connection health checks, on a one-worker server over 200 calls in a row (with
 PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
 postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
-on every worker, are refused. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
+on every worker, are refused. With `--policies`, instead of those comparisons: tools/call with
+every organization policy on (a token lifetime, both daily quotas, counted on every call) against
+all off, pass by pass on one server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
 stops by itself.
 """
 
@@ -302,6 +304,61 @@ def psql(*statements: str) -> None:
         subprocess.run(["psql", os.environ["DATABASE_URL"], "-qXc", statement], check=True, capture_output=True)
 
 
+POLICIES = (
+    "from accounts.models import Organization; from accounts.policies import Policies, organization_policies_set; "
+    "organization_policies_set(organization=Organization.objects.get(slug='acme'), wanted=Policies({on}), "
+    "actor=None, origin=None)"
+)
+EVERY_POLICY = "True, 365, 10_000_000, 10_000_000"
+"""Tokens allowed (and judged), a maximum lifetime, and both daily quotas set high enough never to refuse
+(so every call is counted against them)."""
+
+
+def set_policies(env: dict[str, str], on: bool) -> None:
+    manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
+
+
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn master's workers have used so far."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def measure_policies(
+    args: argparse.Namespace, url: str, tmp: Path, token: str, env: dict[str, str], master: int
+) -> None:
+    """Authenticated tools/call with every organization policy on against all off, pass by pass on one
+    server (metrics on), the order swapped every pass. Besides requests/s, the workers' CPU time per
+    request: on a machine others are loading too, throughput swings with their load, CPU per request
+    much less."""
+    script = tmp / "mcp.lua"
+    script.write_text(LUA.format(body=json.dumps(CALL), auth=f'wrk.headers["Authorization"] = "Bearer {token}"'))
+    rate: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for n in range(args.passes):
+        for state in (True, False) if n % 2 == 0 else (False, True):
+            set_policies(env, state)
+            wrk(url, script, 1, args.connections)  # every worker reloads the facts after the change
+            before = worker_cpu_seconds(master)
+            rate[state].append(wrk(url, script, args.seconds, args.connections))
+            cpu[state].append((worker_cpu_seconds(master) - before) / (rate[state][-1] * args.seconds) * 1e6)
+        print(
+            f"pass {n + 1}: policies on {rate[True][-1]:8.0f} req/s ({cpu[True][-1]:5.0f} µs CPU/request), "
+            f"off {rate[False][-1]:8.0f} req/s ({cpu[False][-1]:5.0f} µs CPU/request)"
+        )
+    paired = statistics.median(a / b for a, b in zip(rate[True], rate[False], strict=True))
+    per_request = statistics.median(cpu[False]) / statistics.median(cpu[True])
+    print(f"policies: on {statistics.median(rate[True]):.0f} req/s, off {statistics.median(rate[False]):.0f} req/s")
+    print(f"policies on / off, median of the per-pass ratios = {paired:.3f}x  (target >= 0.90x)")
+    on_cpu, off_cpu = statistics.median(cpu[True]), statistics.median(cpu[False])
+    print(f"workers' CPU per request: on {on_cpu:.0f} µs, off {off_cpu:.0f} µs; capacity on / off = {per_request:.3f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1)
@@ -318,6 +375,12 @@ def main() -> None:
         choices=["file", "database"],
         default=None,
         help="access epoch store: file (single host, the SQLite default) or database (PostgreSQL's default)",
+    )
+    parser.add_argument(
+        "--policies",
+        action="store_true",
+        help="measure tools/call with every organization policy on (docs/policies.md) against all off, "
+        "instead of the comparisons with the bare view and metrics off",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -355,15 +418,23 @@ def main() -> None:
     try:
         wait_until_up(base, token)
         wait_until_up(off_base, token)
-        sdk_fixture(base, token, tmp / "sdk.json")
-        sdk, sdk_base = start_sdk(sdk_env, args.workers, tmp / "sdk.log")
-        processes.append(sdk)
-        wait_until_up(sdk_base, token)
-        urls = {"sdk": f"{sdk_base}/mcp", "on": f"{base}/mcp", "off": f"{off_base}/mcp", "bare": f"{base}/bench/bare"}
-        database = [postmaster()] if args.postgres else []
-        roots = {"sdk": [sdk.pid], "on": [server.pid, *database], "off": [quiet.pid, *database]}
-        measure(args, urls, roots | {"bare": roots["on"]}, tmp, token)
-        count_statements(env, tmp, token)
+        if args.policies:
+            measure_policies(args, f"{base}/mcp", tmp, token, env, server.pid)
+        else:
+            sdk_fixture(base, token, tmp / "sdk.json")
+            sdk, sdk_base = start_sdk(sdk_env, args.workers, tmp / "sdk.log")
+            processes.append(sdk)
+            wait_until_up(sdk_base, token)
+            urls = {
+                "sdk": f"{sdk_base}/mcp",
+                "on": f"{base}/mcp",
+                "off": f"{off_base}/mcp",
+                "bare": f"{base}/bench/bare",
+            }
+            database = [postmaster()] if args.postgres else []
+            roots = {"sdk": [sdk.pid], "on": [server.pid, *database], "off": [quiet.pid, *database]}
+            measure(args, urls, roots | {"bare": roots["on"]}, tmp, token)
+            count_statements(env, tmp, token)
         manage(env, "revoke_access_token", token)
         statuses = [post(f"{base}/mcp", token) for _ in range(8 * args.workers)]
         refused = sum(s == 401 for s in statuses)

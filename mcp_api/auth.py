@@ -36,6 +36,7 @@ from accounts.gates import (
     Verdict,
     credential_verdict,
     member_facts,
+    token_issued_at,
 )
 from accounts.models import PersonalAccessToken, RetiredTokenPrefix
 from accounts.refusals import Refusal
@@ -108,6 +109,9 @@ class Principal:
     retired_dataset_codes: frozenset[str] = frozenset()
     """Datasets this credential would use but staff retired: offered nowhere, yet explore_insight_gwi
     still opens the insights stated from them."""
+    context: CredentialContext | None = None
+    """What the gates judged to let the request in; a `tools/call` judges it again with today's calls
+    where the organization has a quota (`mcp_api.protocol`)."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -136,6 +140,8 @@ class _Facts:
     all_datasets: bool
     """The credential follows the organization: it uses every dataset it has, now and later."""
     touched_at: dt.datetime | None
+    issued_at: dt.datetime | None = None
+    """A personal access token's creation or last rotation (its organization may cap its lifetime)."""
     # OAuth only
     connection_id: int | None = None
     grant: GrantFacts | None = None
@@ -207,6 +213,7 @@ def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
         datasets=_datasets(token.organization),
         all_datasets=token.all_datasets,
         touched_at=token.last_used_at,
+        issued_at=token_issued_at(token),
     )
 
 
@@ -291,7 +298,8 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
     facts = _facts_for(bearer_token(request))
     now = now or timezone.now()
     oauth = facts.kind == Kind.OAUTH
-    verdict = credential_verdict(_context(facts, now, request))
+    context = _context(facts, now, request)
+    verdict = credential_verdict(context)
     if verdict.refusal is not None:
         raise AuthError.of(verdict)
     if facts.touched_at is None or now - facts.touched_at >= TOUCH_INTERVAL:
@@ -308,6 +316,7 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         credential_id=facts.connection_id if oauth and facts.connection_id else facts.token_id,
         organization_dataset_codes=facts.offered_codes(),
         retired_dataset_codes=facts.retired_codes(),
+        context=context,
     )
 
 
@@ -320,6 +329,7 @@ def _context(facts: _Facts, now: dt.datetime, request: HttpRequest) -> Credentia
         facts.kind,
         revoked=facts.revoked,
         expires_at=facts.expires_at,
+        issued_at=facts.issued_at,
         grant=facts.grant,
         audiences=facts.audiences,
         request=RequestFacts(resources=resources),

@@ -35,11 +35,13 @@ from mcp_types.version import (
 from pydantic import ValidationError
 
 from accounts import refusals
+from accounts.gates import ACTIVE, credential_verdict
 from accounts.scopes import dataset_scope
 from mcp_api.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
 from spark_portal import metrics
 from usage.models import Credential
+from usage.quotas import quota_give_back, quota_take
 from usage.services import UsageKey, usage_record
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,10 @@ class Reply:
     """The tool called (tools/call only)."""
     outcome: str = "ok"
     """ok, tool_error (a result with isError) or rpc_error (a JSON-RPC error)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra response headers (`Retry-After` over a quota)."""
+    refusal: str = ""
+    """The refusal code when a gate refused this call (a quota), for the metrics and the request log."""
 
 
 def error_reply(
@@ -236,6 +242,8 @@ def _dispatch(
         needed = needed_scopes(principal, tool)
         if not needed <= principal.scopes:
             raise AuthError(refusals.INSUFFICIENT_SCOPE, scope=" ".join(sorted(needed)))
+        if (over := _over_quota(principal, request.id)) is not None:
+            return replace(over, method=method, tool=tool.name)
         called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)
         body = {"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, called)}
         return Reply(200, body, method, tool.name, "tool_error" if called.is_error else "ok")
@@ -244,6 +252,28 @@ def _dispatch(
         status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
         return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not supported: {method}", status=status)
     return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, result)})
+
+
+QUOTA_ERROR = -32029
+"""The JSON-RPC error code of a call over a daily quota (implementation-defined server error range)."""
+
+
+def _over_quota(principal: Principal, request_id: types.RequestId) -> Reply | None:
+    """Count this tool call against its organization's quotas and judge it with the one gate list; a
+    refused call is given back and answered 429 with a JSON-RPC error and `Retry-After`."""
+    context = principal.context
+    if context is None or not context.member.has_quota:
+        return None
+    taken = quota_take(
+        organization_id=principal.organization_id, user_id=principal.user_id, member=context.member, now=context.now
+    )
+    verdict = credential_verdict(replace(context, usage=taken.usage)) if taken else ACTIVE
+    if taken is None or verdict.refusal is None:
+        return None
+    quota_give_back(taken)
+    data = {"code": verdict.code, "retryAfter": taken.retry_after}
+    reply = error_reply(request_id, QUOTA_ERROR, verdict.sentence, data=data, status=verdict.refusal.status)
+    return replace(reply, headers=(("Retry-After", str(taken.retry_after)),), refusal=verdict.code)
 
 
 def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:

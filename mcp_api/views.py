@@ -31,7 +31,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # Which tools each endpoint serves: ChatGPT's connectors expect `search` and `fetch`.
 TOOLSETS = {MCP_PATH: TOOLS, REFERENCE_MCP_PATH: TOOLS, OPENAI_MCP_PATH: OPENAI_TOOLS}
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name"
-CORS_EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id"
+CORS_EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id, Retry-After"
 
 
 def _origin_allowed(request: HttpRequest, origin: str) -> bool:
@@ -176,12 +176,18 @@ def _post(request: HttpRequest) -> HttpResponse:
         reply = protocol.handle(message, headers, principal, TOOLSETS[MCP_PATH_VARIANTS[request.path_info]], request_id)
     except AuthError as error:
         return _refused(request, error)
+    if reply.refusal:  # a gate refused the call itself (a daily quota)
+        request.log_fields["refusal"] = reply.refusal  # type: ignore[attr-defined]
+        metrics.mcp_refusal(reply.refusal)
     metrics.mcp_request(reply.method, reply.tool, reply.outcome)
     if reply.body is None:
         return HttpResponse(status=reply.status)
     rpc_error = reply.outcome == "rpc_error" and request_id
     body = with_request_id(reply.body, request_id) if rpc_error else reply.body
-    return HttpResponse(_dumps(body), status=reply.status, content_type="application/json")
+    response = HttpResponse(_dumps(body), status=reply.status, content_type="application/json")
+    for name, value in reply.headers:
+        response[name] = value
+    return response
 
 
 def _log_fields(principal: Principal, message: Any) -> dict[str, Any]:

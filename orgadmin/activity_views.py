@@ -21,6 +21,7 @@ from oauth_server.models import ConnectedApp
 from orgadmin.charts import bar_chart
 from spark_portal.untrusted import row_id, storable
 from usage.models import Credential
+from usage.quotas import quota_report
 from usage.selectors import CredentialUsage, calls_by_credential, calls_by_tool, daily_calls
 from usage.services import usage_flush
 
@@ -65,6 +66,7 @@ def usage(request: AuthenticatedRequest, organization: Organization) -> HttpResp
         ),
         "chosen": chosen,
         "chosen_label": labels.get(chosen, ""),
+        "quota": quota_report(organization, timezone.now()),
     }
     return render(request, "orgadmin/usage.html", context)
 

@@ -11,19 +11,21 @@ two-factor requirement, a refused identity assertion grant (ID-JAG), and SCIM to
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
 
 from accounts import refusals
 from accounts.gates import (
     ACTIVE,
+    CredentialContext,
+    MemberFacts,
+    UsageFacts,
     Verdict,
     access_problem,
     credential_verdict,
     every_refusal,
     member_facts,
-    member_verdict,
     refused,
     token_context,
 )
@@ -52,6 +54,7 @@ from oauth_server.platforms import Platform
 from oauth_server.selectors import connection_context, connection_datasets, standing_id_jag_refusal
 from scim.selectors import scim_token_by_prefix, standing_deactivation
 from scim.tokens import MARKER as SCIM_MARKER
+from usage.quotas import quota_use, seconds_to_midnight
 
 ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
 IDP_ADMIN, CLIENT_OR_IDP = Who.IDP_ADMIN, Who.CLIENT_OR_IDP
@@ -290,6 +293,8 @@ def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
         return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
     if verdict.state == State.EXPIRED:
         return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
+    if verdict.refusal in (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD):  # a policy of its organization
+        return Check(gate, False, verdict.sentence, verdict.fix, verdict.who)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
     return Check(gate, True, f"Valid until {token.expires_at:%Y-%m-%d}.")
@@ -365,14 +370,16 @@ def diagnose_person(
     checks = member_checks(organization, user, timezone.localdate(now))
     checks += [c for c in (sso_check(organization, user.email, user), mfa_check(organization, user)) if c]
     checks += connector_checks(organization)
+    usage = usage_today(organization, user, member, now)
+    checks += [quota_check(member, usage, now)] if usage is not None else []
     verdicts = []
     for token in tokens:
-        verdict = credential_verdict(token_context(token, member, now))
+        verdict = credential_verdict(replace(token_context(token, member, now), usage=usage))
         live = verdict.state not in (State.REVOKED, State.EXPIRED)
         checks += [token_check(token, verdict)] + ([token_datasets_check(token)] if live else [])
         verdicts.append(verdict)
     for connection in connections:
-        found = every_refusal(connection_context(connection, member, now))
+        found = every_refusal(replace(connection_context(connection, member, now), usage=usage))
         checks += [assistant_check(connection, found)] + (
             [] if connection.revoked_at else [assistant_datasets_check(connection)]
         )
@@ -382,7 +389,29 @@ def diagnose_person(
     diagnosis = Diagnosis(
         subject=user.email, verdict="", checks=checks, credentials=verdicts, left_out=left_out, pending=pending
     )
-    return diagnosis.judged(member_verdict(member, now))
+    return diagnosis.judged(credential_verdict(CredentialContext(member, now, usage=usage)))
+
+
+def usage_today(organization: Organization, user: User, member: MemberFacts, now: dt.datetime) -> UsageFacts | None:
+    """Today's tool calls as the quotas count them, where the organization has one (None: no quota)."""
+    if not member.has_quota:
+        return None
+    use = quota_use(organization, now)
+    return UsageFacts(use.people.get(user.pk, 0), use.organization_calls)
+
+
+def quota_check(member: MemberFacts, usage: UsageFacts, now: dt.datetime) -> Check:
+    """The daily quotas, as the next tool call would meet them."""
+    parts = []
+    if member.person_quota is not None:
+        parts.append(f"{usage.person_calls} of {member.person_quota} tool calls today for this person")
+    if member.organization_quota is not None:
+        parts.append(f"{usage.organization_calls} of {member.organization_quota} for {member.organization_name}")
+    finding = "; ".join(parts) + f" (UTC day; {seconds_to_midnight(now) // 60} min to midnight)."
+    verdict = credential_verdict(CredentialContext(member, now, usage=usage))
+    if verdict.refusal in (refusals.QUOTA_PERSON, refusals.QUOTA_ORGANIZATION):
+        return Check("Daily quota", False, f"{verdict.sentence} {finding}", verdict.fix, verdict.who)
+    return Check("Daily quota", True, finding[0].upper() + finding[1:])
 
 
 def _recent_tokens(organization: Organization, user: User, now: dt.datetime) -> tuple[list[PersonalAccessToken], int]:

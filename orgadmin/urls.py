@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, people_views, views
+from orgadmin import activity_views, people_views, policy_views, views
 
 app_name = "orgadmin"
 
@@ -48,4 +48,5 @@ urlpatterns = [
     path("org/<slug:slug>/people-access/<str:key>/revoke/", people_views.credential_revoke, name="credential-revoke"),
     path("org/<slug:slug>/people/<int:user_id>/revoke/", people_views.person_revoke, name="person-revoke"),
     path("org/<slug:slug>/doctor/", people_views.doctor, name="doctor"),
+    path("org/<slug:slug>/policies/", policy_views.policies, name="policies"),
 ]

@@ -11,6 +11,7 @@ from django.test import Client
 from mcp_api.auth import reset_cache
 from tests.factories import World, make_world
 from tests.oauth_server.oauth_helpers import publish
+from usage.quotas import counter as quota_counter
 from usage.services import recorder as usage_recorder
 
 # The stand-in identity providers' fixtures (`fake_idp`, `connection`, `saml_keys`…), for every
@@ -59,8 +60,10 @@ def _fresh_bearer_cache() -> Iterator[None]:
 def _no_usage_left_over() -> Iterator[None]:
     # Tool-call counts wait in memory for the next batch: none may land in another test's database.
     usage_recorder.discard()
+    quota_counter.discard()
     yield
     usage_recorder.discard()
+    quota_counter.discard()
 
 
 @pytest.fixture

@@ -158,9 +158,10 @@ class Counted:
 
 
 _COUNT_SQL = """
-INSERT INTO {table} ({key}, {started}, {ends}, {count}) VALUES (%s, %s, %s, 1)
+INSERT INTO {table} ({key}, {started}, {ends}, {count}) VALUES (%s, %s, %s, %s)
 ON CONFLICT ({key}) DO UPDATE SET
-  {count} = CASE WHEN {table}.{ends} <= excluded.{started} THEN 1 ELSE {table}.{count} + 1 END,
+  {count} = CASE WHEN {table}.{ends} <= excluded.{started} THEN excluded.{count}
+    ELSE {table}.{count} + excluded.{count} END,
   {started} = CASE WHEN {table}.{ends} <= excluded.{started} THEN excluded.{started} ELSE {table}.{started} END,
   {ends} = CASE WHEN {table}.{ends} <= excluded.{started} THEN excluded.{ends} ELSE {table}.{ends} END
 RETURNING {count}, {ends}
@@ -175,14 +176,15 @@ def _sql(template: str) -> str:
     return template.format(table=connection.ops.quote_name(RequestCount._meta.db_table), **quoted)
 
 
-def request_count_add(*, key: str, seconds: int, now_ms: int | None = None) -> Counted:
-    """Count one request of `key` in its current window (a new one of `seconds` once the last ended).
+def request_count_add(*, key: str, seconds: int, now_ms: int | None = None, requests: int = 1) -> Counted:
+    """Count one request (or `requests`) of `key` in its current window (a new one of `seconds` once the
+    last ended).
 
     One statement (an upsert that returns the new count), so concurrent requests on every worker and
     host each get a different count: a limit of N lets exactly N through. SQLite 3.35 or later."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_COUNT_SQL), [key[:200], now_ms, now_ms + seconds * 1000])
+        cursor.execute(_sql(_COUNT_SQL), [key[:200], now_ms, now_ms + seconds * 1000, requests])
         count, ends_ms = cursor.fetchone()
     _prune(now_ms)
     return Counted(count=int(count), retry_after=max(1, -(-(int(ends_ms) - now_ms) // 1000)))

@@ -2,8 +2,9 @@
 
 The run must not cut the branch it sits on: revoking or rotating the very token it calls with,
 removing or demoting its own person, turning off or removing the email domain its person signs in
-with, or ending the organization's access would make every later answer a 401 and the rest of the
-run meaningless (the unit tests cover those paths). Every other ID and value is fair game."""
+with, ending the organization's access, or turning personal access tokens off would make every
+later answer a 401 and the rest of the run meaningless (the unit tests cover those paths). Every
+other ID and value is fair game."""
 
 from __future__ import annotations
 
@@ -24,13 +25,20 @@ ELSEWHERE = {"token_id": 999999, "user_id": 999999, "domain": "not-ours.example"
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Every call (generated, or followed from a link in the stateful phase) that would aim at the
     run's own token, person or domain is aimed at one that does not exist (a 404); ending access
-    becomes restoring it (which changes nothing while it is active)."""
+    becomes restoring it (which changes nothing while it is active), and turning personal access
+    tokens off leaves them on (a maximum lifetime cannot stop the run's token: it is minutes old)."""
     parameters = case.path_parameters or {}
     for name, value in OWN.items():
         if str(parameters.get(name, "")).lower() == value:
             parameters[name] = ELSEWHERE[name]
     if case.path.endswith("/access") and isinstance(case.body, dict) and case.body.get("status") == "ended":
         case.body["status"] = "restored"
+    if (
+        case.path.endswith("/policies")
+        and isinstance(case.body, dict)
+        and case.body.get("personal_tokens_allowed") is False
+    ):
+        case.body["personal_tokens_allowed"] = True
 
 
 @schemathesis.hook

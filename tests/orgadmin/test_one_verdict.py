@@ -96,10 +96,28 @@ def _token_states(world: World, token_pk: int) -> tuple[tuple[str, str | None], 
     return (mine.state, mine.refusal), (theirs.state, theirs.reason)
 
 
-@pytest.mark.parametrize("case", PERSON_CHANGES)
+def _tokens_not_allowed(world: World) -> None:
+    world.acme.personal_tokens_allowed = False
+    world.acme.save()
+
+
+def _token_lifetime_short(world: World) -> None:
+    """A maximum lifetime the token (two days old, below) is already past."""
+    world.acme.token_max_days = 1
+    world.acme.save()
+
+
+POLICY_CHANGES: dict[str, tuple[Change, str]] = {
+    "personal tokens not allowed": (_tokens_not_allowed, "personal_tokens_not_allowed"),
+    "older than the maximum lifetime": (_token_lifetime_short, "token_lifetime_exceeded"),
+}
+TOKEN_CHANGES = {**PERSON_CHANGES, **POLICY_CHANGES}
+
+
+@pytest.mark.parametrize("case", TOKEN_CHANGES)
 def test_a_tokens_verdict_is_the_endpoints_everywhere(world: World, case: str) -> None:
-    issued = issue(world.member, world.acme)
-    change, expected = PERSON_CHANGES[case]
+    issued = issue(world.member, world.acme, now=timezone.now() - dt.timedelta(days=2))
+    change, expected = TOKEN_CHANGES[case]
     change(world)
     code, words = _endpoint(issued.secret)
     assert code == expected
@@ -152,6 +170,9 @@ ASSISTANT_CHANGES: dict[str, tuple[Change, str]] = {
     **PERSON_CHANGES,
     "connector unpublished": (_unpublish, "connector_unpublished"),
     "client of another organization": (_client_of_globex, "client_of_another_organization"),
+    # The organization's token policies are no assistant's business: it stays active.
+    "personal tokens not allowed": (_tokens_not_allowed, ""),
+    "a short token lifetime": (_token_lifetime_short, ""),
 }
 
 

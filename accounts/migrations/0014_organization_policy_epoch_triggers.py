@@ -1,0 +1,30 @@
+"""The access-epoch triggers on the organizations table again, with its policy columns (0012, 0013):
+a policy changed moves the epoch, so every worker judges the next request by it."""
+
+from django.db import migrations
+
+from accounts.watch import EpochTriggers
+
+COLUMNS = [
+    "id",
+    "name",
+    "slug",
+    "access_status",
+    "access_starts_on",
+    "access_ends_on",
+    "status_before_end",
+    "contact_email",
+    "require_sso",
+    "require_mfa",
+    "personal_tokens_allowed",
+    "token_max_days",
+    "daily_calls_per_person",
+    "daily_calls_per_organization",
+    "created_at",
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0013_organization_quotas")]
+
+    operations = [EpochTriggers([("accounts_organization", COLUMNS, True)])]
