@@ -164,6 +164,7 @@ class MemberMFAReset(APIView):
         summary="Reset a member's two-factor authentication (a lost phone): their authenticators and "
         "recovery codes are removed",
     )
+    @idempotent
     def post(self, request: Request, slug: str, user_id: int) -> Response:
         organization = organization_for_caller(request, slug)
         membership = _membership(organization, user_id)
@@ -513,6 +514,7 @@ class DomainVerify(APIView):
         responses={200: s.DomainSerializer},
         summary="Verify a domain: look its TXT record up now (409 says what DNS answered)",
     )
+    @idempotent
     def post(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
         verified = domain_verify(domain=found, actor=caller(request), origin=_origin(request))

@@ -185,3 +185,18 @@ def test_an_idempotency_key_creates_once(admin_api: Api, published: World) -> No
     assert retried["code"] == "already_created" and made["prefix"] in retried["detail"]
     assert made["secret"] not in retried["detail"]
     assert PersonalAccessToken.objects.filter(name="job").count() == 1
+
+
+def test_every_post_of_the_api_honours_the_idempotency_key_its_schema_declares() -> None:
+    """The schema declares `Idempotency-Key` on every POST (api.schema); each view's `post` must then
+    check and honour it (api.idempotency.idempotent), or a malformed key is silently accepted."""
+    import inspect
+
+    from rest_framework.views import APIView
+
+    from api import views
+
+    posts = [c for _, c in inspect.getmembers(views, inspect.isclass) if issubclass(c, APIView) and "post" in vars(c)]
+    assert posts
+    unwrapped = [c.__name__ for c in posts if not hasattr(c.post, "__wrapped__")]
+    assert unwrapped == []

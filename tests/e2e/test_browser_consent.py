@@ -166,7 +166,7 @@ def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
 
     row.locator("text=Revoke").click()
     page.wait_for_selector("#revoke-impact")
-    assert f"Revoke {name}?" in page.inner_text("h1") and "Acme Research" in page.inner_text("#revoke-impact")
+    assert f"Revoke {name} (Claude)?" in page.inner_text("h1") and "Acme Research" in page.inner_text("#revoke-impact")
     assert_fits(page, "revoke confirmation")
     shot(page, f"63-connected-app-revoke-{width}")
     page.click("#confirm-revoke")
