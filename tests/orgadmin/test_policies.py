@@ -24,8 +24,10 @@ def test_only_the_organizations_admins_open_the_page(org_admin: Client, browser:
     assert (
         "Personal access tokens" in body and 'name="token_max_days"' in body and 'aria-current="page">Policies' in body
     )
-    assert browser.get(URL).status_code == 404  # a member
-    assert org_admin.get(reverse("orgadmin:policies", args=["globex"])).status_code == 404
+    assert browser.get(URL).status_code == 403  # a member: "you are not an admin of Acme"
+    assert (
+        org_admin.get(reverse("orgadmin:policies", args=["globex"])).status_code == 403
+    )  # not its admin: the same answer as for no such organization
 
 
 def test_a_change_that_stops_no_token_is_saved_at_once(org_admin: Client, published: World) -> None:
