@@ -126,7 +126,11 @@ def _audit_rows(front: Front, source: str) -> list[tuple[str, str, str]]:
     admin = _browser(front, "admin@acme.example", source)
     admin.sign_in()
     page = admin.http.get("/org/acme/audit/").text
-    rows = re.findall(r'<td class="mono">([^<]*)</td><td>([^<]*)</td><td class="mono">([^<]*)</td></tr>', page)
+    cells = (
+        r'<td class="mono action">([^<]*)</td>.*?'
+        r'<td class="summary">([^<]*)</td><td class="mono from">([^<]*)</td></tr>'
+    )
+    rows = re.findall(cells, page)
     return [(action, summary, address) for action, summary, address in rows]
 
 
