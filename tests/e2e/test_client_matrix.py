@@ -276,7 +276,8 @@ def test_platform_connects_refreshes_after_a_lost_answer_and_is_revoked(matrix: 
     client_id = connection.provider.context.client_info.client_id  # type: ignore[union-attr]
     apps = browser.http.get(f"{server.url}/settings/connected-apps/").text
     row = apps.split(f'data-client-id="{client_id}"')[1].split("</tr>")[0]
-    assert f'<div class="help">{case.platform}' in row, row  # the platform recorded, not the name given
+    recorded = row.split('class="help mono client-id"')[1].split("</div>")[0]
+    assert f">{case.platform} (" in recorded or f">{case.platform} ·" in recorded, row  # the platform recorded
     if case.platform == "ChatGPT":  # its document and keys came over TLS, and it signed its token request
         document = client_id.removeprefix(matrix.documents_url)
         assert document in SERVED and document.replace("client.json", "jwks.json") in SERVED
