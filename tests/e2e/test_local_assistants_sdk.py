@@ -64,7 +64,9 @@ def test_local_assistant_connects_as_its_platform(
     assert datasets == ["ds-core", "ds-usa-deep"]
     assert browser.callback is not None and browser.callback.iss == spark_server.url
     apps = browser.http.get(f"{spark_server.url}/settings/connected-apps/").text
-    assert f"{label} · for Acme" in apps
+    recorded = apps.split('class="help mono client-id"')[1].split("</div>")[0]  # the platform recorded
+    assert f">{label} (" in recorded or f">{label} ·" in recorded, recorded
+    assert "for Acme Research · connected" in apps
 
 
 def test_an_error_redirect_carries_iss(spark_server: LiveServer) -> None:
