@@ -6,6 +6,7 @@ is given with a trailing slash, as people paste it. Then an error redirect: it c
 from __future__ import annotations
 
 import asyncio
+import html
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -64,8 +65,10 @@ def test_local_assistant_connects_as_its_platform(
     assert datasets == ["ds-core", "ds-usa-deep"]
     assert browser.callback is not None and browser.callback.iss == spark_server.url
     apps = browser.http.get(f"{spark_server.url}/settings/connected-apps/").text
-    recorded = apps.split('class="help mono client-id"')[1].split("</div>")[0]  # the platform recorded
-    assert f">{label} (" in recorded or f">{label} ·" in recorded, recorded
+    # Its row (by the name it registered), and in it the platform recorded.
+    rows = [r for r in apps.split("<tr ")[1:] if f'class="assistant-name">{html.escape(name)}' in r]
+    cells = [r.split('class="help mono client-id"')[1].split("</div>")[0] for r in rows]
+    assert any(f">{label} (" in c or f">{label} ·" in c for c in cells), cells
     assert "for Acme Research · connected" in apps
 
 
