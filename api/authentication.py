@@ -1,5 +1,5 @@
 """Who calls the management API: a personal access token (`Authorization: Bearer spk_…`), checked
-by the very function Spark MCP uses (`mcp_api.auth.authenticate`: known, not expired, not revoked
+by the very function Spark MCP uses (`bearer.auth.authenticate`: known, not expired, not revoked
 or rotated away, user active and a member, domain enabled, organization access active), or the
 portal's own signed-in session (DRF's SessionAuthentication, with CSRF)."""
 
@@ -13,7 +13,7 @@ from rest_framework.request import Request
 
 from accounts import refusals, tokens
 from accounts.models import User
-from mcp_api.auth import AuthError, Principal, authenticate, bearer_token
+from bearer.auth import AuthError, Principal, authenticate, bearer_token
 
 
 class PersonalAccessTokenAuthentication(BaseAuthentication):

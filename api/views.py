@@ -35,6 +35,7 @@ from accounts.services import (
     token_revoke,
     token_rotate,
 )
+from administration.services import admin_token_revoke, connector_remove, member_remove_everywhere
 from api import serializers as s
 from api.authentication import token_principal
 from api.idempotency import idempotent
@@ -44,6 +45,7 @@ from api.selectors import administered, caller, organization_for_caller, own_tok
 from audit.exports import export_response
 from audit.selectors import audit_search
 from audit.services import Origin
+from doctor.diagnosis import diagnose
 from insights.selectors import saved_audiences
 from insights.services import saved_audience_create
 from oauth_server.models import ConnectedApp
@@ -55,8 +57,6 @@ from oauth_server.services import (
     organization_client_delete,
     publication_set,
 )
-from orgadmin.doctor import diagnose
-from orgadmin.services import admin_token_revoke, connector_remove, member_remove_everywhere
 from spark_portal.public_url import public_base_url
 from usage.quotas import QuotaReport, quota_report
 from usage.selectors import calls_by_credential, calls_by_tool, daily_calls

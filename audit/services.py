@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actors import Actor
 from audit.models import AuditEvent
 from spark_portal.batches import delete_in_batches
 from spark_portal.client_address import client_address
@@ -34,11 +35,14 @@ def audit_record(
     action: str,
     summary: str,
     organization: Model | None = None,
-    actor: Model | None = None,
+    actor: Actor | Model | None = None,
     origin: Origin | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record who did what, when and from where (`organization` and `actor` are model instances)."""
+    """Record who did what, when and from where (`organization` is a model instance; `actor` an
+    `Actor`, whose machine detail joins `detail`, or a person's account)."""
+    if isinstance(actor, Actor):
+        detail, actor = {**actor.detail, **(detail or {})}, actor.user
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     origin = origin or Origin()

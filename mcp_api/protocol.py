@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from accounts import refusals
 from accounts.gates import ACTIVE, credential_verdict
 from accounts.scopes import dataset_scope
-from mcp_api.auth import AuthError, Principal
+from bearer.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec
 from spark_portal import metrics
 from usage.models import Credential

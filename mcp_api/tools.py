@@ -20,13 +20,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.json_schema import SkipJsonSchema
 
 from accounts.scopes import TOOLS_SCOPE
+from bearer.auth import Principal
 from insights import chat as insights_chat
 from insights import query as insights_query
 from insights.chat import Caller, InsightError
 from insights.results import ChatResult, ExploreResult, SurveySearchResult
 from insights.store import DataNotBuilt
 from mcp_api import icons
-from mcp_api.auth import Principal
 
 # Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
 ID_LENGTH = 64

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from bearer.auth import AuthError, Principal, authenticate
 from mcp_api import protocol
-from mcp_api.auth import AuthError, Principal, authenticate
 from mcp_api.metadata import ProtectedResourceMetadataView
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from spark_portal import metrics

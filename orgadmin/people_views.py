@@ -28,12 +28,7 @@ from accounts.members import (
 from accounts.mfa import member_mfa_reset
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
 from accounts.selectors import DomainGap, domain_gaps
-from audit.services import Origin
-from oauth_server.platforms import Platform
-from oauth_server.services import connection_revoke
-from orgadmin.access import STATES, TOKEN, access_rows
-from orgadmin.doctor import diagnose
-from orgadmin.services import (
+from administration.services import (
     admin_token_revoke,
     connected_assistants,
     live_connections,
@@ -41,6 +36,11 @@ from orgadmin.services import (
     member_remove_everywhere,
     person_access_revoke,
 )
+from audit.services import Origin
+from doctor.diagnosis import diagnose
+from oauth_server.platforms import Platform
+from oauth_server.services import connection_revoke
+from orgadmin.access import STATES, TOKEN, access_rows
 from spark_portal.public_url import public_base_url
 from spark_portal.untrusted import row_id, storable
 

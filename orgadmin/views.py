@@ -31,6 +31,8 @@ from accounts.services import (
 )
 from accounts.services import domain_remove as remove_domain
 from accounts.services import domain_verify as verify_domain
+from administration.services import Impact, domain_impact, mfa_impact, organization_impact, platform_impact
+from administration.services import connector_remove as remove_connector
 from audit.selectors import audit_events
 from audit.services import Origin
 from insights.forms import SavedAudienceForm
@@ -40,8 +42,6 @@ from oauth_server import selectors as oauth_selectors
 from oauth_server import services as oauth_services
 from oauth_server.forms import OrganizationClientForm
 from oauth_server.platforms import SPECS, Platform
-from orgadmin.services import Impact, domain_impact, mfa_impact, organization_impact, platform_impact
-from orgadmin.services import connector_remove as remove_connector
 from spark_portal.public_url import mcp_resource_url, public_base_url
 
 

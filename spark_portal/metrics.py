@@ -6,7 +6,7 @@ multiprocess mode, chosen by that environment variable before this module is imp
 `/metrics` (`ops/views.py`) adds them up. Without the variable the values live in this process.
 
 Every label value comes from a fixed set (tool names from the tool lists, refusal codes from
-`mcp_api/auth.py`, platforms from `oauth_server/platforms.py`); anything else is counted as
+`bearer/auth.py`, platforms from `oauth_server/platforms.py`); anything else is counted as
 `other`, so no input can grow the number of series.
 """
 

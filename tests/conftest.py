@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
-from mcp_api.auth import reset_cache
+from bearer.auth import reset_cache
 from tests.factories import World, make_world
 from tests.oauth_server.oauth_helpers import publish
 from usage.quotas import counter as quota_counter

@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     # Single sign-on's own refusal reasons (a sign-in, not a credential): identity/refusals.py has their words.
     "identity/refusals.py": {"not_member", "user_inactive"},
     "identity/services.py": {"not_member", "user_inactive"},
-    "orgadmin/doctor.py": {"not_member", "user_inactive"},  # SSO_FIXED_BY, by those reasons
+    "doctor/checks.py": {"not_member", "user_inactive"},  # SSO_FIXED_BY, by those reasons
     # States of other things, which share a word with a code.
     "accounts/models.py": {"revoked", "expired"},  # PersonalAccessToken.status, Invitation.state
     "accounts/members.py": {"revoked", "expired"},  # an invitation's state
@@ -54,11 +54,11 @@ def test_refusal_codes_are_written_only_in_the_registry() -> None:
 
 def test_the_scan_sees_the_project() -> None:
     files = {str(p) for p in _python_files()}
-    assert {"mcp_api/auth.py", "orgadmin/access.py", "accounts/gates.py", "api/authentication.py"} <= files
+    assert {"bearer/auth.py", "orgadmin/access.py", "accounts/gates.py", "api/authentication.py"} <= files
     assert not any(f.startswith(("tests/", ".venv/")) for f in files)
     # A code written outside the registry is seen: the MCP endpoint's own module names none.
     assert "connector_unpublished" in _literals(REGISTRY_MODULE)
-    assert not _literals(Path("mcp_api/auth.py")) & {r.code for r in REGISTRY}
+    assert not _literals(Path("bearer/auth.py")) & {r.code for r in REGISTRY}
 
 
 def test_every_credential_refusal_says_the_fix_and_who_makes_it() -> None:

@@ -54,7 +54,7 @@ CLIENTS = 4
 REFERENCE = """
 import json, os
 from django.test import RequestFactory
-from mcp_api.auth import authenticate
+from bearer.auth import authenticate
 from mcp_api.tools import TOOLS
 bearer = "Bearer " + os.environ["SWAP_TOKEN"]
 principal = authenticate(RequestFactory().post("/mcp", HTTP_AUTHORIZATION=bearer, HTTP_HOST="127.0.0.1"))

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AccessStatus, EmailDomain, Membership, PersonalAccessToken
 from accounts.services import token_revoke, token_rotate
-from mcp_api.auth import TOUCH_INTERVAL, AuthError, authenticate
+from bearer.auth import TOUCH_INTERVAL, AuthError, authenticate
 from oauth_server.models import ConnectedApp
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool, challenge, rpc

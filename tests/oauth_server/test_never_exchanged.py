@@ -8,11 +8,11 @@ from django.test import Client
 from oauth2_provider.models import Application
 
 from accounts.models import Membership
+from administration.services import member_impact, organization_impact, platform_impact
 from oauth_server.models import ConnectedApp
 from oauth_server.platforms import Platform
 from oauth_server.services import connection_record
 from orgadmin.access import PENDING, access_rows
-from orgadmin.services import member_impact, organization_impact, platform_impact
 from tests.factories import World
 from tests.oauth_server.oauth_helpers import code_from, consent, exchange, new_flow
 

@@ -18,12 +18,12 @@ from accounts.models import AccessStatus, EmailDomain, Membership
 from accounts.refusals import State
 from accounts.selectors import token_rows
 from accounts.services import token_revoke, token_rotate
-from mcp_api.auth import AuthError, authenticate
+from bearer.auth import AuthError, authenticate
+from doctor.diagnosis import diagnose
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.selectors import connection_rows
 from oauth_server.services import connection_revoke
 from orgadmin.access import access_rows
-from orgadmin.doctor import diagnose
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool, challenge
 from tests.oauth_server.oauth_helpers import connect, new_flow

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import PersonalAccessToken
 from audit.models import AuditEvent
-from orgadmin.doctor import diagnose
+from doctor.diagnosis import diagnose
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 

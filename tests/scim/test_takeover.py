@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.members import member_role_set
 from accounts.models import Membership, Role, User
 from accounts.services import domain_add, domain_verify_by_staff
-from orgadmin.services import member_remove_everywhere
+from administration.services import member_remove_everywhere
 from scim.models import ScimUser
 from tests.factories import PASSWORD, World, make_user
 from tests.scim.conftest import USER_SCHEMA, Scim, scim_error

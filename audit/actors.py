@@ -1,0 +1,69 @@
+"""Who took an action: a person, an organization's SCIM token, an operator's command or Spark staff.
+
+An `Actor` is a value, as an `Origin` is for where an action came from: services take one, record
+it in the audit trail (a person as the event's `actor`, a machine by the detail it leaves, e.g. the
+SCIM token's name) and name it in summaries with `label`. The audit room knows no model above it,
+so a SCIM token's actor is built by the SCIM room from its ID and name (`ScimToken.as_actor`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+
+class ActorKind(enum.StrEnum):
+    PERSON = "person"
+    """Someone signed in: the console, the API with their token, their own pages."""
+    STAFF = "staff"
+    """Spark staff, in the Django admin."""
+    OPERATOR = "operator"
+    """A management command run on a server: nobody the portal knows."""
+    SCIM_TOKEN = "scim_token"
+    """An organization's identity provider, through one of its SCIM tokens."""
+
+
+OPERATOR_LABEL = "an operator"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    label: str
+    """How summaries name them: the person's email, "an operator", "SCIM token “Okta”"."""
+    user: Model | None = None
+    """The person (or staff member) who acted: the audit event's `actor`. None for machines."""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    """What the audit event's detail keeps about a machine that acted (never a secret)."""
+
+    @classmethod
+    def person(cls, user: Model) -> Actor:
+        return cls(ActorKind.PERSON, str(getattr(user, "email", "")), user=user)
+
+    @classmethod
+    def staff(cls, user: Model) -> Actor:
+        return cls(ActorKind.STAFF, str(getattr(user, "email", "")), user=user)
+
+    @classmethod
+    def operator(cls) -> Actor:
+        return cls(ActorKind.OPERATOR, OPERATOR_LABEL)
+
+    @classmethod
+    def scim_token(cls, *, token_id: int, name: str) -> Actor:
+        return cls(
+            ActorKind.SCIM_TOKEN,
+            f"SCIM token “{name}”",
+            detail={"scim_token": token_id, "scim_token_name": name},
+        )
+
+
+def as_actor(actor: Actor | Model | None) -> Actor:
+    """The actor a service was given: a person's account is that person; nobody is an operator
+    (services called without a person are run by management commands or the Django admin)."""
+    if isinstance(actor, Actor):
+        return actor
+    return Actor.person(actor) if actor is not None else Actor.operator()
