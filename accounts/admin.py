@@ -20,6 +20,7 @@ from accounts.models import (
     PersonalAccessToken,
     User,
 )
+from audit.actors import Actor
 from audit.services import Origin
 
 ACCESS_FIELDS = {"access_status", "access_starts_on", "access_ends_on"}
@@ -196,6 +197,6 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[PersonalAccessToken]) -> None:
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            services.token_revoke(token=token, actor=request.user, origin=Origin.of(request))  # type: ignore[arg-type]
+            services.token_revoke(token=token, actor=Actor.staff(request.user), origin=Origin.of(request))  # type: ignore[arg-type]
             count += 1
         self.message_user(request, f"Revoked {count} token{pluralize(count)}.", messages.SUCCESS)

@@ -30,6 +30,7 @@ from accounts.mfa import PRIMARY_TYPES
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
 from accounts.selectors import domain_gaps
 from accounts.services import access_epoch_bump
+from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
@@ -236,14 +237,17 @@ def member_tokens(membership: Membership) -> QuerySet[PersonalAccessToken]:
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, actor: User, origin: Origin | None) -> int:
+def member_remove(
+    *, membership: Membership, actor: Actor | User, origin: Origin | None, last_admin: bool = False
+) -> int:
     """Remove a member and revoke their personal access tokens for this organization (returns how many).
 
-    Their connected assistants are refused from the next request (they are no longer a member);
-    `orgadmin.services` also revokes those grants, which live in the OAuth app.
+    The last admin stays unless `last_admin` (an identity provider's word is final: SCIM). Their
+    connected assistants are refused from the next request (they are no longer a member);
+    `administration.services.person_access_end` also revokes those grants, which live in the OAuth app.
     """
-    organization = membership.organization
-    if membership.role == Role.ADMIN and not _admins_left(organization, membership):
+    organization, actor = membership.organization, as_actor(actor)
+    if not last_admin and membership.role == Role.ADMIN and not _admins_left(organization, membership):
         raise ValidationError(_last_admin(membership))
     revoked = member_tokens(membership).update(revoked_at=timezone.now())
     email = membership.user.email
@@ -251,7 +255,7 @@ def member_remove(*, membership: Membership, actor: User, origin: Origin | None)
     access_epoch_bump()
     audit_record(
         action="member.removed",
-        summary=f"{actor.email} removed {email} ({revoked} token{pluralize(revoked)} revoked)",
+        summary=f"{actor.label} removed {email} ({revoked} token{pluralize(revoked)} revoked)",
         organization=organization,
         actor=actor,
         origin=origin,

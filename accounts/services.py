@@ -35,6 +35,7 @@ from accounts.models import (
 from accounts.policies import token_issue_problem
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
 from accounts.selectors import token_lifetime_days
+from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class IssuedToken:
 
 def _by(actor: User | None) -> str:
     """Who did it, for an audit summary: a person, or an operator (management command, Django admin)."""
-    return actor.email if actor is not None else "an operator"
+    return as_actor(actor).label
 
 
 def _check_token_request(*, user: User, organization: Organization, name: str, days: int, scopes: list[str]) -> str:
@@ -159,7 +160,7 @@ def _token_detail(token: PersonalAccessToken) -> dict[str, object]:
 def token_revoke(
     *,
     token: PersonalAccessToken,
-    actor: User | None = None,
+    actor: Actor | User | None = None,
     origin: Origin | None = None,
     now: dt.datetime | None = None,
 ) -> PersonalAccessToken:
@@ -168,9 +169,10 @@ def token_revoke(
         token.revoked_at = now or timezone.now()
         token.save(update_fields=["revoked_at"])
         access_epoch_bump()
+        actor = as_actor(actor)
         audit_record(
             action="token.revoked",
-            summary=f"{_by(actor)} revoked the access token “{token.name}” ({token.display_prefix}…) "
+            summary=f"{actor.label} revoked the access token “{token.name}” ({token.display_prefix}…) "
             f"of {token.user.email}",
             organization=token.organization,
             actor=actor,

@@ -1,5 +1,8 @@
-"""Console actions that span apps: removing a member (their tokens and assistants), removing a
-platform's connector (every grant of it), revoking people's credentials. Each says what it did."""
+"""Organization administration: actions that span apps, which the console (`orgadmin`), the
+management API (`api`) and provisioning (`scim`) call: removing a platform's connector (every grant
+of it), revoking a member's token, and what each action would stop (`*_impact`). Ending a person's
+access (tokens, assistants, membership, sessions) is `administration.access_end`. Each says what
+it did."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 
-from accounts.members import member_remove, member_tokens, working_tokens
+from accounts.members import member_tokens, working_tokens
 from accounts.mfa import PRIMARY_TYPES
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
 from accounts.services import token_revoke
+from audit.actors import Actor
 from audit.services import Origin, audit_record
 from oauth_server import selectors as oauth_selectors
 from oauth_server.models import ConnectedApp
@@ -45,16 +49,6 @@ def connected_assistants(organization: Organization) -> QuerySet[ConnectedApp]:
 def member_impact(membership: Membership) -> Impact:
     assistants = connected_assistants(membership.organization).filter(user_id=membership.user_id).count()
     return Impact(people=1, tokens=member_tokens(membership).count(), assistants=assistants)
-
-
-@transaction.atomic
-def member_remove_everywhere(*, membership: Membership, actor: User, origin: Origin | None) -> Impact:
-    """Remove the member, revoke their tokens for this organization and their connected assistants."""
-    connections = list(live_connections(membership.organization).filter(user_id=membership.user_id))
-    tokens = member_remove(membership=membership, actor=actor, origin=origin)
-    for connection in connections:
-        connection_revoke(connection=connection, actor=actor, origin=origin)
-    return Impact(people=1, tokens=tokens, assistants=sum(c.connected for c in connections))
 
 
 def platform_impact(organization: Organization, platform: Platform) -> Impact:
@@ -91,19 +85,7 @@ def connector_remove(*, organization: Organization, platform: Platform, actor: U
 
 def admin_token_revoke(*, token: PersonalAccessToken, actor: User, origin: Origin | None) -> None:
     """An admin revokes a member's personal access token (audited with the admin as actor)."""
-    token_revoke(token=token, actor=actor, origin=origin)
-
-
-@transaction.atomic
-def person_access_revoke(*, organization: Organization, user: User, actor: User, origin: Origin | None) -> Impact:
-    """Revoke every token and connected assistant a person holds for the organization."""
-    tokens = list(working_tokens(organization.pk).filter(user=user).select_related("user", "organization"))
-    connections = list(live_connections(organization).filter(user=user))
-    for token in tokens:
-        admin_token_revoke(token=token, actor=actor, origin=origin)
-    for connection in connections:
-        connection_revoke(connection=connection, actor=actor, origin=origin)
-    return Impact(people=1, tokens=len(tokens), assistants=sum(c.connected for c in connections))
+    token_revoke(token=token, actor=Actor.person(actor), origin=origin)
 
 
 def organization_impact(organization: Organization) -> Impact:

@@ -35,13 +35,15 @@ from accounts.services import (
     token_revoke,
     token_rotate,
 )
-from administration.services import admin_token_revoke, connector_remove, member_remove_everywhere
+from administration.access_end import Reach, person_access_end
+from administration.services import admin_token_revoke, connector_remove
 from api import serializers as s
 from api.authentication import token_principal
 from api.idempotency import idempotent
 from api.preconditions import check_if_match, tagged
 from api.problems import PROBLEM, Refused
 from api.selectors import administered, caller, organization_for_caller, own_tokens
+from audit.actors import Actor
 from audit.exports import export_response
 from audit.selectors import audit_search
 from audit.services import Origin
@@ -153,8 +155,14 @@ class MemberDetail(APIView):
     )
     def delete(self, request: Request, slug: str, user_id: int) -> Response:
         membership = _membership(organization_for_caller(request, slug), user_id)
-        impact = member_remove_everywhere(membership=membership, actor=caller(request), origin=_origin(request))
-        return Response(s.ImpactSerializer(asdict(impact)).data)
+        ended = person_access_end(
+            organization=membership.organization,
+            user=membership.user,
+            actor=Actor.person(caller(request)),
+            origin=_origin(request),
+            reach=Reach.MEMBERSHIP,
+        )
+        return Response(s.ImpactSerializer(asdict(ended.impact)).data)
 
 
 class MemberMFAReset(APIView):

@@ -19,6 +19,7 @@ from oauthlib.common import generate_token
 
 from accounts.models import Organization, User
 from accounts.services import access_epoch_bump
+from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record, audit_tally
 from identity.models import IdentityConnection
 from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
@@ -144,25 +145,26 @@ def tokens_revoke(*, user_id: int, application_id: int) -> int:
 
 @transaction.atomic
 def connection_revoke(
-    *, connection: ConnectedApp, actor: User, origin: Origin | None, now: dt.datetime | None = None
+    *, connection: ConnectedApp, actor: Actor | User, origin: Origin | None, now: dt.datetime | None = None
 ) -> ConnectedApp:
     """Revoke an assistant: its tokens die at once and the next connect asks for consent again.
 
-    The row stays, marked revoked (when, by whom), as history; revoking it again changes nothing.
+    The row stays, marked revoked (when, by whom: a person, or none when a machine did it, whom the
+    audit trail names), as history; revoking it again changes nothing.
     """
-    at = now or timezone.now()
+    at, actor = now or timezone.now(), as_actor(actor)
     # One conditional UPDATE: of two concurrent revokes, exactly one marks the row (and is audited).
     marked = ConnectedApp.objects.filter(pk=connection.pk, revoked_at__isnull=True).update(
-        revoked_at=at, revoked_by=actor
+        revoked_at=at, revoked_by=actor.user
     )
     if not marked:
         connection.refresh_from_db(fields=["revoked_at", "revoked_by"])
         return connection
     tokens_revoke(user_id=connection.user_id, application_id=connection.application_id)  # bumps the epoch
-    connection.revoked_at, connection.revoked_by = at, actor
+    connection.revoked_at, connection.revoked_by = at, actor.user  # type: ignore[assignment]
     audit_record(
         action="grant.revoked",
-        summary=f"{actor.email} revoked {connection.application.name or 'an unnamed client'}",
+        summary=f"{actor.label} revoked {connection.application.name or 'an unnamed client'}",
         organization=connection.organization,
         actor=actor,
         origin=origin,

@@ -28,14 +28,14 @@ from accounts.members import (
 from accounts.mfa import member_mfa_reset
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User
 from accounts.selectors import DomainGap, domain_gaps
+from administration.access_end import Reach, person_access_end
 from administration.services import (
     admin_token_revoke,
     connected_assistants,
     live_connections,
     member_impact,
-    member_remove_everywhere,
-    person_access_revoke,
 )
+from audit.actors import Actor
 from audit.services import Origin
 from doctor.diagnosis import diagnose
 from oauth_server.platforms import Platform
@@ -182,7 +182,13 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
         return render(request, "orgadmin/member_remove.html", context)
     email = membership.user.email
     try:
-        impact = member_remove_everywhere(membership=membership, actor=request.user, origin=Origin.of(request))
+        impact = person_access_end(
+            organization=organization,
+            user=membership.user,
+            actor=Actor.person(request.user),
+            origin=Origin.of(request),
+            reach=Reach.MEMBERSHIP,
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -286,7 +292,13 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
     if request.method != "POST":
         context = {"organization": organization, "person": person, "rows": rows}
         return render(request, "orgadmin/person_revoke.html", context)
-    impact = person_access_revoke(organization=organization, user=person, actor=request.user, origin=Origin.of(request))
+    impact = person_access_end(
+        organization=organization,
+        user=person,
+        actor=Actor.person(request.user),
+        origin=Origin.of(request),
+        reach=Reach.CREDENTIALS,
+    )
     messages.success(
         request,
         f"Revoked everything {person.email} held: {impact.tokens} token{pluralize(impact.tokens)}, "

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
+from audit.actors import Actor
 
 
 class ScimToken(models.Model):
@@ -36,10 +37,15 @@ class ScimToken(models.Model):
     def display_prefix(self) -> str:
         return f"spkscim_{self.prefix}"
 
+    def as_actor(self) -> Actor:
+        """This token as the one who acted: the audit trail names it (`actor.label`) and keeps its ID
+        and name in the event's detail."""
+        return Actor.scim_token(token_id=self.pk, name=self.name)
+
     @property
     def actor_label(self) -> str:
         """How the audit trail names this token as the one who acted."""
-        return f"SCIM token “{self.name}”"
+        return self.as_actor().label
 
 
 class ScimUser(models.Model):

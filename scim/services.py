@@ -1,7 +1,8 @@
 """Writes: SCIM tokens (created and revoked by an organization admin or an operator), and the people
 an organization's identity provider creates, changes, deactivates and deletes through /scim/v2.
 
-Deactivation (`active: false`) and deletion end the person's access to the organization at once:
+Deactivation (`active: false`) and deletion end the person's access to the organization at once,
+through the service the console and the API call (`administration.access_end.person_access_end`):
 membership removed, personal access tokens revoked, connected assistants and their OAuth grants
 revoked, sessions ended, access epoch bumped (every worker refuses their next request). The
 audit trail names the SCIM token that did it.
@@ -14,8 +15,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -28,16 +27,13 @@ from accounts.models import (
     EmailDomain,
     Membership,
     Organization,
-    PersonalAccessToken,
     Role,
     User,
     no_control_characters,
     normalize_email,
 )
-from accounts.services import access_epoch_bump
+from administration.access_end import Ended, Reach, person_access_end
 from audit.services import Origin, audit_record
-from oauth_server.models import ConnectedApp
-from oauth_server.services import tokens_revoke
 from scim import tokens
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
@@ -189,75 +185,29 @@ def _reload(organization: Organization, user: User) -> Provisioned:
 
 
 # -- deactivation and re-activation ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Ended:
-    """What deactivating a person ended."""
-
-    membership: bool
-    tokens: int
-    assistants: int
-    sessions: int
-
-    def __bool__(self) -> bool:
-        return self.membership or bool(self.tokens or self.assistants or self.sessions)
-
-
-def sessions_end(user: User) -> int:
-    """Delete every portal session of the person (they are signed out on their next request).
-
-    Sessions are stored by key, not by person, so each live one is decoded to find theirs."""
-    mine = [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    Session.objects.filter(session_key__in=mine).delete()
-    return len(mine)
-
-
-def _assistants_revoke(organization: Organization, user: User, now: dt.datetime) -> list[str]:
-    """Revoke the person's connected assistants for the organization and kill their OAuth tokens.
-
-    The same two steps as `oauth_server.services.connection_revoke` (mark the grant revoked with one
-    conditional UPDATE, then `tokens_revoke`), which needs a person as the actor; here the actor is a
-    SCIM token, named in the deactivation's audit event. Returns the revoked clients' IDs."""
-    revoked = []
-    live = ConnectedApp.objects.filter(organization=organization, user=user, revoked_at__isnull=True)
-    for connection in live.select_related("application"):
-        if ConnectedApp.objects.filter(pk=connection.pk, revoked_at__isnull=True).update(revoked_at=now):
-            tokens_revoke(user_id=user.pk, application_id=connection.application_id)
-            revoked.append(connection.application.client_id)
-    return revoked
-
-
 def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, verb: str) -> Ended:
-    """End everything the person holds in the organization; audited when anything ended."""
-    organization, user, now = actor.organization, link.user, timezone.now()
-    membership = Membership.objects.filter(organization=organization, user=user).first()
-    if membership is not None:
-        membership.delete()
-    revoked_tokens = PersonalAccessToken.objects.filter(
-        organization=organization, user=user, revoked_at__isnull=True
-    ).update(revoked_at=now)
-    clients = _assistants_revoke(organization, user, now)
-    ended = Ended(membership is not None, revoked_tokens, len(clients), sessions_end(user))
-    access_epoch_bump()
-    link.deprovisioned_at = now
+    """End everything the person holds in the organization (`administration.access_end`, in the SCIM
+    token's name); the deactivation itself is audited when anything ended."""
+    organization, user = actor.organization, link.user
+    ended = person_access_end(
+        organization=organization, user=user, actor=actor.as_actor(), origin=origin, reach=Reach.EVERYTHING
+    )
+    link.deprovisioned_at = timezone.now()
     if ended:
         audit_record(
             action="scim.user_deactivated",
-            summary=f"{actor.actor_label} {verb} {user.email}: {'membership ended, ' if ended.membership else ''}"
-            f"{ended.tokens} token{pluralize(ended.tokens)} and {ended.assistants} "
-            f"assistant{pluralize(ended.assistants)} revoked, "
+            summary=f"{actor.actor_label} {verb} {user.email}: {'membership ended, ' if ended.role else ''}"
+            f"{ended.tokens} token{pluralize(ended.tokens)} and {len(ended.clients)} "
+            f"assistant{pluralize(len(ended.clients))} revoked, "
             f"{ended.sessions} session{pluralize(ended.sessions)} ended",
             organization=organization,
             origin=origin,
             detail=_scim_detail(
                 actor,
                 user,
-                role=membership.role if membership else None,
+                role=ended.role,
                 tokens_revoked=ended.tokens,
-                clients_revoked=clients,
+                clients_revoked=list(ended.clients),
                 sessions=ended.sessions,
             ),
         )

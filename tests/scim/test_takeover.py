@@ -11,7 +11,8 @@ from django.test import Client
 from accounts.members import member_role_set
 from accounts.models import Membership, Role, User
 from accounts.services import domain_add, domain_verify_by_staff
-from administration.services import member_remove_everywhere
+from administration.access_end import Reach, person_access_end
+from audit.actors import Actor
 from scim.models import ScimUser
 from tests.factories import PASSWORD, World, make_user
 from tests.scim.conftest import USER_SCHEMA, Scim, scim_error
@@ -129,7 +130,9 @@ def test_an_admin_demoted_and_removed_in_the_console_returns_as_a_member(scim: S
     scim.patch(path, ACTIVE)
     membership = Membership.objects.get(user=second, organization=world.acme)
     member_role_set(membership=membership, role=Role.MEMBER, actor=world.admin, origin=None)
-    member_remove_everywhere(membership=membership, actor=world.admin, origin=None)
+    person_access_end(
+        organization=world.acme, user=second, actor=Actor.person(world.admin), origin=None, reach=Reach.MEMBERSHIP
+    )
     assert scim.patch(path, ACTIVE).status_code == 200
     assert Membership.objects.get(user=second, organization=world.acme).role == Role.MEMBER
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts import tokens
 from accounts.models import PersonalAccessToken
 from accounts.services import token_revoke
+from audit.actors import Actor
 
 
 class Command(BaseCommand):
@@ -32,6 +33,6 @@ class Command(BaseCommand):
         if token is None:
             raise CommandError("No such token.")
         already = token.revoked_at is not None
-        token_revoke(token=token)
+        token_revoke(token=token, actor=Actor.operator())
         state = "was already revoked" if already else "revoked"
         self.stdout.write(f"Token {token.display_prefix}… '{token.name}' of {token.user.email} {state}.")
