@@ -62,6 +62,24 @@ def test_deprovisioning_refuses_tokens_assistants_and_sessions_at_once(
     assert event.detail["scim_token"] == scim.token.pk and len(event.detail["clients_revoked"]) == 1
 
 
+def test_what_deactivation_ends_is_audited_in_the_scim_tokens_name(
+    scim: Scim, published: World, browser: Client
+) -> None:
+    """The same service as the console's ends it (administration.access_end): the membership and each
+    assistant are recorded as the console records them, with the SCIM token as the one who acted."""
+    world = published
+    _holdings(world, browser)
+    scim.patch(f"/Users/{world.member.pk}", DEACTIVATE)
+    removed = AuditEvent.objects.get(action="member.removed")
+    revoked = AuditEvent.objects.get(action="grant.revoked")
+    for event in (removed, revoked):
+        assert event.actor is None and event.organization == world.acme
+        assert event.summary.startswith("SCIM token “Acme IdP” ")
+        assert event.detail["scim_token"] == scim.token.pk and event.detail["scim_token_name"] == "Acme IdP"
+    assert removed.detail["tokens_revoked"] == 1
+    assert ConnectedApp.objects.get(user=world.member).revoked_by is None
+
+
 def test_reactivation_does_not_revive_what_deactivation_ended(scim: Scim, published: World, browser: Client) -> None:
     world = published
     token, assistant = _holdings(world, browser)
