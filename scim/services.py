@@ -33,6 +33,7 @@ from accounts.models import (
     normalize_email,
 )
 from administration.access_end import Ended, Reach, person_access_end
+from audit.actors import as_actor
 from audit.services import Origin, audit_record
 from scim import tokens
 from scim.models import ScimToken, ScimUser
@@ -52,7 +53,7 @@ class IssuedScimToken:
 
 
 def _by(actor: User | None) -> str:
-    return actor.email if actor is not None else "an operator"
+    return as_actor(actor).label
 
 
 def _token_detail(token: ScimToken) -> dict[str, object]:
@@ -110,8 +111,10 @@ def scim_token_touch(*, token_id: int, now: dt.datetime) -> None:
 
 
 # -- what the identity provider says about a person ----------------------------------------------
-def _scim_detail(actor: ScimToken, user: User, **extra: Any) -> dict[str, Any]:
-    return {"scim_token": actor.pk, "scim_token_name": actor.name, "email": user.email, "user": user.pk, **extra}
+def _scim_detail(user: User, **extra: Any) -> dict[str, Any]:
+    """The person an identity provider's action was about (the token that acted joins it as the
+    event's actor: `ScimToken.as_actor`)."""
+    return {"email": user.email, "user": user.pk, **extra}
 
 
 def _checked_email(organization: Organization, user_name: str | None) -> str:
@@ -201,9 +204,9 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
             f"assistant{pluralize(len(ended.clients))} revoked, "
             f"{ended.sessions} session{pluralize(ended.sessions)} ended",
             organization=organization,
+            actor=actor.as_actor(),
             origin=origin,
             detail=_scim_detail(
-                actor,
                 user,
                 role=ended.role,
                 tokens_revoked=ended.tokens,
@@ -229,8 +232,9 @@ def _reprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None) -> 
             action="scim.user_reactivated",
             summary=f"{actor.actor_label} re-activated {user.email} as member",
             organization=organization,
+            actor=actor.as_actor(),
             origin=origin,
-            detail=_scim_detail(actor, user, role=Role.MEMBER),
+            detail=_scim_detail(user, role=Role.MEMBER),
         )
 
 
@@ -293,8 +297,9 @@ def scim_user_create(*, actor: ScimToken, resource: UserResource, origin: Origin
         action="scim.user_created",
         summary=f"{actor.actor_label} provisioned {email}" + ("" if link.active else " (inactive)"),
         organization=organization,
+        actor=actor.as_actor(),
         origin=origin,
-        detail=_scim_detail(actor, user, active=link.active, external_id=link.external_id),
+        detail=_scim_detail(user, active=link.active, external_id=link.external_id),
     )
     return _reload(organization, user)
 
@@ -347,10 +352,9 @@ def scim_user_update(
             action="scim.user_updated",
             summary=f"{actor.actor_label} updated {user.email}: {', '.join(changed)}",
             organization=organization,
+            actor=actor.as_actor(),
             origin=origin,
-            detail=_scim_detail(
-                actor, user, changed=changed, **({"previous_email": before["userName"]} if email else {})
-            ),
+            detail=_scim_detail(user, changed=changed, **({"previous_email": before["userName"]} if email else {})),
         )
     return _reload(organization, user)
 
@@ -368,7 +372,8 @@ def scim_user_delete(*, actor: ScimToken, person: Provisioned, origin: Origin | 
         action="scim.user_deleted",
         summary=f"{actor.actor_label} deleted {person.user.email} from {organization.name}",
         organization=organization,
+        actor=actor.as_actor(),
         origin=origin,
-        detail=_scim_detail(actor, person.user),
+        detail=_scim_detail(person.user),
     )
     return ended
