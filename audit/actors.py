@@ -2,8 +2,8 @@
 
 An `Actor` is a value, as an `Origin` is for where an action came from: services take one, record
 it in the audit trail (a person as the event's `actor`, a machine by the detail it leaves, e.g. the
-SCIM token's name) and name it in summaries with `label`. The audit room knows no model above it,
-so a SCIM token's actor is built by the SCIM room from its ID and name (`ScimToken.as_actor`).
+SCIM token's name) and name it in summaries with `label`. The audit room knows no model above it:
+a SCIM token's actor, its label and detail, is built by the SCIM room (`ScimToken.as_actor`).
 """
 
 from __future__ import annotations
@@ -51,14 +51,6 @@ class Actor:
     @classmethod
     def operator(cls) -> Actor:
         return cls(ActorKind.OPERATOR, OPERATOR_LABEL)
-
-    @classmethod
-    def scim_token(cls, *, token_id: int, name: str) -> Actor:
-        return cls(
-            ActorKind.SCIM_TOKEN,
-            f"SCIM token “{name}”",
-            detail={"scim_token": token_id, "scim_token_name": name},
-        )
 
 
 def as_actor(actor: Actor | Model | None) -> Actor:

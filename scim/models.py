@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
-from audit.actors import Actor
+from audit.actors import Actor, ActorKind
 
 
 class ScimToken(models.Model):
@@ -40,7 +40,8 @@ class ScimToken(models.Model):
     def as_actor(self) -> Actor:
         """This token as the one who acted: the audit trail names it (`actor.label`) and keeps its ID
         and name in the event's detail."""
-        return Actor.scim_token(token_id=self.pk, name=self.name)
+        detail = {"scim_token": self.pk, "scim_token_name": self.name}
+        return Actor(ActorKind.SCIM_TOKEN, f"SCIM token “{self.name}”", detail=detail)
 
     @property
     def actor_label(self) -> str:

@@ -13,6 +13,7 @@ from audit.actors import Actor, ActorKind, as_actor
 from audit.exports import machine_actor
 from audit.models import AuditEvent
 from audit.services import audit_record
+from scim.services import scim_token_create
 from tests.factories import World, issue
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +25,11 @@ def test_a_person_is_the_events_actor(world: World) -> None:
 
 
 def test_a_scim_token_is_named_by_the_detail_it_leaves(world: World) -> None:
-    actor = Actor.scim_token(token_id=7, name="Okta")
+    token = scim_token_create(organization=world.acme, name="Okta", actor=world.admin, origin=None).token
+    actor = token.as_actor()
     event = audit_record(action="grant.revoked", summary="x", organization=world.acme, actor=actor, detail={"a": 1})
-    assert event.actor is None
-    assert event.detail == {"scim_token": 7, "scim_token_name": "Okta", "a": 1}
+    assert event.actor is None and actor.kind is ActorKind.SCIM_TOKEN
+    assert event.detail == {"scim_token": token.pk, "scim_token_name": "Okta", "a": 1}
     assert machine_actor(event) == "SCIM token Okta" and actor.label == "SCIM token “Okta”"
 
 
