@@ -182,7 +182,7 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
         return render(request, "orgadmin/member_remove.html", context)
     email = membership.user.email
     try:
-        impact = person_access_end(
+        ended = person_access_end(
             organization=organization,
             user=membership.user,
             actor=Actor.person(request.user),
@@ -194,8 +194,8 @@ def member_remove(request: AuthenticatedRequest, organization: Organization, mem
     else:
         messages.success(
             request,
-            f"Removed {email}: {impact.tokens} token{pluralize(impact.tokens)} and {impact.assistants} "
-            f"assistant{pluralize(impact.assistants)} stopped working.",
+            f"Removed {email}: {ended.tokens} token{pluralize(ended.tokens)} and {ended.assistants} "
+            f"assistant{pluralize(ended.assistants)} stopped working.",
         )
     return redirect("orgadmin:members", slug=organization.slug)
 
@@ -292,7 +292,7 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
     if request.method != "POST":
         context = {"organization": organization, "person": person, "rows": rows}
         return render(request, "orgadmin/person_revoke.html", context)
-    impact = person_access_end(
+    ended = person_access_end(
         organization=organization,
         user=person,
         actor=Actor.person(request.user),
@@ -301,8 +301,8 @@ def person_revoke(request: AuthenticatedRequest, organization: Organization, use
     )
     messages.success(
         request,
-        f"Revoked everything {person.email} held: {impact.tokens} token{pluralize(impact.tokens)}, "
-        f"{impact.assistants} assistant{pluralize(impact.assistants)}.",
+        f"Revoked everything {person.email} held: {ended.tokens} token{pluralize(ended.tokens)}, "
+        f"{ended.assistants} assistant{pluralize(ended.assistants)}.",
     )
     return redirect("orgadmin:people-access", slug=organization.slug)
 
