@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -191,8 +191,10 @@ def _describe(changes: dict[str, list[object]]) -> str:
 
 
 def _warn_owners(organization: Organization, wanted: Policies, impact: PolicyImpact) -> None:
-    """Tell each owner which of their tokens the new policies stop, and when (one email per token)."""
+    """Tell each owner which of their tokens the new policies stop, and when (one email per token, all sent
+    over one connection to the mail server)."""
     tokens_url = settings.SPARK_PUBLIC_URL + reverse("accounts:tokens")
+    messages = []
     for token, stopped in [(t, True) for t in impact.stopped] + [(t, False) for t in impact.shortened]:
         context = {
             "token": token,
@@ -204,15 +206,12 @@ def _warn_owners(organization: Organization, wanted: Policies, impact: PolicyImp
             "tokens_url": tokens_url,
         }
         subject = " ".join(f"{organization.name} changed the rules for your Spark access token “{token.name}”".split())
-        try:
-            send_mail(
-                subject=subject,
-                message=render_to_string("accounts/token_policy_email.txt", context),
-                from_email=None,
-                recipient_list=[token.user.email],
-            )
-        except Exception:  # the policy holds whether or not the mail server took the warning
-            logger.warning("could not warn user %s about token %s", token.user_id, token.display_prefix)
+        body = render_to_string("accounts/token_policy_email.txt", context)
+        messages.append((subject, body, None, [token.user.email]))
+    try:
+        send_mass_mail(messages)
+    except Exception:  # the policy holds whether or not the mail server took the warnings
+        logger.warning("could not warn the owners of %d tokens of organization %s", len(messages), organization.pk)
 
 
 def token_issue_problem(organization: Organization, days: int) -> str | None:

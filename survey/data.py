@@ -67,18 +67,9 @@ class SurveyData:
         self.cell_weight = np.zeros(cells)
         self.cell_weight[nonempty] = np.add.reduceat(self.weight, starts[nonempty])
         self.cell_count = np.diff(offsets).astype(np.int64)
-        cell_of_row = np.repeat(np.arange(cells), self.cell_count)
         for question in self.spec.questions:
-            k = len(question.datapoints)
-            hits = datapoint_matrix(question, self.answers[question.code])  # rows x k, uint8
-            totals_w = np.zeros((cells, k))
-            totals_n = np.zeros((cells, k), dtype=np.int64)
-            for j in range(k):
-                column = hits[:, j].astype(bool)
-                totals_w[:, j] = np.bincount(cell_of_row[column], weights=self.weight[column], minlength=cells)
-                totals_n[:, j] = np.bincount(cell_of_row[column], minlength=cells)
-            self.cell_dp_weight[question.code] = totals_w
-            self.cell_dp_count[question.code] = totals_n
+            totals = cell_totals(question, self.answers[question.code], self.weight, offsets)
+            self.cell_dp_weight[question.code], self.cell_dp_count[question.code] = totals
         return self
 
     def save(self, folder: Path) -> None:
@@ -142,6 +133,46 @@ def from_columns(
         seed=seed,
     )
     return data.prepare()
+
+
+CHUNK_ROWS = 1 << 16
+
+
+def _cell_chunks(offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of whole cells, [first, last), of about CHUNK_ROWS rows each (a big cell is a run alone)."""
+    chunks, first = [], 0
+    for cell in range(1, len(offsets)):
+        if offsets[cell] - offsets[first] >= CHUNK_ROWS or cell == len(offsets) - 1:
+            chunks.append((first, cell))
+            first = cell
+    return chunks
+
+
+def cell_totals(
+    question: Question, column: np.ndarray, weight: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's weighted and unweighted count of every datapoint of `question` (cells x datapoints).
+
+    Run by run of whole cells (so a run's rows stay in the CPU's cache), with a weighted `np.bincount`:
+    a bin adds its rows' weights one after another in row order, exactly as summing each datapoint's
+    rows over all the data does, so the totals are the same to the bit."""
+    k, cells = len(question.datapoints), len(offsets) - 1
+    weighted, counted = np.zeros((cells, k)), np.zeros((cells, k), dtype=np.int64)
+    for first, last in _cell_chunks(offsets):
+        start, stop = int(offsets[first]), int(offsets[last])
+        cell = np.repeat(np.arange(last - first, dtype=np.int64), np.diff(offsets[first : last + 1]))
+        answers, weights, size = column[start:stop], weight[start:stop], last - first
+        if question.kind == "single":  # one bincount keyed by (cell, datapoint)
+            row = np.flatnonzero((answers >= 0) & (answers < k))
+            key = cell[row] * k + answers[row]
+            weighted[first:last] = np.bincount(key, weights=weights[row], minlength=size * k).reshape(size, k)
+            counted[first:last] = np.bincount(key, minlength=size * k).reshape(size, k)
+            continue
+        for j in range(k):
+            row = np.flatnonzero(answers & np.uint32(1 << j))
+            weighted[first:last, j] = np.bincount(cell[row], weights=weights[row], minlength=size)
+            counted[first:last, j] = np.bincount(cell[row], minlength=size)
+    return weighted, counted
 
 
 def datapoint_matrix(question: Question, column: np.ndarray) -> np.ndarray:

@@ -16,12 +16,14 @@ generated respondents.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from survey.catalog import DEFINITIONS, Catalog, Datapoint, DatasetSpec, Question, Table, load_catalog
+from survey.catalog import DEFINITIONS, Catalog, DatasetSpec, Question, Table, load_catalog
 from survey.data import SurveyData
 
 
@@ -140,50 +142,151 @@ def _datapoint_coefficients(
 MODEL = load_model()
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+BLOCK_ROWS = 1 << 15
+"""Rows computed together: a datapoint's terms for them stay in the CPU's cache instead of each term
+going through memory for every respondent (the build is limited by memory traffic, not arithmetic)."""
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="generate")
 
 
 @dataclass(frozen=True)
 class _Respondents:
-    """What answers depend on, one array entry per respondent."""
+    """What answers depend on, one array entry per respondent (rows sorted by market, then wave)."""
 
     z_age: np.ndarray
-    female: np.ndarray
-    wave: np.ndarray
-    location: np.ndarray
+    female: np.ndarray  # bool
+    wave: np.ndarray  # int16; a trend term multiplies it as float64, as the plain expression does
+    location_rows: tuple[tuple[int, int], ...]  # each market's rows, [start, stop)
     traits: dict[str, np.ndarray]
 
+    @property
+    def n(self) -> int:
+        return int(self.z_age.shape[0])
 
-def _logit(spec: DatasetSpec, question: Question, dp: Datapoint, model: Model, r: _Respondents) -> np.ndarray:
-    """Each respondent's logit for one datapoint."""
-    c = model.coefficients[spec.code][question.code][dp.code]
-    logit = c.base + c.age * r.z_age + c.female * r.female + model.trends.get(dp.code, 0.0) * r.wave
-    for trait, coef in c.traits:
-        logit = logit + coef * r.traits[trait]
-    boosts = np.array([model.boost(loc.code, dp.code) for loc in spec.locations])
-    return logit + boosts[r.location]
+
+@dataclass(frozen=True)
+class _Terms:
+    """One datapoint's logit: base + age * z_age + female * is_female + trend * wave + each trait term
+    in the order written + the market's boost, to be added in that order.
+
+    A term whose coefficient is 0 is left out: it would add ±0.0, which changes at most the sign of a
+    zero logit, and a zero of either sign gives the same probability and choice."""
+
+    base: float
+    steps: tuple[tuple[float, np.ndarray, bool], ...]  # (coefficient, column, column is a 0/1 mask)
+    boosts: tuple[tuple[int, int, float], ...]  # (start, stop, logit shift) of each boosted market's rows
+
+    @classmethod
+    def of(cls, spec: DatasetSpec, c: Coefficients, dp_code: str, model: Model, r: _Respondents) -> _Terms:
+        trend = model.trends.get(dp_code, 0.0)
+        steps = [(c.age, r.z_age, False), (c.female, r.female, True), (trend, r.wave, False)]
+        steps += [(coefficient, r.traits[trait], False) for trait, coefficient in c.traits]
+        boosts = [
+            (*rows, model.boost(loc.code, dp_code)) for loc, rows in zip(spec.locations, r.location_rows, strict=True)
+        ]
+        return cls(c.base, tuple(t for t in steps if t[0] != 0.0), tuple(b for b in boosts if b[2] != 0.0))
+
+    def logit(self, a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+        """Rows a:b's logits, into `out`, each added term by term: the same floats as the plain
+        expression over all rows gives."""
+        out.fill(self.base)
+        for coefficient, column, mask in self.steps:
+            if mask:  # coefficient * 1.0 is the coefficient; * 0.0 would add ±0.0
+                np.add(out, coefficient, out=out, where=column[a:b])
+            else:
+                np.add(out, np.multiply(column[a:b], coefficient, out=scratch), out=out)
+        for start, stop, boost in self.boosts:
+            lo, hi = max(start, a), min(stop, b)
+            if lo < hi:
+                out[lo - a : hi - a] += boost
+        return out
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), in place."""
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    np.add(x, 1.0, out=x)
+    return np.divide(1.0, x, out=x)
+
+
+Work = Callable[[int, int, np.ndarray, np.ndarray], None]
+
+
+def _over_rows(n: int, work: Work) -> list[Future[None]]:
+    """Run `work(a, b, out, scratch)` over every block of rows, the two halves of them at once."""
+
+    def half(lo: int, hi: int) -> None:
+        out, scratch = np.empty(BLOCK_ROWS), np.empty(BLOCK_ROWS)
+        for a in range(lo, hi, BLOCK_ROWS):
+            b = min(a + BLOCK_ROWS, hi)
+            work(a, b, out[: b - a], scratch[: b - a])
+
+    return [_POOL.submit(half, 0, n // 2), _POOL.submit(half, n // 2, n)]
 
 
 def _answers(
     rng: np.random.Generator, spec: DatasetSpec, question: Question, model: Model, r: _Respondents
 ) -> np.ndarray:
-    """One question's answers: a datapoint index (single choice) or a bitmask (multiple choice)."""
+    """One question's answers: a datapoint index (single choice) or a bitmask (multiple choice).
+
+    One datapoint at a time: the draws from `rng` come in the same order as one (datapoints x
+    respondents) block would fill them (row after row), so the answers are the same as drawing the
+    block, in a fraction of the memory. The next datapoint's draws are made while this one's rows are
+    computed."""
+    n, coefficients = r.n, model.coefficients[spec.code][question.code]
+    terms = [_Terms.of(spec, coefficients[dp.code], dp.code, model, r) for dp in question.datapoints]
     if question.kind == "single":
-        logits = np.stack([_logit(spec, question, dp, model, r) for dp in question.datapoints])
-        # One answer each, chosen with these logits (Gumbel-max), about 5% skip the question.
-        choice = np.argmax(logits + rng.gumbel(size=logits.shape), axis=0).astype(np.int8)
-        choice[rng.random(logits.shape[1]) < 0.05] = -1
-        return choice
-    # One datapoint at a time: drawing (datapoints x respondents) uniforms fills them row after row,
-    # so one row per datapoint gives the same numbers while holding one row in memory instead of all
-    # (at 10M respondents and 32 datapoints, gigabytes of temporaries less).
-    n = r.z_age.shape[0]
+        return _single(rng, terms, n)
     bits = np.zeros(n, dtype=np.uint32)
-    for j, dp in enumerate(question.datapoints):
-        hit = rng.random(n) < _sigmoid(_logit(spec, question, dp, model, r))
-        bits |= hit.astype(np.uint32) << np.uint32(j)
+
+    def datapoint(j: int, draws: np.ndarray) -> Work:
+        def work(a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> None:
+            hit = np.less(draws[a:b], _sigmoid(terms[j].logit(a, b, out, scratch)))
+            np.bitwise_or(bits[a:b], hit.astype(np.uint32) << np.uint32(j), out=bits[a:b])
+
+        return work
+
+    _datapoint_by_datapoint(len(terms), lambda draws: rng.random(out=draws), datapoint, n)
     return bits
+
+
+def _single(rng: np.random.Generator, terms: list[_Terms], n: int) -> np.ndarray:
+    """One answer each, the datapoint whose logit plus a Gumbel draw is largest (Gumbel-max; the first
+    one on a tie, as argmax), then about 5% skip the question."""
+    best, choice = np.empty(n), np.zeros(n, dtype=np.int8)
+
+    def datapoint(j: int, draws: np.ndarray) -> Work:
+        def work(a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> None:
+            row = np.add(terms[j].logit(a, b, out, scratch), draws[a:b], out=out)
+            if j == 0:
+                best[a:b] = row
+                return
+            choice[a:b][row > best[a:b]] = j
+            np.maximum(best[a:b], row, out=best[a:b])
+
+        return work
+
+    def gumbel(draws: np.ndarray) -> None:
+        draws[:] = rng.gumbel(size=n)
+
+    _datapoint_by_datapoint(len(terms), gumbel, datapoint, n)
+    choice[rng.random(n) < 0.05] = -1
+    return choice
+
+
+def _datapoint_by_datapoint(
+    k: int, draw: Callable[[np.ndarray], object], datapoint: Callable[[int, np.ndarray], Work], n: int
+) -> None:
+    """For each of k datapoints in order: `draw` its n draws, then run its work over the rows, while
+    the next datapoint's draws are made (into the other of two buffers)."""
+    buffers = [np.empty(n), np.empty(n)]
+    draw(buffers[0])
+    for j in range(k):
+        running = _over_rows(n, datapoint(j, buffers[j % 2]))
+        if j + 1 < k:
+            draw(buffers[(j + 1) % 2])
+        for future in running:
+            future.result()
 
 
 def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model = MODEL) -> SurveyData:
@@ -206,15 +309,15 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model
     normal = rng.standard_normal((len(model.traits), respondents))
     traits = {t.name: normal[i] + (t.age * z_age + t.female * female) for i, t in enumerate(model.traits)}
 
-    respondent = _Respondents(z_age, female, wave, location, traits)
+    location_rows = tuple((int(offsets[li * n_wave]), int(offsets[(li + 1) * n_wave])) for li in range(n_loc))
+    respondent = _Respondents(z_age, gender == 1, wave, location_rows, traits)
     # One question after another: the order of draws from `rng` is part of the data's identity.
     answers = {q.code: _answers(rng, spec, q, model, respondent) for q in spec.questions}
 
     # Design weights: respondent-level variation, then each cell sums to its market's population.
     weight = np.exp(rng.normal(0.0, 0.35, size=respondents)) * (1.0 + 0.15 * (z_age < 0))
     population = np.repeat(np.array([loc.population_m * 1e6 for loc in spec.locations]), n_wave)
-    sums = np.zeros(n_loc * n_wave)
-    np.add.at(sums, cell, weight)
+    sums = np.bincount(cell, weights=weight, minlength=n_loc * n_wave)  # in row order, as np.add.at adds
     scale = np.divide(population, sums, out=np.zeros_like(sums), where=sums > 0)
     weight = weight * scale[cell]
 

@@ -765,6 +765,12 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     "enabled": st.booleans(),
     "email": st.builds(lambda s: f"{s}@fuzz.example", LOWER),
     "role": st.sampled_from(["admin", "member"]),
+    "all_datasets": st.none() | st.booleans(),
+    # Never false: the fuzz's admin credential is a personal access token (see `_api_body`).
+    "personal_tokens_allowed": st.just(True),
+    "token_max_days": st.none() | st.integers(1, 365),
+    "daily_calls_per_person": st.none() | st.integers(0, 10**6),
+    "daily_calls_per_organization": st.none() | st.integers(0, 10**6),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -776,6 +782,11 @@ API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "domain": st.sampled_from(["acme.example", "localhost", "fuzz-extra.example", "-x-.example", "a..b"]) | ODD_TEXT,
     "email": st.sampled_from(["member@fuzz.example", "x@acme.example", "bad", "a@b"]) | ODD_TEXT,
     "role": st.sampled_from(["owner", "", "Admin"]) | ODD_TEXT,
+    "all_datasets": st.sampled_from(["true", 1, 0, "null"]) | ODD_TEXT,
+    "personal_tokens_allowed": st.sampled_from(["false", "true", 0, 1, "no"]) | ODD_TEXT,
+    "token_max_days": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["30", True]),
+    "daily_calls_per_person": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["5", True]),
+    "daily_calls_per_organization": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["5", False]),
 }
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -783,7 +794,7 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/me/connected-apps", ()),
     ("DELETE", "/me/connected-apps/{row}", ()),
     ("GET", "/me/tokens", ()),
-    ("POST", "/me/tokens", ("name", "days", "scopes")),
+    ("POST", "/me/tokens", ("name", "days", "scopes", "all_datasets")),
     ("DELETE", "/me/tokens/{token}", ()),
     ("POST", "/me/tokens/{token}/rotate", ()),
     ("GET", "/organizations", ()),
@@ -808,11 +819,19 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/organizations/{slug}/domains/{domain}", ()),
     ("PATCH", "/organizations/{slug}/domains/{domain}", ("enabled",)),
     ("DELETE", "/organizations/{slug}/domains/{domain}", ()),
+    ("POST", "/organizations/{slug}/domains/{domain}/verify", ()),  # asks the test's own DNS server
     ("GET", "/organizations/{slug}/members", ()),
     ("POST", "/organizations/{slug}/members", ("email", "role")),
     ("GET", "/organizations/{slug}/members/{person}", ()),
     ("PATCH", "/organizations/{slug}/members/{person}", ("role",)),
     ("DELETE", "/organizations/{slug}/members/{person}", ()),
+    ("POST", "/organizations/{slug}/members/{person}/mfa-reset", ()),
+    ("GET", "/organizations/{slug}/policies", ()),
+    (
+        "PATCH",
+        "/organizations/{slug}/policies",
+        ("personal_tokens_allowed", "token_max_days", "daily_calls_per_person", "daily_calls_per_organization"),
+    ),
     ("GET", "/organizations/{slug}/tokens", ()),
     ("DELETE", "/organizations/{slug}/tokens/{token}", ()),
     ("GET", "/organizations/{slug}/usage", ()),
@@ -876,6 +895,8 @@ def _api_body(draw: st.DrawFn, rng: random.Random, fields: tuple[str, ...]) -> b
             )
         for name in [n for n in fields if chance(rng, 10) and isinstance(data, dict)]:
             data[name] = draw(JSON_VALUES | HUGE_INTS)
+        if isinstance(data, dict) and data.get("personal_tokens_allowed") is False:
+            data["personal_tokens_allowed"] = True  # off would lock the fuzz out: its admin credential is a token
         body = encode(data, draw(st.booleans()))
     return body
 
@@ -1377,6 +1398,28 @@ def fuzz(spark_server: LiveServer, pytestconfig: pytest.Config) -> Iterator[Fuzz
     say(f"reproduce with: SPARK_FUZZ_SEED={SEED} pytest tests/e2e/test_fuzz.py")
     state.http.close()
     state.session.close()
+
+
+def test_the_api_fuzz_covers_every_operation_and_body_field_of_the_schema() -> None:
+    """A new route or body field joins API_OPERATIONS (and API_VALID) or this fails, naming it."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    documented: dict[tuple[str, str], set[str]] = {}
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            properties = components[body["$ref"].rsplit("/", 1)[1]]["properties"] if body else {}
+            writable = {name for name, spec in properties.items() if not spec.get("readOnly")}
+            documented[(method.upper(), re.sub(r"{\w+}", "{}", path.removeprefix("/api/v1")))] = writable
+    fuzzed = {(method, re.sub(r"{\w+}", "{}", path)): set(fields) for method, path, fields in API_OPERATIONS}
+    assert sorted(set(documented) - set(fuzzed)) == []
+    assert sorted(set(fuzzed) - set(documented)) == []
+    assert {op: fields for op, fields in fuzzed.items() if fields != documented[op]} == {}
+    assert sorted({f for fields in fuzzed.values() for f in fields} - set(API_VALID)) == []
 
 
 def test_fuzz_mcp_endpoints(fuzz: Fuzz) -> None:
