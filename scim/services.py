@@ -35,6 +35,7 @@ from accounts.models import (
     normalize_email,
 )
 from accounts.services import access_epoch_bump
+from audit.actions import Action
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp
 from oauth_server.services import tokens_revoke
@@ -78,7 +79,7 @@ def scim_token_create(
         organization=organization, name=name[:100], prefix=prefix, digest=tokens.digest(secret), created_by=actor
     )
     audit_record(
-        action="scim_token.created",
+        action=Action.SCIM_TOKEN_CREATED,
         summary=f"{_by(actor)} created the SCIM token “{token.name}” ({token.display_prefix}…)",
         organization=organization,
         actor=actor,
@@ -97,7 +98,7 @@ def scim_token_revoke(*, token: ScimToken, actor: User | None, origin: Origin | 
         return token
     token.refresh_from_db(fields=["revoked_at"])
     audit_record(
-        action="scim_token.revoked",
+        action=Action.SCIM_TOKEN_REVOKED,
         summary=f"{_by(actor)} revoked the SCIM token “{token.name}” ({token.display_prefix}…)",
         organization=token.organization,
         actor=actor,
@@ -242,10 +243,10 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
     clients = _assistants_revoke(organization, user, now)
     ended = Ended(membership is not None, revoked_tokens, len(clients), sessions_end(user))
     access_epoch_bump()
-    link.deprovisioned_at = now
+    link.deprovisioned_at, link.deprovisioned_by = now, actor.name
     if ended:
         audit_record(
-            action="scim.user_deactivated",
+            action=Action.SCIM_USER_DEACTIVATED,
             summary=f"{actor.actor_label} {verb} {user.email}: {'membership ended, ' if ended.membership else ''}"
             f"{ended.tokens} token{pluralize(ended.tokens)} and {ended.assistants} "
             f"assistant{pluralize(ended.assistants)} revoked, "
@@ -273,10 +274,10 @@ def _reprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None) -> 
     An admin makes them an admin again in the console."""
     organization, user = actor.organization, link.user
     _, created = Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": Role.MEMBER})
-    link.deprovisioned_at = None
+    link.deprovisioned_at, link.deprovisioned_by = None, ""
     if created:
         audit_record(
-            action="scim.user_reactivated",
+            action=Action.SCIM_USER_REACTIVATED,
             summary=f"{actor.actor_label} re-activated {user.email} as member",
             organization=organization,
             origin=origin,
@@ -340,7 +341,7 @@ def scim_user_create(*, actor: ScimToken, resource: UserResource, origin: Origin
     if link.active:
         Membership.objects.create(organization=organization, user=user, role=Role.MEMBER)
     audit_record(
-        action="scim.user_created",
+        action=Action.SCIM_USER_CREATED,
         summary=f"{actor.actor_label} provisioned {email}" + ("" if link.active else " (inactive)"),
         organization=organization,
         origin=origin,
@@ -394,7 +395,7 @@ def scim_user_update(
     after = {"userName": user.email, "externalId": link.external_id, "active": link.active, **link.attributes}
     if changed := _changes(before, after):
         audit_record(
-            action="scim.user_updated",
+            action=Action.SCIM_USER_UPDATED,
             summary=f"{actor.actor_label} updated {user.email}: {', '.join(changed)}",
             organization=organization,
             origin=origin,
@@ -415,7 +416,7 @@ def scim_user_delete(*, actor: ScimToken, person: Provisioned, origin: Origin | 
     ended = _deprovision(actor=actor, link=link, origin=origin, verb="deleted")
     link.delete()
     audit_record(
-        action="scim.user_deleted",
+        action=Action.SCIM_USER_DELETED,
         summary=f"{actor.actor_label} deleted {person.user.email} from {organization.name}",
         organization=organization,
         origin=origin,
