@@ -101,3 +101,9 @@ def test_an_undeclared_detail_key_is_refused(world: World) -> None:
 def test_the_docs_list_every_action() -> None:
     docs = (ROOT / "docs" / "architecture.md").read_text()
     assert [action.value for action in Action if f"`{action.value}`" not in docs] == []
+
+
+def test_the_audit_code_knows_nothing_of_scim() -> None:
+    """Who acted for a SCIM action is registry data (`Action.by`); no audit code reads SCIM's detail."""
+    code = [p for p in (ROOT / "audit").rglob("*.py") if p.name != "actions.py" and "migrations" not in p.parts]
+    assert [str(p.relative_to(ROOT)) for p in code if "scim" in p.read_text().lower()] == []
