@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import EmailDomain, Organization, User, normalize_email
+from audit.actions import Action
 from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def email_change_check(user: User, change: EmailChange) -> str | None:
     return None
 
 
-def _record(user: User, action: str, summary: str, origin: Origin | None, detail: dict[str, str]) -> None:
+def _record(user: User, action: Action, summary: str, origin: Origin | None, detail: dict[str, str]) -> None:
     """One event in each of the person's organizations (their admins see it), or one without any."""
     organizations: list[Organization | None] = [*Organization.objects.filter(memberships__user=user)] or [None]
     for organization in organizations:
@@ -161,7 +162,7 @@ def email_change_request(*, user: User, new_email: str, base_url: str, origin: O
     if not sent:
         raise ValidationError(f"The mail to {to} could not be sent just now; try again in a few minutes.")
     summary = f"{user.email} asked to make {to} their sign-in address (a link was mailed to it)"
-    _record(user, "account.email_change_requested", summary, origin, {"from": user.email, "to": to})
+    _record(user, Action.ACCOUNT_EMAIL_CHANGE_REQUESTED, summary, origin, {"from": user.email, "to": to})
     return change
 
 
@@ -177,7 +178,7 @@ def email_change_confirm(*, user: User, token: str, origin: Origin | None) -> Em
     locked.save(update_fields=["email"])
     user.email = locked.email
     summary = f"{change.previous} changed their sign-in address to {change.to} (the new address was proven by a link)"
-    _record(locked, "account.email_changed", summary, origin, {"from": change.previous, "to": change.to})
+    _record(locked, Action.ACCOUNT_EMAIL_CHANGED, summary, origin, {"from": change.previous, "to": change.to})
     _mail(
         "Your Spark Portal sign-in address changed",
         "accounts/email/email_changed.txt",

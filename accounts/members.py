@@ -30,6 +30,7 @@ from accounts.mfa import PRIMARY_TYPES
 from accounts.models import Invitation, Membership, Organization, PersonalAccessToken, Role, User, normalize_email
 from accounts.selectors import domain_gaps
 from accounts.services import access_epoch_bump
+from audit.actions import Action
 from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record
 
@@ -89,7 +90,7 @@ def member_invite(
         expires_at=now + dt.timedelta(days=settings.SPARK_INVITATION_DAYS),
     )
     audit_record(
-        action="member.invited",
+        action=Action.MEMBER_INVITED,
         summary=f"{actor.email} invited {address} as {Role(role).label.lower()}",
         organization=organization,
         actor=actor,
@@ -109,7 +110,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User, origin: Origin | N
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit_record(
-        action="member.invitation_revoked",
+        action=Action.MEMBER_INVITATION_REVOKED,
         summary=f"{actor.email} withdrew the invitation to {invitation.email}",
         organization=invitation.organization,
         actor=actor,
@@ -168,7 +169,7 @@ def invitation_accept(*, invitation: Invitation, user: User, origin: Origin | No
     locked.accepted_by = user
     locked.save(update_fields=["accepted_at", "accepted_by"])
     audit_record(
-        action="member.joined",
+        action=Action.MEMBER_JOINED,
         summary=f"{user.email} accepted the invitation and joined as {membership.get_role_display().lower()}",
         organization=locked.organization,
         actor=user,
@@ -214,7 +215,7 @@ def member_role_set(*, membership: Membership, role: str, actor: User, origin: O
     membership.role = role
     membership.save(update_fields=["role"])
     audit_record(
-        action="member.role_changed",
+        action=Action.MEMBER_ROLE_CHANGED,
         summary=f"{actor.email} made {membership.user.email} {Role(role).label.lower()} (was {before})",
         organization=membership.organization,
         actor=actor,
@@ -254,7 +255,7 @@ def member_remove(
     membership.delete()
     access_epoch_bump()
     audit_record(
-        action="member.removed",
+        action=Action.MEMBER_REMOVED,
         summary=f"{actor.label} removed {email} ({revoked} token{pluralize(revoked)} revoked)",
         organization=organization,
         actor=actor,
@@ -293,7 +294,7 @@ def organization_contact_set(
         organization.contact_email = address
         organization.save(update_fields=["contact_email"])
         audit_record(
-            action="organization.contact_changed",
+            action=Action.ORGANIZATION_CONTACT_CHANGED,
             summary=f"{actor.email} set the help contact to {address or 'the organization admins'}",
             organization=organization,
             actor=actor,

@@ -53,6 +53,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership, Organization, User
+from audit.actions import Action
 from audit.services import Origin, audit_record
 
 PRIMARY_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
@@ -194,7 +195,7 @@ def organization_mfa_require(
     without = Membership.objects.filter(organization=organization).exclude(user__authenticator__type__in=PRIMARY_TYPES)
     who = actor.email if actor is not None else "an operator"
     audit_record(
-        action="organization.mfa_required" if required else "organization.mfa_not_required",
+        action=Action.ORGANIZATION_MFA_REQUIRED if required else Action.ORGANIZATION_MFA_NOT_REQUIRED,
         summary=(
             f"{who} required two-factor authentication for password sign-ins"
             if required
@@ -220,7 +221,7 @@ def member_mfa_reset(*, organization: Organization, member: User, actor: User, o
     removed, _ = Authenticator.objects.filter(user=member).delete()
     if removed:
         audit_record(
-            action="mfa.reset",
+            action=Action.MFA_RESET,
             summary=f"{actor.email} reset the two-factor authentication of {member.email}",
             organization=organization,
             actor=actor,
@@ -421,7 +422,7 @@ _KIND = {
 }
 
 
-def _record(request: HttpRequest | None, user: User, action: str, summary: str, detail: dict[str, Any]) -> None:
+def _record(request: HttpRequest | None, user: User, action: Action, summary: str, detail: dict[str, Any]) -> None:
     """One event in each of the person's organizations (their admins see it), or one without any."""
     origin = Origin.of(request) if request is not None else None
     organizations: list[Organization | None] = [*Organization.objects.filter(memberships__user=user)] or [None]
@@ -444,18 +445,22 @@ def _unused_codes(user: User) -> int:
 def on_added(sender: object, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
     kind = str(authenticator.type)
     if kind == Authenticator.Type.RECOVERY_CODES:
-        _record(request, user, "mfa.recovery_codes_created", "created recovery codes", {"type": kind})
+        _record(request, user, Action.MFA_RECOVERY_CODES_CREATED, "created recovery codes", {"type": kind})
         return
-    _record(request, user, "mfa.enabled", f"turned on two-factor authentication with {_KIND[kind]}", {"type": kind})
+    _record(
+        request, user, Action.MFA_ENABLED, f"turned on two-factor authentication with {_KIND[kind]}", {"type": kind}
+    )
 
 
 def on_removed(sender: object, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
     kind = str(authenticator.type)
-    _record(request, user, "mfa.removed", f"removed {_KIND[kind]} (two-factor authentication)", {"type": kind})
+    _record(request, user, Action.MFA_REMOVED, f"removed {_KIND[kind]} (two-factor authentication)", {"type": kind})
 
 
 def on_reset(sender: object, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
-    _record(request, user, "mfa.recovery_codes_regenerated", "generated new recovery codes", {"type": "recovery_codes"})
+    _record(
+        request, user, Action.MFA_RECOVERY_CODES_REGENERATED, "generated new recovery codes", {"type": "recovery_codes"}
+    )
 
 
 def on_used(sender: object, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
@@ -464,14 +469,14 @@ def on_used(sender: object, request: HttpRequest, user: User, authenticator: Aut
     left = _unused_codes(user)
     purpose = "to confirm their identity" if kwargs.get("reauthenticated") else "to sign in"
     detail = {"unused_codes_left": left, "reauthenticated": bool(kwargs.get("reauthenticated"))}
-    _record(request, user, "mfa.recovery_code_used", f"used a recovery code {purpose} ({left} left)", detail)
+    _record(request, user, Action.MFA_RECOVERY_CODE_USED, f"used a recovery code {purpose} ({left} left)", detail)
 
 
 def on_failed(sender: object, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
     reauthentication = bool(kwargs.get("reauthentication"))
     what = "confirming their identity" if reauthentication else "signing in (the password was right)"
     detail = {"reauthentication": reauthentication}
-    _record(request, user, "mfa.code_refused", f"gave a wrong two-factor code while {what}", detail)
+    _record(request, user, Action.MFA_CODE_REFUSED, f"gave a wrong two-factor code while {what}", detail)
 
 
 signals.authenticator_added.connect(on_added, dispatch_uid="spark-mfa-added")

@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts import gates, refusals
 from accounts.gates import sentence
 from accounts.models import Organization, PersonalAccessToken, User
+from audit.actions import Action
 from audit.services import Origin, audit_record
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def organization_policies_set(
     organization.save(update_fields=list(changes))
     who = actor.email if actor is not None else "an operator"
     audit_record(
-        action="organization.policies_changed",
+        action=Action.ORGANIZATION_POLICIES_CHANGED,
         summary=f"{who} changed the policies: {_describe(changes)}",
         organization=organization,
         actor=actor,

@@ -35,6 +35,7 @@ from accounts.models import (
 from accounts.policies import token_issue_problem
 from accounts.scopes import DATASET_SCOPE_PREFIX, MANAGEMENT_SCOPES, dataset_codes, token_scopes
 from accounts.selectors import token_lifetime_days
+from audit.actions import Action
 from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record
 
@@ -121,7 +122,7 @@ def token_create(
         expires_at=now + dt.timedelta(days=days),
     )
     audit_record(
-        action="token.created",
+        action=Action.TOKEN_CREATED,
         summary=f"{_by(actor)} created the access token “{name}” ({token.display_prefix}…) for {user.email}",
         organization=organization,
         actor=actor,
@@ -171,7 +172,7 @@ def token_revoke(
         access_epoch_bump()
         actor = as_actor(actor)
         audit_record(
-            action="token.revoked",
+            action=Action.TOKEN_REVOKED,
             summary=f"{actor.label} revoked the access token “{token.name}” ({token.display_prefix}…) "
             f"of {token.user.email}",
             organization=token.organization,
@@ -215,7 +216,7 @@ def token_rotate(
     row.save(update_fields=["prefix", "digest", "expires_at", "rotated_at", "expiry_warned_at"])
     access_epoch_bump()
     audit_record(
-        action="token.rotated",
+        action=Action.TOKEN_ROTATED,
         summary=f"{_by(actor)} rotated the access token “{row.name}” ({old_prefix}… → {row.display_prefix}…) "
         f"of {row.user.email}",
         organization=row.organization,
@@ -309,7 +310,9 @@ def organization_access_set(
     organization.status_before_end = before if status == AccessStatus.ENDED else ""
     organization.save(update_fields=["access_status", "status_before_end"])
     audit_record(
-        action="organization.access_ended" if status == AccessStatus.ENDED else "organization.access_restored",
+        action=Action.ORGANIZATION_ACCESS_ENDED
+        if status == AccessStatus.ENDED
+        else Action.ORGANIZATION_ACCESS_RESTORED,
         summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
         organization=organization,
         actor=actor,
@@ -343,7 +346,7 @@ def organization_access_grant(
     organization.save(update_fields=["access_status", "access_starts_on", "access_ends_on", "status_before_end"])
     after = f"{status} {_window(starts_on, ends_on)}"
     audit_record(
-        action="organization.access_granted",
+        action=Action.ORGANIZATION_ACCESS_GRANTED,
         summary=f"{_by(actor)} (Spark staff) set Spark MCP access to {after} (was {before})",
         organization=organization,
         actor=actor,
@@ -375,7 +378,7 @@ def domain_add(*, organization: Organization, domain: str, actor: User, origin: 
         raise ValidationError(sentence(clash))
     added = EmailDomain.objects.create(organization=organization, domain=name, enabled=True)
     audit_record(
-        action="domain.added",
+        action=Action.DOMAIN_ADDED,
         summary=f"{actor.email} added the email domain {name} (not verified yet)",
         organization=organization,
         actor=actor,
@@ -431,7 +434,7 @@ def _domain_verified(*, domain: EmailDomain, by: VerifiedBy, actor: User, origin
     domain.refresh_from_db()
     how = "its DNS TXT record" if by == VerifiedBy.DNS else "Spark's staff (override)"
     audit_record(
-        action="domain.verified",
+        action=Action.DOMAIN_VERIFIED,
         summary=f"{actor.email} verified the email domain {domain.domain} through {how}",
         organization=domain.organization,
         actor=actor,
@@ -451,7 +454,7 @@ def domain_set_enabled(*, domain: EmailDomain, enabled: bool, actor: User, origi
         domain.save(update_fields=["enabled"])
         verb = "enabled" if enabled else "disabled"
         audit_record(
-            action=f"domain.{verb}",
+            action=Action.DOMAIN_ENABLED if enabled else Action.DOMAIN_DISABLED,
             summary=f"{actor.email} {verb} the email domain {domain.domain}",
             organization=domain.organization,
             actor=actor,
@@ -466,7 +469,7 @@ def domain_remove(*, domain: EmailDomain, actor: User, origin: Origin | None) ->
     """Remove a domain from the organization; returns how many members it affected."""
     affected = domain_member_count(domain)
     audit_record(
-        action="domain.removed",
+        action=Action.DOMAIN_REMOVED,
         summary=(
             f"{actor.email} removed the email domain {domain.domain} ({affected} member{pluralize(affected)} affected)"
         ),

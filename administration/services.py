@@ -16,6 +16,7 @@ from accounts.members import member_tokens, working_tokens
 from accounts.mfa import PRIMARY_TYPES
 from accounts.models import EmailDomain, Membership, Organization, PersonalAccessToken, User
 from accounts.services import token_revoke
+from audit.actions import Action
 from audit.actors import Actor
 from audit.services import Origin, audit_record
 from oauth_server import selectors as oauth_selectors
@@ -69,7 +70,7 @@ def connector_remove(*, organization: Organization, platform: Platform, actor: U
     for connection in live_connections(organization).filter(platform=platform):
         connection_revoke(connection=connection, actor=actor, origin=origin)
     audit_record(
-        action="connector.removed",
+        action=Action.CONNECTOR_REMOVED,
         summary=(
             f"{actor.email} removed the {Platform(platform).label} connector: "
             f"{impact.assistants} assistant{pluralize(impact.assistants)} of {impact.people} "

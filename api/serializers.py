@@ -13,6 +13,7 @@ from accounts.models import PersonalAccessToken, Role
 from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import effective_scopes
 from accounts.selectors import token_datasets
+from audit.actions import Action
 from oauth_server.platforms import Platform
 from usage.models import Credential
 
@@ -33,7 +34,7 @@ TOKEN_EXAMPLE: dict[str, Any] = {
 AUDIT_EVENT_EXAMPLE: dict[str, Any] = {
     "id": 301,
     "created_at": "2026-11-28T09:30:00Z",
-    "action": "connector.unpublished",
+    "action": Action.CONNECTOR_UNPUBLISHED.value,
     "actor": "admin@acme.example",
     "summary": "admin@acme.example unpublished the ChatGPT connector",
     "detail": {"platform": "chatgpt"},

@@ -30,14 +30,12 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def machine_actor(event: AuditEvent) -> str:
-    """Who acted when no person did: a SCIM token (by name), else nobody."""
-    name = event.detail.get("scim_token_name") if isinstance(event.detail, dict) else None
-    return f"SCIM token {name}" if name else ""
-
-
 def _actor(event: AuditEvent) -> str:
-    return event.actor.email if event.actor else machine_actor(event)
+    """The person who acted, else the credential the registry names for the action (`AuditEvent.machine`)."""
+    if event.actor:
+        return event.actor.email
+    machine = event.machine()
+    return f"{machine[0]} {machine[1]}" if machine else ""
 
 
 def csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:

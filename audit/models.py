@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from audit.actions import registered
+
 
 class AuditEvent(models.Model):
     """One recorded action. Visible to the organization's admins (and to staff in the Django admin)."""
@@ -30,3 +32,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}: {self.summary}"
+
+    def machine(self) -> tuple[str, str] | None:
+        """Who acted when no person did, as (kind, name): the credential the registry says this
+        action names in its detail (`Action.by`), else None."""
+        action = registered(self.action)
+        by = action.by if action is not None else None
+        name = self.detail.get(by.field) if by is not None and isinstance(self.detail, dict) else None
+        return (by.kind, str(name)) if by is not None and name else None
+
+    @property
+    def machine_actor(self) -> str:
+        """The console's words for who acted when no person did (a credential, its name quoted), or ""."""
+        machine = self.machine()
+        return f"{machine[0]} “{machine[1]}”" if machine else ""

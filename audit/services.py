@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actions import TALLIED, Action, undeclared
 from audit.actors import Actor
 from audit.models import AuditEvent
 from spark_portal.batches import delete_in_batches
@@ -30,9 +31,17 @@ class Origin:
         return cls(ip_address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
 
 
+def _checked(action: Action, detail: Mapping[str, object]) -> None:
+    """Refuse an action outside the registry, or detail keys the registry does not declare for it."""
+    if not isinstance(action, Action):
+        raise TypeError(f"audit actions are audit.actions.Action members, not {action!r}")
+    if extra := undeclared(action, dict(detail)):
+        raise ValueError(f"{action} does not declare the detail {', '.join(extra)} (audit/actions.py)")
+
+
 def audit_record(
     *,
-    action: str,
+    action: Action,
     summary: str,
     organization: Model | None = None,
     actor: Actor | Model | None = None,
@@ -40,9 +49,11 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record who did what, when and from where (`organization` is a model instance; `actor` an
-    `Actor`, whose machine detail joins `detail`, or a person's account)."""
+    `Actor`, whose machine detail joins `detail`, or a person's account); `action` is a registry
+    member and `detail` holds only the keys it declares."""
     if isinstance(actor, Actor):
         detail, actor = {**actor.detail, **(detail or {})}, actor.user
+    _checked(action, detail or {})
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     origin = origin or Origin()
@@ -63,7 +74,7 @@ TALLY_WINDOW = dt.timedelta(hours=1)
 
 def audit_tally(
     *,
-    action: str,
+    action: Action,
     organization: Model,
     key: Mapping[str, str],
     summary: Callable[[int, dt.datetime], str],
@@ -78,6 +89,7 @@ def audit_tally(
     The window's event is read with a row lock (PostgreSQL; SQLite's writes are serialized), so
     concurrent requests add up exactly; two requests opening the same window at the same instant on
     PostgreSQL may each open it, which bounds the rows by the workers, never by the requests."""
+    _checked(action, {**key, **dict.fromkeys(TALLIED)})
     now = now or timezone.now()
     window = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     detail = {**key, "window": window.isoformat()}

@@ -36,11 +36,12 @@ from identity.selectors import (
     connection_for_provider,
     enabled_connections,
     person_connections,
+    standing_id_jag_refusal,
     standing_sso_refusal,
 )
 from oauth_server.models import ConnectedApp, ConnectorPublication
 from oauth_server.platforms import Platform
-from oauth_server.selectors import connection_datasets, standing_id_jag_refusal
+from oauth_server.selectors import connection_datasets
 from scim.selectors import scim_token_by_prefix, standing_deactivation
 
 ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
@@ -175,12 +176,12 @@ def sso_check(organization: Organization, email: str, user: User | None) -> Chec
     """A single sign-on refused since the person last signed in, or how they sign in (None: no SSO)."""
     refused = standing_sso_refusal(organization, email, user.last_login if user else None)
     if refused is not None:
-        reason = str(refused.detail.get("reason", ""))
-        connection = connection_for_provider(str(refused.detail.get("connection", "")))
+        reason = refused.reason
+        connection = connection_for_provider(refused.connection)
         name = connection.name if connection else "the identity provider"
         words = explain(reason, organization.name, name, email)
         if words is not None:
-            finding = f"Refused on {refused.created_at:%Y-%m-%d %H:%M}: {words.message}"
+            finding = f"Refused on {refused.refused_at:%Y-%m-%d %H:%M}: {words.message}"
             return Check("Single sign-on", False, finding, words.fix, SSO_FIXED_BY.get(reason, IDP_ADMIN))
     connections = list(enabled_connections(organization))
     if not connections:
@@ -230,9 +231,8 @@ def id_jag_check(organization: Organization, client_id: str) -> Check | None:
     refused = standing_id_jag_refusal(organization, client_id)
     if refused is None:
         return None
-    through = refused.detail.get("connection", "the identity provider")
-    reason = refused.detail.get("reason")
-    finding = f"Refused on {refused.created_at:%Y-%m-%d %H:%M} (assertion from {through}): {reason}."
+    through = refused.refused_through or "the identity provider"
+    finding = f"Refused on {refused.refused_at:%Y-%m-%d %H:%M} (assertion from {through}): {refused.refused_reason}."
     fix = (
         "The reason names the side to fix: the identity provider's admin for what it signs (audience, "
         "email, expiry, keys), the client's developer for what it sends (client ID, resource, replays)."

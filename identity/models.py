@@ -46,3 +46,45 @@ class IdentityConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()}, {self.provider_id})"
+
+
+class SsoRefusal(models.Model):
+    """The newest single sign-on of one address the identity provider completed and Spark refused:
+    what the connection doctor reports until the person signs in again. Kept here, not read from
+    the audit trail, so pruning old audit events changes no finding."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sso_refusals")
+    email = models.CharField(max_length=254, help_text="Lower-case, as the identity provider asserted it.")
+    connection = models.CharField(max_length=60, help_text="The connection's provider ID (it may be removed since).")
+    reason = models.CharField(max_length=64, help_text="A code of identity.refusals.MESSAGES.")
+    refused_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "email"], name="sso_refusal_unique_per_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} refused ({self.reason}) at {self.refused_at:%Y-%m-%d %H:%M}"
+
+
+class IdJagUse(models.Model):
+    """One client's identity assertion grants (ID-JAG) for an organization: how many were issued, the
+    last when, and the refusal that stands since the last one issued (the console's single sign-on
+    page and the connection doctor read these, never the audit trail)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="id_jag_uses")
+    client_id = models.CharField(max_length=255)
+    grants = models.PositiveIntegerField(default=0)
+    last_granted_at = models.DateTimeField(null=True, blank=True)
+    refused_at = models.DateTimeField(
+        null=True, blank=True, help_text="The newest refusal since the last grant (empty: none stands)."
+    )
+    refused_through = models.CharField(max_length=40, blank=True, help_text="The connection's name.")
+    refused_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "client_id"], name="id_jag_use_unique_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} in {self.organization}: {self.grants} grants"

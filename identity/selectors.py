@@ -6,15 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from allauth.socialaccount.models import SocialAccount
-from django.db.models import Count, Max, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from oauth2_provider.models import Application
 
 from accounts.models import EmailDomain, Membership, Organization, User
-from audit.models import AuditEvent
-from identity.models import ConnectionKind, IdentityConnection
+from identity.models import ConnectionKind, IdentityConnection, IdJagUse, SsoRefusal
 from spark_portal.public_url import public_base_url
 
 
@@ -140,29 +139,18 @@ def next_provider_id(organization: Organization, kind: str) -> str:
     return f"{base}-{n}"
 
 
-def sso_refusals(organization: Organization, *, email: str = "") -> QuerySet[AuditEvent]:
-    """The organization's refused SSO sign-ins, newest first (optionally of one address): what the
-    connection doctor shows. Each event's `detail` has `reason` (identity.refusals.MESSAGES); one
-    the identity provider completed has `email`, callbacks nobody completed are counted per hour
-    (`count`, `window`, no `email`: `identity.services.sso_refusal_count`)."""
-    events = AuditEvent.objects.filter(organization=organization, action="sso.refused")
-    if email:
-        events = events.filter(detail__email__iexact=email.strip())
-    return events.order_by("-created_at", "-pk")
-
-
 def person_connections(organization: Organization, user: User) -> list[IdentityConnection]:
     """The organization's connections this person has signed in through."""
     providers = SocialAccount.objects.filter(user=user).values_list("provider", flat=True)
     return list(organization_connections(organization).filter(provider_id__in=providers))
 
 
-def standing_sso_refusal(organization: Organization, email: str, since: dt.datetime | None) -> AuditEvent | None:
+def standing_sso_refusal(organization: Organization, email: str, since: dt.datetime | None) -> SsoRefusal | None:
     """The newest refused SSO sign-in of this address, unless they have signed in since."""
-    event = sso_refusals(organization, email=email).first()
-    if event is None or (since is not None and event.created_at <= since):
+    refusal = SsoRefusal.objects.filter(organization=organization, email=email.strip().lower()).first()
+    if refusal is None or (since is not None and refusal.refused_at <= since):
         return None
-    return event
+    return refusal
 
 
 @dataclass(frozen=True)
@@ -178,18 +166,15 @@ class IdJagClient:
 def id_jag_clients(organization: Organization) -> list[IdJagClient]:
     """Which clients use the organization's identity assertion grants, how often, last when (the
     console's Single sign-on page)."""
-    rows = (
-        AuditEvent.objects.filter(organization=organization, action="grant.id_jag")
-        .values("detail__client_id")
-        .annotate(grants=Count("pk"), last_at=Max("created_at"))
-        .order_by("-last_at")
-    )
-    names = dict(
-        Application.objects.filter(client_id__in=[r["detail__client_id"] for r in rows]).values_list(
-            "client_id", "name"
-        )
-    )
+    uses = list(IdJagUse.objects.filter(organization=organization, grants__gt=0).order_by("-last_granted_at", "-pk"))
+    names = dict(Application.objects.filter(client_id__in=[u.client_id for u in uses]).values_list("client_id", "name"))
     return [
-        IdJagClient(r["detail__client_id"], names.get(r["detail__client_id"], ""), r["grants"], r["last_at"])
-        for r in rows
+        IdJagClient(u.client_id, names.get(u.client_id, ""), u.grants, u.last_granted_at)
+        for u in uses
+        if u.last_granted_at
     ]
+
+
+def standing_id_jag_refusal(organization: Organization, client_id: str) -> IdJagUse | None:
+    """The newest refused identity assertion grant of this client, unless one succeeded since."""
+    return IdJagUse.objects.filter(organization=organization, client_id=client_id, refused_at__isnull=False).first()

@@ -18,12 +18,14 @@ from oauth2_provider.models import get_access_token_model
 from accounts.claims import Claim, claim_refusal, may_give_address
 from accounts.models import EmailDomain, Membership, Organization, Role, User, no_control_characters
 from accounts.services import access_epoch_bump
+from audit.actions import Action
 from audit.services import Origin, audit_record, audit_tally
 from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
 from identity.refusals import MESSAGES, Facts, SsoRefused, refusal
 from identity.sealing import MAX_SECRET_LENGTH, seal
 from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id, sso_domains
+from identity.standings import sso_refusal_keep
 
 SAML_ATTRIBUTES: dict[str, list[str]] = {
     "uid": [
@@ -88,7 +90,7 @@ def _clean_client(client_id: str, client_secret: str, *, secret_required: bool) 
 
 
 def _record(
-    action: str,
+    action: Action,
     summary: str,
     connection: IdentityConnection,
     actor: User | None,
@@ -138,7 +140,7 @@ def connection_create_oidc(
         created_by=actor,
     )
     _record(
-        "sso.connection_added",
+        Action.SSO_CONNECTION_ADDED,
         f"{_by(actor)} connected the OpenID Connect identity provider {name}",
         connection,
         actor,
@@ -196,7 +198,7 @@ def connection_create_saml(
         created_by=actor,
     )
     _record(
-        "sso.connection_added",
+        Action.SSO_CONNECTION_ADDED,
         f"{_by(actor)} connected the SAML identity provider {name}",
         connection,
         actor,
@@ -230,7 +232,7 @@ def connection_update_oidc(
     connection.name = name
     connection.save(update_fields=["name", "updated_at"])
     _record(
-        "sso.connection_changed",
+        Action.SSO_CONNECTION_CHANGED,
         f"{_by(actor)} changed the identity provider connection {name}",
         connection,
         actor,
@@ -262,7 +264,7 @@ def connection_update_saml(
     connection.name, connection.metadata_url = name, metadata_url.strip()
     connection.save(update_fields=["name", "metadata_url", "updated_at"])
     _record(
-        "sso.connection_changed",
+        Action.SSO_CONNECTION_CHANGED,
         f"{_by(actor)} changed the identity provider connection {name}",
         connection,
         actor,
@@ -297,7 +299,7 @@ def connection_set_enabled(
     connection.save(update_fields=["enabled", "updated_at"])
     verb = "turned on" if enabled else "turned off"
     _record(
-        f"sso.connection_{'enabled' if enabled else 'disabled'}",
+        Action.SSO_CONNECTION_ENABLED if enabled else Action.SSO_CONNECTION_DISABLED,
         f"{_by(actor)} {verb} single sign-on through {connection.name}",
         connection,
         actor,
@@ -320,7 +322,7 @@ def connection_set_id_jag(
     connection.save(update_fields=["id_jag_enabled", "updated_at"])
     verb = "allowed" if enabled else "stopped"
     _record(
-        "sso.id_jag_" + ("enabled" if enabled else "disabled"),
+        Action.SSO_ID_JAG_ENABLED if enabled else Action.SSO_ID_JAG_DISABLED,
         f"{_by(actor)} {verb} identity assertion grants from {connection.name}",
         connection,
         actor,
@@ -344,7 +346,7 @@ def id_jag_tokens_end(*, connection: IdentityConnection, why: str) -> int:
     tokens.delete()
     access_epoch_bump()
     audit_record(
-        action="grant.id_jag_ended",
+        action=Action.GRANT_ID_JAG_ENDED,
         summary=f"{count} access token(s) from identity assertions of {connection.name} ended: {why}",
         organization=connection.organization,
         detail={"connection": connection.name, "tokens": count},
@@ -361,7 +363,7 @@ def connection_delete(*, connection: IdentityConnection, actor: User | None, ori
     accounts = SocialAccount.objects.filter(provider=connection.provider_id)
     linked = accounts.count()
     _record(
-        "sso.connection_removed",
+        Action.SSO_CONNECTION_REMOVED,
         f"{_by(actor)} removed the identity provider connection {connection.name} ({linked} linked people)",
         connection,
         actor,
@@ -408,7 +410,7 @@ def organization_require_sso_set(
     organization.require_sso = required
     organization.save(update_fields=["require_sso"])
     audit_record(
-        action="sso.required" if required else "sso.not_required",
+        action=Action.SSO_REQUIRED if required else Action.SSO_NOT_REQUIRED,
         summary=f"{_by(actor)} {'required' if required else 'stopped requiring'} SSO for {organization.name}",
         organization=organization,
         actor=actor,
@@ -453,7 +455,7 @@ def _provision(connection: IdentityConnection, who: Identity, origin: Origin | N
     )
     Membership.objects.create(user=user, organization=connection.organization, role=Role.MEMBER)
     _record(
-        "sso.user_created",
+        Action.SSO_USER_CREATED,
         f"{user.email} joined {connection.organization.name} through {connection.name}",
         connection,
         user,
@@ -472,7 +474,7 @@ def _update(connection: IdentityConnection, user: User, who: Identity, origin: O
     if user.email != who.email:
         _check_move(connection, user, who.email)
         _record(
-            "sso.email_changed",
+            Action.SSO_EMAIL_CHANGED,
             f"{connection.name} changed {user.email}'s address to {who.email}",
             connection,
             user,
@@ -521,7 +523,7 @@ def sso_admit(
         _update(connection, user, who, origin)
         if linked_user is None:
             _record(
-                "sso.account_linked",
+                Action.SSO_ACCOUNT_LINKED,
                 f"{user.email} now signs in through {connection.name}",
                 connection,
                 user,
@@ -531,7 +533,12 @@ def sso_admit(
     connection.last_sign_in_at = timezone.now()
     connection.save(update_fields=["last_sign_in_at"])
     _record(
-        "sso.signed_in", f"{user.email} signed in through {connection.name}", connection, user, origin, email=user.email
+        Action.SSO_SIGNED_IN,
+        f"{user.email} signed in through {connection.name}",
+        connection,
+        user,
+        origin,
+        email=user.email,
     )
     return user, linked_user is None
 
@@ -541,12 +548,19 @@ def sso_refusal_record(
 ) -> None:
     """Audit an SSO sign-in the identity provider completed and Spark refused (the rules of
     `sso_admit` and the adapter): a person the IdP vouched for, with their address, for the
-    organization's admins and the connection doctor. A callback without a completed sign-in is
-    counted instead (`sso_refusal_count`)."""
+    organization's admins; the connection doctor's finding is kept apart (`identity.standings`). A
+    callback without a completed sign-in is counted instead (`sso_refusal_count`)."""
     if connection is None:
         return
+    sso_refusal_keep(
+        organization=connection.organization,
+        email=email,
+        connection=connection.provider_id,
+        reason=reason,
+        at=timezone.now(),
+    )
     _record(
-        "sso.refused",
+        Action.SSO_REFUSED,
         f"Single sign-on through {connection.name} refused {email or 'someone'}: {reason}",
         connection,
         None,
@@ -577,7 +591,7 @@ def sso_refusal_count(*, connection: IdentityConnection | None, reason: str) -> 
         return
     code = reason if reason in MESSAGES else "idp_error"
     audit_tally(
-        action="sso.refused",
+        action=Action.SSO_REFUSED,
         organization=connection.organization,
         key={"connection": connection.provider_id, "kind": connection.kind, "reason": code},
         summary=_counted_summary(connection, code),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from audit.actions import Action
 from audit.services import Origin, audit_record
 from catalog.models import Dataset
 from insights import store
@@ -57,7 +58,7 @@ def saved_audience_create(
         created_by=actor,
     )
     audit_record(
-        action="audience.created",
+        action=Action.AUDIENCE_CREATED,
         summary=f"{actor.email} saved the audience {audience.name} ({audience.id})",
         organization=organization,
         actor=actor,
@@ -154,7 +155,7 @@ def dataset_retire(*, dataset: Dataset, actor: User | None, origin: Origin | Non
     dataset.retired_at = timezone.now()
     dataset.save(update_fields=["retired_at"])  # moves the access epoch: every bearer cache reloads
     audit_record(
-        action="dataset.retired",
+        action=Action.DATASET_RETIRED,
         summary=f"{_by(actor)} retired the dataset {dataset.code}: no longer offered",
         actor=actor,
         origin=origin,
@@ -172,7 +173,7 @@ def dataset_restore(*, dataset: Dataset, actor: User | None, origin: Origin | No
     dataset.retired_at = None
     dataset.save(update_fields=["retired_at"])
     audit_record(
-        action="dataset.restored",
+        action=Action.DATASET_RESTORED,
         summary=f"{_by(actor)} restored the dataset {dataset.code}: offered again",
         actor=actor,
         origin=origin,
@@ -247,7 +248,7 @@ def _dataset_delete(code: str, take: bool, actor: User | None, origin: Origin | 
     for organization in holders:
         organization.datasets.remove(dataset)
         audit_record(
-            action="dataset.taken",
+            action=Action.DATASET_TAKEN,
             summary=f"{_by(actor)} took the dataset {code} from {organization.name}: it was removed",
             organization=organization,
             actor=actor,
@@ -256,7 +257,7 @@ def _dataset_delete(code: str, take: bool, actor: User | None, origin: Origin | 
         )
     audiences = SavedAudience.objects.filter(dataset=dataset).count()
     audit_record(
-        action="dataset.removed",
+        action=Action.DATASET_REMOVED,
         summary=f"{_by(actor)} removed the dataset {code} ({dataset.name}) and its data",
         actor=actor,
         origin=origin,

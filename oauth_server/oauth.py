@@ -54,6 +54,7 @@ from accounts.scopes import (
     organization_scopes,
 )
 from accounts.selectors import admin_organizations, organization_contacts
+from audit.actions import Action
 from audit.services import Origin, audit_record
 from oauth_server.client_assertions import (
     CLIENT_ASSERTION_TYPE,
@@ -83,7 +84,7 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _audit_replay(action: str, what: str, user_id: int, client: Application) -> None:
+def _audit_replay(action: Action, what: str, user_id: int, client: Application) -> None:
     """Record a replayed code or refresh token against the organization the grant belongs to."""
     connection = (
         ConnectedApp.objects.filter(user_id=user_id, application=client)
@@ -114,7 +115,7 @@ class SparkOAuth2Validator(OAuth2Validator):
         if replayed is not None:
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
             tokens_revoke(user_id=replayed.user_id, application_id=replayed.application_id)
-            _audit_replay("grant.code_replayed", "An authorization code", replayed.user_id, client)
+            _audit_replay(Action.GRANT_CODE_REPLAYED, "An authorization code", replayed.user_id, client)
         return False
 
     def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
@@ -144,7 +145,7 @@ class SparkOAuth2Validator(OAuth2Validator):
                 and live_family
                 and not RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).exists()
             ):
-                _audit_replay("grant.refresh_family_revoked", "A used refresh token", before.user_id, client)
+                _audit_replay(Action.GRANT_REFRESH_FAMILY_REVOKED, "A used refresh token", before.user_id, client)
             return False
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
         return self._grant_usable(request.user, client)
@@ -473,7 +474,7 @@ class AuthorizeView(AuthorizationView):
             )
         elif not form.cleaned_data.get("allow"):
             audit_record(
-                action="grant.denied",
+                action=Action.GRANT_DENIED,
                 summary=f"{self.request.user.email} denied {application.name or 'an unnamed client'}",
                 organization=organization,
                 actor=self.request.user,

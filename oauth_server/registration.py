@@ -24,6 +24,7 @@ from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationView,
 )
 
+from audit.actions import Action
 from audit.services import Origin, audit_record
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris, redirect_policy_problem
 from oauth_server.selectors import application_platform
@@ -148,7 +149,7 @@ class RegistrationView(DynamicClientRegistrationView):
             metrics.oauth_registration(platform)
             body = json.loads(response.content)
             audit_record(
-                action="client.registered",
+                action=Action.CLIENT_REGISTERED,
                 summary=f"Client {body.get('client_name') or body['client_id']} registered ({platform.label})",
                 origin=origin,
                 detail={"client_id": body["client_id"], "platform": platform, "redirect_uris": body["redirect_uris"]},

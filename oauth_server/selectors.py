@@ -25,7 +25,6 @@ from accounts.models import Organization, User
 from accounts.refusals import State
 from accounts.scopes import DatasetAccess, all_scopes, dataset_access
 from accounts.scopes import scope_words as credential_scope_words
-from audit.models import AuditEvent
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris
 
@@ -238,10 +237,3 @@ def publications(organization: Organization) -> list[tuple[Platform, ConnectorPu
 
 def organization_clients(organization: Organization) -> QuerySet[OrganizationClient]:
     return OrganizationClient.objects.filter(organization=organization).select_related("application", "created_by")
-
-
-def standing_id_jag_refusal(organization: Organization, client_id: str) -> AuditEvent | None:
-    """The newest refused identity assertion grant of this client, unless one succeeded since."""
-    events = AuditEvent.objects.filter(organization=organization, detail__client_id=client_id)
-    latest = events.filter(action__in=["grant.id_jag", "grant.id_jag_refused"]).order_by("-created_at", "-pk").first()
-    return latest if latest is not None and latest.action == "grant.id_jag_refused" else None

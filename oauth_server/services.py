@@ -19,9 +19,11 @@ from oauthlib.common import generate_token
 
 from accounts.models import Organization, User
 from accounts.services import access_epoch_bump
+from audit.actions import Action
 from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record, audit_tally
 from identity.models import IdentityConnection
+from identity.standings import id_jag_granted, id_jag_refused
 from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
 from oauth_server.platforms import Platform, redirect_policy_problem
 from spark_portal import metrics
@@ -47,7 +49,7 @@ def publication_set(
         publication.save()
         verb = "published" if published else "unpublished"
         audit_record(
-            action=f"connector.{verb}",
+            action=Action.CONNECTOR_PUBLISHED if published else Action.CONNECTOR_UNPUBLISHED,
             summary=f"{actor.email} {verb} the {Platform(platform).label} connector",
             organization=organization,
             actor=actor,
@@ -105,7 +107,7 @@ def connection_record(
         connection.save(update_fields=["authorized_address", "authorized_agent"])
     metrics.oauth_grant(platform)
     audit_record(
-        action="grant.created" if created else "grant.renewed",
+        action=Action.GRANT_CREATED if created else Action.GRANT_RENEWED,
         summary=f"{user.email} allowed {application.name or 'an unnamed client'} ({Platform(platform).label})",
         organization=organization,
         actor=user,
@@ -163,7 +165,7 @@ def connection_revoke(
     tokens_revoke(user_id=connection.user_id, application_id=connection.application_id)  # bumps the epoch
     connection.revoked_at, connection.revoked_by = at, actor.user  # type: ignore[assignment]
     audit_record(
-        action="grant.revoked",
+        action=Action.GRANT_REVOKED,
         summary=f"{actor.label} revoked {connection.application.name or 'an unnamed client'}",
         organization=connection.organization,
         actor=actor,
@@ -207,7 +209,7 @@ def organization_client_create(
     application.save()
     client = OrganizationClient.objects.create(organization=organization, application=application, created_by=actor)
     audit_record(
-        action="client.created",
+        action=Action.CLIENT_CREATED,
         summary=f"{actor.email} created the confidential client {application.name}",
         organization=organization,
         actor=actor,
@@ -221,7 +223,7 @@ def organization_client_create(
 def organization_client_delete(*, client: OrganizationClient, actor: User, origin: Origin | None) -> None:
     application = client.application
     audit_record(
-        action="client.deleted",
+        action=Action.CLIENT_DELETED,
         summary=f"{actor.email} deleted the confidential client {application.name}",
         organization=client.organization,
         actor=actor,
@@ -255,7 +257,7 @@ def clients_cleanup(*, older_than: dt.timedelta, now: dt.datetime | None = None)
         count += 1
     if count:
         audit_record(
-            action="client.cleanup", summary=f"Deleted {count} unused self-registered client{pluralize(count)}"
+            action=Action.CLIENT_CLEANUP, summary=f"Deleted {count} unused self-registered client{pluralize(count)}"
         )
     return count
 
@@ -315,8 +317,9 @@ def id_jag_grant_issue(
     IdJagToken.objects.create(access_token=token, connection=via)
     connection_exchanged(user_id=user.pk, application_id=application.pk, now=now)
     connection.refresh_from_db(fields=["first_token_at"])
+    id_jag_granted(organization=organization, client_id=application.client_id, at=now)
     audit_record(
-        action="grant.id_jag",
+        action=Action.GRANT_ID_JAG,
         summary=(
             f"{application.name or 'an unnamed client'} got access for {user.email} with an identity assertion "
             f"from {via.name} ({Platform(platform).label})"
@@ -339,9 +342,13 @@ def id_jag_refusal_record(
     *, organization: Organization, via: str, application: Application, reason: str, origin: Origin | None
 ) -> None:
     """Audit a refused identity assertion grant against the organization whose identity provider
-    issued it, so its admins see what failed and for which client."""
+    issued it, so its admins see what failed and for which client (and the connection doctor, from
+    `identity.standings`)."""
+    id_jag_refused(
+        organization=organization, client_id=application.client_id, through=via, reason=reason, at=timezone.now()
+    )
     audit_record(
-        action="grant.id_jag_refused",
+        action=Action.GRANT_ID_JAG_REFUSED,
         summary=f"An identity assertion from {via} for {application.name or 'an unnamed client'} was refused: {reason}",
         organization=organization,
         origin=origin,
@@ -363,7 +370,7 @@ def id_jag_refusal_count(*, organization: Organization, via: str) -> None:
         )
 
     audit_tally(
-        action="grant.id_jag_refused",
+        action=Action.GRANT_ID_JAG_REFUSED,
         organization=organization,
         key={"connection": via, "reason": "signature_not_verified"},
         summary=summary,

@@ -68,6 +68,9 @@ class ScimUser(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    deprovisioned_by = models.CharField(
+        max_length=100, blank=True, help_text="The name of the SCIM token that deactivated them (the doctor says so)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="scim_user_unique_per_org")]

@@ -17,7 +17,6 @@ from django.db.models import Q, QuerySet
 from scim2_models import Meta, SearchRequest
 
 from accounts.models import Membership, Organization, User
-from audit.models import AuditEvent
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
 from spark_portal.untrusted import row_id, unstorable
@@ -49,7 +48,7 @@ class Deactivation:
 
     at: dt.datetime
     by: str
-    """The SCIM token that did it, as the audit trail names it."""
+    """The SCIM token that did it (`ScimUser.deprovisioned_by`), as the audit trail names it."""
 
 
 def standing_deactivation(organization: Organization, email: str) -> Deactivation | None:
@@ -61,12 +60,7 @@ def standing_deactivation(organization: Organization, email: str) -> Deactivatio
     )
     if link is None or link.deprovisioned_at is None:
         return None
-    event = (
-        AuditEvent.objects.filter(organization=organization, action="scim.user_deactivated", detail__user=link.user_id)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    name = event.detail.get("scim_token_name") if event else None
+    name = link.deprovisioned_by
     return Deactivation(link.deprovisioned_at, f"SCIM token “{name}”" if name else "a SCIM token")
 
 

@@ -33,6 +33,7 @@ from accounts.models import (
     normalize_email,
 )
 from administration.access_end import Ended, Reach, person_access_end
+from audit.actions import Action
 from audit.actors import as_actor
 from audit.services import Origin, audit_record
 from scim import tokens
@@ -75,7 +76,7 @@ def scim_token_create(
         organization=organization, name=name[:100], prefix=prefix, digest=tokens.digest(secret), created_by=actor
     )
     audit_record(
-        action="scim_token.created",
+        action=Action.SCIM_TOKEN_CREATED,
         summary=f"{_by(actor)} created the SCIM token “{token.name}” ({token.display_prefix}…)",
         organization=organization,
         actor=actor,
@@ -94,7 +95,7 @@ def scim_token_revoke(*, token: ScimToken, actor: User | None, origin: Origin | 
         return token
     token.refresh_from_db(fields=["revoked_at"])
     audit_record(
-        action="scim_token.revoked",
+        action=Action.SCIM_TOKEN_REVOKED,
         summary=f"{_by(actor)} revoked the SCIM token “{token.name}” ({token.display_prefix}…)",
         organization=token.organization,
         actor=actor,
@@ -195,10 +196,10 @@ def _deprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None, ver
     ended = person_access_end(
         organization=organization, user=user, actor=actor.as_actor(), origin=origin, reach=Reach.EVERYTHING
     )
-    link.deprovisioned_at = timezone.now()
+    link.deprovisioned_at, link.deprovisioned_by = timezone.now(), actor.name
     if ended:
         audit_record(
-            action="scim.user_deactivated",
+            action=Action.SCIM_USER_DEACTIVATED,
             summary=f"{actor.actor_label} {verb} {user.email}: {'membership ended, ' if ended.role else ''}"
             f"{ended.tokens} token{pluralize(ended.tokens)} and {len(ended.clients)} "
             f"assistant{pluralize(len(ended.clients))} revoked, "
@@ -226,10 +227,10 @@ def _reprovision(*, actor: ScimToken, link: ScimUser, origin: Origin | None) -> 
     An admin makes them an admin again in the console."""
     organization, user = actor.organization, link.user
     _, created = Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": Role.MEMBER})
-    link.deprovisioned_at = None
+    link.deprovisioned_at, link.deprovisioned_by = None, ""
     if created:
         audit_record(
-            action="scim.user_reactivated",
+            action=Action.SCIM_USER_REACTIVATED,
             summary=f"{actor.actor_label} re-activated {user.email} as member",
             organization=organization,
             actor=actor.as_actor(),
@@ -294,7 +295,7 @@ def scim_user_create(*, actor: ScimToken, resource: UserResource, origin: Origin
     if link.active:
         Membership.objects.create(organization=organization, user=user, role=Role.MEMBER)
     audit_record(
-        action="scim.user_created",
+        action=Action.SCIM_USER_CREATED,
         summary=f"{actor.actor_label} provisioned {email}" + ("" if link.active else " (inactive)"),
         organization=organization,
         actor=actor.as_actor(),
@@ -349,7 +350,7 @@ def scim_user_update(
     after = {"userName": user.email, "externalId": link.external_id, "active": link.active, **link.attributes}
     if changed := _changes(before, after):
         audit_record(
-            action="scim.user_updated",
+            action=Action.SCIM_USER_UPDATED,
             summary=f"{actor.actor_label} updated {user.email}: {', '.join(changed)}",
             organization=organization,
             actor=actor.as_actor(),
@@ -369,7 +370,7 @@ def scim_user_delete(*, actor: ScimToken, person: Provisioned, origin: Origin | 
     ended = _deprovision(actor=actor, link=link, origin=origin, verb="deleted")
     link.delete()
     audit_record(
-        action="scim.user_deleted",
+        action=Action.SCIM_USER_DELETED,
         summary=f"{actor.actor_label} deleted {person.user.email} from {organization.name}",
         organization=organization,
         actor=actor.as_actor(),

@@ -13,6 +13,7 @@ from django.urls import include, path
 from django.views import defaults
 
 from accounts.models import User
+from audit.actions import Action
 from audit.services import audit_record
 from tests.factories import PASSWORD, World
 
@@ -82,7 +83,7 @@ def test_403_page_from_the_admin(client: Client, world: World) -> None:
     """A real PermissionDenied: staff may not delete audit events."""
     User.objects.create_user(email="staff@spark.example", password=PASSWORD, is_staff=True, is_superuser=True)
     client.login(username="staff@spark.example", password=PASSWORD)
-    event = audit_record(action="test.event", summary="kept", organization=world.acme)
+    event = audit_record(action=Action.ORGANIZATION_CONTACT_CHANGED, summary="kept", organization=world.acme)
     response = client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert "Error 403" in response.content.decode()

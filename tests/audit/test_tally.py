@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit_tally
 from tests.factories import World
@@ -11,7 +12,7 @@ from tests.factories import World
 
 def _count(world: World, reason: str, now: dt.datetime, organization=None) -> AuditEvent:  # type: ignore[no-untyped-def]
     return audit_tally(
-        action="test.counted",
+        action=Action.SSO_REFUSED,
         organization=organization or world.acme,
         key={"reason": reason},
         summary=lambda n, window: f"{n} refused ({reason}) from {window:%H}:00",
@@ -27,7 +28,7 @@ def test_counts_add_up_in_one_event_per_key_organization_and_hour(world: World) 
     _count(world, "cancelled", ten, world.globex)
     event = AuditEvent.objects.get(organization=world.acme, detail__reason="cancelled")
     assert (event.detail["count"], event.summary) == (3, "3 refused (cancelled) from 10:00")
-    assert AuditEvent.objects.filter(action="test.counted").count() == 3
+    assert AuditEvent.objects.filter(action="sso.refused").count() == 3
 
 
 def test_a_new_hour_opens_a_new_event(world: World) -> None:
@@ -35,4 +36,4 @@ def test_a_new_hour_opens_a_new_event(world: World) -> None:
     _count(world, "cancelled", ten)
     later = _count(world, "cancelled", ten + dt.timedelta(minutes=2))
     assert later.detail["count"] == 1 and later.summary == "1 refused (cancelled) from 11:00"
-    assert AuditEvent.objects.filter(action="test.counted").count() == 2
+    assert AuditEvent.objects.filter(action="sso.refused").count() == 2

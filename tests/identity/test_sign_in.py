@@ -15,13 +15,18 @@ from django.utils import timezone
 from accounts.models import Membership, Role, User
 from accounts.services import domain_add
 from audit.models import AuditEvent
-from identity.models import IdentityConnection
+from identity.models import IdentityConnection, SsoRefusal
 from identity.refusals import explain
 from identity.sealing import seal
-from identity.selectors import sso_refusals
+from identity.selectors import standing_sso_refusal
 from identity.services import connection_set_enabled
 from tests.factories import PASSWORD, World, make_user
 from tests.fake_idp import FakeIdp, sso_sign_in
+
+
+def _refusals(organization):  # type: ignore[no-untyped-def]
+    """The organization's "SSO refused" events, newest first."""
+    return AuditEvent.objects.filter(organization=organization, action="sso.refused").order_by("-created_at", "-pk")
 
 
 def _signed_in(client: Client) -> User | None:
@@ -269,10 +274,10 @@ def test_refusals_are_there_for_the_connection_doctor(
 ) -> None:
     _refused(sso_sign_in(Client(), fake_idp, email="eve@else.example"), "domain_outside")
     _refused(sso_sign_in(Client(), fake_idp, email_verified=False), "email_unverified")
-    found = list(sso_refusals(world.acme))
-    assert [e.detail["reason"] for e in found] == ["email_unverified", "domain_outside"]
-    assert [e.detail["reason"] for e in sso_refusals(world.acme, email="EVE@else.example")] == ["domain_outside"]
-    assert not sso_refusals(world.globex).exists()
+    assert [e.detail["reason"] for e in _refusals(world.acme)] == ["email_unverified", "domain_outside"]
+    standing = standing_sso_refusal(world.acme, "EVE@else.example", None)
+    assert standing is not None and (standing.reason, standing.connection) == ("domain_outside", connection.provider_id)
+    assert not SsoRefusal.objects.filter(organization=world.globex).exists()
     words = explain("domain_outside", "Acme", "Acme IdP", "eve@else.example")
     assert words is not None and "eve@else.example is not at one of Acme's email domains" in words.message
     assert explain("no-such-reason", "Acme", "Acme IdP") is None
@@ -340,11 +345,11 @@ def test_refused_callbacks_are_counted_per_reason_and_hour(
     Client().get(callback, {"code": "stolen", "state": "not-ours"})
     fake_idp.discovery_status = 503
     _refused(Client().post("/auth/sso/start/", {"login": "someone@acme.example"}), "idp_unreachable")
-    counted = {e.detail["reason"]: e.detail["count"] for e in sso_refusals(world.acme)}
+    counted = {e.detail["reason"]: e.detail["count"] for e in _refusals(world.acme)}
     assert counted == {"idp_error": 2, "idp_unreachable": 1}
     AuditEvent.objects.filter(detail__reason="idp_error").update(created_at=timezone.now() - dt.timedelta(hours=2))
     Client().get(callback, {"error": "access_denied"})
-    assert sso_refusals(world.acme).filter(detail__reason="idp_error").count() == 2  # a new hour, a new event
+    assert _refusals(world.acme).filter(detail__reason="idp_error").count() == 2  # a new hour, a new event
 
 
 def test_an_unreachable_idp_at_start_keeps_no_typed_address(

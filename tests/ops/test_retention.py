@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit_record
 from insights import store
@@ -38,7 +39,7 @@ def _ago(days: float) -> dt.datetime:
 
 
 def _event(name: str, days_ago: float) -> AuditEvent:
-    event = audit_record(action="test.event", summary=name)
+    event = audit_record(action=Action.ORGANIZATION_CONTACT_CHANGED, summary=name)
     AuditEvent.objects.filter(pk=event.pk).update(created_at=_ago(days_ago))
     return event
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 
 from accounts.models import Organization
+from audit.actions import Action
 from audit.services import audit_record
 from catalog.models import Visibility
 from catalog.services import dataset_register
@@ -96,7 +97,7 @@ class Command(BaseCommand):
             for organization in organizations:
                 organization.datasets.add(dataset)
                 audit_record(
-                    action="dataset.assigned",
+                    action=Action.DATASET_ASSIGNED,
                     summary=f"{dataset.code} imported and given to {organization.name}",
                     organization=organization,
                     detail={"dataset": dataset.code, "data_version": data.version},

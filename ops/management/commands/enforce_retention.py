@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import audit_events_prune, audit_record
 from insights import store
 from insights.services import chats_prune, removed_data_prune
@@ -91,7 +92,7 @@ def _data_versions(*, dry_run: bool) -> list[str]:
 def _record(windows: dict[str, int], counts: dict[str, int], removed: list[str]) -> None:
     summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
     audit_record(
-        action="retention.enforced",
+        action=Action.RETENTION_ENFORCED,
         summary=f"Retention deleted {summary or 'nothing (every retention is 0)'}; {len(removed)} data versions",
         detail={"retention_days": windows, "deleted": counts, "data_versions": removed},
     )
