@@ -29,6 +29,9 @@ _PROVISIONED = ("scim_token", "scim_token_name", "email", "user")
 _CONNECTION = ("connection", "kind")
 _GRANT = ("client_id", "platform", "scope", "all_datasets")
 _PROVISIONER = Machine("SCIM token", "scim_token_name")
+ACTING_MACHINES = (_PROVISIONER,)
+"""The machines that act through services shared with people (an `audit.actors.Actor` with detail):
+any action's event names one of these when its detail holds the machine's field."""
 
 
 @unique

@@ -1,9 +1,10 @@
-"""Who took an action: a person, an organization's SCIM token, an operator's command or Spark staff.
+"""Who took an action: a person, an organization's provisioning token, an operator's command or Spark staff.
 
 An `Actor` is a value, as an `Origin` is for where an action came from: services take one, record
 it in the audit trail (a person as the event's `actor`, a machine by the detail it leaves, e.g. the
-SCIM token's name) and name it in summaries with `label`. The audit room knows no model above it:
-a SCIM token's actor, its label and detail, is built by the SCIM room (`ScimToken.as_actor`).
+provisioning token's name) and name it in summaries with `label`. The audit room knows no model
+above it: a provisioning token's actor, its label and detail, is built by the room that owns the
+token (the registry, audit/actions.py, names what such detail means).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ class ActorKind(enum.StrEnum):
     """Spark staff, in the Django admin."""
     OPERATOR = "operator"
     """A management command run on a server: nobody the portal knows."""
-    SCIM_TOKEN = "scim_token"
-    """An organization's identity provider, through one of its SCIM tokens."""
+    PROVISIONING_TOKEN = "provisioning_token"
+    """An organization's identity provider, through one of its provisioning tokens."""
 
 
 OPERATOR_LABEL = "an operator"
@@ -34,7 +35,7 @@ OPERATOR_LABEL = "an operator"
 class Actor:
     kind: ActorKind
     label: str
-    """How summaries name them: the person's email, "an operator", "SCIM token “Okta”"."""
+    """How summaries name them: the person's email, "an operator", a token's name."""
     user: Model | None = None
     """The person (or staff member) who acted: the audit event's `actor`. None for machines."""
     detail: Mapping[str, Any] = field(default_factory=dict)

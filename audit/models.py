@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from audit.actions import registered
+from audit.actions import ACTING_MACHINES, registered
 
 
 class AuditEvent(models.Model):
@@ -38,6 +38,8 @@ class AuditEvent(models.Model):
         action names in its detail (`Action.by`), else None."""
         action = registered(self.action)
         by = action.by if action is not None else None
+        if by is None and isinstance(self.detail, dict):  # a machine acting through a shared service
+            by = next((m for m in ACTING_MACHINES if self.detail.get(m.field)), None)
         name = self.detail.get(by.field) if by is not None and isinstance(self.detail, dict) else None
         return (by.kind, str(name)) if by is not None and name else None
 

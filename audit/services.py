@@ -51,9 +51,9 @@ def audit_record(
     """Record who did what, when and from where (`organization` is a model instance; `actor` an
     `Actor`, whose machine detail joins `detail`, or a person's account); `action` is a registry
     member and `detail` holds only the keys it declares."""
+    _checked(action, detail or {})  # the action's own detail; a machine actor's is declared by the actor
     if isinstance(actor, Actor):
         detail, actor = {**actor.detail, **(detail or {})}, actor.user
-    _checked(action, detail or {})
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     origin = origin or Origin()

@@ -41,7 +41,7 @@ class ScimToken(models.Model):
         """This token as the one who acted: the audit trail names it (`actor.label`) and keeps its ID
         and name in the event's detail."""
         detail = {"scim_token": self.pk, "scim_token_name": self.name}
-        return Actor(ActorKind.SCIM_TOKEN, f"SCIM token “{self.name}”", detail=detail)
+        return Actor(ActorKind.PROVISIONING_TOKEN, f"SCIM token “{self.name}”", detail=detail)
 
     @property
     def actor_label(self) -> str:

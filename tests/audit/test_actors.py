@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import token_revoke
+from audit.actions import Action
 from audit.actors import Actor, ActorKind, as_actor
-from audit.exports import machine_actor
 from audit.models import AuditEvent
 from audit.services import audit_record
 from scim.services import scim_token_create
@@ -20,17 +20,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_person_is_the_events_actor(world: World) -> None:
-    event = audit_record(action="member.removed", summary="x", organization=world.acme, actor=Actor.person(world.admin))
+    event = audit_record(
+        action=Action.MEMBER_REMOVED, summary="x", organization=world.acme, actor=Actor.person(world.admin)
+    )
     assert event.actor == world.admin and event.detail == {}
 
 
 def test_a_scim_token_is_named_by_the_detail_it_leaves(world: World) -> None:
     token = scim_token_create(organization=world.acme, name="Okta", actor=world.admin, origin=None).token
     actor = token.as_actor()
-    event = audit_record(action="grant.revoked", summary="x", organization=world.acme, actor=actor, detail={"a": 1})
-    assert event.actor is None and actor.kind is ActorKind.SCIM_TOKEN
-    assert event.detail == {"scim_token": token.pk, "scim_token_name": "Okta", "a": 1}
-    assert machine_actor(event) == "SCIM token Okta" and actor.label == "SCIM token “Okta”"
+    event = audit_record(
+        action=Action.GRANT_REVOKED, summary="x", organization=world.acme, actor=actor, detail={"client_id": "c1"}
+    )
+    assert event.actor is None and actor.kind is ActorKind.PROVISIONING_TOKEN
+    assert event.detail == {"scim_token": token.pk, "scim_token_name": "Okta", "client_id": "c1"}
+    assert event.machine_actor == "SCIM token “Okta”" and actor.label == "SCIM token “Okta”"
 
 
 def test_nobody_given_is_an_operator_and_an_account_is_a_person(world: World) -> None:
