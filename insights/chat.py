@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from catalog.selectors import catalog_dataset_codes, dataset_exists
 from insights import selectors, services, store
-from insights.framing import Context, Docked, Frame, Stated, frame, label_of, restate, state
 from insights.results import (
     Attribute,
     AudienceSource,
@@ -46,6 +45,7 @@ from survey.compare import Side, by_wave, change, difference, side_by_side
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, crosstabs, stated
 from survey.expressions import Expression, ExpressionError, validate
+from survey.framing import Context, Docked, Frame, Stated, frame, label_of, restate, state
 from survey.lookup import CatalogIndex
 from survey.phrasing import location_phrase, object_, sentence, wave_phrase
 from survey.ranking import FOCUS_BOOST, MAX_INSIGHTS, Candidate, defining, rank

@@ -14,11 +14,11 @@ from typing import Any
 
 from insights import store
 from insights.chat import Caller, InsightError, answer, answering, catalog_index, usable_specs
-from insights.framing import Frame, default_waves, label_of
 from insights.results import CatalogAnswer, CatalogEntry, ChatResult, SurveySearchResult
 from survey import lookup
 from survey.catalog import DatasetSpec
 from survey.expressions import Expression, conjunction
+from survey.framing import Frame, default_waves, label_of
 from survey.lookup import Hit, LookupFailed
 from survey.phrasing import location_phrase, wave_phrase
 from survey.understanding import Comparison, Understanding

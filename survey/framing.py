@@ -1,4 +1,4 @@
-"""What one chat_gwi answer is about, from the understood prompt and the chat so far (no Django).
+"""What one answer is about, from the understood prompt and the chat so far (pure: no Django).
 
 A follow-up keeps what it does not restate: "and in France?" keeps the audience, topic and period
 of the previous answer, as long as it stays in the same dataset.
