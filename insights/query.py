@@ -19,6 +19,7 @@ from survey import lookup
 from survey.catalog import DatasetSpec
 from survey.expressions import Expression, conjunction
 from survey.framing import Frame, default_waves, label_of
+from survey.kinds import Breakdown, Dimension
 from survey.lookup import Hit, LookupFailed
 from survey.phrasing import location_phrase, wave_phrase
 from survey.understanding import Comparison, Understanding
@@ -99,7 +100,7 @@ def _frame(spec: DatasetSpec, query: Query) -> Frame:
         waves=waves,
         understood=said,
         trend="trend" if query.trend else "",
-        breakdown=query.breakdown,
+        breakdown=_BREAKDOWNS.get(query.breakdown, ""),
     )
     return Frame(spec, understood, audience, label, ids, [], locations, waves, [question], set(named), False,
                  named=named)  # fmt: skip
@@ -119,4 +120,14 @@ def _comparison(spec: DatasetSpec, query: Query) -> Comparison:
             sides.append(Understanding(locations=lookup.markets(spec, [side])))
         else:
             sides.append(Understanding(waves=lookup.waves(spec, [side])))
-    return Comparison(query.compare, tuple(sides))
+    return Comparison(_DIMENSIONS[query.compare], tuple(sides))
+
+
+# query_survey's words for a comparison's dimension and a breakdown, as the survey core names them.
+_DIMENSIONS: dict[str, Dimension] = {"audience": "audience", "location": "location", "time": "time"}
+_BREAKDOWNS: dict[str, Breakdown] = {
+    "generation": "generation",
+    "gender": "gender",
+    "market": "market",
+    "region": "region",
+}
