@@ -45,7 +45,7 @@ from survey.compose import compose
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, stated
 from survey.expressions import Expression, ExpressionError, validate
-from survey.framing import Context, Docked, Frame, Stated, frame
+from survey.framing import Context, Docked, Frame, Stated
 from survey.lookup import CatalogIndex
 from survey.phrasing import location_phrase, sentence
 from survey.sides import MAX_SIDES as MAX_SIDES
@@ -105,21 +105,16 @@ def _chat(
 ) -> ChatResult:
     specs = usable_specs(caller)  # once per answer: it lists the data folder and reads each pointer
     chosen = answering(specs, dataset)
-    spec, understood = _understand(caller, prompt, chosen, specs, previous, today)
-    comparison = interpreter_for(chosen).comparison(prompt, spec, today)
-    comparison = comparison or asking.with_previous(prompt, spec, understood, previous)
-    asking.also_in(interpreter_for(chosen).read(prompt), chosen, spec, understood)
-    asking.check_covered(understood, comparison)
-    same = previous is not None and previous.dataset == spec.code
-    docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), spec)
-    question = frame(spec, understood, previous, docked)  # a follow-up keeps what it does not restate
-    if question is None:
-        raise InsightError(asking.not_understood(prompt, understood, spec))
-    data = store.get(spec.code)
-    if data.spec is not spec and data.spec != spec:
-        raise _DataUpdated(spec.code)
-    kept = previous.audience if comparison is not None and same and previous else None
-    return answer(caller, chat_id, data, asking.shaped(question, comparison, prompt), comparison, kept)
+    elsewhere = partial(_unlicensed_topic, prompt, specs, caller=caller)
+    asked = asking.ask(prompt, interpreter_for(chosen), chosen, previous, today, elsewhere)
+    same = previous is not None and previous.dataset == asked.spec.code
+    docked = _docked(caller, list(docked_audiences or (previous.docked if same and previous else [])), asked.spec)
+    question = asking.framed(asked, prompt, previous, docked)
+    data = store.get(asked.spec.code)
+    if data.spec is not asked.spec and data.spec != asked.spec:
+        raise _DataUpdated(asked.spec.code)
+    kept = previous.audience if asked.comparison is not None and same and previous else None
+    return answer(caller, chat_id, data, question, asked.comparison, kept)
 
 
 def answer(
@@ -229,24 +224,7 @@ def answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec
     return chosen
 
 
-def _understand(
-    caller: Caller,
-    prompt: str,
-    specs: list[DatasetSpec],
-    everyone: list[DatasetSpec],
-    previous: Context | None,
-    today: dt.date,
-) -> tuple[DatasetSpec, Understanding]:
-    """The dataset that answers best among `specs` (those the caller may use, or the one it asked
-    for), and the prompt as understood against it (one reading); `everyone`: all the caller may use."""
-    interpreter = interpreter_for(specs)
-    spec, understood = asking.follow(prompt, interpreter, specs, previous, today)
-    _unlicensed_topic(prompt, everyone, understood, caller)
-    asking.check_topic(prompt, spec, understood, interpreter, following=previous is not None)
-    return spec, understood
-
-
-def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Understanding, caller: Caller) -> None:
+def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Understanding, *, caller: Caller) -> None:
     """InsightError when the topic asked about is only in a dataset the caller may not use (rather
     than answering with a neighbouring topic of the datasets it may use). Only datasets the caller
     may know of are read: the catalog's and its organization's own; never another's private one."""

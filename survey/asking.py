@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from survey.answers import Unanswerable
 from survey.catalog import DatasetSpec, Question
-from survey.framing import Context, Frame
+from survey.framing import Context, Docked, Frame, frame
 from survey.kinds import Dimension
 from survey.phrasing import quoted
 from survey.trends import trend_waves
@@ -26,6 +27,45 @@ FOLLOW_COMPARE = (
     r"^\W*(?:and\s+|now\s+|can you\s+|please\s+)?(?:compare[ds]?|contrast|versus|vs\.?)\s+"
     r"(?:(?:that|this|it|them|these|those)\s+)?(?:(?:with|to|against)\s+)?"
 )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A prompt read: the dataset that answers, the prompt understood against it, and what it sets
+    side by side (None: no comparison)."""
+
+    spec: DatasetSpec
+    understood: Understanding
+    comparison: Comparison | None
+
+
+def ask(
+    prompt: str,
+    interpreter: Interpreter,
+    specs: list[DatasetSpec],
+    previous: Context | None,
+    today: dt.date,
+    elsewhere: Callable[[Understanding], None],
+) -> Asked:
+    """The prompt read against `specs` (the datasets that may answer, `interpreter` theirs) and the chat
+    so far, or Unanswerable with why. `elsewhere(understood)` is the caller's check that the topic is
+    not only in a dataset it may not use (it raises when it is); it runs before the topic is judged."""
+    spec, understood = follow(prompt, interpreter, specs, previous, today)
+    elsewhere(understood)
+    check_topic(prompt, spec, understood, interpreter, following=previous is not None)
+    comparison = interpreter.comparison(prompt, spec, today) or with_previous(prompt, spec, understood, previous)
+    also_in(interpreter.read(prompt), specs, spec, understood)
+    check_covered(understood, comparison)
+    return Asked(spec, understood, comparison)
+
+
+def framed(asked: Asked, prompt: str, previous: Context | None, docked: list[Docked]) -> Frame:
+    """The question to compute (a follow-up keeps what it does not restate), shaped as the prompt asks;
+    Unanswerable when neither a topic nor an audience was found."""
+    question = frame(asked.spec, asked.understood, previous, docked)
+    if question is None:
+        raise Unanswerable(not_understood(prompt, asked.understood, asked.spec))
+    return shaped(question, asked.comparison, prompt)
 
 
 def follow(

@@ -12,3 +12,10 @@ Trend = Literal["", "trend", "fastest"]
 
 Breakdown = Literal["", "generation", "gender", "market", "region"]
 """One answer per group of the base: each generation, gender, market or region; "": none."""
+
+AudiencePart = Literal["gender", "age", "other"]
+"""What a part of an audience is about: a gender, an age (a generation or an age range), or anything else;
+a follow-up that names one replaces the chat's part about the same."""
+
+InsightKind = Literal["percentage", "index"]
+"""What an insight states: a share of the audience, or how much more (or less) likely it is than average."""
