@@ -1,7 +1,9 @@
 """chat_gwi and explore_insight_gwi: prompts in, ranked insight sentences and exact metrics out.
 
-The steps are the survey core's (understand, frame, crosstab, rank, phrase); this module wires
-them to what the caller may use and to the stored chats and insights (`selectors`, `services`).
+The answer is the survey core's, in pure functions: `survey.asking` reads the prompt, `survey.framing`
+frames it, `survey.compose` computes, states and phrases it, `survey.exploring` recomputes an
+insight. This module adds what the survey cannot know: the datasets the caller may use, the chats and
+saved audiences it may read (`selectors`), the data store (`store`) and the stored answer (`services`).
 Scoping: only datasets the caller's token and organization may use; chats, insights and saved
 audiences of another organization are "not found". A topic the caller's datasets lack is named as
 being elsewhere only in a dataset the caller may know of: the shared catalog's, or another of its
@@ -11,7 +13,6 @@ organization's own; a private dataset is never named to anyone outside the organ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from functools import partial
 from typing import Any
@@ -43,11 +44,11 @@ from survey.answers import Answer, Unanswerable, dataset_ref
 from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question
 from survey.compose import compose
 from survey.data import SurveyData
-from survey.engine import LOW_CONFIDENCE_SAMPLE, Crosstab, Metrics, crosstab, stated
+from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics
+from survey.exploring import Recomputed, recompute
 from survey.expressions import Expression, ExpressionError, validate
 from survey.framing import Context, Docked, Frame, Stated
 from survey.lookup import CatalogIndex
-from survey.phrasing import location_phrase, sentence
 from survey.sides import MAX_SIDES as MAX_SIDES
 from survey.understanding import Comparison, Interpreter, Understanding
 
@@ -313,28 +314,18 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
     s = record.spec
     if s["dataset"] not in caller.dataset_codes | caller.retired_codes:
         raise InsightError(_not_usable(record.id, record.text, s["dataset"]))
-    data = _data_of(record.id, s["dataset"], s.get("data_version"))
-    spec = data.spec  # the definition of that version (an imported dataset's may change between versions)
-    question = spec.question(s["question"])
-    locations, waves = [spec.location(c) for c in s["locations"]], [spec.wave(c) for c in s["waves"]]
-    place = location_phrase(spec, locations)
-    table = crosstab(
-        data,
-        question.code,
-        s["audience"],
-        [spec.locations.index(loc) for loc in locations],
-        [spec.waves.index(w) for w in waves],
-    )
+    found = recompute(_data_of(record.id, s["dataset"], s.get("data_version")), s)
+    spec = found.spec  # the definition of that version (an imported dataset's may change between versions)
     return ExploreResult(
         insight=InsightText(id=record.id, text=record.text),
         origins=Origins(
-            attributes=[_attribute(question, s["datapoint"])],
+            attributes=[_attribute(found.question, s["datapoint"])],
             audiences=_origin_audiences(caller, spec, s),
-            locations=[CodeName(code=loc.code, name=loc.name) for loc in locations],
-            waves=[CodeName(code=w.code, name=w.name) for w in waves],
+            locations=[CodeName(code=loc.code, name=loc.name) for loc in found.locations],
+            waves=[CodeName(code=w.code, name=w.name) for w in found.waves],
             datasets=[DatasetSource(**dataset_ref(spec)._asdict())],
         ),
-        calculations=[_calculation(spec, question, table, partial(sentence, s["kind"], s["audience_label"], place))],
+        calculations=[_calculation(found)],
         metric_priority=metric_priority(s["kind"]),
         low_confidence_threshold=LOW_CONFIDENCE_SAMPLE,
     )
@@ -397,11 +388,9 @@ def metric_priority(kind: str) -> list[str]:
     return list(dict.fromkeys([lead, *after, *METRICS]))
 
 
-def _calculation(
-    spec: DatasetSpec, question: Question, table: Crosstab, phrase: Callable[[str, Metrics], str]
-) -> Calculation:
-    """Every datapoint's metrics, each with its sentence (`phrase(datapoint phrase, metrics)`); sizes
-    only where the dataset's weights are people (`stated`)."""
+def _calculation(found: Recomputed) -> Calculation:
+    """Every datapoint's metrics, each with its sentence."""
+    question = found.question
     return Calculation(
         question=QuestionInfo(
             namespace=question.namespace,
@@ -411,15 +400,15 @@ def _calculation(
             kind=question.kind,
             suffix=question.suffix,
         ),
-        base=Base(sample=table.base_sample, size=table.base_size if spec.sized else None),
+        base=Base(sample=found.base_sample, size=found.base_size),
         datapoints=[
             DatapointMetrics(
-                code=dp.code,
-                name=dp.name,
-                **_attribute(question, dp.code).model_dump(),
-                metrics=stated(m, spec.sized),
-                generated_text=phrase(dp.phrase, m),
+                code=e.datapoint.code,
+                name=e.datapoint.name,
+                **_attribute(question, e.datapoint.code).model_dump(),
+                metrics=e.metrics,
+                generated_text=e.sentence,
             )
-            for dp, m in zip(question.datapoints, table.rows, strict=True)
+            for e in found.datapoints
         ],
     )
