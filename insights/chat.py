@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from catalog.selectors import catalog_dataset_codes, dataset_exists
 from insights import selectors, services, store
+from insights.models import SavedAudience
 from insights.results import (
     Attribute,
     AudienceSource,
@@ -41,7 +42,7 @@ from insights.results import (
 )
 from survey import answers, asking
 from survey.answers import Answer, Unanswerable, dataset_ref
-from survey.catalog import DATASETS_BY_CODE, DatasetSpec, Question
+from survey.catalog import DATASETS_BY_CODE, Audience, DatasetSpec, Question
 from survey.compose import compose
 from survey.data import SurveyData
 from survey.engine import LOW_CONFIDENCE_SAMPLE, Metrics
@@ -136,7 +137,9 @@ def _stored(caller: Caller, chat_id: str | None, data: SurveyData, answered: Ans
         user_id=caller.user_id,
         chat_id=chat_id,
         context=question.context().to_json(),
-        stated=[(s.text, {**s.spec, "data_version": data.version}, asdict(s.metrics)) for s in stated],
+        stated=[
+            services.InsightRow(s.text, {**s.spec, "data_version": data.version}, asdict(s.metrics)) for s in stated
+        ],
     )
     return ChatResult(
         chat_id=chat_id,
@@ -363,12 +366,15 @@ def _origin_audiences(caller: Caller, spec: DatasetSpec, s: dict[str, Any]) -> l
     parts were recorded fall back to the predefined and saved audiences they name."""
     if "parts" in s:
         return [OriginAudience(**part) for part in s["parts"]]
-    found = [(a.id, a.name, a.description, a.expression) for a in spec.audiences if a.id in s.get("audience_ids", [])]
     saved = selectors.saved_audiences_by_id(organization_id=caller.organization_id, ids=s.get("docked", []))
-    found += [(a.id, a.name, a.description, a.expression) for a in saved]
+    named: list[Audience | SavedAudience] = [a for a in spec.audiences if a.id in s.get("audience_ids", [])]
+    found = [
+        OriginAudience(id=a.id, name=a.name, description=a.description, expression=a.expression)
+        for a in [*named, *saved]
+    ]
     if s["audience"] is not None and not found:
-        found.append(("custom", s["audience_label"], "", s["audience"]))
-    return [OriginAudience(id=i, name=n, description=d, expression=e) for i, n, d, e in found]
+        found.append(OriginAudience(id="custom", name=s["audience_label"], description="", expression=s["audience"]))
+    return found
 
 
 METRICS = [f.name for f in fields(Metrics) if f.name != "low_confidence"]
