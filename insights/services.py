@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -69,14 +69,27 @@ def saved_audience_create(
 
 
 @transaction.atomic
+class InsightRow(NamedTuple):
+    """A stated insight to store: its sentence, how to recompute it (with the data version), its metrics."""
+
+    text: str
+    spec: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+class SavedChat(NamedTuple):
+    chat_id: str
+    insight_ids: list[str]  # in the order the insights were given
+
+
 def chat_save(
     *,
     organization_id: int,
     user_id: int | None,
     chat_id: str | None,
     context: dict[str, Any],
-    stated: list[tuple[str, dict[str, Any], dict[str, Any]]],
-) -> tuple[str, list[str]]:
+    stated: list[InsightRow],
+) -> SavedChat:
     """Store a chat's context (new or updated) and its stated insights (text, spec, metrics).
 
     Returns the chat ID and the insights' IDs, in order. One INSERT for all the insights.
@@ -93,7 +106,7 @@ def chat_save(
         for text, spec, metrics in stated
     ]
     InsightRecord.objects.bulk_create(rows)  # ids are set client-side
-    return chat.id, [row.id for row in rows]
+    return SavedChat(chat.id, [row.id for row in rows])
 
 
 @dataclass(frozen=True)

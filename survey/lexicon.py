@@ -2,7 +2,7 @@
 
 Read from survey/definitions/filler.toml and world.toml (with the names of every country and
 territory from pycountry) and checked as the catalog is: a mistake stops the process at start-up
-with the file and the problem named. survey/understanding.py uses them so that every word of a
+with the file and the problem named. survey/understanding/ uses them so that every word of a
 prompt is accounted for (understood and used, known filler, or reported) and a place or generation
 the data cannot honour is said, never dropped.
 """

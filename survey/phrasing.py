@@ -84,3 +84,8 @@ def sentence(kind: str, label: str, where: str, phrase: str, m: Metrics) -> str:
     if m.low_confidence:
         text += f" (low sample: {m.positive_sample} respondents; treat as indicative)"
     return text
+
+
+def quoted(words: list[str]) -> str:
+    """Words as the prompt said them, each in quotation marks: “yacht”, “brands”."""
+    return ", ".join(f"“{w}”" for w in words)

@@ -15,6 +15,7 @@ from typing import Any
 from survey.catalog import DatasetSpec, Question
 from survey.engine import Crosstab, Metrics
 from survey.expressions import Expression
+from survey.kinds import InsightKind
 
 MAX_INSIGHTS = 5
 MIN_INDEX_GAP = 10.0
@@ -26,7 +27,7 @@ class Candidate:
     question: Question
     datapoint_index: int
     metrics: Metrics
-    kind: str  # "percentage" | "index"
+    kind: InsightKind
     score: float
 
 

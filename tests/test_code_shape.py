@@ -12,6 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every package of the project, as the import-linter contracts in pyproject.toml name them.
 APPS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
 MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 500
+# Modules still over MAX_MODULE_LINES, each with the length it may not pass while it waits to be split
+# (several branches were changing each of them when the limit came in: split after those merge).
+# Remove an entry once its module is split.
+LONG_MODULES_LEFT = {
+    "mcp_api/tools.py": 539,
+    "oauth_server/oauth.py": 542,
+    "identity/services.py": 584,
+    "spark_portal/settings.py": 592,
+    "api/views.py": 676,
+    "api/serializers.py": 779,
+}
 
 
 def _modules() -> list[Path]:
@@ -31,6 +43,23 @@ def test_functions_are_short(path: Path) -> None:
         if f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES  # type: ignore[operator]
     ]
     assert not long, f"longer than {MAX_FUNCTION_LINES} lines: {', '.join(long)}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_modules_are_short(path: Path) -> None:
+    lines = len(path.read_text().splitlines())
+    allowed = LONG_MODULES_LEFT.get(str(path.relative_to(ROOT)), MAX_MODULE_LINES)
+    assert lines <= allowed, f"{lines} lines, more than {allowed}: split it by what its parts do"
+
+
+def test_the_long_modules_left_are_still_long() -> None:
+    """An entry of LONG_MODULES_LEFT goes once its module is split, so the limit is back to 500 for it."""
+    done = [
+        name
+        for name in LONG_MODULES_LEFT
+        if not (ROOT / name).exists() or len((ROOT / name).read_text().splitlines()) <= MAX_MODULE_LINES
+    ]
+    assert not done, f"split or moved; remove from LONG_MODULES_LEFT: {', '.join(done)}"
 
 
 # App registries and the WSGI entry must import late (after Django is set up); nothing else may.

@@ -15,7 +15,8 @@ from catalog.models import Visibility
 from catalog.services import dataset_register
 from insights import store
 from survey.catalog import DATASETS_BY_CODE
-from survey.importer import ImportProblem, Structure, assemble, read_csv, read_sav
+from survey.import_files import read_csv, read_sav
+from survey.importer import ImportProblem, Structure, assemble
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""What one chat_gwi answer is about, from the understood prompt and the chat so far (no Django).
+"""What one answer is about, from the understood prompt and the chat so far (pure: no Django).
 
 A follow-up keeps what it does not restate: "and in France?" keeps the audience, topic and period
 of the previous answer, as long as it stays in the same dataset.
@@ -7,14 +7,36 @@ of the previous answer, as long as it stays in the same dataset.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from survey.catalog import DatasetSpec, Location, Question, Wave
 from survey.engine import Metrics, stated
 from survey.expressions import Expression, conjunction, describe, expand, terms
+from survey.kinds import AudiencePart, InsightKind
 from survey.phrasing import location_phrase, sentence
 from survey.ranking import Candidate
 from survey.understanding import Understanding, audience_label, negated_name
+
+
+class Indexes(NamedTuple):
+    """Row indexes of a base's locations and waves in its dataset."""
+
+    locations: list[int]
+    waves: list[int]
+
+
+class Restated(NamedTuple):
+    """An audience with some of its parts restated, and the words for the parts kept."""
+
+    audience: Expression | None
+    kept: list[str]
+
+
+class Labelled(NamedTuple):
+    """An audience's label and the predefined audience IDs it is made of."""
+
+    label: str
+    ids: list[str]
 
 
 @dataclass
@@ -85,11 +107,11 @@ class Frame:
     def place(self) -> str:
         return location_phrase(self.spec, self.locations)
 
-    def indexes(self) -> tuple[list[int], list[int]]:
+    def indexes(self) -> Indexes:
         """Row indexes of the base's locations and waves in the dataset."""
-        return [self.spec.locations.index(loc) for loc in self.locations], [
-            self.spec.waves.index(w) for w in self.waves
-        ]
+        return Indexes(
+            [self.spec.locations.index(loc) for loc in self.locations], [self.spec.waves.index(w) for w in self.waves]
+        )
 
     def context(self) -> Context:
         return Context(
@@ -148,7 +170,7 @@ def default_waves(spec: DatasetSpec) -> list[Wave]:
     return [w for w in spec.waves if w.year == spec.waves[-1].year]
 
 
-def _dimension(term: Expression, spec: DatasetSpec) -> str:
+def _dimension(term: Expression, spec: DatasetSpec) -> AudiencePart:
     """What a part of an audience is about: "gender", "age" (a generation or an age range) or "other"."""
     ((key, value),) = term.items()
     if key == "not":
@@ -156,10 +178,10 @@ def _dimension(term: Expression, spec: DatasetSpec) -> str:
     if key == "audience":
         expanded = expand(term, spec)
         return _dimension(expanded, spec) if expanded != term else "other"
-    return key if key in ("gender", "age") else "other"
+    return "gender" if key == "gender" else "age" if key == "age" else "other"
 
 
-def restate(spec: DatasetSpec, before: Expression | None, now: Expression) -> tuple[Expression | None, list[str]]:
+def restate(spec: DatasetSpec, before: Expression | None, now: Expression) -> Restated:
     """The chat's audience with the parts `now` restates replaced: after "Gen Z women in Germany",
     "what about men?" is Gen Z men. Returns the audience and the words for the parts kept."""
     new = terms(now)
@@ -168,10 +190,10 @@ def restate(spec: DatasetSpec, before: Expression | None, now: Expression) -> tu
     kept_words = [describe(t, spec)[1] for t in kept]
     # Named audiences first, an age range last, as a prompt's own audience is ordered.
     merged = sorted([*kept, *new], key=lambda t: "age" in t)
-    return conjunction(*merged), ([f"audience ({', '.join(kept_words)})"] if kept else [])
+    return Restated(conjunction(*merged), [f"audience ({', '.join(kept_words)})"] if kept else [])
 
 
-def label_of(spec: DatasetSpec, audience: Expression | None) -> tuple[str, list[str]]:
+def label_of(spec: DatasetSpec, audience: Expression | None) -> Labelled:
     """The label and predefined audience IDs of an audience made of predefined audiences, negated
     ones and an age range (as the understanding words them)."""
     names, ids, age_label = [], [], ""
@@ -187,7 +209,7 @@ def label_of(spec: DatasetSpec, audience: Expression | None) -> tuple[str, list[
             age_label = f"people aged {value[0]}-{value[1]}"
         else:
             names.append(describe(term, spec)[1])
-    return audience_label(names, age_label), ids
+    return Labelled(audience_label(names, age_label), ids)
 
 
 def _inherited(u: Understanding) -> list[str]:
@@ -215,7 +237,7 @@ class Stated:
     """An insight about to be stated: its sentence, what it measured, and how to recompute it."""
 
     text: str
-    kind: str
+    kind: InsightKind
     question: Question
     datapoint: str
     metrics: Metrics
