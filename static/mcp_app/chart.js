@@ -181,9 +181,13 @@
     return parts.join(" · ");
   }
 
+  function valueOf(f, withIndex) {
+    return el("span", { class: "value" }, [el("span", { class: "figures", text: valueText(f, withIndex) }), lowFlag(f.low)]);
+  }
+
   function indexTrack(index, top) {
     var mark = el("span", { class: "marker" });
-    mark.style.left = Math.min(100, (index || 0) / top * 100) + "%";
+    mark.style.left = Math.max(0, Math.min(100, (index || 0) / top * 100)) + "%";
     var average = el("span", { class: "average" });
     average.style.left = (100 / top * 100) + "%";
     return el("span", { class: "index-track", "aria-hidden": "true" }, [average, mark]);
@@ -193,7 +197,7 @@
     var top = Math.max(200, Math.ceil(Math.max.apply(null, chart.rows.map(function (r) { return r.index || 0; })) / 50) * 50);
     var list = el("ul", { class: "rows" }, chart.rows.map(function (row) {
       var label = el("span", { class: "label", text: row.label + (row.highlight ? " (this insight)" : "") });
-      var value = el("span", { class: "value" }, [document.createTextNode(valueText(row, true)), lowFlag(row.low)]);
+      var value = valueOf(row, true);
       return el("li", { class: "row" }, [label, el("span", { class: "line" }, [bar(row.share, 0, row.low), value]), indexTrack(row.index, top)]);
     }));
     var legend = el("p", { class: "legend", text: "Bars: share of the audience. Diamonds: index against the average person (dashed line = 100)." });
@@ -202,10 +206,10 @@
 
   function sideLines(row, sides) {
     return row.values.map(function (f, i) {
-      return el("span", { class: "line" }, [
+      return el("span", { class: "line sided" }, [
         el("span", { class: "side", text: sides[i] }),
         bar(f.share, i, f.low),
-        el("span", { class: "value" }, [document.createTextNode(valueText(f, false)), lowFlag(f.low)]),
+        valueOf(f, false),
       ]);
     });
   }
@@ -233,19 +237,22 @@
   }
 
   function drawTrend(chart) {
-    var width = 600, height = 240, left = 40, right = 12, top = 10, bottom = 28;
+    // Drawn at the view's own width, so that its text keeps its size at every width.
+    var width = Math.max(260, Math.round(view.clientWidth)), height = 240, left = 40, right = 12, top = 10, bottom = 28;
     var step = chart.waves.length > 1 ? (width - left - right) / (chart.waves.length - 1) : 0;
     var x = function (i) { return left + i * step; };
     var y = function (v) { return top + (1 - v / 100) * (height - top - bottom); };
-    var svg = el("svg:svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": "chart-title" });
+    var svg = el("svg:svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, role: "img", "aria-labelledby": "chart-title" });
     [0, 25, 50, 75, 100].forEach(function (v) {
       svg.appendChild(el("svg:line", { class: "grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }));
       svg.appendChild(el("svg:text", { class: "axis", x: 0, y: y(v) + 4, text: v + "%" }));
     });
-    var every = Math.ceil(chart.waves.length / 6);
+    var last = chart.waves.length - 1;
+    var every = Math.max(1, Math.ceil(chart.waves.length / Math.max(2, Math.floor((width - left - right) / 72))));
     chart.waves.forEach(function (wave, i) {
-      if (i % every === 0 || i === chart.waves.length - 1) {
-        svg.appendChild(el("svg:text", { class: "axis", x: x(i), y: height - 6, "text-anchor": "middle", text: wave }));
+      if ((i % every === 0 && last - i >= every) || i === last) {
+        var anchor = i === 0 ? "start" : i === last ? "end" : "middle";
+        svg.appendChild(el("svg:text", { class: "axis", x: x(i), y: height - 6, "text-anchor": anchor, text: wave }));
       }
     });
     chart.series.forEach(function (s, k) {
@@ -305,6 +312,13 @@
     }));
   }
 
+  var drawnWidth = 0;
+  window.addEventListener("resize", function () {
+    // A trend is drawn to the view's width: redraw it when the host gives the view another width.
+    var figureShown = view.querySelector("figure[data-shape=trend]");
+    if (figureShown && Math.abs(view.clientWidth - drawnWidth) > 1) render();
+  });
+
   var DRAW = { profile: drawProfile, comparison: drawComparison, breakdown: drawBreakdown, trend: drawTrend };
   var state = { args: null, result: null };
 
@@ -314,6 +328,7 @@
     var text = (result.content || []).filter(function (c) { return c.type === "text"; }).map(function (c) { return c.text; }).join("\n");
     var chart = result.isError ? null : chartOf(result.structuredContent, state.args);
     view.textContent = "";
+    drawnWidth = view.clientWidth;
     if (!chart) {
       view.appendChild(el("p", { class: result.isError ? "error" : "plain", text: text }));
       return;
@@ -372,13 +387,16 @@
     }
   });
 
+  // After the handshake, the view tells the host its height whenever it changes.
   var lastHeight = 0;
-  new ResizeObserver(function () {
-    var height = Math.ceil(document.documentElement.scrollHeight);
-    if (height === lastHeight) return;
-    lastHeight = height;
-    send({ jsonrpc: "2.0", method: "ui/notifications/size-changed", params: { width: document.documentElement.scrollWidth, height: height } });
-  }).observe(document.body);
+  function followSize() {
+    new ResizeObserver(function () {
+      var height = Math.ceil(document.documentElement.scrollHeight);
+      if (height === lastHeight) return;
+      lastHeight = height;
+      send({ jsonrpc: "2.0", method: "ui/notifications/size-changed", params: { width: document.documentElement.scrollWidth, height: height } });
+    }).observe(document.body);
+  }
 
   request("ui/initialize", {
     appInfo: { name: "spark-chart", title: "Spark chart", version: "1.0.0" },
@@ -387,6 +405,7 @@
   }).then(function (result) {
     applyContext(result.hostContext);
     send({ jsonrpc: "2.0", method: "ui/notifications/initialized", params: {} });
+    followSize();
   }, function (error) {
     view.textContent = "The host did not start the chart: " + (error && error.message);
   });
