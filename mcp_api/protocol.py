@@ -38,7 +38,8 @@ from accounts import refusals
 from accounts.gates import ACTIVE, credential_verdict
 from accounts.scopes import dataset_scope
 from bearer.auth import AuthError, Principal
-from mcp_api.tools import ToolSpec
+from mcp_api.tools import ToolSpec, ui_resources
+from mcp_api.ui import EXTENSION_SETTINGS
 from spark_portal import metrics
 from usage.models import Credential
 from usage.quotas import quota_give_back, quota_take
@@ -92,9 +93,16 @@ def error_reply(
     return Reply(status=status, body=body, outcome="rpc_error")
 
 
-def _capabilities() -> types.ServerCapabilities:
+def _capabilities(tools: dict[str, ToolSpec]) -> types.ServerCapabilities:
     # `logging`: clients may set a level; tools answer in one JSON response, so nothing is streamed.
-    return types.ServerCapabilities(tools=types.ToolsCapability(list_changed=False), logging=types.LoggingCapability())
+    # `resources` and the MCP Apps extension only where a tool is drawn with a `ui://` view.
+    drawn = bool(ui_resources(tools))
+    return types.ServerCapabilities(
+        tools=types.ToolsCapability(list_changed=False),
+        logging=types.LoggingCapability(),
+        resources=types.ResourcesCapability(subscribe=False, list_changed=False) if drawn else None,
+        extensions=EXTENSION_SETTINGS if drawn else None,
+    )
 
 
 def _server_info() -> types.Implementation:
@@ -247,7 +255,9 @@ def _dispatch(
         called = _call_tool(principal, tool, dict(typed.params.arguments or {}), request_id)
         body = {"jsonrpc": "2.0", "id": request.id, "result": _shape(method, version, called)}
         return Reply(200, body, method, tool.name, "tool_error" if called.is_error else "ok")
-    result = _session_result(typed, method, version)
+    if isinstance(typed, types.ReadResourceRequest):
+        return _read_resource(request.id, typed.params.uri, version, tools)
+    result = _session_result(typed, method, version, tools)
     if result is None:
         status = ERROR_CODE_HTTP_STATUS[types.METHOD_NOT_FOUND] if modern else 200
         return error_reply(request.id, types.METHOD_NOT_FOUND, f"Method not supported: {method}", status=status)
@@ -287,18 +297,41 @@ def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:
     return frozenset({tool.scope, *(dataset_scope(code) for code in principal.organization_dataset_codes)})
 
 
-def _session_result(typed: object, method: str, version: str) -> types.Result | dict[str, Any] | None:
-    """The answer to a lifecycle or utility request, or None for a method this server does not serve."""
+def _read_resource(request_id: types.RequestId, uri: str, version: str, tools: dict[str, ToolSpec]) -> Reply:
+    """`resources/read` of a `ui://` view; any other URI is an invalid parameter naming the ones there are."""
+    resource = ui_resources(tools).get(uri)
+    if resource is None:
+        known = ", ".join(ui_resources(tools)) or "none"
+        status = 400 if version in MODERN_PROTOCOL_VERSIONS else 200
+        return error_reply(
+            request_id, types.INVALID_PARAMS, f"No resource {uri!r}; this endpoint's: {known}", status=status
+        )
+    result = types.ReadResourceResult(contents=[resource.contents()])
+    return Reply(
+        status=200, body={"jsonrpc": "2.0", "id": request_id, "result": _shape("resources/read", version, result)}
+    )
+
+
+def _session_result(
+    typed: object, method: str, version: str, tools: dict[str, ToolSpec]
+) -> types.Result | dict[str, Any] | None:
+    """The answer to a lifecycle, utility or listing request, or None for a method this server does not serve."""
+    if isinstance(typed, types.ListResourcesRequest):
+        return types.ListResourcesResult(resources=[ui.listing() for ui in ui_resources(tools).values()])
+    if isinstance(typed, types.ListResourceTemplatesRequest):
+        return types.ListResourceTemplatesResult(resource_templates=[])
     if isinstance(typed, types.InitializeRequest):
         return types.InitializeResult(
             protocol_version=version,
-            capabilities=_capabilities(),
+            capabilities=_capabilities(tools),
             server_info=_server_info(),
             instructions=INSTRUCTIONS,
         )
     if method == "server/discover":
         return types.DiscoverResult(
-            supported_versions=list(KNOWN_PROTOCOL_VERSIONS), capabilities=_capabilities(), instructions=INSTRUCTIONS
+            supported_versions=list(KNOWN_PROTOCOL_VERSIONS),
+            capabilities=_capabilities(tools),
+            instructions=INSTRUCTIONS,
         )
     if isinstance(typed, types.PingRequest | types.SetLevelRequest):
         return {}

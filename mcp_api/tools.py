@@ -27,6 +27,7 @@ from insights.chat import Caller, InsightError
 from insights.results import ChatResult, ExploreResult, SurveySearchResult
 from insights.store import DataNotBuilt
 from mcp_api import icons
+from mcp_api.ui import CHART, UiResource
 
 # Every argument has a bound: an unbounded string holds a sync worker for as long as it takes to read.
 ID_LENGTH = 64
@@ -85,6 +86,8 @@ class ToolSpec:
     reads_retired: bool = False
     """It also reads the retired datasets the credential holds (insights stated from them still open),
     so holding one is enough not to be challenged."""
+    ui: UiResource | None = None
+    """The MCP Apps view (`ui://`) a host that speaks the extension draws this tool's answer with."""
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
@@ -122,6 +125,7 @@ class ToolSpec:
                 idempotent_hint=True,
                 open_world_hint=False,
             ),
+            _meta=self.ui.tool_meta() if self.ui else None,
         )
 
 
@@ -259,6 +263,7 @@ CHAT_GWI = ToolSpec(
     output_model=ChatResult,
     handler=_chat_gwi,
     icon=icons.CHAT,
+    ui=CHART,
 )
 
 
@@ -285,6 +290,7 @@ EXPLORE_INSIGHT_GWI = ToolSpec(
     output_model=ExploreResult,
     handler=_explore,
     icon=icons.EXPLORE,
+    ui=CHART,
     reads_retired=True,
 )
 
@@ -531,9 +537,15 @@ QUERY_SURVEY = ToolSpec(
     output_model=ChatResult,
     handler=_query_survey,
     icon=icons.QUERY,
+    ui=CHART,
 )
 
 TOOLS: dict[str, ToolSpec] = {
     tool.name: tool for tool in (CHAT_GWI, EXPLORE_INSIGHT_GWI, LIST_DATASETS, SEARCH_SURVEY, QUERY_SURVEY)
 }
 OPENAI_TOOLS: dict[str, ToolSpec] = {tool.name: tool for tool in (SEARCH, FETCH)}
+
+
+def ui_resources(tools: dict[str, ToolSpec]) -> dict[str, UiResource]:
+    """The `ui://` views these tools are drawn with, by URI, in the tools' order."""
+    return {tool.ui.uri: tool.ui for tool in tools.values() if tool.ui}

@@ -20,7 +20,14 @@ from tests.e2e.conftest import ARTIFACTS, TOOLS_BIN, LiveServer, require_tool
 pytestmark = pytest.mark.e2e
 SUITE = TOOLS_BIN.parent / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 BASELINE = Path(__file__).parent / "conformance-baseline.yml"
-MUST_PASS = ["server-initialize", "ping", "tools-list", "dns-rebinding-protection", "logging-set-level"]
+MUST_PASS = [
+    "server-initialize",
+    "ping",
+    "tools-list",
+    "resources-list",
+    "dns-rebinding-protection",
+    "logging-set-level",
+]
 
 
 def _run_suite(suite: Path, args: list[str], home: Path, log_name: str, timeout: int) -> tuple[int, str]:

@@ -75,3 +75,22 @@ def test_inspector_lists_calls_and_is_refused_after_revocation(spark_server: Liv
     refused = inspector(spark_server, token, "--method", "tools/list", home=tmp_path)
     assert refused.returncode == 3, refused  # the Inspector's exit code for an authentication failure
     assert "auth_required" in refused.stderr and "token revoked" in refused.stderr
+
+
+def test_inspector_lists_and_reads_the_chart_view(spark_server: LiveServer, tmp_path: Path) -> None:
+    """The MCP Apps view the tools name in `_meta.ui.resourceUri` is a resource a client lists and reads."""
+    require_tool(TOOLS_BIN / "mcp-inspector", "MCP Inspector CLI")
+    token = spark_server.create_token(name="inspector-ui")
+    listed = inspector(spark_server, token, "--method", "tools/list", home=tmp_path)
+    tools = json.loads(listed.stdout)
+    uris = {t["name"]: t.get("_meta", {}).get("ui", {}).get("resourceUri") for t in tools.get("result", tools)["tools"]}
+    assert uris["chat_gwi"] == uris["query_survey"] == uris["explore_insight_gwi"] == "ui://spark/chart.html"
+    resources = inspector(spark_server, token, "--method", "resources/list", home=tmp_path)
+    assert resources.returncode == 0, resources.stderr
+    payload = json.loads(resources.stdout)
+    assert [r["uri"] for r in payload.get("result", payload)["resources"]] == ["ui://spark/chart.html"]
+    read = inspector(spark_server, token, "--method", "resources/read", "--uri", "ui://spark/chart.html", home=tmp_path)
+    assert read.returncode == 0, read.stderr
+    payload = json.loads(read.stdout)
+    contents = payload.get("result", payload)["contents"]
+    assert contents[0]["mimeType"] == "text/html;profile=mcp-app" and contents[0]["text"].startswith("<!DOCTYPE html>")

@@ -84,7 +84,7 @@ def test_unsupported_version_header_is_400(client: Client, token: str) -> None:
 
 
 def test_unknown_method(client: Client, token: str) -> None:
-    body = rpc(client, "resources/list", {}, token=token).json()
+    body = rpc(client, "prompts/list", {}, token=token).json()
     assert body["error"]["code"] == types.METHOD_NOT_FOUND
 
 
