@@ -38,10 +38,10 @@ from accounts.services import access_epoch_bump
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp
 from oauth_server.services import tokens_revoke
-from scim import tokens
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
 from scim.selectors import Provisioned, provisioned_many
+from scim.tokens import SCIM_TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ def scim_token_create(
     if not name:
         raise ValidationError("Give the token a name, e.g. the identity provider that will use it.")
     no_control_characters(name)
-    secret, prefix = tokens.generate()
+    secret, prefix = SCIM_TOKENS.generate()
     token = ScimToken.objects.create(
-        organization=organization, name=name[:100], prefix=prefix, digest=tokens.digest(secret), created_by=actor
+        organization=organization, name=name[:100], prefix=prefix, digest=SCIM_TOKENS.digest(secret), created_by=actor
     )
     audit_record(
         action="scim_token.created",
