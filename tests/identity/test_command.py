@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.sealing import is_sealed
 from audit.models import AuditEvent
 from identity.models import IdentityConnection
-from identity.sealing import is_sealed
 from tests.factories import World
 from tests.fake_idp import CLIENT_ID, ISSUER, SECRET, FakeIdp
 
