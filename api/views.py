@@ -35,6 +35,7 @@ from accounts.services import (
     token_revoke,
     token_rotate,
 )
+from accounts.shown_once import no_store
 from api import serializers as s
 from api.authentication import token_principal
 from api.idempotency import idempotent
@@ -276,9 +277,7 @@ class OwnTokens(APIView):
             origin=_origin(request),
         )
         body = {**s.TokenSerializer(issued.token).data, "secret": issued.secret}
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
 def _token_organization(request: Request) -> Organization:
@@ -321,9 +320,7 @@ class OwnTokenRotate(APIView):
     @idempotent
     def post(self, request: Request, token_id: int) -> Response:
         issued = token_rotate(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
-        response = Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret})
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret}))
 
 
 class OrganizationTokens(APIView):
@@ -632,9 +629,7 @@ class Clients(APIView):
             origin=_origin(request),
         )
         body = {**s.ClientSerializer(issued.client).data, "client_secret": issued.secret}
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
 class ClientDetail(APIView):
