@@ -14,8 +14,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -35,6 +33,7 @@ from accounts.models import (
     normalize_email,
 )
 from accounts.services import access_epoch_bump
+from accounts.user_sessions import sessions_end
 from audit.services import Origin, audit_record
 from oauth_server.models import ConnectedApp
 from oauth_server.services import tokens_revoke
@@ -200,19 +199,6 @@ class Ended:
 
     def __bool__(self) -> bool:
         return self.membership or bool(self.tokens or self.assistants or self.sessions)
-
-
-def sessions_end(user: User) -> int:
-    """Delete every portal session of the person (they are signed out on their next request).
-
-    Sessions are stored by key, not by person, so each live one is decoded to find theirs."""
-    mine = [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    Session.objects.filter(session_key__in=mine).delete()
-    return len(mine)
 
 
 def _assistants_revoke(organization: Organization, user: User, now: dt.datetime) -> list[str]:
