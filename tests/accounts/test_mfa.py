@@ -84,7 +84,7 @@ def signed_in(client: Client) -> bool:
 
 def test_enrolment_shows_a_key_and_qr_then_confirms_with_a_code(
     client: Client, world: World, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sign_in(client, "member@acme.example")
     page = activation_page(client)
     secret = SECRET.search(page).group(1)  # type: ignore[union-attr]
@@ -325,7 +325,7 @@ def test_turning_it_off_asks_first_then_is_audited(client: Client, world: World)
 
 def test_new_recovery_codes_replace_the_old_ones(
     client: Client, world: World, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sign_in(client, "member@acme.example")
     _, old = enrol(client)
     assert "stop working at once" in client.get(reverse("mfa_generate_recovery_codes"), **PAGE).content.decode()
@@ -365,7 +365,7 @@ def test_an_admin_resets_a_members_second_factor(client: Client, world: World) -
     }
 
 
-def test_secrets_survive_a_key_rotation_and_old_plaintext_rows_still_read(settings, db) -> None:  # type: ignore[no-untyped-def]
+def test_secrets_survive_a_key_rotation_and_old_plaintext_rows_still_read(settings, db) -> None:
     adapter = MFAAdapter()
     stored = adapter.encrypt("JBSWY3DPEHPK3PXP")
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
@@ -380,7 +380,7 @@ def test_secrets_survive_a_key_rotation_and_old_plaintext_rows_still_read(settin
 def test_enrolment_right_after_the_password_sign_in_does_not_ask_for_it_again(
     client: Client,
     world: World,
-    settings,  # type: ignore[no-untyped-def]
+    settings,
 ) -> None:
     sign_in(client, "member@acme.example")
     page = client.get(reverse("mfa_activate_totp"), **PAGE)
@@ -394,7 +394,7 @@ def test_enrolment_right_after_the_password_sign_in_does_not_ask_for_it_again(
     assert not Authenticator.objects.filter(user=user).exists()
 
 
-def test_a_later_sensitive_change_can_be_confirmed_with_a_code(client: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_later_sensitive_change_can_be_confirmed_with_a_code(client: Client, world: World, settings) -> None:
     sign_in(client, "member@acme.example")
     secret, _ = enrol(client)
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the confirmation made while enrolling has lapsed

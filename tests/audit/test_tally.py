@@ -9,7 +9,7 @@ from audit.services import audit_tally
 from tests.factories import World
 
 
-def _count(world: World, reason: str, now: dt.datetime, organization=None) -> AuditEvent:  # type: ignore[no-untyped-def]
+def _count(world: World, reason: str, now: dt.datetime, organization=None) -> AuditEvent:
     return audit_tally(
         action="test.counted",
         organization=organization or world.acme,

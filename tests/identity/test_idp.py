@@ -16,7 +16,7 @@ from tests.fake_idp import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
 
 
 @pytest.fixture
-def production(settings):  # type: ignore[no-untyped-def]
+def production(settings):
     settings.SPARK_SSO_ALLOW_LOCAL_IDP = False
     return settings
 
@@ -40,7 +40,7 @@ def test_only_https_to_public_addresses_in_production(production: object, url: s
     assert (found is None) if problem is None else (problem in (found or "")), found
 
 
-def test_local_runs_and_tests_may_use_a_loopback_idp(settings) -> None:  # type: ignore[no-untyped-def]
+def test_local_runs_and_tests_may_use_a_loopback_idp(settings) -> None:
     settings.SPARK_SSO_ALLOW_LOCAL_IDP = True
     assert idp.url_problem("http://127.0.0.1:9000/") is None
 

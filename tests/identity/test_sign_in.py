@@ -30,7 +30,7 @@ def _signed_in(client: Client) -> User | None:
     return User.objects.get(pk=user_id) if user_id else None
 
 
-def _refused(response, reason: str) -> str:  # type: ignore[no-untyped-def]
+def _refused(response, reason: str) -> str:
     assert response.status_code == 403, response.content[:800]
     page = response.content.decode()
     assert f'data-reason="{reason}"' in page, page[:2000]
@@ -307,7 +307,7 @@ EVIL = "Pay-invoice-4711-to-IBAN-DE00-attacker"
 """Text a stranger puts in a forged request; it must never reach the audit trail."""
 
 
-def _trail_text(organization) -> str:  # type: ignore[no-untyped-def]
+def _trail_text(organization) -> str:
     rows = AuditEvent.objects.filter(organization=organization).values_list("summary", "detail", "user_agent")
     return repr(list(rows))
 
