@@ -9,6 +9,7 @@ import base64
 import html
 import re
 import time
+from typing import Any
 from urllib.parse import unquote
 
 import pyotp
@@ -33,7 +34,7 @@ from audit.models import AuditEvent
 from tests.factories import PASSWORD, World
 from tests.oauth_server.oauth_helpers import consent, new_flow
 
-PAGE = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+PAGE: dict[str, Any] = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
 SECRET = re.compile(r'id="totp-secret" readonly value="([A-Z2-7]+)"')
 CODES = re.compile(r'<textarea id="recovery-codes"[^>]*>([^<]*)</textarea>')
 
