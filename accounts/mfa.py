@@ -21,7 +21,6 @@ recovery codes. This module adds what allauth leaves to the project:
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,8 +38,6 @@ from allauth.mfa.base import forms as allauth_forms
 from allauth.mfa.models import Authenticator
 from allauth.mfa.stages import AuthenticateStage
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -49,10 +46,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership, Organization, User
+from accounts.sealing import Sealer
 from audit.actions import Action
 from audit.services import Origin, audit_record
 
@@ -68,7 +65,8 @@ SSO_SESSION_KEY = "spark.sso.asserted_by"
 LAST_STEP = "spark_last_step"
 """In a TOTP authenticator's data: the time step of the last code it accepted (or was set up with)."""
 
-_ENCRYPTED = "fernet1:"
+MFA_SECRETS = Sealer(purpose=b"spark-portal mfa secret")
+"""TOTP keys and recovery-code seeds (older `fernet1:` values still open: accounts.sealing)."""
 
 
 # --- Reads -------------------------------------------------------------------------------------
@@ -274,16 +272,6 @@ def totp_enrolled(request: HttpRequest, *, user: User, code: str) -> None:
 # --- allauth's adapter --------------------------------------------------------------------------
 
 
-@cache
-def _key_for(secret: str) -> bytes:
-    return base64.urlsafe_b64encode(salted_hmac("accounts.mfa", "fernet", secret=secret, algorithm="sha256").digest())
-
-
-def _fernet() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([Fernet(_key_for(secret)) for secret in secrets])
-
-
 class MFAAdapter(DefaultMFAAdapter):
     error_messages = {
         **DefaultMFAAdapter.error_messages,
@@ -294,18 +282,12 @@ class MFAAdapter(DefaultMFAAdapter):
     }
 
     def encrypt(self, text: str) -> str:
-        """TOTP secrets and recovery-code seeds are stored encrypted (Fernet, key from SECRET_KEY)."""
-        return _ENCRYPTED + _fernet().encrypt(text.encode()).decode("ascii")
+        """TOTP secrets and recovery-code seeds are stored sealed (accounts.sealing)."""
+        return MFA_SECRETS.seal(text)
 
     def decrypt(self, encrypted_text: str) -> str:
-        if not encrypted_text.startswith(_ENCRYPTED):
-            return encrypted_text  # stored before encryption was turned on
-        try:
-            return _fernet().decrypt(encrypted_text.removeprefix(_ENCRYPTED).encode("ascii")).decode()
-        except InvalidToken:
-            raise InvalidToken(
-                "An MFA secret cannot be decrypted: SECRET_KEY changed without the old key in SECRET_KEY_FALLBACKS"
-            ) from None
+        """The secret; `accounts.sealing.Unreadable` when SECRET_KEY changed without the old key kept."""
+        return MFA_SECRETS.unseal(encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         if authenticator.type not in PRIMARY_TYPES:

@@ -36,6 +36,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.mfa import totp_enrolled
 from accounts.models import PersonalAccessToken, User
 from accounts.services import IssuedToken
+from accounts.shown_once import ShownOnce, no_store
 from audit.services import Origin
 from spark_portal.public_url import mcp_resource_url, public_base_url
 
@@ -52,14 +53,14 @@ def account_settings(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-PENDING_SECRET = "accounts.token_secret"
+TOKEN_SECRETS = ShownOnce("accounts.token_secret")
 """Session key holding just-issued secrets (by token ID) until their show-once pages take them out."""
 
 
 @login_required
 def token_list(request: AuthenticatedRequest) -> HttpResponse:
     # A secret whose page was never opened does not wait in the session: it is dropped here.
-    request.session.pop(PENDING_SECRET, None)
+    TOKEN_SECRETS.forget(request.session)
     return _token_list(request, TokenCreateForm(user=request.user))
 
 
@@ -79,10 +80,7 @@ def _token_list(request: AuthenticatedRequest, form: TokenCreateForm, status: in
 
 def _hand_over(request: AuthenticatedRequest, issued: IssuedToken, *, rotated: bool) -> HttpResponse:
     """POST → redirect → GET: the secret goes into the session once, and its page takes it out."""
-    pending = request.session.get(PENDING_SECRET)
-    pending = pending if isinstance(pending, dict) else {}  # another tab's secret still waits for its page
-    pending[str(issued.token.pk)] = {"secret": issued.secret, "rotated": rotated}
-    request.session[PENDING_SECRET] = pending
+    TOKEN_SECRETS.keep(request.session, issued.token.pk, {"secret": issued.secret, "rotated": rotated})
     return redirect("accounts:token-created", token_id=issued.token.pk)
 
 
@@ -92,18 +90,11 @@ def _hand_over(request: AuthenticatedRequest, issued: IssuedToken, *, rotated: b
 def token_created(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     """Shows a new secret once; reloading says it was already shown (and creates nothing)."""
     token = selectors.token_for_user(request.user, token_id)
-    pending = request.session.get(PENDING_SECRET)
     secret, rotated = None, token.rotated_at is not None
-    if isinstance(pending, dict) and (mine := pending.pop(str(token.pk), None)):
-        if pending:
-            request.session[PENDING_SECRET] = pending
-        else:
-            del request.session[PENDING_SECRET]
+    if mine := TOKEN_SECRETS.take(request.session, token.pk):
         secret, rotated = str(mine["secret"]), bool(mine["rotated"])
     context = {"issued": token, "secret": secret, "rotated": rotated, "mcp_url": mcp_resource_url(request)}
-    response = render(request, "accounts/token_created.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(render(request, "accounts/token_created.html", context))
 
 
 @never_cache

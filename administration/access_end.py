@@ -11,14 +11,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.members import member_remove, working_tokens
 from accounts.models import Membership, Organization, User
 from accounts.services import access_epoch_bump, token_revoke
+from accounts.user_sessions import sessions_end
 from administration.services import Impact, live_connections
 from audit.actors import Actor
 from audit.services import Origin
@@ -54,19 +52,6 @@ class Ended:
     @property
     def impact(self) -> Impact:
         return Impact(people=1, tokens=self.tokens, assistants=self.assistants)
-
-
-def sessions_end(user: User) -> int:
-    """Delete every portal session of the person (they are signed out on their next request).
-
-    Sessions are stored by key, not by person, so each live one is decoded to find theirs."""
-    mine = [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    Session.objects.filter(session_key__in=mine).delete()
-    return len(mine)
 
 
 def _tokens_end(organization: Organization, user: User, actor: Actor, origin: Origin | None) -> int:

@@ -257,7 +257,7 @@ class ImpactSerializer(serializers.Serializer):
 )
 class ConnectorSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label (the wire's name)
     published = serializers.BooleanField()
     changed_at = serializers.DateTimeField(allow_null=True)
 

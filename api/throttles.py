@@ -23,7 +23,7 @@ class PerCaller(BaseThrottle):
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        rate = Rate.parse(self.THROTTLE_RATES[self.scope])
+        rate = Rate.parse(str(self.THROTTLE_RATES[self.scope]))  # text like 600/min (the stubs say a number)
         self.retry_after = rate_limited(key=f"api:{_caller(request)}", rate=rate)
         return self.retry_after is None
 

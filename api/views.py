@@ -35,6 +35,7 @@ from accounts.services import (
     token_revoke,
     token_rotate,
 )
+from accounts.shown_once import no_store
 from administration.access_end import Reach, person_access_end
 from administration.services import admin_token_revoke, connector_remove
 from api import serializers as s
@@ -284,9 +285,7 @@ class OwnTokens(APIView):
             origin=_origin(request),
         )
         body = {**s.TokenSerializer(issued.token).data, "secret": issued.secret}
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
 def _token_organization(request: Request) -> Organization:
@@ -329,9 +328,7 @@ class OwnTokenRotate(APIView):
     @idempotent
     def post(self, request: Request, token_id: int) -> Response:
         issued = token_rotate(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
-        response = Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret})
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret}))
 
 
 class OrganizationTokens(APIView):
@@ -640,9 +637,7 @@ class Clients(APIView):
             origin=_origin(request),
         )
         body = {**s.ClientSerializer(issued.client).data, "client_secret": issued.secret}
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
 class ClientDetail(APIView):

@@ -55,9 +55,5 @@ class Dataset(models.Model):
         return f"{self.name} ({self.code})"
 
     @property
-    def in_catalog(self) -> bool:
-        return self.visibility == Visibility.CATALOG
-
-    @property
     def state(self) -> str:
         return "retired" if self.retired_at is not None else "active"

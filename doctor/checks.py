@@ -56,6 +56,7 @@ SSO_FIXED_BY = {
     "domain_outside": ADMIN,
     "not_member": ADMIN,
     "idp_rejected_client": ADMIN,
+    "secret_unreadable": ADMIN,
     "email_in_use": ADMIN,
     "domain_unverified": ADMIN,
     "held_elsewhere": ADMIN,

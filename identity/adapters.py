@@ -22,12 +22,13 @@ from django.urls import reverse
 
 from accounts.mfa import sso_sign_in_record
 from accounts.models import User
+from accounts.sealing import Unreadable
 from accounts.selectors import organization_contacts
 from audit.services import Origin
 from identity.idp import guarded_session
 from identity.models import IdentityConnection
 from identity.refusals import Facts, SsoRefusal, SsoRefused, refusal
-from identity.sealing import unseal
+from identity.sealing import CLIENT_SECRETS
 from identity.selectors import connection_for_provider
 from identity.services import Identity, sso_admit, sso_refusal_count, sso_refusal_record
 
@@ -100,14 +101,30 @@ def on_signed_in(sender: object, request: HttpRequest, user: Any, sociallogin: A
         sso_sign_in_record(request, user=user, organization=connection.organization)
 
 
+def _unreadable_secret_page(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """The refusal when the connection's sealed client secret no key opens (SECRET_KEY rotated without
+    the old key kept): counted for the organization's admins, who must enter the secret again."""
+    connection = connection_for_provider(provider_id)
+    facts = Facts(connection.organization.name, connection.name) if connection else Facts()
+    found = refusal("secret_unreadable", facts)
+    sso_refusal_count(connection=connection, reason=found.reason)
+    return refused_page(request, found, connection)
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[Any]:
-        """The apps as allauth uses them: client secrets opened (they are sealed at rest)."""
+        """The apps as allauth uses them: client secrets opened (they are sealed at rest). A secret that
+        cannot be opened refuses the sign-in (`secret_unreadable`): it is never sent to the IdP empty."""
         apps = super().list_apps(request, provider=provider, client_id=client_id)
         for app in apps:
-            app.secret = unseal(app.secret)
+            try:
+                app.secret = CLIENT_SECRETS.unseal(app.secret)
+            except Unreadable:
+                if request is None:
+                    raise
+                raise ImmediateHttpResponse(_unreadable_secret_page(request, app.provider_id or app.provider)) from None
         return apps
 
     def get_requests_session(self) -> requests.Session:

@@ -105,6 +105,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ask your {organization} admin to check the client ID and secret of the {connection} connection "
         "under Single sign-on in Spark Portal.",
     ),
+    "secret_unreadable": (
+        "Spark cannot read the client secret it keeps for {connection} (its server key changed), so the "
+        "sign-in could not start.",
+        "Ask your {organization} admin to enter the {connection} connection's client secret again under "
+        "Single sign-on in Spark Portal.",
+    ),
     "invalid_id_token": (
         "The identity token from {connection} failed Spark's checks (issuer, audience, expiry or "
         "signature), so Spark did not sign you in.",

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 
 from allauth.socialaccount.models import SocialAccount
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from oauth2_provider.models import Application
 
 from accounts.models import EmailDomain, Membership, Organization, User
 from identity.models import ConnectionKind, IdentityConnection, IdJagUse, SsoRefusal
-from spark_portal.public_url import public_base_url
 
 
 def email_domain(email: str) -> str:
@@ -119,12 +117,6 @@ def connection_urls(base_url: str, kind: str, provider_id: str) -> ConnectionUrl
         acs=base_url + reverse("saml_acs", kwargs={"organization_slug": provider_id}),
         entity_id=metadata,
     )
-
-
-def request_base_url(request: HttpRequest) -> str:
-    """The base URL allauth builds these URLs from (the request's own origin) unless the
-    deployment's public URL is set."""
-    return public_base_url(request)
 
 
 def next_provider_id(organization: Organization, kind: str) -> str:

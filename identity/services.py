@@ -23,7 +23,7 @@ from audit.services import Origin, audit_record, audit_tally
 from identity import idp
 from identity.models import ConnectionKind, IdentityConnection
 from identity.refusals import MESSAGES, Facts, SsoRefused, refusal
-from identity.sealing import MAX_SECRET_LENGTH, seal
+from identity.sealing import CLIENT_SECRETS, MAX_SECRET_LENGTH
 from identity.selectors import domain_enabled, enabled_connections, is_member, next_provider_id, sso_domains
 from identity.standings import sso_refusal_keep
 
@@ -128,7 +128,7 @@ def connection_create_oidc(
         provider_id=provider_id,
         name=name,
         client_id=client_id,
-        secret=seal(client_secret),
+        secret=CLIENT_SECRETS.seal(client_secret),
         settings={"server_url": discovery.issuer.rstrip("/"), "oauth_pkce_enabled": True},
     )
     connection = IdentityConnection.objects.create(
@@ -227,7 +227,7 @@ def connection_update_oidc(
     app.name, app.client_id = name, client_id
     app.settings = {**app.settings, "server_url": discovery.issuer.rstrip("/")}
     if client_secret:
-        app.secret = seal(client_secret)
+        app.secret = CLIENT_SECRETS.seal(client_secret)
     app.save()
     connection.name = name
     connection.save(update_fields=["name", "updated_at"])

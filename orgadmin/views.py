@@ -31,6 +31,7 @@ from accounts.services import (
 )
 from accounts.services import domain_remove as remove_domain
 from accounts.services import domain_verify as verify_domain
+from accounts.shown_once import no_store
 from administration.services import Impact, domain_impact, mfa_impact, organization_impact, platform_impact
 from administration.services import connector_remove as remove_connector
 from audit.selectors import audit_events
@@ -231,9 +232,7 @@ def client_create(request: AuthenticatedRequest, organization: Organization) -> 
                 "base_url": public_base_url(request),
                 "mcp_url": mcp_resource_url(request),
             }
-            response = render(request, "orgadmin/client_created.html", context)
-            response["Cache-Control"] = "no-store"  # the secret is in this page, once
-            return response
+            return no_store(render(request, "orgadmin/client_created.html", context))  # the secret, once
     status = 400 if request.method == "POST" else 200
     return render(request, "orgadmin/client_form.html", {"organization": organization, "form": form}, status=status)
 

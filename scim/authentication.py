@@ -12,9 +12,9 @@ from django.utils import timezone
 from scim2_models import UnauthorizedException
 
 from accounts import refusals
-from scim import tokens
 from scim.models import ScimToken
 from scim.services import scim_token_touch
+from scim.tokens import SCIM_TOKENS
 
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
@@ -29,11 +29,11 @@ def _bearer(request: HttpRequest) -> str:
 def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> ScimToken:
     """The SCIM token of the request (its organization is the one provisioned), or 401."""
     raw = _bearer(request)
-    parsed = tokens.parse(raw)
+    parsed = SCIM_TOKENS.parse(raw)
     if parsed is None:
         raise UnauthorizedException(detail=refusals.SCIM_MALFORMED.words)
     token = ScimToken.objects.select_related("organization").filter(prefix=parsed.prefix).first()
-    if token is None or not tokens.matches(raw, token.digest):
+    if token is None or not SCIM_TOKENS.matches(raw, token.digest):
         raise UnauthorizedException(detail=refusals.SCIM_UNKNOWN.words)
     if token.revoked_at is not None:
         raise UnauthorizedException(detail=refusals.SCIM_REVOKED.words)

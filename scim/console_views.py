@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import org_admin_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
+from accounts.shown_once import ShownOnce, no_store
 from audit.services import Origin
 from scim.forms import ScimTokenForm
 from scim.models import ScimToken
@@ -21,8 +22,8 @@ from scim.selectors import organization_scim_tokens, scim_token_for_admin
 from scim.services import scim_token_create, scim_token_revoke
 from spark_portal.public_url import public_base_url
 
-PENDING_SECRET = "scim.token_secret"
-"""Session key holding just-issued SCIM token secrets (by token ID) until their page takes them out."""
+TOKEN_SECRETS = ShownOnce("scim.token_secret")
+"""Just-issued SCIM token secrets (by token ID), until their page takes them out."""
 
 
 def _page(request: AuthenticatedRequest, organization: Organization, form: ScimTokenForm, status: int) -> HttpResponse:
@@ -41,7 +42,7 @@ def _page(request: AuthenticatedRequest, organization: Organization, form: ScimT
 def tokens(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """The SCIM base URL, the organization's SCIM tokens, and a form to create one."""
     if request.method != "POST":
-        request.session.pop(PENDING_SECRET, None)  # a secret whose page was never opened does not wait
+        TOKEN_SECRETS.forget(request.session)  # a secret whose page was never opened does not wait
         return _page(request, organization, ScimTokenForm(), 200)
     form = ScimTokenForm(request.POST)
     if form.is_valid():
@@ -52,10 +53,7 @@ def tokens(request: AuthenticatedRequest, organization: Organization) -> HttpRes
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
-            pending = request.session.get(PENDING_SECRET)
-            pending = pending if isinstance(pending, dict) else {}
-            pending[str(issued.token.pk)] = issued.secret
-            request.session[PENDING_SECRET] = pending
+            TOKEN_SECRETS.keep(request.session, issued.token.pk, {"secret": issued.secret})
             return redirect("scim:token-created", slug=organization.slug, token_id=issued.token.pk)
     return _page(request, organization, form, 400)
 
@@ -73,23 +71,15 @@ def _token(organization: Organization, token_id: int) -> ScimToken:
 def token_created(request: AuthenticatedRequest, organization: Organization, token_id: int) -> HttpResponse:
     """Shows a new token's secret once; reloading says it was already shown (and creates nothing)."""
     token = _token(organization, token_id)
-    pending = request.session.get(PENDING_SECRET)
-    secret = None
-    if isinstance(pending, dict) and (mine := pending.pop(str(token.pk), None)):
-        if pending:
-            request.session[PENDING_SECRET] = pending
-        else:
-            del request.session[PENDING_SECRET]
-        secret = str(mine)
+    mine = TOKEN_SECRETS.take(request.session, token.pk)
+    secret = str(mine["secret"]) if mine else None
     context = {
         "organization": organization,
         "token": token,
         "secret": secret,
         "scim_url": public_base_url(request) + "/scim/v2",
     }
-    response = render(request, "scim/token_created.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(render(request, "scim/token_created.html", context))
 
 
 @never_cache

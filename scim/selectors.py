@@ -104,11 +104,6 @@ def provisioned_get(organization: Organization, scim_id: str) -> Provisioned | N
     return found[0] if found else None
 
 
-def provisioned_by_email(organization: Organization, email: str) -> Provisioned | None:
-    found = provisioned_many(organization, User.objects.filter(email__iexact=email))
-    return found[0] if found else None
-
-
 def _attributes(person: Provisioned) -> dict[str, Any]:
     """What the identity provider sent (a provisioned person), or what Spark knows (a member)."""
     if person.link is not None:

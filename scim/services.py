@@ -36,10 +36,10 @@ from administration.access_end import Ended, Reach, person_access_end
 from audit.actions import Action
 from audit.actors import as_actor
 from audit.services import Origin, audit_record
-from scim import tokens
 from scim.models import ScimToken, ScimUser
 from scim.resources import User as UserResource
 from scim.selectors import Provisioned, provisioned_many
+from scim.tokens import SCIM_TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,9 @@ def scim_token_create(
     if not name:
         raise ValidationError("Give the token a name, e.g. the identity provider that will use it.")
     no_control_characters(name)
-    secret, prefix = tokens.generate()
+    secret, prefix = SCIM_TOKENS.generate()
     token = ScimToken.objects.create(
-        organization=organization, name=name[:100], prefix=prefix, digest=tokens.digest(secret), created_by=actor
+        organization=organization, name=name[:100], prefix=prefix, digest=SCIM_TOKENS.digest(secret), created_by=actor
     )
     audit_record(
         action=Action.SCIM_TOKEN_CREATED,

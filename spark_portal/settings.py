@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    "allauth.usersessions",  # whose sessions are whose (accounts/user_sessions.py)
     "oauth2_provider",
     # Bottom to top (docs/architecture.md): each app imports only apps listed above it here.
     "catalog",

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
@@ -15,6 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
 from accounts.views import TotpActivateView, admin_login
+
+
+def _not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    raise Http404
+
 
 # Staff sign in through the portal's sign-in page and its rate limits, like everyone else.
 admin.site.login = admin_login  # type: ignore[method-assign]
@@ -30,6 +35,9 @@ urlpatterns = [
     path("auth/email/", RedirectView.as_view(pattern_name="accounts:email", permanent=False)),
     # allauth's authenticator set-up, plus: its first code is used up and is this session's second factor.
     path("auth/2fa/totp/activate/", TotpActivateView.as_view(), name="mfa_activate_totp"),
+    # allauth.usersessions tells Spark whose sessions are whose (accounts/user_sessions.py); its page is not served.
+    path("auth/sessions/", _not_found),
+    path("auth/sessions/<path:rest>", _not_found),
     path("auth/", include("allauth.urls")),
     path("", include("identity.urls")),  # single sign-on: email-first sign-in, the console's SSO pages
     path("admin/", admin.site.urls),

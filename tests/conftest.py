@@ -20,7 +20,7 @@ pytest_plugins = ["tests.fake_idp", "tests.dns_server"]
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher(settings) -> None:  # type: ignore[no-untyped-def]
+def _fast_hasher(settings) -> None:
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "oauth_server.hashers.ClientSecretHasher",
@@ -42,7 +42,7 @@ def insights_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def survey_data(settings, insights_dir: str) -> str:  # type: ignore[no-untyped-def]
+def survey_data(settings, insights_dir: str) -> str:
     """Point the insights store at the session's survey data."""
     settings.SPARK_INSIGHTS_DIR = insights_dir
     return insights_dir
@@ -67,7 +67,7 @@ def _no_usage_left_over() -> Iterator[None]:
 
 
 @pytest.fixture
-def world(db) -> World:  # type: ignore[no-untyped-def]
+def world(db) -> World:
     return make_world()
 
 

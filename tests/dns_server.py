@@ -62,7 +62,7 @@ class TxtDns:
 
 
 @pytest.fixture
-def dns(settings) -> Iterator[TxtDns]:  # type: ignore[no-untyped-def]
+def dns(settings) -> Iterator[TxtDns]:
     """A DNS server of the test's own, which Spark's domain verification asks."""
     server = TxtDns().start()
     settings.SPARK_DNS_NAMESERVERS = [server.address]

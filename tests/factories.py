@@ -66,7 +66,7 @@ def make_world() -> World:
     )
 
 
-def issue(user: User, org: Organization, *, days: int = 30, scopes: list[str] | None = None, **kw) -> IssuedToken:  # type: ignore[no-untyped-def]
+def issue(user: User, org: Organization, *, days: int = 30, scopes: list[str] | None = None, **kw) -> IssuedToken:
     """A personal access token with every scope the organization may grant unless `scopes` says otherwise."""
     if scopes is None:
         scopes = [TOOLS_SCOPE, *(dataset_scope(c) for c in org.datasets.values_list("code", flat=True))]

@@ -21,7 +21,7 @@ from spark_portal.client_address import client_address
         (["::1"], "::1", "2001:db8::5", "2001:db8::5"),
     ],
 )
-def test_client_address(settings, trusted, peer, forwarded, expected) -> None:  # type: ignore[no-untyped-def]
+def test_client_address(settings, trusted, peer, forwarded, expected) -> None:
     settings.SPARK_TRUSTED_PROXIES = trusted
     request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected

@@ -35,7 +35,7 @@ urlpatterns = [
 
 
 @pytest.fixture(autouse=True)
-def _production(settings) -> None:  # type: ignore[no-untyped-def]
+def _production(settings) -> None:
     settings.DEBUG = False
     settings.ROOT_URLCONF = __name__
 

@@ -30,7 +30,7 @@ BEFORE = [
 ]
 
 
-def _seed_old_schema(apps) -> None:  # type: ignore[no-untyped-def]
+def _seed_old_schema(apps) -> None:
     """Rows as the earlier code wrote them, through the historical models."""
     old_dataset = apps.get_model("insights", "Dataset")
     core = old_dataset.objects.create(code="ds-core", name="Core", description="core survey")
@@ -93,7 +93,7 @@ def _at(days: int) -> dt.datetime:
     return T0 + dt.timedelta(days=days)
 
 
-def _seed_frozen_credentials(apps) -> None:  # type: ignore[no-untyped-def]
+def _seed_frozen_credentials(apps) -> None:
     """Tokens and grants as the code before `all_datasets` wrote them: their dataset scopes frozen."""
     dataset = apps.get_model("catalog", "Dataset")
     core = dataset.objects.create(code="ds-core", name="Core", description="")

@@ -78,7 +78,7 @@ def test_dns_that_does_not_answer_changes_nothing(world: World, labs: EmailDomai
     assert not labs.verified
 
 
-def test_the_resolver_follows_the_setting(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_resolver_follows_the_setting(settings) -> None:
     settings.SPARK_DNS_NAMESERVERS = ["127.0.0.1:5353", "[::1]:5300", "10.0.0.53"]
     found = [(n.address, n.port) for n in resolver().nameservers]  # type: ignore[union-attr]
     assert found == [("127.0.0.1", 5353), ("::1", 5300), ("10.0.0.53", 53)]

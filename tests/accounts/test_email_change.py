@@ -27,7 +27,7 @@ LINK = re.compile(r"http://testserver(/settings/email/confirm/[^/\s]+/)")
 
 
 @pytest.fixture(autouse=True)
-def _mail_outbox(settings) -> None:  # type: ignore[no-untyped-def]
+def _mail_outbox(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
@@ -165,7 +165,7 @@ def test_the_link_changes_nothing_for_another_account(world: World) -> None:
     assert Client().get(link)["Location"].startswith("/auth/login/")  # signed out: sign in first
 
 
-def test_asking_needs_a_fresh_confirmation_first(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_asking_needs_a_fresh_confirmation_first(world: World, settings) -> None:
     client = Client()
     client.post(reverse("account_login"), {"login": "outsider@globex.example", "password": PASSWORD})
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the sign-in's password no longer counts as fresh

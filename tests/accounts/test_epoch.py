@@ -26,7 +26,7 @@ def test_file_counter_is_shared_between_mappings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("store", ["file", "database"])
-def test_any_access_change_moves_the_epoch(settings, tmp_path: Path, world: World, store: str) -> None:  # type: ignore[no-untyped-def]
+def test_any_access_change_moves_the_epoch(settings, tmp_path: Path, world: World, store: str) -> None:
     settings.SPARK_ACCESS_EPOCH = store
     settings.SPARK_ACCESS_EPOCH_FILE = str(tmp_path / "epoch")
     token = issue(world.member, world.acme).token
@@ -36,7 +36,7 @@ def test_any_access_change_moves_the_epoch(settings, tmp_path: Path, world: Worl
 
 
 @pytest.mark.parametrize("store", ["file", "database"])
-def test_revocation_is_seen_on_the_next_request(  # type: ignore[no-untyped-def]
+def test_revocation_is_seen_on_the_next_request(
     settings, tmp_path: Path, client: Client, world: World, store: str
 ) -> None:
     settings.SPARK_ACCESS_EPOCH = store
@@ -48,7 +48,7 @@ def test_revocation_is_seen_on_the_next_request(  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("store", ["file", "database"])
-def test_changes_behind_the_applications_back_are_seen_too(  # type: ignore[no-untyped-def]
+def test_changes_behind_the_applications_back_are_seen_too(
     settings, tmp_path: Path, client: Client, world: World, store: str
 ) -> None:
     from django.db import connection
@@ -73,7 +73,7 @@ def test_changes_behind_the_applications_back_are_seen_too(  # type: ignore[no-u
 
 
 @pytest.mark.parametrize("store", ["file", "database"])
-def test_recording_use_does_not_move_the_epoch(settings, tmp_path: Path, world: World, store: str) -> None:  # type: ignore[no-untyped-def]
+def test_recording_use_does_not_move_the_epoch(settings, tmp_path: Path, world: World, store: str) -> None:
     from django.utils import timezone
 
     from accounts.services import token_touch

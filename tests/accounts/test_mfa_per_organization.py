@@ -7,6 +7,7 @@ they sign in through Acme's identity provider (the stand-in IdP, through Spark's
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -21,7 +22,7 @@ from identity.models import IdentityConnection
 from tests.factories import World
 from tests.fake_idp import FakeIdp, sso_sign_in
 
-PAGE = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+PAGE: dict[str, Any] = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
 KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 

@@ -44,7 +44,7 @@ def test_a_mail_server_that_is_down_is_not_a_server_error(world: World) -> None:
 PUBLIC = "https://spark.example.com"
 
 
-def test_the_reset_mail_links_to_the_public_url_whatever_host_the_request_named(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_reset_mail_links_to_the_public_url_whatever_host_the_request_named(world: World, settings) -> None:
     """Issue 20, item 9: the reset link was built from the request's Host. A deployment reachable
     under a second name (here internal.example, which ALLOWED_HOSTS lets in) mailed links there."""
     settings.SPARK_PUBLIC_URL = PUBLIC

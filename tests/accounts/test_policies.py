@@ -32,7 +32,7 @@ def _set(org: Organization, *, allowed: bool = True, days: int | None = None) ->
     organization_policies_set(organization=org, wanted=Policies(allowed, days), actor=None, origin=None)
 
 
-def _verdict(token: PersonalAccessToken, now: dt.datetime | None = None):  # type: ignore[no-untyped-def]
+def _verdict(token: PersonalAccessToken, now: dt.datetime | None = None):
     token.refresh_from_db()
     token.organization.refresh_from_db()
     return credential_verdict(token_context(token, member_facts(token.user, token.organization), now or timezone.now()))
@@ -108,7 +108,7 @@ def test_a_limit_outside_sparks_own_is_refused(world: World, days: int) -> None:
         _set(world.acme, days=days)
 
 
-def test_a_change_is_audited_with_what_it_stopped_and_owners_are_warned(  # type: ignore[no-untyped-def]
+def test_a_change_is_audited_with_what_it_stopped_and_owners_are_warned(
     world: World, settings, django_capture_on_commit_callbacks
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

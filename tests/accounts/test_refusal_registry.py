@@ -77,4 +77,4 @@ def test_the_metric_labels_are_the_registrys_codes() -> None:
 
 
 def _refusals(reason: str) -> float:
-    return metrics.MCP_REFUSALS.labels(reason=reason)._value.get()  # type: ignore[attr-defined]
+    return metrics.MCP_REFUSALS.labels(reason=reason)._value.get()

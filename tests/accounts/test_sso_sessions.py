@@ -4,6 +4,8 @@ go on minting year-long personal access tokens."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import Client
 from django.urls import reverse
 
@@ -14,7 +16,7 @@ from identity.services import organization_require_sso_set
 from tests.factories import PASSWORD, World
 from tests.fake_idp import FakeIdp, sso_sign_in
 
-PAGE = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+PAGE: dict[str, Any] = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
 
 
 def require_sso(world: World) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import tokens
 from accounts.models import AccessStatus, PersonalAccessToken
 from accounts.services import token_revoke, token_touch
-from accounts.views import PENDING_SECRET
+from accounts.views import TOKEN_SECRETS
 from audit.models import AuditEvent
 from tests.factories import World, issue
 
@@ -35,7 +35,7 @@ def test_reloading_the_show_once_page_shows_no_secret_and_creates_nothing(member
     first = member_client.get(location)
     secret = SECRET.search(first.content.decode()).group(0)  # type: ignore[union-attr]
     assert tokens.matches(secret, PersonalAccessToken.objects.get().digest)
-    assert PENDING_SECRET not in member_client.session  # taken out of the session as it was shown
+    assert TOKEN_SECRETS.session_key not in member_client.session  # taken out of the session as it was shown
     again = member_client.get(location)
     body = again.content.decode()
     assert again.status_code == 200 and "no-store" in again["Cache-Control"]
@@ -58,13 +58,13 @@ def test_two_tokens_created_in_two_tabs_each_show_their_own_secret(member_client
     by_name = {t.name: t for t in PersonalAccessToken.objects.all()}
     assert shown[0] and tokens.matches(shown[0].group(0), by_name["two"].digest)
     assert shown[1] and tokens.matches(shown[1].group(0), by_name["one"].digest)
-    assert PENDING_SECRET not in member_client.session
+    assert TOKEN_SECRETS.session_key not in member_client.session
 
 
 def test_a_secret_never_waits_in_the_session_past_the_tokens_list(member_client: Client, world: World) -> None:
     location = _create(member_client, world)
     member_client.get(reverse("accounts:tokens"))
-    assert PENDING_SECRET not in member_client.session
+    assert TOKEN_SECRETS.session_key not in member_client.session
     assert not SECRET.search(member_client.get(location).content.decode())
 
 

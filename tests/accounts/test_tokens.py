@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -32,6 +33,15 @@ def test_checksum_catches_a_single_changed_character() -> None:
     assert tokens.parse(altered) is None
     assert tokens.parse(raw[:-1]) is None
     assert tokens.parse("ghp_" + raw[4:]) is None
+
+
+def test_a_personal_token_issued_before_the_shared_format_still_verifies(settings: Any) -> None:
+    """A token and the digest stored for it by the personal token module before SCIM shared its format."""
+    settings.SECRET_KEY = "golden-secret-key-for-the-token-format-test-0123456789abcdef"
+    raw = "spk_AbCdEfGhIj0123456789abcdefghijKLMNOPQRSTUV0NLJsC"
+    stored = "da3447d49a8030041edd80fd9864bd079ec093f43da8fe144dc437d588c2e04b"
+    assert tokens.parse(raw) == tokens.ParsedToken(prefix="AbCdEfGhIj")
+    assert tokens.matches(raw, stored)
 
 
 def test_tokens_are_random() -> None:

@@ -17,7 +17,7 @@ from tests.factories import World, issue
 
 
 @pytest.fixture(autouse=True)
-def _locmem_email(settings) -> None:  # type: ignore[no-untyped-def]
+def _locmem_email(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SPARK_PUBLIC_URL = "https://spark.example.com"
 
@@ -85,7 +85,7 @@ def test_rotation_renews_the_token_and_it_can_be_warned_about_again(world: World
     assert rotated.token in tokens_to_warn(timezone.now() + dt.timedelta(days=4))
 
 
-def test_a_failed_send_is_retried_on_the_next_run(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_send_is_retried_on_the_next_run(world: World, settings) -> None:
     soon = _expiring_in(world, 2)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there

@@ -10,7 +10,7 @@ from audit.services import audit_tally
 from tests.factories import World
 
 
-def _count(world: World, reason: str, now: dt.datetime, organization=None) -> AuditEvent:  # type: ignore[no-untyped-def]
+def _count(world: World, reason: str, now: dt.datetime, organization=None) -> AuditEvent:
     return audit_tally(
         action=Action.SSO_REFUSED,
         organization=organization or world.acme,

@@ -59,7 +59,7 @@ def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(args, capture_output=True, text=True, timeout=180, **kwargs)  # type: ignore[call-overload]
     if result.returncode:
         raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 @dataclass

@@ -33,7 +33,7 @@ class Recorder:
 
 async def _session(url: str, token: str, mode: str, recorder: Recorder) -> Session:
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, event_hooks={"response": [recorder]})
-    async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:
         tools = await client.list_tools()
         result = await client.call_tool("list_datasets", {})
     return Session(

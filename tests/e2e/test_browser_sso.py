@@ -183,7 +183,7 @@ def test_assistant_authorization_through_sso_then_consent_and_a_tool_call(
     result = call_list_datasets(
         spark_server, exchange(spark_server, client_id, claude.code(), verifier)["access_token"]
     )
-    assert "result" in result and not result["result"].get("isError"), result  # type: ignore[union-attr]
+    assert "result" in result and not result["result"].get("isError"), result
     assert "ds-core" in json.dumps(result)
     context.close()
 

@@ -109,7 +109,7 @@ def test_a_signed_assertion_signs_in_then_the_assistant_is_authorized(
     result = call_list_datasets(
         spark_server, exchange(spark_server, client_id, claude.code(), verifier)["access_token"]
     )
-    assert "result" in result and not result["result"].get("isError"), result  # type: ignore[union-attr]
+    assert "result" in result and not result["result"].get("isError"), result
     page.goto(f"{spark_server.url}/settings/")
     assert PERSON in page.inner_text("header") and "Acme Research" in page.inner_text("main")
     shot(page, "sso-21-saml-signed-in")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.sealing import is_sealed
 from audit.models import AuditEvent
 from identity.models import IdentityConnection
-from identity.sealing import is_sealed
 from tests.factories import World
 from tests.fake_idp import CLIENT_ID, ISSUER, SECRET, FakeIdp
 
@@ -85,7 +85,7 @@ def test_add_saml_from_a_file_list_disable_require_remove(world: World, idp_meta
         (("add", "--org", "acme", "--saml", "--metadata-url", "http://10.0.0.1/m"), "Spark will not connect"),
     ],
 )
-def test_mistakes_are_explained(world: World, args: tuple[str, ...], words: str, settings) -> None:  # type: ignore[no-untyped-def]
+def test_mistakes_are_explained(world: World, args: tuple[str, ...], words: str, settings) -> None:
     settings.SPARK_SSO_ALLOW_LOCAL_IDP = False  # as in production
     with pytest.raises(CommandError, match=words):
         _run(*args)

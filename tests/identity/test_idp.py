@@ -3,17 +3,20 @@ metadata, and client secrets sealed at rest."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 from django.core.exceptions import ValidationError
 
+from accounts.sealing import Unreadable, is_sealed
 from identity import idp
-from identity.sealing import is_sealed, seal, unseal
+from identity.sealing import CLIENT_SECRETS
 from tests.fake_idp import SAML_IDP_ENTITY, SAML_IDP_SSO, SamlIdpKeys
 
 
 @pytest.fixture
-def production(settings):  # type: ignore[no-untyped-def]
+def production(settings):
     settings.SPARK_SSO_ALLOW_LOCAL_IDP = False
     return settings
 
@@ -37,7 +40,7 @@ def test_only_https_to_public_addresses_in_production(production: object, url: s
     assert (found is None) if problem is None else (problem in (found or "")), found
 
 
-def test_local_runs_and_tests_may_use_a_loopback_idp(settings) -> None:  # type: ignore[no-untyped-def]
+def test_local_runs_and_tests_may_use_a_loopback_idp(settings) -> None:
     settings.SPARK_SSO_ALLOW_LOCAL_IDP = True
     assert idp.url_problem("http://127.0.0.1:9000/") is None
 
@@ -82,13 +85,14 @@ def test_saml_metadata_that_spark_cannot_use_is_explained(idp_metadata: str) -> 
         idp.saml_idp_settings("<<<")
 
 
-def test_secrets_are_sealed_and_opened_with_the_secret_key(settings) -> None:  # type: ignore[no-untyped-def]
-    sealed = seal("client-secret-1")
-    assert is_sealed(sealed) and "client-secret-1" not in sealed and seal("client-secret-1") != sealed
-    assert unseal(sealed) == "client-secret-1"
+def test_client_secrets_are_sealed_and_opened_with_the_secret_key(settings: Any) -> None:
+    sealed = CLIENT_SECRETS.seal("client-secret-1")
+    assert is_sealed(sealed)
+    assert "client-secret-1" not in sealed
+    assert CLIENT_SECRETS.unseal(sealed) == "client-secret-1"
     old = settings.SECRET_KEY
     settings.SECRET_KEY = "a-brand-new-secret-key-" + "x" * 40
-    assert unseal(sealed) == ""  # the IdP then refuses the empty secret, and the page says so
+    with pytest.raises(Unreadable):  # the sign-in is refused (secret_unreadable), never tried with ""
+        CLIENT_SECRETS.unseal(sealed)
     settings.SECRET_KEY_FALLBACKS = [old]
-    assert unseal(sealed) == "client-secret-1"  # rotation with the old key kept as a fallback
-    assert seal("") == "" and unseal("legacy-plain") == "legacy-plain"
+    assert CLIENT_SECRETS.unseal(sealed) == "client-secret-1"  # rotation with the old key kept as a fallback

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts.models import EmailDomain, Organization
+from accounts.sealing import is_sealed
 from audit.models import AuditEvent
 from identity.models import ConnectionKind, IdentityConnection
-from identity.sealing import is_sealed
 from identity.services import (
     connection_create_oidc,
     connection_delete,

@@ -4,6 +4,7 @@ callback, the stand-in IdP): who is let in, who is made just in time, and who is
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -17,7 +18,7 @@ from accounts.services import domain_add
 from audit.models import AuditEvent
 from identity.models import IdentityConnection, SsoRefusal
 from identity.refusals import explain
-from identity.sealing import seal
+from identity.sealing import CLIENT_SECRETS
 from identity.selectors import standing_sso_refusal
 from identity.services import connection_set_enabled
 from tests.factories import PASSWORD, World, make_user
@@ -34,7 +35,7 @@ def _signed_in(client: Client) -> User | None:
     return User.objects.get(pk=user_id) if user_id else None
 
 
-def _refused(response, reason: str) -> str:  # type: ignore[no-untyped-def]
+def _refused(response, reason: str) -> str:
     assert response.status_code == 403, response.content[:800]
     page = response.content.decode()
     assert f'data-reason="{reason}"' in page, page[:2000]
@@ -228,11 +229,22 @@ def test_the_idp_refusing_sparks_client_secret_is_explained(
     world: World, connection: IdentityConnection, fake_idp: FakeIdp
 ) -> None:
     app = connection.app
-    app.secret = seal("a wrong secret")
+    app.secret = CLIENT_SECRETS.seal("a wrong secret")
     app.save()
     page = _refused(sso_sign_in(Client(), fake_idp), "idp_rejected_client")
     assert "did not accept Spark&#x27;s client credentials" in page
     assert AuditEvent.objects.filter(action="sso.refused", detail__reason="idp_rejected_client").exists()
+
+
+def test_a_client_secret_no_key_opens_refuses_the_sign_in_before_the_idp(
+    world: World, connection: IdentityConnection, fake_idp: FakeIdp, settings: Any
+) -> None:
+    settings.SECRET_KEY = "a-brand-new-secret-key-that-is-long-enough-for-the-checks-0123456789"
+    started = Client().post("/auth/sso/start/", {"login": "new.person@acme.example"})
+    page = _refused(started, "secret_unreadable")
+    assert "enter the Acme IdP connection&#x27;s client secret again" in page
+    assert "/token" not in fake_idp.seen
+    assert AuditEvent.objects.filter(action="sso.refused", detail__reason="secret_unreadable").exists()
 
 
 @pytest.mark.parametrize(
@@ -300,7 +312,7 @@ EVIL = "Pay-invoice-4711-to-IBAN-DE00-attacker"
 """Text a stranger puts in a forged request; it must never reach the audit trail."""
 
 
-def _trail_text(organization) -> str:  # type: ignore[no-untyped-def]
+def _trail_text(organization) -> str:
     rows = AuditEvent.objects.filter(organization=organization).values_list("summary", "detail", "user_agent")
     return repr(list(rows))
 

@@ -73,7 +73,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def own_data(settings, tmp_path: Path):
     settings.SPARK_INSIGHTS_DIR = str(tmp_path / "insights")
     store.forget()
     yield tmp_path

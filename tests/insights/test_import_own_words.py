@@ -60,7 +60,7 @@ def _survey(n: int, ages: tuple[int, int]) -> pd.DataFrame:
 
 
 @pytest.fixture
-def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def own_data(settings, tmp_path: Path):
     settings.SPARK_INSIGHTS_DIR = str(tmp_path / "insights")
     store.forget()
     yield tmp_path
@@ -70,7 +70,7 @@ def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
 def _import(folder: Path, frame: pd.DataFrame, year: int) -> str:
     path = folder / "renters.sav"
     titles = [TITLES.get(v) for v in VARIABLES]
-    pyreadstat.write_sav(frame[VARIABLES], str(path), column_labels=titles, variable_value_labels=LABELS)  # type: ignore[arg-type]
+    pyreadstat.write_sav(frame[VARIABLES], str(path), column_labels=titles, variable_value_labels=LABELS)
     args = ["--code", CODE, "--name", NAME, "--wave", str(year), "--location", "United States", "--weight", "WT"]
     args += ["--age", "AGE", "--gender", "S2", "--female", "2", "--universe", f"renters in Ohio aged 18+, {year}"]
     out = StringIO()

@@ -54,7 +54,7 @@ def rand() -> pd.DataFrame:
 
 
 @pytest.fixture
-def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def own_data(settings, tmp_path: Path):
     settings.SPARK_INSIGHTS_DIR = str(tmp_path / "insights")
     store.forget()
     yield tmp_path

@@ -22,7 +22,7 @@ from tests.insights.test_visibility import PRIVATE, import_cordial
 
 
 @pytest.fixture
-def data(settings, tmp_path: Path, insights_dir: str) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+def data(settings, tmp_path: Path, insights_dir: str) -> Iterator[Path]:
     """A data folder of the test's own (the shipped datasets linked from the session's) and a shared
     store of its own."""
     folder = tmp_path / "insights"

@@ -25,7 +25,7 @@ PROMPT = "What share of Gen Z in Germany use TikTok weekly?"
 
 
 @pytest.fixture
-def own_data(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def own_data(settings, tmp_path: Path):
     """A data folder of this test's own, so its rebuilds touch no other test's data."""
     settings.SPARK_INSIGHTS_DIR = str(tmp_path)
     store.forget()
@@ -82,7 +82,7 @@ def test_an_insight_records_its_data_version_and_explore_answers_from_it(own_dat
     assert chat(caller=acme, prompt=PROMPT).insights[0].metrics != insight.metrics  # the new data differs
 
 
-def test_explore_says_the_data_was_updated_once_the_old_version_is_gone(own_data: Path, acme: Caller, settings) -> None:  # type: ignore[no-untyped-def]
+def test_explore_says_the_data_was_updated_once_the_old_version_is_gone(own_data: Path, acme: Caller, settings) -> None:
     store.build("ds-core", 20_000, seed=1)
     insight = chat(caller=acme, prompt=PROMPT).insights[0]
     settings.SPARK_DATA_GRACE_SECONDS = 0
@@ -93,7 +93,7 @@ def test_explore_says_the_data_was_updated_once_the_old_version_is_gone(own_data
         explore(caller=acme, insight_id=insight.id)
 
 
-def test_the_commands_name_the_versions(own_data: Path, capsys: pytest.CaptureFixture[str], settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_commands_name_the_versions(own_data: Path, capsys: pytest.CaptureFixture[str], settings) -> None:
     call_command("build_insights", dataset=["ds-gaming"], respondents=1_000)
     call_command("build_insights", dataset=["ds-gaming"], respondents=1_000, seed=3)
     built = capsys.readouterr().out
@@ -121,7 +121,7 @@ def test_the_layout_before_data_versions_is_rebuilt_not_read(own_data: Path) -> 
     assert store.get("ds-gaming").n == 1_000
 
 
-def test_a_retired_version_stays_while_this_process_maps_it(own_data: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_retired_version_stays_while_this_process_maps_it(own_data: Path, settings) -> None:
     store.build("ds-gaming", 1_000, seed=1)
     held = store.get("ds-gaming")
     settings.SPARK_DATA_GRACE_SECONDS = 0
@@ -158,7 +158,7 @@ def test_a_re_import_with_the_same_definition_is_the_same_dataset(own_data: Path
 
 
 @pytest.fixture
-def two_hosts(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def two_hosts(settings, tmp_path: Path):
     """Two servers' data folders (this process plays A, then B) and one shared store both reach.
     Background looks are off: each test pulls when it says so."""
     settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
@@ -170,7 +170,7 @@ def two_hosts(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
     store.forget()
 
 
-def test_a_build_on_one_server_is_pulled_by_another(two_hosts: tuple[Path, Path], settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_build_on_one_server_is_pulled_by_another(two_hosts: tuple[Path, Path], settings) -> None:
     _, b = two_hosts
     built = store.build("ds-gaming", 2_000, seed=4)
     settings.SPARK_INSIGHTS_DIR = str(b)
@@ -197,7 +197,7 @@ def test_a_failed_upload_publishes_nothing(two_hosts: tuple[Path, Path], monkeyp
     assert not list(store.folder("ds-gaming").glob(".staging-*"))
 
 
-def test_a_pull_that_does_not_match_the_manifest_is_never_served(two_hosts: tuple[Path, Path], settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_pull_that_does_not_match_the_manifest_is_never_served(two_hosts: tuple[Path, Path], settings) -> None:
     a, b = two_hosts
     first = store.build("ds-gaming", 1_000, seed=1)
     settings.SPARK_INSIGHTS_DIR = str(b)
@@ -216,7 +216,7 @@ def test_a_pull_that_does_not_match_the_manifest_is_never_served(two_hosts: tupl
 
 def test_a_request_never_waits_for_a_pull_and_serves_the_new_version_once_complete(
     two_hosts: tuple[Path, Path], settings, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     a, b = two_hosts
     first = store.build("ds-gaming", 1_000, seed=1)
     settings.SPARK_INSIGHTS_DIR = str(b)

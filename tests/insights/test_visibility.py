@@ -51,7 +51,7 @@ lower-case words may come back to it, as any prompt's do)."""
 
 
 @pytest.fixture
-def own_data(settings, tmp_path: Path, insights_dir: str):  # type: ignore[no-untyped-def]
+def own_data(settings, tmp_path: Path, insights_dir: str):
     """A data folder with the shipped datasets (linked from the session's) and room for imports."""
     folder = tmp_path / "insights"
     folder.mkdir()

@@ -19,7 +19,7 @@ def rpc(
     version: str | None = "2025-11-25",
     headers: dict[str, str] | None = None,
     request_id: int | None = 1,
-):  # type: ignore[no-untyped-def]
+):
     body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if request_id is not None:
         body["id"] = request_id
@@ -35,11 +35,11 @@ def rpc(
     return client.post(path, data=json.dumps(body), content_type="application/json", **extra)
 
 
-def call_tool(client: Client, token: str, name: str, arguments: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def call_tool(client: Client, token: str, name: str, arguments: dict[str, Any] | None = None):
     return rpc(client, "tools/call", {"name": name, "arguments": arguments or {}}, token=token)
 
 
-def challenge(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def challenge(response) -> dict[str, str]:
     """Parse a WWW-Authenticate Bearer challenge into its parameters."""
     header = response["WWW-Authenticate"]
     assert header.startswith("Bearer ")

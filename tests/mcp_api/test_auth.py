@@ -19,7 +19,7 @@ from tests.mcp_api.helpers import call_tool, challenge, rpc
 from tests.oauth_server.oauth_helpers import connect, new_flow
 
 
-def _refused(response, reason_words: str, status: int = 401) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _refused(response, reason_words: str, status: int = 401) -> dict[str, str]:
     assert response.status_code == status, response.content
     params = challenge(response)
     assert params["error"] == ("insufficient_scope" if status == 403 else "invalid_token")
@@ -248,7 +248,7 @@ def test_the_retired_prefixes_are_read_only_for_unknown_prefixes(client: Client,
     assert sum("retiredtokenprefix" in q["sql"] for q in looked_up.captured_queries) == 1
 
 
-def test_last_use_records_address_and_agent(client: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_last_use_records_address_and_agent(client: Client, world: World, settings) -> None:
     settings.SPARK_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
     token = issue(world.member, world.acme)
     agent = "agent/1.0\r\nX-Evil: 1\x00\x1b[31m" + "y" * 300

@@ -24,7 +24,7 @@ from tests.mcp_api.helpers import call_tool, rpc
 
 
 @pytest.fixture
-def data(settings, tmp_path: Path, survey_data: str) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+def data(settings, tmp_path: Path, survey_data: str) -> Iterator[Path]:
     """A data folder of the test's own: the shipped datasets linked from the session's, room for imports."""
     folder = tmp_path / "insights"
     folder.mkdir()

@@ -17,7 +17,7 @@ def token(world: World) -> str:
     return issue(world.member, world.acme).secret
 
 
-def _post(client: Client, token: str, raw: bytes | str, path: str = "/mcp"):  # type: ignore[no-untyped-def]
+def _post(client: Client, token: str, raw: bytes | str, path: str = "/mcp"):
     return client.post(
         path,
         data=raw,
@@ -85,9 +85,9 @@ def test_organization_names_refuse_control_characters(db: None) -> None:
         organization.full_clean()
 
 
-def _tool_result(client: Client, token: str, path: str, tool: str, arguments: dict) -> dict:  # type: ignore[type-arg]
+def _tool_result(client: Client, token: str, path: str, tool: str, arguments: dict) -> dict:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
-    return _post(client, token, json.dumps(body), path=path).json()["result"]  # type: ignore[no-any-return]
+    return _post(client, token, json.dumps(body), path=path).json()["result"]
 
 
 def test_every_tool_argument_is_bounded(client: Client, token: str) -> None:

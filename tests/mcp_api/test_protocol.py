@@ -21,7 +21,7 @@ def token(world: World) -> str:
     return issue(world.member, world.acme).secret
 
 
-def _modern(client: Client, token: str, method: str, params: dict | None = None, **headers: str):  # type: ignore[no-untyped-def]
+def _modern(client: Client, token: str, method: str, params: dict | None = None, **headers: str):
     meta = {types.PROTOCOL_VERSION_META_KEY: MODERN, types.CLIENT_CAPABILITIES_META_KEY: {}}
     body = {**(params or {}), "_meta": meta}
     route = {"MCP-Method": method}
@@ -141,7 +141,7 @@ def test_accept_without_json_is_406(client: Client, token: str) -> None:
     assert response.status_code == 406
 
 
-def test_body_over_the_limit_is_413_before_auth(client: Client, settings, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_body_over_the_limit_is_413_before_auth(client: Client, settings, token: str) -> None:
     settings.MCP_MAX_BODY_BYTES = 100
     response = client.post("/mcp", data="x" * 101, content_type="application/json")
     assert response.status_code == 413
@@ -158,7 +158,7 @@ def test_foreign_origin_is_403(client: Client, token: str) -> None:
     assert response.status_code == 403
 
 
-def test_own_and_configured_origins_are_allowed(client: Client, settings, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_own_and_configured_origins_are_allowed(client: Client, settings, token: str) -> None:
     assert rpc(client, "ping", token=token, headers={"Origin": "http://testserver"}).status_code == 200
     settings.MCP_ALLOWED_ORIGINS = ["https://inspector.example"]
     response = rpc(client, "ping", token=token, headers={"Origin": "https://inspector.example"})
@@ -201,7 +201,7 @@ def test_protected_resource_metadata_root_and_path_forms(client: Client, world: 
     assert client.get("/.well-known/oauth-protected-resource/elsewhere").status_code == 404
 
 
-def test_public_url_setting_wins(client: Client, settings, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_public_url_setting_wins(client: Client, settings, world: World) -> None:
     settings.SPARK_PUBLIC_URL = "https://spark.example.com"
     assert client.get("/.well-known/oauth-protected-resource").json()["resource"] == "https://spark.example.com/mcp"
 

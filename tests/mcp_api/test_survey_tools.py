@@ -94,7 +94,7 @@ def _example(description: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("tools", [TOOLS, OPENAI_TOOLS], ids=["/mcp", "/openai/mcp"])
-def test_every_tool_has_a_title_an_icon_read_only_hints_and_an_example_that_validates(tools) -> None:  # type: ignore[no-untyped-def]
+def test_every_tool_has_a_title_an_icon_read_only_hints_and_an_example_that_validates(tools) -> None:
     for spec in tools.values():
         tool = spec.as_mcp().model_dump(by_alias=True, exclude_none=True)
         assert tool["title"] and tool["annotations"]["title"] == tool["title"], spec.name

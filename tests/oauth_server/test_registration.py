@@ -81,7 +81,7 @@ def test_registration_update_keeps_to_the_policy(world: World) -> None:
     assert Application.objects.get().redirect_uris == "http://127.0.0.1:9/cb"
 
 
-def test_registrations_are_rate_limited_per_address(settings, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_registrations_are_rate_limited_per_address(settings, world: World) -> None:
     settings.SPARK_DCR_RATE_LIMIT_PER_HOUR = 3
     statuses = [register_anonymously().status_code for _ in range(4)]
     assert statuses == [201, 201, 201, 429]
@@ -126,7 +126,7 @@ def test_client_id_metadata_documents_must_name_platform_redirects() -> None:
             Stub().fetch("https://claude.ai/oauth/mcp.json")
 
 
-def test_client_id_metadata_documents_only_from_allowed_hosts(settings, browser: Client, published: World) -> None:  # type: ignore[no-untyped-def]
+def test_client_id_metadata_documents_only_from_allowed_hosts(settings, browser: Client, published: World) -> None:
     # Not on the allowlist: never fetched, the client is unknown (an error page, no redirect).
     from tests.oauth_server.oauth_helpers import Flow, pkce
 
@@ -143,7 +143,7 @@ def test_client_id_metadata_documents_only_from_allowed_hosts(settings, browser:
     assert not Application.objects.filter(client_id="https://evil.example/client.json").exists()
 
 
-def test_verified_platforms_get_a_larger_registration_allowance(settings, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_verified_platforms_get_a_larger_registration_allowance(settings, world: World) -> None:
     settings.SPARK_DCR_RATE_LIMIT_PER_HOUR = 1
     claude = ["https://claude.ai/api/mcp/auth_callback"]
     assert [register_anonymously(claude).status_code for _ in range(11)] == [201] * 10 + [429]

@@ -68,7 +68,7 @@ def test_ready_when_everything_is_there(client: Client, world: World, survey_dat
 
 def test_not_ready_when_an_assigned_dataset_has_no_data(
     client: Client, world: World, settings, tmp_path: Path, survey_data: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     empty = tmp_path / "insights"
     empty.mkdir()
     # ds-core and ds-usa-deep (Acme's) and ds-gaming (Globex's) are assigned; only ds-core is built here.
@@ -83,7 +83,7 @@ def test_not_ready_when_an_assigned_dataset_has_no_data(
     assert response.json()["request_id"] == response["X-Request-ID"]
 
 
-def test_a_dataset_nobody_was_given_does_not_matter(client: Client, world: World, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_dataset_nobody_was_given_does_not_matter(client: Client, world: World, settings, tmp_path: Path) -> None:
     world.acme.datasets.clear()
     world.globex.datasets.clear()
     settings.SPARK_INSIGHTS_DIR = str(tmp_path)
@@ -92,7 +92,7 @@ def test_a_dataset_nobody_was_given_does_not_matter(client: Client, world: World
 
 def test_not_ready_when_a_dataset_cannot_be_loaded(
     client: Client, world: World, settings, tmp_path: Path, survey_data: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world.acme.datasets.clear()
     world.globex.datasets.set([world.datasets["ds-gaming"]])
     broken = tmp_path / "ds-gaming"
@@ -119,13 +119,13 @@ def test_not_ready_while_a_migration_is_pending(client: Client, world: World, su
 
 def test_the_migration_verdict_is_kept_so_a_probe_stays_cheap(
     client: Client, world: World, survey_data: str, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert client.get("/readyz").status_code == 200
     with django_assert_max_num_queries(2):  # SELECT 1 and the assigned datasets
         assert client.get("/readyz").status_code == 200
 
 
-def test_not_ready_when_the_database_is_unreachable(django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_when_the_database_is_unreachable(django_db_blocker) -> None:
     """A real connection attempt to a PostgreSQL port where nothing listens (not the test database)."""
     handler = unreachable_postgres()
     try:
@@ -137,7 +137,7 @@ def test_not_ready_when_the_database_is_unreachable(django_db_blocker) -> None: 
 
 def test_readyz_answers_503_when_the_database_is_unreachable(
     monkeypatch: pytest.MonkeyPatch, django_db_blocker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     handler = unreachable_postgres()
     monkeypatch.setattr(health, "connections", handler)
     try:
@@ -153,7 +153,7 @@ def test_readyz_answers_503_when_the_database_is_unreachable(
 
 def test_probes_skip_host_checks_https_redirects_and_the_request_log(
     client: Client, world: World, survey_data: str, settings, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["spark.example.com"]
     with caplog.at_level("INFO", logger="spark.request"):
@@ -165,7 +165,7 @@ def test_probes_skip_host_checks_https_redirects_and_the_request_log(
 
 def test_a_new_server_is_ready_once_it_has_pulled_the_data_and_says_which_version_it_serves(
     client: Client, world: World, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world.globex.datasets.clear()
     world.acme.datasets.set([world.datasets["ds-gaming"]])
     settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
@@ -193,7 +193,7 @@ def test_a_new_server_is_ready_once_it_has_pulled_the_data_and_says_which_versio
     store.forget()
 
 
-def test_readyz_never_names_a_private_dataset(client: Client, world: World, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_never_names_a_private_dataset(client: Client, world: World, settings, tmp_path: Path) -> None:
     settings.SPARK_INSIGHTS_DIR = str(tmp_path / "empty")  # no data here: every dataset is named in a reason
     private = Dataset.objects.create(code="ds-secret-panel", name="Secret panel", description="")
     world.acme.datasets.add(private)

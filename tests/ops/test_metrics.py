@@ -19,7 +19,7 @@ def value(name: str, **labels: str) -> float:
 
 
 @pytest.fixture(autouse=True)
-def _metrics_on(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def _metrics_on(settings) -> Iterator[None]:
     settings.SPARK_METRICS = True
     yield
     metrics.configure(enabled=True)
@@ -118,7 +118,7 @@ def test_data_versions_and_data_store_hits(client: Client, token: str, survey_da
     assert 'spark_dataset_data_version_timestamp_seconds{dataset="ds-gaming"}' in text
 
 
-def test_only_allowed_addresses_may_read(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_only_allowed_addresses_may_read(client: Client, settings) -> None:
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
     settings.SPARK_METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
@@ -126,13 +126,13 @@ def test_only_allowed_addresses_may_read(client: Client, settings) -> None:  # t
     assert client.get("/metrics").status_code == 403  # loopback is no longer on the list
 
 
-def test_behind_a_trusted_proxy_the_real_client_counts(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_behind_a_trusted_proxy_the_real_client_counts(client: Client, settings) -> None:
     """nginx on the same host connects from 127.0.0.1: a client on the internet must not pass as loopback."""
     settings.SPARK_TRUSTED_PROXIES = ["127.0.0.1"]
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 403
 
 
-def test_a_metrics_token_is_required_when_set(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_metrics_token_is_required_when_set(client: Client, settings) -> None:
     settings.SPARK_METRICS_TOKEN = "metrics-secret-for-tests-123"
     refused = client.get("/metrics")
     assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
@@ -147,7 +147,7 @@ def test_a_metrics_token_is_required_when_set(client: Client, settings) -> None:
     )
 
 
-def test_metrics_off_records_nothing_and_serves_nothing(client: Client, token: str, settings) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_off_records_nothing_and_serves_nothing(client: Client, token: str, settings) -> None:
     settings.SPARK_METRICS = False
     metrics.configure(enabled=False)
     before = value("spark_mcp_requests_total", method="tools/call", tool="list_datasets", outcome="ok")

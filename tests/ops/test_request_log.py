@@ -122,7 +122,7 @@ def test_api_problems_carry_the_request_id(client: Client, world: World) -> None
     assert response["Content-Length"] == str(len(response.content))
 
 
-def test_html_error_pages_show_the_request_id(member_client: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_html_error_pages_show_the_request_id(member_client: Client, world: World, settings) -> None:
     settings.DEBUG = False
     response = member_client.get("/no-such-page/", HTTP_X_REQUEST_ID="page-404")
     assert response.status_code == 404
@@ -174,7 +174,7 @@ def test_secret_keys_in_links_are_redacted(client: Client, world: World, caplog:
 @pytest.mark.parametrize(("limit", "logged"), [(12, "TikTok use i…"), (0, None)])
 def test_prompts_are_shortened_to_the_configured_length(
     client: Client, world: World, survey_data: str, settings, caplog: pytest.LogCaptureFixture, limit: int, logged
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.SPARK_LOG_PROMPT_CHARS = limit
     token = issue(world.member, world.acme).secret
     with caplog.at_level(logging.INFO, logger="spark.request"):

@@ -27,7 +27,7 @@ DAYS = {"audit": 365, "chats": 90, "usage": 400}
 
 
 @pytest.fixture(autouse=True)
-def _windows(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _windows(settings, tmp_path: Path) -> None:
     settings.SPARK_RETAIN_AUDIT_DAYS = DAYS["audit"]
     settings.SPARK_RETAIN_CHATS_DAYS = DAYS["chats"]
     settings.SPARK_RETAIN_USAGE_DAYS = DAYS["usage"]
@@ -144,7 +144,7 @@ def test_a_dry_run_counts_and_deletes_nothing(world: World) -> None:
     assert not AuditEvent.objects.filter(action="retention.enforced").exists()
 
 
-def test_zero_keeps_forever(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_zero_keeps_forever(world: World, settings) -> None:
     settings.SPARK_RETAIN_AUDIT_DAYS = settings.SPARK_RETAIN_CHATS_DAYS = settings.SPARK_RETAIN_USAGE_DAYS = 0
     _event("ancient", 5000)
     _chat(world, started=5000, active=5000)
@@ -157,7 +157,7 @@ def test_zero_keeps_forever(world: World, settings) -> None:  # type: ignore[no-
     assert AuditEvent.objects.get(action="retention.enforced").detail["deleted"] == {}
 
 
-def test_each_window_is_its_own(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_each_window_is_its_own(world: World, settings) -> None:
     settings.SPARK_RETAIN_AUDIT_DAYS = 0
     settings.SPARK_RETAIN_USAGE_DAYS = 10
     _event("ancient", 5000)
@@ -183,12 +183,12 @@ def test_deletion_goes_in_batches(world: World) -> None:
     assert not UsageDay.objects.exists() and not ChatRecord.objects.exists()
 
 
-def test_a_batch_size_below_one_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_size_below_one_is_refused(db) -> None:
     with pytest.raises(CommandError, match="batch-size"):
         _run("--batch-size", "0")
 
 
-def test_unused_data_versions_are_removed_as_data_versions_prune_does(db, settings) -> None:  # type: ignore[no-untyped-def]
+def test_unused_data_versions_are_removed_as_data_versions_prune_does(db, settings) -> None:
     settings.SPARK_DATA_GRACE_SECONDS = 3600  # publishing the second version keeps the first
     store.forget()
     store.build("ds-gaming", 1_000, seed=1)
@@ -209,7 +209,7 @@ def test_unused_data_versions_are_removed_as_data_versions_prune_does(db, settin
     store.forget()
 
 
-def test_the_newest_previous_versions_are_kept_as_spark_data_keep_versions_says(db, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_previous_versions_are_kept_as_spark_data_keep_versions_says(db, settings) -> None:
     settings.SPARK_DATA_GRACE_SECONDS = 0
     settings.SPARK_DATA_KEEP_VERSIONS = 1
     store.forget()
@@ -226,7 +226,7 @@ def test_the_newest_previous_versions_are_kept_as_spark_data_keep_versions_says(
     assert store.shared().version_ids("ds-gaming") == kept[1:]
 
 
-def test_a_removed_datasets_data_goes_from_every_other_host_at_its_retention_run(db, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_datasets_data_goes_from_every_other_host_at_its_retention_run(db, settings, tmp_path: Path) -> None:
     settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
     settings.SPARK_DATA_CHECK_SECONDS = 0
     host_a, host_b = str(tmp_path / "a"), str(tmp_path / "b")

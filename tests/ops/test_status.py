@@ -38,7 +38,7 @@ def test_people_who_are_not_staff_get_404(member_client: Client, world: World) -
     assert member_client.get("/status/").status_code == 404
 
 
-def test_the_page_shows_versions_datasets_and_the_database(staff: Client, survey_data: str, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_shows_versions_datasets_and_the_database(staff: Client, survey_data: str, settings) -> None:
     settings.SPARK_LAST_BACKUP_FILE = ""
     response = staff.get("/status/")
     assert response.status_code == 200
@@ -56,7 +56,7 @@ def test_the_page_shows_versions_datasets_and_the_database(staff: Client, survey
     assert "not configured" in body
 
 
-def test_pending_cleanup_and_size_on_disk(staff: Client, world: World, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pending_cleanup_and_size_on_disk(staff: Client, world: World, settings, tmp_path: Path) -> None:
     settings.SPARK_INSIGHTS_DIR = str(tmp_path)
     first = store.build("ds-gaming", 2_000).version
     second = store.build("ds-gaming", 2_000).version
@@ -74,7 +74,7 @@ def test_pending_cleanup_and_size_on_disk(staff: Client, world: World, settings,
 
 def test_the_version_served_here_and_the_one_active_in_the_shared_store(
     staff: Client, world: World, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.SPARK_DATA_STORE = (tmp_path / "shared").as_uri()
     settings.SPARK_DATA_CHECK_SECONDS = 0  # this test pulls when it says so
     settings.SPARK_INSIGHTS_DIR = str(tmp_path / "a")
@@ -105,7 +105,7 @@ def test_the_version_served_here_and_the_one_active_in_the_shared_store(
     store.forget()
 
 
-def test_last_backup(staff: Client, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_last_backup(staff: Client, settings, tmp_path: Path) -> None:
     stamp = tmp_path / "last-backup"
     settings.SPARK_LAST_BACKUP_FILE = str(stamp)
     assert "no backup recorded" in staff.get("/status/").content.decode()

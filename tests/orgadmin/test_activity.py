@@ -15,7 +15,7 @@ from tests.mcp_api.helpers import call_tool
 from usage.models import UsageDay
 
 
-def test_usage_shows_calls_per_day_credential_and_tool(org_admin: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_usage_shows_calls_per_day_credential_and_tool(org_admin: Client, world: World, settings) -> None:
     settings.SPARK_USAGE_FLUSH_SECONDS = 3600
     issued = issue(world.member, world.acme)
     for _ in range(2):

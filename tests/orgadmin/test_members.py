@@ -83,7 +83,7 @@ def test_expired_withdrawn_and_replaced_invitations_stop_working(org_admin: Clie
     assert "withdrawn" in Client().get(third).content.decode()
 
 
-def test_an_invitation_survives_a_mail_server_that_is_down(org_admin: Client, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_an_invitation_survives_a_mail_server_that_is_down(org_admin: Client, world: World, settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
     response = org_admin.post("/org/acme/members/", {"email": "offline@acme.example", "role": Role.MEMBER}, follow=True)
@@ -144,7 +144,7 @@ def test_members_can_be_searched_and_filtered(
 
 def test_the_invitation_links_to_the_public_url_whatever_host_the_request_named(
     org_admin: Client, world: World, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Issue 20, item 9: a link that leaves in an email is at SPARK_PUBLIC_URL."""
     settings.SPARK_PUBLIC_URL = "https://spark.example.com"
     settings.ALLOWED_HOSTS = ["spark.example.com", "internal.example", "testserver"]

@@ -12,9 +12,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accounts import tokens as pat_tokens
+from accounts.tokens import ParsedToken
 from audit.models import AuditEvent
-from scim import tokens
 from scim.models import ScimToken
+from scim.tokens import SCIM_TOKENS
 from tests.factories import World
 from tests.scim.conftest import USER_SCHEMA, Scim, scim_error
 
@@ -24,12 +25,27 @@ SECRET = re.compile(r'value="(spkscim_[0-9A-Za-z]+)"')
 
 
 def test_token_format_is_checksummed_and_distinct_from_personal_tokens() -> None:
-    secret, prefix = tokens.generate()
-    assert secret.startswith("spkscim_") and len(secret) == tokens.TOKEN_LEN
-    assert tokens.parse(secret) == tokens.ParsedScimToken(prefix=prefix)
-    assert tokens.parse(secret[:-1] + ("a" if secret[-1] != "a" else "b")) is None
-    assert tokens.parse(pat_tokens.generate()[0]) is None and pat_tokens.parse(secret) is None
-    assert tokens.matches(secret, tokens.digest(secret)) and tokens.digest(secret) != pat_tokens.digest(secret)
+    secret, prefix = SCIM_TOKENS.generate()
+    assert secret.startswith("spkscim_")
+    assert len(secret) == SCIM_TOKENS.length
+    assert SCIM_TOKENS.parse(secret) == ParsedToken(prefix=prefix)
+    assert SCIM_TOKENS.parse(secret[:-1] + ("a" if secret[-1] != "a" else "b")) is None
+    assert SCIM_TOKENS.parse(pat_tokens.generate()[0]) is None
+    assert pat_tokens.parse(secret) is None
+    assert SCIM_TOKENS.matches(secret, SCIM_TOKENS.digest(secret))
+    assert SCIM_TOKENS.digest(secret) != pat_tokens.digest(secret)
+
+
+GOLDEN_KEY = "golden-secret-key-for-the-token-format-test-0123456789abcdef"
+
+
+def test_a_scim_token_issued_before_the_shared_format_still_verifies(settings: Any) -> None:
+    """A token and the digest stored for it by the SCIM format's own module (before it shared one)."""
+    settings.SECRET_KEY = GOLDEN_KEY
+    raw = "spkscim_AbCdEfGhIj0123456789abcdefghijKLMNOPQRSTUV2n7mdM"
+    stored = "85e80006f30f13db34c54c95ff8c1fb208f071765473c59995e21d1ad1fc55b3"
+    assert SCIM_TOKENS.parse(raw) == ParsedToken(prefix="AbCdEfGhIj")
+    assert SCIM_TOKENS.matches(raw, stored)
 
 
 @pytest.fixture
@@ -103,7 +119,7 @@ def test_the_command_prints_the_token_last(world: World) -> None:
     call_command("create_scim_token", "--org", "globex", "--name", "Google Workspace", stdout=out)
     secret = out.getvalue().strip().splitlines()[-1]
     token = ScimToken.objects.get(organization=world.globex)
-    assert tokens.parse(secret) is not None and tokens.matches(secret, token.digest)
+    assert SCIM_TOKENS.parse(secret) is not None and SCIM_TOKENS.matches(secret, token.digest)
     assert AuditEvent.objects.get(action="scim_token.created").summary.startswith("an operator created")
     found = Client().get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
     assert {r["userName"] for r in found["Resources"]} == {"outsider@globex.example"}

@@ -26,7 +26,7 @@ def test_a_bitmask_column_unpacks_to_one_column_per_bit(masks: list[int], k: int
         assert matrix[:, j].astype(bool).tolist() == datapoint_hits(question, column, j).tolist()
 
 
-def test_a_memory_mapped_slice_unpacks_like_an_array(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_memory_mapped_slice_unpacks_like_an_array(tmp_path) -> None:
     masks = np.array([0, 1, 2**31, 2**32 - 1, 0x0F0F0F0F, 123456789], dtype=np.uint32)
     np.save(tmp_path / "q.npy", masks)
     mapped = np.load(tmp_path / "q.npy", mmap_mode="r")

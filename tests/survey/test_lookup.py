@@ -88,7 +88,7 @@ def test_a_question_entry_carries_every_answer(index: CatalogIndex) -> None:
          "interests.gaming"),
     ],
 )  # fmt: skip
-def test_a_wrong_code_is_named_with_the_nearest_valid_ones(read, wrong: str, nearest: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_code_is_named_with_the_nearest_valid_ones(read, wrong: str, nearest: str) -> None:
     with pytest.raises(LookupFailed) as refused:
         read()
     said = str(refused.value)

@@ -15,7 +15,7 @@ T0 = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 
 
-def _save(text: str):  # type: ignore[no-untyped-def]
+def _save(text: str):
     def save(folder: Path) -> None:
         (folder / "numbers.txt").write_text(text)
 

@@ -22,7 +22,7 @@ def _key(world: World, tool: str = "list_datasets", day: dt.date = TODAY) -> Usa
     return UsageKey(world.acme.pk, world.member.pk, Credential.TOKEN, 7, tool, day)
 
 
-def test_calls_wait_for_the_batch_then_land_as_one_row_per_key(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_calls_wait_for_the_batch_then_land_as_one_row_per_key(world: World, settings) -> None:
     settings.SPARK_USAGE_FLUSH_SECONDS = 3600
     counts = UsageRecorder()
     for _ in range(5):
@@ -36,7 +36,7 @@ def test_calls_wait_for_the_batch_then_land_as_one_row_per_key(world: World, set
     assert UsageDay.objects.get(tool="list_datasets").calls == 6  # added to the existing row
 
 
-def test_a_full_batch_is_written_early(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_batch_is_written_early(world: World, settings) -> None:
     settings.SPARK_USAGE_FLUSH_SECONDS, settings.SPARK_USAGE_FLUSH_KEYS = 3600, 3
     counts = UsageRecorder()
     for n in range(3):
@@ -44,7 +44,7 @@ def test_a_full_batch_is_written_early(world: World, settings) -> None:  # type:
     assert UsageDay.objects.count() == 3 and counts.pending() == 0
 
 
-def test_a_failed_write_keeps_the_counts(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_write_keeps_the_counts(world: World, settings) -> None:
     settings.SPARK_USAGE_FLUSH_SECONDS = 3600
     counts = UsageRecorder()
     counts.record(_key(world))
@@ -55,7 +55,7 @@ def test_a_failed_write_keeps_the_counts(world: World, settings) -> None:  # typ
     assert UsageDay.objects.get().calls == 1
 
 
-def test_the_endpoint_records_each_tool_call_against_its_token(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_endpoint_records_each_tool_call_against_its_token(world: World, settings) -> None:
     settings.SPARK_USAGE_FLUSH_SECONDS = 3600
     issued = issue(world.member, world.acme)
     for _ in range(3):
