@@ -300,23 +300,30 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model
     cell = np.repeat(np.arange(n_loc * n_wave), counts)
     location = (cell // n_wave).astype(np.int16)
     wave = (cell % n_wave).astype(np.int16)
+    del cell  # made again for the weights: memory is what limits a build of millions
 
     lo, hi = spec.age_range
     age = rng.integers(lo, hi + 1, size=respondents).astype(np.int8)
     gender = rng.integers(0, 2, size=respondents).astype(np.int8)
     z_age = (age - (lo + hi) / 2) / ((hi - lo) / 3.5)
-    female = gender.astype(np.float64)
-    normal = rng.standard_normal((len(model.traits), respondents))
-    traits = {t.name: normal[i] + (t.age * z_age + t.female * female) for i, t in enumerate(model.traits)}
+    # Each trait: its own row of normal draws (rows drawn one after another are the rows of one
+    # (traits x respondents) draw), shifted in place: one array a trait, no copies. A gender of 0/1
+    # times a coefficient is the float a 0.0/1.0 column gives.
+    traits = {}
+    for t in model.traits:
+        traits[t.name] = rng.standard_normal(respondents)
+        traits[t.name] += t.age * z_age + t.female * gender
 
     location_rows = tuple((int(offsets[li * n_wave]), int(offsets[(li + 1) * n_wave])) for li in range(n_loc))
     respondent = _Respondents(z_age, gender == 1, wave, location_rows, traits)
     # One question after another: the order of draws from `rng` is part of the data's identity.
     answers = {q.code: _answers(rng, spec, q, model, respondent) for q in spec.questions}
+    del respondent, traits
 
     # Design weights: respondent-level variation, then each cell sums to its market's population.
     weight = np.exp(rng.normal(0.0, 0.35, size=respondents)) * (1.0 + 0.15 * (z_age < 0))
     population = np.repeat(np.array([loc.population_m * 1e6 for loc in spec.locations]), n_wave)
+    cell = np.repeat(np.arange(n_loc * n_wave), counts)
     sums = np.bincount(cell, weights=weight, minlength=n_loc * n_wave)  # in row order, as np.add.at adds
     scale = np.divide(population, sums, out=np.zeros_like(sums), where=sums > 0)
     weight = weight * scale[cell]
