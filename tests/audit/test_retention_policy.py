@@ -25,7 +25,9 @@ def _event(world_org: object, days_ago: int) -> AuditEvent:
 
 
 @pytest.mark.parametrize("server_days", [100, 0])
-def test_each_organization_keeps_its_events_as_long_as_its_policy_says(world: World, settings, server_days: int) -> None:  # type: ignore[no-untyped-def]
+def test_each_organization_keeps_its_events_as_long_as_its_policy_says(
+    world: World, settings, server_days: int
+) -> None:  # type: ignore[no-untyped-def]
     settings.SPARK_RETAIN_AUDIT_DAYS = server_days
     organization_audit_policies_set(
         organization=world.acme, wanted=AuditPolicies(audit_retention_days=30), actor=None, origin=None

@@ -19,7 +19,10 @@ from tests.mcp_api.helpers import call_tool
 
 def _policies(world: World, **wanted: object) -> None:
     organization_audit_policies_set(
-        organization=world.acme, wanted=AuditPolicies(**wanted), actor=world.admin, origin=None  # type: ignore[arg-type]
+        organization=world.acme,
+        wanted=AuditPolicies(**wanted),
+        actor=world.admin,
+        origin=None,  # type: ignore[arg-type]
     )
 
 
