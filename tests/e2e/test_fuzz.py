@@ -765,6 +765,12 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     "enabled": st.booleans(),
     "email": st.builds(lambda s: f"{s}@fuzz.example", LOWER),
     "role": st.sampled_from(["admin", "member"]),
+    "call_audit": st.booleans(),
+    "call_audit_prompts": st.booleans(),
+    "audit_retention_days": st.none() | st.integers(1, 3650),
+    # Unresolvable (.invalid) or refused (private): a test delivery fails at once, never leaves the machine.
+    "url": st.sampled_from(["https://siem.invalid/hook", "https://10.0.0.1/hook", "https://[::1]/x"]),
+    "event_ids": st.lists(st.uuids().map(str), max_size=3),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -776,6 +782,9 @@ API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "domain": st.sampled_from(["acme.example", "localhost", "fuzz-extra.example", "-x-.example", "a..b"]) | ODD_TEXT,
     "email": st.sampled_from(["member@fuzz.example", "x@acme.example", "bad", "a@b"]) | ODD_TEXT,
     "role": st.sampled_from(["owner", "", "Admin"]) | ODD_TEXT,
+    "audit_retention_days": st.integers() | HUGE_INTS | st.just("30"),
+    "url": st.sampled_from(["http://127.0.0.1:1/", "ftp://x", "https://u:p@siem.invalid/", "x" * 600]) | ODD_TEXT,
+    "event_ids": st.lists(ODD_TEXT, max_size=3) | ODD_TEXT,
 }
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -816,6 +825,16 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/organizations/{slug}/tokens", ()),
     ("DELETE", "/organizations/{slug}/tokens/{token}", ()),
     ("GET", "/organizations/{slug}/usage", ()),
+    # The audit policies and the audit stream (api/audit_views.py).
+    ("GET", "/organizations/{slug}/audit-policies", ()),
+    ("PATCH", "/organizations/{slug}/audit-policies", ("call_audit", "call_audit_prompts", "audit_retention_days")),
+    ("GET", "/organizations/{slug}/audit-stream", ()),
+    ("PUT", "/organizations/{slug}/audit-stream", ("url", "enabled")),
+    ("DELETE", "/organizations/{slug}/audit-stream", ()),
+    ("POST", "/organizations/{slug}/audit-stream/test", ()),
+    ("POST", "/organizations/{slug}/audit-stream/secret", ()),
+    ("GET", "/organizations/{slug}/audit-stream/dead-letters", ()),
+    ("POST", "/organizations/{slug}/audit-stream/dead-letters/resend", ("event_ids",)),
 ]
 API_QUERIES: dict[str, st.SearchStrategy[str]] = {
     "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,
