@@ -15,13 +15,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from audit.models import AuditEvent
+from audit.rows import insert_rows
 from audit.stream_actions import TOOL_CALLED
-from audit.streams import streams_enqueue
+from audit.streams import Recorded, streams_enqueue
 
 logger = logging.getLogger(__name__)
 FLUSH_CALLS = 500
@@ -52,8 +54,8 @@ class ToolCall:
     user_agent: str = ""
     prompt: str | None = None
 
-    def event(self) -> AuditEvent:
-        detail: dict[str, object] = {
+    def detail(self) -> dict[str, Any]:
+        detail: dict[str, Any] = {
             "credential": self.credential,
             "credential_id": self.credential_id,
             "tool": self.tool,
@@ -64,16 +66,40 @@ class ToolCall:
         }
         if self.prompt is not None:
             detail["prompt"] = self.prompt[:PROMPT_CHARS]
-        return AuditEvent(
-            organization_id=self.organization_id,
-            actor_id=self.user_id,
-            action=TOOL_CALLED,
-            summary=f"{self.email} called {self.tool}: {self.outcome} in {self.duration_ms:.0f} ms"[:300],
-            detail=detail,
-            ip_address=self.ip_address,
-            user_agent=self.user_agent[:300],
-            created_at=self.at,
+        return detail
+
+    def summary(self) -> str:
+        return f"{self.email} called {self.tool}: {self.outcome} in {self.duration_ms:.0f} ms"[:300]
+
+    def row(self) -> tuple[Any, ...]:
+        """The event's values, in the order of `EVENT_FIELDS`."""
+        return (
+            self.organization_id,
+            self.user_id,
+            TOOL_CALLED,
+            self.summary(),
+            self.detail(),
+            self.ip_address,
+            self.user_agent[:300],
+            self.at,
         )
+
+    def recorded(self, sequence: int) -> Recorded:
+        """The event as its stream delivery tells it, once written as row `sequence`."""
+        return Recorded(
+            sequence,
+            self.organization_id,
+            TOOL_CALLED,
+            self.summary(),
+            self.detail(),
+            self.ip_address,
+            self.user_agent[:300],
+            self.at,
+            self.email,
+        )
+
+
+EVENT_FIELDS = ("organization_id", "actor_id", "action", "summary", "detail", "ip_address", "user_agent", "created_at")
 
 
 class CallAuditRecorder:
@@ -114,8 +140,8 @@ class CallAuditRecorder:
             return 0
         try:
             with transaction.atomic():
-                events = AuditEvent.objects.bulk_create([call.event() for call in batch])
-                streams_enqueue([(event, call.email) for event, call in zip(events, batch, strict=True)])
+                keys = insert_rows(AuditEvent, EVENT_FIELDS, [call.row() for call in batch])
+                streams_enqueue([call.recorded(key) for key, call in zip(keys, batch, strict=True)])
         except DatabaseError:
             self._keep(batch)
             return 0

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.streams import streams_enqueue
+from audit.streams import Recorded, streams_enqueue
 from spark_portal.batches import delete_in_batches
 from spark_portal.client_address import client_address
 
@@ -53,7 +53,7 @@ def audit_record(
             ip_address=origin.ip_address,
             user_agent=origin.user_agent[:300],
         )
-        streams_enqueue([(event, getattr(actor, "email", None))])  # its organization's SIEM, if it has one
+        streams_enqueue([Recorded.of(event, getattr(actor, "email", None))])  # its organization's SIEM, if any
     return event
 
 

@@ -44,6 +44,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.models import AuditDelivery, AuditEvent, AuditStream, DeliveryState
+from audit.rows import insert_rows
 from spark_portal import metrics
 from spark_portal.outbound import RefusedAddress, guarded_session, url_problem
 
@@ -88,9 +89,36 @@ def signature_valid(secret: str, header: str, body: bytes, now: float, tolerance
 
 
 # -- the queue ----------------------------------------------------------------------------------------
-def event_payload(
-    event: AuditEvent, stream: AuditStream, actor_email: str | None, event_id: uuid.UUID
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Recorded:
+    """An event of the trail as its stream delivery tells it."""
+
+    sequence: int
+    organization_id: int | None
+    action: str
+    summary: str
+    detail: dict[str, Any]
+    ip_address: str | None
+    user_agent: str
+    created_at: dt.datetime
+    actor_email: str | None
+
+    @classmethod
+    def of(cls, event: AuditEvent, actor_email: str | None) -> Recorded:
+        return cls(
+            event.pk,
+            event.organization_id,
+            event.action,
+            event.summary,
+            event.detail,
+            event.ip_address,
+            event.user_agent,
+            event.created_at,
+            actor_email,
+        )
+
+
+def event_payload(event: Recorded, stream: AuditStream, event_id: uuid.UUID) -> dict[str, Any]:
     """What a receiver gets for one event of the trail."""
     organization = stream.organization
     return {
@@ -98,10 +126,10 @@ def event_payload(
         "type": "audit_event",
         "organization": {"slug": organization.slug, "name": organization.name},
         "event": {
-            "sequence": event.pk,
+            "sequence": event.sequence,
             "action": event.action,
             "summary": event.summary,
-            "actor": actor_email,
+            "actor": event.actor_email,
             "time": event.created_at.isoformat(),
             "ip_address": event.ip_address,
             "user_agent": event.user_agent,
@@ -110,10 +138,22 @@ def event_payload(
     }
 
 
-def streams_enqueue(events: Sequence[tuple[AuditEvent, str | None]]) -> int:
-    """Queue each (event, its actor's email) for its organization's enabled stream; returns how many
-    were queued. Call it in the transaction that records the events."""
-    organization_ids = {event.organization_id for event, _ in events if event.organization_id is not None}
+DELIVERY_FIELDS = (
+    "stream_id",
+    "event_id",
+    "payload",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+def streams_enqueue(events: Sequence[Recorded]) -> int:
+    """Queue each event for its organization's enabled stream; returns how many were queued. Call it in
+    the transaction that records the events."""
+    organization_ids = {event.organization_id for event in events if event.organization_id is not None}
     if not organization_ids:
         return 0
     streams = {
@@ -123,15 +163,16 @@ def streams_enqueue(events: Sequence[tuple[AuditEvent, str | None]]) -> int:
         )
     }
     rows = []
-    for event, email in events:
+    for event in events:
         stream = streams.get(event.organization_id)  # type: ignore[arg-type]
         if stream is not None:
             event_id = uuid.uuid4()
-            payload = event_payload(event, stream, email, event_id)
-            rows.append(AuditDelivery(stream=stream, event_id=event_id, payload=payload, created_at=event.created_at))
-    AuditDelivery.objects.bulk_create(rows)
+            payload = event_payload(event, stream, event_id)
+            state, now = DeliveryState.PENDING.value, event.created_at
+            rows.append((stream.pk, event_id, payload, state, 0, now, "", now))
+    insert_rows(AuditDelivery, DELIVERY_FIELDS, rows)
     metrics.audit_stream("queued", len(rows))
-    for stream_id in {row.stream_id for row in rows}:
+    for stream_id in {row[0] for row in rows}:
         _bound(stream_id)
     return len(rows)
 
