@@ -51,6 +51,11 @@ class MemberFacts:
     """The organization's policy: tool calls per person per day (UTC); None = no quota."""
     organization_quota: int | None = None
     """The organization's policy: tool calls of all its members together per day (UTC); None = no quota."""
+    # The audit policies: not gates, but read with the facts so the MCP endpoint pays nothing to know them.
+    call_audit: bool = False
+    """Every tool call is recorded as an audit event (`audit.calls`)."""
+    call_audit_prompts: bool = False
+    """And the prompt it carried is kept in the event."""
 
     @property
     def has_quota(self) -> bool:
@@ -314,6 +319,8 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         token_max_days=organization.token_max_days,
         person_quota=organization.daily_calls_per_person,
         organization_quota=organization.daily_calls_per_organization,
+        call_audit=organization.call_audit,
+        call_audit_prompts=organization.call_audit_prompts,
     )
 
 

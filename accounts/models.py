@@ -146,6 +146,19 @@ class Organization(models.Model):
         blank=True,
         help_text="Spark MCP tool calls all members together may make per day (UTC); empty = no quota.",
     )
+    # Audit policies (docs/policies.md, "Every call audited"): kept together, apart from the others.
+    call_audit = models.BooleanField(
+        default=False, help_text="Record an audit event for every Spark MCP tool call (who, credential, tool, outcome)."
+    )
+    call_audit_prompts = models.BooleanField(
+        default=False, help_text="Also keep the prompt a tool call carried in its audit event."
+    )
+    audit_retention_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How long the organization's audit events are kept; empty = Spark's own retention.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

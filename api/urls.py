@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import audit_views, views
 
 app_name = "api"
 
@@ -64,6 +64,13 @@ urlpatterns = [
     path(f"{ORG}/domains/<name:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
     path(f"{ORG}/policies", views.OrganizationPolicies.as_view(), name="policies"),
+    # The audit policies and the audit stream (api/audit_views.py).
+    path(f"{ORG}/audit-policies", audit_views.OrganizationAuditPolicies.as_view(), name="audit-policies"),
+    path(f"{ORG}/audit-stream", audit_views.OrganizationAuditStream.as_view(), name="audit-stream"),
+    path(f"{ORG}/audit-stream/test", audit_views.AuditStreamTest.as_view(), name="audit-stream-test"),
+    path(f"{ORG}/audit-stream/secret", audit_views.AuditStreamSecret.as_view(), name="audit-stream-secret"),
+    path(f"{ORG}/audit-stream/dead-letters", audit_views.AuditStreamDeadLetters.as_view(), name="dead-letters"),
+    path(f"{ORG}/audit-stream/dead-letters/resend", audit_views.AuditStreamResend.as_view(), name="resend"),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
     path(f"{ORG}/audiences", views.Audiences.as_view(), name="audiences"),

@@ -151,6 +151,18 @@ class Action(StrEnum):
     DATASET_TAKEN = "dataset.taken", ("dataset", "reason")
     DATASET_REMOVED = "dataset.removed", ("dataset", "name", "taken_from", "saved_audiences")
     AUDIENCE_CREATED = "audience.created", ("id", "dataset", "expression")
+    # Per-call audit and the audit stream to an organization's SIEM (docs/policies.md)
+    TOOL_CALLED = (
+        "mcp.tool_called",
+        ("credential", "credential_id", "tool", "dataset", "outcome", "duration_ms", "request_id", "prompt"),
+    )
+    AUDIT_POLICIES_CHANGED = "organization.audit_policies_changed", ("changes",)
+    AUDIT_STREAM_CREATED = "audit_stream.created", ("url", "enabled")
+    AUDIT_STREAM_CHANGED = "audit_stream.changed", ("before", "after")
+    AUDIT_STREAM_SECRET_ROTATED = "audit_stream.secret_rotated"
+    AUDIT_STREAM_REMOVED = "audit_stream.removed", ("url", "undelivered")
+    AUDIT_STREAM_TESTED = "audit_stream.tested", ("event_id", "ok", "error")
+    AUDIT_STREAM_RESENT = "audit_stream.resent", ("resent",)
     # Operations
     RETENTION_ENFORCED = "retention.enforced", ("retention_days", "deleted", "data_versions")
 

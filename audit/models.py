@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -48,3 +50,53 @@ class AuditEvent(models.Model):
         """The console's words for who acted when no person did (a credential, its name quoted), or ""."""
         machine = self.machine()
         return f"{machine[0]} “{machine[1]}”" if machine else ""
+
+
+# -- audit streams (audit/streams.py, docs/policies.md) -----------------------------------------------
+class AuditStream(models.Model):
+    """Where an organization's audit events are sent (its SIEM's webhook), signed with `secret`."""
+
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE, related_name="audit_stream")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=80, help_text="The HMAC-SHA256 key deliveries are signed with.")
+    enabled = models.BooleanField(default=True)
+    delivered = models.PositiveBigIntegerField(default=0, help_text="Events delivered since the stream was made.")
+    dropped = models.PositiveBigIntegerField(
+        default=0, help_text="Undelivered events dropped, oldest first, because the queue was full."
+    )
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"audit stream of organization {self.organization_id} to {self.url}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting to be delivered"
+    DEAD = "dead", "Gave up (dead letter)"
+
+
+class AuditDelivery(models.Model):
+    """One event waiting in a stream's queue (the outbox): deleted once its receiver took it, kept as a
+    dead letter after the last attempt failed. `event_id` is the event's stable ID, the same on every
+    attempt and re-send, for the receiver to drop duplicates by."""
+
+    stream = models.ForeignKey(AuditStream, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    payload = models.JSONField()
+    state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="audit_delivery_due"),
+            models.Index(fields=["stream", "state", "id"], name="audit_delivery_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.state}, {self.attempts} attempts)"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.actions import TALLIED, Action, undeclared
 from audit.actors import Actor
 from audit.models import AuditEvent
+from audit.streams import Recorded, streams_enqueue
 from spark_portal.batches import delete_in_batches
 from spark_portal.client_address import client_address
 
@@ -57,15 +58,18 @@ def audit_record(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     origin = origin or Origin()
-    return AuditEvent.objects.create(
-        organization_id=organization.pk if organization is not None else None,
-        actor_id=actor.pk if actor is not None else None,
-        action=action,
-        summary=summary[:300],
-        detail=detail or {},
-        ip_address=origin.ip_address,
-        user_agent=origin.user_agent[:300],
-    )
+    with transaction.atomic():
+        event = AuditEvent.objects.create(
+            organization_id=organization.pk if organization is not None else None,
+            actor_id=actor.pk if actor is not None else None,
+            action=action,
+            summary=summary[:300],
+            detail=detail or {},
+            ip_address=origin.ip_address,
+            user_agent=origin.user_agent[:300],
+        )
+        streams_enqueue([Recorded.of(event, getattr(actor, "email", None))])  # its organization's SIEM, if any
+    return event
 
 
 TALLY_WINDOW = dt.timedelta(hours=1)
@@ -120,11 +124,22 @@ def audit_tally(
         return event
 
 
-def audit_events_prune(*, older_than: dt.datetime, dry_run: bool = False, batch_size: int = 1000) -> int:
-    """Delete the events recorded before `older_than`, `batch_size` rows per statement (each batch
-    commits on its own, so a large trail is neither loaded into memory nor held in one transaction).
-    Returns how many were deleted, or with `dry_run` how many would be, deleting nothing."""
-    old = AuditEvent.objects.filter(created_at__lt=older_than)
+def audit_events_prune(
+    *,
+    older_than: dt.datetime | None,
+    dry_run: bool = False,
+    batch_size: int = 1000,
+    per_organization: Mapping[int, dt.datetime] | None = None,
+) -> int:
+    """Delete the events recorded before `older_than` (None: keep them), and those of each organization
+    of `per_organization` recorded before its own time instead (its audit retention policy),
+    `batch_size` rows per statement (each batch commits on its own, so a large trail is neither loaded
+    into memory nor held in one transaction). Returns how many were deleted, or with `dry_run` how
+    many would be, deleting nothing."""
+    own = per_organization or {}
+    selections = [AuditEvent.objects.filter(organization_id=org, created_at__lt=before) for org, before in own.items()]
+    if older_than is not None:
+        selections.append(AuditEvent.objects.filter(created_at__lt=older_than).exclude(organization_id__in=list(own)))
     if dry_run:
-        return old.count()
-    return delete_in_batches(old, batch_size)
+        return sum(old.count() for old in selections)
+    return sum(delete_in_batches(old, batch_size) for old in selections)

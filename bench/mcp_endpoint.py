@@ -22,9 +22,9 @@ cursors plus connection health checks, on a one-worker server over 200 calls in 
 PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
 postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
 on every worker, are refused. With `--policies`, instead of those comparisons: tools/call with
-every organization policy on (a token lifetime, both daily quotas, counted on every call) against
-all off, pass by pass on one server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
-stops by itself.
+every organization policy on (a token lifetime, both daily quotas, counted on every call; every call
+audited and queued for an audit stream) against all off, pass by pass on one server. Needs `wrk`
+(scripts/setup.sh --dev installs it). Loopback only; stops by itself.
 """
 
 from __future__ import annotations
@@ -314,8 +314,24 @@ EVERY_POLICY = "True, 365, 10_000_000, 10_000_000"
 (so every call is counted against them)."""
 
 
+AUDIT_POLICIES = (
+    "from accounts.models import Organization; from accounts.audit_policies import AuditPolicies, "
+    "organization_audit_policies_set; from audit.stream_services import stream_of, stream_remove, stream_set; "
+    "acme = Organization.objects.get(slug='acme'); "
+    "organization_audit_policies_set(organization=acme, wanted=AuditPolicies({on}), actor=None, origin=None); "
+    "stream = stream_of(acme); "
+    "{stream}"
+)
+AUDIT_ON = "stream_set(organization=acme, url='https://siem.invalid/spark', enabled=True, actor=None, origin=None)"
+AUDIT_OFF = "stream and stream_remove(stream=stream, actor=None, origin=None)"
+"""Every tool call audited (with its prompt), and the events queued for a stream no loop delivers (so
+the bounded queue fills and drops its oldest, the worst case for the writes)."""
+
+
 def set_policies(env: dict[str, str], on: bool) -> None:
     manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
+    audit = AUDIT_POLICIES.format(on="True, True" if on else "", stream=AUDIT_ON if on else AUDIT_OFF)
+    manage(env, "shell", "-c", audit)
 
 
 def worker_cpu_seconds(master: int) -> float:
@@ -345,7 +361,7 @@ def measure_policies(
             set_policies(env, state)
             wrk(url, script, 1, args.connections)  # every worker reloads the facts after the change
             before = worker_cpu_seconds(master)
-            rate[state].append(wrk(url, script, args.seconds, args.connections))
+            rate[state].append(wrk(url, script, args.seconds, args.connections)[0])
             cpu[state].append((worker_cpu_seconds(master) - before) / (rate[state][-1] * args.seconds) * 1e6)
         print(
             f"pass {n + 1}: policies on {rate[True][-1]:8.0f} req/s ({cpu[True][-1]:5.0f} µs CPU/request), "

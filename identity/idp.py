@@ -9,68 +9,28 @@ runs and tests). Redirects are followed only to addresses that pass the same che
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import socket
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
-from requests.adapters import HTTPAdapter
+
+from spark_portal import outbound
+from spark_portal.outbound import RefusedAddress
 
 MAX_METADATA_BYTES = 512 * 1024
 
 
-class RefusedAddress(requests.exceptions.InvalidURL):
-    """An IdP URL Spark will not connect to."""
-
-
-def _private(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False  # unresolvable: the request itself fails with a clear connection error
-    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
-    return any(not a.is_global for a in addresses)
-
-
 def url_problem(url: str) -> str | None:
     """Why Spark will not connect to `url` as an identity provider, or None."""
-    parts = urlsplit(url)
-    local_ok = settings.SPARK_SSO_ALLOW_LOCAL_IDP
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{url} is not an http(s) URL"
-    if parts.scheme != "https" and not local_ok:
-        return f"{url} does not use https"
-    if parts.username or parts.password:
-        return f"{url} carries a user name or password"
-    if not local_ok and _private(parts.hostname):
-        return f"{parts.hostname} is a private or local address"
-    return None
-
-
-class GuardedAdapter(HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        problem = url_problem(str(request.url))
-        if problem:
-            raise RefusedAddress(problem)
-        return super().send(request, *args, **kwargs)
+    return outbound.url_problem(url, allow_local=settings.SPARK_SSO_ALLOW_LOCAL_IDP)
 
 
 def guarded_session(timeout: float | None = None) -> requests.Session:
-    session = requests.Session()
-    adapter = GuardedAdapter(max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.max_redirects = 3
     wait = timeout or settings.SOCIALACCOUNT_REQUESTS_TIMEOUT
-    session.request = functools.partial(session.request, timeout=wait)  # type: ignore[method-assign]
-    return session
+    return outbound.guarded_session(timeout=wait, allow_local=settings.SPARK_SSO_ALLOW_LOCAL_IDP)
 
 
 def normalize_issuer(issuer: str) -> str:

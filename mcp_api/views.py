@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from audit.calls import ToolCall, call_audit_record
 from bearer.auth import AuthError, Principal, authenticate
 from mcp_api import protocol
 from mcp_api.metadata import ProtectedResourceMetadataView
 from mcp_api.tools import OPENAI_TOOLS, TOOLS
 from spark_portal import metrics
+from spark_portal.client_address import client_address
 from spark_portal.error_ids import with_request_id
 from spark_portal.public_url import (
     MCP_PATH,
@@ -172,10 +176,13 @@ def _post(request: HttpRequest) -> HttpResponse:
     headers = _routing_headers(request)
     request_id = request_id_of(request)
     request.log_fields = _log_fields(principal, message)  # type: ignore[attr-defined]
+    started = time.perf_counter()
     try:
         reply = protocol.handle(message, headers, principal, TOOLSETS[MCP_PATH_VARIANTS[request.path_info]], request_id)
     except AuthError as error:
         return _refused(request, error)
+    if reply.tool and principal.context is not None and principal.context.member.call_audit:
+        _audit_call(request, principal, message, reply, started)
     if reply.refusal:  # a gate refused the call itself (a daily quota)
         request.log_fields["refusal"] = reply.refusal  # type: ignore[attr-defined]
         metrics.mcp_refusal(reply.refusal)
@@ -204,6 +211,35 @@ def _log_fields(principal: Principal, message: Any) -> dict[str, Any]:
         if isinstance(arguments, dict) and isinstance(arguments.get("prompt"), str):
             fields["prompt"] = arguments["prompt"]
     return fields
+
+
+def _audit_call(
+    request: HttpRequest, principal: Principal, message: Any, reply: protocol.Reply, started: float
+) -> None:
+    """Record the tool call for an organization whose audit policy asks (written in the next batch)."""
+    member = principal.context.member  # type: ignore[union-attr]
+    params = message.get("params") if isinstance(message, dict) else None
+    arguments = params.get("arguments") if isinstance(params, dict) else None
+    arguments = arguments if isinstance(arguments, dict) else {}
+    dataset, prompt = arguments.get("dataset"), arguments.get("prompt")
+    call_audit_record(
+        ToolCall(
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            email=member.email,
+            credential=str(principal.kind),
+            credential_id=principal.credential_id,
+            tool=reply.tool[:64],
+            dataset=dataset[:64] if isinstance(dataset, str) else None,
+            outcome="refused" if reply.refusal else reply.outcome,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            request_id=request_id_of(request),
+            at=timezone.now(),
+            ip_address=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            prompt=prompt if member.call_audit_prompts and isinstance(prompt, str) else None,
+        )
+    )
 
 
 def _refused(request: HttpRequest, error: AuthError) -> JsonResponse:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, people_views, policy_views, views
+from orgadmin import activity_views, audit_stream_views, people_views, policy_views, views
 
 app_name = "orgadmin"
 
@@ -49,4 +49,10 @@ urlpatterns = [
     path("org/<slug:slug>/people/<int:user_id>/revoke/", people_views.person_revoke, name="person-revoke"),
     path("org/<slug:slug>/doctor/", people_views.doctor, name="doctor"),
     path("org/<slug:slug>/policies/", policy_views.policies, name="policies"),
+    # The audit policies and the SIEM stream (orgadmin/audit_stream_views.py).
+    path("org/<slug:slug>/policies/audit/", audit_stream_views.audit_stream, name="audit-stream"),
+    path("org/<slug:slug>/policies/audit/test/", audit_stream_views.audit_stream_test, name="audit-stream-test"),
+    path("org/<slug:slug>/policies/audit/rotate/", audit_stream_views.audit_stream_rotate, name="audit-stream-rotate"),
+    path("org/<slug:slug>/policies/audit/remove/", audit_stream_views.audit_stream_remove, name="audit-stream-remove"),
+    path("org/<slug:slug>/policies/audit/resend/", audit_stream_views.audit_stream_resend, name="audit-stream-resend"),
 ]

@@ -15,6 +15,8 @@ PY=.venv/bin/python
 # https SPARK_PUBLIC_URL required).
 if [[ -z "${DEBUG:-}" ]]; then
   export DEBUG=0 SPARK_LOCAL="${SPARK_LOCAL:-1}"
+  # A local run may stream audit events to a receiver on this machine (docs/policies.md).
+  export SPARK_AUDIT_STREAM_ALLOW_LOCAL="${SPARK_AUDIT_STREAM_ALLOW_LOCAL:-1}"
 fi
 
 $PY manage.py migrate --noinput -v 0
@@ -39,6 +41,9 @@ $(echo "$SEED" | grep '^demo user' | sed 's/^/    /')
     .venv/bin/python manage.py create_access_token --email member@acme.example --name my-agent
 
 MSG
+# The audit stream loop (docs/operations.md, Audit streams): beside gunicorn, which takes this shell's
+# process ID with `exec` below, and ends when gunicorn has.
+$PY manage.py deliver_audit_events --exit-with $$ &
 # The access log leaves out query strings (%(U)s, not %(r)s): a client that puts a token in the URL
 # is refused, and its token must not end up in the log either.
 # -c python:ops.gunicorn_hooks: metrics in gunicorn's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, or a

@@ -58,6 +58,12 @@ CACHE_LOOKUPS = Counter(
     ["cache", "result"],
 )
 
+AUDIT_STREAM_EVENTS = Counter(
+    "spark_audit_stream_events",
+    "Audit events put in organizations' stream queues (queued), and those a full queue dropped (dropped).",
+    ["outcome"],
+)
+
 METHODS = frozenset(
     {
         "initialize",
@@ -151,3 +157,9 @@ def cache_lookup(cache: str, hit: bool) -> None:
     """`cache` is a fixed name chosen by the caller ("bearer", "data_store"), never input."""
     if _enabled:
         _child(CACHE_LOOKUPS, cache, "hit" if hit else "miss").inc()
+
+
+def audit_stream(outcome: str, events: int) -> None:
+    """`outcome` is a fixed word chosen by the caller ("queued", "dropped"), never input."""
+    if _enabled and events:
+        _child(AUDIT_STREAM_EVENTS, outcome).inc(events)

@@ -545,6 +545,21 @@ SPARK_SSO_SESSION_SECONDS = env_int("SPARK_SSO_SESSION_SECONDS", 8 * 3600)
 # this is on (local runs and tests; never in production).
 SPARK_SSO_ALLOW_LOCAL_IDP = env_bool("SPARK_SSO_ALLOW_LOCAL_IDP", SPARK_LOCAL)
 
+# Audit streams (audit/streams.py, docs/policies.md): organizations' audit events sent to their SIEM
+# by `manage.py deliver_audit_events`. Per-call audit events are kept per worker and written at most
+# this often (and at worker exit); each stream's queue holds at most this many undelivered events
+# (a full queue drops its oldest, counted); a delivery is tried this many times, waiting twice as long
+# after each failure from the first wait up to the longest, then set aside as a dead letter.
+SPARK_AUDIT_CALL_FLUSH_SECONDS = env_float("SPARK_AUDIT_CALL_FLUSH_SECONDS", 1.0)
+SPARK_AUDIT_STREAM_QUEUE_MAX = env_int("SPARK_AUDIT_STREAM_QUEUE_MAX", 10_000)
+SPARK_AUDIT_STREAM_ATTEMPTS = env_int("SPARK_AUDIT_STREAM_ATTEMPTS", 12)
+SPARK_AUDIT_STREAM_RETRY_SECONDS = env_float("SPARK_AUDIT_STREAM_RETRY_SECONDS", 10.0)
+SPARK_AUDIT_STREAM_RETRY_MAX_SECONDS = env_float("SPARK_AUDIT_STREAM_RETRY_MAX_SECONDS", 3600.0)
+SPARK_AUDIT_STREAM_TIMEOUT_SECONDS = env_float("SPARK_AUDIT_STREAM_TIMEOUT_SECONDS", 5.0)
+# Webhooks on plain http or on private, loopback or link-local addresses: refused unless this is on
+# (local runs and tests; never in production).
+SPARK_AUDIT_STREAM_ALLOW_LOCAL = env_bool("SPARK_AUDIT_STREAM_ALLOW_LOCAL", False)
+
 # Email domain verification reads TXT records through the system's resolver, or through these name
 # servers (`host` or `host:port`, comma-separated; tests run their own on a loopback port).
 SPARK_DNS_NAMESERVERS = env_list("SPARK_DNS_NAMESERVERS", [])

@@ -45,11 +45,13 @@ class SparkWSGIHandler(WSGIHandler):
 
 def get_application() -> SparkWSGIHandler:
     django.setup(set_prefix=False)
+    from audit.calls import call_audit_flush
     from usage.quotas import quota_flush
     from usage.services import usage_flush
 
     atexit.register(usage_flush)  # a worker writes its pending tool-call counts as it exits
     atexit.register(quota_flush)  # and the calls it has not yet added to the daily quotas' counts
+    atexit.register(call_audit_flush)  # and the tool calls it has not yet written to the audit trail
     handler = SparkWSGIHandler()
     _preload()
     return handler

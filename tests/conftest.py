@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
+from audit.calls import recorder as call_audit_recorder
 from bearer.auth import reset_cache
 from tests.factories import World, make_world
 from tests.oauth_server.oauth_helpers import publish
@@ -60,9 +61,11 @@ def _fresh_bearer_cache() -> Iterator[None]:
 def _no_usage_left_over() -> Iterator[None]:
     # Tool-call counts wait in memory for the next batch: none may land in another test's database.
     usage_recorder.discard()
+    call_audit_recorder.discard()
     quota_counter.discard()
     yield
     usage_recorder.discard()
+    call_audit_recorder.discard()
     quota_counter.discard()
 
 

@@ -306,6 +306,9 @@ def live_server(
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(data / "mail"),
         "SPARK_USAGE_FLUSH_SECONDS": "0",
+        # Per-call audit events are written at once; audit streams may go to the tests' own receivers.
+        "SPARK_AUDIT_CALL_FLUSH_SECONDS": "0",
+        "SPARK_AUDIT_STREAM_ALLOW_LOCAL": "1",
         # Email domain verification asks a DNS server of the test's own, never the machine's resolver.
         "SPARK_DNS_NAMESERVERS": dns.address,
         **(extra_env or {}),

@@ -771,6 +771,12 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     "token_max_days": st.none() | st.integers(1, 365),
     "daily_calls_per_person": st.none() | st.integers(0, 10**6),
     "daily_calls_per_organization": st.none() | st.integers(0, 10**6),
+    "call_audit": st.booleans(),
+    "call_audit_prompts": st.booleans(),
+    "audit_retention_days": st.none() | st.integers(1, 3650),
+    # Unresolvable (.invalid) or refused (private): a test delivery fails at once, never leaves the machine.
+    "url": st.sampled_from(["https://siem.invalid/hook", "https://10.0.0.1/hook", "https://[::1]/x"]),
+    "event_ids": st.lists(st.uuids().map(str), max_size=3),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -787,6 +793,9 @@ API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "token_max_days": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["30", True]),
     "daily_calls_per_person": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["5", True]),
     "daily_calls_per_organization": st.integers() | HUGE_INTS | st.floats() | st.sampled_from(["5", False]),
+    "audit_retention_days": st.integers() | HUGE_INTS | st.just("30"),
+    "url": st.sampled_from(["http://127.0.0.1:1/", "ftp://x", "https://u:p@siem.invalid/", "x" * 600]) | ODD_TEXT,
+    "event_ids": st.lists(ODD_TEXT, max_size=3) | ODD_TEXT,
 }
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -835,6 +844,16 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/organizations/{slug}/tokens", ()),
     ("DELETE", "/organizations/{slug}/tokens/{token}", ()),
     ("GET", "/organizations/{slug}/usage", ()),
+    # The audit policies and the audit stream (api/audit_views.py).
+    ("GET", "/organizations/{slug}/audit-policies", ()),
+    ("PATCH", "/organizations/{slug}/audit-policies", ("call_audit", "call_audit_prompts", "audit_retention_days")),
+    ("GET", "/organizations/{slug}/audit-stream", ()),
+    ("PUT", "/organizations/{slug}/audit-stream", ("url", "enabled")),
+    ("DELETE", "/organizations/{slug}/audit-stream", ()),
+    ("POST", "/organizations/{slug}/audit-stream/test", ()),
+    ("POST", "/organizations/{slug}/audit-stream/secret", ()),
+    ("GET", "/organizations/{slug}/audit-stream/dead-letters", ()),
+    ("POST", "/organizations/{slug}/audit-stream/dead-letters/resend", ("event_ids",)),
 ]
 API_QUERIES: dict[str, st.SearchStrategy[str]] = {
     "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,

@@ -78,3 +78,13 @@ def test_systemd_accepts_both_units(tmp_path: Path) -> None:
         text=True,
     )
     assert checked.returncode == 0 and not checked.stderr.strip() and not checked.stdout.strip(), checked.stderr
+
+
+def test_the_audit_stream_loop_runs_as_the_app_server_does() -> None:
+    loop = _unit("spark-portal-audit-stream.service")["Service"]
+    app = _unit("spark-portal.service")["Service"]
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        assert loop[key] == app[key], key
+    executable, *args = shlex.split(loop["ExecStart"])
+    assert executable == f"{CHECKOUT}/.venv/bin/python" and args == ["manage.py", "deliver_audit_events"]
+    assert "deliver_audit_events" in get_commands() and loop["Restart"] == "always"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts.models import Organization
 from audit.actions import Action
 from audit.services import audit_events_prune, audit_record
 from insights import store
@@ -46,9 +47,12 @@ class Command(BaseCommand):
             "chats": settings.SPARK_RETAIN_CHATS_DAYS,
             "usage": settings.SPARK_RETAIN_USAGE_DAYS,
         }
-        if windows["audit"]:
-            before = now - dt.timedelta(days=windows["audit"])
-            counts["audit_events"] = audit_events_prune(older_than=before, dry_run=dry_run, batch_size=batch)
+        own = _audit_retention_policies(now)
+        if windows["audit"] or own:
+            before = now - dt.timedelta(days=windows["audit"]) if windows["audit"] else None
+            counts["audit_events"] = audit_events_prune(
+                older_than=before, dry_run=dry_run, batch_size=batch, per_organization=own
+            )
         if windows["chats"]:
             before = now - dt.timedelta(days=windows["chats"])
             pruned = chats_prune(older_than=before, dry_run=dry_run, batch_size=batch)
@@ -66,10 +70,19 @@ class Command(BaseCommand):
         labels = {"audit_events": "audit", "chats": "chats", "insights": "chats", "usage_days": "usage"}
         for kind, label in labels.items():
             if kind in counts:
-                self.stdout.write(f"{kind.replace('_', ' ')}: {verb} {counts[kind]} (older than {windows[label]} days)")
+                days = windows[label]
+                when = f"older than {days} days" if days else "past organizations' own retention only"
+                self.stdout.write(f"{kind.replace('_', ' ')}: {verb} {counts[kind]} ({when})")
             else:
                 self.stdout.write(f"{kind.replace('_', ' ')}: kept forever (retention 0)")
         self.stdout.write(f"data versions: {verb} {len(removed)}{': ' if removed else ''}{', '.join(removed)}")
+
+
+def _audit_retention_policies(now: dt.datetime) -> dict[int, dt.datetime]:
+    """The organizations whose audit retention policy replaces SPARK_RETAIN_AUDIT_DAYS for their own
+    events, each with the time before which its events go."""
+    kept = Organization.objects.filter(audit_retention_days__isnull=False).values_list("pk", "audit_retention_days")
+    return {pk: now - dt.timedelta(days=days) for pk, days in kept if days}
 
 
 def _data_versions(*, dry_run: bool) -> list[str]:

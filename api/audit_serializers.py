@@ -1,0 +1,147 @@
+"""The management API's audit policies and audit stream (docs/policies.md), kept apart from the other
+serializers (api/serializers.py)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from accounts.audit_policies import RETENTION_MAX_DAYS
+from api.serializers import StrictBooleanField, StrictIntegerField
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Audit every tool call", value={"call_audit": True}, request_only=True),
+        OpenApiExample("Keep audit events a year", value={"audit_retention_days": 365}, request_only=True),
+        OpenApiExample(
+            "The audit policies",
+            value={"call_audit": True, "call_audit_prompts": False, "audit_retention_days": 365},
+            response_only=True,
+        ),
+    ]
+)
+class AuditPoliciesSerializer(serializers.Serializer):
+    call_audit = StrictBooleanField(
+        help_text="true: every Spark MCP tool call is an audit event (`mcp.tool_called`): who, credential, tool, "
+        "dataset, outcome, duration, request ID. Never the prompt unless `call_audit_prompts`. Default false."
+    )
+    call_audit_prompts = StrictBooleanField(
+        help_text="true: those events also keep the call's prompt (needs `call_audit`; refused 409 otherwise). "
+        "Default false."
+    )
+    audit_retention_days = StrictIntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=RETENTION_MAX_DAYS,
+        help_text="Days the organization's audit events are kept (shorter or longer than the server's); null: "
+        "the server's own retention.",
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Stream to a SIEM",
+            value={"url": "https://siem.example.com/hooks/spark", "enabled": True},
+            request_only=True,
+        )
+    ]
+)
+class AuditStreamChangeSerializer(serializers.Serializer):
+    url = serializers.URLField(
+        max_length=500, help_text="The webhook: https on a public address (anything else is refused, 409)."
+    )
+    enabled = StrictBooleanField(default=True, help_text="false: paused (nothing is queued while paused).")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A stream that has delivered",
+            value={
+                "url": "https://siem.example.com/hooks/spark",
+                "enabled": True,
+                "delivered": 1204,
+                "pending": 3,
+                "dead": 0,
+                "dropped": 0,
+                "last_delivered_at": "2026-12-07T09:14:00Z",
+                "last_error": "",
+                "last_error_at": None,
+            },
+            response_only=True,
+        )
+    ]
+)
+class AuditStreamSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    enabled = serializers.BooleanField()
+    secret = serializers.CharField(
+        required=False,
+        help_text="The HMAC-SHA256 signing secret: only in the answer that made it (stream created, or secret "
+        "rotated), never again.",
+    )
+    delivered = serializers.IntegerField(help_text="Events delivered since the stream was made.")
+    pending = serializers.IntegerField(help_text="Events waiting to be delivered (retries included).")
+    dead = serializers.IntegerField(help_text="Dead letters: events whose last attempt failed.")
+    dropped = serializers.IntegerField(help_text="Undelivered events dropped, oldest first, from a full queue.")
+    last_delivered_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    last_error_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("The receiver took it", value={"ok": True, "error": ""}, response_only=True),
+        OpenApiExample("It did not", value={"ok": False, "error": "it answered HTTP 500"}, response_only=True),
+    ]
+)
+class AuditStreamTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="Whether the receiver answered 2xx.")
+    error = serializers.CharField(allow_blank=True, help_text="Why it failed (empty when it did not).")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A dead letter",
+            value=[
+                {
+                    "event_id": "0b9f1d4e-4a7e-4c3e-9a51-2f6d1e8c7b20",
+                    "action": "mcp.tool_called",
+                    "created_at": "2026-12-07T09:14:00Z",
+                    "attempts": 12,
+                    "last_error": "it answered HTTP 503",
+                }
+            ],
+            response_only=True,
+        )
+    ]
+)
+class DeadLetterSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField(help_text="The event's stable ID (deduplicate by it).")
+    action = serializers.CharField(source="payload.event.action")
+    created_at = serializers.DateTimeField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField(allow_blank=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Re-send them all", value={}, request_only=True),
+        OpenApiExample("Re-send one", value={"event_ids": ["0b9f1d4e-4a7e-4c3e-9a51-2f6d1e8c7b20"]}, request_only=True),
+    ]
+)
+class ResendSerializer(serializers.Serializer):
+    event_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=1000,
+        help_text="The dead letters to queue again; left out: all of them.",
+    )
+
+
+@extend_schema_serializer(examples=[OpenApiExample("Queued again", value={"resent": 1}, response_only=True)])
+class ResentSerializer(serializers.Serializer):
+    resent = serializers.IntegerField()
