@@ -370,6 +370,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per host")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: clean up as on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored (`&`)
     with throwaway("spark-load-", args.keep) as folder:
         folder.chmod(0o755)  # PostgreSQL's user reaches its folder inside
         phases, built = run(args, folder)
