@@ -499,24 +499,36 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def data_arguments(parser: argparse.ArgumentParser) -> None:
+    """--size, --data and --keep: the data a run builds or reuses, and its throwaway folder."""
     parser.add_argument("--size", type=int, default=10_000_000, help="respondents in ds-core")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 or more)")
-    parser.add_argument("--rounds", type=int, default=3, help="times each conversation is asked")
     parser.add_argument("--data", help="a SPARK_INSIGHTS_DIR with ds-core already built at --size (kept)")
-    parser.add_argument("--keep", action="store_true", help="keep the throwaway folder (database, data, log)")
-    args = parser.parse_args()
-    if args.workers < 2:
-        parser.error("--workers must be 2 or more (the point is workers sharing the data pages)")
-    folder = Path(tempfile.mkdtemp(prefix="spark-insights-http-"))
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway folder (database, data, logs)")
+
+
+@contextmanager
+def throwaway(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder for one run, deleted at the end (also on failure or Ctrl-C) unless `keep`."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        report(args, run(args, folder))
+        yield folder
     finally:
-        if args.keep:
+        if keep:
             print(f"\nkept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    data_arguments(parser)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 or more)")
+    parser.add_argument("--rounds", type=int, default=3, help="times each conversation is asked")
+    args = parser.parse_args()
+    if args.workers < 2:
+        parser.error("--workers must be 2 or more (the point is workers sharing the data pages)")
+    with throwaway("spark-insights-http-", args.keep) as folder:
+        report(args, run(args, folder))
 
 
 if __name__ == "__main__":
