@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import assistant_views, views
 
 app_name = "api"
 
@@ -64,6 +64,14 @@ urlpatterns = [
     path(f"{ORG}/domains/<name:domain>/verify", views.DomainVerify.as_view(), name="domain-verify"),
     path(f"{ORG}/access", views.Access.as_view(), name="access"),
     path(f"{ORG}/policies", views.OrganizationPolicies.as_view(), name="policies"),
+    # Assistant policies: approval of new clients, lifetimes (api.assistant_views)
+    path(f"{ORG}/assistant-policies", assistant_views.AssistantPoliciesView.as_view(), name="assistant-policies"),
+    path(f"{ORG}/assistant-approvals", assistant_views.AssistantApprovals.as_view(), name="assistant-approvals"),
+    path(
+        f"{ORG}/assistant-approvals/<id:approval_id>",
+        assistant_views.AssistantApprovalDetail.as_view(),
+        name="assistant-approval",
+    ),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
     path(f"{ORG}/audiences", views.Audiences.as_view(), name="audiences"),

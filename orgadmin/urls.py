@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, people_views, policy_views, views
+from orgadmin import activity_views, assistant_policy_views, people_views, policy_views, views
 
 app_name = "orgadmin"
 
@@ -49,4 +49,15 @@ urlpatterns = [
     path("org/<slug:slug>/people/<int:user_id>/revoke/", people_views.person_revoke, name="person-revoke"),
     path("org/<slug:slug>/doctor/", people_views.doctor, name="doctor"),
     path("org/<slug:slug>/policies/", policy_views.policies, name="policies"),
+    # Assistant policies: approval of new clients, lifetimes (oauth_server.assistant_policies)
+    path(
+        "org/<slug:slug>/policies/assistants/",
+        assistant_policy_views.assistant_policies,
+        name="assistant_policies",
+    ),
+    path(
+        "org/<slug:slug>/policies/assistants/<int:approval_id>/decide/",
+        assistant_policy_views.approval_decision,
+        name="approval_decision",
+    ),
 ]
