@@ -248,6 +248,11 @@ def approval_request(
     return approval
 
 
+def approval_asked(organization: Organization, application: Application) -> bool:
+    """Someone asked the organization to approve the client (or an admin decided on it)."""
+    return ClientApproval.objects.filter(organization=organization, application=application).exists()
+
+
 def application_label(application: Application) -> str:
     return application.name or application.client_id
 

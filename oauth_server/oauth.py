@@ -56,7 +56,7 @@ from accounts.scopes import (
 )
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.services import Origin, audit_record
-from oauth_server.assistant_policies import approval_request, granted_seconds, refresh_idle_refusal
+from oauth_server.assistant_policies import approval_asked, approval_request, granted_seconds, refresh_idle_refusal
 from oauth_server.client_assertions import (
     CLIENT_ASSERTION_TYPE,
     AssertionRefused,
@@ -321,6 +321,8 @@ class AuthorizeView(AuthorizationView):
 
     template_name = "oauth_server/consent.html"
     form_class = ConsentForm
+    needs_approval = False
+    """The organization must approve the client before it connects, and nobody has asked yet."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         params = request.GET.copy()
@@ -387,8 +389,11 @@ class AuthorizeView(AuthorizationView):
             oauth_error = oauth_errors.InvalidRequestError(description=description, state=state)
         return OAuthToolkitError(error=oauth_error, redirect_uri=redirect_uri)
 
-    def _gate(self, application: Application, organization: Organization | None) -> dict[str, str] | None:
-        """The refusal page's words when this user may not connect this client, else None."""
+    def _gate(
+        self, application: Application, organization: Organization | None, allow: bool | None = None
+    ) -> dict[str, str] | None:
+        """The refusal page's words when this user may not connect this client, else None. `allow`: the
+        person's answer on the consent form (None: the consent page is only being shown)."""
         user = self.request.user
         platform = application_platform(application)
         if organization is None:
@@ -401,7 +406,7 @@ class AuthorizeView(AuthorizationView):
         if verdict.refusal is None:
             return None
         if verdict.refusal in (refusals.ASSISTANT_PENDING, refusals.ASSISTANT_DENIED):
-            return self._awaiting_approval(application, organization, verdict.refusal, verdict.words)
+            return self._approval_gate(application, organization, verdict.refusal, verdict.words, allow)
         if verdict.refusal in (refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM):
             label = Platform(platform).label if platform else "This"
             return {
@@ -412,20 +417,36 @@ class AuthorizeView(AuthorizationView):
             }
         return {"title": "Access denied", "message": verdict.sentence, "fix": verdict.ask}
 
+    def _approval_gate(
+        self,
+        application: Application,
+        organization: Organization,
+        refusal: refusals.Refusal,
+        words: str,
+        allow: bool | None,
+    ) -> dict[str, str] | None:
+        """A client the organization has not approved. Nobody asked yet: the consent page is shown (with a
+        notice), and allowing files the request, a POST, so no link can file one in someone's name;
+        denying goes back to the assistant as any denial does. Asked, allowed or denied by an admin: the
+        page that says so."""
+        if refusal == refusals.ASSISTANT_PENDING:
+            if allow is False or (allow is None and not approval_asked(organization, application)):
+                self.needs_approval = True
+                return None
+            if allow:
+                origin = Origin.of(self.request)
+                approval_request(
+                    organization=organization, application=application, user=self.request.user, origin=origin
+                )
+        return self._awaiting_approval(application, organization, refusal, words)
+
     def _awaiting_approval(
         self, application: Application, organization: Organization, refusal: refusals.Refusal, words: str
     ) -> dict[str, str]:
-        """The organization approves each new assistant and has not approved this one: the first person
-        to ask files the request (its admins are emailed); the page says who decides, and its button
-        takes the person back to the assistant with `access_denied` (RFC 6749 §4.1.2.1)."""
+        """The page for a client waiting for approval (its admins were asked) or denied: it says who
+        decides, and its button takes the person back to the assistant with `access_denied` (RFC 6749
+        §4.1.2.1)."""
         denied = refusal == refusals.ASSISTANT_DENIED
-        if not denied:
-            approval_request(
-                organization=organization,
-                application=application,
-                user=self.request.user,
-                origin=Origin.of(self.request),
-            )
         name = application.name or "This assistant"
         return {
             "title": f"{name} was denied by {organization.name}"
@@ -506,6 +527,7 @@ class AuthorizeView(AuthorizationView):
             scope_rows=_scope_rows(organization, scopes, follows),
             scope_dropped=[s for s in requested if s not in scopes],
             already_connected=live_connection(self.request.user, application),
+            needs_approval=self.needs_approval,
             authorize_path=self.request.get_full_path(),
         )
         return super().render_to_response(context, **kwargs)
@@ -517,7 +539,7 @@ class AuthorizeView(AuthorizationView):
             return render(self.request, "oauth_server/refused.html", words, status=400)
         organizations = _organization_choices(self.request.user)
         organization = self._chosen_organization(organizations)
-        refusal = self._gate(application, organization)
+        refusal = self._gate(application, organization, allow=bool(form.cleaned_data.get("allow")))
         if refusal is not None:
             return self._refused(refusal, application, organization)
         assert organization is not None

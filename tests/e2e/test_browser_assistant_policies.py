@@ -1,6 +1,6 @@
 """The console's Assistant policies page and the person's "waiting for your admin's approval" page in
 Chromium at desktop and phone widths, with axe-core: approval on, a member's first consent to a new
-assistant files a request and sends them back to the assistant with `access_denied`; the admin
+assistant files a request, and its page sends them back to the assistant with `access_denied`; the admin
 approves it and the member connects. The policies are turned off again at the end (the server is
 shared with the other browser tests)."""
 
@@ -56,10 +56,13 @@ def test_assistant_approval_pages(browser: Browser, spark_server: LiveServer, wi
         url, state = authorize_url(spark_server, register(spark_server, name))
         member.goto(url)
         password_sign_in(member, "member@acme.example")
+        member.wait_for_selector("#needs-approval")  # the consent page says allowing asks the admins
+        _check(member, "consent needing approval", spark_server, f"74-consent-needs-approval-{width}")
+        member.click("#allow")
         member.wait_for_selector("#approval-pending")
         assert f"Waiting for your admin's approval of {name}" in member.inner_text("h1")
         assert member.inner_text("#assistant-name") == name and "Acme" in member.inner_text("#approval-organization")
-        _check(member, "waiting for approval", spark_server, f"74-approval-waiting-{width}")
+        _check(member, "waiting for approval", spark_server, f"75-approval-waiting-{width}")
         member.click("#back-to-assistant")
         member.wait_for_selector("text=Back in Claude")
         answer = back.query()
@@ -69,7 +72,7 @@ def test_assistant_approval_pages(browser: Browser, spark_server: LiveServer, wi
         admin.goto(policies)
         row = admin.locator("tr", has_text=name)
         assert "Waiting for approval" in row.inner_text()
-        _check(admin, "assistant policies with a request", spark_server, f"75-org-assistant-approvals-{width}")
+        _check(admin, "assistant policies with a request", spark_server, f"76-org-assistant-approvals-{width}")
         row.locator("button:has-text('Approve')").click()
         admin.wait_for_selector(f"text={name} is approved")
 

@@ -45,8 +45,11 @@ def test_a_new_client_waits_for_approval_then_connects(
 ) -> None:
     _set(published, REQUIRE)
     flow = new_flow(browser)
+    shown = browser.get(flow.authorize_url())  # the consent page, saying allowing asks the admins
+    assert shown.status_code == 200 and 'id="needs-approval"' in shown.content.decode()
+    assert not ClientApproval.objects.exists()  # showing a page files nothing: no link asks in anyone's name
     with django_capture_on_commit_callbacks(execute=True):
-        page = browser.get(flow.authorize_url())
+        page = consent(browser, flow.authorize_url())  # Allow: the request is filed
     assert page.status_code == 403
     body = page.content.decode()
     assert "Waiting for your admin&#x27;s approval of Test agent" in body
@@ -61,15 +64,24 @@ def test_a_new_client_waits_for_approval_then_connects(
     assert AuditEvent.objects.filter(action="assistant.approval_requested").count() == 1
     assert mail.outbox and mail.outbox[-1].to == ["admin@acme.example"]
     assert "Test agent" in mail.outbox[-1].body and "/org/acme/policies/assistants/" in mail.outbox[-1].body
+    assert not ConnectedApp.objects.exists()  # no grant, no code
     with django_capture_on_commit_callbacks(execute=True):
-        browser.get(flow.authorize_url())  # asking again files no second request, emails nobody again
+        again = browser.get(flow.authorize_url())  # asked: straight to the waiting page
+        consent(browser, flow.authorize_url())  # asking again files nothing, emails nobody again
+    assert again.status_code == 403 and "Waiting for your admin" in again.content.decode()
     assert ClientApproval.objects.count() == 1 and len(mail.outbox) == 1
-    posted = consent(browser, flow.authorize_url())  # nor can a crafted POST of the form get a code
-    assert posted.status_code == 403
     _decide(published, flow.client_id, True)
     tokens = connect(browser, flow)
     assert call_tool(Client(), tokens["access_token"], "list_datasets").status_code == 200
     assert AuditEvent.objects.filter(action="assistant.approved").count() == 1
+
+
+def test_denying_at_consent_goes_back_to_the_assistant_and_files_nothing(browser: Client, published: World) -> None:
+    _set(published, REQUIRE)
+    flow = new_flow(browser)
+    denied = consent(browser, flow.authorize_url(), allow=False)
+    assert denied.status_code == 302 and "error=access_denied" in denied["Location"]
+    assert not ClientApproval.objects.exists()
 
 
 def test_a_denied_client_stops_at_mcp_token_and_refresh_and_works_again_once_approved(

@@ -14,7 +14,7 @@ from oauth_server.assistant_policies import AssistantPolicies, assistant_policie
 from oauth_server.models import ApprovalStatus, ClientApproval, ConnectedApp
 from orgadmin.doctor import diagnose
 from tests.factories import World
-from tests.oauth_server.oauth_helpers import connect, new_flow
+from tests.oauth_server.oauth_helpers import connect, consent, new_flow
 
 URL = reverse("orgadmin:assistant_policies", args=["acme"])
 
@@ -54,7 +54,7 @@ def test_saving_the_policies(org_admin: Client, published: World) -> None:
 def test_approving_and_denying_from_the_page(org_admin: Client, browser: Client, published: World) -> None:
     _require(published)
     flow = new_flow(browser)
-    assert browser.get(flow.authorize_url()).status_code == 403  # files the request
+    assert consent(browser, flow.authorize_url()).status_code == 403  # allowing files the request
     approval = ClientApproval.objects.get()
     body = org_admin.get(URL).content.decode()
     assert flow.client_id in body and "Waiting for approval" in body and "member@acme.example" in body
@@ -74,7 +74,7 @@ def test_approving_and_denying_from_the_page(org_admin: Client, browser: Client,
 def test_the_doctor_names_a_waiting_assistant_and_who_approves_it(browser: Client, published: World) -> None:
     _require(published)
     flow = new_flow(browser)
-    browser.get(flow.authorize_url())
+    consent(browser, flow.authorize_url())
     report = diagnose(published.acme, "member@acme.example", timezone.now())
     check = next(c for c in report.checks if c.gate.startswith("Assistant approval: Test agent"))
     assert not check.ok and "waiting for an admin of Acme to approve it" in check.finding
