@@ -161,8 +161,9 @@ def assistant_policies_set(
     origin: Origin | None,
     now: dt.datetime | None = None,
 ) -> list[ClientApproval]:
-    """Change the organization's assistant policies. Turning approval on approves the clients its
-    members are connected to already (they keep working); returns those approvals."""
+    """Change the organization's assistant policies. Under approval, the clients its members are
+    connected to already and no admin decided on are approved (they keep working: turning approval on,
+    or taking a client off the allow-list, stops nothing connected); returns those approvals."""
     _check(wanted)
     current = AssistantPolicies.of(organization)
     if wanted == current:
@@ -194,24 +195,26 @@ def _plain(value: object) -> object:
 
 
 def _approve_connected(organization: Organization, actor: User | None, now: dt.datetime) -> list[ClientApproval]:
-    """Record an approval for each client with a live connection in the organization and no decision yet."""
-    decided = ClientApproval.objects.filter(organization=organization).values_list("application_id", flat=True)
-    connected = (
-        ConnectedApp.objects.filter(organization=organization, revoked_at__isnull=True)
-        .exclude(application_id__in=decided)
-        .values_list("application_id", flat=True)
-        .distinct()
+    """Record an approval for each client with a live connection in the organization that no admin
+    decided on (none recorded, or only asked for): connected while no approval applied to it (approval
+    off, or allow-listed), it keeps working; an admin may deny it on the page."""
+    connected = set(
+        ConnectedApp.objects.filter(organization=organization, revoked_at__isnull=True).values_list(
+            "application_id", flat=True
+        )
     )
-    return [
-        ClientApproval.objects.create(
+    decided = dict(ClientApproval.objects.filter(organization=organization).values_list("application_id", "status"))
+    kept = []
+    for application_id in sorted(connected):
+        if decided.get(application_id, ApprovalStatus.PENDING) != ApprovalStatus.PENDING:
+            continue
+        approval, _ = ClientApproval.objects.update_or_create(
             organization=organization,
             application_id=application_id,
-            status=ApprovalStatus.APPROVED,
-            decided_by=actor,
-            decided_at=now,
+            defaults={"status": ApprovalStatus.APPROVED, "decided_by": actor, "decided_at": now},
         )
-        for application_id in connected
-    ]
+        kept.append(approval)
+    return kept
 
 
 def describe(changes: dict[str, list[object]]) -> str:

@@ -199,3 +199,19 @@ def test_turning_approval_on_keeps_connected_clients_and_is_audited(browser: Cli
     event = AuditEvent.objects.get(action="organization.assistant_policies_changed")
     assert event.detail["changes"] == {"approval_required": [False, True]}
     assert event.detail["clients_approved"] == [flow.client_id]
+
+
+def test_a_client_connected_while_approval_was_off_is_approved_when_it_is_turned_on_again(
+    browser: Client, published: World
+) -> None:
+    _set(published, REQUIRE)
+    flow = new_flow(browser)
+    consent(browser, flow.authorize_url())  # asked for, waiting
+    _set(published, AssistantPolicies())  # approval off: it connects
+    tokens = connect(browser, flow)
+    _set(published, REQUIRE)  # on again: what is connected keeps working
+    assert ClientApproval.objects.get().status == ApprovalStatus.APPROVED
+    assert call_tool(Client(), tokens["access_token"], "list_datasets").status_code == 200
+    _decide(published, flow.client_id, False)
+    _set(published, AssistantPolicies(approval_required=True, reconsent_days=30))  # a denial stays
+    assert ClientApproval.objects.get().status == ApprovalStatus.DENIED
