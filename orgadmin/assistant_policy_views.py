@@ -73,8 +73,8 @@ def assistant_policies(request: AuthenticatedRequest, organization: Organization
     return redirect("orgadmin:assistant_policies", slug=organization.slug)
 
 
-@require_POST
 @org_admin_required
+@require_POST
 def approval_decision(request: AuthenticatedRequest, organization: Organization, approval_id: int) -> HttpResponse:
     """Approve or deny one client for the organization (audited)."""
     approval = get_object_or_404(organization_approvals(organization), pk=approval_id)
