@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from api.serializers import StrictBooleanField, StrictIntegerField
+from api.serializers import StrictBooleanField, StrictCharField, StrictIntegerField
 from oauth_server.assistant_policies import MAX_ALLOWED_ENTRIES, MAX_RECONSENT_DAYS
 from oauth_server.models import ApprovalStatus
 
@@ -42,7 +42,7 @@ class AssistantPoliciesSerializer(serializers.Serializer):
         "request and is refused (the assistant gets `access_denied`; 401 `assistant_approval_pending` at Spark MCP)."
     )
     allowed_clients = serializers.ListField(
-        child=serializers.CharField(max_length=255, trim_whitespace=False),
+        child=StrictCharField(max_length=255),
         max_length=MAX_ALLOWED_ENTRIES,
         help_text="Approved without asking: client IDs, or hosts of client ID metadata documents (`claude.ai`).",
     )

@@ -1,6 +1,6 @@
 """The management API for the organization's assistant policies (docs/policies.md, docs/api.md):
 `GET`/`PATCH /organizations/{slug}/assistant-policies`, the clients' approvals
-(`GET /organizations/{slug}/assistant-approvals`) and a decision on one (`PATCH …/{id}`)."""
+(`GET /organizations/{slug}/assistant-approvals`) and a decision on one (`PUT …/{id}`)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class AssistantApprovalDetail(APIView):
         responses=s.ClientApprovalSerializer,
         summary="Approve or deny an assistant client (audited)",
     )
-    def patch(self, request: Request, slug: str, approval_id: int) -> Response:
+    def put(self, request: Request, slug: str, approval_id: int) -> Response:
         organization = organization_for_caller(request, slug)
         given = _valid(s.ApprovalDecisionSerializer, request.data)
         approval = organization_approvals(organization).filter(pk=approval_id).first()

@@ -52,6 +52,7 @@ def test_a_reader_and_another_organization_change_nothing(reader_api: Api, admin
         {"access_token_minutes": "15"},
         {"reconsent_days": 366},
         {"allowed_clients": "claude.ai"},
+        {"allowed_clients": [0]},
     ],
 )
 def test_input_outside_the_schema_is_400(admin_api: Api, body: dict[str, object]) -> None:
@@ -75,11 +76,11 @@ def test_list_and_decide_approvals(admin_api: Api, reader_api: Api, browser: Cli
     listed = reader_api.get(APPROVALS).json()
     assert [(a["client_id"], a["status"]) for a in listed] == [(flow.client_id, "approved")]
     one = f"{APPROVALS}/{listed[0]['id']}"
-    assert problem(reader_api.call("PATCH", one, {"status": "denied"}), 403)
-    assert problem(admin_api.call("PATCH", one, {"status": "pending"}), 400)
-    denied = admin_api.call("PATCH", one, {"status": "denied"})
+    assert problem(reader_api.call("PUT", one, {"status": "denied"}), 403)
+    assert problem(admin_api.call("PUT", one, {"status": "pending"}), 400)
+    denied = admin_api.call("PUT", one, {"status": "denied"})
     assert denied.status_code == 200 and denied.json()["decided_by"] == "admin@acme.example"
     assert ClientApproval.objects.get().status == ApprovalStatus.DENIED
     assert call_tool(Client(), tokens["access_token"], "list_datasets").status_code == 401
     assert AuditEvent.objects.filter(action="assistant.denied", actor=published.admin).exists()
-    assert problem(admin_api.call("PATCH", f"{APPROVALS}/999999", {"status": "approved"}), 404)
+    assert problem(admin_api.call("PUT", f"{APPROVALS}/999999", {"status": "approved"}), 404)

@@ -843,7 +843,7 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/organizations/{slug}/assistant-policies", ()),
     ("PATCH", "/organizations/{slug}/assistant-policies", ASSISTANT_POLICY_FIELDS),
     ("GET", "/organizations/{slug}/assistant-approvals", ()),
-    ("PATCH", "/organizations/{slug}/assistant-approvals/{row}", ("status",)),
+    ("PUT", "/organizations/{slug}/assistant-approvals/{row}", ("status",)),
 ]
 API_QUERIES: dict[str, st.SearchStrategy[str]] = {
     "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,
