@@ -81,6 +81,13 @@ class GrantFacts:
     """The platform's connector is published for the organization."""
     client_ours: bool
     """The client is no other organization's confidential client."""
+    # The organization's assistant policies (oauth_server.assistant_policies; docs/policies.md)
+    approval: str = "approved"
+    """The organization's decision on the client: "approved" (or no approval required), "pending" or "denied"."""
+    authorized_at: dt.datetime | None = None
+    """When the person last allowed the grant (signed in and consented); None for a grant not yet recorded."""
+    reconsent_days: int | None = None
+    """The organization's policy: days after `authorized_at` the person must allow it again; None = never."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,25 @@ def connector_published(ctx: CredentialContext) -> Verdict | None:
     return refused(refusals.CONNECTOR_UNPUBLISHED, org=ctx.member.organization_name, platform=grant.platform)
 
 
+def assistant_approval(ctx: CredentialContext) -> Verdict | None:
+    """An organization that approves each new assistant client: one waiting, or denied, is refused."""
+    grant = ctx.grant
+    if grant is None or grant.approval == "approved":
+        return None
+    refusal = refusals.ASSISTANT_DENIED if grant.approval == "denied" else refusals.ASSISTANT_PENDING
+    return refused(refusal, org=ctx.member.organization_name)
+
+
+def assistant_reconsent(ctx: CredentialContext) -> Verdict | None:
+    """A grant allowed longer ago than the organization lets one live: the person signs in and allows it again."""
+    grant = ctx.grant
+    if grant is None or grant.reconsent_days is None or grant.authorized_at is None:
+        return None
+    if ctx.now < grant.authorized_at + dt.timedelta(days=grant.reconsent_days):
+        return None
+    return refused(refusals.RECONSENT_REQUIRED, org=ctx.member.organization_name, days=str(grant.reconsent_days))
+
+
 def daily_quota(ctx: CredentialContext) -> Verdict | None:
     """The organization's daily quotas, per person then for everyone; read only where calls are counted."""
     used, facts = ctx.usage, ctx.member
@@ -271,6 +297,8 @@ GATES: tuple[Gate, ...] = (
     personal_tokens,
     token_lifetime,
     connector_published,
+    assistant_approval,
+    assistant_reconsent,
     daily_quota,
     audience,
 )
@@ -278,7 +306,8 @@ GATES: tuple[Gate, ...] = (
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization (its access window, then its policies), then the grant's connector, then today's quota
+organization (its access window, then its policies), then the grant's connector and the organization's
+policies for assistants (the client approved, the person's consent recent enough), then today's quota
 (it opens again by itself at midnight), and last what the request itself presents."""
 
 

@@ -45,7 +45,7 @@ class Refusal:
     Two entries may share one where only the fix differs (access ended by an admin, or by its date)."""
     words: str
     """What is wrong and whom to ask, written to continue a header or a clause; `{org}`, `{domain}`,
-    `{platform}`, `{email}`, `{scope}`, `{days}` and `{quota}` are filled in by the gate (ASCII: it also
+    `{platform}`, `{email}`, `{scope}`, `{days}`, `{hours}` and `{quota}` are filled in by the gate (ASCII: it also
     travels in WWW-Authenticate)."""
     state: State = State.PAUSED
     fix: str = ""
@@ -293,6 +293,50 @@ NO_PLATFORM = _entry(
         who=Who.CLIENT,
     )
 )
+
+# --- The organization's policies for assistants (docs/policies.md) -----------------------------------
+_APPROVALS_PAGE = "Policies, Assistant policies"
+ASSISTANT_PENDING = _entry(
+    Refusal(
+        "assistant_approval_pending",
+        "{org} approves each new assistant, and this one is waiting for an admin of {org} to approve it",
+        fix=f"Approve the assistant under {_APPROVALS_PAGE} (or add its client ID or host to the allow-list).",
+        who=Who.ADMIN,
+        ask="Ask them to approve this assistant under Policies, Assistant policies in Spark Portal.",
+    )
+)
+ASSISTANT_DENIED = _entry(
+    Refusal(
+        "assistant_denied",
+        "an admin of {org} denied this assistant; ask your {org} admin",
+        fix=f"Approve the assistant under {_APPROVALS_PAGE}, if it should be allowed after all.",
+        who=Who.ADMIN,
+        ask="Ask them to approve this assistant under Policies, Assistant policies in Spark Portal, if you need it.",
+    )
+)
+"""Until an admin approves the client (or after one denied it), consent shows a page saying so, the
+assistant gets `access_denied`, the token endpoint `invalid_grant` and the MCP endpoint 401."""
+RECONSENT_REQUIRED = _entry(
+    Refusal(
+        "reconsent_required",
+        "{org} asks you to sign in and allow an assistant again every {days} days; reconnect the assistant to Spark",
+        fix=f"Connect the assistant again (sign in and allow it), or raise the days under {_APPROVALS_PAGE}.",
+        who=Who.PERSON,
+        ask="Ask them to raise the days before signing in again under Policies, Assistant policies in Spark Portal.",
+    )
+)
+"""Past it, a refresh is refused (`invalid_grant`) and so is the MCP endpoint: a new consent renews the grant."""
+REFRESH_IDLE = _entry(
+    Refusal(
+        "refresh_token_idle",
+        "this refresh token went unused longer than {org} allows ({hours} hours); reconnect the assistant to Spark",
+        state=State.EXPIRED,
+        fix=f"Connect the assistant again, or lengthen the refresh token lifetime under {_APPROVALS_PAGE}.",
+        who=Who.PERSON,
+    )
+)
+"""The token endpoint's only (`invalid_grant`): the organization's refresh token lifetime, counted like the
+server's, from the expiry of the access token issued with it."""
 
 # --- This request, for this credential --------------------------------------------------------------
 WRONG_AUDIENCE = _entry(

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import audit_views, views
+from api import assistant_views, audit_views, views
 
 app_name = "api"
 
@@ -71,6 +71,14 @@ urlpatterns = [
     path(f"{ORG}/audit-stream/secret", audit_views.AuditStreamSecret.as_view(), name="audit-stream-secret"),
     path(f"{ORG}/audit-stream/dead-letters", audit_views.AuditStreamDeadLetters.as_view(), name="dead-letters"),
     path(f"{ORG}/audit-stream/dead-letters/resend", audit_views.AuditStreamResend.as_view(), name="resend"),
+    # Assistant policies: approval of new clients, lifetimes (api.assistant_views)
+    path(f"{ORG}/assistant-policies", assistant_views.AssistantPoliciesView.as_view(), name="assistant-policies"),
+    path(f"{ORG}/assistant-approvals", assistant_views.AssistantApprovals.as_view(), name="assistant-approvals"),
+    path(
+        f"{ORG}/assistant-approvals/<id:approval_id>",
+        assistant_views.AssistantApprovalDetail.as_view(),
+        name="assistant-approval",
+    ),
     path(f"{ORG}/usage", views.Usage.as_view(), name="usage"),
     path(f"{ORG}/doctor", views.Doctor.as_view(), name="doctor"),
     path(f"{ORG}/audiences", views.Audiences.as_view(), name="audiences"),

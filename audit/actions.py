@@ -151,6 +151,11 @@ class Action(StrEnum):
     DATASET_TAKEN = "dataset.taken", ("dataset", "reason")
     DATASET_REMOVED = "dataset.removed", ("dataset", "name", "taken_from", "saved_audiences")
     AUDIENCE_CREATED = "audience.created", ("id", "dataset", "expression")
+    # Assistant policies: approval of new clients, token lifetimes (docs/policies.md)
+    ASSISTANT_POLICIES_CHANGED = "organization.assistant_policies_changed", ("changes", "clients_approved")
+    ASSISTANT_APPROVAL_REQUESTED = "assistant.approval_requested", ("client_id",)
+    ASSISTANT_APPROVED = "assistant.approved", ("client_id",)
+    ASSISTANT_DENIED = "assistant.denied", ("client_id",)
     # Per-call audit and the audit stream to an organization's SIEM (docs/policies.md)
     TOOL_CALLED = (
         "mcp.tool_called",

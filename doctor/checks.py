@@ -19,6 +19,7 @@ from accounts import refusals
 from accounts.gates import (
     Verdict,
     access_problem,
+    refused,
 )
 from accounts.mfa import mfa_enabled
 from accounts.models import (
@@ -39,14 +40,20 @@ from identity.selectors import (
     standing_id_jag_refusal,
     standing_sso_refusal,
 )
-from oauth_server.models import ConnectedApp, ConnectorPublication
+from oauth_server.assistant_policies import ASSISTANT_REFUSALS, AssistantPolicies, application_label, waiting_for
+from oauth_server.models import ApprovalStatus, ClientApproval, ConnectedApp, ConnectorPublication
 from oauth_server.platforms import Platform
 from oauth_server.selectors import connection_datasets
 from scim.selectors import scim_token_by_prefix, standing_deactivation
 
 ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
 IDP_ADMIN, CLIENT_OR_IDP = Who.IDP_ADMIN, Who.CLIENT_OR_IDP
-GRANT_REFUSALS = (refusals.CLIENT_ELSEWHERE, refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM)
+GRANT_REFUSALS = (
+    refusals.CLIENT_ELSEWHERE,
+    refusals.CONNECTOR_UNPUBLISHED,
+    refusals.NO_PLATFORM,
+    *ASSISTANT_REFUSALS,
+)
 ENDED_SHOWN = dt.timedelta(days=30)
 """A person's report lists their tokens revoked or expired within this long (a likely reason they
 cannot connect); older ones are only counted: they never work again, and are on People's access."""
@@ -273,6 +280,24 @@ def connector_checks(organization: Organization) -> list[Check]:
             )
         )
     return checks
+
+
+def approval_checks(organization: Organization, user: User) -> list[Check]:
+    """The organization's assistant approval, for the clients this person asked to connect and that are
+    not approved (their consent was refused before any grant was recorded, so no assistant row says so)."""
+    if not AssistantPolicies.of(organization).approval_required:
+        return []
+    asked = waiting_for(organization, user)
+    if not asked:
+        return [Check("Assistant approval", True, f"Required by {organization.name}; nothing of this person waits.")]
+    return [_approval_check(organization, approval) for approval in asked]
+
+
+def _approval_check(organization: Organization, approval: ClientApproval) -> Check:
+    denied = approval.status == ApprovalStatus.DENIED
+    verdict = refused(refusals.ASSISTANT_DENIED if denied else refusals.ASSISTANT_PENDING, org=organization.name)
+    gate = f"Assistant approval: {application_label(approval.application)}"
+    return Check(gate, False, verdict.sentence, verdict.fix, verdict.who)
 
 
 def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:

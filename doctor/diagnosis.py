@@ -35,6 +35,7 @@ from doctor.checks import (
     IDP_ADMIN,
     Check,
     Diagnosis,
+    approval_checks,
     assistant_check,
     assistant_datasets_check,
     assistant_name,
@@ -76,7 +77,7 @@ def diagnose_person(
         )
     checks = member_checks(organization, user, timezone.localdate(now))
     checks += [c for c in (sso_check(organization, user.email, user), mfa_check(organization, user)) if c]
-    checks += connector_checks(organization)
+    checks += connector_checks(organization) + approval_checks(organization, user)
     usage = usage_today(organization, user, member, now)
     checks += [quota_check(member, usage, now)] if usage is not None else []
     verdicts = []

@@ -15,10 +15,18 @@ class OAuthServerConfig(AppConfig):
         from oauth2_provider.models import AccessToken, Application
 
         from accounts.watch import watch
-        from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
+        from oauth_server.models import (
+            AssistantPolicy,
+            ClientApproval,
+            ConnectedApp,
+            ConnectorPublication,
+            OrganizationClient,
+        )
 
         watch(ConnectorPublication)
         watch(ConnectedApp, benign=("last_used_at", "last_used_address", "last_used_agent"))
         watch(OrganizationClient)
+        watch(AssistantPolicy)
+        watch(ClientApproval)
         watch(Application, on_insert=False)  # a new registration takes nothing away
         watch(AccessToken, on_insert=False)  # nor does a new token; changing or deleting one can

@@ -171,3 +171,67 @@ class MetadataClientKeys(models.Model):
 
     def __str__(self) -> str:
         return f"keys of {self.client_id}"
+
+
+# --- Assistant policies of an organization (docs/policies.md: assistant approval, lifetimes) -----------
+
+
+class AssistantPolicy(models.Model):
+    """An organization's policies for assistants (OAuth clients): approval of each new client, and the
+    lifetimes of what they are issued. No row: today's behaviour (no approval, the server's lifetimes)."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="assistant_policy")
+    approval_required = models.BooleanField(
+        default=False, help_text="Each new assistant client needs an organization admin's approval."
+    )
+    allowed_clients = models.TextField(
+        blank=True,
+        help_text="Approved without asking: client IDs, or hosts of client ID metadata documents; one per line.",
+    )
+    access_token_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="An assistant's access token lifetime in minutes; empty = the server's."
+    )
+    refresh_token_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many hours an unused refresh token lives; empty = the server's."
+    )
+    reconsent_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days after which a person must sign in and allow the assistant again."
+    )
+
+    def __str__(self) -> str:
+        return f"assistant policy of {self.organization}"
+
+    @property
+    def allowed(self) -> list[str]:
+        return [line.strip() for line in self.allowed_clients.splitlines() if line.strip()]
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+
+
+class ClientApproval(models.Model):
+    """An organization's decision on one assistant client, asked for by the first person who wanted
+    to connect it while the organization requires approval."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="client_approvals")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="approvals"
+    )
+    status = models.CharField(max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "application"], name="client_approval_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.application.name or self.application.client_id} in {self.organization}: {self.status}"

@@ -46,6 +46,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts import refusals
+from accounts.gates import sentence
 from accounts.models import Membership, Organization, User
 from accounts.scopes import (
     DATASET_SCOPE_PREFIX,
@@ -56,6 +57,7 @@ from accounts.scopes import (
 from accounts.selectors import admin_organizations, organization_contacts
 from audit.actions import Action
 from audit.services import Origin, audit_record
+from oauth_server.assistant_policies import approval_asked, approval_request, granted_seconds, refresh_idle_refusal
 from oauth_server.client_assertions import (
     CLIENT_ASSERTION_TYPE,
     AssertionRefused,
@@ -110,7 +112,7 @@ class SparkOAuth2Validator(OAuth2Validator):
         if code and "\x00" in code:
             return False
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
-            return self._grant_usable(request.user, client)
+            return self._grant_usable(request.user, client, request)
         replayed = RedeemedCode.objects.filter(code_digest=_digest(code), application=client).first()
         if replayed is not None:
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
@@ -133,7 +135,7 @@ class SparkOAuth2Validator(OAuth2Validator):
             if before.application_id != client.pk:
                 return False
             request.user, request.refresh_token, request.refresh_token_instance = before.user, refresh_token, before
-            return self._grant_usable(request.user, client)
+            return self._grant_usable(request.user, client, request)
         live_family = (
             RefreshToken.objects.filter(token_family=before.token_family, revoked__isnull=True).count()
             if before is not None
@@ -148,7 +150,9 @@ class SparkOAuth2Validator(OAuth2Validator):
                 _audit_replay(Action.GRANT_REFRESH_FAMILY_REVOKED, "A used refresh token", before.user_id, client)
             return False
         # The gates apply at refresh too: a refused user gets invalid_grant, not fresh tokens.
-        return self._grant_usable(request.user, client)
+        usable = self._grant_usable(request.user, client, request)
+        _refresh_idle_check(request.refresh_token_instance, request.user, client, request)
+        return usable
 
     def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
         """A refresh token is redeemed once, under a row lock; the answer is kept for the grace window,
@@ -156,6 +160,7 @@ class SparkOAuth2Validator(OAuth2Validator):
         or a concurrent refresh that waited on the lock) gets the same pair, and no second pair is
         ever minted from one refresh token."""
         presented = getattr(request, "refresh_token_instance", None)  # DOT's, set by validate_refresh_token
+        _organization_lifetime(token, request)
         if request.grant_type != "refresh_token" or not isinstance(presented, RefreshToken):
             super().save_bearer_token(token, request, *args, **kwargs)
             if request.user is not None and request.client is not None:
@@ -209,10 +214,36 @@ class SparkOAuth2Validator(OAuth2Validator):
         return True
 
     @staticmethod
-    def _grant_usable(user: User, client: Application) -> bool:
-        """The member gates and the grant's own (recorded platform published, client's organization)."""
+    def _grant_usable(user: User, client: Application, request: Any = None) -> bool:
+        """The member gates and the grant's own (recorded platform published, client's organization, the
+        organization's assistant policies). A refused grant is `invalid_grant` with the refusal's words."""
         connection = live_connection(user, client)
-        return connection is not None and connection_verdict(connection, timezone.now()).refusal is None
+        if connection is None:
+            return False
+        verdict = connection_verdict(connection, timezone.now())
+        if verdict.refusal is not None:
+            raise oauth_errors.InvalidGrantError(description=verdict.words, request=request)
+        return True
+
+
+def _organization_lifetime(token: dict[str, Any], request: Any) -> None:
+    """The access token lives as long as the grant's organization allows (never past the person's
+    next required consent): `expires_in` is what DOT stores and what the client is told."""
+    user, client = getattr(request, "user", None), getattr(request, "client", None)
+    connection = live_connection(user, client) if isinstance(user, User) and isinstance(client, Application) else None
+    if connection is not None:
+        token["expires_in"] = granted_seconds(connection, int(token.get("expires_in") or 0), timezone.now())
+
+
+def _refresh_idle_check(presented: Any, user: User, client: Application, request: Any) -> None:
+    """A refresh token unused for longer than the grant's organization allows is `invalid_grant`
+    (DOT applies the server's idle lifetime the same way: from its access token's expiry)."""
+    connection = live_connection(user, client)
+    if not isinstance(presented, RefreshToken) or presented.access_token is None or connection is None:
+        return
+    words = refresh_idle_refusal(connection, presented.access_token.expires, timezone.now())
+    if words:
+        raise oauth_errors.InvalidGrantError(description=words, request=request)
 
 
 def _assertion_fields(request: Any) -> tuple[str | None, str | None]:
@@ -291,6 +322,8 @@ class AuthorizeView(AuthorizationView):
 
     template_name = "oauth_server/consent.html"
     form_class = ConsentForm
+    needs_approval = False
+    """The organization must approve the client before it connects, and nobody has asked yet."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         params = request.GET.copy()
@@ -357,8 +390,11 @@ class AuthorizeView(AuthorizationView):
             oauth_error = oauth_errors.InvalidRequestError(description=description, state=state)
         return OAuthToolkitError(error=oauth_error, redirect_uri=redirect_uri)
 
-    def _gate(self, application: Application, organization: Organization | None) -> dict[str, str] | None:
-        """The refusal page's words when this user may not connect this client, else None."""
+    def _gate(
+        self, application: Application, organization: Organization | None, allow: bool | None = None
+    ) -> dict[str, str] | None:
+        """The refusal page's words when this user may not connect this client, else None. `allow`: the
+        person's answer on the consent form (None: the consent page is only being shown)."""
         user = self.request.user
         platform = application_platform(application)
         if organization is None:
@@ -370,6 +406,8 @@ class AuthorizeView(AuthorizationView):
         verdict = prospective_verdict(user, organization, application, platform, timezone.now())
         if verdict.refusal is None:
             return None
+        if verdict.refusal in (refusals.ASSISTANT_PENDING, refusals.ASSISTANT_DENIED):
+            return self._approval_gate(application, organization, verdict.refusal, verdict.words, allow)
         if verdict.refusal in (refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM):
             label = Platform(platform).label if platform else "This"
             return {
@@ -379,6 +417,58 @@ class AuthorizeView(AuthorizationView):
                 "unpublished": "yes",
             }
         return {"title": "Access denied", "message": verdict.sentence, "fix": verdict.ask}
+
+    def _approval_gate(
+        self,
+        application: Application,
+        organization: Organization,
+        refusal: refusals.Refusal,
+        words: str,
+        allow: bool | None,
+    ) -> dict[str, str] | None:
+        """A client the organization has not approved. Nobody asked yet: the consent page is shown (with a
+        notice), and allowing files the request, a POST, so no link can file one in someone's name;
+        denying goes back to the assistant as any denial does. Asked, allowed or denied by an admin: the
+        page that says so."""
+        if refusal == refusals.ASSISTANT_PENDING:
+            if allow is False or (allow is None and not approval_asked(organization, application)):
+                self.needs_approval = True
+                return None
+            if allow:
+                origin = Origin.of(self.request)
+                approval_request(
+                    organization=organization, application=application, user=self.request.user, origin=origin
+                )
+        return self._awaiting_approval(application, organization, refusal, words)
+
+    def _awaiting_approval(
+        self, application: Application, organization: Organization, refusal: refusals.Refusal, words: str
+    ) -> dict[str, str]:
+        """The page for a client waiting for approval (its admins were asked) or denied: it says who
+        decides, and its button takes the person back to the assistant with `access_denied` (RFC 6749
+        §4.1.2.1)."""
+        denied = refusal == refusals.ASSISTANT_DENIED
+        name = application.name or "This assistant"
+        return {
+            "title": f"{name} was denied by {organization.name}"
+            if denied
+            else f"Waiting for your admin's approval of {name}",
+            "message": sentence(words),
+            "fix": refusal.ask,
+            "approval": "denied" if denied else "pending",
+            "back": self._back_to_client(application, words),
+        }
+
+    def _back_to_client(self, application: Application, words: str) -> str:
+        """The client's redirect URI with `access_denied` and the refusal as its description, or "" when
+        the request names no redirect URI registered for the client."""
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        redirect_uri, state = data.get("redirect_uri", ""), data.get("state") or None
+        if not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
+            return ""
+        error = oauth_errors.AccessDeniedError(description=words, state=state)
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        return _with_iss(error.in_uri(redirect_uri), issuer)
 
     def _refused(
         self,
@@ -399,7 +489,8 @@ class AuthorizeView(AuthorizationView):
             "platform": Platform(platform) if platform else None,
             "assistant_platform": platform in VERIFIED,
         }
-        return render(self.request, "oauth_server/refused.html", context, status=status)
+        template = "oauth_server/approval_waiting.html" if words.get("approval") else "oauth_server/refused.html"
+        return render(self.request, template, context, status=status)
 
     def _chosen_organization(self, organizations: list[Organization]) -> Organization | None:
         wanted = self.request.POST.get("organization") or self.request.GET.get("organization")
@@ -437,6 +528,7 @@ class AuthorizeView(AuthorizationView):
             scope_rows=_scope_rows(organization, scopes, follows),
             scope_dropped=[s for s in requested if s not in scopes],
             already_connected=live_connection(self.request.user, application),
+            needs_approval=self.needs_approval,
             authorize_path=self.request.get_full_path(),
         )
         return super().render_to_response(context, **kwargs)
@@ -448,7 +540,7 @@ class AuthorizeView(AuthorizationView):
             return render(self.request, "oauth_server/refused.html", words, status=400)
         organizations = _organization_choices(self.request.user)
         organization = self._chosen_organization(organizations)
-        refusal = self._gate(application, organization)
+        refusal = self._gate(application, organization, allow=bool(form.cleaned_data.get("allow")))
         if refusal is not None:
             return self._refused(refusal, application, organization)
         assert organization is not None

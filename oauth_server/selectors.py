@@ -25,6 +25,7 @@ from accounts.models import Organization, User
 from accounts.refusals import State
 from accounts.scopes import DatasetAccess, all_scopes, dataset_access
 from accounts.scopes import scope_words as credential_scope_words
+from oauth_server.assistant_policies import AssistantPolicies, approval_state
 from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.platforms import VERIFIED, Platform, platform_for_redirect_uris
 
@@ -33,20 +34,31 @@ def application_platform(application: Application) -> Platform | None:
     return platform_for_redirect_uris(application.redirect_uris.split(), application.name)
 
 
-def grant_facts(organization: Organization, platform: Platform | None, application: Application) -> GrantFacts:
+def grant_facts(
+    organization: Organization,
+    platform: Platform | None,
+    application: Application,
+    authorized_at: dt.datetime | None = None,
+) -> GrantFacts:
     """A grant (recorded, or the one a consent would record) of `application` under `platform` in
-    `organization`, as the gates read it: the platform's connector published, and the client no other
-    organization's (a confidential client an admin created, e.g. for Copilot Studio, serves its own only)."""
+    `organization`, as the gates read it: the platform's connector published, the client no other
+    organization's (a confidential client an admin created, e.g. for Copilot Studio, serves its own only),
+    and the organization's assistant policies (the client approved; `authorized_at`, the recorded
+    grant's last consent, against the days before a person must allow it again)."""
     published = (
         platform is not None
         and ConnectorPublication.objects.filter(organization=organization, platform=platform, published=True).exists()
     )
     owner = OrganizationClient.objects.filter(application=application).values_list("organization_id", flat=True)
     owner_id = owner.first()
+    policies = AssistantPolicies.of(organization)
     return GrantFacts(
         platform=Platform(platform).label if platform else "",
         published=published,
         client_ours=owner_id is None or owner_id == organization.pk,
+        approval=approval_state(organization, application, policies),
+        authorized_at=authorized_at,
+        reconsent_days=policies.reconsent_days,
     )
 
 
@@ -59,7 +71,9 @@ def connection_grant(connection: ConnectedApp) -> GrantFacts:
     """A recorded grant's facts. The platform is the one recorded when the user consented, never one
     derived from the client's current redirect URIs: a client cannot change its way back into an
     unpublished platform."""
-    return grant_facts(connection.organization, Platform(connection.platform), connection.application)
+    return grant_facts(
+        connection.organization, Platform(connection.platform), connection.application, connection.last_authorized_at
+    )
 
 
 def connection_context(connection: ConnectedApp, member: MemberFacts, now: dt.datetime) -> CredentialContext:

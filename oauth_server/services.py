@@ -24,6 +24,7 @@ from audit.actors import Actor, as_actor
 from audit.services import Origin, audit_record, audit_tally
 from identity.models import IdentityConnection
 from identity.standings import id_jag_granted, id_jag_refused
+from oauth_server.assistant_policies import granted_seconds
 from oauth_server.models import ConnectedApp, ConnectorPublication, IdJagToken, OrganizationClient, UsedAssertion
 from oauth_server.platforms import Platform, redirect_policy_problem
 from spark_portal import metrics
@@ -304,7 +305,7 @@ def id_jag_grant_issue(
     now = timezone.now()
     connection, created = _grant_upsert(user, application, organization, platform, scope, all_datasets, now)
     raw = generate_token()
-    seconds = int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+    seconds = granted_seconds(connection, int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS), now)
     token = AccessToken(
         user=user,
         application=application,

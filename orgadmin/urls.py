@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, audit_stream_views, people_views, policy_views, views
+from orgadmin import activity_views, assistant_policy_views, audit_stream_views, people_views, policy_views, views
 
 app_name = "orgadmin"
 
@@ -55,4 +55,15 @@ urlpatterns = [
     path("org/<slug:slug>/policies/audit/rotate/", audit_stream_views.audit_stream_rotate, name="audit-stream-rotate"),
     path("org/<slug:slug>/policies/audit/remove/", audit_stream_views.audit_stream_remove, name="audit-stream-remove"),
     path("org/<slug:slug>/policies/audit/resend/", audit_stream_views.audit_stream_resend, name="audit-stream-resend"),
+    # Assistant policies: approval of new clients, lifetimes (oauth_server.assistant_policies)
+    path(
+        "org/<slug:slug>/policies/assistants/",
+        assistant_policy_views.assistant_policies,
+        name="assistant_policies",
+    ),
+    path(
+        "org/<slug:slug>/policies/assistants/<int:approval_id>/decide/",
+        assistant_policy_views.approval_decision,
+        name="approval_decision",
+    ),
 ]

@@ -31,6 +31,7 @@ def _writes_with_a_body(world: World) -> list[tuple[str, str]]:
     """Every operation of the schema that takes a body, its path filled in with Acme's own names."""
     schema = Client().get("/api/schema/?format=json").json()
     names = {"slug": "acme", "platform": "custom", "domain": "acme.example", "user_id": str(world.member.pk)}
+    names |= {"approval_id": "1"}
     return [
         (method.upper(), path.removeprefix("/api/v1").format(**names))
         for path, operations in schema["paths"].items()

@@ -797,6 +797,29 @@ API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "url": st.sampled_from(["http://127.0.0.1:1/", "ftp://x", "https://u:p@siem.invalid/", "x" * 600]) | ODD_TEXT,
     "event_ids": st.lists(ODD_TEXT, max_size=3) | ODD_TEXT,
 }
+ASSISTANT_POLICY_FIELDS = (
+    "approval_required",
+    "allowed_clients",
+    "access_token_minutes",
+    "refresh_token_hours",
+    "reconsent_days",
+)
+API_VALID |= {
+    "approval_required": st.booleans(),
+    "allowed_clients": st.lists(
+        st.sampled_from(["claude.ai", "https://claude.ai/oauth/client.json", "localhost"]) | LOWER, max_size=4
+    ),
+    "access_token_minutes": st.none() | st.integers(1, 60),
+    "refresh_token_hours": st.none() | st.integers(1, 720),
+    "reconsent_days": st.none() | st.integers(1, 365),
+}
+API_VALID["status"] = API_VALID["status"] | st.sampled_from(["approved", "denied"])
+API_ODD |= {
+    "allowed_clients": st.lists(ODD_TEXT | long_text(most=300), max_size=120) | ODD_TEXT,
+    "access_token_minutes": st.integers() | HUGE_INTS | st.floats() | st.just("30"),
+    "refresh_token_hours": st.integers() | HUGE_INTS | st.just(True),
+    "reconsent_days": st.integers() | HUGE_INTS | st.just("7"),
+}
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/me", ()),
@@ -854,6 +877,11 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", "/organizations/{slug}/audit-stream/secret", ()),
     ("GET", "/organizations/{slug}/audit-stream/dead-letters", ()),
     ("POST", "/organizations/{slug}/audit-stream/dead-letters/resend", ("event_ids",)),
+    # Assistant policies (approval of new clients, lifetimes): none of them locks the fuzz out
+    ("GET", "/organizations/{slug}/assistant-policies", ()),
+    ("PATCH", "/organizations/{slug}/assistant-policies", ASSISTANT_POLICY_FIELDS),
+    ("GET", "/organizations/{slug}/assistant-approvals", ()),
+    ("PUT", "/organizations/{slug}/assistant-approvals/{row}", ("status",)),
 ]
 API_QUERIES: dict[str, st.SearchStrategy[str]] = {
     "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,

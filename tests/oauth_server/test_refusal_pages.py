@@ -97,7 +97,7 @@ def test_refusal_words_are_ascii_for_headers(published: World) -> None:
         refusals.SCIM_REVOKED,
     }
     fields = {"org": published.acme.name, "domain": "acme.example", "email": published.member.email}
-    fields |= {"days": "30", "quota": "500"}  # the organization's policies
+    fields |= {"days": "30", "quota": "500", "hours": "48"}  # the organization's policies
     words = [
         refused(entry, platform=platform.label, **fields).words
         for entry in refusals.REGISTRY

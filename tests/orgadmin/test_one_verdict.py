@@ -20,7 +20,8 @@ from accounts.selectors import token_rows
 from accounts.services import token_revoke, token_rotate
 from bearer.auth import AuthError, authenticate
 from doctor.diagnosis import diagnose
-from oauth_server.models import ConnectedApp, ConnectorPublication, OrganizationClient
+from oauth_server.assistant_policies import AssistantPolicies, assistant_policies_set
+from oauth_server.models import ApprovalStatus, ClientApproval, ConnectedApp, ConnectorPublication, OrganizationClient
 from oauth_server.selectors import connection_rows
 from oauth_server.services import connection_revoke
 from orgadmin.access import access_rows
@@ -166,6 +167,25 @@ def _client_of_globex(world: World) -> None:
     OrganizationClient.objects.create(organization=world.globex, application=ConnectedApp.objects.get().application)
 
 
+def _client_denied(world: World) -> None:
+    """The organization approves each new assistant, and denies this one (connected before: approved)."""
+    assistant_policies_set(
+        organization=world.acme, wanted=AssistantPolicies(approval_required=True), actor=None, origin=None
+    )
+    ClientApproval.objects.update(status=ApprovalStatus.DENIED)
+
+
+def _client_pending(world: World) -> None:
+    """Approval turned on, then its record of this client gone (as if it had never been decided)."""
+    _client_denied(world)
+    ClientApproval.objects.update(status=ApprovalStatus.PENDING)
+
+
+def _consent_overdue(world: World) -> None:
+    assistant_policies_set(organization=world.acme, wanted=AssistantPolicies(reconsent_days=7), actor=None, origin=None)
+    ConnectedApp.objects.update(last_authorized_at=timezone.now() - dt.timedelta(days=8))
+
+
 ASSISTANT_CHANGES: dict[str, tuple[Change, str]] = {
     **PERSON_CHANGES,
     "connector unpublished": (_unpublish, "connector_unpublished"),
@@ -173,6 +193,10 @@ ASSISTANT_CHANGES: dict[str, tuple[Change, str]] = {
     # The organization's token policies are no assistant's business: it stays active.
     "personal tokens not allowed": (_tokens_not_allowed, ""),
     "a short token lifetime": (_token_lifetime_short, ""),
+    # The organization's assistant policies (oauth_server.assistant_policies)
+    "assistant denied": (_client_denied, "assistant_denied"),
+    "assistant waiting for approval": (_client_pending, "assistant_approval_pending"),
+    "consent older than the organization allows": (_consent_overdue, "reconsent_required"),
 }
 
 

@@ -32,6 +32,7 @@ def _paths(world: World) -> list[str]:
         "invitation_id": invitation.pk,
         "key": f"token-{token.pk}",
         "user_id": world.member.pk,
+        "approval_id": 1,
     }
     resolver = get_resolver(orgadmin_urls)
     paths = []
