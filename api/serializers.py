@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -14,6 +15,7 @@ from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import effective_scopes
 from accounts.selectors import token_datasets
 from oauth_server.platforms import Platform
+from orgadmin.connection_policies import MAX_RANGES, parse_networks, tool_names
 from usage.models import Credential
 
 TOKEN_EXAMPLE: dict[str, Any] = {
@@ -514,6 +516,65 @@ class AccessSerializer(serializers.Serializer):
     )
 
 
+def _codes() -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(max_length=40), max_length=200)
+
+
+def _ranges(value: list[str], which: str) -> list[str]:
+    """CIDR ranges checked as the service checks them: a wrong one is a 400 naming it."""
+    try:
+        return parse_networks(value, which)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+
+
+class ConnectionPoliciesSerializer(serializers.Serializer):
+    """The tool, dataset and network policies (`orgadmin.connection_policies`), part of the policies."""
+
+    tools_off = serializers.ListField(
+        child=serializers.ChoiceField(choices=tool_names()),
+        max_length=len(tool_names()),
+        help_text="Tools turned off for the organization's callers: `tools/list` omits them and a call is "
+        "refused (JSON-RPC error -32030, `tool_turned_off`). Empty: every tool on.",
+    )
+    platform_datasets = serializers.DictField(
+        child=_codes(),
+        help_text="Per assistant platform code (claude, chatgpt, copilot, vscode, cursor, claude_code, custom): "
+        "the only datasets its assistants may use; a platform left out may use every dataset its grant holds. "
+        "A tool naming another is answered with `dataset_not_allowed`'s sentence.",
+    )
+    token_datasets = serializers.DictField(
+        child=_codes(),
+        help_text="Per personal access token ID (as a string): the only datasets that token may use; a token "
+        "left out may use every dataset it holds.",
+    )
+    token_networks = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=MAX_RANGES,
+        help_text="CIDR ranges (IPv4 or IPv6; an address alone is its /32 or /128) personal access tokens (at "
+        "Spark MCP and the management API) and the management API may be used from; empty: anywhere. Outside "
+        "them a request is refused (403 `network_not_allowed`). A list that leaves out the caller's own address "
+        "is refused (409 `own_address_outside`) unless `own_address_outside_confirmed` is true.",
+    )
+    assistant_networks = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=MAX_RANGES,
+        help_text="CIDR ranges assistants (OAuth) may call Spark MCP from; empty: anywhere. Assistants call from "
+        "their vendor's ranges, not the organization's network (403 `assistant_network_not_allowed`).",
+    )
+    own_address_outside_confirmed = StrictBooleanField(
+        write_only=True,
+        required=False,
+        help_text="true: save `token_networks` even though it leaves out the address this request comes from.",
+    )
+
+    def validate_token_networks(self, value: list[str]) -> list[str]:
+        return _ranges(value, "Personal access tokens and the management API")
+
+    def validate_assistant_networks(self, value: list[str]) -> list[str]:
+        return _ranges(value, "Assistants")
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("Tokens live at most 90 days", value={"token_max_days": 90}, request_only=True),
@@ -532,7 +593,7 @@ class AccessSerializer(serializers.Serializer):
         ),
     ]
 )
-class PoliciesSerializer(serializers.Serializer):
+class PoliciesSerializer(ConnectionPoliciesSerializer):
     personal_tokens_allowed = StrictBooleanField(
         help_text="false: every member's personal access token is refused (401 `personal_tokens_not_allowed`) and "
         "none can be created (409); assistants connected through OAuth are not affected."

@@ -48,6 +48,7 @@ def grant_facts(organization: Organization, platform: Platform | None, applicati
         platform=Platform(platform).label if platform else "",
         published=published,
         client_ours=owner_id is None or owner_id == organization.pk,
+        platform_code=str(platform.value) if platform else "",
     )
 
 
