@@ -24,7 +24,9 @@ from accounts.gates import (
     Verdict,
     access_problem,
     credential_verdict,
+    dataset_limit,
     every_refusal,
+    holder,
     member_facts,
     refused,
     token_context,
@@ -58,7 +60,14 @@ from usage.quotas import quota_use, seconds_to_midnight
 
 ADMIN, STAFF, PERSON = Who.ADMIN, Who.STAFF, Who.PERSON
 IDP_ADMIN, CLIENT_OR_IDP = Who.IDP_ADMIN, Who.CLIENT_OR_IDP
-GRANT_REFUSALS = (refusals.CLIENT_ELSEWHERE, refusals.CONNECTOR_UNPUBLISHED, refusals.NO_PLATFORM)
+GRANT_REFUSALS = (
+    refusals.CLIENT_ELSEWHERE,
+    refusals.CONNECTOR_UNPUBLISHED,
+    refusals.NO_PLATFORM,
+    refusals.NETWORK_ASSISTANT,
+)
+TOKEN_POLICY_REFUSALS = (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD, refusals.NETWORK_TOKEN)
+"""A policy of the token's organization: the doctor names it, its fix and who can make it."""
 ENDED_SHOWN = dt.timedelta(days=30)
 """A person's report lists their tokens revoked or expired within this long (a likely reason they
 cannot connect); older ones are only counted: they never work again, and are on People's access."""
@@ -293,7 +302,7 @@ def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
         return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
     if verdict.state == State.EXPIRED:
         return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
-    if verdict.refusal in (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD):  # a policy of its organization
+    if verdict.refusal in TOKEN_POLICY_REFUSALS:
         return Check(gate, False, verdict.sentence, verdict.fix, verdict.who)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
@@ -323,6 +332,16 @@ def assistant_datasets_check(connection: ConnectedApp) -> Check:
     gate = f"Datasets of assistant {_assistant_name(connection)}"
     remedy = "connect the assistant again, asking for no particular dataset"
     return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
+
+
+def limit_check(context: CredentialContext) -> list[Check]:
+    """The organization's dataset limit for this token or the assistant's platform, when it sets one."""
+    limit = dataset_limit(context)
+    if limit is None:
+        return []
+    whom, org = holder(context), context.member.organization_name
+    finding = f"{org} lets {whom} use only: {', '.join(sorted(limit)) or 'no dataset'} (a dataset policy)."
+    return [Check(f"Dataset limit for {whom}", True, finding, "Change the limit on the Policies page.", Who.ADMIN)]
 
 
 def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:
@@ -374,14 +393,19 @@ def diagnose_person(
     checks += [quota_check(member, usage, now)] if usage is not None else []
     verdicts = []
     for token in tokens:
-        verdict = credential_verdict(replace(token_context(token, member, now), usage=usage))
+        # An allow-list is judged at the address the token was last used from.
+        context = replace(token_context(token, member, now), usage=usage, address=token.last_used_address)
+        verdict = credential_verdict(context)
         live = verdict.state not in (State.REVOKED, State.EXPIRED)
-        checks += [token_check(token, verdict)] + ([token_datasets_check(token)] if live else [])
+        checks += [token_check(token, verdict)] + ([token_datasets_check(token), *limit_check(context)] if live else [])
         verdicts.append(verdict)
     for connection in connections:
-        found = every_refusal(replace(connection_context(connection, member, now), usage=usage))
+        context = replace(
+            connection_context(connection, member, now), usage=usage, address=connection.last_used_address
+        )
+        found = every_refusal(context)
         checks += [assistant_check(connection, found)] + (
-            [] if connection.revoked_at else [assistant_datasets_check(connection)]
+            [] if connection.revoked_at else [assistant_datasets_check(connection), *limit_check(context)]
         )
         verdicts.append(found[0] if found else ACTIVE)
     assistants = zip(connections, verdicts[len(tokens) :], strict=True)

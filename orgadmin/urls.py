@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, people_views, policy_views, views
+from orgadmin import activity_views, connection_policy_views, people_views, policy_views, views
 
 app_name = "orgadmin"
 
@@ -49,4 +49,9 @@ urlpatterns = [
     path("org/<slug:slug>/people/<int:user_id>/revoke/", people_views.person_revoke, name="person-revoke"),
     path("org/<slug:slug>/doctor/", people_views.doctor, name="doctor"),
     path("org/<slug:slug>/policies/", policy_views.policies, name="policies"),
+    path(
+        "org/<slug:slug>/policies/connections/",
+        connection_policy_views.connection_policies,
+        name="connection_policies",
+    ),
 ]
