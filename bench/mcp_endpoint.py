@@ -22,7 +22,8 @@ cursors plus connection health checks, on a one-worker server over 200 calls in 
 PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
 postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
 on every worker, are refused. With `--policies`, instead of those comparisons: tools/call with
-every organization policy on (a token lifetime, both daily quotas, counted on every call) against
+every organization policy on (a token lifetime, both daily quotas, counted on every call, a tool turned
+off, a dataset limit, the IP allow-lists) against
 all off, pass by pass on one server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
 stops by itself.
 """
@@ -314,8 +315,25 @@ EVERY_POLICY = "True, 365, 10_000_000, 10_000_000"
 (so every call is counted against them)."""
 
 
+CONNECTION_POLICIES = (
+    "from accounts.models import Organization, PersonalAccessToken; "
+    "from orgadmin.connection_policies import ConnectionPolicies, organization_connection_policies_set; "
+    "org = Organization.objects.get(slug='acme'); on = {on}; "
+    "codes = sorted(org.datasets.values_list('code', flat=True)); "
+    "tokens = PersonalAccessToken.objects.filter(organization=org, revoked_at=None).values_list('pk', flat=True); "
+    "wanted = ConnectionPolicies(tools_off=['fetch'], platform_datasets={{'claude': codes}}, "
+    "token_datasets={{str(pk): codes for pk in tokens}}, token_networks=['127.0.0.0/8', '::1/128', '10.0.0.0/8'], "
+    "assistant_networks=['160.79.104.0/23']) if on else ConnectionPolicies(); "
+    "organization_connection_policies_set(organization=org, wanted=wanted, actor=None, origin=None, confirmed=True)"
+)
+"""A tool turned off (not the one called), a dataset limit on the calling token (every dataset the
+organization has, so the answer is the same), and both allow-lists (the loopback inside the tokens' one, so
+every call's address is read and judged)."""
+
+
 def set_policies(env: dict[str, str], on: bool) -> None:
     manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
+    manage(env, "shell", "-c", CONNECTION_POLICIES.format(on=on))
 
 
 def worker_cpu_seconds(master: int) -> float:
@@ -345,7 +363,7 @@ def measure_policies(
             set_policies(env, state)
             wrk(url, script, 1, args.connections)  # every worker reloads the facts after the change
             before = worker_cpu_seconds(master)
-            rate[state].append(wrk(url, script, args.seconds, args.connections))
+            rate[state].append(wrk(url, script, args.seconds, args.connections)[0])
             cpu[state].append((worker_cpu_seconds(master) - before) / (rate[state][-1] * args.seconds) * 1e6)
         print(
             f"pass {n + 1}: policies on {rate[True][-1]:8.0f} req/s ({cpu[True][-1]:5.0f} µs CPU/request), "

@@ -70,6 +70,8 @@ def parse_networks(ranges: list[str], which: str) -> list[str]:
         if not text:
             continue
         try:
+            if "%" in text:
+                raise ValueError(text)
             network = ipaddress.ip_network(text, strict=True)
         except ValueError:
             problems.append(_range_problem(text))
@@ -85,6 +87,8 @@ def parse_networks(ranges: list[str], which: str) -> list[str]:
 
 def _range_problem(text: str) -> str:
     shown = text[:60]
+    if "%" in text:
+        return f"“{shown}” names an interface zone (%…); give the range without it."
     try:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:

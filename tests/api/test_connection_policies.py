@@ -66,6 +66,7 @@ def test_a_limit_naming_what_the_organization_lacks_is_refused(
         (["intranet"], "“intranet” is not an IP address or CIDR range"),
         (["2001:db8::1/32"], "did you mean 2001:db8::/32?"),
         (["300.1.1.1"], "“300.1.1.1” is not an IP address or CIDR range"),
+        (["fe80::1%eth0"], "“fe80::1%eth0” names an interface zone"),
     ],
 )
 def test_a_wrong_range_is_400_naming_it(admin_api: Api, ranges: list[str], words: str) -> None:

@@ -749,6 +749,12 @@ EXPRESSIONS = st.recursive(
     max_leaves=6,
 )
 LOWER = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+FUZZ_TOOLS = ["chat_gwi", "explore_insight_gwi", "fetch", "list_datasets", "query_survey", "search", "search_survey"]
+FUZZ_CODES = ["ds-core", "ds-gaming", "ds-usa-deep", "nope"]
+FUZZ_RANGES = ["10.0.0.0/8", "203.0.113.7", "2001:db8::/32", "160.79.104.0/23", "0.0.0.0/0", "::/0"]
+ODD_RANGES = ["10.0.0.1/8", "intranet", "300.1.1.1", "::/129", "1.2.3.4/-1", "fe80::1%eth0", " ", "0/0"]
+CONNECTION_POLICY_FIELDS = ("tools_off", "platform_datasets", "token_datasets", "token_networks", "assistant_networks")
+"""The policies the fuzz may change: not the token policies or quotas, which would stop its own token."""
 # Each body field: values the API takes (drawn most of the time, so writes get past validation and
 # reach the services), and values of every wrong kind.
 API_VALID: dict[str, st.SearchStrategy[Any]] = {
@@ -765,6 +771,15 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     "enabled": st.booleans(),
     "email": st.builds(lambda s: f"{s}@fuzz.example", LOWER),
     "role": st.sampled_from(["admin", "member"]),
+    # The tool, dataset and network policies: the tokens' allow-list always keeps the loopback the fuzz
+    # calls from (a list leaving it out is refused unless confirmed, which the fuzz never sends).
+    "tools_off": st.lists(st.sampled_from(FUZZ_TOOLS), max_size=3, unique=True),
+    "platform_datasets": st.dictionaries(
+        st.sampled_from(PLATFORMS[:4]), st.lists(st.sampled_from(FUZZ_CODES)), max_size=3
+    ),
+    "token_datasets": st.dictionaries(st.integers(1, 60).map(str), st.lists(st.sampled_from(FUZZ_CODES)), max_size=2),
+    "token_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=3).map(lambda r: ["127.0.0.0/8", "::1", *r]),
+    "assistant_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=4),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -776,6 +791,11 @@ API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "domain": st.sampled_from(["acme.example", "localhost", "fuzz-extra.example", "-x-.example", "a..b"]) | ODD_TEXT,
     "email": st.sampled_from(["member@fuzz.example", "x@acme.example", "bad", "a@b"]) | ODD_TEXT,
     "role": st.sampled_from(["owner", "", "Admin"]) | ODD_TEXT,
+    "tools_off": st.lists(st.sampled_from(["chat", "", "CHAT_GWI"]) | ODD_TEXT, max_size=9),
+    "platform_datasets": st.dictionaries(ODD_TEXT, st.lists(ODD_TEXT, max_size=3) | JSON_VALUES, max_size=3),
+    "token_datasets": st.dictionaries(ODD_TEXT, st.lists(ODD_TEXT, max_size=3) | JSON_VALUES, max_size=3),
+    "token_networks": st.lists(st.sampled_from(ODD_RANGES) | ODD_TEXT, max_size=120),
+    "assistant_networks": st.lists(st.sampled_from(ODD_RANGES) | ODD_TEXT, max_size=120),
 }
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -816,6 +836,8 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/organizations/{slug}/tokens", ()),
     ("DELETE", "/organizations/{slug}/tokens/{token}", ()),
     ("GET", "/organizations/{slug}/usage", ()),
+    ("GET", "/organizations/{slug}/policies", ()),
+    ("PATCH", "/organizations/{slug}/policies", CONNECTION_POLICY_FIELDS),
 ]
 API_QUERIES: dict[str, st.SearchStrategy[str]] = {
     "q": st.sampled_from(["member", "fuzz.example", "%", "_"]) | QUERY_TEXT,
