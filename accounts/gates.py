@@ -16,6 +16,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -45,14 +46,22 @@ def networks_of(ranges: Iterable[str]) -> tuple[Network, ...]:
     return tuple(found)
 
 
-def address_within(address: str, networks: tuple[Network, ...]) -> bool:
+@lru_cache(maxsize=4096)
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as the allow-lists compare it (an IPv4-mapped IPv6 one as IPv4), or None; the few
+    addresses a worker sees are parsed once."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in networks if network.version == ip.version)
+        return ip.ipv4_mapped
+    return ip
+
+
+def address_within(address: str, networks: tuple[Network, ...]) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in networks if network.version == ip.version)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -159,11 +160,15 @@ class _Facts:
         usable = set(dataset_access(follows=self.all_datasets, scopes=self.scopes, organization_codes=owned).usable)
         return tuple(d for d in self.datasets if d.code in usable)
 
+    @cached_property
     def _usable(self) -> tuple[DatasetInfo, ...]:
+        """Read once per cached facts (`withheld` is set before the facts are first used)."""
         return tuple(d for d in self._granted() if d.code not in self.withheld)
 
-    def context(self, now: dt.datetime) -> CredentialContext:
-        """The cached facts at `now`, as the gates read them (nothing of the request yet)."""
+    def context(
+        self, now: dt.datetime, request: RequestFacts | None = None, address: str | None = None
+    ) -> CredentialContext:
+        """The cached facts at `now`, and what the request presents (if any), as the gates read them."""
         return CredentialContext(
             self.member,
             now,
@@ -173,15 +178,17 @@ class _Facts:
             issued_at=self.issued_at,
             grant=self.grant,
             audiences=self.audiences,
+            request=request,
+            address=address,
             token_id=self.token_id if self.kind == Kind.TOKEN else None,
         )
 
     def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
         """The datasets the call may use: the credential's, retired ones left out."""
-        return tuple(d for d in self._usable() if not d.retired)
+        return tuple(d for d in self._usable if not d.retired)
 
     def retired_codes(self) -> frozenset[str]:
-        return frozenset(d.code for d in self._usable() if d.retired)
+        return frozenset(d.code for d in self._usable if d.retired)
 
     def offered_codes(self) -> frozenset[str]:
         """Every dataset the organization has and is still offered."""
@@ -365,11 +372,7 @@ def _context(facts: _Facts, now: dt.datetime, request: HttpRequest) -> Credentia
     address is read only where an allow-list applies to this credential."""
     resources = resource_urls_for_path(request, request.path_info) if facts.kind == Kind.OAUTH else frozenset()
     listed = facts.member.connection.networks_for(facts.kind, management=False)
-    return replace(
-        facts.context(now),
-        request=RequestFacts(resources=resources),
-        address=(used_address(request) or "") if listed else None,
-    )
+    return facts.context(now, RequestFacts(resources=resources), (client_address(request) or "") if listed else None)
 
 
 def _touch(facts: _Facts, now: dt.datetime, request: HttpRequest) -> None:
