@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from accounts.decorators import org_admin_required
 from accounts.forms import PoliciesForm
@@ -129,11 +128,12 @@ def page_context(
 
 
 @never_cache
-@require_POST
 @org_admin_required
 def connection_policies(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Save the tools, datasets and network policies; a token allow-list leaving out the admin's own
-    address asks for confirmation first."""
+    address asks for confirmation first (a GET shows them, on the Policies page)."""
+    if request.method != "POST":
+        return redirect("orgadmin:policies", slug=organization.slug)
     form = connection_form(organization, request.POST)
     if form.is_valid():
         try:
