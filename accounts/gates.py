@@ -12,9 +12,11 @@ an entry in the registry: docs/architecture.md, "One verdict per credential".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -28,6 +30,74 @@ class Kind(StrEnum):
     """No credential yet: a consent, an identity assertion grant, a page for the person."""
     TOKEN = "personal_access_token"
     OAUTH = "oauth"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks_of(ranges: Iterable[str]) -> tuple[Network, ...]:
+    """Stored CIDR ranges as networks (checked when saved; one that no longer parses is left out)."""
+    found = []
+    for text in ranges:
+        try:
+            found.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            continue
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as the allow-lists compare it (an IPv4-mapped IPv6 one as IPv4), or None; the few
+    addresses a worker sees are parsed once."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def address_within(address: str, networks: tuple[Network, ...]) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in networks if network.version == ip.version)
+
+
+@dataclass(frozen=True)
+class ConnectionFacts:
+    """An organization's tool, dataset and network policies, as the gates read them (docs/policies.md)."""
+
+    tools_off: frozenset[str] = frozenset()
+    platform_datasets: tuple[tuple[str, frozenset[str]], ...] = ()
+    """Per assistant platform (its code), the datasets its assistants may use; absent: no limit."""
+    token_datasets: tuple[tuple[int, frozenset[str]], ...] = ()
+    """Per personal access token (its ID), the datasets it may use; absent: no limit."""
+    token_networks: tuple[Network, ...] = ()
+    """Where personal access tokens and the management API may be used from; empty: anywhere."""
+    assistant_networks: tuple[Network, ...] = ()
+    """Where assistants may call Spark MCP from; empty: anywhere."""
+
+    @classmethod
+    def of(cls, organization: Organization) -> ConnectionFacts:
+        return cls(
+            tools_off=frozenset(organization.tools_off),
+            platform_datasets=tuple((k, frozenset(v)) for k, v in sorted(organization.platform_datasets.items())),
+            token_datasets=tuple(
+                (int(k), frozenset(v)) for k, v in sorted(organization.token_datasets.items()) if k.isdigit()
+            ),
+            token_networks=networks_of(organization.token_networks),
+            assistant_networks=networks_of(organization.assistant_networks),
+        )
+
+    def networks_for(self, kind: Kind, management: bool) -> tuple[Network, ...]:
+        """The allow-list a request of this kind is judged by (empty: none)."""
+        if kind == Kind.TOKEN or management:
+            return self.token_networks
+        return self.assistant_networks if kind == Kind.OAUTH else ()
+
+
+NO_CONNECTION_POLICY = ConnectionFacts()
 
 
 @dataclass(frozen=True)
@@ -56,6 +126,8 @@ class MemberFacts:
     """Every tool call is recorded as an audit event (`audit.calls`)."""
     call_audit_prompts: bool = False
     """And the prompt it carried is kept in the event."""
+    connection: ConnectionFacts = NO_CONNECTION_POLICY
+    """The organization's tool, dataset and network policies."""
 
     @property
     def has_quota(self) -> bool:
@@ -88,6 +160,8 @@ class GrantFacts:
     """When the person last allowed the grant (signed in and consented); None for a grant not yet recorded."""
     reconsent_days: int | None = None
     """The organization's policy: days after `authorized_at` the person must allow it again; None = never."""
+    platform_code: str = ""
+    """The platform's code (`Platform`'s value), as the organization's dataset limits name it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +170,10 @@ class RequestFacts:
 
     resources: frozenset[str] = frozenset()
     """The resource URLs the called endpoint answers for (RFC 8707 audiences it accepts)."""
+    tool: str = ""
+    """The tool a `tools/call` calls ("" otherwise)."""
+    dataset: str = ""
+    """A dataset of the organization the call names ("" when none is judged)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +192,13 @@ class CredentialContext:
     request: RequestFacts | None = None
     usage: UsageFacts | None = None
     """Today's tool calls, where a quota is judged; None elsewhere (a quota then refuses nothing)."""
+    address: str | None = None
+    """The client's address (through trusted proxies only; "" when unknown), where an allow-list is
+    judged; None: not judged (a page, or the doctor for a credential never used)."""
+    management: bool = False
+    """A request to the management API (its allow-list applies whatever the credential)."""
+    token_id: int | None = None
+    """A personal access token's ID (its organization may limit its datasets)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +363,53 @@ def daily_quota(ctx: CredentialContext) -> Verdict | None:
     return None
 
 
+def network(ctx: CredentialContext) -> Verdict | None:
+    """The organization's IP allow-lists: one for personal access tokens and the management API, one
+    for assistants; judged only where the request's address is known to the caller (`ctx.address`)."""
+    if ctx.address is None:
+        return None
+    networks = ctx.member.connection.networks_for(ctx.kind, ctx.management)
+    if not networks or address_within(ctx.address, networks):
+        return None
+    refusal = refusals.NETWORK_ASSISTANT if ctx.kind == Kind.OAUTH else refusals.NETWORK_TOKEN
+    return refused(refusal, org=ctx.member.organization_name, address=ctx.address or "an unknown address")
+
+
+def dataset_limit(ctx: CredentialContext) -> frozenset[str] | None:
+    """The datasets the organization lets this credential use (its platform's, or the token's), or None."""
+    policy = ctx.member.connection
+    if ctx.kind == Kind.TOKEN and ctx.token_id is not None:
+        return dict(policy.token_datasets).get(ctx.token_id)
+    if ctx.kind == Kind.OAUTH and ctx.grant is not None:
+        return dict(policy.platform_datasets).get(ctx.grant.platform_code)
+    return None
+
+
+def holder(ctx: CredentialContext) -> str:
+    """Whom a dataset limit is set for, in words."""
+    return ctx.grant.platform if ctx.kind == Kind.OAUTH and ctx.grant else "this token"
+
+
+def tool_allowed(ctx: CredentialContext) -> Verdict | None:
+    request = ctx.request
+    if request is None or not request.tool or request.tool not in ctx.member.connection.tools_off:
+        return None
+    return refused(refusals.TOOL_OFF, org=ctx.member.organization_name, tool=request.tool)
+
+
+def dataset_allowed(ctx: CredentialContext) -> Verdict | None:
+    """A dataset the call names, outside the organization's limit for this platform or token."""
+    request = ctx.request
+    if request is None or not request.dataset:
+        return None
+    limit = dataset_limit(ctx)
+    if limit is None or request.dataset in limit:
+        return None
+    return refused(
+        refusals.DATASET_NOT_ALLOWED, org=ctx.member.organization_name, dataset=request.dataset, holder=holder(ctx)
+    )
+
+
 def audience(ctx: CredentialContext) -> Verdict | None:
     if ctx.kind != Kind.OAUTH or ctx.request is None or ctx.audiences & ctx.request.resources:
         return None
@@ -296,9 +428,12 @@ GATES: tuple[Gate, ...] = (
     access_window,
     personal_tokens,
     token_lifetime,
+    network,
     connector_published,
     assistant_approval,
     assistant_reconsent,
+    tool_allowed,
+    dataset_allowed,
     daily_quota,
     audience,
 )
@@ -306,9 +441,11 @@ GATES: tuple[Gate, ...] = (
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion
 grant's client is refused so before the person's gates are read). Then the person and their
-organization (its access window, then its policies), then the grant's connector and the organization's
-policies for assistants (the client approved, the person's consent recent enough), then today's quota
-(it opens again by itself at midnight), and last what the request itself presents."""
+organization (its access window, then its policies, its allow-list for where the request comes from
+among them), then the grant's connector and the organization's policies for assistants (the client
+approved, the person's consent recent enough), then what the organization lets the call use (a tool
+turned off, a dataset outside its limit: neither is counted against a quota), then today's quota (it
+opens again by itself at midnight), and last what the request itself presents."""
 
 
 def credential_verdict(ctx: CredentialContext) -> Verdict:
@@ -350,6 +487,7 @@ def member_facts(user: User, organization: Organization) -> MemberFacts:
         organization_quota=organization.daily_calls_per_organization,
         call_audit=organization.call_audit,
         call_audit_prompts=organization.call_audit_prompts,
+        connection=ConnectionFacts.of(organization),
     )
 
 
@@ -367,4 +505,5 @@ def token_context(token: PersonalAccessToken, member: MemberFacts, now: dt.datet
         revoked=token.revoked_at is not None,
         expires_at=token.expires_at,
         issued_at=token_issued_at(token),
+        token_id=token.pk,
     )

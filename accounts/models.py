@@ -159,6 +159,30 @@ class Organization(models.Model):
         validators=[MinValueValidator(1)],
         help_text="How long the organization's audit events are kept; empty = Spark's own retention.",
     )
+    # Connection and network policies (docs/policies.md, "Tools and datasets", "Network").
+    tools_off = models.JSONField(
+        default=list, blank=True, help_text="Spark MCP tools turned off for the organization's callers (names)."
+    )
+    platform_datasets = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per assistant platform (its code), the datasets its assistants may use; absent = no limit.",
+    )
+    token_datasets = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per personal access token (its ID), the datasets it may use; absent = no limit.",
+    )
+    token_networks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="CIDR ranges personal access tokens and the management API may be used from; empty = anywhere.",
+    )
+    assistant_networks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="CIDR ranges assistants (OAuth) may call Spark MCP from; empty = anywhere.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -45,8 +45,8 @@ class Refusal:
     Two entries may share one where only the fix differs (access ended by an admin, or by its date)."""
     words: str
     """What is wrong and whom to ask, written to continue a header or a clause; `{org}`, `{domain}`,
-    `{platform}`, `{email}`, `{scope}`, `{days}`, `{hours}` and `{quota}` are filled in by the gate (ASCII: it also
-    travels in WWW-Authenticate)."""
+    `{platform}`, `{email}`, `{scope}`, `{days}`, `{hours}`, `{quota}`, `{address}`, `{tool}`, `{dataset}` and
+    `{holder}` are filled in by the gate (ASCII: it also travels in WWW-Authenticate)."""
     state: State = State.PAUSED
     fix: str = ""
     """The fix, for the one who can make it (the doctor's words); same fields as `words`."""
@@ -262,6 +262,63 @@ QUOTA_ORGANIZATION = _entry(
 )
 """A quota refuses tool calls only (`tools/call`, counted at the MCP endpoint), until midnight UTC: the
 endpoint answers 429 with a JSON-RPC error and `Retry-After`."""
+
+# --- What the organization lets a connection use, and from where (docs/policies.md) --------------------
+_NETWORK_FIX = "Add the address, or its range, to the allow-list on the Policies page."
+NETWORK_TOKEN = _entry(
+    Refusal(
+        "network_not_allowed",
+        "{org} allows personal access tokens and the management API only from its own networks, and this "
+        "request came from {address}; ask an admin of {org} to add your network under Policies in Spark Portal",
+        fix=_NETWORK_FIX + " (Personal access tokens and the management API)",
+        who=Who.ADMIN,
+        ask="Ask them to add your network ({address}) to the allow-list under Policies in Spark Portal.",
+        status=403,
+        challenge="",
+    )
+)
+NETWORK_ASSISTANT = _entry(
+    Refusal(
+        "assistant_network_not_allowed",
+        "{org} allows assistants to call Spark MCP only from the networks it lists, and this call came from "
+        "{address}; ask an admin of {org} to add the assistant's network under Policies in Spark Portal",
+        fix=_NETWORK_FIX + " (Assistants): assistants call from their vendor's ranges, not your own network.",
+        who=Who.ADMIN,
+        ask="Ask them to add your assistant's network ({address}) to the allow-list under Policies in Spark Portal.",
+        status=403,
+        challenge="",
+    )
+)
+"""Outside an organization's IP allow-list: paused while the request comes from there (403, no challenge:
+connecting again would not help)."""
+TOOL_OFF = _entry(
+    Refusal(
+        "tool_turned_off",
+        "{org} turned off the {tool} tool; ask an admin of {org} to turn it on under Policies in Spark Portal",
+        state=State.REFUSED,
+        fix="Turn {tool} on again on the Policies page.",
+        who=Who.ADMIN,
+        ask="Ask them to turn the {tool} tool on under Policies in Spark Portal.",
+        status=403,
+        challenge="",
+    )
+)
+"""A `tools/call` of a tool the organization turned off: a JSON-RPC error (`tools/list` omits the tool)."""
+DATASET_NOT_ALLOWED = _entry(
+    Refusal(
+        "dataset_not_allowed",
+        "{org} does not let {holder} use the {dataset} dataset; ask an admin of {org} to allow it under Policies "
+        "in Spark Portal, or call list_datasets for the datasets you may use",
+        state=State.REFUSED,
+        fix="Allow {dataset} for {holder} on the Policies page.",
+        who=Who.ADMIN,
+        ask="Ask them to allow the {dataset} dataset for {holder} under Policies in Spark Portal.",
+        status=403,
+        challenge="",
+    )
+)
+"""A dataset of the organization outside its limit for the assistant's platform or the token: the tool
+answers with these words (a tool error), never from another dataset."""
 
 # --- An assistant's grant ---------------------------------------------------------------------------
 CLIENT_ELSEWHERE = _entry(

@@ -22,6 +22,17 @@ from catalog.selectors import catalog_dataset_codes
 TOOLS_SCOPE = "insights:read"
 TOOLS_WORDS = "Ask Spark MCP for audience insights"
 DATASET_SCOPE_PREFIX = "dataset:"
+MCP_TOOL_NAMES = (
+    "chat_gwi",
+    "explore_insight_gwi",
+    "fetch",
+    "list_datasets",
+    "query_survey",
+    "search",
+    "search_survey",
+)
+"""The Spark MCP tools' names, both endpoints' (`mcp_api.tools` defines them; a test keeps the two
+alike): an organization may turn each off (docs/policies.md)."""
 ORG_READ_SCOPE = "org:read"
 ORG_ADMIN_SCOPE = "org:admin"
 MANAGEMENT_SCOPES = {

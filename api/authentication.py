@@ -26,6 +26,8 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
                 raise exceptions.AuthenticationFailed(refusals.NOT_PERSONAL.words, code=refusals.NOT_PERSONAL.code)
             principal = authenticate(django_request)
         except AuthError as refused:
+            if refused.status == 403:  # the credential is fine, but not from here (an allow-list)
+                raise exceptions.PermissionDenied(refused.description, code=refused.reason) from None
             raise exceptions.AuthenticationFailed(refused.description, code=refused.reason) from None
         user = User.objects.filter(pk=principal.user_id, is_active=True).first()
         if user is None:

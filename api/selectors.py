@@ -4,11 +4,14 @@ things are "not found" (404): the API says nothing about organizations the calle
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
+from accounts.gates import ConnectionFacts, CredentialContext, member_facts, network
 from accounts.models import Membership, Organization, PersonalAccessToken, Role, User
 from api.authentication import token_principal
+from spark_portal.client_address import client_address
 
 
 def caller(request: Request) -> User:
@@ -41,7 +44,20 @@ def organization_for_caller(request: Request, slug: str) -> Organization:
         raise exceptions.PermissionDenied(
             f"only {organization.name}'s admins manage it; ask one of them", code="not_an_admin"
         )
+    if principal is None:  # a token's address was judged when it authenticated
+        _session_network(request, organization)
     return organization
+
+
+def _session_network(request: Request, organization: Organization) -> None:
+    """The organization's allow-list for the management API, for a caller signed in with the portal's session."""
+    if not ConnectionFacts.of(organization).token_networks:
+        return
+    member = member_facts(caller(request), organization)
+    context = CredentialContext(member, timezone.now(), address=client_address(request._request) or "", management=True)
+    verdict = network(context)
+    if verdict is not None:
+        raise exceptions.PermissionDenied(verdict.words, code=verdict.code)
 
 
 def administered(request: Request) -> list[Organization]:

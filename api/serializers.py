@@ -13,6 +13,7 @@ from accounts.models import PersonalAccessToken, Role
 from accounts.policies import QUOTA_LIMIT
 from accounts.scopes import effective_scopes
 from accounts.selectors import token_datasets
+from administration.connection_policies import MAX_RANGES, tool_names
 from audit.actions import Action
 from oauth_server.platforms import Platform
 from usage.models import Credential
@@ -515,6 +516,57 @@ class AccessSerializer(serializers.Serializer):
     )
 
 
+def _codes() -> serializers.ListField:
+    return serializers.ListField(child=serializers.RegexField(r"^[a-z][a-z0-9-]*$", max_length=40), max_length=200)
+
+
+def _range_field() -> serializers.RegexField:
+    """Any text without a NUL (which no range has); whether it is a range is the service's to say (409)."""
+    return serializers.RegexField(r"^[^\x00]*$", max_length=64)
+
+
+class ConnectionPoliciesSerializer(serializers.Serializer):
+    """The tool, dataset and network policies (`administration.connection_policies`), part of the policies."""
+
+    tools_off = serializers.ListField(
+        child=serializers.ChoiceField(choices=tool_names()),
+        max_length=len(tool_names()),
+        help_text="Tools turned off for the organization's callers: `tools/list` omits them and a call is "
+        "refused (JSON-RPC error -32030, `tool_turned_off`). Empty: every tool on.",
+    )
+    platform_datasets = serializers.DictField(
+        child=_codes(),
+        help_text="Per assistant platform code (claude, chatgpt, copilot, vscode, cursor, claude_code, custom): "
+        "the only datasets its assistants may use; a platform left out may use every dataset its grant holds. "
+        "A tool naming another is answered with `dataset_not_allowed`'s sentence.",
+    )
+    token_datasets = serializers.DictField(
+        child=_codes(),
+        help_text="Per personal access token ID (as a string): the only datasets that token may use; a token "
+        "left out may use every dataset it holds.",
+    )
+    token_networks = serializers.ListField(
+        child=_range_field(),
+        max_length=MAX_RANGES,
+        help_text="CIDR ranges (IPv4 or IPv6; an address alone is its /32 or /128) personal access tokens (at "
+        "Spark MCP and the management API) and the management API may be used from; empty: anywhere. Outside "
+        "them a request is refused (403 `network_not_allowed`). A string that is no range is refused (409, naming "
+        "it). A list that leaves out the caller's own address "
+        "is refused (409 `own_address_outside`) unless `own_address_outside_confirmed` is true.",
+    )
+    assistant_networks = serializers.ListField(
+        child=_range_field(),
+        max_length=MAX_RANGES,
+        help_text="CIDR ranges assistants (OAuth) may call Spark MCP from; empty: anywhere. Assistants call from "
+        "their vendor's ranges, not the organization's network (403 `assistant_network_not_allowed`).",
+    )
+    own_address_outside_confirmed = StrictBooleanField(
+        write_only=True,
+        required=False,
+        help_text="true: save `token_networks` even though it leaves out the address this request comes from.",
+    )
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("Tokens live at most 90 days", value={"token_max_days": 90}, request_only=True),
@@ -533,7 +585,7 @@ class AccessSerializer(serializers.Serializer):
         ),
     ]
 )
-class PoliciesSerializer(serializers.Serializer):
+class PoliciesSerializer(ConnectionPoliciesSerializer):
     personal_tokens_allowed = StrictBooleanField(
         help_text="false: every member's personal access token is refused (401 `personal_tokens_not_allowed`) and "
         "none can be created (409); assistants connected through OAuth are not affected."

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -37,6 +38,11 @@ from accounts.services import (
 )
 from accounts.shown_once import no_store
 from administration.access_end import Reach, person_access_end
+from administration.connection_policies import (
+    CONNECTION_FIELDS,
+    ConnectionPolicies,
+    organization_connection_policies_set,
+)
 from administration.services import admin_token_revoke, connector_remove
 from api import serializers as s
 from api.authentication import token_principal
@@ -544,7 +550,22 @@ class Access(APIView):
 
 
 def _policies_row(organization: Organization) -> dict[str, Any]:
-    return {**asdict(Policies.of(organization)), "token_expiry_required": True}
+    connection = asdict(ConnectionPolicies.of(organization))
+    return {**asdict(Policies.of(organization)), "token_expiry_required": True, **connection}
+
+
+def _connection_policies_patch(request: Request, organization: Organization, given: dict[str, Any]) -> None:
+    """The tool, dataset and network part of a policies change (checked, audited, lock-out guarded)."""
+    confirmed = bool(given.pop("own_address_outside_confirmed", False))
+    mine = {name: given.pop(name) for name in CONNECTION_FIELDS if name in given}
+    if mine:
+        organization_connection_policies_set(
+            organization=organization,
+            wanted=replace(ConnectionPolicies.of(organization), **mine),
+            actor=caller(request),
+            origin=_origin(request),
+            confirmed=confirmed,
+        )
 
 
 class OrganizationPolicies(APIView):
@@ -561,10 +582,12 @@ class OrganizationPolicies(APIView):
         organization = organization_for_caller(request, slug)
         given = _valid(s.PoliciesSerializer, request.data, partial=True)
         check_if_match(request, s.PoliciesSerializer(_policies_row(organization)).data)
-        wanted = replace(Policies.of(organization), **given)
-        organization_policies_set(
-            organization=organization, wanted=wanted, actor=caller(request), origin=_origin(request)
-        )
+        with transaction.atomic():
+            _connection_policies_patch(request, organization, given)
+            wanted = replace(Policies.of(organization), **given)
+            organization_policies_set(
+                organization=organization, wanted=wanted, actor=caller(request), origin=_origin(request)
+            )
         return tagged(s.PoliciesSerializer(_policies_row(organization)).data)
 
 

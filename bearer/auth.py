@@ -20,7 +20,8 @@ import ipaddress
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -35,6 +36,8 @@ from accounts.gates import (
     RequestFacts,
     Verdict,
     credential_verdict,
+    dataset_allowed,
+    dataset_limit,
     member_facts,
     token_issued_at,
 )
@@ -112,6 +115,9 @@ class Principal:
     context: CredentialContext | None = None
     """What the gates judged to let the request in; a `tools/call` judges it again with today's calls
     where the organization has a quota (`mcp_api.protocol`)."""
+    withheld: dict[str, str] = field(default_factory=dict)
+    """The credential's datasets its organization's limit for its platform or token keeps from it, each
+    with the refusal's sentence (`accounts.gates.dataset_allowed`): a tool naming one answers with it."""
 
     @property
     def dataset_codes(self) -> frozenset[str]:
@@ -146,18 +152,43 @@ class _Facts:
     connection_id: int | None = None
     grant: GrantFacts | None = None
     audiences: frozenset[str] = frozenset()
+    withheld: dict[str, str] = field(default_factory=dict)
+    """Set once when loaded (`_with_limit`): the datasets the organization's limit keeps from it."""
 
-    def _usable(self) -> tuple[DatasetInfo, ...]:
+    def _granted(self) -> tuple[DatasetInfo, ...]:
         owned = [d.code for d in self.datasets]
         usable = set(dataset_access(follows=self.all_datasets, scopes=self.scopes, organization_codes=owned).usable)
         return tuple(d for d in self.datasets if d.code in usable)
 
+    @cached_property
+    def _usable(self) -> tuple[DatasetInfo, ...]:
+        """Read once per cached facts (`withheld` is set before the facts are first used)."""
+        return tuple(d for d in self._granted() if d.code not in self.withheld)
+
+    def context(
+        self, now: dt.datetime, request: RequestFacts | None = None, address: str | None = None
+    ) -> CredentialContext:
+        """The cached facts at `now`, and what the request presents (if any), as the gates read them."""
+        return CredentialContext(
+            self.member,
+            now,
+            self.kind,
+            revoked=self.revoked,
+            expires_at=self.expires_at,
+            issued_at=self.issued_at,
+            grant=self.grant,
+            audiences=self.audiences,
+            request=request,
+            address=address,
+            token_id=self.token_id if self.kind == Kind.TOKEN else None,
+        )
+
     def allowed_datasets(self) -> tuple[DatasetInfo, ...]:
         """The datasets the call may use: the credential's, retired ones left out."""
-        return tuple(d for d in self._usable() if not d.retired)
+        return tuple(d for d in self._usable if not d.retired)
 
     def retired_codes(self) -> frozenset[str]:
-        return frozenset(d.code for d in self._usable() if d.retired)
+        return frozenset(d.code for d in self._usable if d.retired)
 
     def offered_codes(self) -> frozenset[str]:
         """Every dataset the organization has and is still offered."""
@@ -193,6 +224,18 @@ _cache = _FactCache(CACHE_SIZE)
 def _datasets(organization: object) -> tuple[DatasetInfo, ...]:
     rows = organization.datasets.order_by("code").values_list("code", "name", "description", "retired_at")  # type: ignore[attr-defined]
     return tuple(DatasetInfo(code, name, description, retired is not None) for code, name, description, retired in rows)
+
+
+def _with_limit(facts: _Facts) -> _Facts:
+    """Note the datasets the organization keeps from this credential, each with the gate's sentence."""
+    context = facts.context(timezone.now())
+    if dataset_limit(context) is None:
+        return facts
+    for info in facts._granted():
+        verdict = dataset_allowed(replace(context, request=RequestFacts(dataset=info.code)))
+        if verdict is not None:
+            facts.withheld[info.code] = verdict.sentence
+    return facts
 
 
 def _load_pat_facts(prefix: str, epoch: int) -> _Facts | None:
@@ -271,6 +314,8 @@ def _facts_for(raw: str) -> _Facts:
         metrics.cache_lookup("bearer", facts is not None)
         if facts is None:
             facts = _load_pat_facts(parsed.prefix, epoch)
+            if facts is not None:
+                facts = _with_limit(facts)
             if facts is None:
                 # Only an unknown prefix costs this second lookup: a secret that rotation replaced.
                 retired = RetiredTokenPrefix.objects.filter(prefix=parsed.prefix).exists()
@@ -289,6 +334,7 @@ def _facts_for(raw: str) -> _Facts:
         facts = _load_oauth_facts(checksum, epoch)
         if facts is None:
             raise AuthError(refusals.UNKNOWN_OAUTH)
+        facts = _with_limit(facts)
         _cache.put(key, facts)
     return facts
 
@@ -317,23 +363,16 @@ def authenticate(request: HttpRequest, *, now: dt.datetime | None = None) -> Pri
         organization_dataset_codes=facts.offered_codes(),
         retired_dataset_codes=facts.retired_codes(),
         context=context,
+        withheld=facts.withheld,
     )
 
 
 def _context(facts: _Facts, now: dt.datetime, request: HttpRequest) -> CredentialContext:
-    """The cached facts, this moment and what this request presents, as the gates read them."""
+    """The cached facts, this moment and what this request presents, as the gates read them. The client's
+    address is read only where an allow-list applies to this credential."""
     resources = resource_urls_for_path(request, request.path_info) if facts.kind == Kind.OAUTH else frozenset()
-    return CredentialContext(
-        facts.member,
-        now,
-        facts.kind,
-        revoked=facts.revoked,
-        expires_at=facts.expires_at,
-        issued_at=facts.issued_at,
-        grant=facts.grant,
-        audiences=facts.audiences,
-        request=RequestFacts(resources=resources),
-    )
+    listed = facts.member.connection.networks_for(facts.kind, management=False)
+    return facts.context(now, RequestFacts(resources=resources), (client_address(request) or "") if listed else None)
 
 
 def _touch(facts: _Facts, now: dt.datetime, request: HttpRequest) -> None:

@@ -22,9 +22,10 @@ cursors plus connection health checks, on a one-worker server over 200 calls in 
 PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
 postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
 on every worker, are refused. With `--policies`, instead of those comparisons: tools/call with
-every organization policy on (a token lifetime, both daily quotas, counted on every call; every call
-audited and queued for an audit stream) against all off, pass by pass on one server. Needs `wrk`
-(scripts/setup.sh --dev installs it). Loopback only; stops by itself.
+every organization policy on (a token lifetime, both daily quotas, counted on every call; a tool turned
+off, a dataset limit, the IP allow-lists; every call audited and queued for an audit stream) against
+all off, pass by pass on one server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
+stops by itself.
 """
 
 from __future__ import annotations
@@ -326,12 +327,27 @@ AUDIT_ON = "stream_set(organization=acme, url='https://siem.invalid/spark', enab
 AUDIT_OFF = "stream and stream_remove(stream=stream, actor=None, origin=None)"
 """Every tool call audited (with its prompt), and the events queued for a stream no loop delivers (so
 the bounded queue fills and drops its oldest, the worst case for the writes)."""
+CONNECTION_POLICIES = (
+    "from accounts.models import Organization, PersonalAccessToken; "
+    "from administration.connection_policies import ConnectionPolicies, organization_connection_policies_set; "
+    "org = Organization.objects.get(slug='acme'); on = {on}; "
+    "codes = sorted(org.datasets.values_list('code', flat=True)); "
+    "tokens = PersonalAccessToken.objects.filter(organization=org, revoked_at=None).values_list('pk', flat=True); "
+    "wanted = ConnectionPolicies(tools_off=['fetch'], platform_datasets={{'claude': codes}}, "
+    "token_datasets={{str(pk): codes for pk in tokens}}, token_networks=['127.0.0.0/8', '::1/128', '10.0.0.0/8'], "
+    "assistant_networks=['160.79.104.0/23']) if on else ConnectionPolicies(); "
+    "organization_connection_policies_set(organization=org, wanted=wanted, actor=None, origin=None, confirmed=True)"
+)
+"""A tool turned off (not the one called), a dataset limit on the calling token (every dataset the
+organization has, so the answer is the same), and both allow-lists (the loopback inside the tokens' one, so
+every call's address is read and judged)."""
 
 
 def set_policies(env: dict[str, str], on: bool) -> None:
     manage(env, "shell", "-c", POLICIES.format(on=EVERY_POLICY if on else ""))
     audit = AUDIT_POLICIES.format(on="True, True" if on else "", stream=AUDIT_ON if on else AUDIT_OFF)
     manage(env, "shell", "-c", audit)
+    manage(env, "shell", "-c", CONNECTION_POLICIES.format(on=on))
 
 
 def worker_cpu_seconds(master: int) -> float:

@@ -17,8 +17,11 @@ from django.utils import timezone
 
 from accounts import refusals
 from accounts.gates import (
+    CredentialContext,
     Verdict,
     access_problem,
+    dataset_limit,
+    holder,
     refused,
 )
 from accounts.mfa import mfa_enabled
@@ -53,7 +56,10 @@ GRANT_REFUSALS = (
     refusals.CONNECTOR_UNPUBLISHED,
     refusals.NO_PLATFORM,
     *ASSISTANT_REFUSALS,
+    refusals.NETWORK_ASSISTANT,
 )
+TOKEN_POLICY_REFUSALS = (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD, refusals.NETWORK_TOKEN)
+"""A policy of the token's organization: the doctor names it, its fix and who can make it."""
 ENDED_SHOWN = dt.timedelta(days=30)
 """A person's report lists their tokens revoked or expired within this long (a likely reason they
 cannot connect); older ones are only counted: they never work again, and are on People's access."""
@@ -306,7 +312,7 @@ def token_check(token: PersonalAccessToken, verdict: Verdict) -> Check:
         return Check(gate, False, f"Revoked on {token.revoked_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
     if verdict.state == State.EXPIRED:
         return Check(gate, False, f"Expired on {token.expires_at:%Y-%m-%d}.", verdict.fix, verdict.who, ended=True)
-    if verdict.refusal in (refusals.TOKENS_NOT_ALLOWED, refusals.TOKEN_TOO_OLD):  # a policy of its organization
+    if verdict.refusal in TOKEN_POLICY_REFUSALS:
         return Check(gate, False, verdict.sentence, verdict.fix, verdict.who)
     if TOOLS_SCOPE not in token.scopes:
         return Check(gate, False, f"Lacks the {TOOLS_SCOPE} scope.", "Create a token with that scope.", PERSON)
@@ -336,6 +342,16 @@ def assistant_datasets_check(connection: ConnectedApp) -> Check:
     gate = f"Datasets of assistant {assistant_name(connection)}"
     remedy = "connect the assistant again, asking for no particular dataset"
     return datasets_check(gate, connection_datasets(connection), connection.organization, remedy)
+
+
+def limit_check(context: CredentialContext) -> list[Check]:
+    """The organization's dataset limit for this token or the assistant's platform, when it sets one."""
+    limit = dataset_limit(context)
+    if limit is None:
+        return []
+    whom, org = holder(context), context.member.organization_name
+    finding = f"{org} lets {whom} use only: {', '.join(sorted(limit)) or 'no dataset'} (a dataset policy)."
+    return [Check(f"Dataset limit for {whom}", True, finding, "Change the limit on the Policies page.", Who.ADMIN)]
 
 
 def assistant_check(connection: ConnectedApp, found: list[Verdict]) -> Check:

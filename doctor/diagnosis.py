@@ -41,6 +41,7 @@ from doctor.checks import (
     assistant_name,
     connector_checks,
     id_jag_check,
+    limit_check,
     member_checks,
     mfa_check,
     provisioning_check,
@@ -82,14 +83,19 @@ def diagnose_person(
     checks += [quota_check(member, usage, now)] if usage is not None else []
     verdicts = []
     for token in tokens:
-        verdict = credential_verdict(replace(token_context(token, member, now), usage=usage))
+        # An allow-list is judged at the address the token was last used from.
+        context = replace(token_context(token, member, now), usage=usage, address=token.last_used_address)
+        verdict = credential_verdict(context)
         live = verdict.state not in (State.REVOKED, State.EXPIRED)
-        checks += [token_check(token, verdict)] + ([token_datasets_check(token)] if live else [])
+        checks += [token_check(token, verdict)] + ([token_datasets_check(token), *limit_check(context)] if live else [])
         verdicts.append(verdict)
     for connection in connections:
-        found = every_refusal(replace(connection_context(connection, member, now), usage=usage))
+        context = replace(
+            connection_context(connection, member, now), usage=usage, address=connection.last_used_address
+        )
+        found = every_refusal(context)
         checks += [assistant_check(connection, found)] + (
-            [] if connection.revoked_at else [assistant_datasets_check(connection)]
+            [] if connection.revoked_at else [assistant_datasets_check(connection), *limit_check(context)]
         )
         verdicts.append(found[0] if found else ACTIVE)
     assistants = zip(connections, verdicts[len(tokens) :], strict=True)

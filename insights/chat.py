@@ -13,7 +13,7 @@ organization's own; a private dataset is never named to anyone outside the organ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from typing import Any
 
@@ -69,6 +69,16 @@ class Caller:
     retired_codes: frozenset[str] = frozenset()
     """Datasets this call would use but staff retired: never answered from, but insights stated
     from them still open in explore."""
+    withheld: dict[str, str] = field(default_factory=dict)
+    """Datasets this call would use but its organization's limit for the assistant's platform or the
+    token keeps from it, each with the refusal's sentence: naming one is answered with it."""
+
+
+def refuse_withheld(caller: Caller, code: str | None) -> None:
+    """InsightError with the organization's words when `code` is a dataset its limit keeps from the caller
+    (never answered from another dataset instead)."""
+    if code and code in caller.withheld:
+        raise InsightError(caller.withheld[code])
 
 
 def chat(
@@ -105,8 +115,9 @@ def _chat(
     today: dt.date,
     dataset: str | None = None,
 ) -> ChatResult:
+    refuse_withheld(caller, previous.dataset if previous else None)
     specs = usable_specs(caller)  # once per answer: it lists the data folder and reads each pointer
-    chosen = answering(specs, dataset)
+    chosen = answering(specs, dataset, caller)
     elsewhere = partial(_unlicensed_topic, prompt, specs, caller=caller)
     asked = asking.ask(prompt, interpreter_for(chosen), chosen, previous, today, elsewhere)
     same = previous is not None and previous.dataset == asked.spec.code
@@ -192,6 +203,8 @@ def _previous(caller: Caller, chat_id: str) -> Context:
 def usable_specs(caller: Caller) -> list[DatasetSpec]:
     found = (store.spec(c) for c in store.codes() if c in caller.dataset_codes and store.is_built(c))
     specs = [spec for spec in found if spec is not None]
+    if not specs and caller.withheld:
+        raise InsightError(next(iter(caller.withheld.values())))
     if not specs:
         raise InsightError(
             "No survey dataset is available to this token. Call list_datasets to see what your organization "
@@ -215,8 +228,9 @@ def catalog_index(specs: list[DatasetSpec]) -> CatalogIndex:
     return _catalog_indexes.get(key) or _catalog_indexes.setdefault(key, CatalogIndex(interpreter))
 
 
-def answering(specs: list[DatasetSpec], dataset: str | None) -> list[DatasetSpec]:
+def answering(specs: list[DatasetSpec], dataset: str | None, caller: Caller) -> list[DatasetSpec]:
     """The datasets that may answer: the one asked for by code, or every one the caller may use."""
+    refuse_withheld(caller, dataset)
     if dataset is None:
         return specs
     chosen = [s for s in specs if s.code == dataset]
@@ -241,6 +255,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
     reading = interpreter_for(everything).read(prompt)
     asked = next((s for s in others if s.code == reading.dataset and s.code in DATASETS_BY_CODE), None)
     if asked is not None:  # a shipped dataset named by its name or code ("in the gaming panel")
+        refuse_withheld(caller, asked.code)
         raise InsightError(
             f"The {asked.name} dataset ({asked.code}) is not in your organization's datasets. Your organization "
             "admin can ask Spark's staff for it; call list_datasets to see the datasets you may use."
@@ -254,6 +269,8 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
 
 def _elsewhere(topic: str, owner: DatasetSpec, caller: Caller) -> str:
     """Where the topic is, for a caller who may not use that dataset, and what would let them."""
+    if owner.code in caller.withheld:
+        return f"{topic} is in the {owner.name} dataset ({owner.code}). {caller.withheld[owner.code]}"
     if owner.code in caller.organization_codes:
         return (
             f"{topic} is in the {owner.name} dataset ({owner.code}), which your organization has but this "
@@ -315,6 +332,7 @@ def explore(*, caller: Caller, insight_id: str) -> ExploreResult:
             f"Insight {insight_id} not found. Use an insight ID returned by chat_gwi in this organization."
         )
     s = record.spec
+    refuse_withheld(caller, s["dataset"])
     if s["dataset"] not in caller.dataset_codes | caller.retired_codes:
         raise InsightError(_not_usable(record.id, record.text, s["dataset"]))
     found = recompute(_data_of(record.id, s["dataset"], s.get("data_version")), s)

@@ -22,7 +22,7 @@ def search_survey(
 ) -> SurveySearchResult:
     """What the caller's datasets (or the one named) hold that the query names, best first; with no
     query words, every entry (of `kind`) in the catalog's order."""
-    hits = catalog_index(answering(usable_specs(caller), dataset)).search(query, dataset, kind)
+    hits = catalog_index(answering(usable_specs(caller), dataset, caller)).search(query, dataset, kind)
     return SurveySearchResult(results=[_entry(h) for h in hits[:limit]], total=len(hits))
 
 
@@ -42,7 +42,7 @@ def _entry(hit: Hit) -> CatalogEntry:
 
 def query_survey(*, caller: Caller, query: Query) -> ChatResult:
     """The question computed as asked, stated as chat_gwi states it (each number an insight to explore)."""
-    (spec,) = answering(usable_specs(caller), query.dataset)
+    (spec,) = answering(usable_specs(caller), query.dataset, caller)
     data = store.get(spec.code)
     try:
         f = querying.frame(data.spec, query)

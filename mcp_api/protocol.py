@@ -35,7 +35,7 @@ from mcp_types.version import (
 from pydantic import ValidationError
 
 from accounts import refusals
-from accounts.gates import ACTIVE, credential_verdict
+from accounts.gates import ACTIVE, RequestFacts, Verdict, credential_verdict
 from accounts.scopes import dataset_scope
 from bearer.auth import AuthError, Principal
 from mcp_api.tools import ToolSpec, ui_resources
@@ -109,16 +109,22 @@ def _server_info() -> types.Implementation:
     return types.Implementation(name=SERVER_NAME, title=SERVER_TITLE, version=SERVER_VERSION)
 
 
-_tools_list_cache: dict[tuple[int, str], dict[str, Any]] = {}
+_tools_list_cache: dict[tuple[int, str, frozenset[str]], dict[str, Any]] = {}
 
 
-def _tools_list(tools: dict[str, ToolSpec], version: str) -> dict[str, Any]:
-    # Tool lists are static: build and shape each once per protocol version.
-    key = (id(tools), version)
+def _tools_list(tools: dict[str, ToolSpec], version: str, off: frozenset[str] = frozenset()) -> dict[str, Any]:
+    # Tool lists are static: build and shape each once per protocol version and set of tools turned off
+    # (an organization's policy: `off` holds only known tool names, so the cache stays small).
+    key = (id(tools), version, off)
     if key not in _tools_list_cache:
-        result = types.ListToolsResult(tools=[tool.as_mcp() for tool in tools.values()])
+        result = types.ListToolsResult(tools=[tool.as_mcp() for name, tool in tools.items() if name not in off])
         _tools_list_cache[key] = _shape("tools/list", version, result)
     return _tools_list_cache[key]
+
+
+def _tools_off(principal: Principal) -> frozenset[str]:
+    """The tools the caller's organization turned off."""
+    return principal.context.member.connection.tools_off if principal.context else frozenset()
 
 
 def _shape(method: str, version: str, result: types.Result | dict[str, Any]) -> dict[str, Any]:
@@ -240,13 +246,16 @@ def _dispatch(
         message = f"Invalid params for {method}: {detail}"
         return error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
     if isinstance(typed, types.ListToolsRequest):
-        return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": _tools_list(tools, version)})
+        listed = _tools_list(tools, version, _tools_off(principal))
+        return Reply(status=200, body={"jsonrpc": "2.0", "id": request.id, "result": listed})
     if isinstance(typed, types.CallToolRequest):
         tool = tools.get(typed.params.name)
         if tool is None:
             message = f"Unknown tool {typed.params.name!r}; tools: {', '.join(sorted(tools))}"
             reply = error_reply(request.id, types.INVALID_PARAMS, message, status=400 if modern else 200)
             return replace(reply, method=method, tool=typed.params.name)  # counted as tool "other"
+        if (off := _turned_off(principal, tool.name, request.id)) is not None:
+            return replace(off, method=method, tool=tool.name)
         needed = needed_scopes(principal, tool)
         if not needed <= principal.scopes:
             raise AuthError(refusals.INSUFFICIENT_SCOPE, scope=" ".join(sorted(needed)))
@@ -266,6 +275,29 @@ def _dispatch(
 
 QUOTA_ERROR = -32029
 """The JSON-RPC error code of a call over a daily quota (implementation-defined server error range)."""
+POLICY_ERROR = -32030
+"""The JSON-RPC error code of a call an organization's policy refuses (a tool it turned off)."""
+
+
+def _refusal_reply(request_id: types.RequestId, verdict: Verdict, code: int, retry_after: int | None = None) -> Reply:
+    """A gate's refusal of this call as a JSON-RPC error: the sentence, the registry's code in `data`."""
+    assert verdict.refusal is not None
+    data: dict[str, Any] = {"code": verdict.code}
+    headers: tuple[tuple[str, str], ...] = ()
+    if retry_after is not None:
+        data["retryAfter"] = retry_after
+        headers = (("Retry-After", str(retry_after)),)
+    reply = error_reply(request_id, code, verdict.sentence, data=data, status=verdict.refusal.status)
+    return replace(reply, headers=headers, refusal=verdict.code)
+
+
+def _turned_off(principal: Principal, name: str, request_id: types.RequestId) -> Reply | None:
+    """The call judged with the tool it calls, where the organization turned that tool off."""
+    context = principal.context
+    if context is None or name not in context.member.connection.tools_off:
+        return None
+    verdict = credential_verdict(replace(context, request=replace(context.request or RequestFacts(), tool=name)))
+    return None if verdict.refusal is None else _refusal_reply(request_id, verdict, POLICY_ERROR)
 
 
 def _over_quota(principal: Principal, request_id: types.RequestId) -> Reply | None:
@@ -281,9 +313,7 @@ def _over_quota(principal: Principal, request_id: types.RequestId) -> Reply | No
     if taken is None or verdict.refusal is None:
         return None
     quota_give_back(taken)
-    data = {"code": verdict.code, "retryAfter": taken.retry_after}
-    reply = error_reply(request_id, QUOTA_ERROR, verdict.sentence, data=data, status=verdict.refusal.status)
-    return replace(reply, headers=(("Retry-After", str(taken.retry_after)),), refusal=verdict.code)
+    return _refusal_reply(request_id, verdict, QUOTA_ERROR, taken.retry_after)
 
 
 def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:
@@ -291,6 +321,8 @@ def needed_scopes(principal: Principal, tool: ToolSpec) -> frozenset[str]:
     organization could grant and the tool reads datasets, those datasets' scopes. Named together in one
     challenge, a client asks for all of them at once instead of answering "no dataset" in a tool result."""
     if not tool.reads_datasets or principal.datasets or not principal.organization_dataset_codes:
+        return frozenset({tool.scope})
+    if principal.withheld:  # the organization's limit keeps them, not missing scopes: the tool says so
         return frozenset({tool.scope})
     if tool.reads_retired and principal.retired_dataset_codes:
         return frozenset({tool.scope})

@@ -169,6 +169,7 @@ def _caller(principal: Principal) -> Caller:
         dataset_codes=principal.dataset_codes,
         organization_codes=principal.organization_dataset_codes,
         retired_codes=principal.retired_dataset_codes,
+        withheld=principal.withheld,
     )
 
 

@@ -59,6 +59,7 @@ def grant_facts(
         approval=approval_state(organization, application, policies),
         authorized_at=authorized_at,
         reconsent_days=policies.reconsent_days,
+        platform_code=str(platform.value) if platform else "",
     )
 
 

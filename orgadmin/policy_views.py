@@ -16,6 +16,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
 from accounts.policies import FIELDS, Policies, longest_token_days, organization_policies_set, policy_impact
 from audit.services import Origin
+from orgadmin.connection_policy_views import connection_form, page_context
 
 
 def _initial(organization: Organization) -> dict[str, object]:
@@ -28,6 +29,7 @@ def policies(request: AuthenticatedRequest, organization: Organization) -> HttpR
     """GET shows the policies; POST changes them, first asking when the change stops tokens in use."""
     form = PoliciesForm(request.POST or None, initial=_initial(organization))
     context = {"organization": organization, "form": form, "longest": longest_token_days()}
+    context.update(page_context(request, organization, connection_form(organization)))
     if request.method != "POST" or not form.is_valid():
         return render(request, "orgadmin/policies.html", context, status=400 if form.errors else 200)
     data = form.cleaned_data

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgadmin import activity_views, assistant_policy_views, audit_stream_views, people_views, policy_views, views
+from orgadmin import (
+    activity_views,
+    assistant_policy_views,
+    audit_stream_views,
+    connection_policy_views,
+    people_views,
+    policy_views,
+    views,
+)
 
 app_name = "orgadmin"
 
@@ -65,5 +73,10 @@ urlpatterns = [
         "org/<slug:slug>/policies/assistants/<int:approval_id>/decide/",
         assistant_policy_views.approval_decision,
         name="approval_decision",
+    ),
+    path(
+        "org/<slug:slug>/policies/connections/",
+        connection_policy_views.connection_policies,
+        name="connection_policies",
     ),
 ]

@@ -26,6 +26,11 @@ def test_read_and_change_with_an_etag(admin_api: Api, reader_api: Api, published
         "token_expiry_required": True,
         "daily_calls_per_person": None,
         "daily_calls_per_organization": None,
+        "tools_off": [],
+        "platform_datasets": {},
+        "token_datasets": {},
+        "token_networks": [],
+        "assistant_networks": [],
     }
     tag = read["ETag"]
     changed = admin_api.call("PATCH", POLICIES, {"token_max_days": 90}, **{"If-Match": tag})

@@ -24,9 +24,10 @@ ELSEWHERE = {"token_id": 999999, "user_id": 999999, "domain": "not-ours.example"
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Every call (generated, or followed from a link in the stateful phase) that would aim at the
-    run's own token, person or domain is aimed at one that does not exist (a 404); ending access
-    becomes restoring it (which changes nothing while it is active), and turning personal access
-    tokens off leaves them on (a maximum lifetime cannot stop the run's token: it is minutes old)."""
+        run's own token, person or domain is aimed at one that does not exist (a 404); ending access
+        becomes restoring it (which changes nothing while it is active), and turning personal access
+        tokens off leaves them on (a maximum lifetime cannot stop the run's token: it is minutes old), and a
+    tokens' IP allow-list is never confirmed past the run's own address (so it is refused, 409)."""
     parameters = case.path_parameters or {}
     for name, value in OWN.items():
         if str(parameters.get(name, "")).lower() == value:
@@ -39,6 +40,9 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         and case.body.get("personal_tokens_allowed") is False
     ):
         case.body["personal_tokens_allowed"] = True
+    if case.path.endswith("/policies") and isinstance(case.body, dict):
+        # A tokens' allow-list leaving out the run's own address is refused unless confirmed: never confirm it.
+        case.body.pop("own_address_outside_confirmed", None)
 
 
 @schemathesis.hook

@@ -749,6 +749,12 @@ EXPRESSIONS = st.recursive(
     max_leaves=6,
 )
 LOWER = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+FUZZ_TOOLS = ["chat_gwi", "explore_insight_gwi", "fetch", "list_datasets", "query_survey", "search", "search_survey"]
+FUZZ_CODES = ["ds-core", "ds-gaming", "ds-usa-deep", "nope"]
+FUZZ_RANGES = ["10.0.0.0/8", "203.0.113.7", "2001:db8::/32", "160.79.104.0/23", "0.0.0.0/0", "::/0"]
+ODD_RANGES = ["10.0.0.1/8", "intranet", "300.1.1.1", "::/129", "1.2.3.4/-1", "fe80::1%eth0", " ", "0/0"]
+CONNECTION_POLICY_FIELDS = ("tools_off", "platform_datasets", "token_datasets", "token_networks", "assistant_networks")
+"""The policies the fuzz may change: not the token policies or quotas, which would stop its own token."""
 # Each body field: values the API takes (drawn most of the time, so writes get past validation and
 # reach the services), and values of every wrong kind.
 API_VALID: dict[str, st.SearchStrategy[Any]] = {
@@ -777,6 +783,15 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     # Unresolvable (.invalid) or refused (private): a test delivery fails at once, never leaves the machine.
     "url": st.sampled_from(["https://siem.invalid/hook", "https://10.0.0.1/hook", "https://[::1]/x"]),
     "event_ids": st.lists(st.uuids().map(str), max_size=3),
+    # The tool, dataset and network policies: the tokens' allow-list always keeps the loopback the fuzz
+    # calls from (a list leaving it out is refused unless confirmed, which the fuzz never sends).
+    "tools_off": st.lists(st.sampled_from(FUZZ_TOOLS), max_size=3, unique=True),
+    "platform_datasets": st.dictionaries(
+        st.sampled_from(PLATFORMS[:4]), st.lists(st.sampled_from(FUZZ_CODES)), max_size=3
+    ),
+    "token_datasets": st.dictionaries(st.integers(1, 60).map(str), st.lists(st.sampled_from(FUZZ_CODES)), max_size=2),
+    "token_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=3).map(lambda r: ["127.0.0.0/8", "::1", *r]),
+    "assistant_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=4),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -819,6 +834,11 @@ API_ODD |= {
     "access_token_minutes": st.integers() | HUGE_INTS | st.floats() | st.just("30"),
     "refresh_token_hours": st.integers() | HUGE_INTS | st.just(True),
     "reconsent_days": st.integers() | HUGE_INTS | st.just("7"),
+    "tools_off": st.lists(st.sampled_from(["chat", "", "CHAT_GWI"]) | ODD_TEXT, max_size=9),
+    "platform_datasets": st.dictionaries(ODD_TEXT, st.lists(ODD_TEXT, max_size=3) | JSON_VALUES, max_size=3),
+    "token_datasets": st.dictionaries(ODD_TEXT, st.lists(ODD_TEXT, max_size=3) | JSON_VALUES, max_size=3),
+    "token_networks": st.lists(st.sampled_from(ODD_RANGES) | ODD_TEXT, max_size=120),
+    "assistant_networks": st.lists(st.sampled_from(ODD_RANGES) | ODD_TEXT, max_size=120),
 }
 # Each operation of the schema: method, path (its parameters in braces), and its body's fields.
 API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -862,7 +882,13 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (
         "PATCH",
         "/organizations/{slug}/policies",
-        ("personal_tokens_allowed", "token_max_days", "daily_calls_per_person", "daily_calls_per_organization"),
+        (
+            "personal_tokens_allowed",
+            "token_max_days",
+            "daily_calls_per_person",
+            "daily_calls_per_organization",
+            *CONNECTION_POLICY_FIELDS,
+        ),
     ),
     ("GET", "/organizations/{slug}/tokens", ()),
     ("DELETE", "/organizations/{slug}/tokens/{token}", ()),

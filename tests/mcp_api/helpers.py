@@ -19,6 +19,7 @@ def rpc(
     version: str | None = "2025-11-25",
     headers: dict[str, str] | None = None,
     request_id: int | None = 1,
+    meta: dict[str, str] | None = None,
 ):
     body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if request_id is not None:
@@ -32,11 +33,13 @@ def rpc(
         extra["HTTP_MCP_PROTOCOL_VERSION"] = version
     for key, value in (headers or {}).items():
         extra["HTTP_" + key.upper().replace("-", "_")] = value
+    extra.update(meta or {})
     return client.post(path, data=json.dumps(body), content_type="application/json", **extra)
 
 
-def call_tool(client: Client, token: str, name: str, arguments: dict[str, Any] | None = None):
-    return rpc(client, "tools/call", {"name": name, "arguments": arguments or {}}, token=token)
+def call_tool(client: Client, token: str, name: str, arguments: dict[str, Any] | None = None, **meta: str):
+    """A `tools/call`; `meta`: WSGI environ values (REMOTE_ADDR, HTTP_X_FORWARDED_FOR…)."""
+    return rpc(client, "tools/call", {"name": name, "arguments": arguments or {}}, token=token, meta=meta)
 
 
 def challenge(response) -> dict[str, str]:

@@ -98,6 +98,7 @@ def test_refusal_words_are_ascii_for_headers(published: World) -> None:
     }
     fields = {"org": published.acme.name, "domain": "acme.example", "email": published.member.email}
     fields |= {"days": "30", "quota": "500", "hours": "48"}  # the organization's policies
+    fields |= {"address": "2001:db8::7", "tool": "chat_gwi", "dataset": "ds-core", "holder": "Claude"}
     words = [
         refused(entry, platform=platform.label, **fields).words
         for entry in refusals.REGISTRY
