@@ -8,9 +8,9 @@ import datetime as dt
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from orgadmin.doctor import diagnose
 
 from audit.models import AuditEvent
+from doctor.diagnosis import diagnose
 from oauth_server.assistant_policies import AssistantPolicies, assistant_policies_set
 from oauth_server.models import ApprovalStatus, ClientApproval, ConnectedApp
 from tests.factories import World

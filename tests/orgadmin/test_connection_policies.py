@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from orgadmin.doctor import diagnose
 
 from audit.models import AuditEvent
+from doctor.diagnosis import diagnose
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
