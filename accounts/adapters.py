@@ -44,7 +44,7 @@ def sso_required_organization(email: str) -> Organization | None:
     """The organization that requires SSO for this email's domain, if any.
 
     Only a verified domain counts: an organization cannot take password sign-in away from the
-    people of a domain it has not proven its own. Spark staff accounts are exempt: an
+    people of a domain it has not proven its own. Spark Portal staff accounts are exempt: an
     organization's identity provider never signs them in."""
     domain = email.strip().lower().rpartition("@")[2]
     if not domain:

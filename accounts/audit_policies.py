@@ -1,5 +1,5 @@
 """An organization's audit policies (docs/policies.md, "Every call audited, and streamed"): whether
-every Spark MCP tool call is recorded (and with its prompt), and how long its audit events are kept.
+every MCP tool call is recorded (and with its prompt), and how long its audit events are kept.
 Kept apart from the other policies (`accounts.policies`): they stop nobody, so they need no gate and
 warn no token owner. The stream to a SIEM is `audit.stream_services`."""
 
@@ -25,7 +25,7 @@ class AuditPolicies:
     call_audit_prompts: bool = False
     """Those events also keep the prompt (only with `call_audit`)."""
     audit_retention_days: int | None = None
-    """None: Spark's own retention (SPARK_RETAIN_AUDIT_DAYS)."""
+    """None: Spark Portal's own retention (SPARK_RETAIN_AUDIT_DAYS)."""
 
     @classmethod
     def of(cls, organization: Organization) -> AuditPolicies:
@@ -38,7 +38,9 @@ AUDIT_FIELDS = tuple(asdict(AuditPolicies()))
 def _check(wanted: AuditPolicies) -> None:
     days = wanted.audit_retention_days
     if days is not None and not 1 <= days <= RETENTION_MAX_DAYS:
-        raise ValidationError(f"Audit events are kept 1 to {RETENTION_MAX_DAYS} days (or as long as Spark keeps them).")
+        raise ValidationError(
+            f"Audit events are kept 1 to {RETENTION_MAX_DAYS} days (or as long as Spark Portal keeps them)."
+        )
     if wanted.call_audit_prompts and not wanted.call_audit:
         raise ValidationError("Prompts are kept only in the events of audited tool calls: turn those on too.")
 
@@ -51,7 +53,9 @@ def _describe(changes: dict[str, list[object]]) -> str:
         words.append("with their prompts" if changes["call_audit_prompts"][1] else "without their prompts")
     if "audit_retention_days" in changes:
         days = changes["audit_retention_days"][1]
-        words.append(f"audit events kept {days} days" if days else "audit events kept as long as Spark keeps them")
+        words.append(
+            f"audit events kept {days} days" if days else "audit events kept as long as Spark Portal keeps them"
+        )
     return "; ".join(words)
 
 

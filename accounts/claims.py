@@ -1,10 +1,10 @@
-"""The one rule for what an organization's identity provider may do with Spark accounts, asked by
+"""The one rule for what an organization's identity provider may do with Spark Portal accounts, asked by
 every way an identity provider acts: SCIM (`scim.services`), single sign-on (`identity.services`)
 and identity assertion grants (`identity.id_jag`).
 
 An identity provider speaks for its organization's people and for nobody else:
 
-- it never takes over, links or renames a Spark staff account (staff sign in with their password
+- it never takes over, links or renames a Spark Portal staff account (staff sign in with their password
   and second factor, and reach /admin/);
 - it takes over an existing account only if that account belongs to the organization: a member, a
   person its SCIM provisioned there, or an account its own identity provider created that no other
@@ -14,7 +14,7 @@ An identity provider speaks for its organization's people and for nobody else:
   address is how the others know that person, and where their password resets go;
 - it gives out an address (makes an account for it, or moves one of its people to it) only at one
   of the organization's enabled domains that is *verified*: proven by a DNS TXT record, or vouched
-  for by Spark's staff. Nobody but the organization can receive mail there.
+  for by Spark Portal's staff. Nobody but the organization can receive mail there.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Claim(StrEnum):
     """Why an identity provider may not act for an account."""
 
     STAFF = "staff"
-    """A Spark staff account (or superuser)."""
+    """A Spark Portal staff account (or superuser)."""
     OUTSIDE = "outside"
     """An account that does not belong to the organization."""
     ELSEWHERE = "elsewhere"

@@ -66,7 +66,7 @@ def managed_message(organizations: list[Organization]) -> str:
     names = ", ".join(organization.name for organization in organizations)
     return (
         f"Your sign-in address is managed by {names}'s identity provider, so it cannot be changed here. "
-        f"Ask {names}'s admins to change it there: Spark takes the new address at your next sign-in "
+        f"Ask {names}'s admins to change it there: Spark Portal takes the new address at your next sign-in "
         "through single sign-on (or the next provisioning sync)."
     )
 

@@ -102,7 +102,7 @@ class PoliciesForm(forms.Form):
         min_value=1,
         max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
         label="Maximum token lifetime (days)",
-        help_text=f"Empty: Spark's own limit, {max(settings.PAT_EXPIRY_CHOICES_DAYS)} days.",
+        help_text=f"Empty: Spark Portal's own limit, {max(settings.PAT_EXPIRY_CHOICES_DAYS)} days.",
     )
     daily_calls_per_person = forms.IntegerField(
         required=False, min_value=0, max_value=QUOTA_LIMIT, label="Tool calls per person per day"

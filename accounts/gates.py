@@ -76,7 +76,7 @@ class ConnectionFacts:
     token_networks: tuple[Network, ...] = ()
     """Where personal access tokens and the management API may be used from; empty: anywhere."""
     assistant_networks: tuple[Network, ...] = ()
-    """Where assistants may call Spark MCP from; empty: anywhere."""
+    """Where assistants may call Spark Portal from; empty: anywhere."""
 
     @classmethod
     def of(cls, organization: Organization) -> ConnectionFacts:
@@ -116,7 +116,7 @@ class MemberFacts:
     tokens_allowed: bool = True
     """The organization's policy: personal access tokens may be used."""
     token_max_days: int | None = None
-    """The organization's policy: the longest a personal access token lives; None = Spark's own limit."""
+    """The organization's policy: the longest a personal access token lives; None = Spark Portal's own limit."""
     person_quota: int | None = None
     """The organization's policy: tool calls per person per day (UTC); None = no quota."""
     organization_quota: int | None = None
@@ -251,7 +251,7 @@ def sentence(words: str) -> str:
 
 
 def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, today: dt.date) -> Refusal | None:
-    """The access window rule: why an organization cannot use Spark MCP today, or None."""
+    """The access window rule: why an organization cannot use Spark Portal today, or None."""
     if status == AccessStatus.ENDED:
         return refusals.ACCESS_ENDED
     if today < starts_on:

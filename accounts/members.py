@@ -48,7 +48,7 @@ class SentInvitation:
     """False when the mail server refused it: the invitation stands and can be sent again."""
     domain_enabled: bool = True
     """False when the address's domain is not enabled for the organization: once they join, they
-    cannot use Spark MCP until it is (`accounts.selectors.domain_gaps` says what fixes it)."""
+    cannot use Spark Portal until it is (`accounts.selectors.domain_gaps` says what fixes it)."""
 
 
 def _send(invitation: Invitation, key: str, base_url: str) -> bool:

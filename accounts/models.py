@@ -103,7 +103,7 @@ def no_control_characters(value: str) -> None:
 
 
 class Organization(models.Model):
-    """A customer. Its Spark MCP access is a status plus a date window; datasets are what it may use."""
+    """A customer. Its MCP access is a status plus a date window; datasets are what it may use."""
 
     name = models.CharField(max_length=200, validators=[no_control_characters])
     slug = models.SlugField(max_length=80, unique=True)
@@ -119,7 +119,7 @@ class Organization(models.Model):
     )
     contact_email = models.EmailField(
         blank=True,
-        help_text="Where members are sent when Spark MCP refuses them; empty = the organization's admins.",
+        help_text="Where members are sent when Spark Portal refuses them; empty = the organization's admins.",
     )
     require_sso = models.BooleanField(
         default=False, help_text="People of its email domains must sign in through its identity provider."
@@ -136,19 +136,20 @@ class Organization(models.Model):
         blank=True,
         validators=[MinValueValidator(1)],
         help_text="The longest a personal access token may live, in days from its creation or last rotation; "
-        "empty = Spark's own limit. A longer token is paused past it (not shortened: raising the limit restores it).",
+        "empty = Spark Portal's own limit. A longer token is paused past it (not shortened: raising the limit "
+        "restores it).",
     )
     daily_calls_per_person = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Spark MCP tool calls each member may make per day (UTC); empty = no quota."
+        null=True, blank=True, help_text="MCP tool calls each member may make per day (UTC); empty = no quota."
     )
     daily_calls_per_organization = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Spark MCP tool calls all members together may make per day (UTC); empty = no quota.",
+        help_text="MCP tool calls all members together may make per day (UTC); empty = no quota.",
     )
     # Audit policies (docs/policies.md, "Every call audited"): kept together, apart from the others.
     call_audit = models.BooleanField(
-        default=False, help_text="Record an audit event for every Spark MCP tool call (who, credential, tool, outcome)."
+        default=False, help_text="Record an audit event for every MCP tool call (who, credential, tool, outcome)."
     )
     call_audit_prompts = models.BooleanField(
         default=False, help_text="Also keep the prompt a tool call carried in its audit event."
@@ -157,11 +158,11 @@ class Organization(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="How long the organization's audit events are kept; empty = Spark's own retention.",
+        help_text="How long the organization's audit events are kept; empty = Spark Portal's own retention.",
     )
     # Connection and network policies (docs/policies.md, "Tools and datasets", "Network").
     tools_off = models.JSONField(
-        default=list, blank=True, help_text="Spark MCP tools turned off for the organization's callers (names)."
+        default=list, blank=True, help_text="MCP tools turned off for the organization's callers (names)."
     )
     platform_datasets = models.JSONField(
         default=dict,
@@ -181,7 +182,7 @@ class Organization(models.Model):
     assistant_networks = models.JSONField(
         default=list,
         blank=True,
-        help_text="CIDR ranges assistants (OAuth) may call Spark MCP from; empty = anywhere.",
+        help_text="CIDR ranges assistants (OAuth) may call Spark Portal from; empty = anywhere.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -203,7 +204,7 @@ def new_verification_token() -> str:
 
 class VerifiedBy(models.TextChoices):
     DNS = "dns", "DNS TXT record"
-    STAFF = "staff", "Spark staff"
+    STAFF = "staff", "Spark Portal staff"
 
 
 def clean_domain(text: str) -> str:
@@ -218,9 +219,9 @@ def clean_domain(text: str) -> str:
 
 
 class EmailDomain(models.Model):
-    """An email domain whose people may use Spark MCP on behalf of the organization.
+    """An email domain whose people may use Spark Portal on behalf of the organization.
 
-    Adding one proves nothing; publishing `txt_value` as a TXT record at `txt_name` does (or Spark's
+    Adding one proves nothing; publishing `txt_value` as a TXT record at `txt_name` does (or Spark Portal's
     staff vouching for it). Until then the organization's identity provider may not make accounts at
     it, claim existing ones or route sign-ins there (accounts.claims, docs/security.md)."""
 

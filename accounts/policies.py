@@ -36,7 +36,7 @@ class Policies:
 
     personal_tokens_allowed: bool = True
     token_max_days: int | None = None
-    """None: Spark's own limit (`longest_token_days`)."""
+    """None: Spark Portal's own limit (`longest_token_days`)."""
     daily_calls_per_person: int | None = None
     """None: no quota."""
     daily_calls_per_organization: int | None = None
@@ -52,7 +52,7 @@ class Policies:
 
 
 def longest_token_days() -> int:
-    """Spark's own limit: no token is ever issued for longer, whatever an organization allows."""
+    """Spark Portal's own limit: no token is ever issued for longer, whatever an organization allows."""
     return max(settings.PAT_EXPIRY_CHOICES_DAYS)
 
 
@@ -130,7 +130,7 @@ QUOTA_LIMIT = 10_000_000
 def _check(wanted: Policies) -> None:
     limit, longest = wanted.token_max_days, longest_token_days()
     if limit is not None and not 1 <= limit <= longest:
-        raise ValidationError(f"The maximum token lifetime is 1 to {longest} days (or Spark's own limit).")
+        raise ValidationError(f"The maximum token lifetime is 1 to {longest} days (or Spark Portal's own limit).")
     for quota in (wanted.daily_calls_per_person, wanted.daily_calls_per_organization):
         if quota is not None and not 0 <= quota <= QUOTA_LIMIT:
             raise ValidationError(f"A daily quota is 0 to {QUOTA_LIMIT:,} tool calls (or none).")
@@ -183,7 +183,7 @@ def _describe(changes: dict[str, list[object]]) -> str:
         words.append("personal access tokens " + ("allowed" if allowed else "not allowed"))
     if "token_max_days" in changes:
         limit = changes["token_max_days"][1]
-        words.append(f"tokens live at most {limit} days" if limit else "tokens live as long as Spark allows")
+        words.append(f"tokens live at most {limit} days" if limit else "tokens live as long as Spark Portal allows")
     for name, whose in (("daily_calls_per_person", "per person"), ("daily_calls_per_organization", "in all")):
         if name in changes:
             quota = changes[name][1]
@@ -206,7 +206,9 @@ def _warn_owners(organization: Organization, wanted: Policies, impact: PolicyImp
             "ends_on": timezone.localtime(_policy_end(wanted, token)).date(),
             "tokens_url": tokens_url,
         }
-        subject = " ".join(f"{organization.name} changed the rules for your Spark access token “{token.name}”".split())
+        subject = " ".join(
+            f"{organization.name} changed the rules for your Spark Portal access token “{token.name}”".split()
+        )
         body = render_to_string("accounts/token_policy_email.txt", context)
         messages.append((subject, body, None, [token.user.email]))
     try:

@@ -32,7 +32,7 @@ class Who(StrEnum):
     NOBODY = ""
     PERSON = "The person themselves"
     ADMIN = "An organization admin (you)"
-    STAFF = "Spark's staff"
+    STAFF = "Spark Portal's staff"
     CLIENT = "The client's developer"
     IDP_ADMIN = "Your identity provider's admin"
     CLIENT_OR_IDP = "The client's developer, or your identity provider's admin"
@@ -119,7 +119,7 @@ NOT_PERSONAL = _entry(
     Refusal(
         "not_a_personal_token",
         "the management API takes personal access tokens (spk_…) of organization admins with org:read or "
-        "org:admin; OAuth access tokens are for Spark MCP",
+        "org:admin; OAuth access tokens are for Spark Portal",
         state=State.REFUSED,
     )
 )
@@ -137,7 +137,7 @@ REVOKED = _entry(
 UNKNOWN_OAUTH = _entry(
     Refusal(
         "unknown_oauth",
-        "unknown or revoked access token; reconnect the assistant to Spark",
+        "unknown or revoked access token; reconnect the assistant to Spark Portal",
         state=State.REVOKED,
         fix="Connect the assistant again.",
         who=Who.PERSON,
@@ -191,8 +191,8 @@ DOMAIN_NOT_ENABLED = _entry(
         ask="Ask them to enable your email domain under Email domains in Spark Portal.",
     )
 )
-_ACCESS_ENDED = "{org}'s Spark MCP access has ended; ask your {org} admin"
-_RESTORE = "Ask them to restore the organization's Spark MCP access."
+_ACCESS_ENDED = "{org}'s MCP access has ended; ask your {org} admin"
+_RESTORE = "Ask them to restore the organization's MCP access."
 ACCESS_ENDED = _entry(
     Refusal("access_ended", _ACCESS_ENDED, fix="Restore access on the organization page.", who=Who.ADMIN, ask=_RESTORE)
 )
@@ -204,10 +204,10 @@ ACCESS_PAST_END = _entry(
 ACCESS_NOT_STARTED = _entry(
     Refusal(
         "access_not_started",
-        "{org}'s Spark MCP access has not started yet; ask your {org} admin",
+        "{org}'s MCP access has not started yet; ask your {org} admin",
         fix="Move the start date.",
         who=Who.STAFF,
-        ask="Ask them when the organization's Spark MCP access starts.",
+        ask="Ask them when the organization's MCP access starts.",
     )
 )
 
@@ -239,7 +239,7 @@ _QUOTA_ASK = "Ask them to raise the daily quota under Policies in Spark Portal, 
 QUOTA_PERSON = _entry(
     Refusal(
         "daily_quota_person",
-        "you have made today's {quota} Spark MCP tool calls, {org}'s daily quota per person; try again after "
+        "you have made today's {quota} MCP tool calls, {org}'s daily quota per person; try again after "
         "midnight UTC or ask your {org} admin",
         fix=_QUOTA_FIX,
         who=Who.ADMIN,
@@ -251,7 +251,7 @@ QUOTA_PERSON = _entry(
 QUOTA_ORGANIZATION = _entry(
     Refusal(
         "daily_quota_organization",
-        "{org} has made today's {quota} Spark MCP tool calls, its daily quota; try again after midnight UTC or ask "
+        "{org} has made today's {quota} MCP tool calls, its daily quota; try again after midnight UTC or ask "
         "your {org} admin",
         fix=_QUOTA_FIX,
         who=Who.ADMIN,
@@ -280,7 +280,7 @@ NETWORK_TOKEN = _entry(
 NETWORK_ASSISTANT = _entry(
     Refusal(
         "assistant_network_not_allowed",
-        "{org} allows assistants to call Spark MCP only from the networks it lists, and this call came from "
+        "{org} allows assistants to call Spark Portal only from the networks it lists, and this call came from "
         "{address}; ask an admin of {org} to add the assistant's network under Policies in Spark Portal",
         fix=_NETWORK_FIX + " (Assistants): assistants call from their vendor's ranges, not your own network.",
         who=Who.ADMIN,
@@ -329,7 +329,7 @@ CLIENT_ELSEWHERE = _entry(
         who=Who.ADMIN,
         ask=(
             "This client was set up by another organization's admin. Ask your own organization admin "
-            "to create a client for you, or connect through your assistant's own Spark connector."
+            "to create a client for you, or connect through your assistant's own Spark Portal connector."
         ),
     )
 )
@@ -376,7 +376,8 @@ assistant gets `access_denied`, the token endpoint `invalid_grant` and the MCP e
 RECONSENT_REQUIRED = _entry(
     Refusal(
         "reconsent_required",
-        "{org} asks you to sign in and allow an assistant again every {days} days; reconnect the assistant to Spark",
+        "{org} asks you to sign in and allow an assistant again every {days} days; reconnect the assistant to "
+        "Spark Portal",
         fix=f"Connect the assistant again (sign in and allow it), or raise the days under {_APPROVALS_PAGE}.",
         who=Who.PERSON,
         ask="Ask them to raise the days before signing in again under Policies, Assistant policies in Spark Portal.",
@@ -386,7 +387,8 @@ RECONSENT_REQUIRED = _entry(
 REFRESH_IDLE = _entry(
     Refusal(
         "refresh_token_idle",
-        "this refresh token went unused longer than {org} allows ({hours} hours); reconnect the assistant to Spark",
+        "this refresh token went unused longer than {org} allows ({hours} hours); reconnect the assistant to "
+        "Spark Portal",
         state=State.EXPIRED,
         fix=f"Connect the assistant again, or lengthen the refresh token lifetime under {_APPROVALS_PAGE}.",
         who=Who.PERSON,
@@ -433,7 +435,7 @@ SCIM_MISSING = _entry(
 SCIM_MALFORMED = _entry(
     Refusal(
         "malformed",
-        "This is not a Spark SCIM token (spkscim_…); check you copied the whole token.",
+        "This is not a Spark Portal SCIM token (spkscim_…); check you copied the whole token.",
         state=State.REFUSED,
     )
 )

@@ -1,6 +1,6 @@
 """The scope vocabulary shared by personal access tokens and OAuth (oauth_server.scopes serves it to DOT).
 
-`insights:read` lets a token call the Spark MCP tools; `dataset:<code>` lets it see one dataset.
+`insights:read` lets a token call the MCP tools; `dataset:<code>` lets it see one dataset.
 A token never reaches further than its organization's datasets, whatever it holds.
 
 Which datasets a credential uses (`dataset_access`): a token or an assistant's grant either
@@ -20,7 +20,7 @@ from catalog.models import Dataset
 from catalog.selectors import catalog_dataset_codes
 
 TOOLS_SCOPE = "insights:read"
-TOOLS_WORDS = "Ask Spark MCP for audience insights"
+TOOLS_WORDS = "Ask Spark Portal for audience insights"
 DATASET_SCOPE_PREFIX = "dataset:"
 MCP_TOOL_NAMES = (
     "chat_gwi",
@@ -31,7 +31,7 @@ MCP_TOOL_NAMES = (
     "search",
     "search_survey",
 )
-"""The Spark MCP tools' names, both endpoints' (`mcp_api.tools` defines them; a test keeps the two
+"""The MCP tools' names, both endpoints' (`mcp_api.tools` defines them; a test keeps the two
 alike): an organization may turn each off (docs/policies.md)."""
 ORG_READ_SCOPE = "org:read"
 ORG_ADMIN_SCOPE = "org:admin"

@@ -1,6 +1,6 @@
-"""Secrets at rest that Spark must read back, sealed with a key derived from `SECRET_KEY`.
+"""Secrets at rest that Spark Portal must read back, sealed with a key derived from `SECRET_KEY`.
 
-Spark keeps only digests of the secrets it issues (`accounts.tokens`), but some it must present or
+Spark Portal keeps only digests of the secrets it issues (`accounts.tokens`), but some it must present or
 check later: an identity provider's OIDC client secret, an authenticator app's TOTP key. Those are
 sealed here, one way for all of them, so a database dump alone does not reveal them:
 

@@ -190,13 +190,13 @@ def organization_contacts(organization: Organization) -> list[str]:
 @dataclass(frozen=True)
 class DomainGap:
     """An email domain people of the organization have (or are invited at) that is not enabled for it:
-    they cannot use Spark MCP for it until it is."""
+    they cannot use Spark Portal for it until it is."""
 
     domain: str
     known: EmailDomain | None
     """The organization's own disabled record of it (the fix: enable it); None: add it."""
     elsewhere: bool
-    """Enabled for another organization: only Spark's staff can move it."""
+    """Enabled for another organization: only Spark Portal's staff can move it."""
 
 
 def domain_gaps(organization: Organization, emails: Iterable[str]) -> dict[str, DomainGap]:

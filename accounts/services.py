@@ -1,4 +1,4 @@
-"""Writes for people, organizations (their Spark MCP access) and personal access tokens."""
+"""Writes for people, organizations (their MCP access) and personal access tokens."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def token_create(
     # from the organization on every request.
     kept = sorted({s for s in scopes if not (follows and s.startswith(DATASET_SCOPE_PREFIX))})
     if not kept:
-        raise ValidationError("Choose at least one scope besides the datasets (insights:read to ask Spark MCP).")
+        raise ValidationError("Choose at least one scope besides the datasets (insights:read to ask Spark Portal).")
     now = now or timezone.now()
     secret, prefix = tokens.generate()
     token = PersonalAccessToken.objects.create(
@@ -251,7 +251,9 @@ def token_expiry_warn(*, token: PersonalAccessToken, now: dt.datetime | None = N
         "days_left": max(0, (timezone.localtime(token.expires_at).date() - timezone.localdate(now)).days),
         "tokens_url": settings.SPARK_PUBLIC_URL + reverse("accounts:tokens"),
     }
-    subject = " ".join(f"Your Spark access token “{token.name}” expires on {context['expires_on']:%Y-%m-%d}".split())
+    subject = " ".join(
+        f"Your Spark Portal access token “{token.name}” expires on {context['expires_on']:%Y-%m-%d}".split()
+    )
     try:
         send_mail(
             subject=subject,
@@ -277,7 +279,7 @@ def _restorable(organization: Organization) -> str:
     remembered = organization.status_before_end
     if remembered not in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
         raise ValidationError(
-            f"Spark's staff ended {organization.name}'s Spark MCP access; only they can restore it — ask them."
+            f"Spark Portal's staff ended {organization.name}'s MCP access; only they can restore it — ask them."
         )
     return remembered
 
@@ -286,16 +288,16 @@ def _restorable(organization: Organization) -> str:
 def organization_access_set(
     *, organization: Organization, status: str | None = None, actor: User, origin: Origin | None
 ) -> Organization:
-    """What an organization admin may do to their organization's Spark MCP access (the console and
+    """What an organization admin may do to their organization's MCP access (the console and
     the API both call this): end it (status `ended`), or restore it (`status=None`) to exactly what
-    Spark's staff set, the remembered trial or contract with the staff-set dates untouched (a past
+    Spark Portal's staff set, the remembered trial or contract with the staff-set dates untouched (a past
     end date keeps access expired). Whether it is a trial or a contract, and its dates, are
     staff's (`organization_access_grant`): `trial` or `contract` here is refused with
     ValidationError, whoever the actor is, so no admin surface can upgrade a plan or lift a date.
     """
     if status in (AccessStatus.TRIAL, AccessStatus.CONTRACT):
         raise ValidationError(
-            f"Only Spark's staff change whether {organization.name} is on a trial or a contract, and when "
+            f"Only Spark Portal's staff change whether {organization.name} is on a trial or a contract, and when "
             f"its access ends; you can end access and restore it to what they set."
         )
     if status not in (None, AccessStatus.ENDED):
@@ -313,7 +315,7 @@ def organization_access_set(
         action=Action.ORGANIZATION_ACCESS_ENDED
         if status == AccessStatus.ENDED
         else Action.ORGANIZATION_ACCESS_RESTORED,
-        summary=f"{actor.email} changed Spark MCP access from {before} to {status}",
+        summary=f"{actor.email} changed MCP access from {before} to {status}",
         organization=organization,
         actor=actor,
         origin=origin,
@@ -332,12 +334,12 @@ def organization_access_grant(
     actor: User | None,
     origin: Origin | None,
 ) -> Organization:
-    """What only Spark's staff may do (the Django admin; `actor=None` for an operator's command): set
+    """What only Spark Portal's staff may do (the Django admin; `actor=None` for an operator's command): set
     the access status (trial, contract or ended) and its window. What staff set is what stands, so
     the status an organization admin's end had remembered is forgotten: access staff end, only staff
     restore. PermissionDenied for anyone who is not staff."""
     if actor is not None and not actor.is_staff:
-        raise PermissionDenied("Only Spark's staff set an organization's access status and dates.")
+        raise PermissionDenied("Only Spark Portal's staff set an organization's access status and dates.")
     if status not in AccessStatus.values:
         raise ValueError(f"unknown access status {status!r}")
     before = f"{organization.access_status} {_window(organization.access_starts_on, organization.access_ends_on)}"
@@ -347,7 +349,7 @@ def organization_access_grant(
     after = f"{status} {_window(starts_on, ends_on)}"
     audit_record(
         action=Action.ORGANIZATION_ACCESS_GRANTED,
-        summary=f"{_by(actor)} (Spark staff) set Spark MCP access to {after} (was {before})",
+        summary=f"{_by(actor)} (Spark Portal staff) set MCP access to {after} (was {before})",
         organization=organization,
         actor=actor,
         origin=origin,
@@ -362,13 +364,15 @@ _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 def _domain_clash(domain: str, organization: Organization) -> str | None:
     """Why `domain` cannot be enabled for `organization`: one organization holds an enabled domain."""
     if EmailDomain.objects.filter(domain=domain, enabled=True).exclude(organization=organization).exists():
-        return f"{domain} is already enabled for another organization; if it is yours, ask Spark's staff to move it"
+        return (
+            f"{domain} is already enabled for another organization; if it is yours, ask Spark Portal's staff to move it"
+        )
     return None
 
 
 @transaction.atomic
 def domain_add(*, organization: Organization, domain: str, actor: User, origin: Origin | None) -> EmailDomain:
-    """Enable an email domain for the organization: its people may then use Spark MCP for it."""
+    """Enable an email domain for the organization: its people may then use Spark Portal for it."""
     name = clean_domain(domain)
     if not _DOMAIN.match(name):
         raise ValidationError(f"{domain.strip() or 'That'} is not an email domain (e.g. example.com).")
@@ -419,7 +423,7 @@ def _verification_missing(domain: EmailDomain, values: list[str]) -> str:
 
 
 def domain_verify_by_staff(*, domain: EmailDomain, actor: User, origin: Origin | None) -> EmailDomain:
-    """Spark's staff vouch that the organization owns the domain (they checked another way): audited."""
+    """Spark Portal's staff vouch that the organization owns the domain (they checked another way): audited."""
     if domain.verified:
         return domain
     return _domain_verified(domain=domain, by=VerifiedBy.STAFF, actor=actor, origin=origin)
@@ -432,7 +436,7 @@ def _domain_verified(*, domain: EmailDomain, by: VerifiedBy, actor: User, origin
         domain.refresh_from_db()
         return domain  # verified meanwhile: recorded once
     domain.refresh_from_db()
-    how = "its DNS TXT record" if by == VerifiedBy.DNS else "Spark's staff (override)"
+    how = "its DNS TXT record" if by == VerifiedBy.DNS else "Spark Portal's staff (override)"
     audit_record(
         action=Action.DOMAIN_VERIFIED,
         summary=f"{actor.email} verified the email domain {domain.domain} through {how}",

@@ -1,5 +1,5 @@
 """Secrets shown a single time, right after they are made: personal access tokens, SCIM tokens, OAuth
-client secrets (pages and API answers alike). Spark keeps only a digest of each, so the answer that
+client secrets (pages and API answers alike). Spark Portal keeps only a digest of each, so the answer that
 carries one is the only place it ever appears.
 
 - `no_store(response)`: the answer carrying the secret is never kept by a browser or a proxy.

@@ -4,7 +4,7 @@
 session opened otherwise before it was turned on (a password sign-in, an invitation's new account)
 would keep working, and could mint personal access tokens for up to 365 days: such a session ends at
 its next request, and the person is sent to sign in, through the organization's identity provider.
-A session that organization's IdP signed in (accounts.mfa records which one) goes on. Spark staff
+A session that organization's IdP signed in (accounts.mfa records which one) goes on. Spark Portal staff
 are exempt, as they are from the rule itself.
 """
 

@@ -1,4 +1,4 @@
-"""The one format of Spark's own bearer secrets: recognisable, checksummed, stored as prefix + digest.
+"""The one format of Spark Portal's own bearer secrets: recognisable, checksummed, stored as prefix + digest.
 
     <marker> <prefix: 10 base62> <secret: 32 base62> <checksum: 6 base62>
 

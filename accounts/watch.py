@@ -1,4 +1,4 @@
-"""What moves the access epoch: the tables whose rows decide who may call Spark MCP.
+"""What moves the access epoch: the tables whose rows decide who may call Spark Portal.
 
 Each app names its own tables here (`watch`), once. Two mechanisms then move the epoch for every
 change to them, so that no way of writing a row can leave a worker's cached access facts stale:

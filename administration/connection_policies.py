@@ -39,9 +39,9 @@ class ConnectionPolicies:
     token_datasets: dict[str, list[str]] = field(default_factory=dict)
     """Per personal access token ID: the only datasets it may use (absent: every one it holds)."""
     token_networks: list[str] = field(default_factory=list)
-    """CIDR ranges for personal access tokens (Spark MCP and the management API) and the management API."""
+    """CIDR ranges for personal access tokens (Spark Portal and the management API) and the management API."""
     assistant_networks: list[str] = field(default_factory=list)
-    """CIDR ranges for assistants' calls to Spark MCP."""
+    """CIDR ranges for assistants' calls to Spark Portal."""
 
     @classmethod
     def of(cls, organization: Organization) -> ConnectionPolicies:

@@ -39,7 +39,7 @@ APPROVAL_EXAMPLE = {
 class AssistantPoliciesSerializer(serializers.Serializer):
     approval_required = StrictBooleanField(
         help_text="true: a member's first consent to a client the organization has not approved files an approval "
-        "request and is refused (the assistant gets `access_denied`; 401 `assistant_approval_pending` at Spark MCP)."
+        "request and is refused (the assistant gets `access_denied`; 401 `assistant_approval_pending` at Spark Portal)."
     )
     allowed_clients = serializers.ListField(
         child=StrictCharField(max_length=255),
@@ -62,7 +62,7 @@ class AssistantPoliciesSerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_RECONSENT_DAYS,
         help_text="Days after a person's consent when they must sign in and allow the assistant again (refresh: "
-        "`invalid_grant`; Spark MCP: 401 `reconsent_required`); null: never.",
+        "`invalid_grant`; Spark Portal: 401 `reconsent_required`); null: never.",
     )
 
 

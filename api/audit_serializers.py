@@ -23,7 +23,7 @@ from api.serializers import StrictBooleanField, StrictIntegerField
 )
 class AuditPoliciesSerializer(serializers.Serializer):
     call_audit = StrictBooleanField(
-        help_text="true: every Spark MCP tool call is an audit event (`mcp.tool_called`): who, credential, tool, "
+        help_text="true: every MCP tool call is an audit event (`mcp.tool_called`): who, credential, tool, "
         "dataset, outcome, duration, request ID. Never the prompt unless `call_audit_prompts`. Default false."
     )
     call_audit_prompts = StrictBooleanField(

@@ -1,5 +1,5 @@
 """Who calls the management API: a personal access token (`Authorization: Bearer spk_…`), checked
-by the very function Spark MCP uses (`bearer.auth.authenticate`: known, not expired, not revoked
+by the very function Spark Portal uses (`bearer.auth.authenticate`: known, not expired, not revoked
 or rotated away, user active and a member, domain enabled, organization access active), or the
 portal's own signed-in session (DRF's SessionAuthentication, with CSRF)."""
 
@@ -35,7 +35,7 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         return user, principal
 
     def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="Spark management API"'
+        return 'Bearer realm="Spark Portal management API"'
 
 
 def token_principal(request: Request | Any) -> Principal | None:

@@ -51,7 +51,7 @@ IDEMPOTENCY_KEY = {
     "description": "Any unique string (a UUID): a retry with the same key replays the first answer "
     "instead of creating twice (for 24 hours; answers that carried a secret are not replayed).",
 }
-TOO_LONG = "The request line is too long: the HTTP server (gunicorn, a proxy) refuses it before Spark sees it."
+TOO_LONG = "The request line is too long: the HTTP server (gunicorn, a proxy) refuses it before Spark Portal sees it."
 TOO_LARGE = "The body is larger than 256 KiB."
 PRECONDITION = "If-Match no longer matches: someone changed it since you read it; nothing was changed."
 ERRORS = {

@@ -1,4 +1,4 @@
-"""Who took an action: a person, an organization's provisioning token, an operator's command or Spark staff.
+"""Who took an action: a person, an organization's provisioning token, an operator's command or Spark Portal staff.
 
 An `Actor` is a value, as an `Origin` is for where an action came from: services take one, record
 it in the audit trail (a person as the event's `actor`, a machine by the detail it leaves, e.g. the
@@ -21,7 +21,7 @@ class ActorKind(enum.StrEnum):
     PERSON = "person"
     """Someone signed in: the console, the API with their token, their own pages."""
     STAFF = "staff"
-    """Spark staff, in the Django admin."""
+    """Spark Portal staff, in the Django admin."""
     OPERATOR = "operator"
     """A management command run on a server: nobody the portal knows."""
     PROVISIONING_TOKEN = "provisioning_token"

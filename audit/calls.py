@@ -1,4 +1,4 @@
-"""Per-call audit events (docs/policies.md, "Every call audited"): one audit event per Spark MCP tool
+"""Per-call audit events (docs/policies.md, "Every call audited"): one audit event per MCP tool
 call, for organizations whose audit policy asks for them, written without slowing the call.
 
 Like the usage counts (`usage.services`), each worker keeps the calls in memory and writes them in one

@@ -88,7 +88,7 @@ def audit_tally(
     sign-in, an identity assertion whose signature did not verify): one event per organization,
     action, `key` and UTC hour, whose `detail.count` says how many and whose summary is
     `summary(count, window_start)`. Nothing of any one request is kept (no address, user agent or
-    text it carried): `key` and the summary must be built from values Spark or an admin chose.
+    text it carried): `key` and the summary must be built from values Spark Portal or an admin chose.
 
     The window's event is read with a row lock (PostgreSQL; SQLite's writes are serialized), so
     concurrent requests add up exactly; two requests opening the same window at the same instant on

@@ -28,7 +28,7 @@ def _checked(url: str) -> str:
     if len(url) > URL_MAX:
         raise ValidationError(f"A webhook URL is at most {URL_MAX} characters.")
     if problem := webhook_problem(url):
-        raise ValidationError(f"Spark will not send audit events there: {problem}.")
+        raise ValidationError(f"Spark Portal will not send audit events there: {problem}.")
     return url
 
 
@@ -111,7 +111,7 @@ def stream_test(*, stream: AuditStream, actor: Model | None, origin: Origin | No
         "id": str(uuid.uuid4()),
         "type": "test",
         "organization": {"slug": organization.slug, "name": organization.name},
-        "event": {"action": "audit_stream.test", "summary": "A test delivery from Spark", "actor": _who(actor)},
+        "event": {"action": "audit_stream.test", "summary": "A test delivery from Spark Portal", "actor": _who(actor)},
     }
     attempt = post_signed(stream.url, stream.secret, payload)
     result = "took it" if attempt.ok else f"failed: {attempt.error}"

@@ -61,7 +61,7 @@ def new_secret() -> str:
 
 
 def webhook_problem(url: str) -> str | None:
-    """Why Spark will not send to `url`, or None."""
+    """Why Spark Portal will not send to `url`, or None."""
     return url_problem(url, allow_local=settings.SPARK_AUDIT_STREAM_ALLOW_LOCAL)
 
 
@@ -214,7 +214,7 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], now: dt.datetime
             response = session.post(url, data=body, headers=headers, allow_redirects=False, stream=True)
             response.close()
     except RefusedAddress as exc:
-        return Attempt(False, f"Spark will not send there: {exc}")
+        return Attempt(False, f"Spark Portal will not send there: {exc}")
     except requests.RequestException as exc:
         return Attempt(False, f"could not reach it ({exc.__class__.__name__})")
     if 200 <= response.status_code < 300:

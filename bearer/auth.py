@@ -1,4 +1,4 @@
-"""Bearer authentication for Spark MCP and the management API: one place for every kind of token.
+"""Bearer authentication for Spark Portal and the management API: one place for every kind of token.
 
 Personal access tokens (`spk_…`) and OAuth access tokens (issued by django-oauth-toolkit to
 assistants) are found by what was presented (header, prefix and digest, or checksum), then pass the

@@ -9,7 +9,7 @@ names, as scripts/with-postgres.sh gives it) and starts, on free loopback ports,
 servers (sync workers, `-c python:ops.gunicorn_hooks` as scripts/run.sh): one with metrics on
 (Prometheus multiprocess mode) and one with `SPARK_METRICS=0`; and the anchor, the official SDK's
 own server (bench/sdk_server.py under uvicorn, the same number of workers) serving the tool list
-and `tools/call` result Spark answered, behind the SDK's bearer check with a stub verifier. Each
+and `tools/call` result Spark Portal answered, behind the SDK's bearer check with a stub verifier. Each
 pass runs wrk against (a) a bare Django JSON view, (b) an authenticated `tools/call list_datasets`
 with metrics on (bearer checked against every gate, access epoch read on every request), (c) the
 same with metrics off and (d) the SDK server, one after the other. Prints requests/s per pass,
@@ -171,7 +171,7 @@ def wait_until_up(base: str, token: str) -> None:
 
 
 def sdk_fixture(base: str, token: str, path: Path) -> None:
-    """What Spark answers to tools/list and tools/call list_datasets, for the SDK server to serve."""
+    """What Spark Portal answers to tools/list and tools/call list_datasets, for the SDK server to serve."""
     listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     path.write_text(json.dumps({"tools": rpc(f"{base}/mcp", token, listing), "call": rpc(f"{base}/mcp", token, CALL)}))
 

@@ -1,11 +1,11 @@
-"""The anchor for bench/mcp_endpoint.py: the official MCP SDK's own server, serving what Spark serves.
+"""The anchor for bench/mcp_endpoint.py: the official MCP SDK's own server, serving what Spark Portal serves.
 
     uvicorn --factory bench.sdk_server:app --workers 1 --no-access-log
 
 A low-level `mcp.server.lowlevel.Server` over the SDK's streamable HTTP transport (stateless, JSON
 answers, its own DNS-rebinding check), behind the SDK's bearer middleware with a stub verifier that
 accepts one token (`SPARK_BENCH_SDK_TOKEN`) without any database. Its tool list and its
-`tools/call` result are the ones Spark answered, read from `SPARK_BENCH_SDK_FIXTURE` (a JSON file
+`tools/call` result are the ones Spark Portal answered, read from `SPARK_BENCH_SDK_FIXTURE` (a JSON file
 holding `{"tools": <tools/list result>, "call": <tools/call list_datasets result>}`), so both servers
 send the same bytes of content and differ only in what they do to produce them.
 """

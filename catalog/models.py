@@ -34,7 +34,8 @@ class Dataset(models.Model):
         choices=Visibility.choices,
         default=Visibility.PRIVATE,
         db_default=Visibility.PRIVATE,  # a row written without it (an older process mid-deploy) is private
-        help_text="Datasets Spark ships are in the catalog; an import is private unless it is shared on purpose.",
+        help_text="Datasets Spark Portal ships are in the catalog; an import is private unless it is shared on "
+        "purpose.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(

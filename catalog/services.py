@@ -8,7 +8,7 @@ from survey.catalog import DATASETS
 
 def catalog_load() -> list[Dataset]:
     """Create or refresh a row for every dataset the survey core defines (idempotent), in its order.
-    The datasets Spark ships are the shared catalog."""
+    The datasets Spark Portal ships are the shared catalog."""
     datasets = []
     for spec in DATASETS:
         dataset, _ = Dataset.objects.update_or_create(

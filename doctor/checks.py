@@ -97,7 +97,7 @@ class Check:
 class Diagnosis:
     subject: str
     verdict: str
-    """What Spark MCP says to this person, or to this token or assistant, right now ("" when their
+    """What Spark Portal says to this person, or to this token or assistant, right now ("" when their
     gates are open): the endpoint's own words, as a sentence."""
     checks: list[Check] = field(default_factory=list)
     found: bool = True
@@ -119,7 +119,7 @@ class Diagnosis:
 
     @property
     def working(self) -> int:
-        """How many of the diagnosed tokens and assistants Spark MCP accepts right now."""
+        """How many of the diagnosed tokens and assistants Spark Portal accepts right now."""
         return sum(1 for v in self.credentials if v.state == State.ACTIVE) - self.pending
 
     @property
@@ -138,7 +138,7 @@ def _domain_check(organization: Organization, user: User) -> Check:
     if row is not None and row.enabled:
         return Check("Email domain", True, f"{domain} is enabled for {organization.name}.")
     if elsewhere:
-        fix = f"{domain} is enabled for another organization; Spark's staff can move it to {organization.name}."
+        fix = f"{domain} is enabled for another organization; Spark Portal's staff can move it to {organization.name}."
         return Check("Email domain", False, f"{domain} belongs to another organization.", fix, STAFF)
     finding = (
         f"{domain} is disabled for {organization.name}."
@@ -217,7 +217,7 @@ def provisioning_check(organization: Organization, email: str) -> Check | None:
         f"Deactivated by {deactivation.by} on {deactivation.at:%Y-%m-%d %H:%M}: the membership ended, and "
         "their tokens, assistants and sessions in this organization with it."
     )
-    fix = "Assign them to Spark in the identity provider again: that re-activates them (they make new tokens)."
+    fix = "Assign them to Spark Portal in the identity provider again: that re-activates them (they make new tokens)."
     return Check("Provisioning (SCIM)", False, finding, fix, IDP_ADMIN)
 
 
@@ -324,7 +324,7 @@ def datasets_check(gate: str, access: DatasetAccess, organization: Organization,
     one the organization has, or the ones it was narrowed to. `remedy`: how its owner gets them all."""
     finding = access.describe(organization.name)
     if access.follows and not access.usable:
-        return Check(gate, False, finding, f"Spark's staff give datasets to {organization.name}.", STAFF)
+        return Check(gate, False, finding, f"Spark Portal's staff give datasets to {organization.name}.", STAFF)
     if not access.usable:
         return Check(gate, False, finding, f"{remedy[0].upper()}{remedy[1:]}.", PERSON)
     if access.left_out:

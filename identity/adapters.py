@@ -1,6 +1,6 @@
 """allauth's social account adapter: the rules every SSO sign-in passes.
 
-The identity provider's word decides who someone is; these rules decide whether Spark lets them in:
+The identity provider's word decides who someone is; these rules decide whether Spark Portal lets them in:
 the connection is on, the email is at one of the connection's organization's enabled domains, the
 sign-in never lands on an account of another organization (or a staff account), and the first
 sign-in of a new person makes their account and membership. Refusals are pages that say why.

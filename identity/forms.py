@@ -32,7 +32,7 @@ class OidcConnectionForm(forms.Form):
         max_length=500,
         label="Issuer URL",
         help_text="e.g. https://acme.okta.com, https://login.microsoftonline.com/<tenant-id>/v2.0 or "
-        "https://accounts.google.com. Spark reads its discovery document.",
+        "https://accounts.google.com. Spark Portal reads its discovery document.",
     )
     client_id = forms.CharField(max_length=191, label="Client ID")
     client_secret = forms.CharField(
@@ -56,7 +56,7 @@ class SamlConnectionForm(forms.Form):
         max_length=500,
         required=False,
         label="IdP metadata URL",
-        help_text="Spark reads it once, now.",
+        help_text="Spark Portal reads it once, now.",
     )
     metadata_xml = forms.CharField(
         required=False,

@@ -2,7 +2,7 @@
 
 An organization's identity provider (one of its OIDC connections, with `id_jag_enabled`) issues an
 ID-JAG to a client after the person signed in there (RFC 8693 token exchange at the IdP); the client
-presents it at Spark's token endpoint with the RFC 7523 jwt-bearer grant. This module checks the
+presents it at Spark Portal's token endpoint with the RFC 7523 jwt-bearer grant. This module checks the
 assertion itself and says who it names; the token endpoint (`oauth_server.id_jag_grant`) adds the
 client's side (authentication, replay of the `jti`, scopes, the grant record).
 
@@ -130,7 +130,7 @@ def trusted_connections(issuer: str) -> list[IdentityConnection]:
         raise IdJagRefused("the assertion has no iss claim")
     known = list(issuer_connections(issuer))
     if not known:
-        raise IdJagRefused(f"the issuer {issuer!r} is no identity provider connected to Spark")
+        raise IdJagRefused(f"the issuer {issuer!r} is no identity provider connected to Spark Portal")
     on = [c for c in known if c.enabled]
     if not on:
         raise IdJagRefused(f"single sign-on through {known[0].name} ({issuer}) is turned off")
@@ -153,7 +153,7 @@ def jwks_clear() -> None:
 
 def _json_get(url: str, what: str) -> dict[str, Any]:
     if problem := idp.url_problem(url):
-        raise IdJagRefused(f"Spark will not fetch the identity provider's {what}: {problem}")
+        raise IdJagRefused(f"Spark Portal will not fetch the identity provider's {what}: {problem}")
     try:
         with idp.guarded_session(JWKS_TIMEOUT_SECONDS) as session:
             response = session.get(url, headers={"Accept": "application/json"})
@@ -290,17 +290,17 @@ def assertion_user(connections: list[IdentityConnection], claims: dict[str, Any]
     user = User.objects.filter(email__iexact=email).first()
     if user is None or not Membership.objects.filter(user=user, organization=org).exists():
         raise IdJagRefused(
-            f"{email} is not a member of {org.name} in Spark; sign in once through single sign-on or ask a "
+            f"{email} is not a member of {org.name} in Spark Portal; sign in once through single sign-on or ask a "
             f"{org.name} admin for an invitation"
         )
     if not user.is_active:
-        raise IdJagRefused(f"the Spark account {email} is deactivated")
+        raise IdJagRefused(f"the Spark Portal account {email} is deactivated")
     if claim_refusal(org, user) is not None:  # a member, so only a staff account is refused here
-        raise IdJagRefused(f"{email} is a Spark staff account, which no identity provider vouches for")
+        raise IdJagRefused(f"{email} is a Spark Portal staff account, which no identity provider vouches for")
     linked = SocialAccount.objects.filter(provider=connection.provider_id, uid=subject).first()
     if linked is not None and linked.user_id != user.pk:
         raise IdJagRefused(
-            f"the identity provider's subject {subject!r} signs in to Spark as another account than {email}"
+            f"the identity provider's subject {subject!r} signs in to Spark Portal as another account than {email}"
         )
     return connection, user
 

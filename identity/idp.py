@@ -1,8 +1,8 @@
-"""Talking to an organization's identity provider: where Spark may connect, OIDC discovery, SAML
+"""Talking to an organization's identity provider: where Spark Portal may connect, OIDC discovery, SAML
 metadata.
 
 Organization admins type these URLs, and the OIDC discovery document names more (token, userinfo,
-JWKS endpoints), so every request Spark makes to an IdP goes through `guarded_session()`: https only,
+JWKS endpoints), so every request Spark Portal makes to an IdP goes through `guarded_session()`: https only,
 and never to a private, loopback or link-local address (unless `SPARK_SSO_ALLOW_LOCAL_IDP`, for local
 runs and tests). Redirects are followed only to addresses that pass the same check.
 """
@@ -24,7 +24,7 @@ MAX_METADATA_BYTES = 512 * 1024
 
 
 def url_problem(url: str) -> str | None:
-    """Why Spark will not connect to `url` as an identity provider, or None."""
+    """Why Spark Portal will not connect to `url` as an identity provider, or None."""
     return outbound.url_problem(url, allow_local=settings.SPARK_SSO_ALLOW_LOCAL_IDP)
 
 
@@ -43,12 +43,12 @@ def normalize_issuer(issuer: str) -> str:
 
 def _get(url: str, what: str) -> requests.Response:
     if problem := url_problem(url):
-        raise ValidationError(f"Spark will not connect to that {what} ({url}): {problem}.")
+        raise ValidationError(f"Spark Portal will not connect to that {what} ({url}): {problem}.")
     try:
         with guarded_session() as session:
             response = session.get(url)
     except RefusedAddress as exc:
-        raise ValidationError(f"Spark will not connect to that {what} ({url}): {exc}.") from None
+        raise ValidationError(f"Spark Portal will not connect to that {what} ({url}): {exc}.") from None
     except requests.RequestException as exc:
         raise ValidationError(f"Could not reach the {what} at {url} ({exc.__class__.__name__}).") from None
     if response.status_code != 200:
@@ -107,11 +107,11 @@ def saml_idp_settings(metadata_xml: str) -> dict[str, str]:
         )
     if parsed.get("security", {}).get("authnRequestsSigned"):
         raise ValidationError(
-            "The IdP asks for signed authentication requests, which Spark does not send: turn that off "
-            "for Spark's application at the IdP."
+            "The IdP asks for signed authentication requests, which Spark Portal does not send: turn that off "
+            "for Spark Portal's application at the IdP."
         )
     if problem := url_problem(sso_url):
-        raise ValidationError(f"Spark will not send people to that sign-in URL: {problem}.")
+        raise ValidationError(f"Spark Portal will not send people to that sign-in URL: {problem}.")
     result = {"entity_id": idp["entityId"], "sso_url": sso_url, "x509cert": certificate}
     if slo := idp.get("singleLogoutService", {}).get("url"):
         result["slo_url"] = slo

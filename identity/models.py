@@ -29,7 +29,7 @@ class IdentityConnection(models.Model):
     enabled = models.BooleanField(default=True)
     id_jag_enabled = models.BooleanField(
         default=False,
-        help_text="The identity provider may issue identity assertion grants (ID-JAG) for Spark.",
+        help_text="The identity provider may issue identity assertion grants (ID-JAG) for Spark Portal.",
     )
     metadata_url = models.URLField(blank=True, help_text="SAML: where the IdP metadata was read from.")
     created_by = models.ForeignKey(
@@ -49,7 +49,7 @@ class IdentityConnection(models.Model):
 
 
 class SsoRefusal(models.Model):
-    """The newest single sign-on of one address the identity provider completed and Spark refused:
+    """The newest single sign-on of one address the identity provider completed and Spark Portal refused:
     what the connection doctor reports until the person signs in again. Kept here, not read from
     the audit trail, so pruning old audit events changes no finding."""
 

@@ -1,6 +1,6 @@
 """Client secrets of identity providers, sealed at rest (`accounts.sealing`).
 
-Spark must present an OIDC client secret to the organization's IdP, so it cannot keep only a hash of
+Spark Portal must present an OIDC client secret to the organization's IdP, so it cannot keep only a hash of
 it (as it does with its own secrets): it keeps it sealed with a key derived from `SECRET_KEY`. After
 rotating `SECRET_KEY`, keep the old key in `SECRET_KEY_FALLBACKS` until every connection's secret has
 been entered again.

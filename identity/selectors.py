@@ -95,11 +95,11 @@ class ConnectionUrls:
     redirect_uri: str = ""
     """OIDC: the redirect (callback) URI to register at the IdP."""
     metadata: str = ""
-    """SAML: Spark's service provider metadata."""
+    """SAML: Spark Portal's service provider metadata."""
     acs: str = ""
     """SAML: the assertion consumer service (reply) URL."""
     entity_id: str = ""
-    """SAML: Spark's entity ID (audience) for this connection."""
+    """SAML: Spark Portal's entity ID (audience) for this connection."""
 
 
 def connection_urls(base_url: str, kind: str, provider_id: str) -> ConnectionUrls:

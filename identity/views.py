@@ -54,7 +54,7 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     connection = sso_connection_for_email(email)
     if connection is None:
         domain = email_domain(email) if "@" in email else ""
-        words = f"{domain} has no single sign-on in Spark" if domain else "Enter your work email address first"
+        words = f"{domain} has no single sign-on in Spark Portal" if domain else "Enter your work email address first"
         messages.error(request, f"{words}: sign in with your password.")
         return _back_to_login(next_url, email)
     provider = get_adapter(request).get_provider(request, connection.provider_id)

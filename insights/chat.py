@@ -258,7 +258,7 @@ def _unlicensed_topic(prompt: str, specs: list[DatasetSpec], understood: Underst
         refuse_withheld(caller, asked.code)
         raise InsightError(
             f"The {asked.name} dataset ({asked.code}) is not in your organization's datasets. Your organization "
-            "admin can ask Spark's staff for it; call list_datasets to see the datasets you may use."
+            "admin can ask Spark Portal's staff for it; call list_datasets to see the datasets you may use."
         )
     found = asking.topic_elsewhere(
         reading, others, specs, understood, interpreter_for(everything), interpreter_for(specs)
@@ -280,7 +280,7 @@ def _elsewhere(topic: str, owner: DatasetSpec, caller: Caller) -> str:
         )
     return (
         f"{topic} is in the {owner.name} dataset ({owner.code}), which is not in your "
-        "organization's datasets. Your organization admin can ask Spark's staff for it; call list_datasets "
+        "organization's datasets. Your organization admin can ask Spark Portal's staff for it; call list_datasets "
         "to see the datasets you may use."
     )
 
@@ -357,7 +357,7 @@ def _not_usable(insight_id: str, text: str, code: str) -> str:
     (its data is gone everywhere), or this token may not use it."""
     if not dataset_exists(code):
         return (
-            f"Insight {insight_id} is from a removed dataset ({code}): Spark no longer has its data, so its "
+            f"Insight {insight_id} is from a removed dataset ({code}): Spark Portal no longer has its data, so its "
             f"numbers cannot be explored. It said: “{text}” Call list_datasets and ask chat_gwi again for "
             "numbers from a dataset you can use."
         )

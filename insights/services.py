@@ -149,12 +149,12 @@ def _chats_delete(ids: list[str], so_far: ChatsPruned) -> ChatsPruned:
 
 def _by(actor: User | None) -> str:
     """Who did it, for an audit summary: a member of staff, or an operator (management command)."""
-    return f"{actor.email} (Spark staff)" if actor is not None else "an operator"
+    return f"{actor.email} (Spark Portal staff)" if actor is not None else "an operator"
 
 
 def _staff_only(actor: User | None) -> None:
     if actor is not None and not actor.is_staff:
-        raise PermissionDenied("Only Spark's staff retire, restore or remove a dataset.")
+        raise PermissionDenied("Only Spark Portal's staff retire, restore or remove a dataset.")
 
 
 @transaction.atomic
@@ -230,7 +230,8 @@ def dataset_remove(
     _staff_only(actor)
     if code in DATASETS_BY_CODE:
         raise ValidationError(
-            f"{code} ships with Spark (build_insights would bring it back); retire it instead to stop offering it."
+            f"{code} ships with Spark Portal (build_insights would bring it back); retire it instead to stop "
+            "offering it."
         )
     deleted = _dataset_delete(code, take_from_organizations, actor, origin)
     if deleted is None and not (store.folder(code).is_dir() or store.shared().version_ids(code)):

@@ -95,7 +95,7 @@ class UiResource:
 CHART = UiResource(
     uri="ui://spark/chart.html",
     name="spark_chart",
-    title="Spark chart",
+    title="Spark Portal chart",
     description=(
         "Draws an answer of chat_gwi, query_survey or explore_insight_gwi: shares with index markers for a "
         "profile, sides next to each other for a comparison, lines for a trend, small multiples for a breakdown; "

@@ -43,7 +43,7 @@ MAX_ASSERTION_BYTES = 8 * 1024
 JWKS_CACHE_SECONDS = 300
 JWKS_REFRESH_SECONDS = 30
 """An unknown `kid` reads a `jwks_uri` again at most this often per worker (else anyone could make
-Spark fetch it on every request by sending made-up key IDs)."""
+Spark Portal fetch it on every request by sending made-up key IDs)."""
 TOKEN_PATHS = ("/oauth/token/", "/oauth/token")
 
 

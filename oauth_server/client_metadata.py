@@ -71,7 +71,7 @@ class MetadataHostPermission:
         host = urlsplit(client_id).hostname or client_id
         refusal_remember(
             client_id,
-            f"Spark does not accept client metadata documents from {host}; this server accepts them from "
+            f"Spark Portal does not accept client metadata documents from {host}; this server accepts them from "
             f"{', '.join(allowed_hosts()) or 'no host'} (SPARK_CIMD_ALLOWED_HOSTS)",
         )
         return False
@@ -148,9 +148,9 @@ class PolicyMetadataFetcher(SafeMetadataFetcher):
             try:
                 metadata, max_age = self.fetch_document(client_id)
             except CIMDError as error:
-                raise CIMDError(f"Spark could not read it ({error})") from None
+                raise CIMDError(f"Spark Portal could not read it ({error})") from None
             except Exception as error:  # a transport's own failure: DOT would back off with no words
-                raise CIMDError(f"Spark could not read it ({error.__class__.__name__})") from None
+                raise CIMDError(f"Spark Portal could not read it ({error.__class__.__name__})") from None
             accepted, declaration = checked_document(client_id, metadata)
         except CIMDError as error:
             refusal_remember(client_id, f"The client metadata document at {client_id} was refused: {error}")

@@ -43,7 +43,7 @@ def _error(error: str, description: str, status: int = 400) -> JsonResponse:
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     if status == 401:
-        response["WWW-Authenticate"] = 'Basic realm="Spark"'
+        response["WWW-Authenticate"] = 'Basic realm="Spark Portal"'
     return response
 
 

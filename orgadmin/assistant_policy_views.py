@@ -1,6 +1,6 @@
 """The console's Assistant policies page (docs/policies.md): approval of each new assistant client,
 the clients waiting for a decision, and the lifetimes of what assistants are issued. The rules are
-`oauth_server.assistant_policies`; the gates enforce them at consent, the token endpoint and Spark MCP."""
+`oauth_server.assistant_policies`; the gates enforce them at consent, the token endpoint and Spark Portal."""
 
 from __future__ import annotations
 

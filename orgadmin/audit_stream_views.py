@@ -39,7 +39,7 @@ PENDING_SECRET = "audit_stream.secret"
 
 
 class AuditPoliciesForm(forms.Form):
-    call_audit = forms.BooleanField(required=False, label="Record every Spark MCP tool call in the audit trail")
+    call_audit = forms.BooleanField(required=False, label="Record every MCP tool call in the audit trail")
     call_audit_prompts = forms.BooleanField(required=False, label="Also keep each call's prompt")
     audit_retention_days = forms.IntegerField(
         required=False, min_value=1, max_value=RETENTION_MAX_DAYS, label="Keep audit events for (days)"

@@ -59,7 +59,7 @@ def _invited_message(request: AuthenticatedRequest, sent: SentInvitation) -> Non
         messages.warning(
             request,
             f"{domain} is not enabled for {invitation.organization.name}: once {invitation.email} joins, they cannot "
-            "use Spark MCP until it is. The fix is under “Not enabled” below.",
+            "use Spark Portal until it is. The fix is under “Not enabled” below.",
         )
 
 

@@ -171,7 +171,7 @@ def access_end(request: AuthenticatedRequest, organization: Organization) -> Htt
     )
     messages.success(
         request,
-        f"Spark MCP access for {organization.name} has ended: {_counted(impact)} are paused from their next "
+        f"MCP access for {organization.name} has ended: {_counted(impact)} are paused from their next "
         "request. Nothing is revoked: restoring access brings everything back.",
     )
     return redirect("orgadmin:home", slug=organization.slug)
@@ -188,7 +188,7 @@ def _counted(impact: Impact) -> str:
 @org_admin_required
 @require_POST
 def access_restore(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
-    """Restore access to what Spark's staff set (the service refuses anything else, a forged
+    """Restore access to what Spark Portal's staff set (the service refuses anything else, a forged
     `status` included)."""
     asked = request.POST.get("status", "")
     chosen = asked if asked in (AccessStatus.TRIAL, AccessStatus.CONTRACT) else None
@@ -202,11 +202,11 @@ def access_restore(request: AuthenticatedRequest, organization: Organization) ->
     if ends is not None and ends < timezone.localdate():
         messages.warning(
             request,
-            f"Spark MCP access for {organization.name} is restored ({label}), but it ended on {ends}, the date "
-            f"Spark's staff set: ask them to extend it.",
+            f"MCP access for {organization.name} is restored ({label}), but it ended on {ends}, the date "
+            f"Spark Portal's staff set: ask them to extend it.",
         )
     else:
-        messages.success(request, f"Spark MCP access for {organization.name} is restored ({label}).")
+        messages.success(request, f"MCP access for {organization.name} is restored ({label}).")
     return redirect("orgadmin:home", slug=organization.slug)
 
 
@@ -291,7 +291,7 @@ def domains(request: AuthenticatedRequest, organization: Organization) -> HttpRe
         else:
             messages.success(
                 request,
-                f"{added.domain} is enabled: its members can use Spark MCP for {organization.name}. Verify it "
+                f"{added.domain} is enabled: its members can use Spark Portal for {organization.name}. Verify it "
                 "(on Email domains) before your identity provider creates accounts there or sign-in is routed to it.",
             )
             return _back(request, organization)
@@ -368,7 +368,6 @@ def domain_remove(request: AuthenticatedRequest, organization: Organization, dom
     affected = remove_domain(domain=domain, actor=request.user, origin=Origin.of(request))
     messages.success(
         request,
-        f"Removed {domain.domain}. {affected} member{pluralize(affected)} at that domain lost Spark MCP access "
-        f"at once.",
+        f"Removed {domain.domain}. {affected} member{pluralize(affected)} at that domain lost MCP access at once.",
     )
     return redirect("orgadmin:domains", slug=organization.slug)

@@ -50,7 +50,7 @@ class ScimToken(models.Model):
 
 
 class ScimUser(models.Model):
-    """What an organization's identity provider says about one person: the SCIM attributes Spark has
+    """What an organization's identity provider says about one person: the SCIM attributes Spark Portal has
     no column for, the identifier it uses (externalId), and whether it wants them active.
 
     Membership is the truth about access: `active: false` removes the membership (and everything

@@ -107,7 +107,7 @@ def json_body(request: HttpRequest) -> Any:
     try:
         payload = parse_json(request.body or b"null", max_bytes=MAX_BODY_BYTES)
     except JsonRefused as refused:
-        raise InvalidSyntaxException(detail=f"The body is not JSON Spark reads: {refused.reason}.") from None
+        raise InvalidSyntaxException(detail=f"The body is not JSON Spark Portal reads: {refused.reason}.") from None
     if (bad := unstorable_at(payload)) is not None:
         raise InvalidValueException(
             detail=f"{bad.dotted or 'The body'} holds {bad.words}, which no attribute can be stored with; "
@@ -117,7 +117,7 @@ def json_body(request: HttpRequest) -> Any:
 
 
 def validated(model: type[ModelT], payload: Any, context: Context) -> ModelT:
-    """`payload` read as `model` in a SCIM context, with Spark's tolerance (scim.resources.POLICY)."""
+    """`payload` read as `model` in a SCIM context, with Spark Portal's tolerance (scim.resources.POLICY)."""
     if not isinstance(payload, dict):
         raise InvalidSyntaxException(detail="The body must be a JSON object.")
     try:

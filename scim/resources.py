@@ -1,7 +1,7 @@
-"""What Spark publishes at /scim/v2: the User resource, the service description, the tolerance.
+"""What Spark Portal publishes at /scim/v2: the User resource, the service description, the tolerance.
 
 Built on `scim2-models` (pydantic models of RFC 7643/7644): requests are validated, PATCH applied
-and filters evaluated by it, so this module only says *which* attributes Spark keeps. The User
+and filters evaluated by it, so this module only says *which* attributes Spark Portal keeps. The User
 schema publishes exactly those: a checker (or an identity provider) that writes one reads it back.
 """
 
@@ -58,7 +58,7 @@ class User(Resource[Any]):
     sessions end at once. true brings them back. Left out, nothing changes."""
 
 
-# What Okta and Microsoft Entra ID send, accepted as they send it: attributes Spark does not keep
+# What Okta and Microsoft Entra ID send, accepted as they send it: attributes Spark Portal does not keep
 # (title, addresses, the enterprise extension…) are dropped instead of refusing the whole request;
 # Entra's `remove` with a value and its `emails[type eq "work"].value` on a missing entry work.
 POLICY = ScimPolicy(

@@ -105,7 +105,7 @@ def provisioned_get(organization: Organization, scim_id: str) -> Provisioned | N
 
 
 def _attributes(person: Provisioned) -> dict[str, Any]:
-    """What the identity provider sent (a provisioned person), or what Spark knows (a member)."""
+    """What the identity provider sent (a provisioned person), or what Spark Portal knows (a member)."""
     if person.link is not None:
         return dict(person.link.attributes)
     return {"displayName": person.user.full_name} if person.user.full_name else {}

@@ -147,7 +147,7 @@ def _require_verified(organization: Organization, email: str) -> None:
         domain = email.rsplit("@", 1)[1]
         raise InvalidValueException(
             detail=f"{domain} is not verified for {organization.name} yet, so its identity provider cannot create "
-            f"Spark accounts at it or move people to it (it manages the people already in {organization.name}). "
+            f"Spark Portal accounts at it or move people to it (it manages the people already in {organization.name}). "
             f"An {organization.name} admin verifies it on the Email domains page (a DNS TXT record)."
         )
 
@@ -164,7 +164,7 @@ def _full_name(resource: UserResource) -> str | None:
 
 
 def _kept_attributes(resource: UserResource) -> dict[str, Any]:
-    """The attributes Spark keeps as the identity provider sent them (no column of their own)."""
+    """The attributes Spark Portal keeps as the identity provider sent them (no column of their own)."""
     return resource.model_dump(
         scim_ctx=None, include={"name", "display_name", "emails"}, by_alias=True, exclude_none=True, mode="json"
     )
@@ -172,10 +172,10 @@ def _kept_attributes(resource: UserResource) -> dict[str, Any]:
 
 def _link(organization: Organization, user: User) -> ScimUser:
     """The person's SCIM link in the organization, made for a member the identity provider takes over
-    (never a Spark staff account: accounts.claims)."""
+    (never a Spark Portal staff account: accounts.claims)."""
     if claim_refusal(organization, user) is not None:
         raise MutabilityException(
-            detail=f"{user.email} is managed by Spark's staff, not by {organization.name}'s identity provider; "
+            detail=f"{user.email} is managed by Spark Portal's staff, not by {organization.name}'s identity provider; "
             f"an {organization.name} admin can remove them in the organization console."
         )
     link, _ = ScimUser.objects.select_for_update().get_or_create(
@@ -259,11 +259,12 @@ def _refuse_taken(organization: Organization, user: User) -> None:
             f'find them with filter=userName eq "{user.email}".'
         )
     if held_elsewhere(user, organization):
-        raise UniquenessException(detail=f"{user.email} belongs to another organization in Spark.")
+        raise UniquenessException(detail=f"{user.email} belongs to another organization in Spark Portal.")
     if claim_refusal(organization, user) is not None:
         # Staff accounts get the same words as anyone else's: an identity provider learns nothing more.
         raise UniquenessException(
-            detail=f"{user.email} already has a Spark account that is not {organization.name}'s, so its identity "
+            detail=f"{user.email} already has a Spark Portal account that is not {organization.name}'s, so its "
+            "identity "
             f"provider cannot take it over. An {organization.name} admin can invite {user.email}; once they "
             "accept, the identity provider manages them."
         )

@@ -1,4 +1,4 @@
-"""Where Spark may connect when a person typed the URL (an identity provider, an audit stream's
+"""Where Spark Portal may connect when a person typed the URL (an identity provider, an audit stream's
 webhook): http(s) only, no user name or password in the URL, and never a private, loopback or
 link-local address unless the caller allows local ones (local runs and tests). `guarded_session()`
 checks every request it sends, redirects included, so a public URL cannot redirect inward.
@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 
 
 class RefusedAddress(requests.exceptions.InvalidURL):
-    """A URL Spark will not connect to."""
+    """A URL Spark Portal will not connect to."""
 
 
 def private_host(host: str) -> bool:
@@ -31,7 +31,7 @@ def private_host(host: str) -> bool:
 
 
 def url_problem(url: str, *, allow_local: bool) -> str | None:
-    """Why Spark will not connect to `url`, or None. Without `allow_local`: https only and a public address."""
+    """Why Spark Portal will not connect to `url`, or None. Without `allow_local`: https only and a public address."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return f"{url} is not an http(s) URL"

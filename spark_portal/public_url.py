@@ -62,7 +62,7 @@ def resource_urls_for_path(request: HttpRequest, path: str) -> frozenset[str]:
 def canonical_resource(request: HttpRequest, uri: str) -> str | None:
     """This server's canonical MCP resource that `uri` names, or None when it names another.
 
-    Clients spell one resource several ways: `…/mcp/`, `HTTPS://Spark.Example/mcp`, `:443`. Scheme
+    Clients spell one resource several ways: `…/mcp/`, `HTTPS://Spark Portal.Example/mcp`, `:443`. Scheme
     and host compare without case (RFC 3986 §6.2.2.1), a default port is no port (§6.2.3) and one
     trailing slash is dropped; the path's case, a query or a fragment still make another resource.
     """

@@ -35,7 +35,8 @@ urlpatterns = [
     path("auth/email/", RedirectView.as_view(pattern_name="accounts:email", permanent=False)),
     # allauth's authenticator set-up, plus: its first code is used up and is this session's second factor.
     path("auth/2fa/totp/activate/", TotpActivateView.as_view(), name="mfa_activate_totp"),
-    # allauth.usersessions tells Spark whose sessions are whose (accounts/user_sessions.py); its page is not served.
+    # allauth.usersessions tells Spark Portal whose sessions are whose (accounts/user_sessions.py); its page is
+    # not served.
     path("auth/sessions/", _not_found),
     path("auth/sessions/<path:rest>", _not_found),
     path("auth/", include("allauth.urls")),

@@ -104,14 +104,15 @@ def check_topic(
     if not understood.topics and unknown(understood) and (understood.audience is not None or following):
         # "rural Indians who use UPI": not a profile of rural Indians, nor the chat's last topic again
         raise Unanswerable(
-            f"Spark's survey data does not cover {quoted(unknown(understood))}. Name a topic it covers "
+            f"Spark Portal's survey data does not cover {quoted(unknown(understood))}. Name a topic it covers "
             "(call list_datasets to see what each dataset covers), or leave the words out to profile the audience. "
             + by_codes(spec, understood, prompt)
         )
     if understood.topics and weak(understood, interpreter):
         closest = ", ".join(t.question.name for t in understood.topics[:3])
         raise Unanswerable(
-            f"Spark's survey data does not cover {quoted(unknown(understood, interpreter))}. The closest topics it "
+            f"Spark Portal's survey data does not cover {quoted(unknown(understood, interpreter))}. The closest "
+            "topics it "
             f"has: {closest}. Ask about one of those, or call list_datasets to see what each dataset covers. "
             + by_codes(spec, understood, prompt, understood.topics[0].question)
         )
@@ -258,7 +259,7 @@ def not_understood(prompt: str, u: Understanding, spec: DatasetSpec) -> str:
     """Why a prompt with neither a topic nor an audience cannot be answered, and what to try."""
     lines = [f"I could not find a topic or an audience in “{prompt}”."]
     if u.not_understood:
-        lines.append(f"Spark's survey data does not cover {quoted(u.not_understood)}.")
+        lines.append(f"Spark Portal's survey data does not cover {quoted(u.not_understood)}.")
     if u.understood:
         lines.append("Understood: " + "; ".join(u.understood) + ".")
     if u.not_understood:

@@ -206,7 +206,7 @@ def stored_spec(folder: Path) -> DatasetSpec | None:
 
 
 class DataFormatError(ValueError):
-    """A folder holds survey data this version of Spark cannot read (rebuild or re-import it)."""
+    """A folder holds survey data this version of Spark Portal cannot read (rebuild or re-import it)."""
 
 
 def load(folder: Path) -> SurveyData:

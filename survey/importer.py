@@ -1,4 +1,4 @@
-"""Respondent-level survey data a research team already has, turned into a Spark dataset.
+"""Respondent-level survey data a research team already has, turned into a Spark Portal dataset.
 
 Two sources, one result:
 - an SPSS `.sav` file (read with pyreadstat): every variable with value labels becomes a
@@ -237,7 +237,7 @@ def _market(name: str, where: str) -> Location:
     for location in LOCATIONS:
         if wanted in {location.code.lower(), location.name.lower(), *location.aliases}:
             return location
-    raise ImportProblem(f"{where}: “{name}” is not a market Spark knows (a code or name from locations.toml)")
+    raise ImportProblem(f"{where}: “{name}” is not a market Spark Portal knows (a code or name from locations.toml)")
 
 
 def _weights(source: Source, s: Structure, n: int) -> np.ndarray:

@@ -1,5 +1,5 @@
 """A real DNS server for tests (dnslib), on a free loopback UDP port, serving the TXT records a test
-puts in `records`. Spark reaches it through SPARK_DNS_NAMESERVERS, as it reaches any name server:
+puts in `records`. Spark Portal reaches it through SPARK_DNS_NAMESERVERS, as it reaches any name server:
 over UDP, with dnspython. A name in `failing` is answered SERVFAIL (a broken zone); any other name
 it does not hold is NXDOMAIN."""
 
@@ -63,7 +63,7 @@ class TxtDns:
 
 @pytest.fixture
 def dns(settings) -> Iterator[TxtDns]:
-    """A DNS server of the test's own, which Spark's domain verification asks."""
+    """A DNS server of the test's own, which Spark Portal's domain verification asks."""
     server = TxtDns().start()
     settings.SPARK_DNS_NAMESERVERS = [server.address]
     settings.SPARK_DNS_TIMEOUT_SECONDS = 2.0

@@ -1,7 +1,7 @@
 """Stand-in identity providers, as fixtures every test package can use (tests/conftest.py loads
-them). An OpenID Connect one at https://idp.test answers the requests Spark makes (discovery,
+them). An OpenID Connect one at https://idp.test answers the requests Spark Portal makes (discovery,
 token, userinfo) through the adapter's requests session; a helper walks the whole sign-in through
-Spark's views: "Continue with SSO", then the IdP's callback. SAML IdP keys and metadata too."""
+Spark Portal's views: "Continue with SSO", then the IdP's callback. SAML IdP keys and metadata too."""
 
 from __future__ import annotations
 

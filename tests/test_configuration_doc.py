@@ -1,4 +1,4 @@
-"""docs/configuration.md names every environment variable Spark reads, and nothing else.
+"""docs/configuration.md names every environment variable Spark Portal reads, and nothing else.
 
 The names read are taken from the source, not from a list kept here:
 

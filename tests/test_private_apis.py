@@ -1,4 +1,4 @@
-"""Private APIs of libraries other than django-oauth-toolkit that Spark relies on (docs/architecture.md,
+"""Private APIs of libraries other than django-oauth-toolkit that Spark Portal relies on (docs/architecture.md,
 "Private library APIs we rely on"; DOT's are in tests/oauth_server/test_dot_internals.py). An upgrade
 that moves one fails here, by name, rather than in a sign-in or on the MCP endpoint."""
 

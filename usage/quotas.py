@@ -1,4 +1,4 @@
-"""Daily quotas of Spark MCP tool calls (docs/policies.md): per person and per organization, per UTC day.
+"""Daily quotas of MCP tool calls (docs/policies.md): per person and per organization, per UTC day.
 
 Where an organization has a quota, every `tools/call` is counted, one row per (organization, day) and
 per (organization, day, person), with the single atomic statement the rate limits use

@@ -1,4 +1,4 @@
-"""An organization admin ends access and restores exactly what Spark's staff set; only staff change
+"""An organization admin ends access and restores exactly what Spark Portal's staff set; only staff change
 whether it is a trial or a contract, and its dates (issue 20, item 4)."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_restore_brings_back_the_status_before_the_end(world: World, org_name: s
 def test_an_admin_cannot_restore_as_another_plan(world: World, status: str) -> None:
     """The attack: End access, then Restore "as contract" turned a trial into a contract."""
     _set(world, world.globex, AccessStatus.ENDED)
-    with pytest.raises(ValidationError, match="Only Spark's staff change whether Globex"):
+    with pytest.raises(ValidationError, match="Only Spark Portal's staff change whether Globex"):
         organization_access_set(organization=world.globex, status=status, actor=world.outsider, origin=None)
     world.globex.refresh_from_db()
     assert world.globex.access_status == AccessStatus.ENDED

@@ -1,5 +1,5 @@
 """Email domain verification: a DNS TXT record, looked up through a real DNS server on a loopback
-port (dnslib), or Spark's staff vouching in the Django admin. Both audited."""
+port (dnslib), or Spark Portal's staff vouching in the Django admin. Both audited."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_staff_override_in_the_django_admin_is_audited(staff: Client, world: Wor
     event = AuditEvent.objects.get(action="domain.verified")
     assert event.actor is not None and event.actor.email == "ops@spark.example"
     assert event.organization == world.acme and event.detail["verified_by"] == "staff"
-    assert "Spark's staff (override)" in event.summary
+    assert "Spark Portal's staff (override)" in event.summary
 
 
 def test_staff_cannot_set_verification_by_editing_the_row(staff: Client, world: World, labs: EmailDomain) -> None:

@@ -2,7 +2,7 @@
 provider (accounts/mfa.py): an SSO sign-in is strong only for the organization whose IdP asserted it.
 
 The person: an Acme member who is also a Globex admin; Globex requires two-factor authentication;
-they sign in through Acme's identity provider (the stand-in IdP, through Spark's own views)."""
+they sign in through Acme's identity provider (the stand-in IdP, through Spark Portal's own views)."""
 
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ def test_the_quota_gate_reads_todays_calls_where_they_are_counted_only(world: Wo
     assert judged == [None, None, refusals.QUOTA_PERSON, refusals.QUOTA_ORGANIZATION, refusals.QUOTA_PERSON]
     verdict = credential_verdict(CredentialContext(facts, now, usage=UsageFacts(0, 8)))
     assert (verdict.state, verdict.who, verdict.refusal.status) == (State.PAUSED, Who.ADMIN, 429)  # type: ignore[union-attr]
-    assert verdict.words.startswith("Acme has made today's 8 Spark MCP tool calls, its daily quota")
+    assert verdict.words.startswith("Acme has made today's 8 MCP tool calls, its daily quota")
 
 
 def test_quotas_are_audited_and_bounded(world: World) -> None:

@@ -103,7 +103,7 @@ def test_a_paused_token_says_why(member_client: Client, world: World) -> None:
     world.acme.save()
     page = member_client.get(reverse("accounts:tokens")).content.decode()
     assert 'data-state="paused"' in page and '<span class="badge paused">paused</span>' in page
-    assert "Acme&#x27;s Spark MCP access has not started yet; ask your Acme admin." in page
+    assert "Acme&#x27;s MCP access has not started yet; ask your Acme admin." in page
 
 
 def test_a_banner_warns_of_tokens_expiring_within_7_days(member_client: Client, world: World) -> None:

@@ -217,7 +217,7 @@ def test_a_token_refused_by_a_gate_is_paused_with_the_reason(world: World) -> No
     expired = issue(world.member, world.acme, days=7, now=timezone.now() - dt.timedelta(days=8)).token
     rows = {row.token.pk: row for row in token_rows(world.member)}
     assert rows[token.pk].state == "paused"
-    assert rows[token.pk].refusal == "Acme's Spark MCP access has ended; ask your Acme admin."
+    assert rows[token.pk].refusal == "Acme's MCP access has ended; ask your Acme admin."
     assert rows[expired.pk].state == "expired" and rows[expired.pk].refusal is None  # expiry comes first
     EmailDomain.objects.filter(domain="acme.example").update(enabled=False)
     world.acme.access_status = AccessStatus.CONTRACT

@@ -40,7 +40,7 @@ def test_the_owner_is_emailed_once_per_token_without_the_secret(world: World) ->
     email = mail.outbox[0]
     expires = f"{timezone.localtime(soon.token.expires_at):%Y-%m-%d}"
     assert email.to == ["member@acme.example"]
-    assert email.subject == f"Your Spark access token “test token” expires on {expires}"
+    assert email.subject == f"Your Spark Portal access token “test token” expires on {expires}"
     assert f"{soon.token.display_prefix}…" in email.body and "(in 3 days)" in email.body
     assert "https://spark.example.com/settings/tokens/" in email.body and "rotate it" in email.body
     for text in (email.subject, email.body, output):

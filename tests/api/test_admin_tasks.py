@@ -46,7 +46,7 @@ def test_access_ends_and_is_restored_but_not_upgraded(admin_api: Api, published:
     ended = admin_api.call("PUT", "/organizations/acme/access", {"status": "ended"}).json()
     assert ended["access_status"] == "ended"
     assert call_tool(Client(), token, "list_datasets").status_code == 401
-    # The admin's own token passes the same gates: with access ended, Spark refuses it too.
+    # The admin's own token passes the same gates: with access ended, Spark Portal refuses it too.
     assert admin_api.get("/me").status_code == 401
     published.acme.refresh_from_db()
     assert published.acme.access_status == AccessStatus.ENDED
@@ -58,7 +58,7 @@ def test_the_api_cannot_make_a_trial_a_contract(admin_api: Api, published: World
     published.acme.access_status = AccessStatus.TRIAL
     published.acme.save()
     refused = problem(admin_api.call("PUT", "/organizations/acme/access", {"status": "contract"}), 409)
-    assert "Only Spark's staff change whether Acme is on a trial or a contract" in refused["detail"]
+    assert "Only Spark Portal's staff change whether Acme is on a trial or a contract" in refused["detail"]
     published.acme.refresh_from_db()
     assert published.acme.access_status == AccessStatus.TRIAL
 

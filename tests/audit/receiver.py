@@ -1,6 +1,6 @@
 """A SIEM's webhook receiver on 127.0.0.1 for the audit stream tests: checks every delivery's signature
 (and its timestamp), keeps each event once by its ID, and can be told to fail: answer 500, or take the
-event and then close the connection without answering (Spark cannot know it arrived)."""
+event and then close the connection without answering (Spark Portal cannot know it arrived)."""
 
 from __future__ import annotations
 

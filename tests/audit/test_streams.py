@@ -57,7 +57,7 @@ def test_every_event_arrives_once_under_its_id_through_failures_and_lost_answers
         assert (run.delivered, run.failed, run.deferred) == (0, 1, 4)  # the rest wait with the failed one
         assert len(receiver.requests) == 1 and _queued_ids() == queued
 
-        receiver.mode = "lose"  # takes each event, but Spark never hears so
+        receiver.mode = "lose"  # takes each event, but Spark Portal never hears so
         run = deliver_due(batch=3)
         assert (run.delivered, run.failed) == (0, 1)
         lost = receiver.requests[-1]

@@ -278,7 +278,7 @@ def live_server(
     gunicorn_args: list[str] | None = None,
     prepare: bool = True,
 ) -> Iterator[LiveServer]:
-    """A migrated, seeded Spark on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards.
+    """A migrated, seeded Spark Portal on gunicorn (`workers` processes) on a free 127.0.0.1 port, stopped afterwards.
     With `seed=False` the database is only migrated (a restored database keeps what it holds).
     `gunicorn_args` are added to gunicorn's command line; `prepare=False` skips migrate, seed and build
     (a server whose database is unreachable)."""

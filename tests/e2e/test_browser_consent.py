@@ -27,9 +27,9 @@ def test_sign_in_consent_allow_and_connected_apps(browser: Browser, spark_server
     password_sign_in(page, "member@acme.example", screenshot="10-oauth-sign-in")
     page.wait_for_selector("#consent-form")
     text = page.inner_text("main")
-    assert "Allow Claude to use Spark?" in text and "verified" in text and "claude.ai" in text
+    assert "Allow Claude to use Spark Portal?" in text and "verified" in text and "claude.ai" in text
     assert page.inner_text("#signed-in-as") == "member@acme.example" and page.locator("#not-you").is_visible()
-    assert "Acme Research" in text and "Ask Spark MCP for audience insights" in text
+    assert "Acme Research" in text and "Ask Spark Portal for audience insights" in text
     shot(page, "11-consent")
     page.click("#allow")
     page.wait_for_selector("text=Back in Claude")
@@ -52,7 +52,7 @@ def test_gate_page_when_the_connector_is_not_published(browser: Browser, spark_s
     assert "ask your Globex admin to publish it in Spark Portal" in page.inner_text("#refusal-message")
     assert page.locator("#consent-form").count() == 0
     who = page.inner_text("#who-can-fix")
-    assert "Your Spark organization admin" in who and "Not your Claude workspace admin" in who
+    assert "Your Spark Portal organization admin" in who and "Not your Claude workspace admin" in who
     assert page.locator("#who-can-fix a.contact").count() >= 1
     shot(page, "13-not-published")
     page.set_viewport_size({"width": 390, "height": 800})
@@ -159,7 +159,7 @@ def test_connected_apps_and_consent_fit_and_revoke_keeps_history(
     page.goto(f"{spark_server.url}/settings/connected-apps/")
     row = page.locator(f"#connected tr[data-client-id='{client_id}']")
     text = row.inner_text()
-    assert name in text and "Claude (verified)" in text and "Ask Spark MCP for audience insights" in text
+    assert name in text and "Claude (verified)" in text and "Ask Spark Portal for audience insights" in text
     assert "127.0.0.1" in text and f"e2e-assistant/{width}" in text and "active" in text
     assert_fits(page, "connected apps")
     shot(page, f"62-connected-apps-{width}")

@@ -99,7 +99,7 @@ def test_disabling_a_domain_and_requiring_two_factor_ask_first(admin_page: Page,
     page.wait_for_selector("tr[data-domain='acme-ops.example']")
     page.click("tr[data-domain='acme.example'] >> text=Disable")
     impact = page.inner_text("#disable-impact")
-    assert "of Acme Research with an address at acme.example can no longer use Spark MCP" in impact, impact
+    assert "of Acme Research with an address at acme.example can no longer use Spark Portal" in impact, impact
     assert "You sign in with admin@acme.example" in page.inner_text("#disable-yours")
     assert page.eval_on_selector("#disable-yours", "e => getComputedStyle(e).color") == "rgb(138, 28, 20)"
     check_page(page, spark_server, "item1-domain-disable-own")
@@ -280,14 +280,14 @@ def test_the_doctor_leads_with_the_verdict(admin_page: Page, spark_server: LiveS
     prefix = spark_server.manage("shell", "-c", DOCTOR_SETUP.replace("{names}", "ancient job,revoked job")).split()[-1]
     page.goto(f"{url}/org/acme/doctor/?subject=spk_{prefix[:6]}")
     verdict = page.inner_text("#verdict")
-    assert verdict.startswith("Spark MCP refuses the token revoked job") and "revoked" in verdict, verdict
+    assert verdict.startswith("Spark Portal refuses the token revoked job") and "revoked" in verdict, verdict
     assert page.locator("tr[data-gate^='Token revoked job'] .badge").inner_text() == "ended"
     check_page(page, spark_server, "item5-doctor-revoked-token")
     page.goto(f"{url}/org/acme/doctor/?subject=spk_QQQ")
     assert "Type the prefix the token page shows" in page.inner_text("#not-found")
     check_page(page, spark_server, "item5-doctor-partial-prefix")
     page.goto(f"{url}/org/acme/doctor/?subject=member%40acme.example")
-    assert page.inner_text("#verdict").startswith("Spark MCP lets member@acme.example in right now")
+    assert page.inner_text("#verdict").startswith("Spark Portal lets member@acme.example in right now")
     assert page.locator("tr[data-gate^='Token ancient job']").count() == 0
     assert "revoked or expired over 30 days ago" in page.inner_text("#left-out")
     assert page.locator("tr[data-gate^='Token '] .badge", has_text="refuses").count() == 0
@@ -349,6 +349,6 @@ def test_assistants_alike_are_told_apart_and_a_consent_never_exchanged_is_not_ac
     page.goto(f"{url}/org/acme/connectors/claude/remove/")
     assert "revokes 1 connected assistant of 1 person" in page.inner_text("#connector-impact")
     page.goto(f"{url}/org/acme/doctor/?subject={client_id}")
-    assert "Spark MCP accepts the assistant Claude, connected" in page.inner_text("#verdict")
+    assert "Spark Portal accepts the assistant Claude, connected" in page.inner_text("#verdict")
     assert "from 203.0.113.7" in page.inner_text("#verdict")
     check_page(page, spark_server, "item4-doctor-assistant")

@@ -99,7 +99,7 @@ def idp(spark_server: LiveServer) -> Iterator[Idp]:
 
 
 def _continue_with_sso(page: Page, email: str) -> None:
-    """On Spark's sign-in page: type the email, and take the SSO way the page offers."""
+    """On Spark Portal's sign-in page: type the email, and take the SSO way the page offers."""
     page.wait_for_selector("#id_login")
     page.fill("#id_login", email)
     page.wait_for_selector("#continue-sso", state="visible")
@@ -259,7 +259,7 @@ def _set_secret(page: Page, server: LiveServer, idp: Idp, secret: str) -> None:
 
 def test_the_console_and_a_wrong_client_secret(browser: Browser, spark_server: LiveServer, idp: Idp) -> None:
     """The admin's SSO page lists the connection with the URLs for the IdP; a wrong client secret
-    makes the IdP refuse Spark at the token endpoint, and the person sees why."""
+    makes the IdP refuse Spark Portal at the token endpoint, and the person sees why."""
     admin = _context(browser)
     page = admin.new_page()
     _admin_password_sign_in(page, spark_server)
@@ -282,7 +282,7 @@ def test_the_console_and_a_wrong_client_secret(browser: Browser, spark_server: L
     visitor.goto(f"{spark_server.url}/auth/login/")
     _continue_with_sso(visitor, NEW_PERSON)
     _idp_sign_in(visitor, idp)
-    assert "did not accept Spark's client credentials" in _refused(visitor, "idp_rejected_client")
+    assert "did not accept Spark Portal's client credentials" in _refused(visitor, "idp_rejected_client")
     shot(visitor, "sso-10-refused-wrong-secret")
     person.close()
 

@@ -83,7 +83,7 @@ def _through_the_idp(page: Page, server: LiveServer, idp: SamlIdp, email: str, s
     page.wait_for_url(re.compile(re.escape(idp.url) + r"/sso\?SAMLRequest="))
     page.fill("#email", email)
     page.select_option("#scenario", scenario)
-    page.click("#idp-sign-in")  # the IdP posts the response to Spark's ACS
+    page.click("#idp-sign-in")  # the IdP posts the response to Spark Portal's ACS
 
 
 def test_a_signed_assertion_signs_in_then_the_assistant_is_authorized(

@@ -144,7 +144,7 @@ def test_a_paused_token_says_why(browser: Browser, spark_server: LiveServer, wid
         _sign_in(page, spark_server, "analyst@globex.example", name=f"01-sign-in-analyst-{width}")
         row = page.locator("tr", has_text=f"paused at {width}")
         assert "paused" in row.locator(".badge").inner_text()
-        assert "Globex's Spark MCP access has ended; ask your Globex admin." in row.inner_text()
+        assert "Globex's MCP access has ended; ask your Globex admin." in row.inner_text()
         _fits(page, width)
         shot(page, f"09-token-paused{'' if width == 1280 else '-390'}")
         assert "access has ended" in _refusal(secret, spark_server)  # the endpoint refuses it for that reason

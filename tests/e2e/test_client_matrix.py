@@ -312,4 +312,4 @@ def test_a_document_on_a_host_not_allowed_is_named_on_the_page(matrix: Matrix) -
     )
     page = browser.http.get(url)
     assert page.status_code == 400
-    assert "Spark does not accept client metadata documents from chatgpt.com" in page.text
+    assert "Spark Portal does not accept client metadata documents from chatgpt.com" in page.text

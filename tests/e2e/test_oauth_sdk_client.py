@@ -52,7 +52,7 @@ def _provider(server: LiveServer, browser: Browser, client_metadata_url: str | N
 
 
 def oauth_provider(
-    mcp_url: str, browser: Browser, client_name: str = "Spark e2e agent", client_metadata_url: str | None = None
+    mcp_url: str, browser: Browser, client_name: str = "Spark Portal e2e agent", client_metadata_url: str | None = None
 ) -> OAuthClientProvider:
     """The official SDK's OAuth client, signing in and consenting through `browser`."""
     return OAuthClientProvider(
@@ -166,7 +166,7 @@ async def _cimd_flow(server: LiveServer) -> tuple[list[str], Wire, Browser]:
     url = "https://cimd.spark.test/clients/e2e.json"
     CIMD_DOCUMENTS["/clients/e2e.json"] = {
         "client_id": url,
-        "client_name": "Spark CIMD agent",
+        "client_name": "Spark Portal CIMD agent",
         "redirect_uris": [CALLBACK],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
@@ -185,7 +185,7 @@ def test_client_id_metadata_document_flow(spark_server: LiveServer) -> None:
     assert not any(p == "/oauth/register/" for _, p, _, _ in wire.seen)
     assert (
         browser.consents == 1
-        and "Spark CIMD agent" in browser.http.get(f"{spark_server.url}/settings/connected-apps/").text
+        and "Spark Portal CIMD agent" in browser.http.get(f"{spark_server.url}/settings/connected-apps/").text
     )
 
 

@@ -140,7 +140,7 @@ def test_sdk_oauth_client_connects_through_nginx_trusting_the_test_ca(front: Fro
         httpx2.get(f"{front.url}/mcp", timeout=10)
 
     source, admin_source = loopback_addresses(2)
-    client_name = f"Spark front agent {uuid.uuid4().hex[:8]}"
+    client_name = f"Spark Portal front agent {uuid.uuid4().hex[:8]}"
     browser = _browser(front, "member@acme.example", source, **{"X-Forwarded-For": SPOOFED})
     before = [host.requests() for host in front.hosts]
     datasets, wire = asyncio.run(_oauth_session(front, browser, source, client_name))

@@ -1,4 +1,4 @@
-"""`scripts/run.sh` as someone trying Spark runs it: the embedded default (no configuration) is served
+"""`scripts/run.sh` as someone trying Spark Portal runs it: the embedded default (no configuration) is served
 with Django's debug pages off (issue 20, item 9: every 404 listed the URL map, every 500 showed a
 traceback), and still works: the printed portal URL signs in over plain http, and the pages have
 their styles (whitenoise serves the collected static files)."""

@@ -25,8 +25,8 @@ from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, live_server
 
 pytestmark = pytest.mark.e2e
 
-STAFF = "root@sparkhq.example"  # Spark's superuser, in no organization
-HELPER = "helper@sparkhq.example"  # Spark's superuser, also an Acme member (helping them)
+STAFF = "root@sparkhq.example"  # Spark Portal's superuser, in no organization
+HELPER = "helper@sparkhq.example"  # Spark Portal's superuser, also an Acme member (helping them)
 MALLORY = "mallory@acme.example"  # an address at Acme's domain: Acme's admin reads its mail
 
 SETUP = f"""
@@ -116,14 +116,14 @@ def test_an_org_admin_cannot_take_over_a_staff_account_through_scim(server: Live
     )
     token = made.strip().splitlines()[-1]
 
-    # 1. The admin adds Spark's own domain: allowed, and shown unverified with the record to publish.
+    # 1. The admin adds Spark Portal's own domain: allowed, and shown unverified with the record to publish.
     added = _api(server, token, "POST", "/domains", {"domain": "sparkhq.example"})
     assert added.status_code == 201 and added.json()["verified"] is False
     name = added.json()["verification"]["name"]
     assert name == "_spark-verification.sparkhq.example"
     refused = _api(server, token, "POST", "/domains/sparkhq.example/verify")
     assert refused.status_code == 409 and refused.json()["code"] == "txt_record_missing"
-    assert name in server.dns.queries  # Spark asked DNS, and DNS holds no proof
+    assert name in server.dns.queries  # Spark Portal asked DNS, and DNS holds no proof
 
     # 2. SCIM POST /Users for the staff address: a conflict, nothing linked, and nothing to find.
     scim = _scim(server)

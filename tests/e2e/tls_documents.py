@@ -50,8 +50,8 @@ def make_tls(folder: Path) -> tuple[Path, Path, Path]:
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_name("Spark test documents CA"))
-        .issuer_name(_name("Spark test documents CA"))
+        .subject_name(_name("Spark Portal test documents CA"))
+        .issuer_name(_name("Spark Portal test documents CA"))
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))

@@ -82,7 +82,7 @@ def test_add_saml_from_a_file_list_disable_require_remove(world: World, idp_meta
         (("remove", "missing"), "Name an existing connection"),
         (("require", "--org", "acme"), "Say --on or --off"),
         (("require", "--org", "acme", "--on"), "Connect an identity provider for Acme"),
-        (("add", "--org", "acme", "--saml", "--metadata-url", "http://10.0.0.1/m"), "Spark will not connect"),
+        (("add", "--org", "acme", "--saml", "--metadata-url", "http://10.0.0.1/m"), "Spark Portal will not connect"),
     ],
 )
 def test_mistakes_are_explained(world: World, args: tuple[str, ...], words: str, settings) -> None:

@@ -353,7 +353,7 @@ def test_other_tokens_survive_a_connection_change(setup: Setup) -> None:
 
 def test_a_subject_linked_to_another_account_is_refused(setup: Setup) -> None:
     SocialAccount.objects.create(user=setup.world.admin, provider=setup.connection.provider_id, uid="okta-user-1")
-    refused(setup.exchange(setup.mint()), "invalid_grant", "signs in to Spark as another account")
+    refused(setup.exchange(setup.mint()), "invalid_grant", "signs in to Spark Portal as another account")
     SocialAccount.objects.filter(uid="okta-user-1").update(user=setup.world.member)
     assert setup.exchange(setup.mint()).status_code == 200
 

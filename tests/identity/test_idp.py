@@ -1,4 +1,4 @@
-"""Where Spark connects for an identity provider (https, public addresses), what it reads from SAML
+"""Where Spark Portal connects for an identity provider (https, public addresses), what it reads from SAML
 metadata, and client secrets sealed at rest."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_the_guarded_session_refuses_before_connecting(production: object) -> No
 
 
 def test_discovery_refuses_a_private_issuer(production: object) -> None:
-    with pytest.raises(ValidationError, match="Spark will not connect to that issuer's discovery document"):
+    with pytest.raises(ValidationError, match="Spark Portal will not connect to that issuer's discovery document"):
         idp.oidc_discover("https://10.0.0.8/realms/acme")
 
 

@@ -49,7 +49,7 @@ def test_continue_with_sso_for_a_domain_without_it_goes_back_to_the_password(wor
     assert response.status_code == 302
     assert response["Location"] == "/auth/login/?next=%2Fsettings%2Ftokens%2F&email=a%40globex.example"
     page = client.get(response["Location"]).content.decode()
-    assert "globex.example has no single sign-on in Spark: sign in with your password." in page
+    assert "globex.example has no single sign-on in Spark Portal: sign in with your password." in page
     assert 'value="a@globex.example"' in page
 
 

@@ -1,4 +1,4 @@
-"""SAML 2.0 connections through allauth's saml provider (python3-saml): Spark's SP metadata, and
+"""SAML 2.0 connections through allauth's saml provider (python3-saml): Spark Portal's SP metadata, and
 the assertion consumer service taking a response signed with the IdP's key (made here with
 python3-saml's own signing), refusing unsigned, expired, wrongly addressed and foreign-signed ones."""
 

@@ -1,4 +1,4 @@
-"""The social account adapter's rules, through the whole OIDC sign-in (Spark's views, allauth's
+"""The social account adapter's rules, through the whole OIDC sign-in (Spark Portal's views, allauth's
 callback, the stand-in IdP): who is let in, who is made just in time, and who is refused, why."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_an_account_that_is_not_a_member_of_the_organization_is_never_taken_over
     consultant = make_user("consultant@acme.example", world.globex)
     client = Client()
     page = _refused(sso_sign_in(client, fake_idp, typed="consultant@acme.example"), "not_member")
-    assert "Spark already has an account for consultant@acme.example, and it is not a member of Acme" in page
+    assert "Spark Portal already has an account for consultant@acme.example, and it is not a member of Acme" in page
     assert "Ask your Acme admin to invite consultant@acme.example" in page
     assert _signed_in(client) is None
     assert not SocialAccount.objects.filter(user=consultant).exists()
@@ -232,7 +232,7 @@ def test_the_idp_refusing_sparks_client_secret_is_explained(
     app.secret = CLIENT_SECRETS.seal("a wrong secret")
     app.save()
     page = _refused(sso_sign_in(Client(), fake_idp), "idp_rejected_client")
-    assert "did not accept Spark&#x27;s client credentials" in page
+    assert "did not accept Spark Portal&#x27;s client credentials" in page
     assert AuditEvent.objects.filter(action="sso.refused", detail__reason="idp_rejected_client").exists()
 
 
@@ -259,7 +259,7 @@ def test_an_id_token_failing_the_checks_is_refused(
         setattr(fake_idp, name, value)
     client = Client()
     page = _refused(sso_sign_in(client, fake_idp), "invalid_id_token")
-    assert "failed Spark&#x27;s checks" in page
+    assert "failed Spark Portal&#x27;s checks" in page
     assert _signed_in(client) is None and not User.objects.filter(email="new.person@acme.example").exists()
 
 
@@ -385,7 +385,7 @@ def test_a_changed_address_is_not_followed_for_an_account_another_organization_h
     person = User.objects.get(email="new.person@acme.example")
     Membership.objects.create(user=person, organization=world.globex)
     page = _refused(sso_sign_in(Client(), fake_idp, sub="p1", email="renamed@acme.example"), "held_elsewhere")
-    assert "your Spark account also belongs to other organizations" in page
+    assert "your Spark Portal account also belongs to other organizations" in page
     person.refresh_from_db()
     assert person.email == "new.person@acme.example"
     assert not AuditEvent.objects.filter(action="sso.email_changed").exists()

@@ -103,7 +103,7 @@ def test_changing_turning_off_and_removing(admin: Client, connection: IdentityCo
     connection.refresh_from_db()
     assert not connection.enabled and connection.id_jag_enabled
     confirm = admin.get(base + "delete/").content.decode()
-    assert "Remove Renamed?" in confirm and "0 people have signed in to Spark through Renamed" in confirm
+    assert "Remove Renamed?" in confirm and "0 people have signed in to Spark Portal through Renamed" in confirm
     assert IdentityConnection.objects.exists()  # asking removes nothing
     assert admin.post(base + "delete/")["Location"] == "/org/acme/sso/"
     assert not IdentityConnection.objects.exists()

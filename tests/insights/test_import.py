@@ -239,7 +239,7 @@ def test_a_csv_with_a_codebook_imports_several_markets_and_multiple_answers(own_
 
 
 def test_a_shipped_dataset_code_is_refused(own_data: Path, anes_sav: Path) -> None:
-    with pytest.raises(CommandError, match="ds-core is a dataset Spark ships"):
+    with pytest.raises(CommandError, match="ds-core is a dataset Spark Portal ships"):
         call_command(
             "import_survey", str(anes_sav), "--code", "ds-core", "--name", "x", "--wave", "1996", "--location", "s2_1"
         )

@@ -100,7 +100,7 @@ def test_a_dataset_nobody_holds_is_removed_without_the_flag_and_a_shipped_one_ne
     import_cordial(data, PRIVATE)
     assert "removed" in _dataset("remove", PRIVATE)
     assert not Dataset.objects.filter(code=PRIVATE).exists()
-    with pytest.raises(CommandError, match="ds-core ships with Spark"):
+    with pytest.raises(CommandError, match="ds-core ships with Spark Portal"):
         _dataset("remove", "ds-core", "--take-from-organizations")
     assert world.acme.datasets.filter(code="ds-core").exists()
 

@@ -131,7 +131,7 @@ def test_the_view_is_listed_and_read_as_an_mcp_app(client: Client, world: World)
         {
             "uri": "ui://spark/chart.html",
             "name": "spark_chart",
-            "title": "Spark chart",
+            "title": "Spark Portal chart",
             "description": CHART.description,
             "mimeType": "text/html;profile=mcp-app",
             "_meta": {"ui": {"csp": {"connectDomains": [], "resourceDomains": []}, "prefersBorder": True}},

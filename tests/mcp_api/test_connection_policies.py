@@ -156,7 +156,7 @@ def test_assistants_have_their_own_allow_list(browser: Client, published: World)
     refused = call_tool(Client(), access, "list_datasets")
     assert refused.status_code == 403
     assert refused.json()["error_description"].startswith(
-        "Acme allows assistants to call Spark MCP only from the networks it lists, and this call came from 127.0.0.1"
+        "Acme allows assistants to call Spark Portal only from the networks it lists, and this call came from 127.0.0.1"
     )
     assert call_tool(Client(), access, "list_datasets", REMOTE_ADDR="160.79.105.1").status_code == 200
 

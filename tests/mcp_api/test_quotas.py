@@ -35,7 +35,7 @@ def test_the_person_quota_lets_exactly_n_calls_through(world: World) -> None:
     body = json.loads(over.content)
     assert body["id"] == 1 and body["error"]["code"] == -32029
     assert body["error"]["message"] == (
-        "You have made today's 2 Spark MCP tool calls, Acme's daily quota per person; try again after midnight "
+        "You have made today's 2 MCP tool calls, Acme's daily quota per person; try again after midnight "
         "UTC or ask your Acme admin."
     )
     data = body["error"]["data"]

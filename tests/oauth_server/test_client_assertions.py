@@ -320,12 +320,12 @@ def test_a_document_that_drops_its_keys_drops_the_key_requirement(db: None, stub
         (
             "https://evil.example/client.json",
             None,
-            "Spark does not accept client metadata documents from evil.example",
+            "Spark Portal does not accept client metadata documents from evil.example",
         ),
         (
             "https://chatgpt.com/oauth/missing.json",
             None,
-            "Spark could not read it (client_id document returned HTTP 404)",
+            "Spark Portal could not read it (client_id document returned HTTP 404)",
         ),
         (
             "https://chatgpt.com/oauth/basic.json",

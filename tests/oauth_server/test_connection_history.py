@@ -129,11 +129,11 @@ def test_connection_rows_say_why_a_grant_is_paused(browser: Client, published: W
     today = timezone.localdate()
     [row] = connection_rows(published.member, timezone.now())
     assert row.state == "active" and row.paused_because is None
-    assert row.scope_words[0] == "Ask Spark MCP for audience insights"
+    assert row.scope_words[0] == "Ask Spark Portal for audience insights"
     published.acme.access_ends_on = today - dt.timedelta(days=1)
     published.acme.save()
     [row] = connection_rows(published.member, timezone.now())
-    assert row.state == "paused" and row.paused_because == "Acme's Spark MCP access has ended; ask your Acme admin."
+    assert row.state == "paused" and row.paused_because == "Acme's MCP access has ended; ask your Acme admin."
 
 
 def test_organization_connections_has_live_then_revoked_of_that_organization_only(

@@ -1,4 +1,4 @@
-"""The django-oauth-toolkit internals Spark relies on (docs/architecture.md lists them) still exist:
+"""The django-oauth-toolkit internals Spark Portal relies on (docs/architecture.md lists them) still exist:
 an upgrade that moves one fails here, not in an assistant's sign-in."""
 
 from __future__ import annotations

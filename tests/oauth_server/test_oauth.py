@@ -238,7 +238,7 @@ def test_anonymous_authorize_goes_to_sign_in_and_back(client: Client, published:
     ("change", "words"),
     [
         ("domain", "email domain acme.example is not enabled for Acme"),
-        ("ended", "Spark MCP access has ended"),
+        ("ended", "MCP access has ended"),
         ("unpublished", "ask your Acme admin to publish it in Spark Portal"),
     ],
 )
@@ -263,7 +263,7 @@ def test_consent_page_shows_platform_redirect_host_organization_and_scopes(brows
     page = browser.get(flow.authorize_url(scope="insights:read dataset:ds-core dataset:ds-gaming")).content.decode()
     assert "Custom &amp; local tools" in page and "not verified" in page
     assert "127.0.0.1:8765" in page and "Acme" in page and "Test agent" in page
-    assert "Ask Spark MCP for audience insights" in page
+    assert "Ask Spark Portal for audience insights" in page
     assert "not granted: dataset:ds-gaming" in page  # Acme has no gaming dataset
 
 

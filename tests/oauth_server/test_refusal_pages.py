@@ -1,4 +1,4 @@
-"""Refusal pages name who can fix it (the organization's contact, else its admins) and tell the Spark
+"""Refusal pages name who can fix it (the organization's contact, else its admins) and tell the Spark Portal
 organization admin apart from the assistant's own workspace admin; refusal words stay ASCII."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def test_the_admins_are_named_when_no_contact_is_set(browser: Client, published:
     page = browser.get(new_flow(browser).authorize_url()).content.decode()
     assert _contacts(page) == ["admin@acme.example", "second-admin@acme.example"]
     who = _who(page)
-    assert "Your Spark organization admins for Acme" in who
+    assert "Your Spark Portal organization admins for Acme" in who
     assert "Ask them to enable your email domain under Email domains in Spark Portal." in who
 
 
@@ -46,7 +46,7 @@ def test_the_organizations_contact_address_wins(browser: Client, published: Worl
     page = browser.get(new_flow(browser).authorize_url()).content.decode()
     assert _contacts(page) == ["spark-help@acme.example"]
     assert "admin@acme.example" not in _who(page)
-    assert "Ask them to restore the organization&#x27;s Spark MCP access." in _who(page)
+    assert "Ask them to restore the organization&#x27;s MCP access." in _who(page)
 
 
 def test_an_unpublished_assistant_says_which_admin_publishes_it(browser: Client, published: World) -> None:
@@ -58,8 +58,8 @@ def test_an_unpublished_assistant_says_which_admin_publishes_it(browser: Client,
     who = _who(page)
     assert "Ask them to publish the Claude connector under Connectors in Spark Portal." in who
     assert "Not your Claude workspace admin" in who
-    assert "in Claude's own settings, outside Spark" in who
-    assert "cannot publish the connector for Acme; only a Spark organization admin can" in who
+    assert "in Claude's own settings, outside Spark Portal" in who
+    assert "cannot publish the connector for Acme; only a Spark Portal organization admin can" in who
     assert "workspace admin to publish" not in page
 
 
@@ -74,7 +74,7 @@ def test_a_verified_assistant_refused_by_a_member_gate_still_tells_the_admins_ap
 ) -> None:
     published.acme.email_domains.update(enabled=False)
     who = _who(browser.get(new_flow(browser, CLAUDE).authorize_url()).content.decode())
-    assert "Not your Claude workspace admin" in who and "They cannot change anything in Spark." in who
+    assert "Not your Claude workspace admin" in who and "They cannot change anything in Spark Portal." in who
 
 
 def test_no_organization_means_no_contacts_but_still_advice(client: Client, published: World) -> None:
@@ -82,8 +82,8 @@ def test_no_organization_means_no_contacts_but_still_advice(client: Client, publ
     Membership.objects.filter(user=loner).delete()
     client.force_login(loner)
     page = client.get(new_flow(client).authorize_url()).content.decode()
-    assert "Your account isn&#x27;t part of an organization using Spark" in page
-    assert _contacts(page) == [] and "Ask the person who manages Spark at your company" in _who(page)
+    assert "Your account isn&#x27;t part of an organization using Spark Portal" in page
+    assert _contacts(page) == [] and "Ask the person who manages Spark Portal at your company" in _who(page)
 
 
 def test_refusal_words_are_ascii_for_headers(published: World) -> None:

@@ -48,7 +48,7 @@ def test_rows_name_the_client_platform_organization_scopes_in_words_and_use(brow
     page = browser.get(PAGE).content.decode()
     claude_row, local_row = _row(page, claude), _row(page, local)
     assert "Test agent" in claude_row and "Claude (verified)" in claude_row and "for Acme" in claude_row
-    assert "Ask Spark MCP for audience insights" in claude_row and "Use the" in claude_row
+    assert "Ask Spark Portal for audience insights" in claude_row and "Use the" in claude_row
     assert "insights:read" not in claude_row  # in words, not codes
     assert "203.0.113.9" in claude_row and "Claude-User/1.0" in claude_row and " ago" in claude_row
     assert "Custom &amp; local tools" in local_row and "(verified)" not in local_row and "never" in local_row
@@ -63,7 +63,7 @@ def test_rows_name_the_client_platform_organization_scopes_in_words_and_use(brow
     [
         ("domain", "Your email domain acme.example is not enabled for Acme; ask your Acme admin."),
         ("unpublished", "The Custom &amp; local tools connector is not published for Acme"),
-        ("ended", "Acme&#x27;s Spark MCP access has ended"),
+        ("ended", "Acme&#x27;s MCP access has ended"),
     ],
 )
 def test_a_grant_a_gate_refuses_now_is_paused_with_the_reason(

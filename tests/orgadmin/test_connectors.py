@@ -79,7 +79,7 @@ def test_the_console_cannot_restore_a_trial_as_a_contract(org_admin: Client, wor
     world.acme.save()
     org_admin.post("/org/acme/access/end/")
     page = org_admin.post("/org/acme/access/restore/", {"status": "contract"}, follow=True).content.decode()
-    assert "Only Spark&#x27;s staff change whether Acme is on a trial or a contract" in page
+    assert "Only Spark Portal&#x27;s staff change whether Acme is on a trial or a contract" in page
     world.acme.refresh_from_db()
     assert world.acme.access_status == AccessStatus.ENDED
 

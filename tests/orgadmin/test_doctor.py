@@ -98,7 +98,7 @@ def test_a_scim_deactivation_and_scim_tokens_are_explained(org_admin: Client, wo
     page = _doctor(org_admin, "member@acme.example")
     provisioning = _gate(page, "Provisioning (SCIM)")
     assert "Deactivated by SCIM token “Acme IdP”" in html.unescape(provisioning)
-    assert "Assign them to Spark in the identity provider again" in provisioning
+    assert "Assign them to Spark Portal in the identity provider again" in provisioning
     assert "Re-activate them from the identity provider" in _gate(page, "Membership")
     token = _gate(_doctor(org_admin, scim.token.display_prefix), "SCIM token")
     assert "passes" in token and "Active, last used" in token
@@ -166,13 +166,13 @@ def test_the_report_leads_with_the_endpoints_verdict(org_admin: Client, world: W
     org_admin.post(f"/org/acme/people-access/token-{issued.token.pk}/revoke/")
     page = _doctor(org_admin, issued.token.display_prefix)
     verdict = page[page.index('id="verdict"') : page.index("</p>", page.index('id="verdict"'))]
-    assert "Spark MCP refuses the token test token" in verdict and "revoked" in verdict
+    assert "Spark Portal refuses the token test token" in verdict and "revoked" in verdict
     assert "Every organization gate is open" not in page
     assert '<span class="badge ended">ended</span>' in _gate(page, "Token test token")
     issue(world.member, world.acme)
     page = _doctor(org_admin, "member@acme.example")
     verdict = page[page.index('id="verdict"') : page.index("</p>", page.index('id="verdict"'))]
-    assert "Spark MCP lets member@acme.example in right now" in verdict and "1 of 2 works now" in verdict
+    assert "Spark Portal lets member@acme.example in right now" in verdict and "1 of 2 works now" in verdict
 
 
 def test_long_ended_tokens_are_counted_not_listed(org_admin: Client, world: World) -> None:

@@ -75,7 +75,7 @@ def test_removing_says_how_many_members_it_affects_before_and_after(admin: Clien
     )
     assert EmailDomain.objects.filter(pk=domain.pk).exists()  # asking changes nothing
     done = admin.post(f"/org/acme/domains/{domain.pk}/remove/", follow=True)
-    assert "2 members at that domain lost Spark MCP access" in done.content.decode()
+    assert "2 members at that domain lost MCP access" in done.content.decode()
     assert not EmailDomain.objects.filter(pk=domain.pk).exists()
     assert AuditEvent.objects.get(action="domain.removed").detail == {"domain": "acme.example", "members": 2}
     assert call_tool(Client(), token, "list_datasets").status_code == 401

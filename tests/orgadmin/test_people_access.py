@@ -33,7 +33,7 @@ def test_every_credential_is_listed_with_its_state(org_admin: Client, browser: C
     assert "badge expired" in _row(page, f"token-{expired.pk}")
     assert "badge revoked" in _row(page, f"token-{revoked.pk}")
     assert "badge active" in _row(page, f"assistant-{assistant.pk}")
-    assert "Ask Spark MCP for audience insights" in _row(page, f"token-{active.pk}")  # scopes in words
+    assert "Ask Spark Portal for audience insights" in _row(page, f"token-{active.pk}")  # scopes in words
     assert "outsider@globex.example" not in page
 
 

@@ -45,9 +45,9 @@ def _call(secret: str | None) -> object:
 def test_missing_malformed_unknown_and_revoked_tokens_get_401(scim: Scim, world: World) -> None:
     for secret, words in [
         (None, "Send the organization's SCIM token"),
-        ("not-a-token", "not a Spark SCIM token"),
-        (scim.secret[:-1] + ("A" if scim.secret[-1] != "A" else "B"), "not a Spark SCIM token"),  # checksum
-        ("spk_" + scim.secret[8:], "not a Spark SCIM token"),  # a personal access token's marker
+        ("not-a-token", "not a Spark Portal SCIM token"),
+        (scim.secret[:-1] + ("A" if scim.secret[-1] != "A" else "B"), "not a Spark Portal SCIM token"),  # checksum
+        ("spk_" + scim.secret[8:], "not a Spark Portal SCIM token"),  # a personal access token's marker
     ]:
         response = _call(secret)
         assert response.status_code == 401 and words in scim_error(response, 401)["detail"]

@@ -28,7 +28,7 @@ def _post(scim: Scim, user_name: str) -> object:
 
 
 def _staff_domain(world: World, *, verified: bool) -> User:
-    """Spark's superuser at sparkhq.example, a domain Acme's admin added (no other organization holds it)."""
+    """Spark Portal's superuser at sparkhq.example, a domain Acme's admin added (no other organization holds it)."""
     staff = User.objects.create_superuser("root@sparkhq.example", PASSWORD)
     added = domain_add(organization=world.acme, domain="sparkhq.example", actor=world.admin, origin=None)
     if verified:
@@ -54,7 +54,7 @@ def test_the_attack_on_a_staff_account_fails_at_the_rename_too(scim: Scim, world
     Membership.objects.create(user=staff, organization=world.acme)
     rename = {"op": "replace", "path": "userName", "value": "mallory@acme.example"}
     error = scim_error(scim.patch(f"/Users/{staff.pk}", rename), 400)
-    assert error["scimType"] == "mutability" and "managed by Spark's staff" in error["detail"]
+    assert error["scimType"] == "mutability" and "managed by Spark Portal's staff" in error["detail"]
     staff.refresh_from_db()
     assert staff.email == "root@sparkhq.example"
     assert not User.objects.filter(email="mallory@acme.example").exists()

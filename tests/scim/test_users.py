@@ -179,7 +179,7 @@ def test_patch_replace_add_remove(scim: Scim) -> None:
 
 def test_patch_as_entra_sends_it(scim: Scim, world: World) -> None:
     """Capitalised ops, string booleans, a path-less value object with attribute paths as keys,
-    a filtered path to an email entry that does not exist yet, and attributes Spark does not keep."""
+    a filtered path to an email entry that does not exist yet, and attributes Spark Portal does not keep."""
     created = scim.create("ada@acme.example")
     path = f"/Users/{created['id']}"
     response = scim.patch(

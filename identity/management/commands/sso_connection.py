@@ -56,7 +56,7 @@ class Command(BaseCommand):
         switch = parser.add_mutually_exclusive_group()
         switch.add_argument("--on", action="store_true", help="require: turn Require SSO on.")
         switch.add_argument("--off", action="store_true", help="require: turn Require SSO off.")
-        parser.add_argument("--base-url", help="Spark's public URL for printed URLs (default SPARK_PUBLIC_URL).")
+        parser.add_argument("--base-url", help="Spark Portal's public URL for printed URLs (default SPARK_PUBLIC_URL).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -80,7 +80,7 @@ class Command(BaseCommand):
                 structure = _structure(options)
                 source = read_sav(path, structure)
             if structure.code in DATASETS_BY_CODE:
-                raise CommandError(f"{structure.code} is a dataset Spark ships; choose another code")
+                raise CommandError(f"{structure.code} is a dataset Spark Portal ships; choose another code")
             imported = assemble(source, structure)
         except ImportProblem as problem:
             raise CommandError(f"{path.name}: {problem}") from None

@@ -12,7 +12,7 @@ from scim.services import scim_token_create
 class Command(BaseCommand):
     help = (
         "Create a SCIM token for an organization's identity provider and print it on the last line of output "
-        "(it is shown once; Spark keeps only a fingerprint)."
+        "(it is shown once; Spark Portal keeps only a fingerprint)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         token = issued.token
         self.stdout.write(
             f"Created SCIM token {token.display_prefix}… '{token.name}' for {organization.name}. "
-            "Give your identity provider the base URL <your Spark URL>/scim/v2 and this token, printed once, below."
+            "Give your identity provider the base URL <your Spark Portal URL>/scim/v2 and this token, printed "
+            "once, below."
         )
         self.stdout.write(issued.secret)
