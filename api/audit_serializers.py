@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.audit_policies import RETENTION_MAX_DAYS
 from api.serializers import StrictBooleanField, StrictIntegerField
+from audit.actions import Action
 
 
 @extend_schema_serializer(
@@ -109,7 +110,7 @@ class AuditStreamTestSerializer(serializers.Serializer):
             value=[
                 {
                     "event_id": "0b9f1d4e-4a7e-4c3e-9a51-2f6d1e8c7b20",
-                    "action": "mcp.tool_called",
+                    "action": Action.TOOL_CALLED.value,
                     "created_at": "2026-12-07T09:14:00Z",
                     "attempts": 12,
                     "last_error": "it answered HTTP 503",

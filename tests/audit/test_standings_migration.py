@@ -13,7 +13,13 @@ from django.utils import timezone
 from identity.models import IdJagUse, SsoRefusal
 from scim.models import ScimUser
 
-BEFORE = [("identity", "0002_standings"), ("scim", "0003_deprovisioned_by")]
+# accounts too: its later columns (NOT NULL, no database default) would be missing from the models of
+# the state the rows are made in.
+BEFORE = [
+    ("identity", "0002_standings"),
+    ("scim", "0003_deprovisioned_by"),
+    ("accounts", "0014_organization_policy_epoch_triggers"),
+]
 
 
 def _seed(apps) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import override_settings
 
+from audit.actions import Action
 from audit.models import AuditDelivery, AuditStream, DeliveryState
 from audit.services import audit_record
 from audit.stream_services import stream_remove, stream_resend, stream_set, stream_status, stream_test
@@ -36,7 +37,12 @@ def _stream(world: World, receiver: Receiver) -> AuditStream:
 
 def _events(world: World, n: int) -> None:
     for i in range(n):
-        audit_record(action="test.event", summary=f"event {i}", organization=world.acme, actor=world.member)
+        audit_record(
+            action=Action.ORGANIZATION_CONTACT_CHANGED,
+            summary=f"event {i}",
+            organization=world.acme,
+            actor=world.member,
+        )
 
 
 def _queued_ids() -> set[str]:
@@ -48,7 +54,9 @@ def test_every_event_arrives_once_under_its_id_through_failures_and_lost_answers
     with running() as receiver:
         _stream(world, receiver)
         _events(world, 12)
-        audit_record(action="test.event", summary="another organization's", organization=world.globex)
+        audit_record(
+            action=Action.ORGANIZATION_CONTACT_CHANGED, summary="another organization's", organization=world.globex
+        )
         queued = _queued_ids()
         assert len(queued) == 13  # the stream's own creation, and the 12
 
@@ -71,10 +79,10 @@ def test_every_event_arrives_once_under_its_id_through_failures_and_lost_answers
         assert receiver.duplicates == 1 and receiver.requests.count(lost) == 3 and receiver.requests[0] == lost
         assert receiver.bad_signatures == 0
     actions = [p["event"]["action"] for p in receiver.events.values()]
-    assert actions.count("test.event") == 12 and "audit_stream.created" in actions
+    assert actions.count(Action.ORGANIZATION_CONTACT_CHANGED) == 12 and "audit_stream.created" in actions
     summaries = {p["event"]["summary"] for p in receiver.events.values()}
     assert "another organization's" not in summaries
-    sample = next(p for p in receiver.events.values() if p["event"]["action"] == "test.event")
+    sample = next(p for p in receiver.events.values() if p["event"]["action"] == Action.ORGANIZATION_CONTACT_CHANGED)
     assert sample["organization"]["slug"] == world.acme.slug and sample["event"]["actor"] == world.member.email
     stream = AuditStream.objects.get()
     assert stream.delivered == 13 and stream.last_error.startswith("could not reach it")
