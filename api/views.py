@@ -44,12 +44,45 @@ from administration.connection_policies import (
     organization_connection_policies_set,
 )
 from administration.services import admin_token_revoke, connector_remove
-from api import serializers as s
+from api.audit_serializers import (
+    AuditEventPageSerializer,
+    AuditEventSerializer,
+    AuditExportSerializer,
+    AuditFilterSerializer,
+)
 from api.authentication import token_principal
+from api.client_serializers import (
+    AudienceCreateSerializer,
+    AudienceSerializer,
+    ClientCreateSerializer,
+    ClientSerializer,
+    ConnectorSerializer,
+    IssuedClientSerializer,
+    PublishSerializer,
+)
+from api.domain_serializers import DomainChangeSerializer, DomainCreateSerializer, DomainSerializer
 from api.idempotency import idempotent
+from api.member_serializers import (
+    InvitationSerializer,
+    InviteSerializer,
+    MemberFilterSerializer,
+    MemberSerializer,
+    MFAResetSerializer,
+    RoleSerializer,
+)
+from api.organization_serializers import AccessSerializer, OrganizationSerializer, PoliciesSerializer
 from api.preconditions import check_if_match, tagged
 from api.problems import PROBLEM, Refused
 from api.selectors import administered, caller, organization_for_caller, own_tokens
+from api.serializers import ImpactSerializer
+from api.token_serializers import (
+    ConnectedAppSerializer,
+    IssuedTokenSerializer,
+    MeSerializer,
+    TokenCreateSerializer,
+    TokenSerializer,
+)
+from api.usage_serializers import DiagnosisSerializer, DoctorQuerySerializer, UsageQuerySerializer, UsageSerializer
 from audit.actors import Actor
 from audit.exports import export_response
 from audit.selectors import audit_search
@@ -84,45 +117,43 @@ def _valid(serializer: type[serializers.Serializer], data: Any, *, partial: bool
 
 
 class Me(APIView):
-    @extend_schema(responses=s.MeSerializer, summary="Who is calling, and their organizations")
+    @extend_schema(responses=MeSerializer, summary="Who is calling, and their organizations")
     def get(self, request: Request) -> Response:
         user = caller(request)
         rows = Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
         organizations = [{"slug": m.organization.slug, "name": m.organization.name, "role": m.role} for m in rows]
         data = {"id": user.pk, "email": user.email, "full_name": user.full_name, "organizations": organizations}
-        return Response(s.MeSerializer(data).data)
+        return Response(MeSerializer(data).data)
 
 
 class Organizations(APIView):
-    @extend_schema(responses=s.OrganizationSerializer(many=True), summary="The organizations you administer")
+    @extend_schema(responses=OrganizationSerializer(many=True), summary="The organizations you administer")
     def get(self, request: Request) -> Response:
-        return Response(s.OrganizationSerializer(administered(request), many=True).data)
+        return Response(OrganizationSerializer(administered(request), many=True).data)
 
 
 class OrganizationDetail(APIView):
-    @extend_schema(responses=s.OrganizationSerializer, summary="One organization you administer (with its ETag)")
+    @extend_schema(responses=OrganizationSerializer, summary="One organization you administer (with its ETag)")
     def get(self, request: Request, slug: str) -> Response:
-        return tagged(s.OrganizationSerializer(organization_for_caller(request, slug)).data)
+        return tagged(OrganizationSerializer(organization_for_caller(request, slug)).data)
 
 
 # --- Members ---------------------------------------------------------------------------------------
 
 
 class Members(APIView):
-    @extend_schema(
-        responses=s.MemberSerializer(many=True), parameters=[s.MemberFilterSerializer], summary="The members"
-    )
+    @extend_schema(responses=MemberSerializer(many=True), parameters=[MemberFilterSerializer], summary="The members")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.MemberFilterSerializer, request.query_params.dict())
+        given = _valid(MemberFilterSerializer, request.query_params.dict())
         query, role = given.get("q", ""), given.get("role", "")
-        return Response(s.MemberSerializer(members(organization, query=query, role=role), many=True).data)
+        return Response(MemberSerializer(members(organization, query=query, role=role), many=True).data)
 
-    @extend_schema(request=s.InviteSerializer, responses={201: s.InvitationSerializer}, summary="Invite by email")
+    @extend_schema(request=InviteSerializer, responses={201: InvitationSerializer}, summary="Invite by email")
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.InviteSerializer, request.data)
+        given = _valid(InviteSerializer, request.data)
         sent = member_invite(
             organization=organization,
             email=given["email"],
@@ -131,7 +162,7 @@ class Members(APIView):
             origin=_origin(request),
             base_url=public_base_url(request._request),
         )
-        return Response(s.InvitationSerializer(sent).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(sent).data, status=status.HTTP_201_CREATED)
 
 
 def _membership(organization: Organization, user_id: int) -> Membership:
@@ -139,25 +170,25 @@ def _membership(organization: Organization, user_id: int) -> Membership:
 
 
 class MemberDetail(APIView):
-    @extend_schema(responses=s.MemberSerializer, summary="One member (with its ETag, for If-Match)")
+    @extend_schema(responses=MemberSerializer, summary="One member (with its ETag, for If-Match)")
     def get(self, request: Request, slug: str, user_id: int) -> Response:
-        return tagged(s.MemberSerializer(_membership(organization_for_caller(request, slug), user_id)).data)
+        return tagged(MemberSerializer(_membership(organization_for_caller(request, slug), user_id)).data)
 
-    @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer, summary="Change a member's role")
+    @extend_schema(request=RoleSerializer, responses=MemberSerializer, summary="Change a member's role")
     def patch(self, request: Request, slug: str, user_id: int) -> Response:
         membership = _membership(organization_for_caller(request, slug), user_id)
-        given = _valid(s.RoleSerializer, request.data, partial=True)
-        check_if_match(request, s.MemberSerializer(membership).data)
+        given = _valid(RoleSerializer, request.data, partial=True)
+        check_if_match(request, MemberSerializer(membership).data)
         if "role" in given:  # a PATCH without it changes nothing
             role = given["role"]
             membership = member_role_set(
                 membership=membership, role=role, actor=caller(request), origin=_origin(request)
             )
-        return tagged(s.MemberSerializer(membership).data)
+        return tagged(MemberSerializer(membership).data)
 
     @extend_schema(
         request=None,
-        responses={200: s.ImpactSerializer},
+        responses={200: ImpactSerializer},
         summary="Remove a member: their tokens and assistants in this organization are revoked",
     )
     def delete(self, request: Request, slug: str, user_id: int) -> Response:
@@ -169,13 +200,13 @@ class MemberDetail(APIView):
             origin=_origin(request),
             reach=Reach.MEMBERSHIP,
         )
-        return Response(s.ImpactSerializer(asdict(ended.impact)).data)
+        return Response(ImpactSerializer(asdict(ended.impact)).data)
 
 
 class MemberMFAReset(APIView):
     @extend_schema(
         request=None,
-        responses={200: s.MFAResetSerializer},
+        responses={200: MFAResetSerializer},
         summary="Reset a member's two-factor authentication (a lost phone): their authenticators and "
         "recovery codes are removed",
     )
@@ -187,7 +218,7 @@ class MemberMFAReset(APIView):
             organization=organization, member=membership.user, actor=caller(request), origin=_origin(request)
         )
         data = {"member": _membership(organization, user_id), "removed": removed}
-        return Response(s.MFAResetSerializer(data).data)
+        return Response(MFAResetSerializer(data).data)
 
 
 # --- Connectors ------------------------------------------------------------------------------------
@@ -213,11 +244,11 @@ def raise_not_found(detail: str) -> NoReturn:
 
 
 class Connectors(APIView):
-    @extend_schema(responses=s.ConnectorSerializer(many=True), summary="Connector publication per assistant platform")
+    @extend_schema(responses=ConnectorSerializer(many=True), summary="Connector publication per assistant platform")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
         rows = [_connector(platform, publication) for platform, publication in publications(organization)]
-        return Response(s.ConnectorSerializer(rows, many=True).data)
+        return Response(ConnectorSerializer(rows, many=True).data)
 
 
 def _publication_row(organization: Organization, platform: Platform) -> dict[str, Any]:
@@ -226,20 +257,20 @@ def _publication_row(organization: Organization, platform: Platform) -> dict[str
 
 
 class ConnectorDetail(APIView):
-    @extend_schema(responses=s.ConnectorSerializer, summary="One platform's connector (with its ETag)")
+    @extend_schema(responses=ConnectorSerializer, summary="One platform's connector (with its ETag)")
     def get(self, request: Request, slug: str, platform: str) -> Response:
         organization, chosen = organization_for_caller(request, slug), _platform(platform)
-        return tagged(s.ConnectorSerializer(_publication_row(organization, chosen)).data)
+        return tagged(ConnectorSerializer(_publication_row(organization, chosen)).data)
 
     @extend_schema(
-        request=s.PublishSerializer,
-        responses=s.ConnectorSerializer,
+        request=PublishSerializer,
+        responses=ConnectorSerializer,
         summary="Publish or unpublish: unpublished, its assistants are paused until it is published again",
     )
     def put(self, request: Request, slug: str, platform: str) -> Response:
         organization, chosen = organization_for_caller(request, slug), _platform(platform)
-        given = _valid(s.PublishSerializer, request.data)
-        check_if_match(request, s.ConnectorSerializer(_publication_row(organization, chosen)).data)
+        given = _valid(PublishSerializer, request.data)
+        check_if_match(request, ConnectorSerializer(_publication_row(organization, chosen)).data)
         publication = publication_set(
             organization=organization,
             platform=chosen,
@@ -247,11 +278,11 @@ class ConnectorDetail(APIView):
             actor=caller(request),
             origin=_origin(request),
         )
-        return tagged(s.ConnectorSerializer(_connector(chosen, publication)).data)
+        return tagged(ConnectorSerializer(_connector(chosen, publication)).data)
 
     @extend_schema(
         request=None,
-        responses={200: s.ImpactSerializer},
+        responses={200: ImpactSerializer},
         summary="Remove: unpublish and revoke every assistant of the platform (publishing again brings none back)",
     )
     def delete(self, request: Request, slug: str, platform: str) -> Response:
@@ -259,26 +290,26 @@ class ConnectorDetail(APIView):
         impact = connector_remove(
             organization=organization, platform=chosen, actor=caller(request), origin=_origin(request)
         )
-        return Response(s.ImpactSerializer(asdict(impact)).data)
+        return Response(ImpactSerializer(asdict(impact)).data)
 
 
 # --- Personal access tokens ------------------------------------------------------------------------
 
 
 class OwnTokens(APIView):
-    @extend_schema(responses=s.TokenSerializer(many=True), summary="Your personal access tokens")
+    @extend_schema(responses=TokenSerializer(many=True), summary="Your personal access tokens")
     def get(self, request: Request) -> Response:
-        return Response(s.TokenSerializer(own_tokens(request).order_by("-created_at"), many=True).data)
+        return Response(TokenSerializer(own_tokens(request).order_by("-created_at"), many=True).data)
 
     @extend_schema(
-        request=s.TokenCreateSerializer,
-        responses={201: s.IssuedTokenSerializer},
+        request=TokenCreateSerializer,
+        responses={201: IssuedTokenSerializer},
         parameters=[OpenApiParameter("organization", str, description="Slug; default: the token's, or your only one.")],
         summary="Create a token (its secret is in this answer only)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        given = _valid(s.TokenCreateSerializer, request.data)
+        given = _valid(TokenCreateSerializer, request.data)
         organization = _token_organization(request)
         issued = token_create(
             user=caller(request),
@@ -290,7 +321,7 @@ class OwnTokens(APIView):
             actor=caller(request),
             origin=_origin(request),
         )
-        body = {**s.TokenSerializer(issued.token).data, "secret": issued.secret}
+        body = {**TokenSerializer(issued.token).data, "secret": issued.secret}
         return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
@@ -319,34 +350,34 @@ def _own_token(request: Request, token_id: int) -> PersonalAccessToken:
 
 
 class OwnTokenDetail(APIView):
-    @extend_schema(request=None, responses={200: s.TokenSerializer}, summary="Revoke one of your tokens")
+    @extend_schema(request=None, responses={200: TokenSerializer}, summary="Revoke one of your tokens")
     def delete(self, request: Request, token_id: int) -> Response:
         token = token_revoke(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
-        return Response(s.TokenSerializer(token).data)
+        return Response(TokenSerializer(token).data)
 
 
 class OwnTokenRotate(APIView):
     @extend_schema(
         request=None,
-        responses={200: s.IssuedTokenSerializer},
+        responses={200: IssuedTokenSerializer},
         summary="Rotate: a new secret and lifetime; the old secret stops at once",
     )
     @idempotent
     def post(self, request: Request, token_id: int) -> Response:
         issued = token_rotate(token=_own_token(request, token_id), actor=caller(request), origin=_origin(request))
-        return no_store(Response({**s.TokenSerializer(issued.token).data, "secret": issued.secret}))
+        return no_store(Response({**TokenSerializer(issued.token).data, "secret": issued.secret}))
 
 
 class OrganizationTokens(APIView):
-    @extend_schema(responses=s.TokenSerializer(many=True), summary="Every personal access token of the organization")
+    @extend_schema(responses=TokenSerializer(many=True), summary="Every personal access token of the organization")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
         rows = PersonalAccessToken.objects.filter(organization=organization).select_related("user", "organization")
-        return Response(s.TokenSerializer(rows.order_by("-created_at"), many=True).data)
+        return Response(TokenSerializer(rows.order_by("-created_at"), many=True).data)
 
 
 class OrganizationTokenDetail(APIView):
-    @extend_schema(request=None, responses={200: s.TokenSerializer}, summary="Revoke a member's token")
+    @extend_schema(request=None, responses={200: TokenSerializer}, summary="Revoke a member's token")
     def delete(self, request: Request, slug: str, token_id: int) -> Response:
         organization = organization_for_caller(request, slug)
         token = get_object_or_404(
@@ -354,43 +385,43 @@ class OrganizationTokenDetail(APIView):
         )
         admin_token_revoke(token=token, actor=caller(request), origin=_origin(request))
         token.refresh_from_db()
-        return Response(s.TokenSerializer(token).data)
+        return Response(TokenSerializer(token).data)
 
 
 # --- Connected assistants --------------------------------------------------------------------------
 
 
 class OwnConnectedApps(APIView):
-    @extend_schema(responses=s.ConnectedAppSerializer(many=True), summary="Your connected assistants")
+    @extend_schema(responses=ConnectedAppSerializer(many=True), summary="Your connected assistants")
     def get(self, request: Request) -> Response:
         rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
         principal = token_principal(request)
         if principal is not None:
             rows = rows.filter(organization_id=principal.organization_id)
-        return Response(s.ConnectedAppSerializer(rows, many=True).data)
+        return Response(ConnectedAppSerializer(rows, many=True).data)
 
 
 def _revoke(request: Request, connection: ConnectedApp) -> Response:
     revoked = connection_revoke(connection=connection, actor=caller(request), origin=_origin(request))
-    return Response(s.ConnectedAppSerializer(revoked).data)
+    return Response(ConnectedAppSerializer(revoked).data)
 
 
 class OwnConnectedAppDetail(APIView):
-    @extend_schema(request=None, responses={200: s.ConnectedAppSerializer}, summary="Revoke one of your assistants")
+    @extend_schema(request=None, responses={200: ConnectedAppSerializer}, summary="Revoke one of your assistants")
     def delete(self, request: Request, connection_id: int) -> Response:
         rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
         return _revoke(request, get_object_or_404(rows, pk=connection_id))
 
 
 class OrganizationConnectedApps(APIView):
-    @extend_schema(responses=s.ConnectedAppSerializer(many=True), summary="Every connected assistant (and its history)")
+    @extend_schema(responses=ConnectedAppSerializer(many=True), summary="Every connected assistant (and its history)")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        return Response(s.ConnectedAppSerializer(organization_connections(organization), many=True).data)
+        return Response(ConnectedAppSerializer(organization_connections(organization), many=True).data)
 
 
 class OrganizationConnectedAppDetail(APIView):
-    @extend_schema(request=None, responses={200: s.ConnectedAppSerializer}, summary="Revoke a member's assistant")
+    @extend_schema(request=None, responses={200: ConnectedAppSerializer}, summary="Revoke a member's assistant")
     def delete(self, request: Request, slug: str, connection_id: int) -> Response:
         organization = organization_for_caller(request, slug)
         rows = organization_connections(organization).filter(revoked_at__isnull=True)
@@ -409,18 +440,18 @@ class NewestFirst(CursorPagination):
 
 class AuditEvents(APIView):
     @extend_schema(
-        responses=s.AuditEventPageSerializer,
-        parameters=[s.AuditFilterSerializer],
+        responses=AuditEventPageSerializer,
+        parameters=[AuditFilterSerializer],
         summary="The organization's audit trail, newest first, in pages",
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.AuditFilterSerializer, request.query_params.dict())
+        given = _valid(AuditFilterSerializer, request.query_params.dict())
         filters = {k: v for k, v in given.items() if k not in ("cursor", "limit")}
         events = audit_search(organization, **filters)
         pages = NewestFirst()
         page = pages.paginate_queryset(events, request, view=self)
-        return pages.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+        return pages.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
 
 @csrf_exempt
@@ -438,7 +469,7 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 class AuditExport(APIView):
     @extend_schema(
-        parameters=[s.AuditExportSerializer],
+        parameters=[AuditExportSerializer],
         responses={
             (200, "application/jsonl"): OpenApiTypes.STR,
             (200, "text/csv"): OpenApiTypes.STR,
@@ -447,7 +478,7 @@ class AuditExport(APIView):
     )
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.AuditExportSerializer, request.query_params.dict())
+        given = _valid(AuditExportSerializer, request.query_params.dict())
         filters = {k: v for k, v in given.items() if k != "as"}
         return export_response(audit_search(organization, **filters), slug=organization.slug, kind=given["as"])
 
@@ -464,22 +495,22 @@ def _domain(organization: Organization, name: str) -> EmailDomain:
 
 
 class Domains(APIView):
-    @extend_schema(responses=s.DomainSerializer(many=True), summary="The email domains whose people may use Spark")
+    @extend_schema(responses=DomainSerializer(many=True), summary="The email domains whose people may use Spark")
     def get(self, request: Request, slug: str) -> Response:
-        return Response(s.DomainSerializer(_domain_rows(organization_for_caller(request, slug)), many=True).data)
+        return Response(DomainSerializer(_domain_rows(organization_for_caller(request, slug)), many=True).data)
 
-    @extend_schema(request=s.DomainCreateSerializer, responses={201: s.DomainSerializer}, summary="Add a domain")
+    @extend_schema(request=DomainCreateSerializer, responses={201: DomainSerializer}, summary="Add a domain")
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.DomainCreateSerializer, request.data)
+        given = _valid(DomainCreateSerializer, request.data)
         added = domain_add(
             organization=organization,
             domain=given["domain"],
             actor=caller(request),
             origin=_origin(request),
         )
-        return tagged(s.DomainSerializer(_domain_row(added)).data, status=status.HTTP_201_CREATED)
+        return tagged(DomainSerializer(_domain_row(added)).data, status=status.HTTP_201_CREATED)
 
 
 def _domain_row(found: EmailDomain, members: int | None = None) -> dict[str, Any]:
@@ -495,58 +526,58 @@ def _domain_row(found: EmailDomain, members: int | None = None) -> dict[str, Any
 
 
 class DomainDetail(APIView):
-    @extend_schema(responses=s.DomainSerializer, summary="One domain (with its ETag)")
+    @extend_schema(responses=DomainSerializer, summary="One domain (with its ETag)")
     def get(self, request: Request, slug: str, domain: str) -> Response:
-        return tagged(s.DomainSerializer(_domain_row(_domain(organization_for_caller(request, slug), domain))).data)
+        return tagged(DomainSerializer(_domain_row(_domain(organization_for_caller(request, slug), domain))).data)
 
-    @extend_schema(request=s.DomainChangeSerializer, responses=s.DomainSerializer, summary="Enable or disable")
+    @extend_schema(request=DomainChangeSerializer, responses=DomainSerializer, summary="Enable or disable")
     def patch(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
-        given = _valid(s.DomainChangeSerializer, request.data, partial=True)
-        check_if_match(request, s.DomainSerializer(_domain_row(found)).data)
+        given = _valid(DomainChangeSerializer, request.data, partial=True)
+        check_if_match(request, DomainSerializer(_domain_row(found)).data)
         changed = found
         if "enabled" in given:  # a PATCH without it changes nothing
             changed = domain_set_enabled(
                 domain=found, enabled=given["enabled"], actor=caller(request), origin=_origin(request)
             )
-        return tagged(s.DomainSerializer(_domain_row(changed)).data)
+        return tagged(DomainSerializer(_domain_row(changed)).data)
 
-    @extend_schema(request=None, responses={200: s.DomainSerializer}, summary="Remove a domain")
+    @extend_schema(request=None, responses={200: DomainSerializer}, summary="Remove a domain")
     def delete(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
         row = {**_domain_row(found), "enabled": False}
         domain_remove(domain=found, actor=caller(request), origin=_origin(request))
-        return Response(s.DomainSerializer(row).data)
+        return Response(DomainSerializer(row).data)
 
 
 class DomainVerify(APIView):
     @extend_schema(
         request=None,
-        responses={200: s.DomainSerializer},
+        responses={200: DomainSerializer},
         summary="Verify a domain: look its TXT record up now (409 says what DNS answered)",
     )
     @idempotent
     def post(self, request: Request, slug: str, domain: str) -> Response:
         found = _domain(organization_for_caller(request, slug), domain)
         verified = domain_verify(domain=found, actor=caller(request), origin=_origin(request))
-        return tagged(s.DomainSerializer(_domain_row(verified)).data)
+        return tagged(DomainSerializer(_domain_row(verified)).data)
 
 
 # --- Access, usage, the connection doctor ----------------------------------------------------------
 
 
 class Access(APIView):
-    @extend_schema(request=s.AccessSerializer, responses=s.OrganizationSerializer, summary="End or restore access")
+    @extend_schema(request=AccessSerializer, responses=OrganizationSerializer, summary="End or restore access")
     def put(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.AccessSerializer, request.data)
-        check_if_match(request, s.OrganizationSerializer(organization).data)
+        given = _valid(AccessSerializer, request.data)
+        check_if_match(request, OrganizationSerializer(organization).data)
         wanted = given["status"]  # `trial`/`contract` reach the service, which refuses them (staff's)
         chosen = {"ended": AccessStatus.ENDED, "restored": None}.get(wanted, wanted)
         changed = organization_access_set(
             organization=organization, status=chosen, actor=caller(request), origin=_origin(request)
         )
-        return tagged(s.OrganizationSerializer(changed).data)
+        return tagged(OrganizationSerializer(changed).data)
 
 
 def _policies_row(organization: Organization) -> dict[str, Any]:
@@ -569,26 +600,26 @@ def _connection_policies_patch(request: Request, organization: Organization, giv
 
 
 class OrganizationPolicies(APIView):
-    @extend_schema(responses=s.PoliciesSerializer, summary="The organization's policies (with their ETag)")
+    @extend_schema(responses=PoliciesSerializer, summary="The organization's policies (with their ETag)")
     def get(self, request: Request, slug: str) -> Response:
-        return tagged(s.PoliciesSerializer(_policies_row(organization_for_caller(request, slug))).data)
+        return tagged(PoliciesSerializer(_policies_row(organization_for_caller(request, slug))).data)
 
     @extend_schema(
-        request=s.PoliciesSerializer,
-        responses=s.PoliciesSerializer,
+        request=PoliciesSerializer,
+        responses=PoliciesSerializer,
         summary="Change policies (what is left out stays as it is); tokens a change stops are paused at once",
     )
     def patch(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.PoliciesSerializer, request.data, partial=True)
-        check_if_match(request, s.PoliciesSerializer(_policies_row(organization)).data)
+        given = _valid(PoliciesSerializer, request.data, partial=True)
+        check_if_match(request, PoliciesSerializer(_policies_row(organization)).data)
         with transaction.atomic():
             _connection_policies_patch(request, organization, given)
             wanted = replace(Policies.of(organization), **given)
             organization_policies_set(
                 organization=organization, wanted=wanted, actor=caller(request), origin=_origin(request)
             )
-        return tagged(s.PoliciesSerializer(_policies_row(organization)).data)
+        return tagged(PoliciesSerializer(_policies_row(organization)).data)
 
 
 def _quota(report: QuotaReport) -> dict[str, Any]:
@@ -603,13 +634,13 @@ def _quota(report: QuotaReport) -> dict[str, Any]:
 
 class Usage(APIView):
     @extend_schema(
-        parameters=[s.UsageQuerySerializer],
-        responses=s.UsageSerializer,
+        parameters=[UsageQuerySerializer],
+        responses=UsageSerializer,
         summary="Tool calls per day, per token or assistant, and per tool",
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.UsageQuerySerializer, request.query_params.dict())
+        given = _valid(UsageQuerySerializer, request.query_params.dict())
         days, today = given["days"], timezone.localdate()
         usage_flush()
         body = {
@@ -618,40 +649,40 @@ class Usage(APIView):
             "quota": _quota(quota_report(organization, timezone.now())),
             "tools": [{"tool": t, "calls": n} for t, n in calls_by_tool(organization, days=days, today=today)],
         }
-        return Response(s.UsageSerializer(body).data)
+        return Response(UsageSerializer(body).data)
 
 
 class Doctor(APIView):
     @extend_schema(
-        parameters=[s.DoctorQuerySerializer],
-        responses=s.DiagnosisSerializer,
+        parameters=[DoctorQuerySerializer],
+        responses=DiagnosisSerializer,
         summary="The connection doctor: which gate refuses someone, the fix, who can make it",
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.DoctorQuerySerializer, request.query_params.dict())
+        given = _valid(DoctorQuerySerializer, request.query_params.dict())
         found = diagnose(organization, given["subject"], timezone.now())
-        return Response(s.DiagnosisSerializer(found).data)
+        return Response(DiagnosisSerializer(found).data)
 
 
 # --- Confidential clients --------------------------------------------------------------------------
 
 
 class Clients(APIView):
-    @extend_schema(responses=s.ClientSerializer(many=True), summary="Confidential clients (e.g. Copilot Studio)")
+    @extend_schema(responses=ClientSerializer(many=True), summary="Confidential clients (e.g. Copilot Studio)")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        return Response(s.ClientSerializer(organization_clients(organization), many=True).data)
+        return Response(ClientSerializer(organization_clients(organization), many=True).data)
 
     @extend_schema(
-        request=s.ClientCreateSerializer,
-        responses={201: s.IssuedClientSerializer},
+        request=ClientCreateSerializer,
+        responses={201: IssuedClientSerializer},
         summary="Create a confidential client; its secret is in this answer only",
     )
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.ClientCreateSerializer, request.data)
+        given = _valid(ClientCreateSerializer, request.data)
         issued = organization_client_create(
             organization=organization,
             name=given["name"],
@@ -659,16 +690,16 @@ class Clients(APIView):
             actor=caller(request),
             origin=_origin(request),
         )
-        body = {**s.ClientSerializer(issued.client).data, "client_secret": issued.secret}
+        body = {**ClientSerializer(issued.client).data, "client_secret": issued.secret}
         return no_store(Response(body, status=status.HTTP_201_CREATED))
 
 
 class ClientDetail(APIView):
-    @extend_schema(request=None, responses={200: s.ClientSerializer}, summary="Delete a confidential client")
+    @extend_schema(request=None, responses={200: ClientSerializer}, summary="Delete a confidential client")
     def delete(self, request: Request, slug: str, client_id: int) -> Response:
         organization = organization_for_caller(request, slug)
         client = get_object_or_404(organization_clients(organization), pk=client_id)
-        body = s.ClientSerializer(client).data
+        body = ClientSerializer(client).data
         organization_client_delete(client=client, actor=caller(request), origin=_origin(request))
         return Response(body)
 
@@ -677,16 +708,16 @@ class ClientDetail(APIView):
 
 
 class Audiences(APIView):
-    @extend_schema(responses=s.AudienceSerializer(many=True), summary="Saved audiences members dock in chat_gwi")
+    @extend_schema(responses=AudienceSerializer(many=True), summary="Saved audiences members dock in chat_gwi")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        return Response(s.AudienceSerializer(saved_audiences(organization).order_by("-created_at"), many=True).data)
+        return Response(AudienceSerializer(saved_audiences(organization).order_by("-created_at"), many=True).data)
 
-    @extend_schema(request=s.AudienceCreateSerializer, responses={201: s.AudienceSerializer}, summary="Save one")
+    @extend_schema(request=AudienceCreateSerializer, responses={201: AudienceSerializer}, summary="Save one")
     @idempotent
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_for_caller(request, slug)
-        given = _valid(s.AudienceCreateSerializer, request.data)
+        given = _valid(AudienceCreateSerializer, request.data)
         dataset = organization.datasets.offered().filter(code=given["dataset"]).first()
         if dataset is None:
             raise Refused(f"{organization.name} has no dataset {given['dataset']!r}", code="unknown_dataset")
@@ -699,4 +730,4 @@ class Audiences(APIView):
             actor=caller(request),
             origin=_origin(request),
         )
-        return Response(s.AudienceSerializer(audience).data, status=status.HTTP_201_CREATED)
+        return Response(AudienceSerializer(audience).data, status=status.HTTP_201_CREATED)
