@@ -419,7 +419,7 @@ PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 # off here, each on purpose (RFC 9700, and the MCP authorization spec).
 OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": SPARK_PUBLIC_URL,  # empty: the issuer is derived from each request
-    "OAUTH2_VALIDATOR_CLASS": "oauth_server.oauth.SparkOAuth2Validator",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_server.validator.SparkOAuth2Validator",
     "SCOPES_BACKEND_CLASS": "oauth_server.scopes.SparkScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only (also checked before consent)
@@ -467,7 +467,7 @@ SPARK_CIMD_ALLOWED_HOSTS: list[str] | None = (
     env_list("SPARK_CIMD_ALLOWED_HOSTS", []) if "SPARK_CIMD_ALLOWED_HOSTS" in os.environ else None
 )
 # A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
-# the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
+# the same answer while the new pair is unused (oauth_server.validator.SparkOAuth2Validator). Not DOT's
 # REFRESH_TOKEN_GRACE_PERIOD_SECONDS: DOT answers a retry with the stored token, which hashed storage
 # no longer has (its check E001 refuses the combination); ours keeps the answer itself, encrypted.
 SPARK_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 60)
