@@ -22,22 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from spark_portal.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
-# Groups of settings kept in modules of their own, each read there; Django takes every upper-case
-# name of this module, so each is named here (on purpose, not an unused import).
-from spark_portal.settings_data import (  # noqa: F401
-    SPARK_DATA_CHECK_SECONDS,
-    SPARK_DATA_GRACE_SECONDS,
-    SPARK_DATA_KEEP_VERSIONS,
-    SPARK_DATA_STORE,
-    SPARK_DATA_STORE_ENDPOINT,
-    SPARK_DATA_STORE_REGION,
-    SPARK_INSIGHTS_DIR,
-    SPARK_LAST_BACKUP_FILE,
-    SPARK_RETAIN_AUDIT_DAYS,
-    SPARK_RETAIN_CHATS_DAYS,
-    SPARK_RETAIN_USAGE_DAYS,
-)
-from spark_portal.settings_logging import LOGGING, SPARK_LOG_JSON, SPARK_LOG_PROMPT_CHARS  # noqa: F401
+# Two groups of settings live in modules of their own; Django takes every upper-case name they define.
+from spark_portal.settings_data import *  # noqa: F403  (the survey data, retention, backups)
+from spark_portal.settings_logging import *  # noqa: F403  (logging)
 
 # DEBUG: Django's technical pages (a 404 lists the URL map, a 500 shows the traceback and settings).
 # For developing only; `scripts/run.sh` serves with it off (DEBUG=1 turns it on there).
