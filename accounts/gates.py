@@ -12,16 +12,15 @@ an entry in the registry: docs/architecture.md, "One verdict per credential".
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
 from django.utils import timezone
 
 from accounts import refusals
 from accounts.models import AccessStatus, EmailDomain, Membership, Organization, PersonalAccessToken, User
+from accounts.networks import Network, address_within, networks_of
 from accounts.refusals import Refusal, State, Who
 
 
@@ -30,38 +29,6 @@ class Kind(StrEnum):
     """No credential yet: a consent, an identity assertion grant, a page for the person."""
     TOKEN = "personal_access_token"
     OAUTH = "oauth"
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def networks_of(ranges: Iterable[str]) -> tuple[Network, ...]:
-    """Stored CIDR ranges as networks (checked when saved; one that no longer parses is left out)."""
-    found = []
-    for text in ranges:
-        try:
-            found.append(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            continue
-    return tuple(found)
-
-
-@lru_cache(maxsize=4096)
-def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address as the allow-lists compare it (an IPv4-mapped IPv6 one as IPv4), or None; the few
-    addresses a worker sees are parsed once."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
-def address_within(address: str, networks: tuple[Network, ...]) -> bool:
-    ip = _ip(address)
-    return ip is not None and any(ip in network for network in networks if network.version == ip.version)
 
 
 @dataclass(frozen=True)
@@ -261,9 +228,6 @@ def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, tod
     return None
 
 
-# --- The gates, in their one order ------------------------------------------------------------------
-
-
 def credential_revoked(ctx: CredentialContext) -> Verdict | None:
     if not ctx.revoked:
         return None
@@ -418,6 +382,7 @@ def audience(ctx: CredentialContext) -> Verdict | None:
 
 Gate = Callable[[CredentialContext], Verdict | None]
 
+
 GATES: tuple[Gate, ...] = (
     credential_revoked,
     credential_expired,
@@ -437,6 +402,8 @@ GATES: tuple[Gate, ...] = (
     daily_quota,
     audience,
 )
+
+
 """The one order. The credential's own state first: nothing else helps a revoked or expired one. Then
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion

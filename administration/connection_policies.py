@@ -16,8 +16,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.gates import address_within, networks_of
 from accounts.models import Organization, PersonalAccessToken, User
+from accounts.networks import address_within, networks_of
 from accounts.scopes import MCP_TOOL_NAMES
 from audit.actions import Action
 from audit.services import Origin, audit_record
