@@ -1,5 +1,5 @@
-"""The one rule for what an organization's identity provider may do with Spark Portal accounts, asked by
-every way an identity provider acts: SCIM (`scim.services`), single sign-on (`identity.services`)
+"""The one rule for what an organization's identity provider may do with Spark accounts, asked by
+every way an identity provider acts: SCIM (`scim.services`), single sign-on (`identity.sign_in`)
 and identity assertion grants (`identity.id_jag`).
 
 An identity provider speaks for its organization's people and for nobody else:

@@ -228,9 +228,6 @@ def access_problem(status: str, starts_on: dt.date, ends_on: dt.date | None, tod
     return None
 
 
-# --- The gates, in their one order ------------------------------------------------------------------
-
-
 def credential_revoked(ctx: CredentialContext) -> Verdict | None:
     if not ctx.revoked:
         return None
@@ -385,6 +382,7 @@ def audience(ctx: CredentialContext) -> Verdict | None:
 
 Gate = Callable[[CredentialContext], Verdict | None]
 
+
 GATES: tuple[Gate, ...] = (
     credential_revoked,
     credential_expired,
@@ -404,6 +402,8 @@ GATES: tuple[Gate, ...] = (
     daily_quota,
     audience,
 )
+
+
 """The one order. The credential's own state first: nothing else helps a revoked or expired one. Then
 whose client it is: another organization's confidential client never works here, whatever the
 person's standing, and it must learn nothing about this organization's people (an identity assertion

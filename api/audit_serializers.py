@@ -1,7 +1,9 @@
-"""The management API's audit policies and audit stream (docs/policies.md), kept apart from the other
-serializers (api/serializers.py)."""
+"""The management API's serializers for the audit trail, its export, the audit policies and the audit
+stream (docs/policies.md; api/audit_views.py)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
@@ -146,3 +148,82 @@ class ResendSerializer(serializers.Serializer):
 @extend_schema_serializer(examples=[OpenApiExample("Queued again", value={"resent": 1}, response_only=True)])
 class ResentSerializer(serializers.Serializer):
     resent = serializers.IntegerField()
+
+
+AUDIT_EVENT_EXAMPLE: dict[str, Any] = {
+    "id": 301,
+    "created_at": "2026-11-28T09:30:00Z",
+    "action": Action.CONNECTOR_UNPUBLISHED.value,
+    "actor": "admin@acme.example",
+    "summary": "admin@acme.example unpublished the ChatGPT connector",
+    "detail": {"platform": "chatgpt"},
+    "ip_address": "203.0.113.7",
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A connector paused",
+            value=AUDIT_EVENT_EXAMPLE,
+            response_only=True,
+        )
+    ]
+)
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.EmailField(source="actor.email", allow_null=True, default=None)
+    summary = serializers.CharField()
+    detail = serializers.DictField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A page",
+            value={
+                "next": "https://spark.example.com/api/v1/organizations/acme/audit-events?cursor=cD0yMDI2",
+                "previous": None,
+                "results": [AUDIT_EVENT_EXAMPLE],
+            },
+            response_only=True,
+        )
+    ]
+)
+class AuditEventPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = AuditEventSerializer(many=True)
+
+
+class AuditQuerySerializer(serializers.Serializer):
+    """The audit trail's filters (the console's: who, what, which days)."""
+
+    # Filters are taken as sent (not trimmed): text the schema allows, control characters included,
+    # is a filter that matches nothing rather than a blank one refused.
+    actor = serializers.CharField(
+        required=False, max_length=254, trim_whitespace=False, help_text="Part of the actor's email address."
+    )
+    action = serializers.CharField(
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="An action, or a prefix ending in '.', e.g. `token.`.",
+    )
+    since = serializers.DateField(required=False, help_text="First day, inclusive.")
+    until = serializers.DateField(required=False, help_text="Last day, inclusive.")
+
+
+class AuditFilterSerializer(AuditQuerySerializer):
+    cursor = serializers.CharField(required=False, max_length=500, help_text="From the previous page's `next`.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="Events per page.")
+
+
+class AuditExportSerializer(AuditQuerySerializer):
+    # "as", a Python keyword, so set by name; not "format", which DRF reads to choose a renderer.
+    locals()["as"] = serializers.ChoiceField(
+        choices=["jsonl", "csv"], default="jsonl", help_text="JSON Lines (for a SIEM) or CSV (for a spreadsheet)."
+    )

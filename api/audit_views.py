@@ -1,13 +1,16 @@
-"""The management API's audit policies and audit stream (docs/policies.md, docs/api.md): the same
-services as the console's "Audit and SIEM stream" page."""
+"""The management API's audit trail and its export, the audit policies and the audit stream
+(docs/policies.md, docs/api.md): the same services as the console's "Audit and SIEM stream" page."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
 from typing import Any
 
+from django.http import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +21,9 @@ from api.idempotency import idempotent
 from api.preconditions import check_if_match, tagged
 from api.selectors import caller, organization_for_caller
 from api.views import _origin, _valid, raise_not_found
+from audit.exports import export_response
 from audit.models import AuditStream
+from audit.selectors import audit_search
 from audit.stream_services import (
     dead_letters,
     stream_of,
@@ -144,3 +149,42 @@ class AuditStreamResend(APIView):
             stream=stream, event_ids=given.get("event_ids"), actor=caller(request), origin=_origin(request)
         )
         return Response(s.ResentSerializer({"resent": resent}).data)
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class AuditEvents(APIView):
+    @extend_schema(
+        responses=s.AuditEventPageSerializer,
+        parameters=[s.AuditFilterSerializer],
+        summary="The organization's audit trail, newest first, in pages",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_for_caller(request, slug)
+        given = _valid(s.AuditFilterSerializer, request.query_params.dict())
+        filters = {k: v for k, v in given.items() if k not in ("cursor", "limit")}
+        events = audit_search(organization, **filters)
+        pages = NewestFirst()
+        page = pages.paginate_queryset(events, request, view=self)
+        return pages.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+
+class AuditExport(APIView):
+    @extend_schema(
+        parameters=[s.AuditExportSerializer],
+        responses={
+            (200, "application/jsonl"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+        summary="The whole filtered audit trail as one file: JSON Lines or CSV, streamed",
+    )
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
+        organization = organization_for_caller(request, slug)
+        given = _valid(s.AuditExportSerializer, request.query_params.dict())
+        filters = {k: v for k, v in given.items() if k != "as"}
+        return export_response(audit_search(organization, **filters), slug=organization.slug, kind=given["as"])

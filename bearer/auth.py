@@ -279,7 +279,7 @@ def _load_oauth_facts(checksum: str, epoch: int) -> _Facts | None:
         datasets=_datasets(connection.organization),
         all_datasets=connection.all_datasets,
         # Every access token's first use is recorded, whenever the connection was last touched: a
-        # refresh retried after its new pair was used is reuse, not a lost answer (oauth_server.oauth).
+        # refresh retried after its new pair was used is reuse, not a lost answer (oauth_server.validator).
         touched_at=connection.last_used_at
         if connection.last_used_at and connection.last_used_at >= token.created
         else None,

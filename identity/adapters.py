@@ -30,7 +30,7 @@ from identity.models import IdentityConnection
 from identity.refusals import Facts, SsoRefusal, SsoRefused, refusal
 from identity.sealing import CLIENT_SECRETS
 from identity.selectors import connection_for_provider
-from identity.services import Identity, sso_admit, sso_refusal_count, sso_refusal_record
+from identity.sign_in import Identity, sso_admit, sso_refusal_count, sso_refusal_record
 
 IDENTITY_ATTRIBUTE = "spark_identity"
 """Where populate_user leaves what the IdP said (email, name) on the allauth SocialLogin."""

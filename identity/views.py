@@ -25,7 +25,7 @@ from identity.selectors import (
     organization_for_email,
     sso_connection_for_email,
 )
-from identity.services import sso_refusal_count
+from identity.sign_in import sso_refusal_count
 
 
 @login_not_required

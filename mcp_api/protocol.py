@@ -38,7 +38,7 @@ from accounts import refusals
 from accounts.gates import ACTIVE, RequestFacts, Verdict, credential_verdict
 from accounts.scopes import dataset_scope
 from bearer.auth import AuthError, Principal
-from mcp_api.tools import ToolSpec, ui_resources
+from mcp_api.tool_spec import ToolSpec, ui_resources
 from mcp_api.ui import EXTENSION_SETTINGS
 from spark_portal import metrics
 from usage.models import Credential

@@ -5,7 +5,7 @@ must sign in and allow the assistant again).
 The settings are an `AssistantPolicy` row (none: today's behaviour); each client's decision is a
 `ClientApproval` row. Both are watched (accounts.watch): a change moves the access epoch. The gates
 read them as the grant's facts (`accounts.gates.GrantFacts`: `approval`, `authorized_at`,
-`reconsent_days`); the lifetimes are applied where tokens are issued and refreshed (`oauth_server.oauth`).
+`reconsent_days`); the lifetimes are applied where tokens are issued and refreshed (`oauth_server.validator`).
 """
 
 from __future__ import annotations

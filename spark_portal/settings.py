@@ -1,9 +1,13 @@
-"""Spark Portal settings: one module, every value from the environment.
+"""Spark Portal settings: every value from the environment.
 
 Local runs need no configuration at all (SQLite file, plain http on loopback, a throwaway key):
 `SPARK_LOCAL=1`, which DEBUG implies and `scripts/run.sh` sets with DEBUG off. Production is
 neither: startup then refuses a missing or weak `SECRET_KEY`, a wildcard `ALLOWED_HOSTS`, or a
 non-https `SPARK_PUBLIC_URL`.
+
+The variables are read through `spark_portal.env`; two groups live in modules of their own,
+imported below: the survey data, retention and backups (`settings_data.py`) and logging
+(`settings_logging.py`).
 """
 
 from __future__ import annotations
@@ -16,54 +20,11 @@ from csp.constants import NONE, SELF
 from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from spark_portal.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
-
-
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
+# Two groups of settings live in modules of their own; Django takes every upper-case name they define.
+from spark_portal.settings_data import *  # noqa: F403  (the survey data, retention, backups)
+from spark_portal.settings_logging import *  # noqa: F403  (logging)
 
 # DEBUG: Django's technical pages (a 404 lists the URL map, a 500 shows the traceback and settings).
 # For developing only; `scripts/run.sh` serves with it off (DEBUG=1 turns it on there).
@@ -300,37 +261,6 @@ CONTENT_SECURITY_POLICY = {
 }
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SPARK_PUBLIC_URL] if SPARK_PUBLIC_URL else [])
 
-# Logs go to standard error. Every record carries the request ID of the request it was written
-# for (ops.logs.RequestIdFilter); the request log (`spark.request`, ops/middleware.py) writes one
-# JSON object per line, and SPARK_LOG_JSON=1 makes every other logger write JSON lines too.
-SPARK_LOG_JSON = env_bool("SPARK_LOG_JSON", False)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "ops.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if SPARK_LOG_JSON else "plain",
-            "filters": ["request_id"],
-        },
-        "requests": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "spark.request": {"handlers": ["requests"], "level": "INFO", "propagate": False},
-        # The request log has a line for every answer: Django's own 4xx warnings would repeat it
-        # (with the raw path, secret keys of links included). Its 5xx errors and tracebacks stay.
-        "django.request": {"level": "ERROR"},
-    },
-}
-# The request log shows at most this many characters of a chat_gwi prompt (0: none).
-SPARK_LOG_PROMPT_CHARS = env_int("SPARK_LOG_PROMPT_CHARS", 40)
 
 # --- Operations (ops/, docs/operations.md) -------------------------------------------------------
 # Prometheus metrics at /metrics. Off: nothing is recorded and /metrics answers 404.
@@ -368,48 +298,6 @@ SPARK_USAGE_FLUSH_KEYS = 500
 SPARK_INVITATION_DAYS = env_int("SPARK_INVITATION_DAYS", 7)
 # Redirect URIs accepted for the "custom" platform besides loopback ones (comma-separated).
 SPARK_EXTRA_REDIRECT_URIS = env_list("SPARK_EXTRA_REDIRECT_URIS", [])
-# Respondent-level survey data (generated by `manage.py build_insights`, never committed).
-SPARK_INSIGHTS_DIR = env_str("SPARK_INSIGHTS_DIR", str(BASE_DIR / "var" / "insights"))
-# Each build or import is a new immutable data version; a replaced one is removed once it has been
-# retired this long and no process on this host still maps it (explore answers from it until then).
-SPARK_DATA_GRACE_SECONDS = env_int("SPARK_DATA_GRACE_SECONDS", 3600)
-# How many replaced data versions of each dataset are kept besides the active one, whatever their age
-# (here and in the shared store), so insights stated from them stay explorable; 0: only the grace period.
-SPARK_DATA_KEEP_VERSIONS = env_int("SPARK_DATA_KEEP_VERSIONS", 0)
-if SPARK_DATA_KEEP_VERSIONS < 0:
-    raise ImproperlyConfigured("SPARK_DATA_KEEP_VERSIONS must be 0 (only the grace period keeps a version) or more")
-# The shared data store (survey/shared.py): every build or import is published there once, and every
-# app server pulls the active version of each dataset from it. `s3://bucket/prefix` (an S3-compatible
-# store; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the instance's role) or
-# `file:///path` (a folder, e.g. a shared mount). Empty: a folder inside SPARK_INSIGHTS_DIR, for one host.
-SPARK_DATA_STORE = env_str("SPARK_DATA_STORE", "")
-if SPARK_DATA_STORE and not SPARK_DATA_STORE.startswith(("s3://", "file:///")):
-    raise ImproperlyConfigured(
-        f"SPARK_DATA_STORE={SPARK_DATA_STORE!r} must be s3://bucket/prefix or file:///absolute/path (or empty)"
-    )
-# An S3-compatible server other than AWS (MinIO, Ceph, R2…): its URL, e.g. https://minio.internal:9000.
-SPARK_DATA_STORE_ENDPOINT = env_str("SPARK_DATA_STORE_ENDPOINT", "")
-# The bucket's region (empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
-SPARK_DATA_STORE_REGION = env_str("SPARK_DATA_STORE_REGION", "")
-# How often each worker looks at the shared store for a newly active version, on a thread of its own
-# (and about as often each host: a worker skips a look another made within half of it); 0: only
-# `manage.py pull_data`.
-SPARK_DATA_CHECK_SECONDS = env_float("SPARK_DATA_CHECK_SECONDS", 1.0)
-if SPARK_DATA_CHECK_SECONDS < 0:
-    raise ImproperlyConfigured("SPARK_DATA_CHECK_SECONDS must be 0 (no background checks) or more seconds")
-# Retention (`manage.py enforce_retention`, daily): records older than this many days are deleted;
-# 0 keeps them forever. Audit events a year (the usual review period); chats and the insights they
-# stated 90 days after their last activity (they hold what people asked); usage rows 400 days (a
-# year on year comparison on the usage page).
-SPARK_RETAIN_AUDIT_DAYS = env_int("SPARK_RETAIN_AUDIT_DAYS", 365)
-SPARK_RETAIN_CHATS_DAYS = env_int("SPARK_RETAIN_CHATS_DAYS", 90)
-SPARK_RETAIN_USAGE_DAYS = env_int("SPARK_RETAIN_USAGE_DAYS", 400)
-for _name in ("SPARK_RETAIN_AUDIT_DAYS", "SPARK_RETAIN_CHATS_DAYS", "SPARK_RETAIN_USAGE_DAYS"):
-    if globals()[_name] < 0:
-        raise ImproperlyConfigured(f"{_name} must be a number of days, or 0 to keep forever")
-# The file deploy/backup.sh touches after each complete backup: its modification time is the time of
-# the last good backup.
-SPARK_LAST_BACKUP_FILE = env_str("SPARK_LAST_BACKUP_FILE", str(BASE_DIR / "var" / "last-backup"))
 # Benchmarks only: serve a bare JSON view at /bench/bare to compare the MCP endpoint against.
 SPARK_BENCH_VIEWS = env_bool("SPARK_BENCH_VIEWS", False)
 # Personal access tokens: allowed lifetimes in days (never unlimited).
@@ -419,7 +307,7 @@ PAT_EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 # off here, each on purpose (RFC 9700, and the MCP authorization spec).
 OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": SPARK_PUBLIC_URL,  # empty: the issuer is derived from each request
-    "OAUTH2_VALIDATOR_CLASS": "oauth_server.oauth.SparkOAuth2Validator",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_server.validator.SparkOAuth2Validator",
     "SCOPES_BACKEND_CLASS": "oauth_server.scopes.SparkScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only (also checked before consent)
@@ -467,7 +355,7 @@ SPARK_CIMD_ALLOWED_HOSTS: list[str] | None = (
     env_list("SPARK_CIMD_ALLOWED_HOSTS", []) if "SPARK_CIMD_ALLOWED_HOSTS" in os.environ else None
 )
 # A client that lost a refresh's answer may retry with the previous refresh token this long, and gets
-# the same answer while the new pair is unused (oauth_server.oauth.SparkOAuth2Validator). Not DOT's
+# the same answer while the new pair is unused (oauth_server.validator.SparkOAuth2Validator). Not DOT's
 # REFRESH_TOKEN_GRACE_PERIOD_SECONDS: DOT answers a retry with the stored token, which hashed storage
 # no longer has (its check E001 refuses the combination); ours keeps the answer itself, encrypted.
 SPARK_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 60)

@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "configuration.md"
-SETTINGS = ROOT / "spark_portal" / "settings.py"
+# The settings' helpers (the settings and their settings_*.py groups read through them).
+ENV_HELPERS = ROOT / "spark_portal" / "env.py"
 # Not the application: its tests, benchmarks, the API example script (it reads SPARK_TOKEN, the
 # reader's token), installed packages and generated files.
 NOT_APPLICATION = {"tests", "bench", "docs", "tools", "var", "staticfiles", "test-artifacts", "node_modules"}
@@ -38,7 +39,7 @@ SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]*):?[-+?]")
 
 def _env_helpers() -> set[str]:
     """The settings' helpers that read one variable each (`env_str`, `env_int`, …)."""
-    tree = ast.parse(SETTINGS.read_text())
+    tree = ast.parse(ENV_HELPERS.read_text())
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("env_")}
 
 
@@ -192,6 +193,7 @@ def test_the_scan_finds_the_settings() -> None:
     reads, _ = read_by_spark()
     assert {"env_str", "env_bool", "env_int", "env_float", "env_list"} <= _env_helpers()
     assert "spark_portal/settings.py" in " ".join(reads["SECRET_KEY"])
+    assert "spark_portal/settings_data.py" in " ".join(reads["SPARK_RETAIN_AUDIT_DAYS"])  # a group of its own
     assert "ops/gunicorn_hooks.py" in " ".join(reads["PROMETHEUS_MULTIPROC_DIR"])
     assert "OPENBLAS_NUM_THREADS" in reads  # the loop in spark_portal/__init__.py
     assert "scripts/run.sh" in " ".join(reads["HOST"])

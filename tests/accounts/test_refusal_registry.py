@@ -16,7 +16,7 @@ SKIPPED = {".venv", "tools", "tests", "node_modules", "migrations", "var", "stat
 ALLOWED: dict[str, set[str]] = {
     # Single sign-on's own refusal reasons (a sign-in, not a credential): identity/refusals.py has their words.
     "identity/refusals.py": {"not_member", "user_inactive"},
-    "identity/services.py": {"not_member", "user_inactive"},
+    "identity/sign_in.py": {"not_member", "user_inactive"},
     "doctor/checks.py": {"not_member", "user_inactive"},  # SSO_FIXED_BY, by those reasons
     # States of other things, which share a word with a code.
     "accounts/models.py": {"revoked", "expired"},  # PersonalAccessToken.status, Invitation.state

@@ -190,13 +190,16 @@ def test_an_idempotency_key_creates_once(admin_api: Api, published: World) -> No
 def test_every_post_of_the_api_honours_the_idempotency_key_its_schema_declares() -> None:
     """The schema declares `Idempotency-Key` on every POST (api.schema); each view's `post` must then
     check and honour it (api.idempotency.idempotent), or a malformed key is silently accepted."""
-    import inspect
 
     from rest_framework.views import APIView
 
-    from api import views
+    from api import urls
 
-    posts = [c for _, c in inspect.getmembers(views, inspect.isclass) if issubclass(c, APIView) and "post" in vars(c)]
+    # The views that were api/views.py before it was split by area (the audit stream's and the
+    # assistant policies' modules are not held to it yet).
+    areas = ("api.token_views", "api.member_views", "api.organization_views", "api.domain_views", "api.client_views")
+    views = {p.callback.view_class for p in urls.urlpatterns if hasattr(p.callback, "view_class")}
+    posts = [c for c in views if c.__module__ in areas and issubclass(c, APIView) and "post" in vars(c)]
     assert posts
     unwrapped = [c.__name__ for c in posts if not hasattr(c.post, "__wrapped__")]
     assert unwrapped == []
