@@ -1,4 +1,4 @@
-"""The one rule for what an organization's identity provider may do with Spark accounts, asked by
+"""The one rule for what an organization's identity provider may do with Spark Portal accounts, asked by
 every way an identity provider acts: SCIM (`scim.services`), single sign-on (`identity.sign_in`)
 and identity assertion grants (`identity.id_jag`).
 

@@ -73,7 +73,7 @@ class ClientSerializer(serializers.Serializer):
     ]
 )
 class IssuedClientSerializer(ClientSerializer):
-    client_secret = serializers.CharField(help_text="Shown this once: Spark keeps only a hash.")
+    client_secret = serializers.CharField(help_text="Shown this once: Spark Portal keeps only a hash.")
 
 
 @extend_schema_serializer(

@@ -45,7 +45,7 @@ class DomainSerializer(serializers.Serializer):
     )
     verified_at = serializers.DateTimeField(allow_null=True)
     verified_by = serializers.ChoiceField(
-        choices=["dns", "staff"], allow_null=True, help_text="Its DNS TXT record, or Spark's staff (override)."
+        choices=["dns", "staff"], allow_null=True, help_text="Its DNS TXT record, or Spark Portal's staff (override)."
     )
     verification = DomainVerificationSerializer(help_text="The TXT record that proves it (then POST …/verify).")
 

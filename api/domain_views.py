@@ -36,7 +36,7 @@ def _domain(organization: Organization, name: str) -> EmailDomain:
 
 
 class Domains(APIView):
-    @extend_schema(responses=DomainSerializer(many=True), summary="The email domains whose people may use Spark")
+    @extend_schema(responses=DomainSerializer(many=True), summary="The email domains whose people may use Spark Portal")
     def get(self, request: Request, slug: str) -> Response:
         return Response(DomainSerializer(_domain_rows(organization_for_caller(request, slug)), many=True).data)
 

@@ -96,7 +96,7 @@ class InvitationSerializer(serializers.Serializer):
     emailed = serializers.BooleanField(help_text="False when the mail server refused it: send it again later.")
     domain_enabled = serializers.BooleanField(
         help_text="False when the address's email domain is not enabled for the organization: once they join, "
-        "they cannot use Spark MCP until it is (add or enable it: …/domains)."
+        "they cannot use Spark Portal until it is (add or enable it: …/domains)."
     )
 
 

@@ -43,8 +43,8 @@ class OrganizationSerializer(serializers.Serializer):
 class AccessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["ended", "restored", "trial", "contract"],
-        help_text="`ended` ends Spark MCP access at once; `restored` brings back what Spark's staff set (the "
-        "status it had, the dates untouched). `trial` and `contract` are refused (409): only Spark's staff "
+        help_text="`ended` ends MCP access at once; `restored` brings back what Spark Portal's staff set (the "
+        "status it had, the dates untouched). `trial` and `contract` are refused (409): only Spark Portal's staff "
         "change them, and the dates.",
     )
 
@@ -82,7 +82,7 @@ class ConnectionPoliciesSerializer(serializers.Serializer):
         child=_range_field(),
         max_length=MAX_RANGES,
         help_text="CIDR ranges (IPv4 or IPv6; an address alone is its /32 or /128) personal access tokens (at "
-        "Spark MCP and the management API) and the management API may be used from; empty: anywhere. Outside "
+        "Spark Portal and the management API) and the management API may be used from; empty: anywhere. Outside "
         "them a request is refused (403 `network_not_allowed`). A string that is no range is refused (409, naming "
         "it). A list that leaves out the caller's own address "
         "is refused (409 `own_address_outside`) unless `own_address_outside_confirmed` is true.",
@@ -90,7 +90,7 @@ class ConnectionPoliciesSerializer(serializers.Serializer):
     assistant_networks = serializers.ListField(
         child=_range_field(),
         max_length=MAX_RANGES,
-        help_text="CIDR ranges assistants (OAuth) may call Spark MCP from; empty: anywhere. Assistants call from "
+        help_text="CIDR ranges assistants (OAuth) may call Spark Portal from; empty: anywhere. Assistants call from "
         "their vendor's ranges, not the organization's network (403 `assistant_network_not_allowed`).",
     )
     own_address_outside_confirmed = StrictBooleanField(
@@ -127,24 +127,24 @@ class PoliciesSerializer(ConnectionPoliciesSerializer):
         allow_null=True,
         min_value=1,
         max_value=max(settings.PAT_EXPIRY_CHOICES_DAYS),
-        help_text="The longest a token lives, in days from its creation or last rotation; null: Spark's own limit. "
-        "New tokens cannot be created for longer (409); an existing older one is paused (401 "
+        help_text="The longest a token lives, in days from its creation or last rotation; null: Spark Portal's own "
+        "limit. New tokens cannot be created for longer (409); an existing older one is paused (401 "
         "`token_lifetime_exceeded`) until it is rotated or the limit raised.",
     )
     token_expiry_required = serializers.BooleanField(
-        read_only=True, help_text="Always true: Spark issues no token without an expiry."
+        read_only=True, help_text="Always true: Spark Portal issues no token without an expiry."
     )
     daily_calls_per_person = StrictIntegerField(
         allow_null=True,
         min_value=0,
         max_value=QUOTA_LIMIT,
-        help_text="Spark MCP tool calls each member may make per day (UTC); null: no quota. Over it a call is "
+        help_text="MCP tool calls each member may make per day (UTC); null: no quota. Over it a call is "
         "answered 429 with a JSON-RPC error (`daily_quota_person`) and Retry-After.",
     )
     daily_calls_per_organization = StrictIntegerField(
         allow_null=True,
         min_value=0,
         max_value=QUOTA_LIMIT,
-        help_text="Spark MCP tool calls all members together may make per day (UTC); null: no quota "
+        help_text="MCP tool calls all members together may make per day (UTC); null: no quota "
         "(`daily_quota_organization`).",
     )

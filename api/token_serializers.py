@@ -99,7 +99,7 @@ class TokenSerializer(serializers.Serializer):
     ]
 )
 class IssuedTokenSerializer(TokenSerializer):
-    secret = serializers.CharField(help_text="The whole token. Shown this once: Spark keeps only a digest.")
+    secret = serializers.CharField(help_text="The whole token. Shown this once: Spark Portal keeps only a digest.")
 
 
 @extend_schema_serializer(

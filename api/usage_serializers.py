@@ -114,7 +114,7 @@ class CheckSerializer(serializers.Serializer):
 class DiagnosisSerializer(serializers.Serializer):
     subject = serializers.CharField()
     found = serializers.BooleanField()
-    verdict = serializers.CharField(allow_blank=True, help_text="What Spark MCP says to them now; empty when open.")
+    verdict = serializers.CharField(allow_blank=True, help_text="What Spark Portal says to them now; empty when open.")
     checks = CheckSerializer(many=True)
 
 

@@ -415,7 +415,9 @@ def seed(env: dict[str, str]) -> str:
 
 # -- report -------------------------------------------------------------------------------------
 def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
-    print(f"\nSpark insights over HTTP: {DATASET}, {args.size:,} respondents, gunicorn {args.workers} sync workers")
+    print(
+        f"\nSpark Portal insights over HTTP: {DATASET}, {args.size:,} respondents, gunicorn {args.workers} sync workers"
+    )
     if "build_s" in figures:
         print(
             f"build: {figures['build_s']:.1f} s wall ({figures['build_line']}); peak RSS {figures['build_gb']:.1f} GB"

@@ -55,7 +55,7 @@ does."""
 SAML_SECURITY: dict[str, Any] = {
     "strict": True,  # audience, destination, recipient, validity period, InResponseTo
     "want_assertion_signed": True,  # an unsigned assertion is refused
-    "reject_idp_initiated_sso": True,  # only answers to a sign-in Spark started
+    "reject_idp_initiated_sso": True,  # only answers to a sign-in Spark Portal started
     "reject_deprecated_algorithm": True,
 }
 
@@ -75,10 +75,10 @@ def _clean_name(name: str) -> str:
 def _clean_client(client_id: str, client_secret: str, *, secret_required: bool) -> tuple[str, str]:
     client_id, client_secret = client_id.strip(), client_secret.strip()
     if not client_id or len(client_id) > 191:
-        raise ValidationError("Enter the client ID the identity provider gave Spark's application.")
+        raise ValidationError("Enter the client ID the identity provider gave Spark Portal's application.")
     no_control_characters(client_id)
     if secret_required and not client_secret:
-        raise ValidationError("Enter the client secret the identity provider gave Spark's application.")
+        raise ValidationError("Enter the client secret the identity provider gave Spark Portal's application.")
     if len(client_secret) > MAX_SECRET_LENGTH:
         raise ValidationError(f"A client secret of at most {MAX_SECRET_LENGTH} characters, please.")
     return client_id, client_secret
@@ -310,7 +310,7 @@ def connection_set_enabled(
 def connection_set_id_jag(
     *, connection: IdentityConnection, enabled: bool, actor: User | None, origin: Origin | None
 ) -> IdentityConnection:
-    """Let (or stop) this IdP issue identity assertion grants for Spark (enterprise-managed authorization)."""
+    """Let (or stop) this IdP issue identity assertion grants for Spark Portal (enterprise-managed authorization)."""
     if connection.id_jag_enabled == enabled:
         return connection
     connection.id_jag_enabled = enabled
@@ -399,7 +399,7 @@ def organization_require_sso_set(
             )
         if require_proven and not usable.filter(last_sign_in_at__isnull=False).exists():
             raise ValidationError(
-                "Sign in once through the connection first (any member can), so Spark knows it works before "
+                "Sign in once through the connection first (any member can), so Spark Portal knows it works before "
                 "password sign-in is turned off."
             )
     organization.require_sso = required

@@ -148,7 +148,7 @@ def sso_admit(
 def sso_refusal_record(
     *, connection: IdentityConnection | None, reason: str, email: str, origin: Origin | None, detail: str = ""
 ) -> None:
-    """Audit an SSO sign-in the identity provider completed and Spark refused (the rules of
+    """Audit an SSO sign-in the identity provider completed and Spark Portal refused (the rules of
     `sso_admit` and the adapter): a person the IdP vouched for, with their address, for the
     organization's admins; the connection doctor's finding is kept apart (`identity.standings`). A
     callback without a completed sign-in is counted instead (`sso_refusal_count`)."""

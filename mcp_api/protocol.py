@@ -48,11 +48,11 @@ from usage.services import UsageKey, usage_record
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "spark-portal"
-SERVER_TITLE = "Spark MCP"
+SERVER_TITLE = "Spark Portal"
 SERVER_VERSION = "0.1.0"
 DEFAULT_LEGACY_VERSION = "2025-03-26"  # the spec's rule for a POST without the version header
 INSTRUCTIONS = (
-    "Spark MCP answers audience questions with survey statistics. Start with list_datasets to see "
+    "Spark Portal answers audience questions with survey statistics. Start with list_datasets to see "
     "which datasets your organization may use. Ask in plain language with chat_gwi, breaking broad "
     "questions into several focused ones; look up exact codes with search_survey and ask by codes with "
     "query_survey (also when chat_gwi did not understand); explore_insight_gwi gives any insight's numbers."

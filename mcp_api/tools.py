@@ -103,7 +103,7 @@ def _chat_gwi(principal: Principal, arguments: ChatArguments) -> ChatResult:
 
 CHAT_GWI = ToolSpec(
     name="chat_gwi",
-    title="Ask Spark for audience insights",
+    title="Ask Spark Portal for audience insights",
     description=(
         "Answer a question about an audience in plain language with survey statistics: who they are, what they "
         "do, use, buy or think. Name a topic (social platforms, streaming, shopping, attitudes…) and optionally "
@@ -193,9 +193,9 @@ def _words(text: str) -> set[str]:
 
 SEARCH = ToolSpec(
     name="search",
-    title="Search Spark",
+    title="Search Spark Portal",
     description=(
-        "Search the Spark audience-insights catalog your organization may use: insights answering the query and "
+        "Search the Spark Portal audience-insights catalog your organization may use: insights answering the query and "
         "the datasets it names, as result ids, titles and URLs. Use short keyword queries, then fetch an id for "
         'the full document. Example: {"query": "streaming USA"}'
     ),
@@ -243,7 +243,7 @@ def _fetch(principal: Principal, arguments: FetchArguments) -> Document:
 
 FETCH = ToolSpec(
     name="fetch",
-    title="Fetch a Spark document",
+    title="Fetch a Spark Portal document",
     description=(
         "Fetch the full text of one search result by its id: an insight's origins and every number behind it, "
         'or a dataset\'s description. Use it after search. Example: {"id": "ds-core"}'

@@ -145,9 +145,9 @@ class AuthorizeView(AuthorizationView):
         platform = application_platform(application)
         if organization is None:
             return {
-                "title": "Your account isn't part of an organization using Spark",
-                "message": "Spark MCP is available to members of organizations enabled for it.",
-                "fix": "Ask the person who manages Spark at your company to add you to their organization.",
+                "title": "Your account isn't part of an organization using Spark Portal",
+                "message": "Spark Portal is available to members of organizations enabled for it.",
+                "fix": "Ask the person who manages Spark Portal at your company to add you to their organization.",
             }
         verdict = prospective_verdict(user, organization, application, platform, timezone.now())
         if verdict.refusal is None:
@@ -347,7 +347,7 @@ def _scope_rows(organization: Organization, scopes: list[str], follows: bool) ->
 
 
 _DOCUMENT_UNREAD = (
-    "Spark could not read the client metadata document at {url} just now (too many are being fetched, or "
+    "Spark Portal could not read the client metadata document at {url} just now (too many are being fetched, or "
     "it failed a moment ago); start the connection again in a minute."
 )
 

@@ -272,7 +272,7 @@ SPARK_METRICS_TOKEN = env_str("SPARK_METRICS_TOKEN", "")
 # How long /readyz trusts its last look at the migrations (the check reads every migration file).
 SPARK_READY_MIGRATIONS_SECONDS = env_float("SPARK_READY_MIGRATIONS_SECONDS", 30.0)
 
-# --- Spark MCP -----------------------------------------------------------------------------
+# --- Spark Portal -----------------------------------------------------------------------------
 # Largest JSON-RPC body the MCP endpoint reads; bigger ones get 413 before any parsing.
 MCP_MAX_BODY_BYTES = env_int("MCP_MAX_BODY_BYTES", 1_048_576)
 # Origins (scheme://host[:port]) allowed to call the MCP endpoint from a browser, besides the
@@ -345,7 +345,7 @@ OAUTH2_PROVIDER = {
     # Hosts: SPARK_CIMD_ALLOWED_HOSTS below (oauth_server.client_metadata.MetadataHostPermission).
     "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth_server.client_metadata.MetadataHostPermission",),
     "OAUTH2_PROTECTED_RESOURCE_BEARER_METHODS_SUPPORTED": ["header"],
-    "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark MCP",
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "Spark Portal",
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",  # oauth_server.hashers.ClientSecretHasher
 }
 # Hosts whose client ID metadata documents are fetched (Django's ALLOWED_HOSTS syntax). Unset: the
