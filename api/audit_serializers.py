@@ -52,8 +52,8 @@ class AuditPoliciesSerializer(serializers.Serializer):
     ]
 )
 class AuditStreamChangeSerializer(serializers.Serializer):
-    url = serializers.URLField(
-        max_length=500, help_text="The webhook: https on a public address (anything else is refused, 409)."
+    url = serializers.CharField(
+        max_length=500, help_text="The webhook: an https URL on a public address (anything else is refused, 409)."
     )
     enabled = StrictBooleanField(default=True, help_text="false: paused (nothing is queued while paused).")
 

@@ -114,6 +114,7 @@ class AuditStreamTest(APIView):
     @extend_schema(
         request=None, responses=s.AuditStreamTestSerializer, summary="Send one signed test event now (not queued)"
     )
+    @idempotent
     def post(self, request: Request, slug: str) -> Response:
         attempt = stream_test(stream=_stream(request, slug), actor=caller(request), origin=_origin(request))
         return Response(s.AuditStreamTestSerializer({"ok": attempt.ok, "error": attempt.error}).data)
@@ -142,6 +143,7 @@ class AuditStreamResend(APIView):
         responses=s.ResentSerializer,
         summary="Queue dead letters again (all, or those named), keeping their event IDs",
     )
+    @idempotent
     def post(self, request: Request, slug: str) -> Response:
         given = _valid(s.ResendSerializer, request.data)  # a body that does not parse is a 400, stream or not
         stream = _stream(request, slug)

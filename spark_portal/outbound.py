@@ -24,7 +24,7 @@ def private_host(host: str) -> bool:
     """Whether `host` resolves to any address that is not on the public internet."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
+    except (OSError, UnicodeError):
         return False  # unresolvable: the request itself fails with a clear connection error
     addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     return any(not a.is_global for a in addresses)
@@ -32,15 +32,21 @@ def private_host(host: str) -> bool:
 
 def url_problem(url: str, *, allow_local: bool) -> str | None:
     """Why Spark Portal will not connect to `url`, or None. Without `allow_local`: https only and a public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        if host:
+            host.encode("idna")  # a label over 63 characters, or an empty one: no host name
+    except (ValueError, UnicodeError):
+        return f"{url} is not a URL with a valid host name"
+    if parts.scheme not in ("https", "http") or not host:
         return f"{url} is not an http(s) URL"
     if parts.scheme != "https" and not allow_local:
         return f"{url} does not use https"
     if parts.username or parts.password:
         return f"{url} carries a user name or password"
-    if not allow_local and private_host(parts.hostname):
-        return f"{parts.hostname} is a private or local address"
+    if not allow_local and private_host(host):
+        return f"{host} is a private or local address"
     return None
 
 

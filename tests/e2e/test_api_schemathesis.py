@@ -71,6 +71,12 @@ include-name = "POST /api/v1/organizations/{{slug}}/domains/{{domain}}/verify"
 parameters = {{ slug = "acme", domain = "{unproven}" }}
 """
 UNPROVEN = "unproven.acme-research.example"
+# An audit stream (to a host that resolves nowhere), so the stream's operations have one to act on.
+STREAM = (
+    "from accounts.models import Organization; from audit.stream_services import stream_set; "
+    "stream_set(organization=Organization.objects.get(slug='acme'), url='https://siem.invalid/spark', "
+    "enabled=True, actor=None, origin=None)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +121,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_server: 
     own = api_server.manage("shell", "-c", OWN_IDS.format(prefix=token[4 : 4 + PREFIX_LEN]))
     token_id, user_id = own.strip().splitlines()[-1].split()
     made = api_server.manage("shell", "-c", CONNECTIONS.format(admin=ADMIN, unproven=UNPROVEN))
+    api_server.manage("shell", "-c", STREAM)
     own_app, member_app = made.strip().splitlines()[-1].split()
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG.format(own=own_app, member=member_app, unproven=UNPROVEN))

@@ -792,6 +792,8 @@ API_VALID: dict[str, st.SearchStrategy[Any]] = {
     "token_datasets": st.dictionaries(st.integers(1, 60).map(str), st.lists(st.sampled_from(FUZZ_CODES)), max_size=2),
     "token_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=3).map(lambda r: ["127.0.0.0/8", "::1", *r]),
     "assistant_networks": st.lists(st.sampled_from(FUZZ_RANGES), max_size=4),
+    # The tokens' list always keeps the fuzz's loopback, so confirming a lock-out never locks it out.
+    "own_address_outside_confirmed": st.booleans(),
 }
 API_ODD: dict[str, st.SearchStrategy[Any]] = {
     "name": long_text(most=150) | ODD_TEXT,
@@ -888,6 +890,7 @@ API_OPERATIONS: list[tuple[str, str, tuple[str, ...]]] = [
             "daily_calls_per_person",
             "daily_calls_per_organization",
             *CONNECTION_POLICY_FIELDS,
+            "own_address_outside_confirmed",
         ),
     ),
     ("GET", "/organizations/{slug}/tokens", ()),
