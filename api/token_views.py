@@ -3,6 +3,7 @@ tokens and connected apps (docs/api.md)."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -141,11 +142,17 @@ class OrganizationTokenDetail(APIView):
 class OwnConnectedApps(APIView):
     @extend_schema(responses=ConnectedAppSerializer(many=True), summary="Your connected assistants")
     def get(self, request: Request) -> Response:
-        rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
-        principal = token_principal(request)
-        if principal is not None:
-            rows = rows.filter(organization_id=principal.organization_id)
-        return Response(ConnectedAppSerializer(rows, many=True).data)
+        return Response(ConnectedAppSerializer(_own_connections(request), many=True).data)
+
+
+def _own_connections(request: Request) -> QuerySet[ConnectedApp]:
+    """The caller's live assistants (for a token caller: those in the token's organization, as with
+    `own_tokens`: a token acts in its own organization only)."""
+    rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
+    principal = token_principal(request)
+    if principal is not None:
+        rows = rows.filter(organization_id=principal.organization_id)
+    return rows
 
 
 def _revoke(request: Request, connection: ConnectedApp) -> Response:
@@ -156,8 +163,7 @@ def _revoke(request: Request, connection: ConnectedApp) -> Response:
 class OwnConnectedAppDetail(APIView):
     @extend_schema(request=None, responses={200: ConnectedAppSerializer}, summary="Revoke one of your assistants")
     def delete(self, request: Request, connection_id: int) -> Response:
-        rows = connected_apps_for_user(caller(request)).select_related("application", "organization", "user")
-        return _revoke(request, get_object_or_404(rows, pk=connection_id))
+        return _revoke(request, get_object_or_404(_own_connections(request), pk=connection_id))
 
 
 class OrganizationConnectedApps(APIView):
