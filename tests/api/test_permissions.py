@@ -2,8 +2,9 @@
 might try it: someone with no token, a member of the organization (their token holds the MCP scopes
 only: members cannot hold the management ones), an admin demoted to member who still holds an
 `org:admin` token, the admin with a token lacking the scope (`org:read` for a change, the MCP
-scope for anything), an admin of another organization with their own token, and the organization's
-admin. The refused ones change nothing anywhere.
+scope for anything), an admin of another organization with their own token, the member and that
+other admin signed in to the portal (the session the console's pages may use), and the
+organization's admin. The refused ones change nothing anywhere.
 
 Object routes are also tried by the admin with another organization's IDs, under their own
 organization's URL and under the other's: the answer is the very 404 (status, type, body) of an ID
@@ -22,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from oauth2_provider.models import Application
 
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import Membership, Organization, PersonalAccessToken, Role, User
 from accounts.scopes import ORG_ADMIN_SCOPE, ORG_READ_SCOPE, TOOLS_SCOPE
 from api import urls as api_urls
 from api.selectors import NO_SUCH_ORGANIZATION
@@ -194,9 +195,8 @@ def scene(world: World, settings: Any) -> Scene:
     publish(world.acme)
     publish(world.globex)
     gm = make_user("gm@globex.example", world.globex)
-    Membership.objects.create(
-        user=world.admin, organization=world.globex, role=Role.MEMBER
-    )  # Acme's admin, in Globex too
+    # Acme's admin is a member of Globex too: their own Globex token and assistant are Globex's things
+    Membership.objects.create(user=world.admin, organization=world.globex, role=Role.MEMBER)
     demoted = make_user("demoted@acme.example", world.acme, Role.ADMIN)
     callers = {
         "admin": api_for(world.admin, world.acme, ORG_ADMIN_SCOPE),
@@ -367,3 +367,25 @@ def test_who_may_call_it(scene: Scene, name: str, method: str) -> None:
     said = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
     for secret in ("gm@globex.example", "globex studio", "globex own app", "globex member app", "9/globex"):
         assert route.kind == SELF or secret not in said, (secret, said[:600])
+
+
+def test_what_a_query_names_of_another_organization_is_answered_as_nothing(scene: Scene) -> None:
+    """The doctor's subject and the trail's actor filter: another organization's person, token or
+    assistant is answered exactly as one that does not exist (the subject aside, which is echoed)."""
+    admin, gm = scene.callers["admin"], scene.gm
+    token = PersonalAccessToken.objects.get(user=gm)
+    client_id = ConnectedApp.objects.get(user=gm).application.client_id
+    for theirs, nobody in (
+        (gm.email, "nobody@globex.example"),
+        (f"spk_{token.prefix}", "spk_zzzzzzzzzz"),
+        (client_id, "z" * len(client_id)),
+    ):
+        found = admin.get("/organizations/acme/doctor", subject=theirs)
+        assert found.status_code == 200 and found.json()["found"] is False, found.json()
+        assert found.content.decode().replace(theirs, "X") == (
+            admin.get("/organizations/acme/doctor", subject=nobody).content.decode().replace(nobody, "X")
+        )
+    for path in ("audit-events", "audit-events/export"):
+        listed = admin.get(f"/organizations/acme/{path}", actor="outsider@globex.example")
+        said = b"".join(listed.streaming_content) if listed.streaming else listed.content
+        assert listed.status_code == 200 and b"globex" not in said.lower(), said[:600]
