@@ -71,32 +71,18 @@ class ToolCall:
     def summary(self) -> str:
         return f"{self.email} called {self.tool}: {self.outcome} in {self.duration_ms:.0f} ms"[:300]
 
+    def said(self) -> tuple[str, str, dict[str, Any], str | None, str, dt.datetime]:
+        """What the event says, alike in its row and in its stream delivery: the action, summary,
+        detail, address, browser and time."""
+        return (Action.TOOL_CALLED, self.summary(), self.detail(), self.ip_address, self.user_agent[:300], self.at)
+
     def row(self) -> tuple[Any, ...]:
         """The event's values, in the order of `EVENT_FIELDS`."""
-        return (
-            self.organization_id,
-            self.user_id,
-            Action.TOOL_CALLED,
-            self.summary(),
-            self.detail(),
-            self.ip_address,
-            self.user_agent[:300],
-            self.at,
-        )
+        return (self.organization_id, self.user_id, *self.said())
 
     def recorded(self, sequence: int) -> Recorded:
         """The event as its stream delivery tells it, once written as row `sequence`."""
-        return Recorded(
-            sequence,
-            self.organization_id,
-            Action.TOOL_CALLED,
-            self.summary(),
-            self.detail(),
-            self.ip_address,
-            self.user_agent[:300],
-            self.at,
-            self.email,
-        )
+        return Recorded(sequence, self.organization_id, *self.said(), self.email)
 
 
 EVENT_FIELDS = ("organization_id", "actor_id", "action", "summary", "detail", "ip_address", "user_agent", "created_at")

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -58,28 +60,22 @@ def _new_form(request: AuthenticatedRequest, kind: str) -> OidcConnectionForm | 
     return OidcConnectionForm(data) if kind == ConnectionKind.OIDC else SamlConnectionForm(data)
 
 
+def _fields(request: AuthenticatedRequest, kind: str, data: dict[str, str]) -> dict[str, Any]:
+    """A connection form's fields as the services take them, creating or changing alike, with who and
+    from where. A blank client secret: creating, the form requires one; changing, it keeps the stored one."""
+    given: dict[str, Any] = {"name": data["name"], "actor": request.user, "origin": Origin.of(request)}
+    if kind == ConnectionKind.OIDC:
+        client = {"issuer": data["issuer"], "client_id": data["client_id"]}
+        return {**given, **client, "client_secret": data.get("client_secret") or ""}
+    return {**given, "metadata_url": data.get("metadata_url") or "", "metadata_xml": data.get("metadata_xml") or ""}
+
+
 def _create(
     request: AuthenticatedRequest, organization: Organization, kind: str, data: dict[str, str]
 ) -> IdentityConnection:
-    actor, origin = request.user, Origin.of(request)
     if kind == ConnectionKind.OIDC:
-        return services.connection_create_oidc(
-            organization=organization,
-            name=data["name"],
-            issuer=data["issuer"],
-            client_id=data["client_id"],
-            client_secret=data["client_secret"],
-            actor=actor,
-            origin=origin,
-        )
-    return services.connection_create_saml(
-        organization=organization,
-        name=data["name"],
-        metadata_url=data.get("metadata_url") or "",
-        metadata_xml=data.get("metadata_xml") or "",
-        actor=actor,
-        origin=origin,
-    )
+        return services.connection_create_oidc(organization=organization, **_fields(request, kind, data))
+    return services.connection_create_saml(organization=organization, **_fields(request, kind, data))
 
 
 @org_admin_required
@@ -114,26 +110,10 @@ def _edit_form(
 
 
 def _update(request: AuthenticatedRequest, connection: IdentityConnection, data: dict[str, str]) -> None:
-    actor, origin = request.user, Origin.of(request)
     if connection.kind == ConnectionKind.OIDC:
-        services.connection_update_oidc(
-            connection=connection,
-            name=data["name"],
-            issuer=data["issuer"],
-            client_id=data["client_id"],
-            client_secret=data.get("client_secret") or "",
-            actor=actor,
-            origin=origin,
-        )
+        services.connection_update_oidc(connection=connection, **_fields(request, connection.kind, data))
     else:
-        services.connection_update_saml(
-            connection=connection,
-            name=data["name"],
-            metadata_url=data.get("metadata_url") or "",
-            metadata_xml=data.get("metadata_xml") or "",
-            actor=actor,
-            origin=origin,
-        )
+        services.connection_update_saml(connection=connection, **_fields(request, connection.kind, data))
 
 
 @org_admin_required
