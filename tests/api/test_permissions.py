@@ -179,7 +179,8 @@ def _objects(organization: Organization, admin: User, member: User, owner: User)
         "user_id": member.pk,
         "platform": "claude",
         "domain": organization.email_domains.get().domain,
-        "token_id": issue(owner, organization, scopes=[TOOLS_SCOPE]).token.pk,
+        "token_id": (own := issue(owner, organization, scopes=[TOOLS_SCOPE]).token).pk,
+        "token_prefix": own.prefix,
         "member_token_id": issue(member, organization).token.pk,
         "connection_id": _connection(owner, organization, f"{slug} own app").pk,
         "member_connection_id": _connection(member, organization, f"{slug} member app").pk,
@@ -365,13 +366,15 @@ def test_who_may_call_it(scene: Scene, name: str, method: str) -> None:
     assert response.status_code == call.admin, response.content[:300]
     assert _state(scene.world.globex) == theirs, "Acme's admin changed something of Globex"
     said = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
-    for secret in ("gm@globex.example", "globex studio", "globex own app", "globex member app", "9/globex"):
-        assert route.kind == SELF or secret not in said, (secret, said[:600])
+    secrets = ("gm@globex.example", "globex studio", "globex own app", "globex member app", "9/globex")
+    for secret in (*secrets, globex["token_prefix"]):  # nor their own token or assistant in Globex
+        assert secret not in said, (secret, said[:600])
 
 
 def test_what_a_query_names_of_another_organization_is_answered_as_nothing(scene: Scene) -> None:
     """The doctor's subject and the trail's actor filter: another organization's person, token or
-    assistant is answered exactly as one that does not exist (the subject aside, which is echoed)."""
+    assistant is answered exactly as one that does not exist (the subject aside, which is echoed);
+    a token is never made in another organization, even one its owner belongs to."""
     admin, gm = scene.callers["admin"], scene.gm
     token = PersonalAccessToken.objects.get(user=gm)
     client_id = ConnectedApp.objects.get(user=gm).application.client_id
@@ -389,3 +392,10 @@ def test_what_a_query_names_of_another_organization_is_answered_as_nothing(scene
         listed = admin.get(f"/organizations/acme/{path}", actor="outsider@globex.example")
         said = b"".join(listed.streaming_content) if listed.streaming else listed.content
         assert listed.status_code == 200 and b"globex" not in said.lower(), said[:600]
+    created = PersonalAccessToken.objects.count()
+    for slug in ("globex", "no-such-org"):  # Acme's admin is a member of Globex, but this token is Acme's
+        response = admin.call(
+            "POST", f"/me/tokens?organization={slug}", {"name": "x", "days": 7, "scopes": [TOOLS_SCOPE]}
+        )
+        assert response.status_code == 404 and response.json()["detail"] == "no such organization among yours"
+    assert PersonalAccessToken.objects.count() == created
