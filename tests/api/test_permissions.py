@@ -237,7 +237,7 @@ def _state(organization: Organization | None = None) -> dict[str, list[dict[str,
         label = model._meta.label_lower
         if model._meta.app_label in ("catalog", "sessions", "contenttypes", "auth", "admin") or label in LEFT_OUT:
             continue
-        rows = model.objects.all()
+        rows = model._default_manager.all()
         if organization is not None:
             names = {f.name for f in model._meta.get_fields()}
             only_here = User.objects.filter(memberships__organization=organization).exclude(
@@ -272,7 +272,7 @@ def _path(name: str, values: dict[str, Any], call: Call) -> str:
 
 def _send(api: Api | None, method: str, path: str, body: Any) -> Any:
     client = api.client if api else Client()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {api.secret}"} if api and api.secret else {}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {api.secret}"} if api and api.secret else {}
     if method == "get":
         return client.get(path, **headers)
     return getattr(client, method)(
