@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from survey.catalog import Question
-from survey.data import SurveyData, datapoint_hits, datapoint_matrix
+from survey.data import SurveyData, datapoint_counts, datapoint_floats, datapoint_hits
 from survey.expressions import Expression, ExpressionError
 
 LOW_CONFIDENCE_SAMPLE = 30
@@ -209,11 +209,11 @@ def _positives(data: SurveyData, question: Question, selections: list[_Selection
             size += np.bincount(shifted, weights=part.weights, minlength=k + 1)[1:]
             sample += np.bincount(shifted, minlength=k + 1)[1:]
         else:
-            # The 0/1 matrix as float64, as `weights @ hits` would cast it, so the product is the
-            # same BLAS call; counts of 0/1 values are exact in float64.
-            hits = datapoint_matrix(question, answers).astype(np.float64)
-            size += part.weights @ hits
-            sample += (np.ones(hits.shape[0]) @ hits).astype(np.int64)
+            # The 0/1 matrix as float64, C-contiguous, as `weights @ hits` would cast it, so the
+            # product is the same BLAS call, whose order of additions the sizes depend on. Counts
+            # are integers, the same however they are summed.
+            size += part.weights @ datapoint_floats(question, answers)
+            sample += datapoint_counts(question, answers)
     return size, sample
 
 
