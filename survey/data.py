@@ -231,7 +231,7 @@ def datapoint_hits(question: Question, column: np.ndarray, index: int) -> np.nda
     """Whether each row matches datapoint `index` of `question` (bool)."""
     if question.kind == "single":
         return column == index
-    return ((column >> np.uint32(index)) & np.uint32(1)).astype(bool)
+    return (column & np.uint32(1 << index)) != 0
 
 
 DEFINITION = "dataset.json"

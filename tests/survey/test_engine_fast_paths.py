@@ -1,10 +1,11 @@
 """The engine's fast paths give the very floats its earlier, plain code gave (the numbers may get faster,
 never different): compared bit for bit, not approximately.
 
-`plain_positives` below is the engine's audience scan as it was written before it was made faster (the
-0/1 matrix unpacked and cast to float64 for `weights @ hits`, the counts a product with ones): the
-oracle. Every crosstab of generated ds-core data, for random audiences, markets and waves and every
-question, must equal the one computed with the oracle in its place, to the bit.
+`plain_select` and `plain_positives` below are the engine's audience scan as it was written before it
+was made faster (one range after another on one thread; the 0/1 matrix unpacked and cast to float64
+for `weights @ hits`, the counts a product with ones): the oracle. Every crosstab of generated ds-core
+data, for random audiences, markets and waves and every question, must equal the one computed with
+the oracle in its place, to the bit.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from survey.generator import generate
 CORE = DATASETS_BY_CODE["ds-core"]
 
 
-def plain_positives(data: SurveyData, question: Question, selections: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """The engine's `_positives` before it was made faster, verbatim."""
+def plain_positives(
+    data: SurveyData, question: Question, selections: list[Any], threads: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's `_positives` before it was made faster, verbatim (on one thread, `threads` unread)."""
     k = len(question.datapoints)
     size = np.zeros(k)
     sample = np.zeros(k, dtype=np.int64)
@@ -43,6 +46,20 @@ def plain_positives(data: SurveyData, question: Question, selections: list[Any])
             size += part.weights @ hits
             sample += (np.ones(hits.shape[0]) @ hits).astype(np.int64)
     return size, sample
+
+
+def plain_select(data: SurveyData, audience: Any, ranges: list[tuple[int, int]]) -> tuple[list[Any], float, int]:
+    """The engine's `_select` before it was made faster, verbatim."""
+    selections: list[Any] = []
+    size, sample = 0.0, 0
+    for start, stop in ranges:
+        rows = np.flatnonzero(engine.evaluate(audience, data, start, stop))
+        weights = np.asarray(data.weight[start:stop])[rows]
+        size += float(weights.sum())
+        sample += int(weights.shape[0])
+        if weights.shape[0]:
+            selections.append(engine._Selection(start, stop, rows, weights))
+    return selections, size, sample
 
 
 def _bits(value: object) -> object:
@@ -105,13 +122,23 @@ expression = st.recursive(
     audience=st.one_of(st.none(), expression),
     locs=st.lists(st.integers(0, len(CORE.locations) - 1), min_size=1, max_size=50, unique=True),
     waves=st.lists(st.integers(0, len(CORE.waves) - 1), min_size=1, max_size=12, unique=True),
+    question=st.sampled_from([q.code for q in CORE.questions]),
 )
 def test_every_crosstab_is_the_plain_one_to_the_bit(
-    core: SurveyData, audience: Any, locs: list[int], waves: list[int], monkeypatch: pytest.MonkeyPatch
+    core: SurveyData, audience: Any, locs: list[int], waves: list[int], question: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every question at once (side by side on the engine's threads) and one question alone (its row
+    ranges side by side), against the plain scan on one thread."""
     codes = [q.code for q in CORE.questions]
-    fast = crosstabs(core, codes, audience, locs, waves)
+    with monkeypatch.context() as threaded:
+        threaded.setattr(engine, "THREADS", 2)
+        threaded.setattr(engine, "PARALLEL_ROWS", 0)  # this small data scanned on threads too
+        fast = crosstabs(core, codes, audience, locs, waves)
+        fast_one = crosstabs(core, [question], audience, locs, waves)
     with monkeypatch.context() as patched:
         patched.setattr(engine, "_positives", plain_positives)
+        patched.setattr(engine, "_select", plain_select)
+        patched.setattr(engine, "THREADS", 1)
         plain = crosstabs(core, codes, audience, locs, waves)
     _same_to_the_bit(fast, plain)
+    _same_to_the_bit(fast_one, [plain[codes.index(question)]])
