@@ -23,6 +23,7 @@ from survey.catalog import DATASETS_BY_CODE, Datapoint, Question
 from survey.data import SurveyData, datapoint_counts, datapoint_floats, datapoint_matrix
 from survey.engine import Crosstab, crosstabs
 from survey.generator import generate
+from tests.survey.test_engine_properties import expressions
 
 CORE = DATASETS_BY_CODE["ds-core"]
 
@@ -106,15 +107,7 @@ leaf = st.one_of(
     st.tuples(st.integers(16, 64), st.integers(16, 64)).map(lambda t: {"age": [min(t), max(t)]}),
     st.sampled_from([{"gender": "female"}, {"gender": "male"}] + [{"audience": a.id} for a in CORE.audiences]),
 )
-expression = st.recursive(
-    leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
-        inner.map(lambda x: {"not": x}),
-    ),
-    max_leaves=5,
-)
+expression = expressions(leaf, max_leaves=5)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
