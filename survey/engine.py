@@ -290,10 +290,12 @@ def crosstabs(
         dp_size = data.cell_dp_weight[question_code][cells].sum(axis=0) if cells else np.zeros(k)
         dp_sample = data.cell_dp_count[question_code][cells].sum(axis=0) if cells else np.zeros(k, dtype=np.int64)
         pos_size, pos_sample = (dp_size, dp_sample) if found is None else found
+        # As Python numbers (the same doubles and integers: a division is correctly rounded either way),
+        # so the k metrics are not built from NumPy scalars one at a time.
+        ps, pn, ds, dn = pos_size.tolist(), pos_sample.tolist(), dp_size.tolist(), dp_sample.tolist()
         rows = tuple(
-            metrics(pos_sample[j], pos_size[j] / waves, aud_sample, aud_size / waves, dp_sample[j], dp_size[j] / waves,
-                    base_size / waves)
+            metrics(pn[j], ps[j] / waves, aud_sample, aud_size / waves, dn[j], ds[j] / waves, base_size / waves)
             for j in range(k)
-        )  # fmt: skip
+        )
         tables.append(Crosstab(question=question_code, base_sample=base_sample, base_size=base_size / waves, rows=rows))
     return tables
