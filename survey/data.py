@@ -186,11 +186,52 @@ def datapoint_matrix(question: Question, column: np.ndarray) -> np.ndarray:
     return np.unpackbits(octets, axis=1, bitorder="little")[:, :k]
 
 
+# A multiple choice question of at most TABLE_BITS datapoints reads its rows' 0/1 floats from a table of
+# every bitmask its datapoints can make (2**k rows of k floats, one row copied per respondent: far fewer
+# passes than unpacking bits and converting them); the largest (k = 12) is 384 kB, all of them < 1 MB.
+TABLE_BITS = 12
+_tables: dict[int, np.ndarray] = {}
+
+
+def _bit_table(k: int) -> np.ndarray:
+    table = _tables.get(k)
+    if table is None:
+        patterns = np.arange(1 << k, dtype="<u4").view(np.uint8).reshape(-1, 4)
+        table = _tables.setdefault(k, np.unpackbits(patterns, axis=1, bitorder="little", count=k).astype(np.float64))
+    return table
+
+
+def datapoint_floats(question: Question, column: np.ndarray) -> np.ndarray:
+    """`datapoint_matrix(question, column).astype(np.float64)`, made faster: the same 0.0/1.0 values in
+    the same C-contiguous (rows x datapoints) float64 array, so a product with it is the same BLAS call."""
+    k = len(question.datapoints)
+    if question.kind == "single":
+        return datapoint_matrix(question, column).astype(np.float64)
+    if k <= TABLE_BITS:
+        return np.take(_bit_table(k), column & np.uint32((1 << k) - 1), axis=0)
+    octets = np.ascontiguousarray(column, dtype="<u4").view(np.uint8).reshape(-1, 4)
+    return np.unpackbits(octets, axis=1, bitorder="little", count=k).astype(np.float64)
+
+
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little").astype(np.int64)
+
+
+def datapoint_counts(question: Question, column: np.ndarray) -> np.ndarray:
+    """How many rows match each datapoint of a multiple choice question (int64; the column sums of
+    `datapoint_matrix`): each byte of the bitmasks counted by value, then the values' bits summed."""
+    k = len(question.datapoints)
+    octets = np.ascontiguousarray(column, dtype="<u4").view(np.uint8).reshape(-1, 4)
+    counts = np.zeros(4 * 8, dtype=np.int64)
+    for byte in range((k + 7) // 8):
+        counts[8 * byte : 8 * byte + 8] = np.bincount(octets[:, byte], minlength=256) @ _BYTE_BITS
+    return counts[:k]
+
+
 def datapoint_hits(question: Question, column: np.ndarray, index: int) -> np.ndarray:
     """Whether each row matches datapoint `index` of `question` (bool)."""
     if question.kind == "single":
         return column == index
-    return ((column >> np.uint32(index)) & np.uint32(1)).astype(bool)
+    return (column & np.uint32(1 << index)) != 0
 
 
 DEFINITION = "dataset.json"

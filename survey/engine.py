@@ -23,13 +23,18 @@ audience needs its rows evaluated (`evaluate`, an audience expression over a row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
 from survey.catalog import Question
-from survey.data import SurveyData, datapoint_hits, datapoint_matrix
+from survey.data import SurveyData, datapoint_counts, datapoint_floats, datapoint_hits
 from survey.expressions import Expression, ExpressionError
 
 LOW_CONFIDENCE_SAMPLE = 30
@@ -179,41 +184,79 @@ class _Selection:
     weights: np.ndarray
 
 
+# Scans of many rows run on the engine's threads (NumPy and BLAS release the GIL while they work): each
+# range's selection and each (question, range)'s counts are computed exactly as one thread computes
+# them, and their partial sums are added in the same order, so the numbers are the same to the bit.
+THREADS = min(2, os.cpu_count() or 1)
+PARALLEL_ROWS = 100_000  # rows scanned (or audience rows x questions) below which one thread is quicker
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _each(fn: Callable[[T], R], items: Sequence[T], rows: int) -> Iterable[R]:
+    """`map(fn, items)`, results in the items' order; on the engine's threads when `rows` is large."""
+    global _pool
+    if THREADS < 2 or len(items) < 2 or rows < max(PARALLEL_ROWS, 0) or _on_engine_thread():
+        return map(fn, items)  # (a task of the engine's threads never waits for them: no deadlock)
+    if _pool is None or _pool[0] != os.getpid():  # threads do not survive a fork: a worker makes its own
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="survey-engine"))
+    return _pool[1].map(fn, items)
+
+
+def _on_engine_thread() -> bool:
+    return threading.current_thread().name.startswith("survey-engine")
+
+
+def _select_range(data: SurveyData, audience: Expression, span: tuple[int, int]) -> _Selection:
+    start, stop = span
+    rows = np.flatnonzero(evaluate(audience, data, start, stop))
+    return _Selection(start, stop, rows, np.asarray(data.weight[start:stop])[rows])
+
+
 def _select(
     data: SurveyData, audience: Expression, ranges: list[tuple[int, int]]
 ) -> tuple[list[_Selection], float, int]:
     """The audience in each row range, with its summed weight and respondent count over the base."""
     selections: list[_Selection] = []
     size, sample = 0.0, 0
-    for start, stop in ranges:
-        rows = np.flatnonzero(evaluate(audience, data, start, stop))
-        weights = np.asarray(data.weight[start:stop])[rows]
-        size += float(weights.sum())
-        sample += int(weights.shape[0])
-        if weights.shape[0]:
-            selections.append(_Selection(start, stop, rows, weights))
+    scanned = sum(stop - start for start, stop in ranges)
+    for part in _each(partial(_select_range, data, audience), ranges, scanned):
+        size += float(part.weights.sum())
+        sample += int(part.weights.shape[0])
+        if part.weights.shape[0]:
+            selections.append(part)
     return selections, size, sample
 
 
-def _positives(data: SurveyData, question: Question, selections: list[_Selection]) -> tuple[np.ndarray, np.ndarray]:
+def _part_positives(data: SurveyData, question: Question, part: _Selection) -> tuple[np.ndarray, np.ndarray]:
+    """The audience's weighted and unweighted count of each datapoint in one row range."""
+    k = len(question.datapoints)
+    answers = np.asarray(data.answers[question.code][part.start : part.stop])[part.rows]
+    if question.kind == "single":
+        shifted = answers.astype(np.int64) + 1  # -1 (no answer) → bucket 0
+        return np.bincount(shifted, weights=part.weights, minlength=k + 1)[1:], np.bincount(shifted, minlength=k + 1)[
+            1:
+        ]
+    # The 0/1 matrix as float64, C-contiguous, as `weights @ hits` would cast it, so the product is
+    # the same BLAS call, whose order of additions the sizes depend on. Counts are integers, the same
+    # however they are summed.
+    return part.weights @ datapoint_floats(question, answers), datapoint_counts(question, answers)
+
+
+def _positives(
+    data: SurveyData, question: Question, selections: list[_Selection], threads: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The audience's weighted and unweighted count of each datapoint: one `bincount` (single
-    choice) or one weights-by-hits product (multiple choice) per row range."""
+    choice) or one weights-by-hits product (multiple choice) per row range, added range by range."""
     k = len(question.datapoints)
     size = np.zeros(k)
     sample = np.zeros(k, dtype=np.int64)
-    column = data.answers[question.code]
-    for part in selections:
-        answers = np.asarray(column[part.start : part.stop])[part.rows]
-        if question.kind == "single":
-            shifted = answers.astype(np.int64) + 1  # -1 (no answer) → bucket 0
-            size += np.bincount(shifted, weights=part.weights, minlength=k + 1)[1:]
-            sample += np.bincount(shifted, minlength=k + 1)[1:]
-        else:
-            # The 0/1 matrix as float64, as `weights @ hits` would cast it, so the product is the
-            # same BLAS call; counts of 0/1 values are exact in float64.
-            hits = datapoint_matrix(question, answers).astype(np.float64)
-            size += part.weights @ hits
-            sample += (np.ones(hits.shape[0]) @ hits).astype(np.int64)
+    rows = sum(part.rows.shape[0] for part in selections) if threads else -1  # -1: never on threads
+    for part_size, part_sample in _each(partial(_part_positives, data, question), selections, rows):
+        size += part_size
+        sample += part_sample
     return size, sample
 
 
@@ -233,20 +276,26 @@ def crosstabs(
     selections, aud_size, aud_sample = (
         _select(data, audience, _row_ranges(data, cells)) if audience is not None else ([], base_size, base_sample)
     )
+    questions = [data.spec.question(code) for code in question_codes]
+    positives: Iterable[tuple[np.ndarray, np.ndarray] | None] = [None] * len(questions)  # None: the whole base
+    if audience is not None and len(questions) > 1:  # the questions side by side, each on one thread
+        scanned = sum(part.rows.shape[0] for part in selections) * len(questions)
+        positives = _each(lambda q: _positives(data, q, selections, threads=False), questions, scanned)
+    elif audience is not None:  # one question: its row ranges side by side
+        positives = [_positives(data, q, selections) for q in questions]
     tables = []
-    for question_code in question_codes:
-        question = data.spec.question(question_code)
+    for question, found in zip(questions, positives, strict=True):
+        question_code = question.code
         k = len(question.datapoints)
         dp_size = data.cell_dp_weight[question_code][cells].sum(axis=0) if cells else np.zeros(k)
         dp_sample = data.cell_dp_count[question_code][cells].sum(axis=0) if cells else np.zeros(k, dtype=np.int64)
-        if audience is None:  # the whole base: no rows to scan
-            pos_size, pos_sample = dp_size, dp_sample
-        else:
-            pos_size, pos_sample = _positives(data, question, selections)
+        pos_size, pos_sample = (dp_size, dp_sample) if found is None else found
+        # As Python numbers (the same doubles and integers: a division is correctly rounded either way),
+        # so the k metrics are not built from NumPy scalars one at a time.
+        ps, pn, ds, dn = pos_size.tolist(), pos_sample.tolist(), dp_size.tolist(), dp_sample.tolist()
         rows = tuple(
-            metrics(pos_sample[j], pos_size[j] / waves, aud_sample, aud_size / waves, dp_sample[j], dp_size[j] / waves,
-                    base_size / waves)
+            metrics(pn[j], ps[j] / waves, aud_sample, aud_size / waves, dn[j], ds[j] / waves, base_size / waves)
             for j in range(k)
-        )  # fmt: skip
+        )
         tables.append(Crosstab(question=question_code, base_sample=base_sample, base_size=base_size / waves, rows=rows))
     return tables

@@ -72,15 +72,22 @@ leaf = st.one_of(
     st.tuples(st.integers(16, 64), st.integers(16, 64)).map(lambda t: {"age": [min(t), max(t)]}),
     st.sampled_from([{"gender": "female"}, {"gender": "male"}, {"audience": "young"}, {"audience": "x_women"}]),
 )
-expression = st.recursive(
-    leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
-        inner.map(lambda x: {"not": x}),
-    ),
-    max_leaves=6,
-)
+
+
+def expressions(leaf: st.SearchStrategy[Any], max_leaves: int) -> st.SearchStrategy[Any]:
+    """Audience expressions of these leaves: `and`, `or` and `not` nested at random."""
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
+            inner.map(lambda x: {"not": x}),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+expression = expressions(leaf, max_leaves=6)
 
 
 def _same(a: float | int | None, b: float | int | None) -> bool:
