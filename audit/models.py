@@ -81,11 +81,15 @@ class DeliveryState(models.TextChoices):
 class AuditDelivery(models.Model):
     """One event waiting in a stream's queue (the outbox): deleted once its receiver took it, kept as a
     dead letter after the last attempt failed. `event_id` is the event's stable ID, the same on every
-    attempt and re-send, for the receiver to drop duplicates by."""
+    attempt and re-send, for the receiver to drop duplicates by. The delivery refers to its event of
+    the trail; the delivery loop builds the JSON it sends from it (`audit.streams.delivery_payload`),
+    so a request that records an event writes no second copy of it. An event pruned by its
+    organization's retention takes its undelivered deliveries with it."""
 
-    stream = models.ForeignKey(AuditStream, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: `audit_delivery_stream` (stream, state, id) serves every lookup by stream.
+    stream = models.ForeignKey(AuditStream, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    audit_event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="stream_deliveries")
     event_id = models.UUIDField(default=uuid.uuid4, unique=True)
-    payload = models.JSONField()
     state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -160,4 +160,6 @@ def stream_status(stream: AuditStream) -> StreamStatus:
 
 def dead_letters(stream: AuditStream, limit: int = 100) -> list[AuditDelivery]:
     """The stream's dead letters, newest first."""
-    return list(stream.deliveries.filter(state=DeliveryState.DEAD).order_by("-id")[:limit])
+    return list(
+        stream.deliveries.filter(state=DeliveryState.DEAD).select_related("audit_event").order_by("-id")[:limit]
+    )

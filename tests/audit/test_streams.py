@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import override_settings
 
+from audit import streams
 from audit.actions import Action
 from audit.models import AuditDelivery, AuditStream, DeliveryState
 from audit.services import audit_record
@@ -130,8 +131,24 @@ def test_a_full_queue_drops_its_oldest_events_and_counts_them(world: World) -> N
         _events(world, 7)
         stream.refresh_from_db()
         assert stream.dropped == 3 and AuditDelivery.objects.count() == 5
-        kept = [p["event"]["summary"] for p in AuditDelivery.objects.order_by("id").values_list("payload", flat=True)]
+        kept = list(AuditDelivery.objects.order_by("id").values_list("audit_event__summary", flat=True))
         assert kept == [f"event {i}" for i in range(2, 7)]
+
+
+@override_settings(**LOCAL, SPARK_AUDIT_STREAM_QUEUE_MAX=300)
+def test_the_bound_is_checked_every_1_percent_and_holds_within_that_slack(world: World) -> None:
+    streams._unchecked.clear()
+    every = 300 // streams.BOUND_SLACK
+    with running() as receiver:
+        stream = _stream(world, receiver)  # its creation is event 1
+        for n in range(2, 320):
+            audit_record(action=Action.ORGANIZATION_CONTACT_CHANGED, summary=f"event {n}", organization=world.acme)
+            queued = AuditDelivery.objects.count()
+            assert queued == min(n, 300) or 300 < queued < 300 + every, (n, queued)
+        stream.refresh_from_db()
+        kept = list(AuditDelivery.objects.order_by("id").values_list("audit_event__summary", flat=True))
+        assert stream.dropped == 319 - len(kept) > 0
+        assert kept == [f"event {n}" for n in range(320 - len(kept), 320)]  # the oldest went
 
 
 @override_settings(**LOCAL)
