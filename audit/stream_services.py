@@ -3,6 +3,7 @@ a test delivery and re-sending dead letters. Each change is itself an audit even
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -145,17 +146,34 @@ def stream_resend(
 
 @dataclass(frozen=True)
 class StreamStatus:
+    """A stream as the console and the API show it (the API's fields, in its order)."""
+
+    url: str
+    enabled: bool
+    delivered: int
     pending: int
     dead: int
-    delivered: int
     dropped: int
+    last_delivered_at: dt.datetime | None
+    last_error: str
+    last_error_at: dt.datetime | None
 
 
 def stream_status(stream: AuditStream) -> StreamStatus:
     counts = stream.deliveries.aggregate(
         pending=Count("id", filter=Q(state=DeliveryState.PENDING)), dead=Count("id", filter=Q(state=DeliveryState.DEAD))
     )
-    return StreamStatus(counts["pending"], counts["dead"], stream.delivered, stream.dropped)
+    return StreamStatus(
+        url=stream.url,
+        enabled=stream.enabled,
+        delivered=stream.delivered,
+        pending=counts["pending"],
+        dead=counts["dead"],
+        dropped=stream.dropped,
+        last_delivered_at=stream.last_delivered_at,
+        last_error=stream.last_error,
+        last_error_at=stream.last_error_at,
+    )
 
 
 def dead_letters(stream: AuditStream, limit: int = 100) -> list[AuditDelivery]:
