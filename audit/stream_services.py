@@ -47,7 +47,9 @@ def stream_set(
     stream = stream_of(organization)
     if stream is None:
         secret = new_secret()
-        stream = AuditStream.objects.create(organization_id=organization.pk, url=url, secret=secret, enabled=enabled)
+        stream = AuditStream(organization_id=organization.pk, url=url, enabled=enabled)
+        stream.signing_secret_set(secret)
+        stream.save()
         audit_record(
             action=Action.AUDIT_STREAM_CREATED,
             summary=f"{_who(actor)} set up the audit stream to {url}",
@@ -76,7 +78,8 @@ def stream_set(
 @transaction.atomic
 def stream_secret_rotate(*, stream: AuditStream, actor: Model | None, origin: Origin | None) -> str:
     """A new signing secret, used from the next delivery on; returns it (shown once)."""
-    stream.secret = new_secret()
+    secret = new_secret()
+    stream.signing_secret_set(secret)
     stream.save(update_fields=["secret"])
     audit_record(
         action=Action.AUDIT_STREAM_SECRET_ROTATED,
@@ -85,7 +88,7 @@ def stream_secret_rotate(*, stream: AuditStream, actor: Model | None, origin: Or
         actor=actor,
         origin=origin,
     )
-    return stream.secret
+    return secret
 
 
 @transaction.atomic
@@ -114,7 +117,7 @@ def stream_test(*, stream: AuditStream, actor: Model | None, origin: Origin | No
         "organization": {"slug": organization.slug, "name": organization.name},
         "event": {"action": "audit_stream.test", "summary": "A test delivery from Spark Portal", "actor": _who(actor)},
     }
-    attempt = post_signed(stream.url, stream.secret, payload)
+    attempt = post_signed(stream, payload)
     result = "took it" if attempt.ok else f"failed: {attempt.error}"
     audit_record(
         action=Action.AUDIT_STREAM_TESTED,

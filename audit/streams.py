@@ -26,6 +26,8 @@
 - **Signed.** `Spark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, made
   afresh on every attempt: a receiver checks the MAC, rejects a `t` more than 5 minutes from its own
   clock, and remembers the IDs it took (at least that long) to refuse a replay.
+- **Secret.** Stored sealed (`spark_portal.sealing`, AES-GCM under a key derived from `SECRET_KEY`),
+  opened for each signature; shown in the clear once, when it is made or replaced.
 - **Where.** Only to https URLs on public addresses (`spark_portal.outbound`), unless
   `SPARK_AUDIT_STREAM_ALLOW_LOCAL` (local runs and tests); redirects are not followed.
 """
@@ -53,6 +55,7 @@ from audit.models import AuditDelivery, AuditEvent, AuditStream, DeliveryState
 from audit.rows import insert_rows
 from spark_portal import metrics
 from spark_portal.outbound import RefusedAddress, guarded_session, url_problem
+from spark_portal.sealing import Unreadable
 
 SIGNATURE_HEADER = "Spark-Signature"
 EVENT_ID_HEADER = "Spark-Event-Id"
@@ -199,8 +202,12 @@ class Attempt:
     """Why it failed, in words for the console ("" when it did not)."""
 
 
-def post_signed(url: str, secret: str, payload: dict[str, Any], now: dt.datetime | None = None) -> Attempt:
-    """POST `payload` to `url`, signed now; ok when the receiver answered 2xx."""
+def post_signed(stream: AuditStream, payload: dict[str, Any], now: dt.datetime | None = None) -> Attempt:
+    """POST `payload` to the stream's URL, signed now with its secret; ok when the receiver answered 2xx."""
+    try:
+        secret = stream.signing_secret()
+    except Unreadable:
+        return Attempt(False, "its signing secret cannot be read (SECRET_KEY changed): give it a new one")
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int((now or timezone.now()).timestamp())
     headers = {
@@ -212,7 +219,7 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], now: dt.datetime
     timeout = settings.SPARK_AUDIT_STREAM_TIMEOUT_SECONDS
     try:
         with guarded_session(timeout=timeout, allow_local=settings.SPARK_AUDIT_STREAM_ALLOW_LOCAL) as session:
-            response = session.post(url, data=body, headers=headers, allow_redirects=False, stream=True)
+            response = session.post(stream.url, data=body, headers=headers, allow_redirects=False, stream=True)
             response.close()
     except RefusedAddress as exc:
         return Attempt(False, f"Spark Portal will not send there: {exc}")
@@ -268,7 +275,7 @@ def deliver_due(*, now: dt.datetime | None = None, batch: int = 100) -> Run:
             AuditDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=down[delivery.stream_id])
             run.deferred += 1
             continue
-        attempt = post_signed(delivery.stream.url, delivery.stream.secret, delivery_payload(delivery))
+        attempt = post_signed(delivery.stream, delivery_payload(delivery))
         if attempt.ok:
             _delivered(delivery)
             run.delivered += 1

@@ -19,6 +19,7 @@ from audit.models import AuditDelivery, AuditStream, DeliveryState
 from audit.services import audit_record
 from audit.stream_services import stream_remove, stream_resend, stream_set, stream_status, stream_test
 from audit.streams import deliver_due, retry_wait, signature, signature_valid, webhook_problem
+from spark_portal.sealing import is_sealed
 from tests.audit.receiver import Receiver, running
 from tests.factories import World
 
@@ -161,6 +162,20 @@ def test_the_test_delivery_is_signed_and_says_how_the_receiver_answered(world: W
         assert (failed.ok, failed.error) == (False, "it answered HTTP 500")
         assert [p["type"] for p in receiver.events.values()] == ["test"]
         assert receiver.bad_signatures == 0
+
+
+@override_settings(**LOCAL)
+def test_the_secret_is_stored_sealed_and_a_secret_no_key_opens_fails_in_words(world: World) -> None:
+    with running() as receiver:
+        stream = _stream(world, receiver)
+        stored = AuditStream.objects.values_list("secret", flat=True).get()
+        assert receiver.secret not in stored and is_sealed(stored)
+        assert AuditStream.objects.get().signing_secret() == receiver.secret
+        assert deliver_due().delivered == 1 and receiver.bad_signatures == 0  # signed with the opened secret
+        with override_settings(SECRET_KEY="another-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
+            failed = stream_test(stream=AuditStream.objects.get(), actor=world.admin, origin=None)
+        assert not failed.ok and "signing secret cannot be read" in failed.error
+        assert len(receiver.requests) == 1  # nothing was sent unsigned
 
 
 def test_a_signature_binds_the_body_the_secret_and_a_recent_time() -> None:
