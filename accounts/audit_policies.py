@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Organization, User
+from accounts.policies import policy_changes, policy_changes_apply
 from audit.actions import Action
-from audit.services import Origin, audit_record
+from audit.services import Origin
 
 RETENTION_MAX_DAYS = 3650
 """The longest an organization may keep its audit events (ten years)."""
@@ -67,23 +68,15 @@ def organization_audit_policies_set(
     reaches every worker on its next request (the columns are watched by the access epoch)."""
     _check(wanted)
     current = AuditPolicies.of(organization)
-    changes = {
-        name: [getattr(current, name), getattr(wanted, name)]
-        for name in AUDIT_FIELDS
-        if getattr(current, name) != getattr(wanted, name)
-    }
+    changes = policy_changes(current, wanted, AUDIT_FIELDS)
     if not changes:
         return False
-    for name in changes:
-        setattr(organization, name, getattr(wanted, name))
-    organization.save(update_fields=list(changes))
-    who = actor.email if actor is not None else "an operator"
-    audit_record(
-        action=Action.AUDIT_POLICIES_CHANGED,
-        summary=f"{who} changed the audit policies: {_describe(changes)}",
+    policy_changes_apply(
         organization=organization,
+        changes=changes,
+        action=Action.AUDIT_POLICIES_CHANGED,
+        summary=f"the audit policies: {_describe(changes)}",
         actor=actor,
         origin=origin,
-        detail={"changes": changes},
     )
     return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.utils import timezone
@@ -419,6 +419,22 @@ def credential_verdict(ctx: CredentialContext) -> Verdict:
     """The first gate that refuses, or ACTIVE."""
     for gate in GATES:
         verdict = gate(ctx)
+        if verdict is not None:
+            return verdict
+    return ACTIVE
+
+
+USAGE_GATES: tuple[Gate, ...] = (daily_quota,)
+"""The gates that read `ctx.usage` (today's counted calls); every other gate ignores it."""
+
+
+def usage_verdict(ctx: CredentialContext, usage: UsageFacts) -> Verdict:
+    """The verdict of `ctx`, which `credential_verdict` found ACTIVE without usage, once this call is
+    counted: only the gates reading usage can answer differently, so only they run again (the same
+    first refusal the whole list would give: every other gate passed on the same facts)."""
+    counted = replace(ctx, usage=usage)
+    for gate in USAGE_GATES:
+        verdict = gate(counted)
         if verdict is not None:
             return verdict
     return ACTIVE

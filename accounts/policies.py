@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -127,6 +129,41 @@ QUOTA_LIMIT = 10_000_000
 """The largest daily quota one can set (a larger number is no quota: leave it empty)."""
 
 
+def policy_changes(current: object, wanted: object, fields: Iterable[str]) -> dict[str, list[Any]]:
+    """Each of `fields` that differs, as [before, after] (an audit event's `changes`)."""
+    return {
+        name: [getattr(current, name), getattr(wanted, name)]
+        for name in fields
+        if getattr(current, name) != getattr(wanted, name)
+    }
+
+
+def policy_changes_apply(
+    *,
+    organization: Organization,
+    changes: dict[str, list[Any]],
+    action: Action,
+    summary: str,
+    actor: User | None,
+    origin: Origin | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Set the changed policy columns (`changes`' after values) on the organization, save only them, and
+    record `action`: "<who> changed <summary>", with the changes (and `detail`)."""
+    for name, (_, after) in changes.items():
+        setattr(organization, name, after)
+    organization.save(update_fields=list(changes))
+    who = actor.email if actor is not None else "an operator"
+    audit_record(
+        action=action,
+        summary=f"{who} changed {summary}",
+        organization=organization,
+        actor=actor,
+        origin=origin,
+        detail={"changes": changes, **(detail or {})},
+    )
+
+
 def _check(wanted: Policies) -> None:
     limit, longest = wanted.token_max_days, longest_token_days()
     if limit is not None and not 1 <= limit <= longest:
@@ -155,22 +192,15 @@ def organization_policies_set(
         return PolicyImpact([], [])
     now = now or timezone.now()
     impact = policy_impact(organization, wanted, now)
-    changes = {
-        name: [getattr(current, name), getattr(wanted, name)]
-        for name in FIELDS
-        if getattr(current, name) != getattr(wanted, name)
-    }
-    for name in changes:
-        setattr(organization, name, getattr(wanted, name))
-    organization.save(update_fields=list(changes))
-    who = actor.email if actor is not None else "an operator"
-    audit_record(
-        action=Action.ORGANIZATION_POLICIES_CHANGED,
-        summary=f"{who} changed the policies: {_describe(changes)}",
+    changes = policy_changes(current, wanted, FIELDS)
+    policy_changes_apply(
         organization=organization,
+        changes=changes,
+        action=Action.ORGANIZATION_POLICIES_CHANGED,
+        summary=f"the policies: {_describe(changes)}",
         actor=actor,
         origin=origin,
-        detail={"changes": changes, "tokens_stopped": impact.tokens, "tokens_shortened": len(impact.shortened)},
+        detail={"tokens_stopped": impact.tokens, "tokens_shortened": len(impact.shortened)},
     )
     transaction.on_commit(lambda: _warn_owners(organization, wanted, impact))
     return impact

@@ -18,9 +18,10 @@ from django.db import transaction
 
 from accounts.models import Organization, PersonalAccessToken, User
 from accounts.networks import address_within, networks_of
+from accounts.policies import policy_changes, policy_changes_apply
 from accounts.scopes import MCP_TOOL_NAMES
 from audit.actions import Action
-from audit.services import Origin, audit_record
+from audit.services import Origin
 from oauth_server.platforms import Platform
 
 MAX_RANGES = 100
@@ -158,26 +159,18 @@ def organization_connection_policies_set(
     wanted = checked(organization, wanted)
     current = ConnectionPolicies.of(organization)
     address = origin.ip_address if origin else None
-    changes = {
-        name: [getattr(current, name), getattr(wanted, name)]
-        for name in CONNECTION_FIELDS
-        if getattr(current, name) != getattr(wanted, name)
-    }
+    changes = policy_changes(current, wanted, CONNECTION_FIELDS)
     if not changes:
         return current
     if "token_networks" in changes and leaves_out(wanted.token_networks, address) and not confirmed:
         raise ValidationError(lockout_words(address), code=OWN_ADDRESS_OUTSIDE)
-    for name in changes:
-        setattr(organization, name, getattr(wanted, name))
-    organization.save(update_fields=list(changes))
-    who = actor.email if actor is not None else "an operator"
-    audit_record(
-        action=Action.ORGANIZATION_POLICIES_CHANGED,
-        summary=f"{who} changed the policies: {describe(changes)}",
+    policy_changes_apply(
         organization=organization,
+        changes=changes,
+        action=Action.ORGANIZATION_POLICIES_CHANGED,
+        summary=f"the policies: {describe(changes)}",
         actor=actor,
         origin=origin,
-        detail={"changes": changes},
     )
     return wanted
 

@@ -124,7 +124,7 @@ class AuditStreamTestSerializer(serializers.Serializer):
 )
 class DeadLetterSerializer(serializers.Serializer):
     event_id = serializers.UUIDField(help_text="The event's stable ID (deduplicate by it).")
-    action = serializers.CharField(source="payload.event.action")
+    action = serializers.CharField(source="audit_event.action")
     created_at = serializers.DateTimeField()
     attempts = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)

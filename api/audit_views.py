@@ -59,18 +59,7 @@ class OrganizationAuditPolicies(APIView):
 
 
 def _row(stream: AuditStream, secret: str | None = None) -> dict[str, Any]:
-    counts = stream_status(stream)
-    row = {
-        "url": stream.url,
-        "enabled": stream.enabled,
-        "delivered": counts.delivered,
-        "pending": counts.pending,
-        "dead": counts.dead,
-        "dropped": counts.dropped,
-        "last_delivered_at": stream.last_delivered_at,
-        "last_error": stream.last_error,
-        "last_error_at": stream.last_error_at,
-    }
+    row = asdict(stream_status(stream))
     return {**row, "secret": secret} if secret else row
 
 

@@ -2,7 +2,7 @@
 call, for organizations whose audit policy asks for them, written without slowing the call.
 
 Like the usage counts (`usage.services`), each worker keeps the calls in memory and writes them in one
-batch (one INSERT of events, one of their stream deliveries) at most every
+batch (one INSERT of events, one of their stream deliveries, which refer to the events) at most every
 `SPARK_AUDIT_CALL_FLUSH_SECONDS`, when `FLUSH_CALLS` are waiting, and when the worker exits. A failed
 write keeps them for the next one; a worker keeps at most `MAX_PENDING` (past it the oldest are
 dropped and logged). A killed worker loses at most one interval's calls.
@@ -23,7 +23,7 @@ from django.db import DatabaseError, transaction
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.rows import insert_rows
-from audit.streams import Recorded, streams_enqueue
+from audit.streams import Queued, streams_enqueue
 
 logger = logging.getLogger(__name__)
 FLUSH_CALLS = 500
@@ -71,18 +71,18 @@ class ToolCall:
     def summary(self) -> str:
         return f"{self.email} called {self.tool}: {self.outcome} in {self.duration_ms:.0f} ms"[:300]
 
-    def said(self) -> tuple[str, str, dict[str, Any], str | None, str, dt.datetime]:
-        """What the event says, alike in its row and in its stream delivery: the action, summary,
-        detail, address, browser and time."""
-        return (Action.TOOL_CALLED, self.summary(), self.detail(), self.ip_address, self.user_agent[:300], self.at)
-
     def row(self) -> tuple[Any, ...]:
         """The event's values, in the order of `EVENT_FIELDS`."""
-        return (self.organization_id, self.user_id, *self.said())
-
-    def recorded(self, sequence: int) -> Recorded:
-        """The event as its stream delivery tells it, once written as row `sequence`."""
-        return Recorded(sequence, self.organization_id, *self.said(), self.email)
+        return (
+            self.organization_id,
+            self.user_id,
+            Action.TOOL_CALLED,
+            self.summary(),
+            self.detail(),
+            self.ip_address,
+            self.user_agent[:300],
+            self.at,
+        )
 
 
 EVENT_FIELDS = ("organization_id", "actor_id", "action", "summary", "detail", "ip_address", "user_agent", "created_at")
@@ -127,7 +127,9 @@ class CallAuditRecorder:
         try:
             with transaction.atomic():
                 keys = insert_rows(AuditEvent, EVENT_FIELDS, [call.row() for call in batch])
-                streams_enqueue([call.recorded(key) for key, call in zip(keys, batch, strict=True)])
+                streams_enqueue(
+                    [Queued(key, call.organization_id, call.at) for key, call in zip(keys, batch, strict=True)]
+                )
         except DatabaseError:
             self._keep(batch)
             return 0

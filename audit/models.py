@@ -9,6 +9,10 @@ from django.db import models
 from django.utils import timezone
 
 from audit.actions import ACTING_MACHINES, registered
+from spark_portal.sealing import Sealer
+
+STREAM_SECRETS = Sealer(b"audit.stream.secret")
+"""Seals audit streams' signing secrets at rest (the purpose is part of the key: fixed forever)."""
 
 
 class AuditEvent(models.Model):
@@ -58,7 +62,9 @@ class AuditStream(models.Model):
 
     organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE, related_name="audit_stream")
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=80, help_text="The HMAC-SHA256 key deliveries are signed with.")
+    secret = models.CharField(
+        max_length=200, help_text="The HMAC-SHA256 key deliveries are signed with, sealed (`signing_secret` opens it)."
+    )
     enabled = models.BooleanField(default=True)
     delivered = models.PositiveBigIntegerField(default=0, help_text="Events delivered since the stream was made.")
     dropped = models.PositiveBigIntegerField(
@@ -72,6 +78,14 @@ class AuditStream(models.Model):
     def __str__(self) -> str:
         return f"audit stream of organization {self.organization_id} to {self.url}"
 
+    def signing_secret(self) -> str:
+        """The secret deliveries are signed with (`spark_portal.sealing.Unreadable` when no key opens it)."""
+        return STREAM_SECRETS.unseal(self.secret)
+
+    def signing_secret_set(self, plain: str) -> None:
+        """Store `plain` as the signing secret, sealed (saved by the caller)."""
+        self.secret = STREAM_SECRETS.seal(plain)
+
 
 class DeliveryState(models.TextChoices):
     PENDING = "pending", "Waiting to be delivered"
@@ -81,11 +95,15 @@ class DeliveryState(models.TextChoices):
 class AuditDelivery(models.Model):
     """One event waiting in a stream's queue (the outbox): deleted once its receiver took it, kept as a
     dead letter after the last attempt failed. `event_id` is the event's stable ID, the same on every
-    attempt and re-send, for the receiver to drop duplicates by."""
+    attempt and re-send, for the receiver to drop duplicates by. The delivery refers to its event of
+    the trail; the delivery loop builds the JSON it sends from it (`audit.streams.delivery_payload`),
+    so a request that records an event writes no second copy of it. An event pruned by its
+    organization's retention takes its undelivered deliveries with it."""
 
-    stream = models.ForeignKey(AuditStream, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: `audit_delivery_stream` (stream, state, id) serves every lookup by stream.
+    stream = models.ForeignKey(AuditStream, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    audit_event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="stream_deliveries")
     event_id = models.UUIDField(default=uuid.uuid4, unique=True)
-    payload = models.JSONField()
     state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -25,7 +25,7 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
     by_name = {field.attname: field for field in model._meta.concrete_fields}
     fields = [by_name[name] for name in names]
-    prepare = [field.get_internal_type() in PREPARED for field in fields]
+    kinds = [kind if (kind := field.get_internal_type()) in PREPARED else None for field in fields]
     quote = db.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -33,13 +33,22 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
     tail = f" RETURNING {quote(str(by_name[model._meta.pk.attname].column))}"
     keys: list[int] = []
+    times: dict[Any, Any] = {}  # each distinct time prepared once (a batch's rows often share one)
+
+    def prepared(field: Any, kind: str, value: Any) -> Any:
+        if kind != "DateTimeField":
+            return field.get_db_prep_save(value, db)
+        if (found := times.get(value)) is None:
+            found = times[value] = field.get_db_prep_save(value, db)
+        return found
+
     with db.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             params = [
-                field.get_db_prep_save(value, db) if prepared else value
+                value if kind is None else prepared(field, kind, value)
                 for row in chunk
-                for field, prepared, value in zip(fields, prepare, row, strict=True)
+                for field, kind, value in zip(fields, kinds, row, strict=True)
             ]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
             keys += [int(found[0]) for found in cursor.fetchall()]

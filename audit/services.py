@@ -15,7 +15,7 @@ from django.utils import timezone
 from audit.actions import TALLIED, Action, undeclared
 from audit.actors import Actor
 from audit.models import AuditEvent
-from audit.streams import Recorded, streams_enqueue
+from audit.streams import Queued, streams_enqueue
 from spark_portal.batches import delete_in_batches
 from spark_portal.client_address import client_address
 
@@ -68,7 +68,7 @@ def audit_record(
             ip_address=origin.ip_address,
             user_agent=origin.user_agent[:300],
         )
-        streams_enqueue([Recorded.of(event, getattr(actor, "email", None))])  # its organization's SIEM, if any
+        streams_enqueue([Queued(event.pk, event.organization_id, event.created_at)])  # its organization's SIEM, if any
     return event
 
 

@@ -3,6 +3,7 @@ a test delivery and re-sending dead letters. Each change is itself an audit even
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def stream_set(
     stream = stream_of(organization)
     if stream is None:
         secret = new_secret()
-        stream = AuditStream.objects.create(organization_id=organization.pk, url=url, secret=secret, enabled=enabled)
+        stream = AuditStream(organization_id=organization.pk, url=url, enabled=enabled)
+        stream.signing_secret_set(secret)
+        stream.save()
         audit_record(
             action=Action.AUDIT_STREAM_CREATED,
             summary=f"{_who(actor)} set up the audit stream to {url}",
@@ -75,7 +78,8 @@ def stream_set(
 @transaction.atomic
 def stream_secret_rotate(*, stream: AuditStream, actor: Model | None, origin: Origin | None) -> str:
     """A new signing secret, used from the next delivery on; returns it (shown once)."""
-    stream.secret = new_secret()
+    secret = new_secret()
+    stream.signing_secret_set(secret)
     stream.save(update_fields=["secret"])
     audit_record(
         action=Action.AUDIT_STREAM_SECRET_ROTATED,
@@ -84,7 +88,7 @@ def stream_secret_rotate(*, stream: AuditStream, actor: Model | None, origin: Or
         actor=actor,
         origin=origin,
     )
-    return stream.secret
+    return secret
 
 
 @transaction.atomic
@@ -113,7 +117,7 @@ def stream_test(*, stream: AuditStream, actor: Model | None, origin: Origin | No
         "organization": {"slug": organization.slug, "name": organization.name},
         "event": {"action": "audit_stream.test", "summary": "A test delivery from Spark Portal", "actor": _who(actor)},
     }
-    attempt = post_signed(stream.url, stream.secret, payload)
+    attempt = post_signed(stream, payload)
     result = "took it" if attempt.ok else f"failed: {attempt.error}"
     audit_record(
         action=Action.AUDIT_STREAM_TESTED,
@@ -145,19 +149,38 @@ def stream_resend(
 
 @dataclass(frozen=True)
 class StreamStatus:
+    """A stream as the console and the API show it (the API's fields, in its order)."""
+
+    url: str
+    enabled: bool
+    delivered: int
     pending: int
     dead: int
-    delivered: int
     dropped: int
+    last_delivered_at: dt.datetime | None
+    last_error: str
+    last_error_at: dt.datetime | None
 
 
 def stream_status(stream: AuditStream) -> StreamStatus:
     counts = stream.deliveries.aggregate(
         pending=Count("id", filter=Q(state=DeliveryState.PENDING)), dead=Count("id", filter=Q(state=DeliveryState.DEAD))
     )
-    return StreamStatus(counts["pending"], counts["dead"], stream.delivered, stream.dropped)
+    return StreamStatus(
+        url=stream.url,
+        enabled=stream.enabled,
+        delivered=stream.delivered,
+        pending=counts["pending"],
+        dead=counts["dead"],
+        dropped=stream.dropped,
+        last_delivered_at=stream.last_delivered_at,
+        last_error=stream.last_error,
+        last_error_at=stream.last_error_at,
+    )
 
 
 def dead_letters(stream: AuditStream, limit: int = 100) -> list[AuditDelivery]:
     """The stream's dead letters, newest first."""
-    return list(stream.deliveries.filter(state=DeliveryState.DEAD).order_by("-id")[:limit])
+    return list(
+        stream.deliveries.filter(state=DeliveryState.DEAD).select_related("audit_event").order_by("-id")[:limit]
+    )

@@ -2,12 +2,18 @@
 
 - **Queue.** An event of an organization with an enabled stream is put in the stream's queue (the
   `AuditDelivery` table, the outbox) in the same transaction that records it; a per-call event with
-  the batch that writes it (`audit.calls`). Nothing is sent from a request.
+  the batch that writes it (`audit.calls`). A delivery row refers to its event (no copy of it): the
+  JSON is built from the event by the delivery loop, so nothing is serialized twice and nothing is
+  sent from a request. An event pruned by its organization's audit retention before it was delivered
+  takes its delivery with it (retention is days; a stream that far behind has long dropped it).
 - **Bounded.** A stream's queue holds at most `SPARK_AUDIT_STREAM_QUEUE_MAX` undelivered events
-  (dead letters included): a full queue drops its **oldest** ones, counted on the stream (`dropped`,
-  shown in the console and the API) and in the metric `spark_audit_stream_events_total{outcome=
-  "dropped"}`. Newest first because a SIEM back after an outage wants what is happening now; the
-  dropped events stay in the audit trail (console, API, CSV export) until its retention ends.
+  (dead letters included), within a slack: a full queue drops its **oldest** ones, counted on the
+  stream (`dropped`, shown in the console and the API) and in the metric
+  `spark_audit_stream_events_total{outcome="dropped"}`. A process counts a stream's queue once it has
+  queued `QUEUE_MAX // BOUND_SLACK` (1%) events for it since it last did, not on every write, so the
+  queue may exceed the bound by less than that much per process writing to it (100 events per worker
+  at the default 10,000). Newest first because a SIEM back after an outage wants what is happening
+  now; the dropped events stay in the audit trail (console, API, CSV export) until its retention ends.
 - **Delivery.** `manage.py deliver_audit_events` (one loop per deployment) takes due deliveries,
   POSTs each signed (below), deletes it on a 2xx, and otherwise tries again after an exponentially
   growing wait; after `SPARK_AUDIT_STREAM_ATTEMPTS` failures it keeps it as a dead letter, which an
@@ -20,6 +26,8 @@
 - **Signed.** `Spark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, made
   afresh on every attempt: a receiver checks the MAC, rejects a `t` more than 5 minutes from its own
   clock, and remembers the IDs it took (at least that long) to refuse a replay.
+- **Secret.** Stored sealed (`spark_portal.sealing`, AES-GCM under a key derived from `SECRET_KEY`),
+  opened for each signature; shown in the clear once, when it is made or replaced.
 - **Where.** Only to https URLs on public addresses (`spark_portal.outbound`), unless
   `SPARK_AUDIT_STREAM_ALLOW_LOCAL` (local runs and tests); redirects are not followed.
 """
@@ -35,7 +43,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from django.conf import settings
@@ -47,6 +55,7 @@ from audit.models import AuditDelivery, AuditEvent, AuditStream, DeliveryState
 from audit.rows import insert_rows
 from spark_portal import metrics
 from spark_portal.outbound import RefusedAddress, guarded_session, url_problem
+from spark_portal.sealing import Unreadable
 
 SIGNATURE_HEADER = "Spark-Signature"
 EVENT_ID_HEADER = "Spark-Event-Id"
@@ -89,47 +98,27 @@ def signature_valid(secret: str, header: str, body: bytes, now: float, tolerance
 
 
 # -- the queue ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Recorded:
-    """An event of the trail as its stream delivery tells it."""
+class Queued(NamedTuple):
+    """An event just written to the trail, as its stream's queue needs it."""
 
-    sequence: int
+    event_pk: int
     organization_id: int | None
-    action: str
-    summary: str
-    detail: dict[str, Any]
-    ip_address: str | None
-    user_agent: str
-    created_at: dt.datetime
-    actor_email: str | None
-
-    @classmethod
-    def of(cls, event: AuditEvent, actor_email: str | None) -> Recorded:
-        return cls(
-            event.pk,
-            event.organization_id,
-            event.action,
-            event.summary,
-            event.detail,
-            event.ip_address,
-            event.user_agent,
-            event.created_at,
-            actor_email,
-        )
+    at: dt.datetime
 
 
-def event_payload(event: Recorded, stream: AuditStream, event_id: uuid.UUID) -> dict[str, Any]:
-    """What a receiver gets for one event of the trail."""
+def event_payload(event: AuditEvent, stream: AuditStream, event_id: uuid.UUID) -> dict[str, Any]:
+    """What a receiver gets for one event of the trail (`event.actor` read: select it with the event)."""
     organization = stream.organization
+    actor = event.actor
     return {
         "id": str(event_id),
         "type": "audit_event",
         "organization": {"slug": organization.slug, "name": organization.name},
         "event": {
-            "sequence": event.sequence,
+            "sequence": event.pk,
             "action": event.action,
             "summary": event.summary,
-            "actor": event.actor_email,
+            "actor": actor.email if actor is not None else None,
             "time": event.created_at.isoformat(),
             "ip_address": event.ip_address,
             "user_agent": event.user_agent,
@@ -138,42 +127,57 @@ def event_payload(event: Recorded, stream: AuditStream, event_id: uuid.UUID) -> 
     }
 
 
+def delivery_payload(delivery: AuditDelivery) -> dict[str, Any]:
+    """The JSON a delivery sends, built from its event when it is sent (never stored)."""
+    return event_payload(delivery.audit_event, delivery.stream, delivery.event_id)
+
+
 DELIVERY_FIELDS = (
     "stream_id",
+    "audit_event_id",
     "event_id",
-    "payload",
     "state",
     "attempts",
     "next_attempt_at",
     "last_error",
     "created_at",
 )
+BOUND_SLACK = 100
+"""A process checks a stream's bound once it has queued `SPARK_AUDIT_STREAM_QUEUE_MAX // BOUND_SLACK`
+events for it since it last did (every event when the bound is under `BOUND_SLACK`)."""
+_unchecked: dict[int, int] = {}
+"""Per stream, the events this process queued since it last checked the stream's bound."""
 
 
-def streams_enqueue(events: Sequence[Recorded]) -> int:
+def streams_enqueue(events: Sequence[Queued]) -> int:
     """Queue each event for its organization's enabled stream; returns how many were queued. Call it in
-    the transaction that records the events."""
+    the transaction that records the events. A delivery is a reference to its event: the JSON is built
+    by the delivery loop."""
     organization_ids = {event.organization_id for event in events if event.organization_id is not None}
     if not organization_ids:
         return 0
-    streams = {
-        stream.organization_id: stream
-        for stream in AuditStream.objects.filter(organization_id__in=organization_ids, enabled=True).select_related(
-            "organization"
+    streams = dict(
+        AuditStream.objects.filter(organization_id__in=organization_ids, enabled=True).values_list(
+            "organization_id", "pk"
         )
-    }
-    rows = []
-    for event in events:
-        stream = streams.get(event.organization_id)  # type: ignore[arg-type]
-        if stream is not None:
-            event_id = uuid.uuid4()
-            payload = event_payload(event, stream, event_id)
-            state, now = DeliveryState.PENDING.value, event.created_at
-            rows.append((stream.pk, event_id, payload, state, 0, now, "", now))
+    )
+    if not streams:
+        return 0
+    pending, now = DeliveryState.PENDING.value, timezone.now()  # one time for the batch: prepared once
+    rows = [
+        (stream_id, event.event_pk, uuid.uuid4(), pending, 0, now, "", now)
+        for event in events
+        if (stream_id := streams.get(event.organization_id)) is not None  # type: ignore[arg-type]
+    ]
     insert_rows(AuditDelivery, DELIVERY_FIELDS, rows)
     metrics.audit_stream("queued", len(rows))
+    every = max(1, settings.SPARK_AUDIT_STREAM_QUEUE_MAX // BOUND_SLACK)
     for stream_id in {row[0] for row in rows}:
-        _bound(stream_id)
+        unchecked = _unchecked.get(stream_id, 0) + sum(1 for row in rows if row[0] == stream_id)
+        if unchecked >= every:
+            unchecked = 0
+            _bound(stream_id)
+        _unchecked[stream_id] = unchecked
     return len(rows)
 
 
@@ -183,8 +187,8 @@ def _bound(stream_id: int) -> int:
     excess = queued.count() - settings.SPARK_AUDIT_STREAM_QUEUE_MAX
     if excess <= 0:
         return 0
-    oldest = list(queued.order_by("id").values_list("id", flat=True)[:excess])
-    dropped, _ = AuditDelivery.objects.filter(id__in=oldest).delete()
+    last = queued.order_by("id").values_list("id", flat=True)[excess - 1]  # the newest of the oldest `excess`
+    dropped, _ = queued.filter(id__lte=last).delete()  # a range, not `excess` parameters
     AuditStream.objects.filter(pk=stream_id).update(dropped=F("dropped") + dropped)
     metrics.audit_stream("dropped", dropped)
     return dropped
@@ -198,8 +202,12 @@ class Attempt:
     """Why it failed, in words for the console ("" when it did not)."""
 
 
-def post_signed(url: str, secret: str, payload: dict[str, Any], now: dt.datetime | None = None) -> Attempt:
-    """POST `payload` to `url`, signed now; ok when the receiver answered 2xx."""
+def post_signed(stream: AuditStream, payload: dict[str, Any], now: dt.datetime | None = None) -> Attempt:
+    """POST `payload` to the stream's URL, signed now with its secret; ok when the receiver answered 2xx."""
+    try:
+        secret = stream.signing_secret()
+    except Unreadable:
+        return Attempt(False, "its signing secret cannot be read (SECRET_KEY changed): give it a new one")
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int((now or timezone.now()).timestamp())
     headers = {
@@ -211,7 +219,7 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], now: dt.datetime
     timeout = settings.SPARK_AUDIT_STREAM_TIMEOUT_SECONDS
     try:
         with guarded_session(timeout=timeout, allow_local=settings.SPARK_AUDIT_STREAM_ALLOW_LOCAL) as session:
-            response = session.post(url, data=body, headers=headers, allow_redirects=False, stream=True)
+            response = session.post(stream.url, data=body, headers=headers, allow_redirects=False, stream=True)
             response.close()
     except RefusedAddress as exc:
         return Attempt(False, f"Spark Portal will not send there: {exc}")
@@ -250,9 +258,9 @@ def _claim(now: dt.datetime, batch: int) -> list[AuditDelivery]:
         ).order_by("stream_id", "id")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
-        claimed = list(due[:batch])
+        claimed = list(due.select_related("audit_event__actor")[:batch])
         AuditDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(next_attempt_at=now + lease)
-    streams = AuditStream.objects.in_bulk({d.stream_id for d in claimed})
+    streams = AuditStream.objects.select_related("organization").in_bulk({d.stream_id for d in claimed})
     for delivery in claimed:
         delivery.stream = streams[delivery.stream_id]
     return claimed
@@ -267,7 +275,7 @@ def deliver_due(*, now: dt.datetime | None = None, batch: int = 100) -> Run:
             AuditDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=down[delivery.stream_id])
             run.deferred += 1
             continue
-        attempt = post_signed(delivery.stream.url, delivery.stream.secret, delivery.payload)
+        attempt = post_signed(delivery.stream, delivery_payload(delivery))
         if attempt.ok:
             _delivered(delivery)
             run.delivered += 1

@@ -35,7 +35,7 @@ from mcp_types.version import (
 from pydantic import ValidationError
 
 from accounts import refusals
-from accounts.gates import ACTIVE, RequestFacts, Verdict, credential_verdict
+from accounts.gates import ACTIVE, RequestFacts, Verdict, credential_verdict, usage_verdict
 from accounts.scopes import dataset_scope
 from bearer.auth import AuthError, Principal
 from mcp_api.tool_spec import ToolSpec, ui_resources
@@ -309,7 +309,7 @@ def _over_quota(principal: Principal, request_id: types.RequestId) -> Reply | No
     taken = quota_take(
         organization_id=principal.organization_id, user_id=principal.user_id, member=context.member, now=context.now
     )
-    verdict = credential_verdict(replace(context, usage=taken.usage)) if taken else ACTIVE
+    verdict = usage_verdict(context, taken.usage) if taken else ACTIVE  # the rest passed in `authenticate`
     if taken is None or verdict.refusal is None:
         return None
     quota_give_back(taken)

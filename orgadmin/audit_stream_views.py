@@ -20,18 +20,9 @@ from accounts.audit_policies import RETENTION_MAX_DAYS, AuditPolicies, organizat
 from accounts.decorators import org_admin_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import Organization
+from audit import stream_services
 from audit.models import AuditStream
 from audit.services import Origin
-from audit.stream_services import (
-    dead_letters,
-    stream_of,
-    stream_remove,
-    stream_resend,
-    stream_secret_rotate,
-    stream_set,
-    stream_status,
-    stream_test,
-)
 from audit.streams import EVENT_ID_HEADER, SIGNATURE_HEADER, TOLERANCE_SECONDS
 
 PENDING_SECRET = "audit_stream.secret"
@@ -58,15 +49,15 @@ def _page(
     stream_form: StreamForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    stream = stream_of(organization)
+    stream = stream_services.stream_of(organization)
     initial = {"url": stream.url, "enabled": stream.enabled} if stream else {"enabled": True}
     context = {
         "organization": organization,
         "policies_form": policies or AuditPoliciesForm(initial=asdict(AuditPolicies.of(organization))),
         "stream_form": stream_form or StreamForm(initial=initial),
         "stream": stream,
-        "status": stream_status(stream) if stream else None,
-        "dead": dead_letters(stream) if stream else [],
+        "status": stream_services.stream_status(stream) if stream else None,
+        "dead": stream_services.dead_letters(stream) if stream else [],
         "secret": request.session.pop(PENDING_SECRET, None) if request.method == "GET" else None,
         "signature_header": SIGNATURE_HEADER,
         "event_id_header": EVENT_ID_HEADER,
@@ -107,7 +98,7 @@ def _stream_save(request: AuthenticatedRequest, organization: Organization) -> H
     if form.is_valid():
         data = form.cleaned_data
         try:
-            _, secret = stream_set(
+            _, secret = stream_services.stream_set(
                 organization=organization,
                 url=data["url"],
                 enabled=data["enabled"],
@@ -129,7 +120,7 @@ def _back(organization: Organization) -> HttpResponse:
 
 
 def _stream_or_back(request: AuthenticatedRequest, organization: Organization) -> AuditStream | None:
-    stream = stream_of(organization)
+    stream = stream_services.stream_of(organization)
     if stream is None:
         messages.info(request, f"{organization.name} has no audit stream yet.")
     return stream
@@ -141,7 +132,7 @@ def _stream_or_back(request: AuthenticatedRequest, organization: Organization) -
 def audit_stream_test(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     """Send one signed test event now and say how the receiver answered."""
     if (stream := _stream_or_back(request, organization)) is not None:
-        attempt = stream_test(stream=stream, actor=request.user, origin=Origin.of(request))
+        attempt = stream_services.stream_test(stream=stream, actor=request.user, origin=Origin.of(request))
         if attempt.ok:
             messages.success(request, f"The test delivery reached {stream.url}.")
         else:
@@ -154,7 +145,7 @@ def audit_stream_test(request: AuthenticatedRequest, organization: Organization)
 @require_POST
 def audit_stream_rotate(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     if (stream := _stream_or_back(request, organization)) is not None:
-        request.session[PENDING_SECRET] = stream_secret_rotate(
+        request.session[PENDING_SECRET] = stream_services.stream_secret_rotate(
             stream=stream, actor=request.user, origin=Origin.of(request)
         )
         messages.success(request, "The audit stream has a new signing secret, used from the next delivery on.")
@@ -166,7 +157,7 @@ def audit_stream_rotate(request: AuthenticatedRequest, organization: Organizatio
 @require_POST
 def audit_stream_remove(request: AuthenticatedRequest, organization: Organization) -> HttpResponse:
     if (stream := _stream_or_back(request, organization)) is not None:
-        dropped = stream_remove(stream=stream, actor=request.user, origin=Origin.of(request))
+        dropped = stream_services.stream_remove(stream=stream, actor=request.user, origin=Origin.of(request))
         messages.success(request, f"The audit stream is removed ({dropped} undelivered events with it).")
     return _back(organization)
 
@@ -181,6 +172,8 @@ def audit_stream_resend(request: AuthenticatedRequest, organization: Organizatio
             chosen = [uuid.UUID(request.POST["event_id"])] if request.POST.get("event_id") else None
         except ValueError:
             chosen = []
-        resent = stream_resend(stream=stream, event_ids=chosen, actor=request.user, origin=Origin.of(request))
+        resent = stream_services.stream_resend(
+            stream=stream, event_ids=chosen, actor=request.user, origin=Origin.of(request)
+        )
         messages.success(request, f"{resent} event(s) queued again, with their event IDs.")
     return _back(organization)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+from dataclasses import replace
 
 import pytest
 from django.core import mail
@@ -12,12 +14,16 @@ from django.utils import timezone
 
 from accounts import refusals
 from accounts.gates import (
+    ACTIVE,
+    GATES,
+    USAGE_GATES,
     CredentialContext,
     Kind,
     UsageFacts,
     credential_verdict,
     member_facts,
     token_context,
+    usage_verdict,
 )
 from accounts.models import Organization, PersonalAccessToken
 from accounts.policies import Policies, organization_policies_set, policy_impact
@@ -170,3 +176,18 @@ def test_quotas_are_audited_and_bounded(world: World) -> None:
         organization_policies_set(
             organization=world.acme, wanted=Policies(True, None, None, 10_000_001), actor=None, origin=None
         )
+
+
+def test_only_the_usage_gates_read_usage_and_judging_a_counted_call_by_them_is_the_whole_list(world: World) -> None:
+    """A counted call is judged again by the gates that read usage only (`usage_verdict`): that holds
+    while no other gate reads it, and gives the verdict the whole list would."""
+    readers = {gate for gate in GATES if "ctx.usage" in inspect.getsource(gate)}
+    assert readers == set(USAGE_GATES)
+    world.acme.daily_calls_per_person, world.acme.daily_calls_per_organization = 5, 8
+    world.acme.save()
+    facts, now = member_facts(world.member, world.acme), timezone.now()
+    for kind in (Kind.TOKEN, Kind.OAUTH, Kind.PERSON):
+        context = CredentialContext(facts, now, kind)
+        assert credential_verdict(context) == ACTIVE
+        for used in (UsageFacts(4, 7), UsageFacts(5, 7), UsageFacts(4, 8)):
+            assert usage_verdict(context, used) == credential_verdict(replace(context, usage=used))

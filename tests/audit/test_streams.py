@@ -13,11 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import override_settings
 
+from audit import streams
 from audit.actions import Action
 from audit.models import AuditDelivery, AuditStream, DeliveryState
 from audit.services import audit_record
 from audit.stream_services import stream_remove, stream_resend, stream_set, stream_status, stream_test
 from audit.streams import deliver_due, retry_wait, signature, signature_valid, webhook_problem
+from spark_portal.sealing import is_sealed
 from tests.audit.receiver import Receiver, running
 from tests.factories import World
 
@@ -130,8 +132,24 @@ def test_a_full_queue_drops_its_oldest_events_and_counts_them(world: World) -> N
         _events(world, 7)
         stream.refresh_from_db()
         assert stream.dropped == 3 and AuditDelivery.objects.count() == 5
-        kept = [p["event"]["summary"] for p in AuditDelivery.objects.order_by("id").values_list("payload", flat=True)]
+        kept = list(AuditDelivery.objects.order_by("id").values_list("audit_event__summary", flat=True))
         assert kept == [f"event {i}" for i in range(2, 7)]
+
+
+@override_settings(**LOCAL, SPARK_AUDIT_STREAM_QUEUE_MAX=300)
+def test_the_bound_is_checked_every_1_percent_and_holds_within_that_slack(world: World) -> None:
+    streams._unchecked.clear()
+    every = 300 // streams.BOUND_SLACK
+    with running() as receiver:
+        stream = _stream(world, receiver)  # its creation is event 1
+        for n in range(2, 320):
+            audit_record(action=Action.ORGANIZATION_CONTACT_CHANGED, summary=f"event {n}", organization=world.acme)
+            queued = AuditDelivery.objects.count()
+            assert queued == min(n, 300) or 300 < queued < 300 + every, (n, queued)
+        stream.refresh_from_db()
+        kept = list(AuditDelivery.objects.order_by("id").values_list("audit_event__summary", flat=True))
+        assert stream.dropped == 319 - len(kept) > 0
+        assert kept == [f"event {n}" for n in range(320 - len(kept), 320)]  # the oldest went
 
 
 @override_settings(**LOCAL)
@@ -144,6 +162,20 @@ def test_the_test_delivery_is_signed_and_says_how_the_receiver_answered(world: W
         assert (failed.ok, failed.error) == (False, "it answered HTTP 500")
         assert [p["type"] for p in receiver.events.values()] == ["test"]
         assert receiver.bad_signatures == 0
+
+
+@override_settings(**LOCAL)
+def test_the_secret_is_stored_sealed_and_a_secret_no_key_opens_fails_in_words(world: World) -> None:
+    with running() as receiver:
+        stream = _stream(world, receiver)
+        stored = AuditStream.objects.values_list("secret", flat=True).get()
+        assert receiver.secret not in stored and is_sealed(stored)
+        assert AuditStream.objects.get().signing_secret() == receiver.secret
+        assert deliver_due().delivered == 1 and receiver.bad_signatures == 0  # signed with the opened secret
+        with override_settings(SECRET_KEY="another-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
+            failed = stream_test(stream=AuditStream.objects.get(), actor=world.admin, origin=None)
+        assert not failed.ok and "signing secret cannot be read" in failed.error
+        assert len(receiver.requests) == 1  # nothing was sent unsigned
 
 
 def test_a_signature_binds_the_body_the_secret_and_a_recent_time() -> None:

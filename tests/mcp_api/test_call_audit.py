@@ -13,6 +13,7 @@ from audit.actions import Action
 from audit.calls import call_audit_flush, recorder
 from audit.models import AuditDelivery, AuditEvent
 from audit.stream_services import stream_set
+from audit.streams import delivery_payload
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
 
@@ -89,10 +90,11 @@ def test_recorded_calls_are_queued_for_the_stream_in_the_batch_that_writes_them(
     for _ in range(3):
         call_tool(Client(), issued.secret, "list_datasets")
     call_audit_flush()
-    queued = AuditDelivery.objects.order_by("id")[before:]
-    assert [d.payload["event"]["action"] for d in queued] == [Action.TOOL_CALLED] * 3
-    assert queued[0].payload["event"]["actor"] == world.member.email
-    assert queued[0].payload["id"] == str(queued[0].event_id)
+    queued = [delivery_payload(d) for d in AuditDelivery.objects.order_by("id")[before:]]
+    assert [payload["event"]["action"] for payload in queued] == [Action.TOOL_CALLED] * 3
+    assert queued[0]["event"]["actor"] == world.member.email
+    ids = AuditDelivery.objects.order_by("id")[before:].values_list("event_id", flat=True)
+    assert [payload["id"] for payload in queued] == [str(event_id) for event_id in ids]
 
 
 def test_turning_it_off_stops_recording_at_the_next_call(world: World) -> None:

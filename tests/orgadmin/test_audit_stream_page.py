@@ -50,7 +50,7 @@ def test_the_secret_is_shown_once_the_test_delivery_reports_and_dead_letters_res
     with running() as receiver:
         assert org_admin.post(URL, {"form": "stream", "url": receiver.url, "enabled": "on"}).status_code == 302
         shown = org_admin.get(URL).content.decode()
-        receiver.secret = AuditStream.objects.get().secret
+        receiver.secret = AuditStream.objects.get().signing_secret()
         assert receiver.secret in shown and "shown only this once" in shown
         assert receiver.secret not in org_admin.get(URL).content.decode()
         assert AuditEvent.objects.filter(action=Action.AUDIT_STREAM_CREATED).exists()
@@ -72,6 +72,6 @@ def test_the_secret_is_shown_once_the_test_delivery_reports_and_dead_letters_res
 
         old = receiver.secret
         org_admin.post(_url("rotate"))
-        assert AuditStream.objects.get().secret != old
+        assert AuditStream.objects.get().signing_secret() != old
         org_admin.post(_url("remove"))
         assert not AuditStream.objects.exists()
