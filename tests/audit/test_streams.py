@@ -167,7 +167,7 @@ def test_the_test_delivery_is_signed_and_says_how_the_receiver_answered(world: W
 @override_settings(**LOCAL)
 def test_the_secret_is_stored_sealed_and_a_secret_no_key_opens_fails_in_words(world: World) -> None:
     with running() as receiver:
-        stream = _stream(world, receiver)
+        _stream(world, receiver)
         stored = AuditStream.objects.values_list("secret", flat=True).get()
         assert receiver.secret not in stored and is_sealed(stored)
         assert AuditStream.objects.get().signing_secret() == receiver.secret
