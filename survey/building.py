@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.lib.format import open_memmap
 
 from survey.catalog import Question
 from survey.data import cell_totals
@@ -70,21 +69,18 @@ def draws(question: Question, n: int) -> int:
 
 
 class Columns:
-    """Where a build puts its columns: arrays in memory, or `.npy` files in `folder`, each written as
-    it is computed and mapped read-only once done (its pages then leave this process's memory)."""
+    """Where a build puts its columns: arrays in memory, or `.npy` files in `folder`, each saved once
+    computed and then mapped read-only (so a build of millions holds only a few columns in memory;
+    written whole, not through a writable map, whose page faults cost more than the write)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def new(self, name: str, n: int, dtype: type) -> np.ndarray:
-        if self.folder is None:
-            return np.empty(n, dtype=dtype)
-        return open_memmap(self.folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(n,))
-
     def done(self, name: str, column: np.ndarray) -> np.ndarray:
-        """A column once computed (the caller drops the writable map it had)."""
+        """A column once computed (the caller drops the array it had)."""
         if self.folder is None:
             return column
+        np.save(self.folder / f"{name}.npy", column)
         return np.load(self.folder / f"{name}.npy", mmap_mode="r")
 
     def save(self, name: str, array: np.ndarray) -> None:
@@ -403,10 +399,10 @@ def answers(
     done = Answers({}, {}, {}, start)
     for question in questions:
         k, name = len(question.datapoints), f"q__{question.code}"
-        column = columns.new(name, r.n, np.int8 if question.kind == "single" else np.uint32)
+        column = np.empty(r.n, dtype=np.int8 if question.kind == "single" else np.uint32)
         weighted, counted, done.end = _question(question, terms_of, r, done.end, column, parts)
         done.columns[question.code] = columns.done(name, column)
-        del column  # a file's writable map: unmapped, its pages leave this process's memory
+        del column  # saved and mapped: its memory goes back
         done.weighted[question.code], done.counted[question.code] = weighted[:, :k].copy(), counted[:, :k].copy()
     return done
 
@@ -428,6 +424,4 @@ def _question(
         q.weighted.fill(0.0)
         q.counted.fill(0)
         end = _single_drawn_again(q)
-    if isinstance(column, np.memmap):
-        column.flush()
     return q.weighted, q.counted, end
