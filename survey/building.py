@@ -27,11 +27,11 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -54,10 +54,14 @@ _GATHER = np.uint64(0x0102040810204080)
 _local = threading.local()
 
 
-def position(state: dict[str, Any], draws: int) -> np.random.Generator:
+State = Mapping[str, Any]
+"""A PCG64 bit generator's state (`bit_generator.state`)."""
+
+
+def position(state: State, draws: int) -> np.random.Generator:
     """A generator `draws` numbers after PCG64 state `state`: it draws what the stream draws from there."""
     bits = np.random.PCG64()
-    bits.state = state
+    bits.state = cast(Any, state)
     bits.advance(draws)
     return np.random.Generator(bits)
 
@@ -209,7 +213,7 @@ class _Question:
 
     question: Question
     terms: list[Terms]
-    start: dict[str, Any]  # PCG64 state where the question's draws start
+    start: State  # PCG64 state where the question's draws start
     r: Respondents
     column: np.ndarray
     weighted: np.ndarray  # cells x k rounded up to 8s (a row of one column would be summed pairwise)
@@ -247,7 +251,9 @@ def _buffers(rows: int) -> _Buffers:
     if held is None or held.out.shape[0] != rows:
         f = np.empty
         held = _Buffers(
-            *(f(rows) for _ in range(3)),
+            f(rows),
+            f(rows),
+            f(rows),
             np.zeros(rows * _WIDTH, dtype=bool),
             f((rows, 4), dtype=np.uint64),
             np.zeros((rows, 4), dtype=np.uint8),
@@ -360,7 +366,7 @@ def _part(q: _Question, blocks: list[_Block]) -> bool:
     return True
 
 
-def _single_drawn_again(q: _Question) -> dict[str, Any]:
+def _single_drawn_again(q: _Question) -> State:
     """A single-choice question by numpy's own Gumbel draws, whole columns at once (when one of its
     draws was u = 0, which numpy draws again). Returns the state after the question's draws."""
     n, gen = q.r.n, position(q.start, 0)
@@ -384,14 +390,14 @@ class Answers:
     columns: dict[str, np.ndarray]
     weighted: dict[str, np.ndarray]
     counted: dict[str, np.ndarray]
-    end: dict[str, Any]
+    end: State
 
 
 TermsOf = Callable[[Question, float], list[Terms]]
 
 
 def answers(
-    questions: Sequence[Question], terms_of: TermsOf, r: Respondents, start: dict[str, Any], columns: Columns
+    questions: Sequence[Question], terms_of: TermsOf, r: Respondents, start: State, columns: Columns
 ) -> Answers:
     """All questions' answers, one question after another from PCG64 state `start`, each by two
     threads over parts of the rows; their per-cell totals weighted by `r.weight`."""
@@ -411,10 +417,10 @@ def _question(
     question: Question,
     terms_of: TermsOf,
     r: Respondents,
-    start: dict[str, Any],
+    start: State,
     column: np.ndarray,
     parts: list[list[_Block]],
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+) -> tuple[np.ndarray, np.ndarray, State]:
     single, cells, width = question.kind == "single", len(r.offsets) - 1, -(-len(question.datapoints) // 8) * 8
     terms = terms_of(question, 1.0 if single else -1.0)
     q = _Question(question, terms, start, r, column, np.zeros((cells, width)), np.zeros((cells, width), np.int64))

@@ -178,7 +178,8 @@ def generate(
     after = building.position(start, sum(building.draws(q, respondents) for q in spec.questions))
     predicted = after.bit_generator.state["state"]
     weight = _weights(spec, after, z_age, counts)
-    for name, column in [("location", location), ("wave", wave), ("age", age), ("gender", gender)]:
+    small: dict[str, np.ndarray] = {"location": location, "wave": wave, "age": age, "gender": gender}
+    for name, column in small.items():
         columns.save(name, column)
     r = building.respondents(spec.age_range, age, gender, wave, traits, weight, offsets, n_wave)
     del z_age, traits
