@@ -139,10 +139,15 @@ def build(code: str, respondents: int | None = None, seed: int = 2024) -> Survey
     """Generate a dataset's respondent data (deterministic for a given size and seed) as a new
     version, publish it, and prune the versions no process needs any more."""
     spec = DATASETS_BY_CODE[code]
-    data = generate(spec, respondents or spec.default_respondents, seed)
-    data.version = _publish(code, data.save)
+    # Written into the new version's folder as it is computed: a build of millions holds only a few
+    # columns in memory at a time.
+    version = _publish(code, partial(_generate_into, spec, respondents or spec.default_respondents, seed))
     _remove_unversioned(folder(code))
-    return data
+    return load(versions.path(folder(code), version))
+
+
+def _generate_into(spec: DatasetSpec, respondents: int, seed: int, where: Path) -> None:
+    generate(spec, respondents, seed, folder=where)
 
 
 def publish_import(imported: Imported) -> SurveyData:

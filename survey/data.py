@@ -60,15 +60,9 @@ class SurveyData:
 
     def prepare(self) -> SurveyData:
         """Per-cell totals: respondents, weights, and each datapoint's weighted/unweighted count."""
-        offsets = self.cell_offsets
-        cells = len(offsets) - 1
-        starts = offsets[:-1]
-        nonempty = offsets[1:] > starts
-        self.cell_weight = np.zeros(cells)
-        self.cell_weight[nonempty] = np.add.reduceat(self.weight, starts[nonempty])
-        self.cell_count = np.diff(offsets).astype(np.int64)
+        self.cell_weight, self.cell_count = cell_sizes(self.weight, self.cell_offsets)
         for question in self.spec.questions:
-            totals = cell_totals(question, self.answers[question.code], self.weight, offsets)
+            totals = cell_totals(question, self.answers[question.code], self.weight, self.cell_offsets)
             self.cell_dp_weight[question.code], self.cell_dp_count[question.code] = totals
         return self
 
@@ -78,6 +72,10 @@ class SurveyData:
             np.save(folder / f"{name}.npy", getattr(self, name))
         for code, column in self.answers.items():
             np.save(folder / f"q__{code}.npy", column)
+        self.save_aggregates(folder)
+
+    def save_aggregates(self, folder: Path) -> None:
+        """The per-cell totals and meta.json (`save` writes the columns before them)."""
         np.save(folder / "cells__weight.npy", self.cell_weight)
         np.save(folder / "cells__count.npy", self.cell_count)
         for code in self.answers:
@@ -133,6 +131,15 @@ def from_columns(
         seed=seed,
     )
     return data.prepare()
+
+
+def cell_sizes(weight: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's weight total and respondent count."""
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    cell_weight = np.zeros(len(offsets) - 1)
+    cell_weight[nonempty] = np.add.reduceat(weight, starts[nonempty])
+    return cell_weight, np.diff(offsets).astype(np.int64)
 
 
 CHUNK_ROWS = 1 << 16

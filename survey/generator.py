@@ -16,15 +16,15 @@ generated respondents.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from survey import building
 from survey.catalog import DEFINITIONS, Catalog, DatasetSpec, Question, Table, load_catalog
-from survey.data import SurveyData
+from survey.data import SurveyData, cell_sizes
 
 
 @dataclass(frozen=True)
@@ -142,154 +142,13 @@ def _datapoint_coefficients(
 MODEL = load_model()
 
 
-BLOCK_ROWS = 1 << 15
-"""Rows computed together: a datapoint's terms for them stay in the CPU's cache instead of each term
-going through memory for every respondent (the build is limited by memory traffic, not arithmetic)."""
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="generate")
-
-
-@dataclass(frozen=True)
-class _Respondents:
-    """What answers depend on, one array entry per respondent (rows sorted by market, then wave)."""
-
-    z_age: np.ndarray
-    female: np.ndarray  # bool
-    wave: np.ndarray  # int16; a trend term multiplies it as float64, as the plain expression does
-    location_rows: tuple[tuple[int, int], ...]  # each market's rows, [start, stop)
-    traits: dict[str, np.ndarray]
-
-    @property
-    def n(self) -> int:
-        return int(self.z_age.shape[0])
-
-
-@dataclass(frozen=True)
-class _Terms:
-    """One datapoint's logit: base + age * z_age + female * is_female + trend * wave + each trait term
-    in the order written + the market's boost, to be added in that order.
-
-    A term whose coefficient is 0 is left out: it would add ±0.0, which changes at most the sign of a
-    zero logit, and a zero of either sign gives the same probability and choice."""
-
-    base: float
-    steps: tuple[tuple[float, np.ndarray, bool], ...]  # (coefficient, column, column is a 0/1 mask)
-    boosts: tuple[tuple[int, int, float], ...]  # (start, stop, logit shift) of each boosted market's rows
-
-    @classmethod
-    def of(cls, spec: DatasetSpec, c: Coefficients, dp_code: str, model: Model, r: _Respondents) -> _Terms:
-        trend = model.trends.get(dp_code, 0.0)
-        steps = [(c.age, r.z_age, False), (c.female, r.female, True), (trend, r.wave, False)]
-        steps += [(coefficient, r.traits[trait], False) for trait, coefficient in c.traits]
-        boosts = [
-            (*rows, model.boost(loc.code, dp_code)) for loc, rows in zip(spec.locations, r.location_rows, strict=True)
-        ]
-        return cls(c.base, tuple(t for t in steps if t[0] != 0.0), tuple(b for b in boosts if b[2] != 0.0))
-
-    def logit(self, a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-        """Rows a:b's logits, into `out`, each added term by term: the same floats as the plain
-        expression over all rows gives."""
-        out.fill(self.base)
-        for coefficient, column, mask in self.steps:
-            if mask:  # coefficient * 1.0 is the coefficient; * 0.0 would add ±0.0
-                np.add(out, coefficient, out=out, where=column[a:b])
-            else:
-                np.add(out, np.multiply(column[a:b], coefficient, out=scratch), out=out)
-        for start, stop, boost in self.boosts:
-            lo, hi = max(start, a), min(stop, b)
-            if lo < hi:
-                out[lo - a : hi - a] += boost
-        return out
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), in place."""
-    np.negative(x, out=x)
-    np.exp(x, out=x)
-    np.add(x, 1.0, out=x)
-    return np.divide(1.0, x, out=x)
-
-
-Work = Callable[[int, int, np.ndarray, np.ndarray], None]
-
-
-def _over_rows(n: int, work: Work) -> list[Future[None]]:
-    """Run `work(a, b, out, scratch)` over every block of rows, the two halves of them at once."""
-
-    def half(lo: int, hi: int) -> None:
-        out, scratch = np.empty(BLOCK_ROWS), np.empty(BLOCK_ROWS)
-        for a in range(lo, hi, BLOCK_ROWS):
-            b = min(a + BLOCK_ROWS, hi)
-            work(a, b, out[: b - a], scratch[: b - a])
-
-    return [_POOL.submit(half, 0, n // 2), _POOL.submit(half, n // 2, n)]
-
-
-def _answers(
-    rng: np.random.Generator, spec: DatasetSpec, question: Question, model: Model, r: _Respondents
-) -> np.ndarray:
-    """One question's answers: a datapoint index (single choice) or a bitmask (multiple choice).
-
-    One datapoint at a time: the draws from `rng` come in the same order as one (datapoints x
-    respondents) block would fill them (row after row), so the answers are the same as drawing the
-    block, in a fraction of the memory. The next datapoint's draws are made while this one's rows are
-    computed."""
-    n, coefficients = r.n, model.coefficients[spec.code][question.code]
-    terms = [_Terms.of(spec, coefficients[dp.code], dp.code, model, r) for dp in question.datapoints]
-    if question.kind == "single":
-        return _single(rng, terms, n)
-    bits = np.zeros(n, dtype=np.uint32)
-
-    def datapoint(j: int, draws: np.ndarray) -> Work:
-        def work(a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> None:
-            hit = np.less(draws[a:b], _sigmoid(terms[j].logit(a, b, out, scratch)))
-            np.bitwise_or(bits[a:b], hit.astype(np.uint32) << np.uint32(j), out=bits[a:b])
-
-        return work
-
-    _datapoint_by_datapoint(len(terms), lambda draws: rng.random(out=draws), datapoint, n)
-    return bits
-
-
-def _single(rng: np.random.Generator, terms: list[_Terms], n: int) -> np.ndarray:
-    """One answer each, the datapoint whose logit plus a Gumbel draw is largest (Gumbel-max; the first
-    one on a tie, as argmax), then about 5% skip the question."""
-    best, choice = np.empty(n), np.zeros(n, dtype=np.int8)
-
-    def datapoint(j: int, draws: np.ndarray) -> Work:
-        def work(a: int, b: int, out: np.ndarray, scratch: np.ndarray) -> None:
-            row = np.add(terms[j].logit(a, b, out, scratch), draws[a:b], out=out)
-            if j == 0:
-                best[a:b] = row
-                return
-            choice[a:b][row > best[a:b]] = j
-            np.maximum(best[a:b], row, out=best[a:b])
-
-        return work
-
-    def gumbel(draws: np.ndarray) -> None:
-        draws[:] = rng.gumbel(size=n)
-
-    _datapoint_by_datapoint(len(terms), gumbel, datapoint, n)
-    choice[rng.random(n) < 0.05] = -1
-    return choice
-
-
-def _datapoint_by_datapoint(
-    k: int, draw: Callable[[np.ndarray], object], datapoint: Callable[[int, np.ndarray], Work], n: int
-) -> None:
-    """For each of k datapoints in order: `draw` its n draws, then run its work over the rows, while
-    the next datapoint's draws are made (into the other of two buffers)."""
-    buffers = [np.empty(n), np.empty(n)]
-    draw(buffers[0])
-    for j in range(k):
-        running = _over_rows(n, datapoint(j, buffers[j % 2]))
-        if j + 1 < k:
-            draw(buffers[(j + 1) % 2])
-        for future in running:
-            future.result()
-
-
-def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model = MODEL) -> SurveyData:
+def generate(
+    spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model = MODEL, folder: Path | None = None
+) -> SurveyData:
+    """The dataset's respondents at this size and seed. With `folder`, its files are written there
+    as they are computed (a stored data version's layout), so a build of millions holds only a few
+    columns in memory."""
+    columns = building.Columns(folder)
     rng = np.random.default_rng([seed, zlib.crc32(spec.code.encode())])
     n_loc, n_wave = len(spec.locations), len(spec.waves)
     # Samples grow with the square root of the market: big markets get more interviews, not all.
@@ -300,7 +159,7 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model
     cell = np.repeat(np.arange(n_loc * n_wave), counts)
     location = (cell // n_wave).astype(np.int16)
     wave = (cell % n_wave).astype(np.int16)
-    del cell  # made again for the weights: memory is what limits a build of millions
+    del cell
 
     lo, hi = spec.age_range
     age = rng.integers(lo, hi + 1, size=respondents).astype(np.int8)
@@ -314,29 +173,50 @@ def generate(spec: DatasetSpec, respondents: int, seed: int = 2024, model: Model
         traits[t.name] = rng.standard_normal(respondents)
         traits[t.name] += t.age * z_age + t.female * gender
 
-    location_rows = tuple((int(offsets[li * n_wave]), int(offsets[(li + 1) * n_wave])) for li in range(n_loc))
-    respondent = _Respondents(z_age, gender == 1, wave, location_rows, traits)
-    # One question after another: the order of draws from `rng` is part of the data's identity.
-    answers = {q.code: _answers(rng, spec, q, model, respondent) for q in spec.questions}
-    del respondent, traits
+    # The weights are drawn after every answer: from where the answers' draws will end.
+    start = rng.bit_generator.state
+    after = building.position(start, sum(building.draws(q, respondents) for q in spec.questions))
+    predicted = after.bit_generator.state["state"]
+    weight = _weights(spec, after, z_age, counts)
+    small: dict[str, np.ndarray] = {"location": location, "wave": wave, "age": age, "gender": gender}
+    for name, column in small.items():
+        columns.save(name, column)
+    r = building.respondents(spec.age_range, age, gender, wave, traits, weight, offsets, n_wave)
+    del z_age, traits
+    answers = building.answers(spec.questions, partial(_terms, spec, model, r), r, start, columns)
+    if answers.end["state"] != predicted:  # a Gumbel draw was made again
+        weight = _weights(spec, building.position(answers.end, 0), r.z_ages[age - lo], counts)
+    data = SurveyData(spec, weight, location, wave, age, gender, answers.columns, offsets, seed)
+    data.cell_weight, data.cell_count = cell_sizes(weight, offsets)
+    data.cell_dp_weight, data.cell_dp_count = answers.weighted, answers.counted
+    if weight is not r.weight:
+        data.prepare()
+    for name in ("weight", "cell_offsets"):
+        columns.save(name, getattr(data, name))
+    if folder is not None:
+        data.save_aggregates(folder)
+    return data
 
-    # Design weights: respondent-level variation, then each cell sums to its market's population.
-    weight = np.exp(rng.normal(0.0, 0.35, size=respondents)) * (1.0 + 0.15 * (z_age < 0))
+
+def _weights(spec: DatasetSpec, rng: np.random.Generator, z_age: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Design weights: respondent-level variation, then each cell sums to its market's population."""
+    n_wave = len(spec.waves)
+    weight = np.exp(rng.normal(0.0, 0.35, size=z_age.shape[0])) * (1.0 + 0.15 * (z_age < 0))
     population = np.repeat(np.array([loc.population_m * 1e6 for loc in spec.locations]), n_wave)
-    cell = np.repeat(np.arange(n_loc * n_wave), counts)
-    sums = np.bincount(cell, weights=weight, minlength=n_loc * n_wave)  # in row order, as np.add.at adds
+    cell = np.repeat(np.arange(len(population)), counts)
+    sums = np.bincount(cell, weights=weight, minlength=len(population))  # in row order, as np.add.at adds
     scale = np.divide(population, sums, out=np.zeros_like(sums), where=sums > 0)
-    weight = weight * scale[cell]
+    return weight * scale[cell]
 
-    data = SurveyData(
-        spec=spec,
-        weight=weight,
-        location=location,
-        wave=wave,
-        age=age,
-        gender=gender,
-        answers=answers,
-        cell_offsets=offsets,
-        seed=seed,
-    )
-    return data.prepare()
+
+def _terms(
+    spec: DatasetSpec, model: Model, r: building.Respondents, question: Question, sign: float
+) -> list[building.Terms]:
+    """Each datapoint's logit terms (negated when `sign` is -1.0)."""
+    terms = []
+    for dp in question.datapoints:
+        c = model.coefficients[spec.code][question.code][dp.code]
+        first = (c.base, c.age, c.female, model.trends.get(dp.code, 0.0))
+        boosts = [model.boost(loc.code, dp.code) for loc in spec.locations]
+        terms.append(building.Terms.of(r, first, c.traits, boosts, sign))
+    return terms

@@ -10,14 +10,13 @@ exactly, for every dataset, with blocks and runs small enough that their edges f
 
 from __future__ import annotations
 
-import itertools
 import zlib
 
 import numpy as np
 import pytest
 
+from survey import building, generator
 from survey import data as survey_data
-from survey import generator
 from survey.catalog import DATASETS, DatasetSpec, Question
 from survey.data import SurveyData, datapoint_matrix
 from survey.generator import MODEL, Model
@@ -86,9 +85,13 @@ def _built(data: SurveyData) -> dict[str, np.ndarray]:
 def test_the_fast_build_equals_the_plain_formulas_to_the_bit(
     spec: DatasetSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(generator, "BLOCK_ROWS", 613)  # blocks, halves and market edges fall everywhere
+    monkeypatch.setattr(building, "BLOCK_ROWS", 613)  # blocks, parts and market edges fall everywhere
+    monkeypatch.setattr(building, "PARTS", 7)
     monkeypatch.setattr(survey_data, "CHUNK_ROWS", 1_500)  # runs of a few cells, and single big cells
-    respondents = 12_345
+    _same_as_plain(spec, 12_345)
+
+
+def _same_as_plain(spec: DatasetSpec, respondents: int) -> None:
     built, plain = _built(generator.generate(spec, respondents, seed=11)), plain_generate(spec, respondents, seed=11)
     assert sorted(built) == sorted(plain)
     differing = [name for name in plain if built[name].tobytes() != plain[name].astype(built[name].dtype).tobytes()]
@@ -96,18 +99,43 @@ def test_the_fast_build_equals_the_plain_formulas_to_the_bit(
     assert all(built[name].dtype == plain[name].dtype for name in plain if name.startswith(("w__", "weight")))
 
 
+def test_close_single_choices_decided_with_the_c_librarys_log_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every single-choice row decided again with math.log (as when its best two are within CLOSE)."""
+    monkeypatch.setattr(building, "CLOSE", np.inf)
+    monkeypatch.setattr(building, "BLOCK_ROWS", 997)
+    _same_as_plain(DATASETS[1], 3_000)
+
+
+def test_a_question_drawn_again_by_numpy_and_weights_drawn_again_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The paths a Gumbel draw of u = 0 takes (about once in 10^16 draws, so forced here): the question
+    by numpy's own draws, and the weights drawn again from where the answers really ended."""
+    single = building._single_block
+    monkeypatch.setattr(building, "_single_block", lambda q, *rest: single(q, *rest) and q.question.code != "income")
+    draws = building.draws
+    monkeypatch.setattr(building, "draws", lambda question, n: draws(question, n) + (question.code == "income"))
+    _same_as_plain(DATASETS[0], 4_000)
+
+
 def test_every_logit_equals_the_plain_expression_to_the_bit() -> None:
     """Sharper than the answers (a logit one bit off flips an answer about once in 10^16 draws): each
-    datapoint's logits, block by block, are the plain expression's floats."""
+    datapoint's logits, block by block, are the plain expression's floats, and negated, its negation
+    (a zero of either sign: exp(-0.0) is exp(0.0))."""
     spec, n = DATASETS[0], 5_000
     rng = np.random.default_rng(3)
     location = np.sort(rng.integers(0, len(spec.locations), n))
     wave = rng.integers(0, len(spec.waves), n).astype(np.int16)
-    z_age, gender = rng.standard_normal(n), rng.integers(0, 2, n)
+    lo, hi = spec.age_range
+    age = rng.integers(lo, hi + 1, n).astype(np.int8)
+    gender = rng.integers(0, 2, n).astype(np.int8)
+    z_age = (age - (lo + hi) / 2) / ((hi - lo) / 3.5)
     traits = {t.name: rng.standard_normal(n) for t in MODEL.traits}
-    starts = np.searchsorted(location, np.arange(len(spec.locations) + 1))
-    rows = tuple((int(a), int(b)) for a, b in itertools.pairwise(starts))
-    r = generator._Respondents(z_age, gender == 1, wave, rows, traits)
+    cells = location.astype(np.int64) * len(spec.waves) + wave
+    order = np.argsort(cells, kind="stable")
+    location, wave, age, gender, z_age = location[order], wave[order], age[order], gender[order], z_age[order]
+    offsets = np.searchsorted(cells[order], np.arange(len(spec.locations) * len(spec.waves) + 1))
+    r = building.respondents(spec.age_range, age, gender, wave, traits, np.ones(n), offsets, len(spec.waves))
     plain_r = {
         "z_age": z_age,
         "female": gender.astype(np.float64),
@@ -116,9 +144,11 @@ def test_every_logit_equals_the_plain_expression_to_the_bit() -> None:
         "traits": traits,
     }
     out, scratch = np.empty(n), np.empty(n)
+    blocks = [(a, min(a + 777, n)) for a in range(0, n, 777)]
     for question in spec.questions:
-        for dp in question.datapoints:
-            terms = generator._Terms.of(spec, MODEL.coefficients[spec.code][question.code][dp.code], dp.code, MODEL, r)
-            blocks = [(a, min(a + 777, n)) for a in range(0, n, 777)]
-            fast = np.concatenate([terms.logit(a, b, out[: b - a], scratch[: b - a]).copy() for a, b in blocks])
-            assert fast.tobytes() == _plain_logit(spec, question, dp.code, MODEL, plain_r).tobytes(), dp.code
+        for sign in (1.0, -1.0):
+            for dp, terms in zip(question.datapoints, generator._terms(spec, MODEL, r, question, sign), strict=True):
+                fast = np.concatenate([terms.logit(a, b, out[: b - a], scratch[: b - a]).copy() for a, b in blocks])
+                plain = sign * _plain_logit(spec, question, dp.code, MODEL, plain_r)
+                # + 0.0 makes a zero +0.0: -(x + y) is +0.0 when x = -y, -x + -y is -0.0 (same chance)
+                assert (fast + 0.0).tobytes() == (plain + 0.0).tobytes(), dp.code
