@@ -11,11 +11,12 @@ thread:
 
 1. connects, sends `LISTEN`, and only then reads the row: any change committed after the read is
    notified, and any before it is in what was read, so nothing falls between the two;
-2. takes every notification's value as it arrives (the epoch only grows: the largest value seen);
-3. every `SPARK_ACCESS_EPOCH_LISTEN_SECONDS / 3` reads the row again on its connection (a heartbeat),
-   which proves the connection alive and catches anything a notification could not carry.
+2. on every notification, reads the row again on its connection (a notification only says "read
+   it": any database role may NOTIFY any channel, so its payload is not believed);
+3. without one for a third of `SPARK_ACCESS_EPOCH_LISTEN_SECONDS`, reads the row anyway (a
+   heartbeat), which proves the connection alive.
 
-A request trusts the value held in memory only while the last heartbeat or connect read was *sent*
+A request trusts the value held in memory only while the listener's last read of the row was *sent*
 less than `SPARK_ACCESS_EPOCH_LISTEN_SECONDS` ago. Otherwise (not yet connected, the connection
 lost and not yet re-established, a heartbeat late or failing) it reads the row itself, as without
 the listener: a notification missed while disconnected can never let a revoked credential through,
@@ -24,11 +25,13 @@ bound. On an error the thread closes its connection, backs off (0.1 s doubling u
 back to step 1.
 
 What this process writes itself it sees at once: `accounts.epoch.bump` hands the value its UPDATE
-returned to `at_least`, applied when the transaction commits (no waiting for the notification).
+returned to `at_least` when the transaction commits (no waiting for the notification), and no read
+of the row sent before that can take the value back below it.
 
 A revocation committed on another host, or behind the application's back, reaches a worker when its
-notification does: the time PostgreSQL takes to signal the listening backend and the thread to be
-scheduled, milliseconds on a loaded host (`tests/accounts/test_epoch_listener.py` shows it).
+notification does and the listener has read the row: the time PostgreSQL takes to signal the
+listening backend, one round trip, and the thread's turn; a millisecond or so on a loaded host
+(`tests/accounts/test_epoch_listener.py` prints it).
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ class Listener:
         self.pid = os.getpid()
         self._lock = threading.Lock()
         self._value = 0
-        self._confirmed_at = -math.inf  # when the last heartbeat (or connect read) was sent
+        self._confirmed_at = -math.inf  # when the read of the row that gave `_value` was sent
+        self._floor, self._floor_at = 0, -math.inf  # what this process's last commit made it, and when
         self._stop = threading.Event()
         self.conn: psycopg.Connection[Any] | None = None
         self.connects = 0  # how many times it (re)connected: tests watch it
@@ -88,14 +92,17 @@ class Listener:
 
     # -- what a request asks ---------------------------------------------------------------------
     def value(self) -> int | None:
-        """The epoch heard, or None when it cannot be trusted now (the caller reads the row)."""
+        """The epoch last read by the listener, or None when that cannot be trusted now (the caller
+        reads the row)."""
         if time.monotonic() - self._confirmed_at >= settings.SPARK_ACCESS_EPOCH_LISTEN_SECONDS:
             return None
         return self._value
 
     def at_least(self, value: int) -> None:
-        """This process committed a change that made the epoch `value` (or more)."""
+        """This process committed a change that made the epoch `value` (or more): no read sent
+        before now may take the value below it."""
         with self._lock:
+            self._floor, self._floor_at = value, time.monotonic()
             self._value = max(self._value, value)
 
     def distrust(self) -> None:
@@ -104,15 +111,17 @@ class Listener:
 
     # -- the thread ------------------------------------------------------------------------------
     def _confirm(self, value: int, sent_at: float) -> None:
+        """The row read `value`, the read sent at `sent_at`. The row, not the largest value seen, is
+        what counts (the row may have been reset), except that a read sent before this process's own
+        last commit cannot undo it."""
         with self._lock:
-            self._value = max(self._value, value)
+            self._value = max(value, self._floor) if sent_at < self._floor_at else value
             self._confirmed_at = max(self._confirmed_at, sent_at)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self._listen()
-                self.backoff = BACKOFF_FIRST
             except Exception as error:  # any failure: distrust, reconnect later
                 if self._stop.is_set():
                     break
@@ -143,8 +152,11 @@ class Listener:
         while not self._stop.is_set():
             sent_at = time.monotonic()
             self._confirm(_read_row(conn), sent_at)  # after LISTEN: nothing committed falls between
-            for notify in conn.notifies(timeout=beat):
-                self.at_least(int(notify.payload))
+            self.backoff = BACKOFF_FIRST
+            # Until a notification or the next heartbeat. A notification only says "read the row":
+            # its payload is not trusted (any role may NOTIFY any channel).
+            for _ in conn.notifies(timeout=beat, stop_after=1):
+                pass
 
     def _close(self) -> None:
         conn, self.conn = self.conn, None

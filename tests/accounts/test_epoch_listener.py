@@ -142,18 +142,29 @@ def test_a_revocation_missed_while_the_listener_was_down_is_never_trusted(
 def test_the_value_is_trusted_only_while_the_heartbeat_is_fresh(settings) -> None:
     settings.SPARK_ACCESS_EPOCH_LISTEN_SECONDS = 1.0
     heard = Listener()  # not started: its thread's steps are called by hand
-    assert heard.value() is None  # never confirmed
+    assert heard.value() is None  # never read
     heard._confirm(7, time.monotonic())
     assert heard.value() == 7
-    heard.at_least(5)  # the epoch only grows
-    assert heard.value() == 7
-    heard._confirm(7, time.monotonic() - 1.0)  # an older heartbeat does not extend the trust...
-    assert heard.value() == 7
+    heard._confirm(7, time.monotonic() - 1.0)  # an older read does not extend the trust...
     heard._confirmed_at = time.monotonic() - 1.0  # ...and one a full period old has lapsed
     assert heard.value() is None
     heard._confirm(8, time.monotonic())
     heard.distrust()
     assert heard.value() is None and heard._confirmed_at == -math.inf
+
+
+def test_the_row_is_what_counts_but_never_below_this_processs_own_commit(settings) -> None:
+    heard = Listener()
+    heard._confirm(7, time.monotonic())
+    heard._confirm(3, time.monotonic())  # the row was reset: believed (the largest value seen would hide changes)
+    assert heard.value() == 3
+    sent_before_the_commit = time.monotonic()
+    heard.at_least(4)  # this process committed a change: seen at once
+    assert heard.value() == 4
+    heard._confirm(3, sent_before_the_commit)  # a read already on its way cannot undo it
+    assert heard.value() == 4
+    heard._confirm(5, time.monotonic())  # a read sent after it is the row
+    assert heard.value() == 5
 
 
 def test_a_forked_process_starts_a_listener_of_its_own(monkeypatch) -> None:
