@@ -19,16 +19,7 @@ from accounts.epoch_listener import APPLICATION_NAME, CHANNEL, Listener
 from accounts.services import token_revoke
 from tests.factories import World, issue
 from tests.mcp_api.helpers import call_tool
-
-postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (scripts/with-postgres.sh)")
-
-
-def _observer() -> psycopg.Connection:
-    """Another host's connection: what it commits, this process learns only from the database."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
+from tests.postgresql import observer, only
 
 
 def _until(condition: Callable[[], object], what: str, seconds: float = 10.0) -> float:
@@ -52,19 +43,19 @@ def listening(settings) -> Iterator[Listener]:
     epoch_listener.stop()
 
 
-def _revoke_elsewhere(observer: psycopg.Connection, prefix: str) -> None:
-    observer.execute("UPDATE accounts_personalaccesstoken SET revoked_at = now() WHERE prefix = %s", [prefix])
+def _revoke_elsewhere(other_host: psycopg.Connection, prefix: str) -> None:
+    other_host.execute("UPDATE accounts_personalaccesstoken SET revoked_at = now() WHERE prefix = %s", [prefix])
 
 
-def _row(observer: psycopg.Connection) -> int:
-    row = observer.execute("SELECT value FROM accounts_accessepoch WHERE id = 1").fetchone()
+def _row(other_host: psycopg.Connection) -> int:
+    row = other_host.execute("SELECT value FROM accounts_accessepoch WHERE id = 1").fetchone()
     return int(row[0]) if row else 0
 
 
-@postgresql
+@only
 @pytest.mark.django_db(transaction=True)
 def test_every_change_of_the_epoch_row_is_notified_with_its_value(world: World) -> None:
-    with _observer() as listener, _observer() as writer:
+    with observer() as listener, observer() as writer:
         listener.execute(f"LISTEN {CHANNEL}")
         issued = issue(world.member, world.acme)
         list(listener.notifies(timeout=0.5))  # whatever issuing notified
@@ -73,7 +64,7 @@ def test_every_change_of_the_epoch_row_is_notified_with_its_value(world: World) 
         assert heard == [_row(writer)]
 
 
-@postgresql
+@only
 @pytest.mark.django_db(transaction=True)
 def test_a_warm_call_asks_the_database_nothing(listening: Listener, client: Client, world: World) -> None:
     issued = issue(world.member, world.acme)
@@ -84,13 +75,13 @@ def test_a_warm_call_asks_the_database_nothing(listening: Listener, client: Clie
     assert [q["sql"] for q in queries.captured_queries] == []
 
 
-@postgresql
+@only
 @pytest.mark.django_db(transaction=True)
 def test_a_revocation_on_another_host_reaches_a_warm_worker(listening: Listener, client: Client, world: World) -> None:
     issued = issue(world.member, world.acme)
     assert call_tool(client, issued.secret, "list_datasets").status_code == 200
     before = epoch.read()
-    with _observer() as other_host:
+    with observer() as other_host:
         _revoke_elsewhere(other_host, issued.token.prefix)
         took = _until(lambda: epoch.read() != before, "notified")
         assert listening.value() == _row(other_host)
@@ -98,7 +89,7 @@ def test_a_revocation_on_another_host_reaches_a_warm_worker(listening: Listener,
     assert call_tool(client, issued.secret, "list_datasets").status_code == 401
 
 
-@postgresql
+@only
 @pytest.mark.django_db(transaction=True)
 def test_this_process_sees_its_own_revocation_at_once(listening: Listener, client: Client, world: World) -> None:
     issued = issue(world.member, world.acme)
@@ -107,7 +98,7 @@ def test_this_process_sees_its_own_revocation_at_once(listening: Listener, clien
     assert call_tool(client, issued.secret, "list_datasets").status_code == 401
 
 
-@postgresql
+@only
 @pytest.mark.django_db(transaction=True)
 def test_a_revocation_missed_while_the_listener_was_down_is_never_trusted(
     listening: Listener, client: Client, world: World, monkeypatch
@@ -116,7 +107,7 @@ def test_a_revocation_missed_while_the_listener_was_down_is_never_trusted(
     for issued in (revoked, kept):
         assert call_tool(client, issued.secret, "list_datasets").status_code == 200
     monkeypatch.setattr(listening, "backoff", 1.0)  # room to revoke while it is down
-    with _observer() as other_host:
+    with observer() as other_host:
         backend = other_host.execute(
             "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()",
             [APPLICATION_NAME],
