@@ -135,7 +135,7 @@ def bump() -> None:
         cursor.execute(f"UPDATE {AccessEpoch._meta.db_table} SET value = value + 1 WHERE id = 1 RETURNING value")  # noqa: S608
         row = cursor.fetchone()
     value = int(row[0]) if row else AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})[0].value
-    if epoch_listener.enabled():
+    listening = epoch_listener.running() if epoch_listener.enabled() else None
+    if listening is not None:
         # This process sees its own change as soon as it commits, without waiting for the notification.
-        listening = epoch_listener.listener()
         transaction.on_commit(lambda: listening.at_least(value))

@@ -171,10 +171,16 @@ referenced and unused, so that no garbage collection ever closes the parent's so
 _start_lock = threading.Lock()
 
 
+def running() -> Listener | None:
+    """This process's listener if it has one (a management command that only writes starts none)."""
+    current = _listeners[-1] if _listeners else None
+    return current if current is not None and current.pid == os.getpid() else None
+
+
 def listener() -> Listener:
     """This process's listener, started on first use (after gunicorn forked the worker)."""
-    current = _listeners[-1] if _listeners else None
-    if current is not None and current.pid == os.getpid():
+    current = running()
+    if current is not None:
         return current
     with _start_lock:
         current = _listeners[-1] if _listeners else None
