@@ -4,7 +4,9 @@ Any write that can take access away bumps it; a bearer check trusts its per-work
 while the counter is unchanged. Two stores, chosen by `SPARK_ACCESS_EPOCH`:
 
 - `database` (default with PostgreSQL): a single row, updated in the same transaction as the
-  change and read with one indexed SELECT. Correct across any number of hosts.
+  change. Correct across any number of hosts. On PostgreSQL each worker process listens for the
+  row's changes (accounts/epoch_listener.py) and a request reads the value held in memory, or the
+  row with one indexed SELECT while the listener cannot be trusted (and wherever it is turned off).
 - `file` (default with SQLite, which is single-host by nature): an 8-byte counter in a file
   shared by every worker through `mmap`; reading costs well under a microsecond. It is bumped
   at once and again after the transaction commits, so a worker that reloads between the two
@@ -26,8 +28,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 
+from accounts import epoch_listener
 from accounts.models import AccessEpoch
 
 _COUNTER = struct.Struct("<Q")
@@ -115,6 +117,10 @@ def read() -> int:
     """
     if _use_file():
         return _file_counter().read() + (_sampled_row() << 32)
+    if epoch_listener.enabled():
+        heard = epoch_listener.listener().value()
+        if heard is not None:
+            return heard
     return _read_row()
 
 
@@ -125,5 +131,11 @@ def bump() -> None:
         counter.bump()
         transaction.on_commit(counter.bump)
         return
-    if not AccessEpoch.objects.filter(pk=1).update(value=F("value") + 1):
-        AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {AccessEpoch._meta.db_table} SET value = value + 1 WHERE id = 1 RETURNING value")  # noqa: S608
+        row = cursor.fetchone()
+    value = int(row[0]) if row else AccessEpoch.objects.get_or_create(pk=1, defaults={"value": 1})[0].value
+    listening = epoch_listener.running() if epoch_listener.enabled() else None
+    if listening is not None:
+        # This process sees its own change as soon as it commits, without waiting for the notification.
+        transaction.on_commit(lambda: listening.at_least(value))

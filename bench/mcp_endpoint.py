@@ -19,13 +19,14 @@ less than requests/s.
 
 Then it counts what one warm authenticated call sends the database: statements through Django's
 cursors plus connection health checks, on a one-worker server over 200 calls in a row (with
-PostgreSQL, also the statements the server logged, `log_statement = all`, when scripts/with-
-postgres.sh names its log). Finally it revokes the token and checks that the very next requests,
-on every worker, are refused. With `--policies`, instead of those comparisons: tools/call with
-every organization policy on (a token lifetime, both daily quotas, counted on every call; a tool turned
-off, a dataset limit, the IP allow-lists; every call audited and queued for an audit stream) against
-all off, pass by pass on one server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only;
-stops by itself.
+PostgreSQL, also the statements the server logged, `log_statement = all`, when
+scripts/with-postgres.sh names its log, the epoch listeners' heartbeats counted apart). Finally it
+revokes the token and checks that the very next requests, on every worker, are refused. With
+`--no-listen`, the database epoch is read on every request instead of listened for. With
+`--policies`, instead of those comparisons: tools/call with every organization policy on (a token
+lifetime, both daily quotas, counted on every call; a tool turned off, a dataset limit, the IP
+allow-lists; every call audited and queued for an audit stream) against all off, pass by pass on one
+server. Needs `wrk` (scripts/setup.sh --dev installs it). Loopback only; stops by itself.
 """
 
 from __future__ import annotations
@@ -222,8 +223,13 @@ def measure(args: argparse.Namespace, urls: dict[str, str], roots: dict[str, lis
 def report(args: argparse.Namespace, runs: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
     med = {name: statistics.median(values) for name, values in runs.items()}
     per = {name: statistics.median(values) for name, values in cpu.items()}
+    listening = (
+        ""
+        if args.epoch == "file" or args.vendor != "PostgreSQL"
+        else (", read per request (--no-listen)" if args.no_listen else ", listened for (accounts/epoch_listener.py)")
+    )
     setup = f"one host, {args.workers} worker(s) each (gunicorn sync; uvicorn), wrk -t1 -c{args.connections}"
-    print(f"\n{setup}, {args.seconds}s x {args.passes}, {args.vendor}, access epoch store: {args.epoch}")
+    print(f"\n{setup}, {args.seconds}s x {args.passes}, {args.vendor}, access epoch store: {args.epoch}{listening}")
     print(
         f"median req/s: MCP tools/call list_datasets {med['on']:.0f} (metrics on), SDK server {med['sdk']:.0f}, "
         f"bare Django JSON view {med['bare']:.0f}"
@@ -252,16 +258,19 @@ def count_statements(env: dict[str, str], tmp: Path, token: str, calls: int = 20
             post(f"{base}/mcp", token)  # warm: the bearer facts cached, the connection open
         before = statements(base)
         logged = server_log_offset()
+        started = time.monotonic()
         for _ in range(calls):
             post(f"{base}/mcp", token)
+        elapsed = time.monotonic() - started
         after = statements(base)
         sent, checks = ((after[i] - before[i]) / calls for i in range(2))
         print(f"\ndatabase per warm call ({calls} calls): {sent:.2f} statements, {checks:.2f} connection health checks")
         if logged is not None:
-            sent_logged, opened = server_logged(logged)
+            sent_logged, opened, heard = server_logged(logged)
             print(
                 f"  the server's log: {sent_logged / calls:.2f} statements (round trips), "
-                f"{opened / calls:.2f} connections opened per call"
+                f"{opened / calls:.2f} connections opened per call; the epoch listener's heartbeats "
+                f"meanwhile: {heard} ({elapsed:.2f} s)"
             )
     finally:
         server.terminate()
@@ -275,6 +284,7 @@ def statements(base: str) -> tuple[int, int]:
     return int(counted["statements"]), int(counted["health_checks"])
 
 
+LISTENER = "spark-portal-epoch-listener"  # accounts.epoch_listener.APPLICATION_NAME
 PG_LOG = os.environ.get("SPARK_PG_LOG", "")  # scripts/with-postgres.sh names its server's log
 LOGGED = re.compile(r"LOG:  (statement|execute [^:]*): ")
 
@@ -283,21 +293,35 @@ def server_log_offset() -> int | None:
     """Turn on PostgreSQL's statement log (if its file is known) and return where it ends now."""
     if not PG_LOG:
         return None
-    psql("ALTER SYSTEM SET log_statement = 'all'", "ALTER SYSTEM SET log_connections = on", "SELECT pg_reload_conf()")
+    psql(
+        "ALTER SYSTEM SET log_statement = 'all'",
+        "ALTER SYSTEM SET log_connections = on",
+        "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a '",  # the application name tells the epoch listener's apart
+        "SELECT pg_reload_conf()",
+    )
     time.sleep(0.5)
     return Path(PG_LOG).stat().st_size
 
 
-def server_logged(offset: int) -> tuple[int, int]:
-    """(statements, connections) the server logged since `offset`, the bench's own psql calls left out."""
+def server_logged(offset: int) -> tuple[int, int, int]:
+    """(statements, connections, the epoch listeners' statements) the server logged since `offset`, the
+    bench's own psql calls left out; the listeners' heartbeats are on connections of their own, not the
+    requests' (accounts/epoch_listener.py)."""
     time.sleep(0.5)
     with open(PG_LOG, "rb") as log:
         log.seek(offset)
         lines = log.read().decode(errors="replace").splitlines()
-    psql("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_connections", "SELECT pg_reload_conf()")
-    ours = ("log_statement", "log_connections", "pg_reload_conf")
-    statements = sum(1 for line in lines if LOGGED.search(line) and not any(word in line for word in ours))
-    return statements, sum(1 for line in lines if "connection authorized" in line)
+    psql(
+        "ALTER SYSTEM RESET log_statement",
+        "ALTER SYSTEM RESET log_connections",
+        "ALTER SYSTEM RESET log_line_prefix",
+        "SELECT pg_reload_conf()",
+    )
+    ours = ("log_statement", "log_connections", "log_line_prefix", "pg_reload_conf")
+    logged = [line for line in lines if LOGGED.search(line) and not any(word in line for word in ours)]
+    listeners = sum(1 for line in logged if f" {LISTENER} " in line)
+    opened = sum(1 for line in lines if "connection authorized" in line)
+    return len(logged) - listeners, opened, listeners
 
 
 def psql(*statements: str) -> None:
@@ -409,6 +433,12 @@ def main() -> None:
         help="access epoch store: file (single host, the SQLite default) or database (PostgreSQL's default)",
     )
     parser.add_argument(
+        "--no-listen",
+        action="store_true",
+        help="with the database epoch on PostgreSQL, read the epoch row on every request instead of listening "
+        "for its changes (SPARK_ACCESS_EPOCH_LISTEN=0; accounts/epoch_listener.py)",
+    )
+    parser.add_argument(
         "--policies",
         action="store_true",
         help="measure tools/call with every organization policy on (docs/policies.md) against all off, "
@@ -434,6 +464,7 @@ def main() -> None:
         "SECURE_SSL_REDIRECT": "0",
         "SPARK_ACCESS_EPOCH": args.epoch,
         "SPARK_ACCESS_EPOCH_FILE": str(tmp / "access-epoch"),
+        "SPARK_ACCESS_EPOCH_LISTEN": "0" if args.no_listen else "1",
         "SPARK_METRICS": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
     }

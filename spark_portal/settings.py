@@ -291,6 +291,10 @@ SPARK_ACCESS_EPOCH_FILE = env_str(
 # on any change (accounts/watch.py): the bound on how long a change made outside the application
 # (raw SQL, a bulk update) can go unseen.
 SPARK_ACCESS_EPOCH_ROW_SECONDS = env_float("SPARK_ACCESS_EPOCH_ROW_SECONDS", 1.0)
+# On PostgreSQL, workers LISTEN for the epoch's changes instead of reading it on every request
+# (accounts/epoch_listener.py, docs/configuration.md); off under the tests, which turn it on themselves.
+SPARK_ACCESS_EPOCH_LISTEN = env_bool("SPARK_ACCESS_EPOCH_LISTEN", not env_bool("SPARK_TESTING", False))
+SPARK_ACCESS_EPOCH_LISTEN_SECONDS = env_float("SPARK_ACCESS_EPOCH_LISTEN_SECONDS", 1.0)
 # Tool-call counts are kept per worker and written at most this often (and at worker exit).
 SPARK_USAGE_FLUSH_SECONDS = env_float("SPARK_USAGE_FLUSH_SECONDS", 10.0)
 SPARK_USAGE_FLUSH_KEYS = 500

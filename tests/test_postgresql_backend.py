@@ -9,14 +9,10 @@ import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (scripts/with-postgres.sh)")
+from tests.postgresql import observer as _observer
+from tests.postgresql import only
 
-
-def _observer() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
+pytestmark = only
 
 
 def _last_statement(observer: psycopg.Connection, pid: int) -> str:

@@ -5,7 +5,8 @@ request by sending `SELECT 1` (`is_usable`): on the MCP endpoint, whose warm cal
 one statement (the access epoch), that doubled the round trips. A connection the server ended
 (a restart, a failover, `pg_terminate_backend`, an idle timeout) has something to read on its
 socket: the server's FATAL message, or the end of the stream. A healthy idle connection has
-nothing, since Spark Portal never LISTENs. So the socket is polled first, without waiting, and only a
+nothing, since it never LISTENs (the access epoch's listener has a connection of its own,
+accounts/epoch_listener.py). So the socket is polled first, without waiting, and only a
 connection with something to read pays for the real check (Django's own). A connection closed
 without a word (a host gone, a cable pulled) fails its next query, as it fails `SELECT 1`.
 """

@@ -282,6 +282,7 @@ def app_env(database_url: str, public_url: str, secret_key: str, workers: int) -
     }
     if database_url.startswith(("postgres://", "postgresql://")):
         env["SPARK_ACCESS_EPOCH"] = "database"
+        env["SPARK_ACCESS_EPOCH_LISTEN"] = "1"  # as in production (the tests' own default is off)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return env
 
