@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,28 +79,41 @@ class Question:
 class Source:
     """A file's columns as read (numbers as floats with NaN for missing; text as objects), labels
     and the questions found in it. `lines` holds each respondent's line in a CSV file; a `.sav`
-    file's respondents are its cases, numbered from 1."""
+    file's respondents are its cases, numbered from 1.
+
+    A file read in chunks (`survey.import_stream`) gives a chunk's columns with `first`, the index
+    of its first respondent; the whole file's Source then holds only the structural columns, with
+    `rows`, `variables`, each question's answers (or the problem found in them) and `repeat`, the
+    first repeated row, found as the chunks went by."""
 
     columns: dict[str, np.ndarray]
     value_labels: dict[str, dict[float, str]]
     questions: list[Question]
     skipped: list[str] = field(default_factory=list)
-    lines: list[int] | None = None
+    lines: Any = None  # a sequence of line numbers, one per respondent (CSV)
+    first: int = 0
+    rows: int | None = None
+    variables: set[str] | None = None
+    answered: list[np.ndarray | ImportProblem] | None = None
+    repeat: Callable[[], tuple[int, int] | None] | None = None
 
     def at(self, variable: str, row: int) -> str:
         """Where the respondent at index `row` is, as the person would find them in the file."""
         if self.lines is not None:
             return f"column {variable}, line {self.lines[row]}"
-        return f"variable {variable}, case {row + 1}"
+        return f"variable {variable}, case {self.first + row + 1}"
 
     def place(self, row: int) -> str:
-        return f"line {self.lines[row]}" if self.lines is not None else f"case {row + 1}"
+        return f"line {self.lines[row]}" if self.lines is not None else f"case {self.first + row + 1}"
 
     def numbers(self, variable: str) -> np.ndarray:
         """The variable as floats (NaN: no answer); ImportProblem at the first value that is not a number."""
         values = self.columns[variable]
         if values.dtype.kind in "iufb":
             return values.astype(np.float64)
+        plain = plain_digits(values)
+        if plain is not None:
+            return plain[0]
         out = np.empty(len(values))
         for row, value in enumerate(values):
             text = "" if value is None else str(value).strip()
@@ -133,11 +147,12 @@ def assemble(source: Source, structure: Structure) -> Imported:
     file if any value does not fit."""
     if not CODE.match(structure.code):
         raise ImportProblem(f"dataset code {structure.code!r}: use 2-39 lower-case letters, digits and dashes")
-    n = len(next(iter(source.columns.values()), []))
+    n = source.rows if source.rows is not None else len(next(iter(source.columns.values()), []))
     if n == 0:
         raise ImportProblem("the file has no respondents")
+    present = source.columns if source.variables is None else source.variables
     for variable in sorted(structural_variables(structure) | {v for q in source.questions for v in q.variables}):
-        if variable not in source.columns:
+        if variable not in present:
             raise ImportProblem(f"variable {variable}: not in the file")
     _refuse_duplicates(source, structure)
     markets, location = _locations(source, structure, n)
@@ -145,7 +160,7 @@ def assemble(source: Source, structure: Structure) -> Imported:
     age, bands = _ages(source, structure, n)
     gender = _genders(source, structure, n)
     questions = _unique_codes(source.questions)
-    answers = {q.code: _answers(source, q) for q in questions}
+    answers = {q.code: _answers(source, q, i) for i, q in enumerate(questions)}
     definition = _definition(structure, markets, questions, age, bands)
     try:
         spec = dataset_from_definition(definition)
@@ -164,6 +179,33 @@ def _codes(values: np.ndarray) -> np.ndarray:
         return np.unique(values.astype(np.float64), return_inverse=True, equal_nan=True)[1].reshape(-1)
     text = np.array(["" if v is None else str(v).strip() for v in values], dtype=object)
     return np.unique(text.astype(str), return_inverse=True)[1].reshape(-1)
+
+
+_POWERS = np.array([float(10**i) for i in range(16)])  # exact: every partial sum stays below 2**53
+
+
+def plain_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Text cells that are all plain ASCII digits (at most 15) or empty, as numbers (empty: NaN) and
+    their lengths, parsed all at once: float() of each gives the same numbers. None for anything else."""
+    try:
+        text = ",".join(values.tolist())
+    except TypeError:  # not all text
+        return None
+    if not text.isascii():
+        return None
+    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    digit, comma = raw - np.uint8(48), raw == 44
+    if not ((digit < 10) | comma).all():
+        return None
+    ends = np.append(np.flatnonzero(comma), len(raw))
+    lengths = ends - np.concatenate([[0], ends[:-1] + 1])
+    if len(ends) != len(values) or (lengths.size and lengths.max() > 15):
+        return None
+    at = np.flatnonzero(~comma)
+    cell = np.cumsum(comma)[at]
+    numbers = np.bincount(cell, weights=digit[at] * _POWERS[ends[cell] - 1 - at], minlength=len(values))
+    numbers[lengths == 0] = math.nan
+    return numbers, lengths
 
 
 def _shown(value: Any) -> str:
@@ -195,8 +237,11 @@ def _refuse_duplicates(source: Source, s: Structure) -> None:
             )
     if s.allow_duplicate_rows:
         return
-    keys = np.stack([_codes(values) for values in source.columns.values()], axis=1)
-    if pair := _first_repeat(keys):
+    if source.repeat is not None:
+        pair = source.repeat()
+    else:
+        pair = _first_repeat(np.stack([_codes(values) for values in source.columns.values()], axis=1))
+    if pair:
         raise ImportProblem(
             f"{source.place(pair[1])} repeats {source.place(pair[0])} exactly (every column); remove the copy, "
             "or, if two respondents really answered alike, say so (--allow-duplicate-rows)"
@@ -331,21 +376,30 @@ def _unique_codes(questions: list[Question]) -> list[Question]:
     return questions
 
 
-def _answers(source: Source, q: Question) -> np.ndarray:
+def _answers(source: Source, q: Question, index: int) -> np.ndarray:
     if len(q.labels if q.kind == "single" else q.variables) > MAX_DATAPOINTS[q.kind]:
         raise ImportProblem(f"{q.variables[0]}: a question holds at most {MAX_DATAPOINTS[q.kind]} answers")
+    if source.answered is None:
+        return answer_values(source, q)
+    answered = source.answered[index]
+    if isinstance(answered, ImportProblem):
+        raise answered
+    return answered
+
+
+def answer_values(source: Source, q: Question) -> np.ndarray:
+    """Each respondent's answer to `q`: a datapoint index (single, -1 none) or a bitmask (multi)."""
     if q.kind == "single":
         (variable,) = q.variables
         values = source.numbers(variable)
-        index = {value: i for i, (value, _) in enumerate(q.labels)}
-        out = np.full(len(values), -1, dtype=np.int8)
-        for row, value in enumerate(values):
-            if math.isnan(value):
-                continue
-            if value not in index:
-                raise ImportProblem(f"{source.at(variable, row)}: value {value:g} has no label")
-            out[row] = index[value]
-        return out
+        labelled = np.array([value for value, _ in q.labels], dtype=np.float64)
+        order = np.argsort(labelled, kind="stable")  # equal labels: the last one counts, as in a dict
+        at = np.searchsorted(labelled[order], values, side="right") - 1
+        found = (at >= 0) & (labelled[order][np.maximum(at, 0)] == values)
+        if (bad := np.flatnonzero(~found & ~np.isnan(values))).size:
+            row = int(bad[0])
+            raise ImportProblem(f"{source.at(variable, row)}: value {values[row]:g} has no label")
+        return np.where(found, order[np.maximum(at, 0)], -1).astype(np.int8)
     bits = np.zeros(len(source.columns[q.variables[0]]), dtype=np.uint32)
     for j, variable in enumerate(q.variables):
         bits |= (source.numbers(variable) == q.counted).astype(np.uint32) << np.uint32(j)
