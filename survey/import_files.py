@@ -146,7 +146,7 @@ def csv_chunks(path: Path, size: int) -> Iterator[tuple[list[str], list[list[str
             yield header, [], []
             body, lines, start = [], [], reader.line_num + 1
             for row in reader:
-                if not any(cell.strip() for cell in row):  # a blank line is no respondent
+                if not (row and row[0].strip()) and not any(cell.strip() for cell in row):  # a blank line: no one
                     start = reader.line_num + 1
                     continue
                 if len(row) != len(header):

@@ -44,8 +44,9 @@ from survey.importer import (
     structural_variables,
 )
 
-CHUNK_ROWS = 50_000
-Chunk = tuple[dict[str, np.ndarray], list[int] | None]  # a chunk's columns and, for a CSV file, its lines
+CHUNK_ROWS = 10_000
+# A chunk's columns, for a CSV file its lines, and its columns of plain digits as numbers (`plain_digits`).
+Chunk = tuple[dict[str, np.ndarray], list[int] | None, dict[str, tuple[np.ndarray, np.ndarray]]]
 _MISSING_KEY = np.float64(math.nan).view(np.uint64)  # a missing value's key, numbers and text alike
 
 
@@ -63,7 +64,7 @@ def import_sav(path: Path, structure: Structure, chunk_rows: int = CHUNK_ROWS) -
             for columns, _ in pyreadstat.read_file_in_chunks(
                 pyreadstat.read_sav, str(path), chunksize=chunk_rows, output_format="dict"
             ):
-                yield {name: _column(values, numeric[name]) for name, values in columns.items()}, None
+                yield {name: _column(values, numeric[name]) for name, values in columns.items()}, None, {}
         except Exception as exc:
             raise ImportProblem(f"not a readable SPSS file ({exc})") from None
 
@@ -105,14 +106,16 @@ def import_csv(
             if not body:  # the header
                 continue
             cells = list(zip(*body, strict=True))
-            columns = {}
+            columns, plain = {}, {}
             for name, i in index.items():
                 if name == market:
                     named = [cell.strip() for cell in cells[i]]
                     columns[name] = np.array([markets.setdefault(cell, float(len(markets))) for cell in named])
                 else:
                     columns[name] = np.array(cells[i], dtype=object)
-            yield columns, lines
+                    if (digits := plain_digits(columns[name])) is not None:
+                        plain[name] = digits
+            yield columns, lines, plain
 
     stream = _Stream(structure, questions, labels, list(index), chunks)
     if market in index:
@@ -139,8 +142,8 @@ class _Stream:
             _key(q): [] for q in questions if all(v in names for v in q.variables)
         }
         hashes: list[np.ndarray] = []
-        for columns, lines in chunks():
-            chunk = Source(columns, labels, [], lines=lines, first=self.rows)
+        for columns, lines, plain in chunks():
+            chunk = Source(columns, labels, [], lines=lines, first=self.rows, plain=plain)
             for q in questions:
                 parts = found.get(_key(q))
                 if isinstance(parts, list):
@@ -152,7 +155,7 @@ class _Stream:
                 parts.append(columns[name])
             self.text.update(name for name, values in columns.items() if values.dtype.kind not in "iufb")
             if not structure.allow_duplicate_rows:
-                hashes.append(_row_hashes(columns))
+                hashes.append(_row_hashes(columns, plain))
             self.rows += len(next(iter(columns.values()), ()))
             self.lines += lines or []
         self.kept = {name: _joined(parts) for name, parts in kept.items()}
@@ -174,7 +177,7 @@ class _Stream:
             return None
         rows: dict[int, tuple[Any, ...]] = {}
         first = 0
-        for columns, _ in self.chunks():  # read again: compare the candidates cell by cell
+        for columns, _, _ in self.chunks():  # read again: compare the candidates cell by cell
             size = len(next(iter(columns.values()), ()))
             for row in candidates[(candidates >= first) & (candidates < first + size)]:
                 rows[int(row)] = tuple(_cell(columns[name][row - first]) for name in columns)
@@ -209,12 +212,12 @@ def _cell(value: Any) -> Any:
     return str(value).strip() or None
 
 
-def _row_hashes(columns: dict[str, np.ndarray]) -> np.ndarray:
+def _row_hashes(columns: dict[str, np.ndarray], plain: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Each row's 64-bit hash of its cells' keys, column by column (splitmix64's mixer)."""
     rows = len(next(iter(columns.values()), ()))
     hashed = np.zeros(rows, dtype=np.uint64)
-    for values in columns.values():
-        hashed = _mix(hashed ^ _keys(values))
+    for name, values in columns.items():
+        hashed = _mix(hashed ^ (_digit_keys(*plain[name]) if name in plain else _keys(values)))
     return hashed
 
 

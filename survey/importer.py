@@ -96,6 +96,7 @@ class Source:
     variables: set[str] | None = None
     answered: list[np.ndarray | ImportProblem] | None = None
     repeat: Callable[[], tuple[int, int] | None] | None = None
+    plain: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # `plain_digits`, read once
 
     def at(self, variable: str, row: int) -> str:
         """Where the respondent at index `row` is, as the person would find them in the file."""
@@ -111,7 +112,7 @@ class Source:
         values = self.columns[variable]
         if values.dtype.kind in "iufb":
             return values.astype(np.float64)
-        plain = plain_digits(values)
+        plain = self.plain[variable] if variable in self.plain else plain_digits(values)
         if plain is not None:
             return plain[0]
         out = np.empty(len(values))
@@ -228,12 +229,15 @@ def _refuse_duplicates(source: Source, s: Structure) -> None:
     appended twice, a merge gone wrong): counting those people twice would skew every number."""
     if s.id:
         ids = source.columns[s.id]
-        text = [_shown(v) for v in ids]
-        if "" in text:
-            raise ImportProblem(f"{source.at(s.id, text.index(''))}: no respondent ID")
+        if ids.dtype.kind in "iufb":
+            none = np.flatnonzero(np.isnan(ids.astype(np.float64)))
+        else:
+            none = np.flatnonzero([not _shown(v) for v in ids])
+        if none.size:
+            raise ImportProblem(f"{source.at(s.id, int(none[0]))}: no respondent ID")
         if pair := _first_repeat(_codes(ids)):
             raise ImportProblem(
-                f"{source.at(s.id, pair[1])}: respondent ID {text[pair[1]]} is also at {source.place(pair[0])}"
+                f"{source.at(s.id, pair[1])}: respondent ID {_shown(ids[pair[1]])} is also at {source.place(pair[0])}"
             )
     if s.allow_duplicate_rows:
         return
@@ -256,16 +260,30 @@ def _locations(source: Source, s: Structure, n: int) -> tuple[list[Location], np
     values = source.columns[s.location_variable]
     labels = source.value_labels.get(s.location_variable, {})
     markets: list[Location] = []
-    index = np.empty(n, dtype=np.int16)
-    for row, value in enumerate(values):
-        name = _location_name(value, labels)
+    _, first, inverse = _distinct(values)
+    of_value = np.empty(len(first), dtype=np.int16)
+    for value in np.argsort(first, kind="stable"):  # each distinct value once, in the file's order
+        row = int(first[value])
+        name = _location_name(values[row], labels)
         if not name:
             raise ImportProblem(f"{source.at(s.location_variable, row)}: no market")
         market = _market(name, source.at(s.location_variable, row))
         if market not in markets:
             markets.append(market)
-        index[row] = markets.index(market)
-    return markets, index
+        of_value[value] = markets.index(market)
+    return markets, of_value[inverse]
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The column's distinct values (numbers: NaN one value; anything else as itself), each one's
+    first row, and each row's distinct value."""
+    if values.dtype.kind in "iufb":
+        return np.unique(values.astype(np.float64), return_index=True, return_inverse=True, equal_nan=True)
+    seen: dict[Any, int] = {}
+    inverse = np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+    first = np.full(len(seen), len(values), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(values)))
+    return np.array(list(seen), dtype=object), first, inverse
 
 
 def _location_name(value: Any, labels: dict[float, str]) -> str:
@@ -338,17 +356,18 @@ def _ages(source: Source, s: Structure, n: int) -> tuple[np.ndarray, list[tuple[
         return np.full(n, -1, dtype=np.int8), []
     ages = source.numbers(s.age)
     if bands := _bands(source, s):
-        out = np.full(n, -1, dtype=np.int8)
-        for row, value in enumerate(ages):
-            if math.isnan(value):
-                continue
-            if value not in bands:
-                raise ImportProblem(f"{source.at(s.age, row)}: age code {value:g} is not one of the age bands")
-            out[row] = bands[value][0]
-        return out, sorted(bands.values())
-    for row, value in enumerate(ages):
-        if not math.isnan(value) and not 0 <= value < 121:
-            raise ImportProblem(f"{source.at(s.age, row)}: age {value:g} (years, 0-120)")
+        codes = np.array(list(bands), dtype=np.float64)
+        youngest = np.array([band[0] for band in bands.values()], dtype=np.int8)
+        at = np.searchsorted(codes, ages, sorter=np.argsort(codes))
+        at = np.argsort(codes)[np.minimum(at, len(codes) - 1)]
+        banded = codes[at] == ages
+        if (bad := np.flatnonzero(~banded & ~np.isnan(ages))).size:
+            row = int(bad[0])
+            raise ImportProblem(f"{source.at(s.age, row)}: age code {ages[row]:g} is not one of the age bands")
+        return np.where(banded, youngest[at], -1).astype(np.int8), sorted(bands.values())
+    if (bad := np.flatnonzero(~np.isnan(ages) & ~((ages >= 0) & (ages < 121)))).size:
+        row = int(bad[0])
+        raise ImportProblem(f"{source.at(s.age, row)}: age {ages[row]:g} (years, 0-120)")
     return np.where(np.isnan(ages), -1, np.floor(ages)).astype(np.int8), []
 
 
@@ -392,18 +411,36 @@ def answer_values(source: Source, q: Question) -> np.ndarray:
     if q.kind == "single":
         (variable,) = q.variables
         values = source.numbers(variable)
-        labelled = np.array([value for value, _ in q.labels], dtype=np.float64)
-        order = np.argsort(labelled, kind="stable")  # equal labels: the last one counts, as in a dict
-        at = np.searchsorted(labelled[order], values, side="right") - 1
-        found = (at >= 0) & (labelled[order][np.maximum(at, 0)] == values)
+        index, found = _labelled(values, [value for value, _ in q.labels])
         if (bad := np.flatnonzero(~found & ~np.isnan(values))).size:
             row = int(bad[0])
             raise ImportProblem(f"{source.at(variable, row)}: value {values[row]:g} has no label")
-        return np.where(found, order[np.maximum(at, 0)], -1).astype(np.int8)
+        return np.where(found, index, -1).astype(np.int8)
     bits = np.zeros(len(source.columns[q.variables[0]]), dtype=np.uint32)
     for j, variable in enumerate(q.variables):
         bits |= (source.numbers(variable) == q.counted).astype(np.uint32) << np.uint32(j)
     return bits
+
+
+def _labelled(values: np.ndarray, labelled: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position in `labelled` (equal labels: the last one, as in a dict) and whether it
+    has one. Labels that are small whole numbers (the usual codes): a table looked up at once."""
+    codes = np.array(labelled, dtype=np.float64)
+    if (
+        codes.size
+        and len(set(labelled)) == len(labelled)
+        and np.all(codes == np.floor(codes))
+        and codes.min() >= 0
+        and codes.max() < 4096
+    ):
+        table = np.full(int(codes.max()) + 2, -1, dtype=np.int64)  # the last slot: every other value
+        table[codes.astype(np.int64)] = np.arange(len(codes))
+        whole = (values >= 0) & (values <= codes.max()) & (values == np.floor(values))
+        index = table[np.where(whole, values, len(table) - 1).astype(np.int64)]
+        return index, index >= 0
+    order = np.argsort(codes, kind="stable")
+    at = np.maximum(np.searchsorted(codes[order], values, side="right") - 1, 0)
+    return order[at], codes[order][at] == values
 
 
 def _definition(
