@@ -205,6 +205,7 @@ def plain_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     at = np.flatnonzero(~comma)
     cell = np.cumsum(comma)[at]
     numbers = np.bincount(cell, weights=digit[at] * _POWERS[ends[cell] - 1 - at], minlength=len(values))
+    numbers = numbers.astype(np.float64, copy=False)  # no digits at all: bincount counts in integers
     numbers[lengths == 0] = math.nan
     return numbers, lengths
 
