@@ -8,10 +8,12 @@ as a CSV file with its codebook into a temporary folder: an ID, a weight, age, g
 woman), a country variable naming four markets, and single-choice questions coded 1-5 (every
 seventh question has missing answers). Each import runs in a child process of its own against a
 throwaway SQLite database and data folder, and is measured there: wall seconds, CPU seconds, peak
-RSS (`os.wait4`'s rusage of that child) and respondents a second. "streamed" is the command;
-"whole file" reads the file whole (`survey.import_files.read_sav`/`read_csv`, then `assemble` and
-`publish_import`, as the command did before), run only up to --old-up-to respondents: its memory
-grows with the whole file's numbers. Nothing outside the temporary folder is touched.
+RSS (`os.wait4`'s rusage of that child) and respondents a second. "streamed" is the command.
+"before" is the import_survey command of another checkout (--before /work/main: the importer as it
+was). "whole file" reads the file whole with this checkout's code (`survey.import_files.read_sav`/
+`read_csv`, then `assemble` and `publish_import`, the reference the chunked reader is tested
+against). Both run only up to --old-up-to respondents: their memory grows with the whole file.
+Nothing outside the temporary folder is touched.
 """
 
 from __future__ import annotations
@@ -120,10 +122,20 @@ def child(how: str, path: Path, code: str) -> None:
     store.publish_import(assemble(source, structure))
 
 
-def measure(env: dict[str, str], how: str, path: Path, code: str) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one import in a child process."""
+def measure(
+    env: dict[str, str], how: str, path: Path, code: str, before: Path | None = None
+) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one import in a child process (`before`: the
+    import_survey command of another checkout, e.g. the main branch's whole-file importer)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", how, str(path), code], env=env, cwd=ROOT)
+    if before is None:
+        command = [sys.executable, __file__, "--child", how, str(path), code]
+    else:
+        csv = path.suffix == ".csv"
+        args = ["--codebook", str(path.with_suffix(".toml"))] if csv else ["--code", code, *SAV_ARGS]
+        command = [sys.executable, "manage.py", "import_survey", str(path), *args, "-v", "0"]
+        env = dict(env, PYTHONPATH=str(before))
+    proc = subprocess.Popen(command, env=env, cwd=before or ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:
@@ -136,6 +148,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--variables", type=int, default=300)
     parser.add_argument("--old-up-to", type=int, default=100_000)
+    parser.add_argument(
+        "--before", type=Path, help="a checkout whose import_survey is measured too (up to --old-up-to)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("HOW", "FILE", "CODE"))
     options = parser.parse_args()
     if options.child:
@@ -162,9 +177,13 @@ def main() -> None:
             files = write_files(folder, n, options.variables)
             print(f"(wrote {n:,} x {options.variables} in {time.perf_counter() - started:.0f} s)", flush=True)
             for path in files[:2]:
-                for how in ("whole file", "streamed") if n <= options.old_up_to else ("streamed",):
+                hows = ["whole file", "streamed"] if n <= options.old_up_to else ["streamed"]
+                if options.before and n <= options.old_up_to:
+                    hows.insert(0, "before")
+                for how in hows:
                     code = f"ds-b-{path.suffix[1:]}-{n}-{how.split()[0]}"
-                    wall, cpu, rss = measure(env, how.split()[0] if how == "streamed" else "whole", path, code)
+                    before = options.before if how == "before" else None
+                    wall, cpu, rss = measure(env, how.split()[0], path, code, before)
                     size = path.stat().st_size / 1e6
                     print(f"{path.suffix[1:]:<6} {n:>11,} {size:>7.0f} {how:<10} {wall:>7.1f} {cpu:>7.1f} "
                           f"{rss:>11.0f} {n / wall:>9,.0f}", flush=True)  # fmt: skip
