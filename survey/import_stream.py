@@ -138,7 +138,7 @@ class _Stream:
         self.names, self.chunks, self.labels = names, chunks, labels
         self.rows, self.lines, self.text = 0, list[int](), set[str]()
         kept: dict[str, list[np.ndarray]] = {v: [] for v in structural_variables(structure) if v in names}
-        found: dict[tuple[str, tuple[str, ...]], list[np.ndarray] | ImportProblem] = {
+        found: dict[tuple[str, tuple[str, ...]], Any] = {
             _key(q): [] for q in questions if all(v in names for v in q.variables)
         }
         hashes: list[np.ndarray] = []
@@ -159,7 +159,9 @@ class _Stream:
             self.rows += len(next(iter(columns.values()), ()))
             self.lines += lines or []
         self.kept = {name: _joined(parts) for name, parts in kept.items()}
-        self.found = {k: v if isinstance(v, ImportProblem) else _joined(v) for k, v in found.items()}
+        for key, parts in found.items():  # one question's chunks at a time: never two copies of all
+            found[key] = parts if isinstance(parts, ImportProblem) else _joined(parts)
+        self.found = found
         self.hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
 
     def source(self, questions: list[Question], skipped: list[str], lines: Any) -> Source:

@@ -72,12 +72,12 @@ CODEBOOK = """
 code = "ds-chunked"
 name = "Chunked"
 wave = "Q3 2025"
-location_variable = "country"
-weight = "wt"
-age = "age"
+id = "rid"
 gender = "sex"
 female = 2
-id = "rid"
+age = "age"
+weight = "wt"
+location_variable = "country"
 
 [[questions]]
 column = "brand"
