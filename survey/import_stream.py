@@ -68,7 +68,7 @@ def import_sav(path: Path, structure: Structure, chunk_rows: int = CHUNK_ROWS) -
         except Exception as exc:
             raise ImportProblem(f"not a readable SPSS file ({exc})") from None
 
-    stream = _Stream(structure, candidates, labels, list(meta.column_names), chunks)
+    stream = _Stream(structure, candidates, labels, list(meta.column_names), chunks, meta.number_rows or 0)
     # A date variable is text once any of its values is a date, as when the file is read whole.
     questions, labels, skipped = sav_questions(meta, structure, stream.text)
     return assemble(stream.source(questions, skipped, None), structure)
@@ -120,7 +120,7 @@ def import_csv(
     stream = _Stream(structure, questions, labels, list(index), chunks)
     if market in index:
         labels[market] = {n: text for text, n in markets.items()}
-    return structure, assemble(stream.source(questions, skipped, np.array(stream.lines, dtype=np.int64)), structure)
+    return structure, assemble(stream.source(questions, skipped, stream.lines), structure)
 
 
 class _Stream:
@@ -134,35 +134,37 @@ class _Stream:
         labels: dict[str, dict[float, str]],
         names: list[str],
         chunks: Callable[[], Iterator[Chunk]],
+        expected: int = 0,
     ) -> None:
         self.names, self.chunks, self.labels = names, chunks, labels
-        self.rows, self.lines, self.text = 0, list[int](), set[str]()
-        kept: dict[str, list[np.ndarray]] = {v: [] for v in structural_variables(structure) if v in names}
-        found: dict[tuple[str, tuple[str, ...]], Any] = {
-            _key(q): [] for q in questions if all(v in names for v in q.variables)
+        self.rows, self.text = 0, set[str]()
+        kept = {v for v in structural_variables(structure) if v in names}
+        found: dict[tuple[str, tuple[str, ...]], ImportProblem | None] = {
+            _key(q): None for q in questions if all(v in names for v in q.variables)
         }
-        hashes: list[np.ndarray] = []
+        # Every chunk goes into arrays made for the whole file (grown by doubling when the file does
+        # not say its size): no object is kept per chunk, so no chunk's memory stays pinned.
+        columns_of, lines_of = _Filled(expected), _Filled(expected)
         for columns, lines, plain in chunks():
             chunk = Source(columns, labels, [], lines=lines, first=self.rows, plain=plain)
             for q in questions:
-                parts = found.get(_key(q))
-                if isinstance(parts, list):
+                if _key(q) in found and found[_key(q)] is None:
                     try:
-                        parts.append(answer_values(chunk, q))
+                        columns_of.put(_key(q), self.rows, answer_values(chunk, q))
                     except ImportProblem as problem:
                         found[_key(q)] = problem
-            for name, parts in kept.items():
-                parts.append(columns[name])
+            for name in kept:
+                columns_of.put(name, self.rows, columns[name])
             self.text.update(name for name, values in columns.items() if values.dtype.kind not in "iufb")
             if not structure.allow_duplicate_rows:
-                hashes.append(_row_hashes(columns, plain))
+                columns_of.put("", self.rows, _row_hashes(columns, plain))
+            if lines is not None:
+                lines_of.put("", self.rows, np.array(lines, dtype=np.int64))
             self.rows += len(next(iter(columns.values()), ()))
-            self.lines += lines or []
-        self.kept = {name: _joined(parts) for name, parts in kept.items()}
-        for key, parts in found.items():  # one question's chunks at a time: never two copies of all
-            found[key] = parts if isinstance(parts, ImportProblem) else _joined(parts)
-        self.found = found
-        self.hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+        self.kept = {name: columns_of.take(name, self.rows) for name in kept}
+        self.found = {key: problem or columns_of.take(key, self.rows) for key, problem in found.items()}
+        self.hashes = columns_of.take("", self.rows, np.uint64)
+        self.lines = lines_of.take("", self.rows, np.int64)
 
     def source(self, questions: list[Question], skipped: list[str], lines: Any) -> Source:
         answered = [self.found.get(_key(q), ImportProblem("unread")) for q in questions]
@@ -191,18 +193,35 @@ class _Stream:
         return None
 
 
+class _Filled:
+    """Columns filled chunk by chunk, each in one array (doubled when full)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected, self.arrays = expected, dict[Any, np.ndarray]()
+
+    def put(self, name: Any, at: int, values: np.ndarray) -> None:
+        array, end = self.arrays.get(name), at + len(values)
+        if array is None:
+            array = np.empty(max(end, self.expected), dtype=values.dtype)
+        elif array.dtype != values.dtype:  # a date variable: a chunk with no date at all is all missing,
+            if array.dtype.kind != "O":  # and missing is None in text, as when read whole
+                array = np.full(len(array), None, dtype=object)
+            if values.dtype.kind != "O":
+                values = np.full(len(values), None, dtype=object)
+        if end > len(array):
+            array = np.concatenate([array[:at], np.empty(max(end, 2 * len(array)) - at, dtype=array.dtype)])
+        array[at:end] = values
+        self.arrays[name] = array
+
+    def take(self, name: Any, rows: int, dtype: Any = np.float64) -> np.ndarray:
+        array = self.arrays.pop(name, None)
+        if array is None:
+            return np.zeros(0, dtype=dtype)
+        return array if len(array) == rows else array[:rows].copy()
+
+
 def _key(q: Question) -> tuple[str, tuple[str, ...]]:
     return q.kind, tuple(q.variables)
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    """A column's chunks as one: as objects when any chunk holds text (a date variable's chunk with
-    no date at all was read as missing numbers: missing is None in text, as when read whole)."""
-    if not parts:
-        return np.zeros(0)
-    if any(p.dtype.kind == "O" for p in parts) and not all(p.dtype.kind == "O" for p in parts):
-        parts = [p if p.dtype.kind == "O" else np.full(len(p), None, dtype=object) for p in parts]
-    return np.concatenate(parts)
 
 
 def _cell(value: Any) -> Any:
