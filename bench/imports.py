@@ -8,7 +8,8 @@ as a CSV file with its codebook into a temporary folder: an ID, a weight, age, g
 woman), a country variable naming four markets, and single-choice questions coded 1-5 (every
 seventh question has missing answers). Each import runs in a child process of its own against a
 throwaway SQLite database and data folder, and is measured there: wall seconds, CPU seconds, peak
-RSS (`os.wait4`'s rusage of that child) and respondents a second. "streamed" is the command.
+RSS (`os.wait4`'s rusage of that child; the files are written by another child, as a child's peak
+counts the memory of the process it was forked from) and respondents a second. "streamed" is the command.
 "before" is the import_survey command of another checkout (--before /work/main: the importer as it
 was). "whole file" reads the file whole with this checkout's code (`survey.import_files.read_sav`/
 `read_csv`, then `assemble` and `publish_import`, the reference the chunked reader is tested
@@ -152,10 +153,14 @@ def main() -> None:
         "--before", type=Path, help="a checkout whose import_survey is measured too (up to --old-up-to)"
     )
     parser.add_argument("--child", nargs=3, metavar=("HOW", "FILE", "CODE"))
+    parser.add_argument("--write", nargs=2, metavar=("FOLDER", "RESPONDENTS"))
     options = parser.parse_args()
     if options.child:
         how, path, code = options.child
         return child(how, Path(path), code)
+    if options.write:
+        write_files(Path(options.write[0]), int(options.write[1]), options.variables)
+        return None
     tmp = Path(tempfile.mkdtemp(prefix="spark-import-bench-"))
     env = dict(
         os.environ,
@@ -174,7 +179,10 @@ def main() -> None:
             folder = tmp / f"n{n}"
             folder.mkdir()
             started = time.perf_counter()
-            files = write_files(folder, n, options.variables)
+            # Written by a child: a child's peak RSS counts what it was forked from, so this process stays small.
+            write = [sys.executable, __file__, "--write", str(folder), str(n), "--variables", str(options.variables)]
+            subprocess.run(write, check=True, cwd=ROOT)
+            files = (folder / "survey.sav", folder / "survey.csv")
             print(f"(wrote {n:,} x {options.variables} in {time.perf_counter() - started:.0f} s)", flush=True)
             for path in files[:2]:
                 hows = ["whole file", "streamed"] if n <= options.old_up_to else ["streamed"]
