@@ -55,10 +55,13 @@ def write_files(folder: Path, n: int, variables: int, seed: int = 7) -> tuple[Pa
     coded = pd.DataFrame(np.where(missing, np.float32("nan"), answers.astype(np.float32)), columns=names)
     frame = pd.concat([frame, coded], axis=1)
     del coded
-    labels = {name: {1: "Not at all", 2: "A little", 3: "Somewhat", 4: "Very", 5: "Extremely"} for name in names}
+    labels: dict[str, dict[int | float, str]] = {
+        name: {1: "Not at all", 2: "A little", 3: "Somewhat", 4: "Very", 5: "Extremely"} for name in names
+    }
     labels["country"] = {i + 1: m for i, m in enumerate(MARKETS)}
     labels["gender"] = {1: "Man", 2: "Woman"}
-    column_labels = ["ID", "Weight", "Age", "Gender", "Country"] + [f"Question {j + 1}" for j in range(questions)]
+    column_labels: list[str | None] = ["ID", "Weight", "Age", "Gender", "Country"]
+    column_labels += [f"Question {j + 1}" for j in range(questions)]
     sav = folder / "survey.sav"
     pyreadstat.write_sav(frame, str(sav), column_labels=column_labels, variable_value_labels=labels)
     del frame

@@ -54,7 +54,7 @@ def _frame(rows: int = ROWS) -> pd.DataFrame:
 
 def _sav(folder: Path, frame: pd.DataFrame) -> Path:
     path = folder / "survey.sav"
-    labels = {
+    labels: dict[str, dict[int | float, str]] = {
         "country": {1: "United States", 2: "United Kingdom", 3: "Germany"},
         "brand": {0: "None", 1: "Acme", 2: "Bolt", 3: "Crest"},
         "often": {1: "Never", 2: "Rarely", 3: "Sometimes", 4: "Often", 5: "Always"},
