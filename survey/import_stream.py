@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pyreadstat
 
+from survey.import_cells import plain_digits
 from survey.import_files import (
     _column,
     codebook_questions,
@@ -40,7 +41,6 @@ from survey.importer import (
     Structure,
     answer_values,
     assemble,
-    plain_digits,
     structural_variables,
 )
 

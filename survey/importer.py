@@ -34,6 +34,7 @@ import numpy as np
 
 from survey.catalog import LOCATIONS, MAX_DATAPOINTS, CatalogError, DatasetSpec, Location, dataset_from_definition
 from survey.data import SurveyData, from_columns
+from survey.import_cells import labelled, plain_digits
 
 CODE = re.compile(r"^[a-z][a-z0-9-]{1,38}$")
 
@@ -180,34 +181,6 @@ def _codes(values: np.ndarray) -> np.ndarray:
         return np.unique(values.astype(np.float64), return_inverse=True, equal_nan=True)[1].reshape(-1)
     text = np.array(["" if v is None else str(v).strip() for v in values], dtype=object)
     return np.unique(text.astype(str), return_inverse=True)[1].reshape(-1)
-
-
-_POWERS = np.array([float(10**i) for i in range(16)])  # exact: every partial sum stays below 2**53
-
-
-def plain_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Text cells that are all plain ASCII digits (at most 15) or empty, as numbers (empty: NaN) and
-    their lengths, parsed all at once: float() of each gives the same numbers. None for anything else."""
-    try:
-        text = ",".join(values.tolist())
-    except TypeError:  # not all text
-        return None
-    if not text.isascii():
-        return None
-    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    digit, comma = raw - np.uint8(48), raw == 44
-    if not ((digit < 10) | comma).all():
-        return None
-    ends = np.append(np.flatnonzero(comma), len(raw))
-    lengths = ends - np.concatenate([[0], ends[:-1] + 1])
-    if len(ends) != len(values) or (lengths.size and lengths.max() > 15):
-        return None
-    at = np.flatnonzero(~comma)
-    cell = np.cumsum(comma)[at]
-    numbers = np.bincount(cell, weights=digit[at] * _POWERS[ends[cell] - 1 - at], minlength=len(values))
-    numbers = numbers.astype(np.float64, copy=False)  # no digits at all: bincount counts in integers
-    numbers[lengths == 0] = math.nan
-    return numbers, lengths
 
 
 def _shown(value: Any) -> str:
@@ -412,7 +385,7 @@ def answer_values(source: Source, q: Question) -> np.ndarray:
     if q.kind == "single":
         (variable,) = q.variables
         values = source.numbers(variable)
-        index, found = _labelled(values, [value for value, _ in q.labels])
+        index, found = labelled(values, [value for value, _ in q.labels])
         if (bad := np.flatnonzero(~found & ~np.isnan(values))).size:
             row = int(bad[0])
             raise ImportProblem(f"{source.at(variable, row)}: value {values[row]:g} has no label")
@@ -421,27 +394,6 @@ def answer_values(source: Source, q: Question) -> np.ndarray:
     for j, variable in enumerate(q.variables):
         bits |= (source.numbers(variable) == q.counted).astype(np.uint32) << np.uint32(j)
     return bits
-
-
-def _labelled(values: np.ndarray, labelled: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's position in `labelled` (equal labels: the last one, as in a dict) and whether it
-    has one. Labels that are small whole numbers (the usual codes): a table looked up at once."""
-    codes = np.array(labelled, dtype=np.float64)
-    if (
-        codes.size
-        and len(set(labelled)) == len(labelled)
-        and np.all(codes == np.floor(codes))
-        and codes.min() >= 0
-        and codes.max() < 4096
-    ):
-        table = np.full(int(codes.max()) + 2, -1, dtype=np.int64)  # the last slot: every other value
-        table[codes.astype(np.int64)] = np.arange(len(codes))
-        whole = (values >= 0) & (values <= codes.max()) & (values == np.floor(values))
-        index = table[np.where(whole, values, len(table) - 1).astype(np.int64)]
-        return index, index >= 0
-    order = np.argsort(codes, kind="stable")
-    at = np.maximum(np.searchsorted(codes[order], values, side="right") - 1, 0)
-    return order[at], codes[order][at] == values
 
 
 def _definition(
