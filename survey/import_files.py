@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,24 @@ from survey.importer import ImportProblem, Question, Source, Structure, code_of,
 
 
 def read_sav(path: Path, structure: Structure) -> Source:
+    """The whole file at once (survey.import_stream reads it in chunks to the same result)."""
     try:
         columns, meta = pyreadstat.read_sav(str(path), output_format="dict")
     except Exception as exc:  # pyreadstat raises its own ReadstatError and plain OSErrors
         raise ImportProblem(f"not a readable SPSS file ({exc})") from None
-    raw = {name: _column(values) for name, values in columns.items()}
+    types = meta.readstat_variable_types or {}
+    raw = {name: _column(values, types.get(name) != "string") for name, values in columns.items()}
+    questions, labels, skipped = sav_questions(
+        meta, structure, {n for n, v in raw.items() if v.dtype.kind not in "iufb"}
+    )
+    return Source(raw, labels, questions, skipped)
+
+
+def sav_questions(
+    meta: Any, structure: Structure, text: set[str]
+) -> tuple[list[Question], dict[str, dict[float, str]], list[str]]:
+    """The questions a `.sav` file's metadata gives (`text`: the variables holding text), its value
+    labels, and the variables left out with the reason."""
     labels = {v: {float(k): str(t) for k, t in m.items()} for v, m in meta.variable_value_labels.items()}
     titles = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=True))
     sets: dict[str, Question] = {}  # each multiple-response set, by its first variable
@@ -50,7 +64,7 @@ def read_sav(path: Path, structure: Structure) -> Source:
             questions.append(sets[name])
         elif name in structural or name in in_sets:
             continue
-        elif raw[name].dtype.kind not in "iufb":
+        elif name in text:
             skipped.append(f"{name} (text)")
         elif name not in labels:
             skipped.append(f"{name} (no value labels)")
@@ -58,7 +72,7 @@ def read_sav(path: Path, structure: Structure) -> Source:
             skipped.append(f"{name} ({_UNNAMED})")
         else:
             questions.append(Question(code_of(name), str(titles[name]), "single", [name], sorted(labels[name].items())))
-    return Source(raw, labels, questions, skipped)
+    return questions, labels, skipped
 
 
 # A question is stated in sentences by its label; a variable's name ("Q12_3") is a code, never a question's words.
@@ -69,8 +83,14 @@ def _worded(label: Any) -> bool:
     return isinstance(label, str) and bool(label.strip())
 
 
-def _column(values: Any) -> np.ndarray:
-    """A numeric variable as floats (None, pyreadstat's missing value, as NaN); text as it is."""
+def _column(values: Any, numeric: bool = False) -> np.ndarray:
+    """A numeric variable as floats (None, pyreadstat's missing value, as NaN); text as it is.
+    `numeric`: the file says the variable holds numbers (or dates, which stay objects)."""
+    if numeric:
+        try:  # numbers and None only: None is NaN, as below (a date raises and is read below)
+            return np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
     array = np.asarray(values)
     if array.dtype.kind in "iufb":
         return array.astype(np.float64)
@@ -81,11 +101,7 @@ def _column(values: Any) -> np.ndarray:
 
 def read_csv(path: Path, codebook_path: Path) -> tuple[Structure, Source]:
     """A CSV file (a header row, then one respondent per row) and its codebook (docs/import.md)."""
-    try:
-        with codebook_path.open("rb") as handle:
-            book = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ImportProblem(f"codebook {codebook_path.name}: not readable ({exc})") from None
+    book = read_codebook(codebook_path)
     structure = _codebook_structure(f"codebook {codebook_path.name}", book)
     header, body, lines = _csv_rows(path)
     questions, labels = _codebook_questions(f"codebook {codebook_path.name}", book)
@@ -108,15 +124,29 @@ def read_csv(path: Path, codebook_path: Path) -> tuple[Structure, Source]:
 
 def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """The header, the rows and each row's line in the file (a quoted cell may span lines)."""
+    chunks = csv_chunks(path, 1 << 16)
+    header = next(chunks)[0]
+    body: list[list[str]] = []
+    lines: list[int] = []
+    for _, rows, starts in chunks:
+        body += rows
+        lines += starts
+    return header, body, lines
+
+
+def csv_chunks(path: Path, size: int) -> Iterator[tuple[list[str], list[list[str]], list[int]]]:
+    """The header (first, with no rows), then the rows `size` at a time with each row's line in the
+    file (a quoted cell may span lines; a blank line is no respondent)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
                 raise ImportProblem("the file is empty")
+            yield header, [], []
             body, lines, start = [], [], reader.line_num + 1
             for row in reader:
-                if not any(cell.strip() for cell in row):  # a blank line is no respondent
+                if not (row and row[0].strip()) and not any(cell.strip() for cell in row):  # a blank line: no one
                     start = reader.line_num + 1
                     continue
                 if len(row) != len(header):
@@ -124,9 +154,29 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
                 body.append(row)
                 lines.append(start)
                 start = reader.line_num + 1
+                if len(body) == size:
+                    yield header, body, lines
+                    body, lines = [], []
+            if body:
+                yield header, body, lines
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportProblem(f"not a readable CSV file ({exc})") from None
-    return header, body, lines
+
+
+def read_codebook(codebook_path: Path) -> dict[str, Any]:
+    try:
+        with codebook_path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ImportProblem(f"codebook {codebook_path.name}: not readable ({exc})") from None
+
+
+def codebook_structure(codebook_path: Path, book: dict[str, Any]) -> Structure:
+    return _codebook_structure(f"codebook {codebook_path.name}", book)
+
+
+def codebook_questions(codebook_path: Path, book: dict[str, Any]) -> tuple[list[Question], dict[str, dict[float, str]]]:
+    return _codebook_questions(f"codebook {codebook_path.name}", book)
 
 
 def _codebook_structure(where: str, book: dict[str, Any]) -> Structure:

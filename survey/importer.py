@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ import numpy as np
 
 from survey.catalog import LOCATIONS, MAX_DATAPOINTS, CatalogError, DatasetSpec, Location, dataset_from_definition
 from survey.data import SurveyData, from_columns
+from survey.import_cells import labelled, plain_digits
 
 CODE = re.compile(r"^[a-z][a-z0-9-]{1,38}$")
 
@@ -78,28 +80,42 @@ class Question:
 class Source:
     """A file's columns as read (numbers as floats with NaN for missing; text as objects), labels
     and the questions found in it. `lines` holds each respondent's line in a CSV file; a `.sav`
-    file's respondents are its cases, numbered from 1."""
+    file's respondents are its cases, numbered from 1.
+
+    A file read in chunks (`survey.import_stream`) gives a chunk's columns with `first`, the index
+    of its first respondent; the whole file's Source then holds only the structural columns, with
+    `rows`, `variables`, each question's answers (or the problem found in them) and `repeat`, the
+    first repeated row, found as the chunks went by."""
 
     columns: dict[str, np.ndarray]
     value_labels: dict[str, dict[float, str]]
     questions: list[Question]
     skipped: list[str] = field(default_factory=list)
-    lines: list[int] | None = None
+    lines: Any = None  # a sequence of line numbers, one per respondent (CSV)
+    first: int = 0
+    rows: int | None = None
+    variables: set[str] | None = None
+    answered: list[np.ndarray | ImportProblem] | None = None
+    repeat: Callable[[], tuple[int, int] | None] | None = None
+    plain: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # `plain_digits`, read once
 
     def at(self, variable: str, row: int) -> str:
         """Where the respondent at index `row` is, as the person would find them in the file."""
         if self.lines is not None:
             return f"column {variable}, line {self.lines[row]}"
-        return f"variable {variable}, case {row + 1}"
+        return f"variable {variable}, case {self.first + row + 1}"
 
     def place(self, row: int) -> str:
-        return f"line {self.lines[row]}" if self.lines is not None else f"case {row + 1}"
+        return f"line {self.lines[row]}" if self.lines is not None else f"case {self.first + row + 1}"
 
     def numbers(self, variable: str) -> np.ndarray:
         """The variable as floats (NaN: no answer); ImportProblem at the first value that is not a number."""
         values = self.columns[variable]
         if values.dtype.kind in "iufb":
             return values.astype(np.float64)
+        plain = self.plain[variable] if variable in self.plain else plain_digits(values)
+        if plain is not None:
+            return plain[0]
         out = np.empty(len(values))
         for row, value in enumerate(values):
             text = "" if value is None else str(value).strip()
@@ -133,11 +149,12 @@ def assemble(source: Source, structure: Structure) -> Imported:
     file if any value does not fit."""
     if not CODE.match(structure.code):
         raise ImportProblem(f"dataset code {structure.code!r}: use 2-39 lower-case letters, digits and dashes")
-    n = len(next(iter(source.columns.values()), []))
+    n = source.rows if source.rows is not None else len(next(iter(source.columns.values()), []))
     if n == 0:
         raise ImportProblem("the file has no respondents")
+    present = source.columns if source.variables is None else source.variables
     for variable in sorted(structural_variables(structure) | {v for q in source.questions for v in q.variables}):
-        if variable not in source.columns:
+        if variable not in present:
             raise ImportProblem(f"variable {variable}: not in the file")
     _refuse_duplicates(source, structure)
     markets, location = _locations(source, structure, n)
@@ -145,7 +162,7 @@ def assemble(source: Source, structure: Structure) -> Imported:
     age, bands = _ages(source, structure, n)
     gender = _genders(source, structure, n)
     questions = _unique_codes(source.questions)
-    answers = {q.code: _answers(source, q) for q in questions}
+    answers = {q.code: _answers(source, q, i) for i, q in enumerate(questions)}
     definition = _definition(structure, markets, questions, age, bands)
     try:
         spec = dataset_from_definition(definition)
@@ -186,17 +203,23 @@ def _refuse_duplicates(source: Source, s: Structure) -> None:
     appended twice, a merge gone wrong): counting those people twice would skew every number."""
     if s.id:
         ids = source.columns[s.id]
-        text = [_shown(v) for v in ids]
-        if "" in text:
-            raise ImportProblem(f"{source.at(s.id, text.index(''))}: no respondent ID")
+        if ids.dtype.kind in "iufb":
+            none = np.flatnonzero(np.isnan(ids.astype(np.float64)))
+        else:
+            none = np.flatnonzero([not _shown(v) for v in ids])
+        if none.size:
+            raise ImportProblem(f"{source.at(s.id, int(none[0]))}: no respondent ID")
         if pair := _first_repeat(_codes(ids)):
             raise ImportProblem(
-                f"{source.at(s.id, pair[1])}: respondent ID {text[pair[1]]} is also at {source.place(pair[0])}"
+                f"{source.at(s.id, pair[1])}: respondent ID {_shown(ids[pair[1]])} is also at {source.place(pair[0])}"
             )
     if s.allow_duplicate_rows:
         return
-    keys = np.stack([_codes(values) for values in source.columns.values()], axis=1)
-    if pair := _first_repeat(keys):
+    if source.repeat is not None:
+        pair = source.repeat()
+    else:
+        pair = _first_repeat(np.stack([_codes(values) for values in source.columns.values()], axis=1))
+    if pair:
         raise ImportProblem(
             f"{source.place(pair[1])} repeats {source.place(pair[0])} exactly (every column); remove the copy, "
             "or, if two respondents really answered alike, say so (--allow-duplicate-rows)"
@@ -211,16 +234,30 @@ def _locations(source: Source, s: Structure, n: int) -> tuple[list[Location], np
     values = source.columns[s.location_variable]
     labels = source.value_labels.get(s.location_variable, {})
     markets: list[Location] = []
-    index = np.empty(n, dtype=np.int16)
-    for row, value in enumerate(values):
-        name = _location_name(value, labels)
+    _, first, inverse = _distinct(values)
+    of_value = np.empty(len(first), dtype=np.int16)
+    for value in np.argsort(first, kind="stable"):  # each distinct value once, in the file's order
+        row = int(first[value])
+        name = _location_name(values[row], labels)
         if not name:
             raise ImportProblem(f"{source.at(s.location_variable, row)}: no market")
         market = _market(name, source.at(s.location_variable, row))
         if market not in markets:
             markets.append(market)
-        index[row] = markets.index(market)
-    return markets, index
+        of_value[value] = markets.index(market)
+    return markets, of_value[inverse]
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The column's distinct values (numbers: NaN one value; anything else as itself), each one's
+    first row, and each row's distinct value."""
+    if values.dtype.kind in "iufb":
+        return np.unique(values.astype(np.float64), return_index=True, return_inverse=True, equal_nan=True)
+    seen: dict[Any, int] = {}
+    inverse = np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+    first = np.full(len(seen), len(values), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(values)))
+    return np.array(list(seen), dtype=object), first, inverse
 
 
 def _location_name(value: Any, labels: dict[float, str]) -> str:
@@ -293,17 +330,18 @@ def _ages(source: Source, s: Structure, n: int) -> tuple[np.ndarray, list[tuple[
         return np.full(n, -1, dtype=np.int8), []
     ages = source.numbers(s.age)
     if bands := _bands(source, s):
-        out = np.full(n, -1, dtype=np.int8)
-        for row, value in enumerate(ages):
-            if math.isnan(value):
-                continue
-            if value not in bands:
-                raise ImportProblem(f"{source.at(s.age, row)}: age code {value:g} is not one of the age bands")
-            out[row] = bands[value][0]
-        return out, sorted(bands.values())
-    for row, value in enumerate(ages):
-        if not math.isnan(value) and not 0 <= value < 121:
-            raise ImportProblem(f"{source.at(s.age, row)}: age {value:g} (years, 0-120)")
+        codes = np.array(list(bands), dtype=np.float64)
+        youngest = np.array([band[0] for band in bands.values()], dtype=np.int8)
+        at = np.searchsorted(codes, ages, sorter=np.argsort(codes))
+        at = np.argsort(codes)[np.minimum(at, len(codes) - 1)]
+        banded = codes[at] == ages
+        if (bad := np.flatnonzero(~banded & ~np.isnan(ages))).size:
+            row = int(bad[0])
+            raise ImportProblem(f"{source.at(s.age, row)}: age code {ages[row]:g} is not one of the age bands")
+        return np.where(banded, youngest[at], -1).astype(np.int8), sorted(bands.values())
+    if (bad := np.flatnonzero(~np.isnan(ages) & ~((ages >= 0) & (ages < 121)))).size:
+        row = int(bad[0])
+        raise ImportProblem(f"{source.at(s.age, row)}: age {ages[row]:g} (years, 0-120)")
     return np.where(np.isnan(ages), -1, np.floor(ages)).astype(np.int8), []
 
 
@@ -331,21 +369,27 @@ def _unique_codes(questions: list[Question]) -> list[Question]:
     return questions
 
 
-def _answers(source: Source, q: Question) -> np.ndarray:
+def _answers(source: Source, q: Question, index: int) -> np.ndarray:
     if len(q.labels if q.kind == "single" else q.variables) > MAX_DATAPOINTS[q.kind]:
         raise ImportProblem(f"{q.variables[0]}: a question holds at most {MAX_DATAPOINTS[q.kind]} answers")
+    if source.answered is None:
+        return answer_values(source, q)
+    answered = source.answered[index]
+    if isinstance(answered, ImportProblem):
+        raise answered
+    return answered
+
+
+def answer_values(source: Source, q: Question) -> np.ndarray:
+    """Each respondent's answer to `q`: a datapoint index (single, -1 none) or a bitmask (multi)."""
     if q.kind == "single":
         (variable,) = q.variables
         values = source.numbers(variable)
-        index = {value: i for i, (value, _) in enumerate(q.labels)}
-        out = np.full(len(values), -1, dtype=np.int8)
-        for row, value in enumerate(values):
-            if math.isnan(value):
-                continue
-            if value not in index:
-                raise ImportProblem(f"{source.at(variable, row)}: value {value:g} has no label")
-            out[row] = index[value]
-        return out
+        index, found = labelled(values, [value for value, _ in q.labels])
+        if (bad := np.flatnonzero(~found & ~np.isnan(values))).size:
+            row = int(bad[0])
+            raise ImportProblem(f"{source.at(variable, row)}: value {values[row]:g} has no label")
+        return np.where(found, index, -1).astype(np.int8)
     bits = np.zeros(len(source.columns[q.variables[0]]), dtype=np.uint32)
     for j, variable in enumerate(q.variables):
         bits |= (source.numbers(variable) == q.counted).astype(np.uint32) << np.uint32(j)

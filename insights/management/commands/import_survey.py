@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from catalog.models import Visibility
 from catalog.services import dataset_register
 from insights import store
 from survey.catalog import DATASETS_BY_CODE
-from survey.import_files import read_csv, read_sav
-from survey.importer import ImportProblem, Structure, assemble
+from survey.import_stream import import_csv, import_sav
+from survey.importer import ImportProblem, Structure
 
 
 class Command(BaseCommand):
@@ -70,18 +71,16 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
-        try:
+        try:  # read in chunks (survey.import_stream): a file of any size, the same dataset as read whole
             if path.suffix.lower() == ".csv":
                 if options["codebook"] is None:
                     raise CommandError("a CSV file needs --codebook (docs/import.md shows one)")
-                structure, source = read_csv(path, options["codebook"])
-                structure = _csv_overrides(structure, options)
+                structure, imported = import_csv(path, options["codebook"], partial(_csv_overrides, options=options))
             else:
                 structure = _structure(options)
-                source = read_sav(path, structure)
-            if structure.code in DATASETS_BY_CODE:
-                raise CommandError(f"{structure.code} is a dataset Spark Portal ships; choose another code")
-            imported = assemble(source, structure)
+                _refuse_shipped(structure)
+                imported = import_sav(path, structure)
+            _refuse_shipped(structure)
         except ImportProblem as problem:
             raise CommandError(f"{path.name}: {problem}") from None
         organizations = list(Organization.objects.filter(slug__in=options["assign_to"]))
@@ -119,6 +118,11 @@ class Command(BaseCommand):
             self.stdout.write("  sizes: none stated (no --population): answers give shares, indexes and samples")
 
 
+def _refuse_shipped(structure: Structure) -> None:
+    if structure.code in DATASETS_BY_CODE:
+        raise CommandError(f"{structure.code} is a dataset Spark Portal ships; choose another code")
+
+
 def _structure(options: dict[str, Any]) -> Structure:
     for required in ("code", "name", "wave"):
         if not options[required]:
@@ -142,7 +146,7 @@ def _structure(options: dict[str, Any]) -> Structure:
     )
 
 
-def _csv_overrides(structure: Structure, options: dict[str, Any]) -> Structure:
+def _csv_overrides(structure: Structure, *, options: dict[str, Any]) -> Structure:
     """--id, --allow-duplicate-rows, --universe and --population work for a CSV file too (over its codebook's)."""
     return replace(
         structure,
