@@ -68,7 +68,6 @@ def saved_audience_create(
     return audience
 
 
-@transaction.atomic
 class InsightRow(NamedTuple):
     """A stated insight to store: its sentence, how to recompute it (with the data version), its metrics."""
 
@@ -82,6 +81,7 @@ class SavedChat(NamedTuple):
     insight_ids: list[str]  # in the order the insights were given
 
 
+@transaction.atomic
 def chat_save(
     *,
     organization_id: int,
